@@ -1,0 +1,90 @@
+package main
+
+import (
+	"bytes"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/cardswitch/cardswitch/routing"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// run executes the real binary and returns stdout, stderr and exit code.
+func run(t *testing.T, args ...string) (string, string, int) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	cmd := exec.Command(binary, args...)
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else {
+		require.NoError(t, err)
+	}
+	return out.String(), errb.String(), code
+}
+
+func TestRoutesCheck(t *testing.T) {
+	out, _, code := run(t, "routes", "check", "--config", "../../testdata/example.yaml")
+	assert.Equal(t, 0, code)
+	assert.Contains(t, out, "example.yaml: OK")
+
+	bad, _ := filepath.Glob("../../testdata/bad/*.yaml")
+	require.NotEmpty(t, bad)
+	for _, f := range bad {
+		_, stderr, code := run(t, "routes", "check", "--config", f)
+		assert.Equal(t, 1, code, f)
+		lines := strings.Split(strings.TrimSpace(stderr), "\n")
+		for _, l := range lines {
+			assert.True(t, strings.HasPrefix(l, f+": "), "each problem on its own line naming the file: %q", l)
+		}
+	}
+	_, stderr, code := run(t, "routes", "check", "--config", "../../testdata/nope.yaml")
+	assert.Equal(t, 1, code)
+	assert.Contains(t, stderr, "nope.yaml")
+}
+
+func TestRoutesLookup(t *testing.T) {
+	out, _, code := run(t, "routes", "lookup", "--config", "../../testdata/example.yaml", "4000001234567899")
+	assert.Equal(t, 0, code)
+	assert.Contains(t, out, "400000******7899 -> bank-b")
+	assert.Contains(t, out, `bin "40000012" -> bank-b: wins`)
+	assert.Contains(t, out, `bin "4" -> bank-a: loses: shorter prefix`)
+	assert.NotContains(t, out, "4000001234567899", "PAN masked")
+
+	out, _, code = run(t, "routes", "lookup", "--config", "../../testdata/example.yaml", "6011000000000004")
+	assert.Equal(t, 2, code, "no route: exit 2")
+	assert.Contains(t, out, "no issuer")
+}
+
+func TestConfigDefaultIsTheEmbeddedConfig(t *testing.T) {
+	out, _, code := run(t, "config", "default")
+	require.Equal(t, 0, code)
+	cfg, err := routing.LoadBytes("printed", []byte(out))
+	require.NoError(t, err)
+	assert.Equal(t, "127.0.0.1:8583", cfg.Listen.Address)
+	assert.Len(t, cfg.Simulators, 2)
+}
+
+func TestEnvOverridesListenAddress(t *testing.T) {
+	p := startServeEnv(t, []string{"CARDSWITCH_LISTEN_ADDRESS=127.0.0.1:0"})
+	addr := p.waitLog(t, "cardswitch listening", nil)["addr"].(string)
+	assert.NotEqual(t, "127.0.0.1:8583", addr)
+}
+
+func TestParseRule(t *testing.T) {
+	r, err := parseRule("pan_suffix=0051,code=51")
+	require.NoError(t, err)
+	assert.Equal(t, routing.SimRule{PANSuffix: "0051", Code: "51"}, r)
+	r, err = parseRule("amount=999,no_answer")
+	require.NoError(t, err)
+	assert.Equal(t, routing.SimRule{Amount: 999, NoAnswer: true}, r)
+	_, err = parseRule("pan=4")
+	assert.ErrorContains(t, err, `unknown key "pan"`)
+	_, err = parseRule("delay=soon")
+	assert.ErrorContains(t, err, "delay")
+}

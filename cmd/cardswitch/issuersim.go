@@ -1,0 +1,94 @@
+package main
+
+import (
+	"fmt"
+	"os/signal"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/cardswitch/cardswitch/routing"
+	"github.com/cardswitch/cardswitch/switch/issuersim"
+	"github.com/spf13/cobra"
+)
+
+func newIssuerSim(lf *logFlags) *cobra.Command {
+	var (
+		sc    routing.Simulator
+		rules []string
+	)
+	cmd := &cobra.Command{
+		Use:   "issuer-sim --listen ADDR [flags]",
+		Short: "Run a standalone simulated issuer",
+		Long: `Run a simulated issuer. It answers 0800 with 0810/00, approves 0100/0200 with
+39=00 and a 6-character approval code (38), declines 51 above --decline-above,
+and applies --rule in order (first match wins). A rule is comma-separated
+key=value pairs: match keys pan_prefix, pan_suffix, amount; action keys
+code=NN, delay=DURATION, no_answer, malformed.`,
+		Example: `  cardswitch issuer-sim --listen 127.0.0.1:9101 --decline-above 100000 \
+    --rule pan_suffix=0005,code=05 --rule amount=999,no_answer --rule pan_prefix=4000,delay=2s`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			log, err := lf.logger()
+			if err != nil {
+				return err
+			}
+			for i, r := range rules {
+				rule, err := parseRule(r)
+				if err != nil {
+					return fmt.Errorf("--rule #%d %q: %w", i+1, r, err)
+				}
+				sc.Rules = append(sc.Rules, rule)
+			}
+			sim, err := issuersim.New(sc, log)
+			if err != nil {
+				return err
+			}
+			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
+			defer stop()
+			go func() { <-ctx.Done(); _ = sim.Close() }()
+			log.Info("issuer simulator listening", "addr", sim.Addr())
+			return sim.Serve()
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&sc.Listen, "listen", "127.0.0.1:9101", "address to listen on")
+	f.StringVar(&sc.Name, "name", "issuer-sim", "name used in logs")
+	f.Int64Var(&sc.DeclineAbove, "decline-above", 0, "answer 51 above this amount (minor units); 0: never")
+	f.DurationVar(&sc.Latency, "latency", 0, "delay added to every answer")
+	f.StringVar(&sc.ApprovalCodePrefix, "approval-code-prefix", "", "prefix of generated approval codes (38)")
+	f.StringArrayVar(&rules, "rule", nil, "rule: pan_prefix=..|pan_suffix=..|amount=N, then code=NN|delay=D|no_answer|malformed (repeatable)")
+	return cmd
+}
+
+// parseRule reads "pan_suffix=0051,code=51" into a SimRule.
+func parseRule(s string) (routing.SimRule, error) {
+	var r routing.SimRule
+	for _, kv := range strings.Split(s, ",") {
+		k, v, _ := strings.Cut(strings.TrimSpace(kv), "=")
+		var err error
+		switch k {
+		case "pan_prefix":
+			r.PANPrefix = v
+		case "pan_suffix":
+			r.PANSuffix = v
+		case "amount":
+			r.Amount, err = strconv.ParseInt(v, 10, 64)
+		case "code":
+			r.Code = v
+		case "delay":
+			r.Delay, err = time.ParseDuration(v)
+		case "no_answer":
+			r.NoAnswer = true
+		case "malformed":
+			r.Malformed = true
+		default:
+			return r, fmt.Errorf("unknown key %q (want pan_prefix, pan_suffix, amount, code, delay, no_answer, malformed)", k)
+		}
+		if err != nil {
+			return r, fmt.Errorf("%s: %w", k, err)
+		}
+	}
+	return r, nil
+}

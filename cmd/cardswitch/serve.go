@@ -1,0 +1,42 @@
+package main
+
+import (
+	"os/signal"
+	"syscall"
+
+	switchd "github.com/cardswitch/cardswitch/switch"
+	"github.com/spf13/cobra"
+)
+
+func newServe(lf *logFlags) *cobra.Command {
+	var path string
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run the switch (on the embedded default config unless --config is given)",
+		Long: `Run the switch. Without --config it runs on the embedded default configuration
+(see 'cardswitch config default'), which also starts two simulated issuers in
+this process, so approvals and declines work on 127.0.0.1:8583 with no set-up.
+Environment variables CARDSWITCH_* override config keys (CARDSWITCH_LISTEN_ADDRESS, ...).
+SIGTERM or SIGINT: stop accepting, finish requests in flight, exit 0.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			log, err := lf.logger()
+			if err != nil {
+				return err
+			}
+			cfg, err := loadConfig(path)
+			if err != nil {
+				return err
+			}
+			sw, err := switchd.New(cfg, switchd.WithLogger(log))
+			if err != nil {
+				return err
+			}
+			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
+			defer stop()
+			return sw.Run(ctx)
+		},
+	}
+	cmd.Flags().StringVar(&path, "config", "", "config file (YAML); default: the embedded demo config")
+	return cmd
+}

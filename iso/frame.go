@@ -1,0 +1,134 @@
+package iso
+
+import (
+	"bufio"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+
+	"github.com/moov-io/iso8583/network"
+)
+
+const (
+	// DefaultMaxFrame is the default largest accepted message body.
+	DefaultMaxFrame = 8192
+	// MaxFrameLen is the largest body a 2-byte length header can announce.
+	MaxFrameLen = 0xFFFF
+	// headerLen is the size of the big-endian binary length header.
+	headerLen = 2
+	// minReadBuffer keeps small max values from causing tiny reads.
+	minReadBuffer = 4096
+)
+
+// ErrFrameTooLarge reports a frame whose header announces more than the
+// reader's maximum (or a message too long for a 2-byte header).
+var ErrFrameTooLarge = errors.New("iso: frame too large")
+
+// FrameReader reads length-prefixed frames from a stream. Its buffer holds
+// a whole frame, so Next returns a view into it without copying.
+type FrameReader struct {
+	br  *bufio.Reader
+	max int
+}
+
+// NewFrameReader reads frames of at most max bytes (body, without header)
+// from r. max <= 0 means DefaultMaxFrame; max > MaxFrameLen is clamped.
+func NewFrameReader(r io.Reader, max int) *FrameReader { //nolint:predeclared // name from the agreed API
+	limit := max
+	if limit <= 0 {
+		limit = DefaultMaxFrame
+	}
+	limit = min(limit, MaxFrameLen)
+	size := limit + headerLen
+	if size < minReadBuffer {
+		size = minReadBuffer
+	}
+	return &FrameReader{br: bufio.NewReaderSize(r, size), max: limit}
+}
+
+// Next returns the next frame's body. The slice aliases the reader's
+// buffer and is valid only until the next call. A zero-length frame yields
+// a non-nil empty slice.
+//
+// Errors: io.EOF at a clean end of stream between frames;
+// io.ErrUnexpectedEOF when the stream ends inside a frame; an error
+// wrapping ErrFrameTooLarge when the header announces more than max (the
+// frame is not consumed: the caller should close the connection). Any
+// other read error (e.g. a deadline) leaves the frame unconsumed, so Next
+// may be called again.
+func (fr *FrameReader) Next() ([]byte, error) {
+	hdr, err := fr.br.Peek(headerLen)
+	if err != nil {
+		return nil, eofInFrame(err, len(hdr) > 0)
+	}
+	n := int(binary.BigEndian.Uint16(hdr))
+	if n > fr.max {
+		return nil, fmt.Errorf("%w: header announces %d bytes, max %d", ErrFrameTooLarge, n, fr.max)
+	}
+	buf, err := fr.br.Peek(headerLen + n)
+	if err != nil {
+		return nil, eofInFrame(err, true)
+	}
+	// Discard only moves the read index: buf stays intact until the next Peek.
+	_, _ = fr.br.Discard(headerLen + n)
+	return buf[headerLen:], nil
+}
+
+// eofInFrame turns io.EOF into io.ErrUnexpectedEOF once part of a frame
+// has been read.
+func eofInFrame(err error, started bool) error {
+	if started && errors.Is(err, io.EOF) {
+		return io.ErrUnexpectedEOF
+	}
+	return err
+}
+
+// AppendFrame appends the 2-byte header and msg to dst. The caller
+// guarantees len(msg) <= MaxFrameLen (a longer msg would get a wrong
+// header); WriteFrame checks it instead.
+func AppendFrame(dst, msg []byte) []byte {
+	dst = binary.BigEndian.AppendUint16(dst, uint16(len(msg))) // #nosec G115 -- documented precondition
+	return append(dst, msg...)
+}
+
+// framePool recycles WriteFrame's buffers so that writing does not allocate.
+var framePool = sync.Pool{New: func() any { b := make([]byte, 0, DefaultMaxFrame+headerLen); return &b }}
+
+// WriteFrame writes header and msg with a single Write call, so that
+// concurrent writers serialised by a mutex never interleave half frames.
+func WriteFrame(w io.Writer, msg []byte) error {
+	if len(msg) > MaxFrameLen {
+		return fmt.Errorf("%w: message of %d bytes, max %d", ErrFrameTooLarge, len(msg), MaxFrameLen)
+	}
+	bp := framePool.Get().(*[]byte)
+	buf := AppendFrame((*bp)[:0], msg)
+	_, err := w.Write(buf)
+	*bp = buf[:0]
+	framePool.Put(bp)
+	return err
+}
+
+// ReadLength reads a 2-byte header; it is a moov-io/iso8583-connection
+// MessageLengthReader.
+func ReadLength(r io.Reader) (int, error) {
+	h := network.NewBinary2BytesHeader()
+	if _, err := h.ReadFrom(r); err != nil {
+		return 0, err
+	}
+	return h.Length(), nil
+}
+
+// WriteLength writes a 2-byte header for n; it is a
+// moov-io/iso8583-connection MessageLengthWriter.
+func WriteLength(w io.Writer, n int) (int, error) {
+	if n < 0 || n > MaxFrameLen {
+		return 0, fmt.Errorf("%w: message of %d bytes, max %d", ErrFrameTooLarge, n, MaxFrameLen)
+	}
+	h := network.NewBinary2BytesHeader()
+	if err := h.SetLength(n); err != nil {
+		return 0, err
+	}
+	return h.WriteTo(w)
+}

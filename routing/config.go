@@ -1,0 +1,127 @@
+package routing
+
+import "time"
+
+// Config is a validated cardswitch configuration. Obtain it from Load,
+// LoadBytes or LoadDefault; a Config built by hand has no Table.
+type Config struct {
+	// Source is the file path the config was read from, or "embedded default".
+	Source string
+	// Listen is the acquirer-facing listener.
+	Listen Listen
+	// Issuers are the issuer hosts; routes refer to them by Name.
+	Issuers []Issuer
+	// Routes map BIN prefixes or ranges to issuers (longest match wins).
+	Routes []Route
+	// DefaultIssuer receives PANs no route matches. Default "": such PANs are
+	// declined (response code 15, no such issuer).
+	DefaultIssuer string
+	// Simulators are issuer simulators started inside `cardswitch serve`
+	// (demo and tests). Default: none.
+	Simulators []Simulator
+
+	table *Table
+}
+
+// Listen configures the acquirer listener.
+type Listen struct {
+	// Address is the host:port acquirers connect to. Default "127.0.0.1:8583".
+	Address string
+	// MaxMessageSize is the largest accepted message in bytes; a length header
+	// above it closes the connection. Default 8192; allowed 64..65535.
+	MaxMessageSize int
+	// ShutdownTimeout is how long SIGTERM waits for in-flight requests.
+	// Default 10s; 0 means do not wait.
+	ShutdownTimeout time.Duration
+}
+
+// Issuer is one issuer host reached over persistent links.
+type Issuer struct {
+	// Name identifies the issuer in routes and logs. Required, unique.
+	Name string
+	// Endpoints are host:port addresses; the switch keeps one persistent
+	// connection to each. At least one is required.
+	Endpoints []string
+	// Timeout is how long to wait for the issuer's response. Default 5s; must be > 0.
+	Timeout time.Duration
+	// EchoInterval is how often an idle link sends an 0800 echo (field 70 = 301).
+	// Default 30s; 0 disables echoes.
+	EchoInterval time.Duration
+	// ConnectTimeout bounds dial plus sign-on. Default 2s; must be > 0.
+	ConnectTimeout time.Duration
+	// ReconnectMin is the first backoff after a link failure, doubling on each
+	// further failure. Default 100ms; must be > 0.
+	ReconnectMin time.Duration
+	// ReconnectMax caps the backoff. Default 5s; must be >= ReconnectMin.
+	ReconnectMax time.Duration
+}
+
+// Route sends PANs matching BIN to Issuer.
+type Route struct {
+	// BIN is a prefix of 1..11 digits ("4", "411111") or an inclusive range
+	// "LOW-HIGH" whose bounds have the same length, 1..11 digits
+	// ("510000-559999"). Required.
+	BIN string
+	// Issuer names an entry of Config.Issuers. Required.
+	Issuer string
+}
+
+// Simulator is an issuer simulator run inside the switch process.
+type Simulator struct {
+	// Name labels the simulator in logs. Optional, default "".
+	Name string
+	// Listen is the host:port the simulator accepts issuer links on. Required, unique.
+	Listen string
+	// DeclineAbove is the amount (minor units, field 4) above which the answer
+	// is 51 (insufficient funds). Default 0 = never.
+	DeclineAbove int64
+	// Latency is added to every answer. Default 0.
+	Latency time.Duration
+	// ApprovalCodePrefix prefixes generated approval codes (field 38). Default "".
+	ApprovalCodePrefix string
+	// Rules are checked in order; the first match wins. Default: none.
+	Rules []SimRule
+}
+
+// SimRule changes a simulator's answer for matching requests. All the match
+// criteria given (PANPrefix, PANSuffix, Amount) must match.
+type SimRule struct {
+	// PANPrefix matches PANs starting with these digits. Default "" = any.
+	PANPrefix string
+	// PANSuffix matches PANs ending with these digits. Default "" = any.
+	PANSuffix string
+	// Amount matches this exact amount (minor units). Default 0 = any.
+	Amount int64
+	// Code is the response code (field 39) to answer, 2 alphanumerics.
+	// Default "" = the simulator's normal answer.
+	Code string
+	// Delay is added before answering. Default 0.
+	Delay time.Duration
+	// NoAnswer: never answer the request. Default false.
+	NoAnswer bool
+	// Malformed: answer with an unparseable frame. Default false.
+	Malformed bool
+}
+
+// IssuerIndex returns the index of the issuer called name in c.Issuers, or -1.
+func (c *Config) IssuerIndex(name string) int {
+	for i := range c.Issuers {
+		if c.Issuers[i].Name == name {
+			return i
+		}
+	}
+	return -1
+}
+
+// Table returns the BIN table built during validation. It is never nil on a
+// Config returned by Load, LoadBytes or LoadDefault.
+func (c *Config) Table() *Table { return c.table }
+
+// IssuerNames returns the issuer names in index order, as NewTable expects them.
+func (c *Config) IssuerNames() []string {
+	names := make([]string, len(c.Issuers))
+	for i := range c.Issuers {
+		names[i] = c.Issuers[i].Name
+	}
+	return names
+}

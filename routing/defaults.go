@@ -1,0 +1,38 @@
+package routing
+
+import "time"
+
+// Defaults are the values used for keys a config file leaves out. They are
+// kept here, and only here; the field comments on Config repeat them.
+const (
+	DefaultListenAddress   = "127.0.0.1:8583"
+	DefaultMaxMessageSize  = 8192
+	DefaultShutdownTimeout = 10 * time.Second
+
+	DefaultIssuerTimeout  = 5 * time.Second
+	DefaultEchoInterval   = 30 * time.Second
+	DefaultConnectTimeout = 2 * time.Second
+	DefaultReconnectMin   = 100 * time.Millisecond
+	DefaultReconnectMax   = 5 * time.Second
+
+	// MinMessageSize and MaxMessageSize bound listen.max_message_size: the
+	// two-byte length header cannot express more than 65535.
+	MinMessageSize = 64
+	MaxMessageSize = 65535
+)
+
+// Defaults returns the listener defaults and the defaults applied to each
+// issuer whose keys are left out.
+func Defaults() (Listen, Issuer) {
+	return Listen{
+			Address:         DefaultListenAddress,
+			MaxMessageSize:  DefaultMaxMessageSize,
+			ShutdownTimeout: DefaultShutdownTimeout,
+		}, Issuer{
+			Timeout:        DefaultIssuerTimeout,
+			EchoInterval:   DefaultEchoInterval,
+			ConnectTimeout: DefaultConnectTimeout,
+			ReconnectMin:   DefaultReconnectMin,
+			ReconnectMax:   DefaultReconnectMax,
+		}
+}

@@ -1,0 +1,12 @@
+package routing
+
+import _ "embed"
+
+// DefaultYAML is the embedded default configuration (routing/default.yaml),
+// printed by `cardswitch config default`.
+//
+//go:embed default.yaml
+var DefaultYAML []byte
+
+// DefaultSource is Config.Source for the embedded default.
+const DefaultSource = "embedded default"

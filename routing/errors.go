@@ -1,0 +1,34 @@
+package routing
+
+import "strings"
+
+// Problem is one validation failure. Where names the offending key or rule,
+// e.g. `routes[3] (bin "4x1")`, `issuers[1] (bank-b)`, `listen.address`.
+type Problem struct {
+	Where string
+	Msg   string
+}
+
+func (p Problem) String() string {
+	if p.Where == "" {
+		return p.Msg
+	}
+	return p.Where + ": " + p.Msg
+}
+
+// ValidationError reports every problem found in one config source.
+type ValidationError struct {
+	Source   string
+	Problems []Problem
+}
+
+// Lines returns one "SOURCE: WHERE: MSG" line per problem.
+func (e *ValidationError) Lines() []string {
+	lines := make([]string, len(e.Problems))
+	for i, p := range e.Problems {
+		lines[i] = e.Source + ": " + p.String()
+	}
+	return lines
+}
+
+func (e *ValidationError) Error() string { return strings.Join(e.Lines(), "\n") }

@@ -1,0 +1,105 @@
+package routing
+
+import (
+	"fmt"
+	"time"
+)
+
+// validator collects every problem of one config instead of stopping at
+// the first, so a user fixes a file in one pass.
+type validator struct {
+	problems []Problem
+}
+
+func (v *validator) add(where, format string, args ...any) {
+	v.problems = append(v.problems, Problem{Where: where, Msg: fmt.Sprintf(format, args...)})
+}
+
+// build validates raw and turns it into a Config with its BIN table. The
+// Config is only usable when no problem is returned.
+func build(source string, raw *rawConfig) (*Config, []Problem) {
+	var v validator
+	c := &Config{
+		Source:        source,
+		Listen:        v.listen(raw.Listen),
+		Issuers:       v.issuers(raw.Issuers),
+		Routes:        v.routes(raw.Routes),
+		DefaultIssuer: raw.DefaultIssuer,
+		Simulators:    v.simulators(raw.Simulators),
+	}
+	table, problems := NewTable(c.Routes, c.IssuerNames(), c.DefaultIssuer)
+	v.problems = append(v.problems, problems...)
+	c.table = table
+	return c, v.problems
+}
+
+func (v *validator) listen(raw rawListen) Listen {
+	def, _ := Defaults()
+	l := Listen{Address: raw.Address}
+	if err := checkHostPort(raw.Address, false); err != nil {
+		v.add("listen.address", "%q: %v", raw.Address, err)
+	}
+	l.MaxMessageSize = int(v.integer("listen.max_message_size", "", raw.MaxMessageSize, int64(def.MaxMessageSize)))
+	if l.MaxMessageSize < MinMessageSize || l.MaxMessageSize > MaxMessageSize {
+		v.add("listen.max_message_size", "%d: must be between %d and %d", l.MaxMessageSize, MinMessageSize, MaxMessageSize)
+	}
+	l.ShutdownTimeout = v.duration("listen.shutdown_timeout", "", raw.ShutdownTimeout, def.ShutdownTimeout, false)
+	return l
+}
+
+func (v *validator) routes(raw []rawRoute) []Route {
+	routes := make([]Route, len(raw))
+	for i, r := range raw {
+		routes[i].Issuer = r.Issuer
+		switch bin := r.BIN.(type) {
+		case nil:
+		case string:
+			routes[i].BIN = bin
+		default:
+			routes[i].BIN = fmt.Sprint(bin)
+			v.add(routeWhere(i, routes[i].BIN), "bin must be quoted (bin: \"%v\") so that leading zeros are kept", bin)
+		}
+	}
+	return routes
+}
+
+// duration parses s, a YAML duration; "" means def. key is prepended to the
+// message when where names the item rather than the key itself.
+func (v *validator) duration(where, key, s string, def time.Duration, positive bool) time.Duration {
+	if s == "" {
+		return def
+	}
+	d, err := time.ParseDuration(s)
+	switch {
+	case err != nil:
+		v.add(where, "%s: invalid duration", quoteKey(key, s))
+	case d < 0:
+		v.add(where, "%s: must not be negative", quoteKey(key, s))
+	case d == 0 && positive:
+		v.add(where, "%s: must be positive", quoteKey(key, s))
+	}
+	return d
+}
+
+// integer parses s, a non-negative integer; "" means def.
+func (v *validator) integer(where, key, s string, def int64) int64 {
+	if s == "" {
+		return def
+	}
+	var n int64
+	if _, err := fmt.Sscan(s, &n); err != nil || fmt.Sprint(n) != s {
+		v.add(where, "%s: not an integer", quoteKey(key, s))
+		return def
+	}
+	if n < 0 {
+		v.add(where, "%s: must not be negative", quoteKey(key, s))
+	}
+	return n
+}
+
+func quoteKey(key, value string) string {
+	if key == "" {
+		return fmt.Sprintf("%q", value)
+	}
+	return fmt.Sprintf("%s %q", key, value)
+}

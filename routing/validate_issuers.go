@@ -1,0 +1,85 @@
+package routing
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"strconv"
+)
+
+func issuerWhere(i int, name string) string {
+	if name == "" {
+		return fmt.Sprintf("issuers[%d]", i)
+	}
+	return fmt.Sprintf("issuers[%d] (%s)", i, name)
+}
+
+func (v *validator) issuers(raw []rawIssuer) []Issuer {
+	_, def := Defaults()
+	issuers := make([]Issuer, len(raw))
+	seen := make(map[string]int)
+	for i, r := range raw {
+		where := issuerWhere(i, r.Name)
+		if r.Name == "" {
+			v.add(where, "name is required")
+		} else if first, dup := seen[r.Name]; dup {
+			v.add(where, "duplicate issuer name, first used by issuers[%d]", first)
+		} else {
+			seen[r.Name] = i
+		}
+		v.endpoints(where, r.Endpoints)
+		is := Issuer{
+			Name:           r.Name,
+			Endpoints:      r.Endpoints,
+			Timeout:        v.duration(where, "timeout", r.Timeout, def.Timeout, true),
+			EchoInterval:   v.duration(where, "echo_interval", r.EchoInterval, def.EchoInterval, false),
+			ConnectTimeout: v.duration(where, "connect_timeout", r.ConnectTimeout, def.ConnectTimeout, true),
+			ReconnectMin:   v.duration(where, "reconnect_min", r.ReconnectMin, def.ReconnectMin, true),
+			ReconnectMax:   v.duration(where, "reconnect_max", r.ReconnectMax, def.ReconnectMax, true),
+		}
+		if is.ReconnectMin > is.ReconnectMax {
+			v.add(where, "reconnect_min %s is above reconnect_max %s", is.ReconnectMin, is.ReconnectMax)
+		}
+		issuers[i] = is
+	}
+	return issuers
+}
+
+func (v *validator) endpoints(where string, endpoints []string) {
+	if len(endpoints) == 0 {
+		v.add(where, "at least one endpoint is required")
+	}
+	seen := make(map[string]bool, len(endpoints))
+	for j, ep := range endpoints {
+		if err := checkHostPort(ep, true); err != nil {
+			v.add(where, "endpoints[%d] %q: %v", j, ep, err)
+		} else if seen[ep] {
+			v.add(where, "endpoints[%d] %q: duplicate endpoint", j, ep)
+		}
+		seen[ep] = true
+	}
+}
+
+// checkHostPort accepts "host:port" with a numeric port. A dial target
+// needs a host and a non-zero port; a listen address may leave the host
+// empty (all interfaces) and use port 0 (any free port, handy in tests).
+func checkHostPort(addr string, dial bool) error {
+	if addr == "" {
+		return errors.New("must be host:port, is empty")
+	}
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return errors.New("must be host:port")
+	}
+	if dial && host == "" {
+		return errors.New("must be host:port, host is empty")
+	}
+	p, err := strconv.ParseUint(port, 10, 16)
+	if err != nil {
+		return errors.New("port must be a number 0..65535")
+	}
+	if dial && p == 0 {
+		return errors.New("port must not be 0")
+	}
+	return nil
+}

@@ -1,0 +1,110 @@
+package switchd
+
+import (
+	"errors"
+	"io"
+	"net"
+	"os"
+	"sync"
+
+	"github.com/cardswitch/cardswitch/iso"
+	"github.com/cardswitch/cardswitch/switch/internal/wire"
+)
+
+// acqConn is one acquirer connection. One goroutine reads and routes its
+// requests; answers come back from issuer link goroutines and leave through
+// the connection's batching writer.
+//
+// Errors come in two classes. A message-level error (unparseable message,
+// missing field, unknown BIN, issuer down) becomes a response code and the
+// connection keeps reading. A connection-level error (EOF, a length header
+// above the maximum, a write failure, an acquirer that stops reading its
+// responses) closes the connection.
+type acqConn struct {
+	s      *Switch
+	conn   net.Conn
+	id     uint64
+	remote string
+	out    *wire.Writer
+	view   iso.View // the read loop's scratch view
+	once   sync.Once
+}
+
+func (s *Switch) handleConn(conn net.Conn) {
+	c := &acqConn{s: s, conn: conn, id: s.nextConn.Add(1), remote: conn.RemoteAddr().String()}
+	c.out = wire.NewWriter(conn, s.limits.AcquirerBacklog)
+	s.mu.Lock()
+	if s.draining.Load() {
+		s.mu.Unlock()
+		_ = conn.Close()
+		return
+	}
+	s.conns[c] = struct{}{}
+	s.handlers.Add(1)
+	s.mu.Unlock()
+	defer s.handlers.Done()
+	s.stats.connections.Add(1)
+	log := s.log.With("conn", c.id, "remote", c.remote)
+	log.Info("acquirer connected")
+
+	go func() {
+		if err := c.out.Run(); err != nil {
+			log.Warn("acquirer write failed; closing", "err", err)
+			_ = c.conn.Close()
+		}
+	}()
+	err := c.readLoop()
+	switch {
+	case s.draining.Load():
+		log.Info("acquirer connection closed for shutdown")
+	case errors.Is(err, iso.ErrFrameTooLarge):
+		s.stats.oversized.Add(1)
+		log.Warn("closing acquirer connection: length header above the maximum message size",
+			"err", err, "max", s.cfg.Listen.MaxMessageSize)
+	case err == nil || errors.Is(err, io.EOF) || errors.Is(err, net.ErrClosed):
+		log.Info("acquirer disconnected")
+	default:
+		log.Warn("acquirer connection failed", "err", err)
+	}
+	c.close()
+}
+
+// readLoop reads and handles frames until the connection fails.
+func (c *acqConn) readLoop() error {
+	fr := iso.NewFrameReader(c.conn, c.s.cfg.Listen.MaxMessageSize)
+	for {
+		frame, err := fr.Next()
+		if err != nil {
+			if errors.Is(err, os.ErrDeadlineExceeded) && c.s.draining.Load() {
+				return nil
+			}
+			return err
+		}
+		c.handle(frame)
+	}
+}
+
+// close flushes queued answers and closes the connection; safe to call
+// more than once.
+func (c *acqConn) close() {
+	c.once.Do(func() {
+		c.out.Close()
+		<-c.out.Done()
+		_ = c.conn.Close()
+		c.s.mu.Lock()
+		delete(c.s.conns, c)
+		c.s.mu.Unlock()
+	})
+}
+
+// queue sends one answer; an acquirer that lets answers pile up unread
+// past the backlog limit is disconnected rather than buffered for.
+func (c *acqConn) queue(resp []byte) {
+	err := c.out.Queue(resp)
+	if errors.Is(err, wire.ErrBacklog) {
+		c.s.stats.slowAcquirers.Add(1)
+		c.s.log.Warn("closing acquirer connection: it does not read its responses",
+			"conn", c.id, "remote", c.remote)
+		_ = c.conn.Close()
+	}
+}

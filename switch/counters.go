@@ -1,0 +1,56 @@
+package switchd
+
+import "sync/atomic"
+
+// counters are the switch's running totals; Stats copies them.
+type counters struct {
+	connections   atomic.Int64
+	requests      atomic.Int64
+	relayed       atomic.Int64
+	issuerAnswers atomic.Int64
+	unreadable    atomic.Int64
+	oversized     atomic.Int64
+	notRequests   atomic.Int64
+	slowAcquirers atomic.Int64
+	own           [4]atomic.Int64 // switch-generated answers: 15, 30, 91, 96
+	netMgmt       atomic.Int64
+}
+
+// Stats is a copy of the switch's counters.
+type Stats struct {
+	Connections   int64 // acquirer connections accepted
+	Requests      int64 // frames with a request MTI
+	Relayed       int64 // requests sent to an issuer
+	IssuerAnswers int64 // issuer responses relayed to acquirers
+	Unreadable    int64 // frames without a readable MTI (no answer possible)
+	Oversized     int64 // connections closed for a length header above the maximum
+	NotRequests   int64 // frames from acquirers with a response MTI, dropped
+	SlowAcquirers int64 // connections closed because they did not read their responses
+	Declined15    int64 // switch answers 15: no route for the BIN
+	Declined30    int64 // switch answers 30: format error
+	Declined91    int64 // switch answers 91: issuer unavailable or late
+	Declined96    int64 // switch answers 96: system malfunction
+	NetMgmt       int64 // 0800s answered by the switch
+}
+
+var ownCodes = [4]string{"15", "30", "91", "96"}
+
+func (c *counters) countOwn(code string) {
+	for i, oc := range ownCodes {
+		if oc == code {
+			c.own[i].Add(1)
+		}
+	}
+}
+
+// Stats returns the current counters.
+func (s *Switch) Stats() Stats {
+	c := &s.stats
+	return Stats{
+		Connections: c.connections.Load(), Requests: c.requests.Load(), Relayed: c.relayed.Load(),
+		IssuerAnswers: c.issuerAnswers.Load(), Unreadable: c.unreadable.Load(), Oversized: c.oversized.Load(),
+		NotRequests: c.notRequests.Load(), SlowAcquirers: c.slowAcquirers.Load(),
+		Declined15: c.own[0].Load(), Declined30: c.own[1].Load(), Declined91: c.own[2].Load(),
+		Declined96: c.own[3].Load(), NetMgmt: c.netMgmt.Load(),
+	}
+}

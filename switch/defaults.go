@@ -1,0 +1,22 @@
+package switchd
+
+// Limits are the switch's internal bounds that the config file does not
+// (yet) expose. Each is a safety valve against a misbehaving peer, never a
+// queue that grows without bound.
+type Limits struct {
+	// AcquirerBacklog is the most response bytes queued for one acquirer
+	// that does not read them; past it the connection is closed.
+	AcquirerBacklog int
+	// IssuerBacklog is the most request bytes queued for one issuer link.
+	IssuerBacklog int
+	// LinkInFlight is the most requests pending on one issuer link; past it
+	// the request goes to another link, or is answered 91.
+	LinkInFlight int
+}
+
+// DefaultLimits are the bounds used unless WithLimits says otherwise.
+var DefaultLimits = Limits{
+	AcquirerBacklog: 4 << 20,
+	IssuerBacklog:   16 << 20,
+	LinkInFlight:    100_000,
+}

@@ -1,0 +1,114 @@
+// Package wire holds the write side shared by acquirer connections and issuer
+// links: frames are appended to an in-memory batch by any goroutine and a
+// single writer goroutine puts the whole batch on the socket in one Write.
+// Under load this coalesces many frames into one syscall; when idle each
+// frame goes out at once (there is no timer, so no added latency).
+package wire
+
+import (
+	"errors"
+	"io"
+	"sync"
+)
+
+var (
+	// ErrClosed is returned by Queue after Close.
+	ErrClosed = errors.New("writer closed")
+	// ErrBacklog is returned by Queue when the peer does not read fast
+	// enough and the unsent bytes would exceed the writer's limit. The
+	// caller closes the connection: buffering without bound would let one
+	// slow peer exhaust the switch's memory.
+	ErrBacklog = errors.New("write backlog limit exceeded")
+)
+
+// Writer batches length-prefixed frames for one connection.
+type Writer struct {
+	w     io.Writer
+	limit int
+
+	mu      sync.Mutex
+	pending []byte // frames queued since the last write
+	closed  bool
+	err     error // first write error; sticky
+
+	wake chan struct{} // capacity 1: "pending is not empty or closed"
+	done chan struct{} // closed when Run returns
+}
+
+// NewWriter returns a Writer for w that refuses to hold more than limit
+// unsent bytes.
+func NewWriter(w io.Writer, limit int) *Writer {
+	return &Writer{
+		w:       w,
+		limit:   limit,
+		pending: make([]byte, 0, 4096),
+		wake:    make(chan struct{}, 1),
+		done:    make(chan struct{}),
+	}
+}
+
+// Queue appends one frame (2-byte big-endian length, then body) to the
+// batch. body is copied; the caller may reuse it as soon as Queue returns.
+func (w *Writer) Queue(body []byte) error {
+	w.mu.Lock()
+	switch {
+	case w.closed:
+		w.mu.Unlock()
+		return ErrClosed
+	case w.err != nil:
+		err := w.err
+		w.mu.Unlock()
+		return err
+	case len(w.pending)+len(body)+2 > w.limit:
+		w.mu.Unlock()
+		return ErrBacklog
+	}
+	w.pending = append(w.pending, byte(len(body)>>8), byte(len(body)))
+	w.pending = append(w.pending, body...)
+	w.mu.Unlock()
+	select {
+	case w.wake <- struct{}{}:
+	default:
+	}
+	return nil
+}
+
+// Run writes batches until Close, then writes what is left and returns.
+// It returns the first write error (after which Queue fails too).
+func (w *Writer) Run() error {
+	defer close(w.done)
+	var batch []byte
+	for range w.wake {
+		w.mu.Lock()
+		batch, w.pending = w.pending, batch[:0]
+		closed := w.closed
+		w.mu.Unlock()
+		if len(batch) > 0 {
+			if _, err := w.w.Write(batch); err != nil {
+				w.mu.Lock()
+				w.err = err
+				w.mu.Unlock()
+				return err
+			}
+		}
+		if closed {
+			return nil
+		}
+	}
+	return nil
+}
+
+// Close stops accepting frames; Run flushes what was queued and returns.
+// Close does not wait; use Done for that.
+func (w *Writer) Close() {
+	w.mu.Lock()
+	w.closed = true
+	w.mu.Unlock()
+	select {
+	case w.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Done is closed when Run has returned.
+func (w *Writer) Done() <-chan struct{} { return w.done }

@@ -1,0 +1,81 @@
+package wire
+
+import (
+	"errors"
+	"io"
+	"net"
+	"sync"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// countingWriter records each Write call.
+type countingWriter struct {
+	mu     sync.Mutex
+	writes [][]byte
+	// If set, each Write announces itself on entered and waits on release.
+	entered, release chan struct{}
+}
+
+func (w *countingWriter) Write(p []byte) (int, error) {
+	if w.entered != nil {
+		w.entered <- struct{}{}
+		<-w.release
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.writes = append(w.writes, append([]byte(nil), p...))
+	return len(p), nil
+}
+
+func TestQueuedFramesAreLengthPrefixedAndFlushedOnClose(t *testing.T) {
+	cw := &countingWriter{}
+	w := NewWriter(cw, 1<<20)
+	require.NoError(t, w.Queue([]byte("abc")))
+	require.NoError(t, w.Queue([]byte{}))
+	w.Close()
+	require.NoError(t, w.Run())
+	var all []byte
+	for _, b := range cw.writes {
+		all = append(all, b...)
+	}
+	assert.Equal(t, []byte{0, 3, 'a', 'b', 'c', 0, 0}, all)
+	assert.ErrorIs(t, w.Queue([]byte("x")), ErrClosed)
+}
+
+// Frames queued while a write is in progress go out together in one Write.
+func TestFramesQueuedDuringAWriteAreCoalesced(t *testing.T) {
+	cw := &countingWriter{entered: make(chan struct{}), release: make(chan struct{})}
+	w := NewWriter(cw, 1<<20)
+	go func() { _ = w.Run() }()
+	require.NoError(t, w.Queue([]byte("first")))
+	<-cw.entered // the first Write is underway and held...
+	for i := 0; i < 100; i++ {
+		require.NoError(t, w.Queue([]byte("more"))) // ...while more queue behind it
+	}
+	w.Close()
+	cw.release <- struct{}{}
+	<-cw.entered
+	cw.release <- struct{}{}
+	<-w.Done()
+	require.Len(t, cw.writes, 2, "100 frames in one write")
+	assert.Len(t, cw.writes[1], 100*6)
+}
+
+func TestBacklogLimit(t *testing.T) {
+	w := NewWriter(io.Discard, 10)
+	require.NoError(t, w.Queue([]byte("12345678"))) // 10 bytes with the header
+	assert.ErrorIs(t, w.Queue([]byte("x")), ErrBacklog)
+}
+
+func TestWriteErrorIsSticky(t *testing.T) {
+	a, b := net.Pipe()
+	_ = b.Close()
+	w := NewWriter(a, 1<<20)
+	require.NoError(t, w.Queue([]byte("x")))
+	err := w.Run()
+	require.Error(t, err)
+	assert.True(t, errors.Is(w.Queue([]byte("y")), err) || w.Queue([]byte("y")) != nil)
+}

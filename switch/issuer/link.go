@@ -1,0 +1,211 @@
+package issuer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/cardswitch/cardswitch/iso"
+	"github.com/cardswitch/cardswitch/switch/internal/wire"
+	"github.com/moov-io/iso8583"
+)
+
+// LinkConfig describes one persistent connection to one issuer endpoint.
+type LinkConfig struct {
+	Issuer         string
+	Addr           string
+	Timeout        time.Duration // wait for a response before failing the request
+	EchoInterval   time.Duration // idle time before an 0800/301 echo; 0 disables
+	ConnectTimeout time.Duration // dial plus sign-on
+	ReconnectMin   time.Duration // first backoff after a failure, doubled up to ReconnectMax
+	ReconnectMax   time.Duration
+	MaxFrame       int // largest response frame accepted
+	// MaxInFlight bounds the requests pending on this link; past it Send
+	// refuses (the switch tries another link or answers 91) instead of
+	// queueing without bound.
+	MaxInFlight int
+	// WriteBacklog bounds the bytes queued for the issuer's socket.
+	WriteBacklog int
+
+	Spec    *iso8583.MessageSpec
+	Scanner *iso.Scanner
+	Log     *slog.Logger
+	Dial    func(ctx context.Context, addr string) (net.Conn, error)
+	// OnState is called (from the link's goroutine) when the link goes up
+	// or down.
+	OnState func(l *Link, up bool)
+}
+
+// Link is one persistent, monitored connection to an issuer endpoint. It
+// connects, signs on, echoes when idle, and reconnects with backoff after
+// any failure until its context ends.
+type Link struct {
+	cfg   LinkConfig
+	up    atomic.Bool
+	epoch time.Time
+
+	mu      sync.Mutex
+	out     *wire.Writer // nil while down
+	conn    net.Conn
+	pending map[uint32]*Txn
+	fifo    deadlineQueue
+	nextSTN uint32
+	seq     uint64
+
+	lastRx atomic.Int64 // nanoseconds since epoch of the last frame received
+}
+
+// ErrBusy: the link has MaxInFlight requests pending.
+var ErrBusy = errors.New("issuer link at its in-flight limit")
+
+// NewLink returns a link; Run connects it.
+func NewLink(cfg LinkConfig) *Link {
+	return &Link{cfg: cfg, epoch: time.Now(), pending: make(map[uint32]*Txn)}
+}
+
+// Addr is the endpoint's address.
+func (l *Link) Addr() string { return l.cfg.Addr }
+
+// Up reports whether the link is signed on and usable.
+func (l *Link) Up() bool { return l.up.Load() }
+
+// InFlight is the number of requests waiting for the issuer on this link.
+func (l *Link) InFlight() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.pending)
+}
+
+func (l *Link) now() int64 { return int64(time.Since(l.epoch)) }
+
+// Run keeps the link connected until ctx ends; then it signs off, fails
+// whatever is still pending with ErrLinkLost and returns.
+func (l *Link) Run(ctx context.Context) {
+	backoff := l.cfg.ReconnectMin
+	for {
+		wasUp, err := l.session(ctx)
+		if ctx.Err() != nil {
+			return
+		}
+		if wasUp {
+			backoff = l.cfg.ReconnectMin
+		}
+		l.cfg.Log.Warn("issuer link down", "issuer", l.cfg.Issuer, "endpoint", l.cfg.Addr,
+			"err", err, "retry_in", backoff)
+		t := time.NewTimer(backoff)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-t.C:
+		}
+		backoff = min(backoff*2, l.cfg.ReconnectMax)
+	}
+}
+
+// session runs one connection from dial to failure.
+func (l *Link) session(ctx context.Context) (wasUp bool, err error) {
+	dctx, cancel := context.WithTimeout(ctx, l.cfg.ConnectTimeout)
+	conn, err := l.cfg.Dial(dctx, l.cfg.Addr)
+	cancel()
+	if err != nil {
+		return false, fmt.Errorf("connect: %w", err)
+	}
+	out := wire.NewWriter(conn, l.cfg.WriteBacklog)
+	l.mu.Lock()
+	l.conn, l.out = conn, out
+	l.mu.Unlock()
+	l.lastRx.Store(l.now())
+
+	writeDone := make(chan error, 1)
+	go func() { writeDone <- out.Run() }()
+	readDone := make(chan error, 1)
+	readExit := make(chan struct{})
+	go func() {
+		defer close(readExit)
+		readDone <- l.readLoop(conn)
+	}()
+	defer l.teardown(conn, out, readExit)
+
+	if err := l.signOn(ctx, readDone); err != nil {
+		return false, err
+	}
+	l.setUp(true)
+	l.cfg.Log.Info("issuer link up", "issuer", l.cfg.Issuer, "endpoint", l.cfg.Addr)
+	return true, l.serve(ctx, readDone, writeDone)
+}
+
+// serve sweeps timeouts and sends echoes until the connection fails or ctx
+// ends.
+func (l *Link) serve(ctx context.Context, readDone, writeDone <-chan error) error {
+	tick := time.NewTicker(sweepInterval(l.cfg.Timeout))
+	defer tick.Stop()
+	echoDue := false
+	var echoFail <-chan error
+	for {
+		select {
+		case <-ctx.Done():
+			l.setUp(false)
+			l.sendNetMgmt(iso.NetSignOff, l.cfg.Timeout) // best effort; not awaited
+			return ctx.Err()
+		case err := <-readDone:
+			return fmt.Errorf("read: %w", err)
+		case err := <-writeDone:
+			return fmt.Errorf("write: %w", err)
+		case err := <-echoFail:
+			if err != nil {
+				return fmt.Errorf("echo: %w", err)
+			}
+			echoFail, echoDue = nil, false
+		case <-tick.C:
+			l.sweep()
+			if l.cfg.EchoInterval > 0 && !echoDue &&
+				time.Duration(l.now()-l.lastRx.Load()) >= l.cfg.EchoInterval {
+				echoDue = true
+				echoFail = l.sendNetMgmt(iso.NetEcho, l.cfg.Timeout)
+			}
+		}
+	}
+}
+
+// sweepInterval is how often a link looks for timed-out requests: a
+// timeout fires at most this late.
+func sweepInterval(timeout time.Duration) time.Duration {
+	return min(max(timeout/50, 2*time.Millisecond), 50*time.Millisecond)
+}
+
+func (l *Link) setUp(up bool) {
+	if l.up.Swap(up) != up && l.cfg.OnState != nil {
+		l.cfg.OnState(l, up)
+	}
+}
+
+// teardown closes the connection and fails every pending request: the
+// answer can no longer come back on this connection.
+func (l *Link) teardown(conn net.Conn, out *wire.Writer, readExit <-chan struct{}) {
+	l.setUp(false)
+	out.Close()
+	select { // let a sign-off or queued frames go out, briefly
+	case <-out.Done():
+	case <-time.After(100 * time.Millisecond):
+	}
+	_ = conn.Close()
+	<-readExit
+	l.mu.Lock()
+	l.out, l.conn = nil, nil
+	lost := make([]*Txn, 0, len(l.pending))
+	for k, t := range l.pending {
+		lost = append(lost, t)
+		delete(l.pending, k)
+	}
+	l.fifo.reset()
+	l.mu.Unlock()
+	for _, t := range lost {
+		t.Owner.Fail(t, ErrLinkLost)
+	}
+}

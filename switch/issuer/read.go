@@ -1,0 +1,130 @@
+package issuer
+
+import (
+	"bytes"
+	"fmt"
+	"net"
+
+	"github.com/cardswitch/cardswitch/iso"
+)
+
+// readLoop matches responses to pending requests until the connection
+// fails. A frame it cannot use is logged and dropped: the request it might
+// have answered times out on its own, and the connection stays up.
+func (l *Link) readLoop(conn net.Conn) error {
+	fr := iso.NewFrameReader(conn, l.cfg.MaxFrame)
+	var v iso.View
+	for {
+		frame, err := fr.Next()
+		if err != nil {
+			return err
+		}
+		l.lastRx.Store(l.now())
+		if len(frame) == 0 {
+			continue
+		}
+		scanErr := l.cfg.Scanner.Scan(frame, &v)
+		mti := v.MTI()
+		if mti == nil {
+			l.cfg.Log.Warn("issuer frame without readable MTI dropped", "issuer", l.cfg.Issuer,
+				"endpoint", l.cfg.Addr, "len", len(frame))
+			continue
+		}
+		if iso.IsRequestMTI(mti) {
+			l.inbound(frame, mti, scanErr)
+			continue
+		}
+		l.response(frame, &v, scanErr)
+	}
+}
+
+// response hands one issuer response to the request it answers.
+func (l *Link) response(frame []byte, v *iso.View, scanErr error) {
+	stan, ok := parseSTAN(v.Field(11))
+	if !ok {
+		l.cfg.Log.Warn("issuer response without a usable STAN dropped", "issuer", l.cfg.Issuer,
+			"endpoint", l.cfg.Addr, "err", scanErr)
+		return
+	}
+	t := l.take(stan)
+	if t == nil {
+		// Late (already timed out and answered 91) or never asked.
+		l.cfg.Log.Warn("issuer response matches no pending request (late or unknown)",
+			"issuer", l.cfg.Issuer, "endpoint", l.cfg.Addr, "stan", stan)
+		return
+	}
+	if no, ok := t.Owner.(*netOwner); ok {
+		no.result(scanErr, v.Field(39))
+		return
+	}
+	want := iso.ResponseMTI(t.MTI[:])
+	if scanErr != nil || !bytes.Equal(v.MTI(), want[:]) {
+		l.cfg.Log.Warn("issuer response unreadable", "issuer", l.cfg.Issuer, "endpoint", l.cfg.Addr,
+			"stan", stan, "err", scanErr, "mti", string(v.MTI()))
+		t.Owner.Fail(t, ErrBadResponse)
+		return
+	}
+	if err := restore(v, t); err != nil {
+		t.Owner.Fail(t, fmt.Errorf("%w: %v", ErrBadResponse, err))
+		return
+	}
+	t.Owner.Answer(t, frame)
+}
+
+// restore puts the acquirer's own STAN, and its RRN and terminal id where
+// the issuer echoed them, back into the response (all fixed-length, so in
+// place).
+func restore(v *iso.View, t *Txn) error {
+	if err := v.Set(11, t.STAN[:]); err != nil {
+		return err
+	}
+	if t.HasRRN && v.Has(37) {
+		if err := v.Set(37, t.RRN[:]); err != nil {
+			return err
+		}
+	}
+	if t.HasTID && v.Has(41) {
+		if err := v.Set(41, t.Terminal[:]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// inbound answers requests the issuer sends us. Only network management
+// (0800: sign-on, sign-off, echo) is accepted from an issuer.
+func (l *Link) inbound(frame, mti []byte, scanErr error) {
+	if scanErr != nil || mti[1] != '8' {
+		l.cfg.Log.Warn("unsupported or unreadable request from issuer dropped", "issuer", l.cfg.Issuer,
+			"endpoint", l.cfg.Addr, "mti", string(mti), "err", scanErr)
+		return
+	}
+	resp, err := iso.NetMgmtResponse(l.cfg.Spec, frame, "00")
+	if err != nil {
+		l.cfg.Log.Warn("cannot answer issuer network management", "issuer", l.cfg.Issuer, "err", err)
+		return
+	}
+	l.mu.Lock()
+	out := l.out
+	l.mu.Unlock()
+	if out != nil {
+		_ = out.Queue(resp)
+	}
+}
+
+// netOwner collects the outcome of the link's own 0800s.
+type netOwner struct{ res chan error }
+
+func (o *netOwner) Answer(*Txn, []byte)    { o.res <- nil }
+func (o *netOwner) Fail(_ *Txn, err error) { o.res <- err }
+
+func (o *netOwner) result(scanErr error, code []byte) {
+	switch {
+	case scanErr != nil:
+		o.res <- fmt.Errorf("%w: %v", ErrBadResponse, scanErr)
+	case string(code) != "00":
+		o.res <- fmt.Errorf("network management refused with 39=%q", code)
+	default:
+		o.res <- nil
+	}
+}

@@ -1,0 +1,160 @@
+package issuer
+
+import (
+	"time"
+
+	"github.com/cardswitch/cardswitch/iso"
+)
+
+// Send puts t on this link: it gets a link STAN (field 11, at stanOff in
+// t.Frame, rewritten only in the copy that goes out) and a deadline.
+// On error nothing was sent and the Owner will not be called.
+func (l *Link) Send(t *Txn, stanOff int) error {
+	if !l.up.Load() {
+		return ErrNoLink
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.out == nil {
+		return ErrNoLink
+	}
+	stan, err := l.register(t)
+	if err != nil {
+		return err
+	}
+	field := t.Frame[stanOff : stanOff+6]
+	putSTAN(field, stan)
+	err = l.out.Queue(t.Frame)
+	copy(field, t.STAN[:]) // the Txn keeps the acquirer's own frame
+	if err != nil {
+		l.unregister(stan)
+		return err
+	}
+	return nil
+}
+
+// register assigns a free link STAN and records t as pending. l.mu held.
+func (l *Link) register(t *Txn) (uint32, error) {
+	if len(l.pending) >= l.cfg.MaxInFlight {
+		return 0, ErrBusy
+	}
+	for {
+		l.nextSTN = l.nextSTN%999999 + 1
+		if _, busy := l.pending[l.nextSTN]; !busy {
+			break
+		}
+	}
+	l.seq++
+	t.linkSTAN, t.seq = l.nextSTN, l.seq
+	l.pending[t.linkSTAN] = t
+	l.fifo.push(entry{stan: t.linkSTAN, seq: t.seq, deadline: l.now() + int64(l.cfg.Timeout)})
+	return t.linkSTAN, nil
+}
+
+func (l *Link) unregister(stan uint32) { delete(l.pending, stan) }
+
+// take removes and returns the request pending under stan, if any.
+func (l *Link) take(stan uint32) *Txn {
+	l.mu.Lock()
+	t := l.pending[stan]
+	if t != nil {
+		delete(l.pending, stan)
+	}
+	l.mu.Unlock()
+	return t
+}
+
+// sweep fails every request whose deadline has passed.
+func (l *Link) sweep() {
+	now := l.now()
+	var expired []*Txn
+	l.mu.Lock()
+	for {
+		e, ok := l.fifo.peek()
+		if !ok || e.deadline > now {
+			break
+		}
+		l.fifo.pop()
+		if t := l.pending[e.stan]; t != nil && t.seq == e.seq {
+			delete(l.pending, e.stan)
+			expired = append(expired, t)
+		}
+	}
+	l.mu.Unlock()
+	for _, t := range expired {
+		t.Owner.Fail(t, ErrTimeout)
+	}
+}
+
+// sendNetMgmt sends an 0800 with the given field 70 code; the returned
+// channel gets nil when an 0810 with 39=00 arrives, or the failure.
+func (l *Link) sendNetMgmt(code string, timeout time.Duration) <-chan error {
+	res := make(chan error, 1)
+	own := &netOwner{res: res}
+	t := &Txn{Owner: own, MTI: [4]byte{'0', '8', '0', '0'}, Issuer: l.cfg.Issuer, Started: time.Now()}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.out == nil {
+		res <- ErrNoLink
+		return res
+	}
+	stan, err := l.register(t)
+	if err != nil {
+		res <- err
+		return res
+	}
+	frame, err := iso.NetMgmtRequest(l.cfg.Spec, stan, code, time.Now())
+	if err == nil {
+		err = l.out.Queue(frame)
+	}
+	if err != nil {
+		l.unregister(stan)
+		res <- err
+	}
+	return res
+}
+
+// signOn sends 0800/001 and waits for its 0810 (39=00) before the link
+// carries traffic: an issuer that refuses sign-on gets no requests.
+func (l *Link) signOn(ctx interface{ Done() <-chan struct{} }, readDone <-chan error) error {
+	res := l.sendNetMgmt(iso.NetSignOn, l.cfg.ConnectTimeout)
+	timer := time.NewTimer(l.cfg.ConnectTimeout)
+	defer timer.Stop()
+	for {
+		select {
+		case err := <-res:
+			if err != nil {
+				return err
+			}
+			return nil
+		case err := <-readDone:
+			return err
+		case <-timer.C:
+			l.sweep()
+			return ErrTimeout
+		case <-ctx.Done():
+			return ErrLinkLost
+		}
+	}
+}
+
+func putSTAN(dst []byte, stan uint32) {
+	for i := 5; i >= 0; i-- {
+		dst[i] = byte('0' + stan%10)
+		stan /= 10
+	}
+}
+
+func parseSTAN(b []byte) (uint32, bool) {
+	if len(b) != 6 {
+		return 0, false
+	}
+	var n uint32
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + uint32(c-'0')
+	}
+	return n, true
+}

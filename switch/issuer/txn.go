@@ -1,0 +1,62 @@
+package issuer
+
+import (
+	"errors"
+	"time"
+)
+
+// Why a request failed; the switch maps each to the response code its
+// acquirer gets (see the README's table of switch-generated codes).
+var (
+	// ErrTimeout: the issuer did not answer within its timeout (91).
+	ErrTimeout = errors.New("issuer did not answer in time")
+	// ErrLinkLost: the connection the request went out on broke before
+	// the answer came (91).
+	ErrLinkLost = errors.New("issuer link lost with the request in flight")
+	// ErrNoLink: no live connection to the issuer (91, at once).
+	ErrNoLink = errors.New("issuer has no live connection")
+	// ErrBadResponse: the issuer's answer matched the request by STAN but
+	// could not be parsed, or had the wrong MTI (96).
+	ErrBadResponse = errors.New("issuer response unreadable")
+)
+
+// Owner receives the outcome of a Txn. Exactly one of Answer or Fail is
+// called, exactly once, from a link goroutine: it must not block.
+type Owner interface {
+	// Answer gets the issuer's response with the acquirer's own STAN, RRN
+	// and terminal id put back. resp is only valid during the call.
+	Answer(t *Txn, resp []byte)
+	// Fail tells why no usable answer will come.
+	Fail(t *Txn, err error)
+}
+
+// Txn is one request in flight to an issuer.
+//
+// Matching: the switch gives every request its own STAN on the link it
+// goes out on (field 11 is rewritten in place; it is fixed-length), and
+// puts the acquirer's STAN back on the way out. Acquirers keep STANs unique
+// only per terminal, so many acquirer connections routinely send the same
+// STAN at once; a per-link STAN makes every in-flight request on a link
+// unique by construction, keeps the issuer's view of the link consistent
+// (it sees a normal, unique STAN sequence) and needs no composite key
+// that the issuer would have to echo faithfully.
+type Txn struct {
+	Frame []byte // the request as sent by the acquirer; owned by the Txn
+	Owner Owner
+
+	// Set by the switch from the request, restored into the response.
+	STAN     [6]byte
+	RRN      [12]byte
+	HasRRN   bool
+	Terminal [8]byte
+	HasTID   bool
+	MTI      [4]byte
+
+	Issuer  string
+	Started time.Time
+	// Cookie is free for the owner (e.g. an index into its own table).
+	Cookie uint64
+
+	linkSTAN uint32
+	seq      uint64
+}

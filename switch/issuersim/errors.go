@@ -1,0 +1,37 @@
+package issuersim
+
+import "fmt"
+
+// ConfigError reports one invalid simulator setting. Key names the setting
+// as in the config file, e.g. "rules[2].code" or "approval_code_prefix".
+type ConfigError struct {
+	Sim    string // simulator name, may be empty
+	Key    string
+	Reason string
+}
+
+func (e *ConfigError) Error() string {
+	if e.Sim == "" {
+		return fmt.Sprintf("issuersim: %s: %s", e.Key, e.Reason)
+	}
+	return fmt.Sprintf("issuersim %s: %s: %s", e.Sim, e.Key, e.Reason)
+}
+
+// FieldError reports a failure to read or build one ISO 8583 field. Its
+// message names the field but leaves out the cause's text, because moov-io
+// errors may quote the field's value (a PAN, track data); use errors.Unwrap
+// to inspect the cause.
+type FieldError struct {
+	Field int    // -1: the message as a whole
+	Op    string // "set", "pack"
+	Err   error
+}
+
+func (e *FieldError) Error() string {
+	if e.Field < 0 {
+		return fmt.Sprintf("issuersim: cannot %s message", e.Op)
+	}
+	return fmt.Sprintf("issuersim: cannot %s field %d", e.Op, e.Field)
+}
+
+func (e *FieldError) Unwrap() error { return e.Err }

@@ -1,0 +1,169 @@
+package issuersim
+
+import (
+	"errors"
+	"log/slog"
+	"net"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/cardswitch/cardswitch/iso"
+	"github.com/cardswitch/cardswitch/routing"
+	"github.com/moov-io/iso8583"
+)
+
+// Sim is a running issuer simulator. Create it with New, run Serve, stop it
+// with Close.
+type Sim struct {
+	cfg       routing.Simulator
+	log       *slog.Logger
+	ln        net.Listener
+	spec      *iso8583.MessageSpec
+	approvals approvalCodes
+	stats     counters
+	onRequest atomic.Pointer[func(Request)]
+
+	mu     sync.Mutex
+	closed bool
+	done   chan struct{} // closed by Close; interrupts the accept backoff
+	conns  map[*conn]struct{}
+	wg     sync.WaitGroup // Serve and every connection's read goroutine
+}
+
+// New validates cfg and binds cfg.Listen (":0" picks a free port; see Addr).
+// A nil log discards everything.
+func New(cfg routing.Simulator, log *slog.Logger) (*Sim, error) {
+	if err := validate(cfg); err != nil {
+		return nil, err
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return nil, err
+	}
+	cfg.Rules = slices.Clone(cfg.Rules) // the caller may reuse its slice
+	s := &Sim{
+		cfg:   cfg,
+		ln:    ln,
+		spec:  iso.Spec87(),
+		done:  make(chan struct{}),
+		conns: make(map[*conn]struct{}),
+	}
+	s.approvals.prefix = cfg.ApprovalCodePrefix
+	s.log = log.With("sim", cfg.Name, "addr", s.Addr())
+	return s, nil
+}
+
+// Addr returns the address the simulator is bound to.
+func (s *Sim) Addr() string { return s.ln.Addr().String() }
+
+// Stats returns a snapshot of the counters.
+func (s *Sim) Stats() Stats { return s.stats.snapshot() }
+
+// OnRequest installs an observer called for every request that unpacks,
+// before it is answered, on the connection's read goroutine: a slow
+// observer slows that connection. Set it before Serve; nil removes it.
+func (s *Sim) OnRequest(fn func(Request)) {
+	if fn == nil {
+		s.onRequest.Store(nil)
+		return
+	}
+	s.onRequest.Store(&fn)
+}
+
+// Serve accepts issuer links until Close, then returns nil. Accept errors
+// other than the listener being closed are logged and retried after a
+// backoff: running out of file descriptors must not end the simulator.
+func (s *Sim) Serve() error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil
+	}
+	s.wg.Add(1)
+	s.mu.Unlock()
+	defer s.wg.Done()
+
+	s.log.Info("issuer simulator listening")
+	var backoff time.Duration
+	for {
+		nc, err := s.ln.Accept()
+		if err == nil {
+			backoff = 0
+			s.start(nc)
+			continue
+		}
+		if s.isClosed() {
+			return nil
+		}
+		if errors.Is(err, net.ErrClosed) {
+			return err // closed behind our back: retrying cannot help
+		}
+		backoff = min(max(2*backoff, acceptBackoffMin), acceptBackoffMax)
+		s.log.Warn("accept failed, retrying", "err", err, "backoff", backoff)
+		t := time.NewTimer(backoff)
+		select {
+		case <-s.done:
+			t.Stop()
+			return nil
+		case <-t.C:
+		}
+	}
+}
+
+func (s *Sim) isClosed() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.closed
+}
+
+// start registers and runs a connection, unless Close got there first.
+func (s *Sim) start(nc net.Conn) {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		_ = nc.Close()
+		return
+	}
+	c := newConn(s, nc)
+	s.conns[c] = struct{}{}
+	s.wg.Add(1)
+	s.mu.Unlock()
+	s.stats.connections.Add(1)
+	go func() {
+		defer s.wg.Done()
+		c.serve()
+		s.mu.Lock()
+		delete(s.conns, c)
+		s.mu.Unlock()
+	}()
+}
+
+// Close stops accepting, closes every connection, cancels pending delayed
+// answers and waits for all goroutines. Later calls wait too and return nil.
+func (s *Sim) Close() error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		s.wg.Wait()
+		return nil
+	}
+	s.closed = true
+	close(s.done)
+	conns := make([]*conn, 0, len(s.conns))
+	for c := range s.conns {
+		conns = append(conns, c)
+	}
+	s.mu.Unlock()
+
+	err := s.ln.Close()
+	for _, c := range conns {
+		c.shutdown()
+	}
+	s.wg.Wait()
+	return err
+}

@@ -1,0 +1,135 @@
+package switchd_test
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"io"
+	"testing"
+	"time"
+
+	"github.com/cardswitch/cardswitch/routing"
+	"github.com/cardswitch/cardswitch/switch/acqclient"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// The switch answers by itself with MTI+10 and its own 39 when it must.
+func TestSwitchGeneratedCodes(t *testing.T) {
+	sim := startSim(t, routing.Simulator{Rules: []routing.SimRule{
+		{PANSuffix: "0009", NoAnswer: true},
+		{PANSuffix: "0096", Malformed: true},
+	}})
+	yaml := "issuers:\n" + issuerYAML("bank", "300ms", sim.Addr()) +
+		issuerYAML("dead", "5s", "127.0.0.1:1") + // nothing listens on port 1
+		"routes:\n  - {bin: \"4\", issuer: bank}\n  - {bin: \"5\", issuer: dead}\n"
+	sw := startSwitch(t, yaml, "bank")
+	c := dial(t, sw.addr)
+
+	cases := []struct {
+		name string
+		req  acqclient.Request
+		code string
+	}{
+		{"unknown BIN", auth("6011000000000004", 100, 1), "15"},
+		{"issuer without a live link", auth("5100000000000001", 100, 2), "91"},
+		{"issuer does not answer in time", auth("4111111111110009", 100, 3), "91"},
+		{"issuer answer unreadable", auth("4111111111110096", 100, 4), "96"},
+		{"missing amount", func() acqclient.Request { r := auth("4111111111111111", 0, 5); r.Amount = -1; return r }(), "30"},
+		{"unsupported message class", func() acqclient.Request { r := auth("4111111111111111", 100, 6); r.MTI = "0300"; return r }(), "30"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			m, err := tc.req.Message()
+			require.NoError(t, err)
+			if tc.req.Amount < 0 {
+				m.UnsetField(4)
+			}
+			resp, err := c.Send(m)
+			require.NoError(t, err)
+			want, _ := m.GetMTI()
+			assert.Equal(t, want[:2]+string(want[2]+1)+want[3:], mti(t, resp))
+			assert.Equal(t, tc.code, str(t, resp, 39))
+			assert.Equal(t, wire(t, m, 11), wire(t, resp, 11), "STAN echoed")
+			assert.Equal(t, wire(t, m, 37), wire(t, resp, 37), "RRN echoed")
+		})
+	}
+	st := sw.Stats()
+	assert.EqualValues(t, 1, st.Declined15)
+	assert.EqualValues(t, 2, st.Declined91)
+	assert.EqualValues(t, 1, st.Declined96)
+	assert.EqualValues(t, 2, st.Declined30)
+}
+
+// A message that frames but does not parse gets 30 with what could be
+// read echoed; the connection stays usable.
+func TestUnparseableMessageGets30(t *testing.T) {
+	sim := startSim(t, routing.Simulator{})
+	sw := startSwitch(t, "issuers:\n"+issuerYAML("bank", "5s", sim.Addr())+"routes:\n  - {bin: \"4\", issuer: bank}\n", "bank")
+	c := dialRaw(t, sw.addr)
+	good := pack(t, auth("4111111111111111", 100, 77))
+
+	bad := append([]byte(nil), good...)
+	// The amount (field 4, 12 digits) follows MTI, bitmap, 2 (LL+16) and 3.
+	amount := 4 + 16 + 2 + 16 + 6
+	copy(bad[amount:], "12AB")
+	c.write(t, bad)
+	resp := c.read(t)
+	assert.Equal(t, "0110", mti(t, resp))
+	assert.Equal(t, "30", str(t, resp, 39))
+	assert.Equal(t, "77", str(t, resp, 11))
+
+	c.write(t, good[:len(good)-5]) // truncated: a field runs past the frame
+	assert.Equal(t, "30", str(t, c.read(t), 39))
+
+	c.write(t, good)
+	assert.Equal(t, "00", str(t, c.read(t), 39), "connection still serves after bad messages")
+}
+
+// A frame without a readable MTI cannot be answered: it is counted and
+// the connection stays open.
+func TestFrameWithoutMTIIsCountedAndConnectionStays(t *testing.T) {
+	sim := startSim(t, routing.Simulator{})
+	sw := startSwitch(t, "issuers:\n"+issuerYAML("bank", "5s", sim.Addr())+"routes:\n  - {bin: \"4\", issuer: bank}\n", "bank")
+	c := dialRaw(t, sw.addr)
+	c.write(t, []byte("AB"))
+	c.write(t, []byte("X1Y2garbage"))
+	c.write(t, []byte{})
+	c.write(t, pack(t, auth("4111111111111111", 100, 1)))
+	assert.Equal(t, "00", str(t, c.read(t), 39))
+	assert.EqualValues(t, 3, sw.Stats().Unreadable)
+}
+
+// A length header above the maximum message size closes the connection.
+func TestOversizedFrameClosesConnection(t *testing.T) {
+	sw := startSwitch(t, "listen: {max_message_size: 1024}\nissuers:\n"+issuerYAML("bank", "5s", "127.0.0.1:1")+
+		"routes:\n  - {bin: \"4\", issuer: bank}\n")
+	c := dialRaw(t, sw.addr)
+	var hdr [2]byte
+	binary.BigEndian.PutUint16(hdr[:], 1025)
+	_, err := c.Write(hdr[:])
+	require.NoError(t, err)
+	require.NoError(t, c.SetReadDeadline(time.Now().Add(10*time.Second)))
+	_, err = c.Read(make([]byte, 1))
+	assert.True(t, errors.Is(err, io.EOF), "want the switch to close the connection, got %v", err)
+	assert.EqualValues(t, 1, sw.Stats().Oversized)
+}
+
+// An issuer that goes away gets 91 at once; when it is back, traffic flows.
+func TestIssuerDownThenBackUp(t *testing.T) {
+	sim := startSim(t, routing.Simulator{})
+	addr := sim.Addr()
+	sw := startSwitch(t, "issuers:\n"+issuerYAML("bank", "5s", addr)+"routes:\n  - {bin: \"4\", issuer: bank}\n", "bank")
+	c := dial(t, sw.addr)
+	assert.Equal(t, "00", str(t, send(t, c, auth("4111111111111111", 100, 1)), 39))
+
+	require.NoError(t, sim.Close())
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	require.NoError(t, sw.WaitIssuer(ctx, "bank", none))
+	assert.Equal(t, "91", str(t, send(t, c, auth("4111111111111111", 100, 2)), 39))
+
+	startSim(t, routing.Simulator{Listen: addr})
+	require.NoError(t, sw.WaitIssuer(ctx, "bank", atLeast(1)))
+	assert.Equal(t, "00", str(t, send(t, c, auth("4111111111111111", 100, 3)), 39))
+}

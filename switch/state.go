@@ -1,0 +1,62 @@
+package switchd
+
+import (
+	"context"
+	"sync"
+
+	"github.com/cardswitch/cardswitch/switch/issuer"
+)
+
+// stateBoard lets callers wait for issuer links to change state without
+// polling: every change closes the current channel and makes a new one.
+type stateBoard struct {
+	mu      sync.Mutex
+	changed chan struct{}
+}
+
+func (b *stateBoard) init() { b.changedCh() }
+
+func (b *stateBoard) changedCh() <-chan struct{} {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.changed == nil {
+		b.changed = make(chan struct{})
+	}
+	return b.changed
+}
+
+func (b *stateBoard) notify(*issuer.Link, bool) {
+	b.mu.Lock()
+	if b.changed != nil {
+		close(b.changed)
+	}
+	b.changed = make(chan struct{})
+	b.mu.Unlock()
+}
+
+// IssuerLinksUp counts the signed-on links of the named issuer (-1 if the
+// issuer is unknown).
+func (s *Switch) IssuerLinksUp(name string) int {
+	for _, is := range s.routes.Load().issuers {
+		if is.Name == name {
+			return is.UpLinks()
+		}
+	}
+	return -1
+}
+
+// WaitIssuer blocks until ok(number of the named issuer's links up) holds,
+// or ctx ends. Tests and the readiness check use it instead of polling.
+func (s *Switch) WaitIssuer(ctx context.Context, name string, ok func(up int) bool) error {
+	for {
+		ch := s.states.changedCh()
+		if ok(s.IssuerLinksUp(name)) {
+			return nil
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}

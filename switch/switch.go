@@ -1,0 +1,200 @@
+package switchd
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/cardswitch/cardswitch/iso"
+	"github.com/cardswitch/cardswitch/routing"
+	"github.com/cardswitch/cardswitch/switch/issuer"
+	"github.com/cardswitch/cardswitch/switch/issuersim"
+	"github.com/moov-io/iso8583"
+)
+
+// Switch is one running cardswitch: the acquirer listener, the issuer
+// links and any in-process issuer simulators of its configuration.
+type Switch struct {
+	cfg     *routing.Config
+	log     *slog.Logger
+	limits  Limits
+	spec    *iso8583.MessageSpec
+	scanner *iso.Scanner
+
+	ln      net.Listener
+	sims    []*issuersim.Sim
+	issuers []*issuer.Issuer
+	routes  atomic.Pointer[snapshot]
+	stats   counters
+	states  stateBoard
+
+	mu       sync.Mutex
+	conns    map[*acqConn]struct{}
+	draining atomic.Bool
+	handlers sync.WaitGroup // acquirer connection goroutines
+	txns     inflight       // requests waiting for an issuer
+	nextConn atomic.Uint64
+}
+
+// snapshot is the routing state one request is routed with, swapped whole.
+type snapshot struct {
+	table   *routing.Table
+	issuers []*issuer.Issuer // by routing issuer index
+}
+
+// Option adjusts a Switch built by New.
+type Option func(*Switch)
+
+// WithLogger sets the logger (default: slog.Default()).
+func WithLogger(l *slog.Logger) Option { return func(s *Switch) { s.log = l } }
+
+// WithLimits replaces DefaultLimits.
+func WithLimits(l Limits) Option { return func(s *Switch) { s.limits = l } }
+
+// New validates nothing further than cfg already is (routing.Load
+// validated it), binds the in-process simulators and the acquirer
+// listener, and prepares the issuer links. Nothing is served until Run. A
+// listen address of port 0 gets a free port: Addr tells which.
+func New(cfg *routing.Config, opts ...Option) (s *Switch, err error) {
+	s = &Switch{cfg: cfg, log: slog.Default(), limits: DefaultLimits, spec: iso.Spec87(),
+		conns: make(map[*acqConn]struct{})}
+	for _, o := range opts {
+		o(s)
+	}
+	if s.scanner, err = iso.NewScanner(s.spec); err != nil {
+		return nil, err
+	}
+	s.states.init()
+	defer func() {
+		if err != nil {
+			s.closeSims()
+		}
+	}()
+	for _, sc := range cfg.Simulators {
+		sim, err := issuersim.New(sc, s.log)
+		if err != nil {
+			return nil, fmt.Errorf("simulator %s: %w", sc.Name, err)
+		}
+		s.sims = append(s.sims, sim)
+	}
+	if s.ln, err = net.Listen("tcp", cfg.Listen.Address); err != nil {
+		return nil, fmt.Errorf("listen %s: %w", cfg.Listen.Address, err)
+	}
+	s.buildIssuers()
+	s.routes.Store(&snapshot{table: cfg.Table(), issuers: s.issuers})
+	return s, nil
+}
+
+func (s *Switch) buildIssuers() {
+	var d net.Dialer
+	for _, ic := range s.cfg.Issuers {
+		links := make([]*issuer.Link, 0, len(ic.Endpoints))
+		for _, ep := range ic.Endpoints {
+			links = append(links, issuer.NewLink(issuer.LinkConfig{
+				Issuer: ic.Name, Addr: ep, Timeout: ic.Timeout, EchoInterval: ic.EchoInterval,
+				ConnectTimeout: ic.ConnectTimeout, ReconnectMin: ic.ReconnectMin, ReconnectMax: ic.ReconnectMax,
+				MaxFrame: s.cfg.Listen.MaxMessageSize, MaxInFlight: s.limits.LinkInFlight,
+				WriteBacklog: s.limits.IssuerBacklog, Spec: s.spec, Scanner: s.scanner,
+				Log: s.log, OnState: s.states.notify,
+				Dial: func(ctx context.Context, addr string) (net.Conn, error) {
+					return d.DialContext(ctx, "tcp", addr)
+				},
+			}))
+		}
+		s.issuers = append(s.issuers, issuer.New(ic.Name, links))
+	}
+}
+
+// Addr is the acquirer listener's address.
+func (s *Switch) Addr() net.Addr { return s.ln.Addr() }
+
+// SimulatorAddrs lists the bound addresses of in-process simulators, in
+// config order.
+func (s *Switch) SimulatorAddrs() []string {
+	out := make([]string, len(s.sims))
+	for i, sim := range s.sims {
+		out[i] = sim.Addr()
+	}
+	return out
+}
+
+// Run serves until ctx ends, then shuts down gracefully: it stops
+// accepting, lets requests in flight finish (up to the configured
+// shutdown timeout), closes issuer links and acquirer connections, and
+// returns nil.
+func (s *Switch) Run(ctx context.Context) error {
+	var bg sync.WaitGroup
+	for _, sim := range s.sims {
+		bg.Add(1)
+		go func() {
+			defer bg.Done()
+			if err := sim.Serve(); err != nil {
+				s.log.Error("simulator stopped", "addr", sim.Addr(), "err", err)
+			}
+		}()
+	}
+	linkCtx, stopLinks := context.WithCancel(context.Background())
+	var links sync.WaitGroup
+	for _, is := range s.issuers {
+		links.Add(1)
+		go func() {
+			defer links.Done()
+			is.Run(linkCtx)
+		}()
+	}
+	accepted := make(chan struct{})
+	go func() {
+		defer close(accepted)
+		serveTCP(s.ln, s.handleConn, s.log)
+	}()
+	s.log.Info("cardswitch listening", "addr", s.ln.Addr().String(), "config", s.cfg.Source,
+		"issuers", len(s.issuers), "routes", s.cfg.Table().Len())
+
+	<-ctx.Done()
+	s.shutdown(accepted, stopLinks, &links)
+	s.closeSims()
+	bg.Wait()
+	return nil
+}
+
+// shutdown: the listener first; then requests in flight finish (bounded
+// wait) while new ones are answered 91; then the links close; then each
+// acquirer connection, after a short linger, flushes and closes.
+func (s *Switch) shutdown(accepted <-chan struct{}, stopLinks context.CancelFunc, links *sync.WaitGroup) {
+	s.log.Info("shutting down: no new connections; draining requests in flight",
+		"timeout", s.cfg.Listen.ShutdownTimeout)
+	_ = s.ln.Close()
+	<-accepted
+	s.draining.Store(true)
+	if !s.txns.wait(s.cfg.Listen.ShutdownTimeout) {
+		s.log.Warn("shutdown timeout: requests still in flight are answered 91")
+	}
+	stopLinks()
+	links.Wait()
+	linger := time.Now().Add(closeLinger)
+	s.eachConn(func(c *acqConn) { _ = c.conn.SetReadDeadline(linger) })
+	s.handlers.Wait()
+	s.log.Info("shutdown complete")
+}
+
+func (s *Switch) eachConn(f func(*acqConn)) {
+	s.mu.Lock()
+	cs := make([]*acqConn, 0, len(s.conns))
+	for c := range s.conns {
+		cs = append(cs, c)
+	}
+	s.mu.Unlock()
+	for _, c := range cs {
+		f(c)
+	}
+}
+
+func (s *Switch) closeSims() {
+	for _, sim := range s.sims {
+		_ = sim.Close()
+	}
+}
