@@ -19,6 +19,22 @@ type Config struct {
 	// Simulators are issuer simulators started inside `cardswitch serve`
 	// (demo and tests). Default: none.
 	Simulators []Simulator
+	// Admin is the admin HTTP server.
+	Admin Admin
+	// Journal is the SQLite transaction journal.
+	Journal Journal
+	// Reversals controls the retries of unacknowledged 0420s.
+	Reversals Reversals
+	// Acquirers are the acquirers allowed to connect. Default: none, which
+	// lets anyone connect.
+	Acquirers []Acquirer
+
+	// Hash is the hex SHA-256 of the exact bytes read, before environment
+	// overrides are applied: two loads of an unchanged file have the same
+	// Hash even if the environment differs, so reload can skip the file.
+	Hash string
+	// LoadedAt is when the config was loaded.
+	LoadedAt time.Time
 
 	table *Table
 }
@@ -33,6 +49,20 @@ type Listen struct {
 	// ShutdownTimeout is how long SIGTERM waits for in-flight requests.
 	// Default 10s; 0 means do not wait.
 	ShutdownTimeout time.Duration
+	// IdleTimeout closes an acquirer connection that sent nothing for this
+	// long. Default 5m; 0 disables.
+	IdleTimeout time.Duration
+	// FrameTimeout bounds how long a frame whose first byte arrived may take
+	// to complete (slow-loris defence). Default 10s; 0 disables.
+	FrameTimeout time.Duration
+	// MaxConnections caps open acquirer connections; connections past it are
+	// closed at once. Default 10000; must be > 0.
+	MaxConnections int
+	// MaxInFlight caps, per connection, the requests waiting for an issuer;
+	// a request past it is declined at once. Default 1000; must be > 0.
+	MaxInFlight int
+	// TLS, when set, makes the listener speak TLS. Default nil: plain TCP.
+	TLS *ServerTLS
 }
 
 // Issuer is one issuer host reached over persistent links.
@@ -54,6 +84,9 @@ type Issuer struct {
 	ReconnectMin time.Duration
 	// ReconnectMax caps the backoff. Default 5s; must be >= ReconnectMin.
 	ReconnectMax time.Duration
+	// TLS, when set, makes the links to this issuer use TLS. Default nil:
+	// plain TCP.
+	TLS *ClientTLS
 }
 
 // Route sends PANs matching BIN to Issuer.

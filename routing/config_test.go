@@ -167,7 +167,9 @@ func TestLoadBytesDefaults(t *testing.T) {
 func TestLoadExample(t *testing.T) {
 	cfg, err := Load("../testdata/example.yaml")
 	require.NoError(t, err)
-	assert.Equal(t, Listen{Address: "0.0.0.0:8583", MaxMessageSize: 4096, ShutdownTimeout: 15 * time.Second}, cfg.Listen)
+	listen, _ := Defaults()
+	listen.Address, listen.MaxMessageSize, listen.ShutdownTimeout = "0.0.0.0:8583", 4096, 15*time.Second
+	assert.Equal(t, listen, cfg.Listen)
 	assert.Equal(t, Issuer{
 		Name: "bank-a", Endpoints: []string{"10.0.1.10:9101", "10.0.1.11:9101"},
 		Timeout: 4 * time.Second, EchoInterval: 20 * time.Second, ConnectTimeout: time.Second,
@@ -221,7 +223,9 @@ func TestEnvOverrides(t *testing.T) {
 	t.Setenv("CARDSWITCH_DEFAULT_ISSUER", "bank-b")
 	cfg, err := Load("../testdata/example.yaml")
 	require.NoError(t, err)
-	assert.Equal(t, Listen{Address: "127.0.0.1:18583", MaxMessageSize: 1024, ShutdownTimeout: 3 * time.Second}, cfg.Listen)
+	listen, _ := Defaults()
+	listen.Address, listen.MaxMessageSize, listen.ShutdownTimeout = "127.0.0.1:18583", 1024, 3*time.Second
+	assert.Equal(t, listen, cfg.Listen)
 	assert.Equal(t, "bank-b", cfg.DefaultIssuer)
 	m, ok := cfg.Table().Lookup([]byte("6011000000000004"))
 	require.True(t, ok)

@@ -8,12 +8,26 @@ const (
 	DefaultListenAddress   = "127.0.0.1:8583"
 	DefaultMaxMessageSize  = 8192
 	DefaultShutdownTimeout = 10 * time.Second
+	DefaultIdleTimeout     = 5 * time.Minute
+	DefaultFrameTimeout    = 10 * time.Second
+	DefaultMaxConnections  = 10000
+	DefaultMaxInFlight     = 1000
 
 	DefaultIssuerTimeout  = 5 * time.Second
 	DefaultEchoInterval   = 30 * time.Second
 	DefaultConnectTimeout = 2 * time.Second
 	DefaultReconnectMin   = 100 * time.Millisecond
 	DefaultReconnectMax   = 5 * time.Second
+
+	// DefaultAdminAddress and DefaultJournalPath are "": a config that
+	// leaves the keys out runs without admin server and journal, so old
+	// configs and tests neither bind a fixed port nor write a file.
+	DefaultAdminAddress    = ""
+	DefaultJournalPath     = ""
+	DefaultDuplicateWindow = 10 * time.Minute
+
+	DefaultRetryMin = time.Second
+	DefaultRetryMax = time.Minute
 
 	// MinMessageSize and MaxMessageSize bound listen.max_message_size: the
 	// two-byte length header cannot express more than 65535.
@@ -28,6 +42,10 @@ func Defaults() (Listen, Issuer) {
 			Address:         DefaultListenAddress,
 			MaxMessageSize:  DefaultMaxMessageSize,
 			ShutdownTimeout: DefaultShutdownTimeout,
+			IdleTimeout:     DefaultIdleTimeout,
+			FrameTimeout:    DefaultFrameTimeout,
+			MaxConnections:  DefaultMaxConnections,
+			MaxInFlight:     DefaultMaxInFlight,
 		}, Issuer{
 			Timeout:        DefaultIssuerTimeout,
 			EchoInterval:   DefaultEchoInterval,
@@ -35,4 +53,12 @@ func Defaults() (Listen, Issuer) {
 			ReconnectMin:   DefaultReconnectMin,
 			ReconnectMax:   DefaultReconnectMax,
 		}
+}
+
+// ServiceDefaults returns the defaults of the admin, journal and reversals
+// sections.
+func ServiceDefaults() (Admin, Journal, Reversals) {
+	return Admin{Address: DefaultAdminAddress},
+		Journal{Path: DefaultJournalPath, DuplicateWindow: DefaultDuplicateWindow},
+		Reversals{RetryMin: DefaultRetryMin, RetryMax: DefaultRetryMax}
 }

@@ -2,17 +2,31 @@ package routing
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/spf13/viper"
 )
 
 // EnvPrefix prefixes the environment variables that override config keys:
-// CARDSWITCH_LISTEN_ADDRESS, CARDSWITCH_LISTEN_MAX_MESSAGE_SIZE,
-// CARDSWITCH_LISTEN_SHUTDOWN_TIMEOUT, CARDSWITCH_DEFAULT_ISSUER.
+// the key, upper-cased, with dots as underscores, e.g.
+// CARDSWITCH_LISTEN_ADDRESS or CARDSWITCH_JOURNAL_PATH. Only the keys in
+// envKeys can be overridden; an empty variable is ignored.
 const EnvPrefix = "CARDSWITCH"
+
+// envKeys are the scalar keys environment variables may override.
+var envKeys = []string{
+	"listen.address", "listen.max_message_size", "listen.shutdown_timeout",
+	"listen.idle_timeout", "listen.frame_timeout", "listen.max_connections", "listen.max_in_flight",
+	"default_issuer",
+	"admin.address",
+	"journal.path", "journal.duplicate_window",
+	"reversals.retry_min", "reversals.retry_max",
+}
 
 // Load reads the YAML config at path, applies environment overrides,
 // decodes and validates it. Invalid configs yield a *ValidationError.
@@ -31,8 +45,12 @@ func LoadDefault() (*Config, error) { return LoadBytes(DefaultSource, DefaultYAM
 // LoadBytes is Load for a config already in memory; name is used as
 // Config.Source and in error messages.
 func LoadBytes(name string, yaml []byte) (*Config, error) {
+	rest, routes, fast := splitRoutes(yaml)
+	if !fast {
+		rest = yaml
+	}
 	v := newViper()
-	if err := v.ReadConfig(bytes.NewReader(yaml)); err != nil {
+	if err := v.ReadConfig(bytes.NewReader(rest)); err != nil {
 		return nil, &ValidationError{Source: name, Problems: yamlProblems(err)}
 	}
 	var raw rawConfig
@@ -46,28 +64,39 @@ func LoadBytes(name string, yaml []byte) (*Config, error) {
 			return nil, &ValidationError{Source: name, Problems: decoded}
 		}
 	}
+	markTLS(v, &raw)
+	raw.FastRoutes, raw.HasFastRoutes = routes, fast
 	c, problems := build(name, &raw)
 	if problems = append(decoded, problems...); len(problems) > 0 {
 		return nil, &ValidationError{Source: name, Problems: problems}
 	}
+	c.Hash, c.LoadedAt = hashOf(yaml), time.Now()
 	return c, nil
 }
 
 // newViper returns a viper that reads YAML and lets CARDSWITCH_* variables
 // override the scalar keys. AutomaticEnv only consults keys viper already
-// knows, hence the defaults for exactly those keys.
+// knows, hence a default for exactly those keys: "", which validation
+// replaces by the real default, except for listen.address, where an
+// explicit "" is an error rather than the default.
 func newViper() *viper.Viper {
 	v := viper.New()
 	v.SetConfigType("yaml")
 	v.SetEnvPrefix(EnvPrefix)
 	v.SetEnvKeyReplacer(strings.NewReplacer(".", "_"))
 	v.AutomaticEnv()
-	listen, _ := Defaults()
-	v.SetDefault("listen.address", listen.Address)
-	v.SetDefault("listen.max_message_size", listen.MaxMessageSize)
-	v.SetDefault("listen.shutdown_timeout", listen.ShutdownTimeout.String())
-	v.SetDefault("default_issuer", "")
+	for _, key := range envKeys {
+		v.SetDefault(key, "")
+	}
+	v.SetDefault("listen.address", DefaultListenAddress)
 	return v
+}
+
+// hashOf is Config.Hash: of the bytes as read, so the environment does not
+// change it.
+func hashOf(data []byte) string {
+	sum := sha256.Sum256(data)
+	return hex.EncodeToString(sum[:])
 }
 
 // yamlProblems trims viper's and the YAML parser's prefixes, keeping the
@@ -85,4 +114,16 @@ func yamlProblems(err error) []Problem {
 		}
 	}
 	return problems
+}
+
+// markTLS sets the HasTLS flags from the settings as read: a tls key whose
+// value is a mapping, even an empty one, turns TLS on.
+func markTLS(v *viper.Viper, raw *rawConfig) {
+	_, raw.Listen.HasTLS = v.Get("listen.tls").(map[string]any)
+	issuers, _ := v.Get("issuers").([]any)
+	for i := range min(len(issuers), len(raw.Issuers)) {
+		if m, ok := issuers[i].(map[string]any); ok {
+			_, raw.Issuers[i].HasTLS = m["tls"].(map[string]any)
+		}
+	}
 }

@@ -10,22 +10,80 @@ type rawConfig struct {
 	Routes        []rawRoute     `mapstructure:"routes"`
 	DefaultIssuer string         `mapstructure:"default_issuer"`
 	Simulators    []rawSimulator `mapstructure:"simulators"`
+	Admin         rawAdmin       `mapstructure:"admin"`
+	Journal       rawJournal     `mapstructure:"journal"`
+	Reversals     rawReversals   `mapstructure:"reversals"`
+	Acquirers     []rawAcquirer  `mapstructure:"acquirers"`
+	// FastRoutes, when HasFastRoutes, are the routes read by splitRoutes
+	// instead of the decoder; Routes is then empty.
+	FastRoutes    []Route `mapstructure:"-"`
+	HasFastRoutes bool    `mapstructure:"-"`
 }
 
 type rawListen struct {
-	Address         string `mapstructure:"address"`
-	MaxMessageSize  string `mapstructure:"max_message_size"`
-	ShutdownTimeout string `mapstructure:"shutdown_timeout"`
+	Address         string       `mapstructure:"address"`
+	MaxMessageSize  string       `mapstructure:"max_message_size"`
+	ShutdownTimeout string       `mapstructure:"shutdown_timeout"`
+	IdleTimeout     string       `mapstructure:"idle_timeout"`
+	FrameTimeout    string       `mapstructure:"frame_timeout"`
+	MaxConnections  string       `mapstructure:"max_connections"`
+	MaxInFlight     string       `mapstructure:"max_in_flight"`
+	TLS             rawServerTLS `mapstructure:"tls"`
+	// HasTLS tells an absent tls section (plain TCP) from an empty one
+	// (which lacks its required files). The decoder cannot: it drops empty
+	// maps, and a pointer stays nil when the section has an unknown key.
+	HasTLS bool `mapstructure:"-"`
+}
+
+type rawServerTLS struct {
+	CertFile     string `mapstructure:"cert_file"`
+	KeyFile      string `mapstructure:"key_file"`
+	ClientCAFile string `mapstructure:"client_ca_file"`
+}
+
+type rawClientTLS struct {
+	CAFile     string `mapstructure:"ca_file"`
+	ServerName string `mapstructure:"server_name"`
+	CertFile   string `mapstructure:"cert_file"`
+	KeyFile    string `mapstructure:"key_file"`
+}
+
+type rawAdmin struct {
+	Address string `mapstructure:"address"`
+}
+
+type rawJournal struct {
+	Path            string `mapstructure:"path"`
+	DuplicateWindow string `mapstructure:"duplicate_window"`
+}
+
+type rawReversals struct {
+	RetryMin string `mapstructure:"retry_min"`
+	RetryMax string `mapstructure:"retry_max"`
+}
+
+type rawAcquirer struct {
+	Name string `mapstructure:"name"`
+	// InstitutionID is any for the same reason as rawRoute.BIN.
+	InstitutionID  any      `mapstructure:"institution_id"`
+	AllowCIDRs     []string `mapstructure:"allow_cidrs"`
+	CertSubject    string   `mapstructure:"cert_subject"`
+	MaxConnections string   `mapstructure:"max_connections"`
+	MaxInFlight    string   `mapstructure:"max_in_flight"`
+	Rate           string   `mapstructure:"rate"`
+	Burst          string   `mapstructure:"burst"`
 }
 
 type rawIssuer struct {
-	Name           string   `mapstructure:"name"`
-	Endpoints      []string `mapstructure:"endpoints"`
-	Timeout        string   `mapstructure:"timeout"`
-	EchoInterval   string   `mapstructure:"echo_interval"`
-	ConnectTimeout string   `mapstructure:"connect_timeout"`
-	ReconnectMin   string   `mapstructure:"reconnect_min"`
-	ReconnectMax   string   `mapstructure:"reconnect_max"`
+	Name           string       `mapstructure:"name"`
+	Endpoints      []string     `mapstructure:"endpoints"`
+	Timeout        string       `mapstructure:"timeout"`
+	EchoInterval   string       `mapstructure:"echo_interval"`
+	ConnectTimeout string       `mapstructure:"connect_timeout"`
+	ReconnectMin   string       `mapstructure:"reconnect_min"`
+	ReconnectMax   string       `mapstructure:"reconnect_max"`
+	TLS            rawClientTLS `mapstructure:"tls"`
+	HasTLS         bool         `mapstructure:"-"` // as rawListen.HasTLS
 }
 
 type rawRoute struct {

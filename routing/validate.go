@@ -23,10 +23,14 @@ func build(source string, raw *rawConfig) (*Config, []Problem) {
 		Source:        source,
 		Listen:        v.listen(raw.Listen),
 		Issuers:       v.issuers(raw.Issuers),
-		Routes:        v.routes(raw.Routes),
+		Routes:        v.routes(raw),
 		DefaultIssuer: raw.DefaultIssuer,
 		Simulators:    v.simulators(raw.Simulators),
+		Admin:         v.admin(raw.Admin),
+		Journal:       v.journal(raw.Journal),
+		Reversals:     v.reversals(raw.Reversals),
 	}
+	c.Acquirers = v.acquirers(raw.Acquirers, c.Listen.TLS)
 	table, problems := NewTable(c.Routes, c.IssuerNames(), c.DefaultIssuer)
 	v.problems = append(v.problems, problems...)
 	c.table = table
@@ -44,12 +48,20 @@ func (v *validator) listen(raw rawListen) Listen {
 		v.add("listen.max_message_size", "%d: must be between %d and %d", l.MaxMessageSize, MinMessageSize, MaxMessageSize)
 	}
 	l.ShutdownTimeout = v.duration("listen.shutdown_timeout", "", raw.ShutdownTimeout, def.ShutdownTimeout, false)
+	l.IdleTimeout = v.duration("listen.idle_timeout", "", raw.IdleTimeout, def.IdleTimeout, false)
+	l.FrameTimeout = v.duration("listen.frame_timeout", "", raw.FrameTimeout, def.FrameTimeout, false)
+	l.MaxConnections = v.positive("listen.max_connections", raw.MaxConnections, def.MaxConnections)
+	l.MaxInFlight = v.positive("listen.max_in_flight", raw.MaxInFlight, def.MaxInFlight)
+	l.TLS = v.serverTLS(raw.TLS, raw.HasTLS)
 	return l
 }
 
-func (v *validator) routes(raw []rawRoute) []Route {
-	routes := make([]Route, len(raw))
-	for i, r := range raw {
+func (v *validator) routes(raw *rawConfig) []Route {
+	if raw.HasFastRoutes {
+		return raw.FastRoutes
+	}
+	routes := make([]Route, len(raw.Routes))
+	for i, r := range raw.Routes {
 		routes[i].Issuer = r.Issuer
 		switch bin := r.BIN.(type) {
 		case nil:
@@ -95,6 +107,15 @@ func (v *validator) integer(where, key, s string, def int64) int64 {
 		v.add(where, "%s: must not be negative", quoteKey(key, s))
 	}
 	return n
+}
+
+// positive is integer for a key that must be at least 1.
+func (v *validator) positive(where, s string, def int) int {
+	n := v.integer(where, "", s, int64(def))
+	if n == 0 {
+		v.add(where, "%q: must be positive", s)
+	}
+	return int(n)
 }
 
 func quoteKey(key, value string) string {

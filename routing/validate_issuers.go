@@ -36,6 +36,7 @@ func (v *validator) issuers(raw []rawIssuer) []Issuer {
 			ConnectTimeout: v.duration(where, "connect_timeout", r.ConnectTimeout, def.ConnectTimeout, true),
 			ReconnectMin:   v.duration(where, "reconnect_min", r.ReconnectMin, def.ReconnectMin, true),
 			ReconnectMax:   v.duration(where, "reconnect_max", r.ReconnectMax, def.ReconnectMax, true),
+			TLS:            v.clientTLS(where, r.TLS, r.HasTLS),
 		}
 		if is.ReconnectMin > is.ReconnectMax {
 			v.add(where, "reconnect_min %s is above reconnect_max %s", is.ReconnectMin, is.ReconnectMax)

@@ -6,9 +6,11 @@ import (
 	"net"
 	"os"
 	"sync"
+	"time"
 
 	"github.com/cardswitch/cardswitch/iso"
 	"github.com/cardswitch/cardswitch/switch/internal/wire"
+	"github.com/cardswitch/cardswitch/switch/metrics"
 )
 
 // acqConn is one acquirer connection. One goroutine reads and routes its
@@ -28,6 +30,9 @@ type acqConn struct {
 	out    *wire.Writer
 	view   iso.View // the read loop's scratch view
 	once   sync.Once
+
+	started  time.Time // when the frame being handled arrived (read loop only)
+	acquirer string    // the acquirer's configured name, "" when none are configured
 }
 
 func (s *Switch) handleConn(conn net.Conn) {
@@ -44,6 +49,8 @@ func (s *Switch) handleConn(conn net.Conn) {
 	s.mu.Unlock()
 	defer s.handlers.Done()
 	s.stats.connections.Add(1)
+	s.metrics.AcquirerConn(1)
+	defer s.metrics.AcquirerConn(-1)
 	log := s.log.With("conn", c.id, "remote", c.remote)
 	log.Info("acquirer connected")
 
@@ -59,6 +66,7 @@ func (s *Switch) handleConn(conn net.Conn) {
 		log.Info("acquirer connection closed for shutdown")
 	case errors.Is(err, iso.ErrFrameTooLarge):
 		s.stats.oversized.Add(1)
+		s.metrics.Rejected(metrics.ReasonOversized)
 		log.Warn("closing acquirer connection: length header above the maximum message size",
 			"err", err, "max", s.cfg.Listen.MaxMessageSize)
 	case err == nil || errors.Is(err, io.EOF) || errors.Is(err, net.ErrClosed):
@@ -103,6 +111,7 @@ func (c *acqConn) queue(resp []byte) {
 	err := c.out.Queue(resp)
 	if errors.Is(err, wire.ErrBacklog) {
 		c.s.stats.slowAcquirers.Add(1)
+		c.s.metrics.Rejected(metrics.ReasonSlowReader)
 		c.s.log.Warn("closing acquirer connection: it does not read its responses",
 			"conn", c.id, "remote", c.remote)
 		_ = c.conn.Close()

@@ -1,33 +1,117 @@
 package switchd
 
 import (
+	"context"
 	"log/slog"
 	"time"
 
 	"github.com/cardswitch/cardswitch/iso"
-	"github.com/cardswitch/cardswitch/switch/issuer"
+	"github.com/cardswitch/cardswitch/switch/journal"
 )
 
-// reject answers a request by the switch itself: MTI + 10, the request's
-// echo fields, and 39 = code. reason is logged, never sent.
+// reject answers a request read on this connection by the switch itself:
+// MTI + 10, the request's echo fields, and 39 = code. reason is logged and
+// journaled, never sent.
 func (c *acqConn) reject(v *iso.View, code, reason string) {
+	c.decline(v, c.started, "", code, journal.SwitchDeclined, reason)
+}
+
+// decline builds the switch's own answer and finishes the request with it.
+func (c *acqConn) decline(v *iso.View, started time.Time, issuerName, code string, outcome journal.Outcome, reason string) {
 	s := c.s
 	s.stats.countOwn(code)
 	resp, err := iso.BuildResponse(s.spec, v, code)
 	if err != nil {
-		// The request's own fields could not be re-packed: answer with as
-		// little as possible rather than nothing.
 		s.log.Error("cannot build switch response", "conn", c.id, "code", code, "err", err)
 		return
 	}
-	c.queue(resp)
 	pan, _ := iso.RoutingPAN(v)
 	s.log.Info("switch declined request", "conn", c.id, "remote", c.remote, "mti", string(v.MTI()),
 		"stan", string(v.Field(11)), "pan", iso.MaskPAN(pan), "code", code, "reason", reason)
+	c.finish(v, started, resp, issuerName, code, outcome, reason, false)
+}
+
+// finished is a request's final answer on its way out: journaled first
+// (when the journal is on), then sent. An acquirer is never told an answer
+// the journal could lose in a crash.
+type finished struct {
+	c       *acqConn
+	e       journal.Entry
+	resp    []byte
+	counted bool // holds a s.txns slot, released once sent
+
+	mti          [4]byte
+	issuer, code string
+	started      time.Time
+}
+
+// finish journals and sends resp. counted: the request holds a txns slot.
+func (c *acqConn) finish(v *iso.View, started time.Time, resp []byte, issuerName, code string,
+	outcome journal.Outcome, reason string, counted bool) {
+	c.finished(v, started, resp, issuerName, code, outcome, reason, counted).commit()
+}
+
+func (c *acqConn) finished(v *iso.View, started time.Time, resp []byte, issuerName, code string,
+	outcome journal.Outcome, reason string, counted bool) *finished {
+	f := &finished{c: c, resp: resp, counted: counted, issuer: issuerName, code: code, started: started}
+	copy(f.mti[:], v.MTI())
+	if c.s.jrnl != nil {
+		f.resp = append([]byte(nil), resp...) // resp may be a reused read buffer
+		f.e = c.entry(v, started, issuerName, code, outcome, reason)
+	}
+	if c.s.log.Enabled(context.Background(), slog.LevelDebug) {
+		pan, _ := iso.RoutingPAN(v)
+		c.s.log.Debug("transaction", "conn", c.id, "issuer", issuerName, "mti", string(v.MTI()),
+			"stan", string(v.Field(11)), "pan", iso.MaskPAN(pan), "code", code, "outcome", string(outcome),
+			"latency", time.Since(started))
+	}
+	return f
+}
+
+// commit journals f, then sends it (at once when the journal is off).
+func (f *finished) commit() {
+	if j := f.c.s.jrnl; j != nil {
+		j.Append(&f.e, f)
+		return
+	}
+	f.send()
+}
+
+// Journaled (journal.Waiter): the entry is durable; now the acquirer may
+// hear the answer. A journal failure is logged and counted, and the answer
+// still goes out: the acquirer must not wait on the audit trail.
+func (f *finished) Journaled(_ *journal.Entry, err error) {
+	if err != nil {
+		f.c.s.stats.journalErrors.Add(1)
+		f.c.s.log.Error("journal write failed", "conn", f.c.id, "err", err)
+	}
+	f.send()
+}
+
+func (f *finished) send() {
+	f.c.queue(f.resp)
+	f.c.s.metrics.Request(string(f.mti[:]), f.issuer, f.code, time.Since(f.started))
+	if f.counted {
+		f.c.s.txns.done()
+	}
+}
+
+// entry is the journal record of a request and its answer (PAN masked).
+func (c *acqConn) entry(v *iso.View, started time.Time, issuerName, code string,
+	outcome journal.Outcome, reason string) journal.Entry {
+	pan, _ := iso.RoutingPAN(v)
+	return journal.Entry{
+		Time: started, Acquirer: c.acquirer, Conn: c.id, Remote: c.remote, Issuer: issuerName,
+		MTI: string(v.MTI()), ProcessingCode: string(v.Field(3)), Amount: string(v.Field(4)),
+		Currency: string(v.Field(49)), STAN: string(v.Field(11)), RRN: string(v.Field(37)),
+		Terminal: string(v.Field(41)), TransmissionTime: string(v.Field(7)), PAN: iso.MaskPAN(pan),
+		ResponseCode: code, Outcome: outcome, Reason: reason, Latency: time.Since(started),
+	}
 }
 
 // netMgmt answers an acquirer's 0800: sign-on (001), sign-off (002) and
-// echo (301) get 00; any other network management code gets 30.
+// echo (301) get 00; any other network management code gets 30. Network
+// management is not journaled: it moves no money.
 func (c *acqConn) netMgmt(frame []byte, v *iso.View) {
 	code := CodeApproved
 	switch string(v.Field(70)) {
@@ -43,15 +127,4 @@ func (c *acqConn) netMgmt(frame []byte, v *iso.View) {
 	c.s.stats.netMgmt.Add(1)
 	c.queue(resp)
 	c.s.log.Debug("network management answered", "conn", c.id, "code70", string(v.Field(70)), "code", code)
-}
-
-// logTxn writes the per-transaction debug line (PAN masked).
-func (s *Switch) logTxn(t *issuer.Txn, resp []byte) {
-	var req, rv iso.View
-	_ = s.scanner.Scan(t.Frame, &req)
-	_ = s.scanner.Scan(resp, &rv)
-	pan, _ := iso.RoutingPAN(&req)
-	s.log.Debug("transaction", slog.String("issuer", t.Issuer), slog.String("mti", string(t.MTI[:])),
-		slog.String("stan", string(t.STAN[:])), slog.String("pan", iso.MaskPAN(pan)),
-		slog.String("code", string(rv.Field(39))), slog.Duration("latency", time.Since(t.Started)))
 }

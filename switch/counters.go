@@ -14,6 +14,9 @@ type counters struct {
 	slowAcquirers atomic.Int64
 	own           [4]atomic.Int64 // switch-generated answers: 15, 30, 91, 96
 	netMgmt       atomic.Int64
+	reloads       atomic.Int64
+	reloadErrors  atomic.Int64
+	journalErrors atomic.Int64
 }
 
 // Stats is a copy of the switch's counters.
@@ -31,6 +34,9 @@ type Stats struct {
 	Declined91    int64 // switch answers 91: issuer unavailable or late
 	Declined96    int64 // switch answers 96: system malfunction
 	NetMgmt       int64 // 0800s answered by the switch
+	Reloads       int64 // configurations applied by a reload
+	ReloadErrors  int64 // reloads rejected (invalid file); the old config kept serving
+	JournalErrors int64 // journal writes that failed (the answer was still sent)
 }
 
 var ownCodes = [4]string{"15", "30", "91", "96"}
@@ -52,5 +58,6 @@ func (s *Switch) Stats() Stats {
 		NotRequests: c.notRequests.Load(), SlowAcquirers: c.slowAcquirers.Load(),
 		Declined15: c.own[0].Load(), Declined30: c.own[1].Load(), Declined91: c.own[2].Load(),
 		Declined96: c.own[3].Load(), NetMgmt: c.netMgmt.Load(),
+		Reloads: c.reloads.Load(), ReloadErrors: c.reloadErrors.Load(), JournalErrors: c.journalErrors.Load(),
 	}
 }

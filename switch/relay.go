@@ -1,23 +1,24 @@
 package switchd
 
 import (
-	"context"
 	"errors"
-	"log/slog"
 	"strconv"
 	"time"
 
 	"github.com/cardswitch/cardswitch/iso"
 	"github.com/cardswitch/cardswitch/switch/issuer"
+	"github.com/cardswitch/cardswitch/switch/journal"
 )
 
 // Response codes the switch generates itself (field 39).
 const (
+	CodeApproved    = "00"
 	CodeNoRoute     = "15" // no route for the card's BIN (no such issuer)
 	CodeFormatError = "30" // message framed but not parseable, or a mandatory field missing
+	CodeLate        = "68" // in the 0420 the switch sends after a timeout: response received too late
 	CodeIssuerDown  = "91" // issuer has no live link, or did not answer in time
+	CodeDuplicate   = "94" // duplicate transmission, not sent to the issuer again
 	CodeSystemError = "96" // internal error, or the issuer's answer was unreadable
-	CodeApproved    = "00"
 )
 
 // handle routes one frame from the acquirer. It runs on the connection's
@@ -25,11 +26,13 @@ const (
 func (c *acqConn) handle(frame []byte) {
 	s := c.s
 	v := &c.view
+	c.started = time.Now()
 	scanErr := s.scanner.ScanLenient(frame, v)
 	mti := v.MTI()
 	if mti == nil {
 		// Nothing to answer to: without an MTI there is no response MTI.
 		s.stats.unreadable.Add(1)
+		s.metrics.Unreadable()
 		s.log.Warn("acquirer frame without a readable MTI ignored", "conn", c.id, "remote", c.remote,
 			"len", len(frame), "err", scanErr)
 		return
@@ -64,22 +67,14 @@ var mandatory = [...]int{3, 4, 7, 11}
 
 func (c *acqConn) relay(frame []byte, v *iso.View) {
 	s := c.s
+	if reason := checkMandatory(v); reason != "" {
+		c.reject(v, CodeFormatError, reason)
+		return
+	}
 	pan, _ := iso.RoutingPAN(v)
-	if pan == nil {
-		c.reject(v, CodeFormatError, "no PAN: field 2 absent and no usable track 2 (35)")
+	if s.dups != nil && s.dups.check(s.dups.key(c.acquirer, v), c.started) {
+		c.decline(v, c.started, "", CodeDuplicate, journal.Duplicate, "duplicate transmission")
 		return
-	}
-	if !v.Has(11) {
-		c.reject(v, CodeFormatError, "mandatory field 11 missing")
-		return
-	}
-	if v.MTI()[1] != '4' { // reversals route like their originals but may omit the rest
-		for _, id := range mandatory {
-			if !v.Has(id) {
-				c.reject(v, CodeFormatError, missingField(id))
-				return
-			}
-		}
 	}
 	snap := s.routes.Load()
 	m, ok := snap.table.Lookup(pan)
@@ -90,15 +85,42 @@ func (c *acqConn) relay(frame []byte, v *iso.View) {
 	t := c.newTxn(frame, v, m.Issuer)
 	s.txns.add()
 	if err := snap.issuers[m.IssuerIndex].Send(t, v.Offset(11)); err != nil {
-		c.done()
-		c.reject(v, CodeIssuerDown, err.Error())
+		s.txns.done()
+		if isAdvice(v.MTI()) && s.revs != nil {
+			c.storeAdvice(t, v)
+			return
+		}
+		c.decline(v, c.started, m.Issuer, CodeIssuerDown, journal.SwitchDeclined, err.Error())
 		return
 	}
 	s.stats.relayed.Add(1)
 }
 
+// checkMandatory names the first missing mandatory field, "" if none.
+func checkMandatory(v *iso.View) string {
+	if pan, _ := iso.RoutingPAN(v); pan == nil {
+		return "no PAN: field 2 absent and no usable track 2 (35)"
+	}
+	if !v.Has(11) {
+		return missingField(11)
+	}
+	if v.MTI()[1] == '4' { // reversals route like their originals but may omit the rest
+		return ""
+	}
+	for _, id := range mandatory {
+		if !v.Has(id) {
+			return missingField(id)
+		}
+	}
+	return ""
+}
+
+// isAdvice: 0420/0421 reversal advices are stored and forwarded when the
+// issuer cannot take them now.
+func isAdvice(mti []byte) bool { return mti[1] == '4' && mti[2] == '2' }
+
 func (c *acqConn) newTxn(frame []byte, v *iso.View, issuerName string) *issuer.Txn {
-	t := &issuer.Txn{Frame: append([]byte(nil), frame...), Owner: c, Issuer: issuerName, Started: time.Now()}
+	t := &issuer.Txn{Frame: append([]byte(nil), frame...), Owner: c, Issuer: issuerName, Started: c.started}
 	copy(t.MTI[:], v.MTI())
 	copy(t.STAN[:], v.Field(11))
 	if f := v.Field(37); len(f) == len(t.RRN) {
@@ -112,29 +134,76 @@ func (c *acqConn) newTxn(frame []byte, v *iso.View, issuerName string) *issuer.T
 	return t
 }
 
-func (c *acqConn) done() { c.s.txns.done() }
-
 // Answer relays the issuer's response (issuer.Owner).
 func (c *acqConn) Answer(t *issuer.Txn, resp []byte) {
-	c.s.stats.issuerAnswers.Add(1)
-	c.queue(resp)
-	if c.s.log.Enabled(context.Background(), slog.LevelDebug) {
-		c.s.logTxn(t, resp)
+	s := c.s
+	s.stats.issuerAnswers.Add(1)
+	var req, rv iso.View
+	_ = s.scanner.Scan(t.Frame, &req)
+	_ = s.scanner.Scan(resp, &rv)
+	code := string(rv.Field(39))
+	c.finish(&req, t.Started, resp, t.Issuer, code, issuerOutcome(req.MTI(), code), "", true)
+}
+
+// issuerOutcome classifies an issuer's answer for the journal.
+func issuerOutcome(mti []byte, code string) journal.Outcome {
+	switch {
+	case code != "00" && code != "08" && code != "10" && code != "11":
+		return journal.Declined
+	case mti[1] == '4':
+		return journal.Reversed
 	}
-	c.done()
+	return journal.Approved
 }
 
 // Fail answers for the issuer (issuer.Owner): 91 when it is unreachable
-// or late, 96 when its answer was unreadable.
+// or late, 96 when its answer was unreadable. A request that may have
+// reached the issuer is reversed: a timeout reversal (0420) is stored
+// before the acquirer hears 91.
 func (c *acqConn) Fail(t *issuer.Txn, err error) {
+	s := c.s
 	code := CodeIssuerDown
 	if errors.Is(err, issuer.ErrBadResponse) {
 		code = CodeSystemError
 	}
 	var v iso.View
-	_ = c.s.scanner.Scan(t.Frame, &v) // it scanned cleanly when it arrived
-	c.reject(&v, code, err.Error())
-	c.done()
+	_ = s.scanner.Scan(t.Frame, &v) // it scanned cleanly when it arrived
+	if s.revs != nil && isAdvice(v.MTI()) {
+		c.storeAdvice(t, &v)
+		s.txns.done()
+		return
+	}
+	resp, berr := iso.BuildResponse(s.spec, &v, code)
+	if berr != nil {
+		s.log.Error("cannot build switch response", "conn", c.id, "code", code, "err", berr)
+		s.txns.done()
+		return
+	}
+	s.stats.countOwn(code)
+	outcome := journal.TimedOut
+	if code == CodeSystemError {
+		outcome = journal.SwitchDeclined
+	}
+	f := c.finished(&v, t.Started, resp, t.Issuer, code, outcome, err.Error(), true)
+	if s.revs != nil && v.MTI()[1] != '4' {
+		s.revs.timedOut(t, &v, f) // stores the 0420, then finishes f
+		return
+	}
+	f.commit()
+}
+
+// Late journals an issuer answer that came after the timeout (issuer.LateOwner).
+func (c *acqConn) Late(t *issuer.Txn, resp []byte) {
+	s := c.s
+	if s.jrnl == nil {
+		return
+	}
+	var req, rv iso.View
+	_ = s.scanner.Scan(t.Frame, &req)
+	_ = s.scanner.Scan(resp, &rv)
+	e := c.entry(&req, t.Started, t.Issuer, string(rv.Field(39)), journal.Late,
+		"issuer answered after the timeout; not relayed (the acquirer got 91)")
+	s.jrnl.Append(&e, nil)
 }
 
 func missingField(id int) string {

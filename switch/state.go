@@ -34,6 +34,28 @@ func (b *stateBoard) notify(*issuer.Link, bool) {
 	b.mu.Unlock()
 }
 
+// wait blocks until ok() holds (checked after every link state change) or
+// ctx ends.
+func (b *stateBoard) wait(ctx context.Context, ok func() bool) error {
+	for {
+		ch := b.changedCh()
+		if ok() {
+			return nil
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// Await blocks until cond holds, re-checking it after every issuer link
+// state change and every reload (applied or rejected), or until ctx ends.
+func (s *Switch) Await(ctx context.Context, cond func() bool) error {
+	return s.states.wait(ctx, cond)
+}
+
 // IssuerLinksUp counts the signed-on links of the named issuer (-1 if the
 // issuer is unknown).
 func (s *Switch) IssuerLinksUp(name string) int {
@@ -48,15 +70,5 @@ func (s *Switch) IssuerLinksUp(name string) int {
 // WaitIssuer blocks until ok(number of the named issuer's links up) holds,
 // or ctx ends. Tests and the readiness check use it instead of polling.
 func (s *Switch) WaitIssuer(ctx context.Context, name string, ok func(up int) bool) error {
-	for {
-		ch := s.states.changedCh()
-		if ok(s.IssuerLinksUp(name)) {
-			return nil
-		}
-		select {
-		case <-ch:
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-	}
+	return s.states.wait(ctx, func() bool { return ok(s.IssuerLinksUp(name)) })
 }

@@ -11,8 +11,12 @@ import (
 
 	"github.com/cardswitch/cardswitch/iso"
 	"github.com/cardswitch/cardswitch/routing"
+	"github.com/cardswitch/cardswitch/switch/admin"
 	"github.com/cardswitch/cardswitch/switch/issuer"
 	"github.com/cardswitch/cardswitch/switch/issuersim"
+	"github.com/cardswitch/cardswitch/switch/journal"
+	"github.com/cardswitch/cardswitch/switch/metrics"
+	"github.com/cardswitch/cardswitch/switch/watch"
 	"github.com/moov-io/iso8583"
 )
 
@@ -25,12 +29,22 @@ type Switch struct {
 	spec    *iso8583.MessageSpec
 	scanner *iso.Scanner
 
-	ln      net.Listener
-	sims    []*issuersim.Sim
-	issuers []*issuer.Issuer
-	routes  atomic.Pointer[snapshot]
-	stats   counters
-	states  stateBoard
+	ln     net.Listener
+	sims   []*issuersim.Sim
+	routes atomic.Pointer[snapshot]
+	links  linkSet
+	stats  counters
+	states stateBoard
+
+	metrics *metrics.Metrics
+	admin   *admin.Server    // nil when admin.address is ""
+	jrnl    *journal.Journal // nil when journal.path is ""
+	dups    *dupCache        // nil without a journal
+	revs    *reversalMgr     // nil without a journal
+
+	watch    bool
+	reloadMu sync.Mutex     // one reload at a time
+	bg       sync.WaitGroup // drains and watchers
 
 	mu       sync.Mutex
 	conns    map[*acqConn]struct{}
@@ -40,8 +54,10 @@ type Switch struct {
 	nextConn atomic.Uint64
 }
 
-// snapshot is the routing state one request is routed with, swapped whole.
+// snapshot is the routing state one request is routed with, swapped whole
+// by a reload: a request is routed wholly by the old or the new one.
 type snapshot struct {
+	cfg     *routing.Config
 	table   *routing.Table
 	issuers []*issuer.Issuer // by routing issuer index
 }
@@ -52,6 +68,10 @@ type Option func(*Switch)
 // WithLogger sets the logger (default: slog.Default()).
 func WithLogger(l *slog.Logger) Option { return func(s *Switch) { s.log = l } }
 
+// WithWatch turns watching the config file for changes on or off (default
+// on when the config came from a file).
+func WithWatch(on bool) Option { return func(s *Switch) { s.watch = on } }
+
 // WithLimits replaces DefaultLimits.
 func WithLimits(l Limits) Option { return func(s *Switch) { s.limits = l } }
 
@@ -60,7 +80,7 @@ func WithLimits(l Limits) Option { return func(s *Switch) { s.limits = l } }
 // listener, and prepares the issuer links. Nothing is served until Run. A
 // listen address of port 0 gets a free port: Addr tells which.
 func New(cfg *routing.Config, opts ...Option) (s *Switch, err error) {
-	s = &Switch{cfg: cfg, log: slog.Default(), limits: DefaultLimits, spec: iso.Spec87(),
+	s = &Switch{cfg: cfg, log: slog.Default(), limits: DefaultLimits, spec: iso.Spec87(), watch: true,
 		conns: make(map[*acqConn]struct{})}
 	for _, o := range opts {
 		o(s)
@@ -69,9 +89,16 @@ func New(cfg *routing.Config, opts ...Option) (s *Switch, err error) {
 		return nil, err
 	}
 	s.states.init()
+	s.links.init()
 	defer func() {
 		if err != nil {
 			s.closeSims()
+			if s.jrnl != nil {
+				_ = s.jrnl.Close()
+			}
+			if s.admin != nil {
+				_ = s.admin.Close(context.Background())
+			}
 		}
 	}()
 	for _, sc := range cfg.Simulators {
@@ -81,32 +108,18 @@ func New(cfg *routing.Config, opts ...Option) (s *Switch, err error) {
 		}
 		s.sims = append(s.sims, sim)
 	}
+	if err = s.openJournal(); err != nil {
+		return nil, err
+	}
+	if err = s.setupOps(); err != nil {
+		return nil, err
+	}
 	if s.ln, err = net.Listen("tcp", cfg.Listen.Address); err != nil {
 		return nil, fmt.Errorf("listen %s: %w", cfg.Listen.Address, err)
 	}
-	s.buildIssuers()
-	s.routes.Store(&snapshot{table: cfg.Table(), issuers: s.issuers})
+	issuers, _ := s.buildIssuers(cfg, nil)
+	s.routes.Store(&snapshot{cfg: cfg, table: cfg.Table(), issuers: issuers})
 	return s, nil
-}
-
-func (s *Switch) buildIssuers() {
-	var d net.Dialer
-	for _, ic := range s.cfg.Issuers {
-		links := make([]*issuer.Link, 0, len(ic.Endpoints))
-		for _, ep := range ic.Endpoints {
-			links = append(links, issuer.NewLink(issuer.LinkConfig{
-				Issuer: ic.Name, Addr: ep, Timeout: ic.Timeout, EchoInterval: ic.EchoInterval,
-				ConnectTimeout: ic.ConnectTimeout, ReconnectMin: ic.ReconnectMin, ReconnectMax: ic.ReconnectMax,
-				MaxFrame: s.cfg.Listen.MaxMessageSize, MaxInFlight: s.limits.LinkInFlight,
-				WriteBacklog: s.limits.IssuerBacklog, Spec: s.spec, Scanner: s.scanner,
-				Log: s.log, OnState: s.states.notify,
-				Dial: func(ctx context.Context, addr string) (net.Conn, error) {
-					return d.DialContext(ctx, "tcp", addr)
-				},
-			}))
-		}
-		s.issuers = append(s.issuers, issuer.New(ic.Name, links))
-	}
 }
 
 // Addr is the acquirer listener's address.
@@ -137,13 +150,27 @@ func (s *Switch) Run(ctx context.Context) error {
 			}
 		}()
 	}
-	linkCtx, stopLinks := context.WithCancel(context.Background())
-	var links sync.WaitGroup
-	for _, is := range s.issuers {
-		links.Add(1)
+	for _, is := range s.routes.Load().issuers {
+		for _, l := range is.Links() {
+			s.links.start(l)
+		}
+	}
+	if s.watch && s.cfg.Source != routing.DefaultSource {
+		err := watch.File(ctx, s.cfg.Source, s.log, func() { _, _ = s.Reload(ctx) })
+		if err != nil {
+			s.log.Warn("cannot watch the config file; reload with SIGHUP or POST /admin/reload", "err", err)
+		}
+	}
+	if s.revs != nil {
+		s.revs.start()
+	}
+	if s.admin != nil {
+		bg.Add(1)
 		go func() {
-			defer links.Done()
-			is.Run(linkCtx)
+			defer bg.Done()
+			if err := s.admin.Serve(); err != nil {
+				s.log.Error("admin listener stopped", "err", err)
+			}
 		}()
 	}
 	accepted := make(chan struct{})
@@ -152,11 +179,14 @@ func (s *Switch) Run(ctx context.Context) error {
 		serveTCP(s.ln, s.handleConn, s.log)
 	}()
 	s.log.Info("cardswitch listening", "addr", s.ln.Addr().String(), "config", s.cfg.Source,
-		"issuers", len(s.issuers), "routes", s.cfg.Table().Len())
+		"issuers", len(s.cfg.Issuers), "routes", s.cfg.Table().Len())
 
 	<-ctx.Done()
-	s.shutdown(accepted, stopLinks, &links)
+	s.shutdown(accepted)
 	s.closeSims()
+	if s.admin != nil {
+		_ = s.admin.Close(context.Background())
+	}
 	bg.Wait()
 	return nil
 }
@@ -164,7 +194,7 @@ func (s *Switch) Run(ctx context.Context) error {
 // shutdown: the listener first; then requests in flight finish (bounded
 // wait) while new ones are answered 91; then the links close; then each
 // acquirer connection, after a short linger, flushes and closes.
-func (s *Switch) shutdown(accepted <-chan struct{}, stopLinks context.CancelFunc, links *sync.WaitGroup) {
+func (s *Switch) shutdown(accepted <-chan struct{}) {
 	s.log.Info("shutting down: no new connections; draining requests in flight",
 		"timeout", s.cfg.Listen.ShutdownTimeout)
 	_ = s.ln.Close()
@@ -173,8 +203,10 @@ func (s *Switch) shutdown(accepted <-chan struct{}, stopLinks context.CancelFunc
 	if !s.txns.wait(s.cfg.Listen.ShutdownTimeout) {
 		s.log.Warn("shutdown timeout: requests still in flight are answered 91")
 	}
-	stopLinks()
-	links.Wait()
+	s.links.shutdown()
+	s.bg.Wait()
+	s.txns.wait(5 * time.Second) // answers for what the links failed at close
+	s.closeJournal()
 	linger := time.Now().Add(closeLinger)
 	s.eachConn(func(c *acqConn) { _ = c.conn.SetReadDeadline(linger) })
 	s.handlers.Wait()

@@ -71,7 +71,8 @@ func TestConfigDefaultIsTheEmbeddedConfig(t *testing.T) {
 }
 
 func TestEnvOverridesListenAddress(t *testing.T) {
-	p := startServeEnv(t, []string{"CARDSWITCH_LISTEN_ADDRESS=127.0.0.1:0"})
+	p := startServeEnv(t, []string{"CARDSWITCH_LISTEN_ADDRESS=127.0.0.1:0", "CARDSWITCH_ADMIN_ADDRESS=127.0.0.1:0",
+		"CARDSWITCH_JOURNAL_PATH=" + filepath.Join(t.TempDir(), "j.db")})
 	addr := p.waitLog(t, "cardswitch listening", nil)["addr"].(string)
 	assert.NotEqual(t, "127.0.0.1:8583", addr)
 }

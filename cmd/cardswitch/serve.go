@@ -1,6 +1,8 @@
 package main
 
 import (
+	"context"
+	"os"
 	"os/signal"
 	"syscall"
 
@@ -17,7 +19,9 @@ func newServe(lf *logFlags) *cobra.Command {
 (see 'cardswitch config default'), which also starts two simulated issuers in
 this process, so approvals and declines work on 127.0.0.1:8583 with no set-up.
 Environment variables CARDSWITCH_* override config keys (CARDSWITCH_LISTEN_ADDRESS, ...).
-SIGTERM or SIGINT: stop accepting, finish requests in flight, exit 0.`,
+SIGTERM or SIGINT: stop accepting, finish requests in flight, exit 0.
+SIGHUP, a change to the config file, or POST /admin/reload: reload the config
+(validated in full first; an invalid file is rejected and the old one kept).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			log, err := lf.logger()
@@ -34,9 +38,25 @@ SIGTERM or SIGINT: stop accepting, finish requests in flight, exit 0.`,
 			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
 			defer stop()
+			go reloadOnHangup(ctx, sw)
 			return sw.Run(ctx)
 		},
 	}
 	cmd.Flags().StringVar(&path, "config", "", "config file (YAML); default: the embedded demo config")
 	return cmd
+}
+
+// reloadOnHangup reloads the config on every SIGHUP until ctx ends.
+func reloadOnHangup(ctx context.Context, sw *switchd.Switch) {
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-hup:
+			_, _ = sw.Reload(ctx) // the switch logs the outcome
+		}
+	}
 }

@@ -8,11 +8,7 @@
 // batches writes, sweeps timeouts from one queue, and reconnects forever.
 package issuer
 
-import (
-	"context"
-	"sync"
-	"sync/atomic"
-)
+import "sync/atomic"
 
 // Issuer is the set of links to one issuer's endpoints.
 type Issuer struct {
@@ -59,15 +55,21 @@ func (g *Issuer) Send(t *Txn, stanOff int) error {
 	return err
 }
 
-// Run runs every link until ctx ends and they have all shut down.
-func (g *Issuer) Run(ctx context.Context) {
-	var wg sync.WaitGroup
+// Link returns the issuer's link to addr, nil if it has none.
+func (g *Issuer) Link(addr string) *Link {
 	for _, l := range g.links {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			l.Run(ctx)
-		}()
+		if l.Addr() == addr {
+			return l
+		}
 	}
-	wg.Wait()
+	return nil
+}
+
+// InFlight is the number of requests pending on all the issuer's links.
+func (g *Issuer) InFlight() int {
+	n := 0
+	for _, l := range g.links {
+		n += l.InFlight()
+	}
+	return n
 }

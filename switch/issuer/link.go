@@ -58,14 +58,77 @@ type Link struct {
 	seq     uint64
 
 	lastRx atomic.Int64 // nanoseconds since epoch of the last frame received
+
+	// Timing a reload may change on a live link (see SetTiming).
+	timeout atomic.Int64 // time.Duration
+	echo    atomic.Int64 // time.Duration
+
+	idle []chan struct{} // WaitIdle waiters, closed when pending empties; l.mu
+	// late keeps timed-out requests for a while, so that an answer that
+	// comes after the timeout is recognised (and journaled as late) and
+	// their STANs are not reused meanwhile. l.mu
+	late map[uint32]lateEntry
 }
+
+type lateEntry struct {
+	t     *Txn
+	until int64
+}
+
+// lateKeep is how long a timed-out request is remembered.
+func lateKeep(timeout time.Duration) int64 { return int64(2*timeout + 10*time.Second) }
 
 // ErrBusy: the link has MaxInFlight requests pending.
 var ErrBusy = errors.New("issuer link at its in-flight limit")
 
 // NewLink returns a link; Run connects it.
 func NewLink(cfg LinkConfig) *Link {
-	return &Link{cfg: cfg, epoch: time.Now(), pending: make(map[uint32]*Txn)}
+	l := &Link{cfg: cfg, epoch: time.Now(), pending: make(map[uint32]*Txn), late: make(map[uint32]lateEntry)}
+	l.SetTiming(cfg.Timeout, cfg.EchoInterval)
+	return l
+}
+
+// SetTiming changes the response timeout and echo interval of a live link
+// (a reload changed them): requests already pending keep their deadline.
+func (l *Link) SetTiming(timeout, echo time.Duration) {
+	l.timeout.Store(int64(timeout))
+	l.echo.Store(int64(echo))
+}
+
+// Config returns the link's configuration with its current timing.
+func (l *Link) Config() LinkConfig {
+	c := l.cfg
+	c.Timeout, c.EchoInterval = time.Duration(l.timeout.Load()), time.Duration(l.echo.Load())
+	return c
+}
+
+// WaitIdle returns when no request is pending on the link, or ctx ends.
+// Draining a removed issuer waits on it before closing the link.
+func (l *Link) WaitIdle(ctx context.Context) error {
+	l.mu.Lock()
+	if len(l.pending) == 0 {
+		l.mu.Unlock()
+		return nil
+	}
+	ch := make(chan struct{})
+	l.idle = append(l.idle, ch)
+	l.mu.Unlock()
+	select {
+	case <-ch:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// notifyIdle wakes WaitIdle callers once nothing is pending. l.mu held.
+func (l *Link) notifyIdle() {
+	if len(l.pending) == 0 && len(l.idle) > 0 {
+		for _, ch := range l.idle {
+			close(ch)
+		}
+		l.idle = nil
+	}
 }
 
 // Addr is the endpoint's address.
@@ -143,7 +206,7 @@ func (l *Link) session(ctx context.Context) (wasUp bool, err error) {
 // serve sweeps timeouts and sends echoes until the connection fails or ctx
 // ends.
 func (l *Link) serve(ctx context.Context, readDone, writeDone <-chan error) error {
-	tick := time.NewTicker(sweepInterval(l.cfg.Timeout))
+	tick := time.NewTicker(sweepInterval(time.Duration(l.timeout.Load())))
 	defer tick.Stop()
 	echoDue := false
 	var echoFail <-chan error
@@ -151,7 +214,7 @@ func (l *Link) serve(ctx context.Context, readDone, writeDone <-chan error) erro
 		select {
 		case <-ctx.Done():
 			l.setUp(false)
-			l.sendNetMgmt(iso.NetSignOff, l.cfg.Timeout) // best effort; not awaited
+			l.sendNetMgmt(iso.NetSignOff) // best effort; not awaited
 			return ctx.Err()
 		case err := <-readDone:
 			return fmt.Errorf("read: %w", err)
@@ -164,10 +227,10 @@ func (l *Link) serve(ctx context.Context, readDone, writeDone <-chan error) erro
 			echoFail, echoDue = nil, false
 		case <-tick.C:
 			l.sweep()
-			if l.cfg.EchoInterval > 0 && !echoDue &&
-				time.Duration(l.now()-l.lastRx.Load()) >= l.cfg.EchoInterval {
+			if echo := time.Duration(l.echo.Load()); echo > 0 && !echoDue &&
+				time.Duration(l.now()-l.lastRx.Load()) >= echo {
 				echoDue = true
-				echoFail = l.sendNetMgmt(iso.NetEcho, l.cfg.Timeout)
+				echoFail = l.sendNetMgmt(iso.NetEcho)
 			}
 		}
 	}
@@ -204,6 +267,7 @@ func (l *Link) teardown(conn net.Conn, out *wire.Writer, readExit <-chan struct{
 		delete(l.pending, k)
 	}
 	l.fifo.reset()
+	l.notifyIdle()
 	l.mu.Unlock()
 	for _, t := range lost {
 		t.Owner.Fail(t, ErrLinkLost)

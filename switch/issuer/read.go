@@ -48,9 +48,7 @@ func (l *Link) response(frame []byte, v *iso.View, scanErr error) {
 	}
 	t := l.take(stan)
 	if t == nil {
-		// Late (already timed out and answered 91) or never asked.
-		l.cfg.Log.Warn("issuer response matches no pending request (late or unknown)",
-			"issuer", l.cfg.Issuer, "endpoint", l.cfg.Addr, "stan", stan)
+		l.lateResponse(stan, frame, v)
 		return
 	}
 	if no, ok := t.Owner.(*netOwner); ok {
@@ -126,5 +124,22 @@ func (o *netOwner) result(scanErr error, code []byte) {
 		o.res <- fmt.Errorf("network management refused with 39=%q", code)
 	default:
 		o.res <- nil
+	}
+}
+
+// lateResponse handles an answer to a request that already timed out (and
+// was answered 91): it is never relayed, only reported to its owner.
+func (l *Link) lateResponse(stan uint32, frame []byte, v *iso.View) {
+	t := l.takeLate(stan)
+	if t == nil {
+		l.cfg.Log.Warn("issuer response matches no request (unknown STAN)", "issuer", l.cfg.Issuer,
+			"endpoint", l.cfg.Addr, "stan", stan)
+		return
+	}
+	l.cfg.Log.Warn("late issuer response (after the timeout) dropped", "issuer", l.cfg.Issuer,
+		"endpoint", l.cfg.Addr, "stan", stan, "code", string(v.Field(39)))
+	if lo, ok := t.Owner.(LateOwner); ok {
+		_ = restore(v, t)
+		lo.Late(t, frame)
 	}
 }

@@ -40,18 +40,23 @@ func (l *Link) register(t *Txn) (uint32, error) {
 	}
 	for {
 		l.nextSTN = l.nextSTN%999999 + 1
-		if _, busy := l.pending[l.nextSTN]; !busy {
+		_, busy := l.pending[l.nextSTN]
+		_, recent := l.late[l.nextSTN]
+		if !busy && !recent {
 			break
 		}
 	}
 	l.seq++
 	t.linkSTAN, t.seq = l.nextSTN, l.seq
 	l.pending[t.linkSTAN] = t
-	l.fifo.push(entry{stan: t.linkSTAN, seq: t.seq, deadline: l.now() + int64(l.cfg.Timeout)})
+	l.fifo.push(entry{stan: t.linkSTAN, seq: t.seq, deadline: l.now() + l.timeout.Load()})
 	return t.linkSTAN, nil
 }
 
-func (l *Link) unregister(stan uint32) { delete(l.pending, stan) }
+func (l *Link) unregister(stan uint32) {
+	delete(l.pending, stan)
+	l.notifyIdle()
+}
 
 // take removes and returns the request pending under stan, if any.
 func (l *Link) take(stan uint32) *Txn {
@@ -59,9 +64,23 @@ func (l *Link) take(stan uint32) *Txn {
 	t := l.pending[stan]
 	if t != nil {
 		delete(l.pending, stan)
+		l.notifyIdle()
 	}
 	l.mu.Unlock()
 	return t
+}
+
+// takeLate removes and returns a timed-out request still remembered under
+// stan, if any.
+func (l *Link) takeLate(stan uint32) *Txn {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	le, ok := l.late[stan]
+	if !ok {
+		return nil
+	}
+	delete(l.late, stan)
+	return le.t
 }
 
 // sweep fails every request whose deadline has passed.
@@ -69,17 +88,20 @@ func (l *Link) sweep() {
 	now := l.now()
 	var expired []*Txn
 	l.mu.Lock()
-	for {
-		e, ok := l.fifo.peek()
-		if !ok || e.deadline > now {
-			break
-		}
-		l.fifo.pop()
+	keep := now + lateKeep(time.Duration(l.timeout.Load()))
+	l.fifo.expire(now, func(e entry) {
 		if t := l.pending[e.stan]; t != nil && t.seq == e.seq {
 			delete(l.pending, e.stan)
+			l.late[e.stan] = lateEntry{t: t, until: keep}
 			expired = append(expired, t)
 		}
+	})
+	for stan, le := range l.late {
+		if le.until <= now {
+			delete(l.late, stan)
+		}
 	}
+	l.notifyIdle()
 	l.mu.Unlock()
 	for _, t := range expired {
 		t.Owner.Fail(t, ErrTimeout)
@@ -88,7 +110,7 @@ func (l *Link) sweep() {
 
 // sendNetMgmt sends an 0800 with the given field 70 code; the returned
 // channel gets nil when an 0810 with 39=00 arrives, or the failure.
-func (l *Link) sendNetMgmt(code string, timeout time.Duration) <-chan error {
+func (l *Link) sendNetMgmt(code string) <-chan error {
 	res := make(chan error, 1)
 	own := &netOwner{res: res}
 	t := &Txn{Owner: own, MTI: [4]byte{'0', '8', '0', '0'}, Issuer: l.cfg.Issuer, Started: time.Now()}
@@ -117,7 +139,7 @@ func (l *Link) sendNetMgmt(code string, timeout time.Duration) <-chan error {
 // signOn sends 0800/001 and waits for its 0810 (39=00) before the link
 // carries traffic: an issuer that refuses sign-on gets no requests.
 func (l *Link) signOn(ctx interface{ Done() <-chan struct{} }, readDone <-chan error) error {
-	res := l.sendNetMgmt(iso.NetSignOn, l.cfg.ConnectTimeout)
+	res := l.sendNetMgmt(iso.NetSignOn)
 	timer := time.NewTimer(l.cfg.ConnectTimeout)
 	defer timer.Stop()
 	for {

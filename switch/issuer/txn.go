@@ -30,6 +30,12 @@ type Owner interface {
 	Fail(t *Txn, err error)
 }
 
+// LateOwner is an Owner that also wants responses arriving after the
+// request timed out (to journal them; they are never relayed).
+type LateOwner interface {
+	Late(t *Txn, resp []byte)
+}
+
 // Txn is one request in flight to an issuer.
 //
 // Matching: the switch gives every request its own STAN on the link it
@@ -60,3 +66,6 @@ type Txn struct {
 	linkSTAN uint32
 	seq      uint64
 }
+
+// LinkSTAN is the STAN the issuer saw for this request (0 before Send).
+func (t *Txn) LinkSTAN() uint32 { return t.linkSTAN }

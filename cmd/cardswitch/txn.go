@@ -1,0 +1,301 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strconv"
+	"text/tabwriter"
+	"time"
+
+	"github.com/cardswitch/cardswitch/iso"
+	"github.com/cardswitch/cardswitch/switch/journal"
+	"github.com/spf13/cobra"
+)
+
+// txnDefaultJournal is where txn commands look when --journal is not given.
+const txnDefaultJournal = "cardswitch.db"
+
+// newTxn groups the journal queries. Every subcommand opens the journal
+// read-only, so it is safe to run while the switch writes.
+func newTxn() *cobra.Command {
+	var path string
+	c := &cobra.Command{Use: "txn", Short: "Query the transaction journal (read-only; safe while the switch runs)"}
+	c.PersistentFlags().StringVar(&path, "journal", txnDefaultJournal, "journal file")
+	c.AddCommand(newTxnList(&path), newTxnShow(&path), newTxnStats(&path))
+	return c
+}
+
+func newTxnList(path *string) *cobra.Command {
+	var f journal.Filter
+	var since, outcome string
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "list",
+		Short: "List journal entries, newest first",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			var err error
+			if f.Since, err = txnParseSince(since, time.Now()); err != nil {
+				return err
+			}
+			if f.Outcome, err = txnParseOutcome(outcome); err != nil {
+				return err
+			}
+			j, err := journal.OpenReadOnly(*path)
+			if err != nil {
+				return err
+			}
+			defer j.Close()
+			es, err := j.List(cmd.Context(), f)
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				return txnWriteJSON(cmd.OutOrStdout(), es)
+			}
+			return txnWriteTable(cmd.OutOrStdout(), es)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&since, "since", "", "only entries since a DURATION ago (15m, 24h) or an RFC 3339 TIME")
+	fl.StringVar(&f.RRN, "rrn", "", "retrieval reference number (field 37)")
+	fl.StringVar(&f.STAN, "stan", "", "system trace audit number (field 11)")
+	fl.StringVar(&f.Issuer, "issuer", "", "issuer name")
+	fl.StringVar(&f.Code, "code", "", "response code (field 39)")
+	fl.StringVar(&outcome, "outcome", "", "approved, declined, switch-declined, timed-out, late, reversed or duplicate")
+	fl.IntVar(&f.Limit, "limit", 100, "most entries to print")
+	fl.BoolVar(&asJSON, "json", false, "one JSON object per line")
+	return cmd
+}
+
+func newTxnShow(path *string) *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "show ID",
+		Short: "Show one journal entry",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			id, err := strconv.ParseInt(args[0], 10, 64)
+			if err != nil {
+				return fmt.Errorf("txn show: ID %q: want an entry number", args[0])
+			}
+			j, err := journal.OpenReadOnly(*path)
+			if err != nil {
+				return err
+			}
+			defer j.Close()
+			e, err := j.Get(cmd.Context(), id)
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				return txnWriteJSON(cmd.OutOrStdout(), []journal.Entry{e})
+			}
+			return txnWriteDetail(cmd.OutOrStdout(), e)
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print a JSON object")
+	return cmd
+}
+
+func newTxnStats(path *string) *cobra.Command {
+	var since string
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "stats",
+		Short: "Counts, approval rate and latency percentiles by issuer and by response code",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			t, err := txnParseSince(since, time.Now())
+			if err != nil {
+				return err
+			}
+			j, err := journal.OpenReadOnly(*path)
+			if err != nil {
+				return err
+			}
+			defer j.Close()
+			st, err := j.Stats(cmd.Context(), t)
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				return json.NewEncoder(cmd.OutOrStdout()).Encode(txnStatsJSON(st))
+			}
+			return txnWriteStats(cmd.OutOrStdout(), st)
+		},
+	}
+	cmd.Flags().StringVar(&since, "since", "", "only entries since a DURATION ago (15m, 24h) or an RFC 3339 TIME (default: all)")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print a JSON object")
+	return cmd
+}
+
+// txnParseSince accepts a duration back from now or an absolute RFC 3339 time.
+func txnParseSince(s string, now time.Time) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, nil
+	}
+	if d, err := time.ParseDuration(s); err == nil && d > 0 {
+		return now.Add(-d), nil
+	}
+	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
+		return t, nil
+	}
+	return time.Time{}, fmt.Errorf("--since %q: want a positive duration (15m, 24h) or an RFC 3339 time (2025-03-01T12:00:00Z)", s)
+}
+
+var txnOutcomes = []journal.Outcome{journal.Approved, journal.Declined, journal.SwitchDeclined,
+	journal.TimedOut, journal.Late, journal.Reversed, journal.Duplicate}
+
+func txnParseOutcome(s string) (journal.Outcome, error) {
+	if s == "" {
+		return "", nil
+	}
+	for _, o := range txnOutcomes {
+		if string(o) == s {
+			return o, nil
+		}
+	}
+	return "", fmt.Errorf("--outcome %q: want one of %v", s, txnOutcomes)
+}
+
+// txnPAN re-masks on the way out: defense in depth, the journal only
+// stores masked PANs.
+func txnPAN(pan string) string { return iso.MaskPAN([]byte(pan)) }
+
+// txnRecord is the --json shape of an entry (one object per line).
+type txnRecord struct {
+	ID               int64   `json:"id"`
+	Time             string  `json:"time"` // RFC 3339, UTC
+	Acquirer         string  `json:"acquirer"`
+	Conn             uint64  `json:"conn"`
+	Remote           string  `json:"remote"`
+	Issuer           string  `json:"issuer"`
+	MTI              string  `json:"mti"`
+	ProcessingCode   string  `json:"processing_code"`
+	STAN             string  `json:"stan"`
+	RRN              string  `json:"rrn"`
+	Terminal         string  `json:"terminal"`
+	TransmissionTime string  `json:"transmission_time"`
+	PAN              string  `json:"pan"` // masked
+	Amount           string  `json:"amount"`
+	Currency         string  `json:"currency"`
+	ResponseCode     string  `json:"response_code"`
+	Outcome          string  `json:"outcome"`
+	Reason           string  `json:"reason"`
+	LatencyMS        float64 `json:"latency_ms"`
+}
+
+func txnRecordOf(e journal.Entry) txnRecord {
+	return txnRecord{
+		ID: e.ID, Time: e.Time.UTC().Format(time.RFC3339Nano), Acquirer: e.Acquirer, Conn: e.Conn, Remote: e.Remote,
+		Issuer: e.Issuer, MTI: e.MTI, ProcessingCode: e.ProcessingCode, STAN: e.STAN, RRN: e.RRN,
+		Terminal: e.Terminal, TransmissionTime: e.TransmissionTime, PAN: txnPAN(e.PAN), Amount: e.Amount,
+		Currency: e.Currency, ResponseCode: e.ResponseCode, Outcome: string(e.Outcome), Reason: e.Reason,
+		LatencyMS: txnMillis(e.Latency),
+	}
+}
+
+func txnMillis(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+func txnWriteJSON(w io.Writer, es []journal.Entry) error {
+	enc := json.NewEncoder(w)
+	for _, e := range es {
+		if err := enc.Encode(txnRecordOf(e)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+const txnTableTime = "2006-01-02T15:04:05.000Z07:00"
+
+func txnWriteTable(w io.Writer, es []journal.Entry) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tTIME\tACQUIRER\tISSUER\tMTI\tSTAN\tRRN\tTERMINAL\tPAN\tAMOUNT\tCUR\tCODE\tOUTCOME\tLATENCY")
+	for _, e := range es {
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", e.ID,
+			e.Time.UTC().Format(txnTableTime), txnDash(e.Acquirer), txnDash(e.Issuer), e.MTI, e.STAN, e.RRN, txnDash(e.Terminal),
+			txnDash(txnPAN(e.PAN)), txnDash(e.Amount), txnDash(e.Currency), txnDash(e.ResponseCode), e.Outcome, e.Latency)
+	}
+	return tw.Flush()
+}
+
+func txnWriteDetail(w io.Writer, e journal.Entry) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	code := e.ResponseCode
+	if t := iso.CodeText(code); t != "" {
+		code += " (" + t + ")"
+	}
+	for _, kv := range [][2]string{
+		{"id", fmt.Sprint(e.ID)}, {"time", e.Time.UTC().Format(time.RFC3339Nano)},
+		{"acquirer", txnDash(e.Acquirer)}, {"conn", fmt.Sprint(e.Conn)}, {"remote", txnDash(e.Remote)},
+		{"issuer", txnDash(e.Issuer)}, {"mti", e.MTI}, {"processing code", txnDash(e.ProcessingCode)},
+		{"amount", txnDash(e.Amount)}, {"currency", txnDash(e.Currency)}, {"stan", e.STAN}, {"rrn", e.RRN},
+		{"terminal", txnDash(e.Terminal)}, {"transmission time", txnDash(e.TransmissionTime)},
+		{"pan", txnDash(txnPAN(e.PAN))}, {"response code", txnDash(code)}, {"outcome", string(e.Outcome)},
+		{"reason", txnDash(e.Reason)}, {"latency", e.Latency.String()},
+	} {
+		fmt.Fprintf(tw, "%s:\t%s\n", kv[0], kv[1])
+	}
+	return tw.Flush()
+}
+
+func txnWriteStats(w io.Writer, st journal.Stats) error {
+	since := "all entries"
+	if !st.Since.IsZero() {
+		since = "since " + st.Since.UTC().Format(time.RFC3339)
+	}
+	fmt.Fprintf(w, "%s: %d transactions, %d approved (%.2f%%)\n", since, st.Total, st.Approved, 100*st.ApprovalRate)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	for _, g := range []struct {
+		title  string
+		groups []journal.GroupStats
+	}{{"ISSUER", st.ByIssuer}, {"CODE", st.ByCode}} {
+		fmt.Fprintf(tw, "\n%s\tCOUNT\tAPPROVED\tP50\tP90\tP99\tMAX\n", g.title)
+		for _, s := range g.groups {
+			fmt.Fprintf(tw, "%s\t%d\t%d\t%s\t%s\t%s\t%s\n", txnDash(s.Key), s.Count, s.Approved, s.P50, s.P90, s.P99, s.Max)
+		}
+	}
+	return tw.Flush()
+}
+
+// txnStatsJSON is the --json shape of stats; latencies in milliseconds.
+func txnStatsJSON(st journal.Stats) any {
+	type group struct {
+		Key      string  `json:"key"`
+		Count    int     `json:"count"`
+		Approved int     `json:"approved"`
+		P50      float64 `json:"p50_ms"`
+		P90      float64 `json:"p90_ms"`
+		P99      float64 `json:"p99_ms"`
+		Max      float64 `json:"max_ms"`
+	}
+	conv := func(gs []journal.GroupStats) []group {
+		out := make([]group, 0, len(gs))
+		for _, g := range gs {
+			out = append(out, group{g.Key, g.Count, g.Approved, txnMillis(g.P50), txnMillis(g.P90), txnMillis(g.P99), txnMillis(g.Max)})
+		}
+		return out
+	}
+	var since string
+	if !st.Since.IsZero() {
+		since = st.Since.UTC().Format(time.RFC3339Nano)
+	}
+	return struct {
+		Since        string  `json:"since,omitempty"`
+		Total        int     `json:"total"`
+		Approved     int     `json:"approved"`
+		ApprovalRate float64 `json:"approval_rate"`
+		ByIssuer     []group `json:"by_issuer"`
+		ByCode       []group `json:"by_code"`
+	}{since, st.Total, st.Approved, st.ApprovalRate, conv(st.ByIssuer), conv(st.ByCode)}
+}
+
+func txnDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}

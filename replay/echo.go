@@ -1,0 +1,132 @@
+package replay
+
+import (
+	"bufio"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/cardswitch/cardswitch/iso"
+)
+
+// EchoServer is the cheapest possible ISO 8583 peer: it answers each frame
+// with the same frame, MTI turned into its response MTI (0100 → 0110).
+// It exists to measure the load generator's own cost and to test pacing;
+// it is not an issuer (no field 39).
+type EchoServer struct {
+	ln        net.Listener
+	wg        sync.WaitGroup
+	mu        sync.Mutex
+	conns     map[net.Conn]struct{}
+	closed    bool
+	requests  atomic.Int64
+	stallAt   atomic.Int64 // request number after which to stall; 0 = never
+	stallFor  atomic.Int64 // ns
+	stallDone chan struct{}
+}
+
+// NewEchoServer listens on addr ("127.0.0.1:0" for a free port) and
+// serves until Close.
+func NewEchoServer(addr string) (*EchoServer, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	e := &EchoServer{ln: ln, conns: map[net.Conn]struct{}{}, stallDone: make(chan struct{})}
+	e.wg.Add(1)
+	go e.accept()
+	return e, nil
+}
+
+// Addr is the bound address.
+func (e *EchoServer) Addr() string { return e.ln.Addr().String() }
+
+// Requests counts frames answered so far.
+func (e *EchoServer) Requests() int64 { return e.requests.Load() }
+
+// StallOnce makes the connection that reads request number after stop
+// reading (and answering) for d, once; Stalled is closed when it resumes.
+func (e *EchoServer) StallOnce(after int64, d time.Duration) {
+	e.stallFor.Store(int64(d))
+	e.stallAt.Store(after)
+}
+
+// Stalled is closed once the stall set by StallOnce is over.
+func (e *EchoServer) Stalled() <-chan struct{} { return e.stallDone }
+
+// Close stops the server and waits for its goroutines.
+func (e *EchoServer) Close() error {
+	e.mu.Lock()
+	e.closed = true
+	for c := range e.conns {
+		_ = c.Close()
+	}
+	e.mu.Unlock()
+	err := e.ln.Close()
+	e.wg.Wait()
+	return err
+}
+
+func (e *EchoServer) accept() {
+	defer e.wg.Done()
+	for {
+		nc, err := e.ln.Accept()
+		if err != nil {
+			return
+		}
+		e.mu.Lock()
+		if e.closed {
+			e.mu.Unlock()
+			_ = nc.Close()
+			return
+		}
+		e.conns[nc] = struct{}{}
+		e.wg.Add(1)
+		e.mu.Unlock()
+		go e.serve(nc)
+	}
+}
+
+// serve answers frames in order; responses are flushed only when no
+// further request is already buffered, so bursts leave in one write.
+func (e *EchoServer) serve(nc net.Conn) {
+	defer e.wg.Done()
+	defer func() {
+		e.mu.Lock()
+		delete(e.conns, nc)
+		e.mu.Unlock()
+		_ = nc.Close()
+	}()
+	br := bufio.NewReaderSize(nc, iso.MaxFrameLen+2)
+	fr := iso.NewFrameReader(br, iso.MaxFrameLen) // reuses br: same size
+	bw := bufio.NewWriterSize(nc, 64<<10)
+	for {
+		body, err := fr.Next()
+		if err != nil {
+			return
+		}
+		if len(body) >= 4 {
+			resp := iso.ResponseMTI(body[:4])
+			copy(body[:4], resp[:]) // body is ours until the next Next
+		}
+		if err := iso.WriteFrame(bw, body); err != nil {
+			return
+		}
+		e.maybeStall(bw)
+		if br.Buffered() == 0 && bw.Flush() != nil {
+			return
+		}
+	}
+}
+
+func (e *EchoServer) maybeStall(bw *bufio.Writer) {
+	n := e.requests.Add(1)
+	at := e.stallAt.Load()
+	if at == 0 || n != at || !e.stallAt.CompareAndSwap(at, 0) {
+		return
+	}
+	_ = bw.Flush()                               // the stalled request's own answer goes out
+	time.Sleep(time.Duration(e.stallFor.Load())) // the stall is the point
+	close(e.stallDone)
+}

@@ -1,0 +1,141 @@
+package replay
+
+import (
+	"context"
+	"net"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/cardswitch/cardswitch/replay/trace"
+	"github.com/cardswitch/cardswitch/routing"
+	switchd "github.com/cardswitch/cardswitch/switch"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// fixtures loads every trace in testdata/traces (written by the trace
+// package's owner); the test skips while there are none.
+func fixtures(t *testing.T) map[string][]trace.Message {
+	t.Helper()
+	paths, err := filepath.Glob("../testdata/traces/*")
+	require.NoError(t, err)
+	out := map[string][]trace.Message{}
+	for _, p := range paths {
+		msgs, _, err := trace.Load(p)
+		if err != nil {
+			continue // not a trace (README, generator inputs...)
+		}
+		out[filepath.Base(p)] = msgs
+	}
+	if len(out) == 0 {
+		t.Skip("no trace fixtures in testdata/traces yet")
+	}
+	return out
+}
+
+// demoSwitch runs testdata/demo.yaml's routes and issuers with its
+// simulators started here on free ports, and returns the switch address.
+func demoSwitch(t *testing.T) string {
+	t.Helper()
+	cfg, err := routing.Load("../testdata/demo.yaml")
+	require.NoError(t, err)
+	addrs := map[string]string{}
+	for i, sc := range cfg.Simulators {
+		sc.Listen = "127.0.0.1:0"
+		addrs[cfg.Simulators[i].Listen] = startSim(t, sc).Addr()
+	}
+	cfg.Simulators = nil
+	for i := range cfg.Issuers {
+		for j, ep := range cfg.Issuers[i].Endpoints {
+			if a, ok := addrs[ep]; ok {
+				cfg.Issuers[i].Endpoints[j] = a
+			} else {
+				cfg.Issuers[i].Endpoints[j] = closedPort(t)
+			}
+		}
+	}
+	cfg.Listen.Address = "127.0.0.1:0"
+	sw, err := switchd.New(cfg, switchd.WithLogger(quietLog()))
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); _ = sw.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+	for _, name := range []string{"bank-a", "bank-b"} {
+		wctx, wcancel := context.WithTimeout(context.Background(), 10*time.Second)
+		require.NoError(t, sw.WaitIssuer(wctx, name, func(up int) bool { return up >= 1 }), name)
+		wcancel()
+	}
+	return sw.Addr().String()
+}
+
+func closedPort(t *testing.T) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := ln.Addr().String()
+	require.NoError(t, ln.Close())
+	return addr
+}
+
+// TestFixturesThroughSwitch replays every fixture through the switch with
+// the demo routes: every response must match and carry its expected code.
+func TestFixturesThroughSwitch(t *testing.T) {
+	traces := fixtures(t)
+	addr := demoSwitch(t)
+	for name, msgs := range traces {
+		t.Run(name, func(t *testing.T) {
+			rep, err := Run(context.Background(), Options{Target: addr, Connections: 2, Concurrency: 4, Count: 2 * len(msgs)}, msgs)
+			require.NoError(t, err)
+			assert.EqualValues(t, 2*len(msgs), rep.Answered)
+			assert.Zero(t, rep.Timeouts+rep.Errors)
+			assert.Zero(t, rep.ValidationFailures, "%v", rep.Failures)
+		})
+	}
+}
+
+// TestFixturesAgainstSimulator replays every fixture straight to an issuer
+// simulator configured like the demo's bank-a. Codes only the switch gives
+// (15, 91 from a dead issuer) cannot come from a simulator, so
+// expectations are dropped: matching (MTI, STAN, RRN) is still checked.
+func TestFixturesAgainstSimulator(t *testing.T) {
+	traces := fixtures(t)
+	cfg, err := routing.Load("../testdata/demo.yaml")
+	require.NoError(t, err)
+	sc := cfg.Simulators[0]
+	sc.Listen = "127.0.0.1:0"
+	sim := startSim(t, sc)
+	for name, msgs := range traces {
+		t.Run(name, func(t *testing.T) {
+			msgs := append([]trace.Message(nil), msgs...)
+			for i := range msgs {
+				msgs[i].Expect = nil
+			}
+			rep, err := Run(context.Background(), Options{Target: sim.Addr(), Concurrency: 4,
+				Timeout: 300 * time.Millisecond, MaxErrors: -1}, msgs)
+			require.NoError(t, err)
+			assert.EqualValues(t, len(msgs), rep.Answered+rep.Timeouts, "answered, or a no-answer rule")
+			assert.Zero(t, rep.Errors)
+			for _, f := range rep.Failures {
+				assert.Contains(t, f.Reason, "unparseable response", "only the malformed-answer rule may fail")
+			}
+		})
+	}
+}
+
+// TestRecordedFixtureTiming replays a timed fixture with its own gaps.
+func TestRecordedFixtureTiming(t *testing.T) {
+	traces := fixtures(t)
+	addr := demoSwitch(t)
+	for name, msgs := range traces {
+		if msgs[0].At < 0 {
+			continue
+		}
+		t.Run(name, func(t *testing.T) {
+			rep, err := Run(context.Background(), Options{Target: addr, Recorded: true, Speed: 1000}, msgs)
+			require.NoError(t, err)
+			assert.Equal(t, ModeRecorded, rep.Mode)
+			assert.Zero(t, rep.ValidationFailures, "%v", rep.Failures)
+		})
+	}
+}

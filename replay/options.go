@@ -1,0 +1,136 @@
+package replay
+
+import (
+	"fmt"
+	"io"
+	"time"
+)
+
+// Options configure Run. Zero values take the defaults documented per
+// field; exactly one pacing mode applies: Rate > 0 (open loop), else
+// Recorded (trace timing), else closed loop with Concurrency.
+type Options struct {
+	// Target is the host:port to connect to. Required.
+	Target string
+	// Connections is the number of persistent connections requests are
+	// spread over (round-robin). Default 1.
+	Connections int
+	// Concurrency is the total number of requests in flight in closed-loop
+	// mode, spread evenly over the connections. Default 1.
+	Concurrency int
+	// Rate is the open-loop send rate per second. Default 0 (not open loop).
+	Rate float64
+	// Recorded replays each message at its trace offset (Message.At) divided
+	// by Speed. Every message must have timing. Default false.
+	Recorded bool
+	// Speed divides recorded gaps (2 = twice as fast). Default 1.
+	Speed float64
+	// Count is how many requests to send; the messages are reused
+	// round-robin when Count exceeds them. Default: one pass over the
+	// messages, or no limit when Duration is set.
+	Count int
+	// Duration stops sending after this long (warmup included). Default 0:
+	// until Count.
+	Duration time.Duration
+	// Warmup excludes requests scheduled during the first Warmup of the run
+	// from every statistic. Default 0.
+	Warmup time.Duration
+	// Timeout is how long a request may wait for its response after it is
+	// sent; then it counts as a timeout. Default 5s.
+	Timeout time.Duration
+	// MaxErrors stops the run early once timeouts plus errors exceed it;
+	// negative means never. Default 0 (the first error stops the run).
+	MaxErrors int
+	// NoRewrite sends frames as they are, STAN, RRN and date-time included.
+	// Default false: 7, 11 and 37 are rewritten per send.
+	NoRewrite bool
+	// MaxFailures is how many validation failures the Report lists in
+	// detail (all are counted). Default 20.
+	MaxFailures int
+	// DialTimeout bounds each connection's dial. Default 5s.
+	DialTimeout time.Duration
+	// Progress, when set, receives a live progress line every
+	// ProgressEvery (carriage-return terminated, for a terminal).
+	Progress io.Writer
+	// ProgressEvery is the progress line interval. Default 500ms.
+	ProgressEvery time.Duration
+}
+
+// Defaults for zero Options fields.
+const (
+	defaultConnections   = 1
+	defaultConcurrency   = 1
+	defaultSpeed         = 1.0
+	defaultTimeout       = 5 * time.Second
+	defaultMaxFailures   = 20
+	defaultDialTimeout   = 5 * time.Second
+	defaultProgressEvery = 500 * time.Millisecond
+	// maxFrame is the largest response accepted (2-byte length header).
+	maxFrame = 0xFFFF
+	// writeBatchLimit is the most unsent bytes one connection buffers; a
+	// send past it counts as an error rather than growing memory without
+	// bound against a target that stopped reading for good.
+	writeBatchLimit = 64 << 20
+)
+
+// Mode names the pacing in reports.
+const (
+	ModeClosed   = "closed-loop"
+	ModeRate     = "open-loop"
+	ModeRecorded = "recorded"
+)
+
+func (o *Options) setDefaults(messages int) {
+	if o.Connections <= 0 {
+		o.Connections = defaultConnections
+	}
+	if o.Concurrency <= 0 {
+		o.Concurrency = defaultConcurrency
+	}
+	if o.Speed <= 0 {
+		o.Speed = defaultSpeed
+	}
+	if o.Timeout <= 0 {
+		o.Timeout = defaultTimeout
+	}
+	if o.MaxFailures <= 0 {
+		o.MaxFailures = defaultMaxFailures
+	}
+	if o.DialTimeout <= 0 {
+		o.DialTimeout = defaultDialTimeout
+	}
+	if o.ProgressEvery <= 0 {
+		o.ProgressEvery = defaultProgressEvery
+	}
+	if o.Count <= 0 && o.Duration <= 0 {
+		o.Count = messages
+	}
+}
+
+func (o *Options) mode() string {
+	switch {
+	case o.Rate > 0:
+		return ModeRate
+	case o.Recorded:
+		return ModeRecorded
+	}
+	return ModeClosed
+}
+
+func (o *Options) validate(messages int) error {
+	switch {
+	case o.Target == "":
+		return &OptionError{Option: "target", Reason: "required"}
+	case messages == 0:
+		return &OptionError{Option: "messages", Reason: "nothing to send"}
+	case o.Rate < 0:
+		return &OptionError{Option: "rate", Reason: "must be >= 0"}
+	case o.Rate > 0 && o.Recorded:
+		return &OptionError{Option: "rate", Reason: "cannot be combined with recorded timing"}
+	case o.Warmup < 0 || o.Duration < 0:
+		return &OptionError{Option: "duration", Reason: "must be >= 0"}
+	case o.Duration > 0 && o.Warmup >= o.Duration:
+		return &OptionError{Option: "warmup", Reason: fmt.Sprintf("must be shorter than the duration (%s)", o.Duration)}
+	}
+	return nil
+}

@@ -1,0 +1,89 @@
+package routing
+
+import (
+	"net/netip"
+	"time"
+)
+
+// ServerTLS configures TLS on the acquirer listener. The files must exist
+// and be readable when the config is loaded.
+type ServerTLS struct {
+	// CertFile is the PEM server certificate (chain). Required.
+	CertFile string
+	// KeyFile is the PEM private key of CertFile. Required.
+	KeyFile string
+	// ClientCAFile, when set, requires and verifies client certificates
+	// against these PEM CAs (mutual TLS). Default "": no client certificates.
+	ClientCAFile string
+}
+
+// ClientTLS configures TLS on the links to one issuer. The files must exist
+// and be readable when the config is loaded.
+type ClientTLS struct {
+	// CAFile is the PEM CA bundle the issuer's certificate is verified
+	// against. Default "": the system roots.
+	CAFile string
+	// ServerName is the name expected in the issuer's certificate. Default
+	// "": the host of the endpoint being dialled.
+	ServerName string
+	// CertFile is a client certificate to present. Optional; set both or
+	// neither of CertFile and KeyFile.
+	CertFile string
+	// KeyFile is the private key of CertFile.
+	KeyFile string
+}
+
+// Admin configures the admin HTTP server (/metrics, /healthz, /readyz,
+// /admin/routes, /admin/reload).
+type Admin struct {
+	// Address is the host:port to serve on. Default "": no admin server.
+	// The embedded default config sets 127.0.0.1:8080.
+	Address string
+}
+
+// Journal configures the SQLite transaction journal.
+type Journal struct {
+	// Path is the SQLite file. Default "": no journal, and with it no
+	// reversal retries and no duplicate detection. The embedded default
+	// config sets cardswitch.db.
+	Path string
+	// DuplicateWindow is how long a request is remembered: another with the
+	// same acquirer, STAN, terminal, RRN and field 7 within it is answered
+	// 94 (duplicate). Default 10m; must be > 0.
+	DuplicateWindow time.Duration
+}
+
+// Reversals configures how unacknowledged 0420 advices are retried: the
+// first retry after RetryMin, doubling up to RetryMax, until an 0430 arrives.
+type Reversals struct {
+	// RetryMin is the first retry delay. Default 1s; must be > 0.
+	RetryMin time.Duration
+	// RetryMax caps the delay. Default 1m; must be >= RetryMin.
+	RetryMax time.Duration
+}
+
+// Acquirer is one acquirer allowed to connect. When Config.Acquirers is
+// not empty, a connection must match one of them.
+type Acquirer struct {
+	// Name identifies the acquirer in logs and metrics. Required, unique.
+	Name string
+	// InstitutionID is the acquiring institution id (field 32) this acquirer
+	// must send: 1..11 digits, quoted in YAML. Required, unique.
+	InstitutionID string
+	// AllowCIDRs are the source networks it may connect from. At least one
+	// of AllowCIDRs and CertSubject is required. Default: none.
+	AllowCIDRs []netip.Prefix
+	// CertSubject is the subject common name of the client certificate that
+	// identifies it; needs listen.tls.client_ca_file. Default "".
+	CertSubject string
+	// MaxConnections caps its open connections. Default 0: unlimited.
+	MaxConnections int
+	// MaxInFlight caps its requests waiting for an issuer, across all its
+	// connections. Default 0: unlimited.
+	MaxInFlight int
+	// Rate limits its requests per second. Default 0: unlimited.
+	Rate float64
+	// Burst is the token bucket size for Rate. Default (and when 0):
+	// max(1, Rate rounded up).
+	Burst int
+}

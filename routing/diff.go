@@ -1,0 +1,156 @@
+package routing
+
+import (
+	"cmp"
+	"maps"
+	"reflect"
+	"slices"
+)
+
+// ConfigDiff is what changed between two configs; see Diff. (The brief
+// named the type Diff, but Go cannot have a type and a function of the
+// same name in one package, and callers use the function.)
+type ConfigDiff struct {
+	// Added are rules whose bin text is only in the new config (Index in
+	// new), Removed those only in the old (Index in old, Issuer the old
+	// issuer), Changed those with the same bin and another issuer (Index in
+	// new). Each sorted by Index.
+	Added, Removed, Changed []RouteChange
+	// Moves are the BIN spans whose effective issuer changes, computed
+	// from the two tables with longest-match semantics and default_issuer.
+	Moves []Move
+	// IssuersAdded and IssuersRemoved are issuer names only in the new or
+	// old config; IssuersChanged those whose endpoints, timeouts or TLS
+	// differ. Sorted.
+	IssuersAdded, IssuersRemoved, IssuersChanged []string
+	// Restart are changed keys that take effect only after a restart:
+	// listen.address, listen.tls, admin.address, journal.path.
+	Restart []string
+	// Other are other changed keys, applied by a reload: listen.* limits and
+	// timeouts, journal.duplicate_window, reversals, acquirers, simulators.
+	// Not in the brief; without it a diff of only such keys would be Empty.
+	Other []string
+}
+
+// RouteChange is one added, removed or changed rule.
+type RouteChange struct {
+	Index     int    // index in routes (new config; old config for Removed)
+	BIN       string // the rule's bin text
+	Issuer    string // the rule's issuer (for Removed, the old one)
+	OldIssuer string // for Changed: the issuer before
+}
+
+// Move is a span of BIN values whose effective issuer changes: PANs whose
+// first Digits digits are in From..To and that no longer rule of either
+// config matches go to ToIssuer instead of FromIssuer. Digits 0 (From and
+// To "") stands for the PANs no rule of either config matches, which only
+// default_issuer decides.
+type Move struct {
+	From, To             string // span bounds, Digits digits each, inclusive
+	Digits               int
+	FromIssuer, ToIssuer string // "" = no route (answered 15)
+}
+
+// Diff compares two loaded configs (from Load, LoadBytes or LoadDefault).
+func Diff(old, new *Config) ConfigDiff {
+	var d ConfigDiff
+	d.Added, d.Removed, d.Changed = diffRoutes(old.Routes, new.Routes)
+	d.Moves = diffMoves(old.Table(), new.Table())
+	d.IssuersAdded, d.IssuersRemoved, d.IssuersChanged = diffIssuers(old.Issuers, new.Issuers)
+	d.Restart, d.Other = diffKeys(old, new)
+	return d
+}
+
+// Empty reports whether the configs route and behave the same.
+func (d ConfigDiff) Empty() bool {
+	return len(d.Added)+len(d.Removed)+len(d.Changed)+len(d.Moves)+len(d.IssuersAdded)+
+		len(d.IssuersRemoved)+len(d.IssuersChanged)+len(d.Restart)+len(d.Other) == 0
+}
+
+func diffRoutes(old, new []Route) (added, removed, changed []RouteChange) {
+	before := make(map[string]int, len(old))
+	for i, r := range old {
+		before[r.BIN] = i
+	}
+	seen := make(map[string]bool, len(new))
+	for i, r := range new {
+		seen[r.BIN] = true
+		j, ok := before[r.BIN]
+		switch {
+		case !ok:
+			added = append(added, RouteChange{Index: i, BIN: r.BIN, Issuer: r.Issuer})
+		case old[j].Issuer != r.Issuer:
+			changed = append(changed, RouteChange{Index: i, BIN: r.BIN, Issuer: r.Issuer, OldIssuer: old[j].Issuer})
+		}
+	}
+	for i, r := range old {
+		if !seen[r.BIN] {
+			removed = append(removed, RouteChange{Index: i, BIN: r.BIN, Issuer: r.Issuer})
+		}
+	}
+	return added, removed, changed
+}
+
+func diffIssuers(old, new []Issuer) (added, removed, changed []string) {
+	before := make(map[string]Issuer, len(old))
+	for _, is := range old {
+		before[is.Name] = is
+	}
+	after := make(map[string]bool, len(new))
+	for _, is := range new {
+		after[is.Name] = true
+		if o, ok := before[is.Name]; !ok {
+			added = append(added, is.Name)
+		} else if !reflect.DeepEqual(o, is) {
+			changed = append(changed, is.Name)
+		}
+	}
+	for _, name := range slices.Sorted(maps.Keys(before)) {
+		if !after[name] {
+			removed = append(removed, name)
+		}
+	}
+	slices.Sort(added)
+	slices.Sort(changed)
+	return added, removed, changed
+}
+
+// diffKeys compares the scalar sections key by key, so the names can go
+// into logs and the reload answer.
+func diffKeys(old, new *Config) (restart, other []string) {
+	check := func(list *[]string, key string, a, b any) {
+		if !reflect.DeepEqual(a, b) {
+			*list = append(*list, key)
+		}
+	}
+	ol, nl := old.Listen, new.Listen
+	check(&restart, "listen.address", ol.Address, nl.Address)
+	check(&restart, "listen.tls", ol.TLS, nl.TLS)
+	check(&restart, "admin.address", old.Admin.Address, new.Admin.Address)
+	check(&restart, "journal.path", old.Journal.Path, new.Journal.Path)
+	check(&other, "listen.max_message_size", ol.MaxMessageSize, nl.MaxMessageSize)
+	check(&other, "listen.shutdown_timeout", ol.ShutdownTimeout, nl.ShutdownTimeout)
+	check(&other, "listen.idle_timeout", ol.IdleTimeout, nl.IdleTimeout)
+	check(&other, "listen.frame_timeout", ol.FrameTimeout, nl.FrameTimeout)
+	check(&other, "listen.max_connections", ol.MaxConnections, nl.MaxConnections)
+	check(&other, "listen.max_in_flight", ol.MaxInFlight, nl.MaxInFlight)
+	check(&other, "journal.duplicate_window", old.Journal.DuplicateWindow, new.Journal.DuplicateWindow)
+	check(&other, "reversals", old.Reversals, new.Reversals)
+	check(&other, "acquirers", emptyNil(old.Acquirers), emptyNil(new.Acquirers))
+	check(&other, "simulators", emptyNil(old.Simulators), emptyNil(new.Simulators))
+	return restart, other
+}
+
+// emptyNil makes an empty list equal to a missing one.
+func emptyNil[T any](s []T) []T {
+	if len(s) == 0 {
+		return nil
+	}
+	return s
+}
+
+func sortMoves(moves []Move) {
+	slices.SortStableFunc(moves, func(a, b Move) int {
+		return cmp.Or(cmp.Compare(a.Digits, b.Digits), cmp.Compare(a.From, b.From))
+	})
+}

@@ -1,0 +1,187 @@
+package routing
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// diffConfig builds a config from "bin=issuer" rules over issuers bank-a..c.
+func diffConfig(t *testing.T, def string, rules ...string) *Config {
+	t.Helper()
+	var b strings.Builder
+	b.WriteString("issuers:\n")
+	for i, name := range []string{"bank-a", "bank-b", "bank-c"} {
+		fmt.Fprintf(&b, "  - {name: %s, endpoints: [\"127.0.0.1:%d\"]}\n", name, 9101+i)
+	}
+	b.WriteString("routes:\n")
+	for _, r := range rules {
+		bin, issuer, _ := strings.Cut(r, "=")
+		fmt.Fprintf(&b, "  - {bin: %q, issuer: %s}\n", bin, issuer)
+	}
+	fmt.Fprintf(&b, "default_issuer: %q\n", def)
+	cfg, err := LoadBytes("t.yaml", []byte(b.String()))
+	require.NoError(t, err)
+	return cfg
+}
+
+func TestDiffRoutesAndMoves(t *testing.T) {
+	tests := []struct {
+		name   string
+		oldDef string
+		old    []string
+		newDef string
+		new    []string
+		want   string
+	}{
+		{"same", "", []string{"4=bank-a"}, "", []string{"4=bank-a"}, ""},
+		{"added longer prefix carves out of shorter", "", []string{"4=bank-a"}, "", []string{"4=bank-a", "41=bank-b"},
+			"+ routes[1] bin \"41\" -> bank-b\nmoves: 41-41: bank-a -> bank-b\n"},
+		{"removed rule falls back to shorter", "", []string{"4=bank-a", "4111=bank-b"}, "", []string{"4=bank-a"},
+			"- routes[1] bin \"4111\" -> bank-b\nmoves: 4111-4111: bank-b -> bank-a\n"},
+		{"removed rule falls back to nothing", "", []string{"5=bank-a"}, "", []string{},
+			"- routes[0] bin \"5\" -> bank-a\nmoves: 5-5: bank-a -> (no route)\n"},
+		{"removed rule falls back to default", "bank-c", []string{"5=bank-a"}, "bank-c", []string{},
+			"- routes[0] bin \"5\" -> bank-a\nmoves: 5-5: bank-a -> bank-c\n"},
+		{"changed issuer", "", []string{"4=bank-a", "41=bank-b"}, "", []string{"4=bank-c", "41=bank-b"},
+			"~ routes[0] bin \"4\" bank-a -> bank-c\nmoves: 4-4: bank-a -> bank-c\n"},
+		{"same rule reordered", "", []string{"4=bank-a", "5=bank-b"}, "", []string{"5=bank-b", "4=bank-a"}, ""},
+		{"range narrowed; adjacent spans merge", "", []string{"411100-411199=bank-a"}, "", []string{"411100-411149=bank-a"},
+			"+ routes[0] bin \"411100-411149\" -> bank-a\n- routes[0] bin \"411100-411199\" -> bank-a\nmoves: 411150-411199: bank-a -> (no route)\n"},
+		{"same PANs, other bin text: no move", "", []string{"41=bank-a"}, "", []string{"41-41=bank-a"},
+			"+ routes[0] bin \"41-41\" -> bank-a\n- routes[0] bin \"41\" -> bank-a\n"},
+		{"narrower range wins inside wider", "", []string{"400000-499999=bank-a"}, "", []string{"400000-499999=bank-a", "410000-419999=bank-b"},
+			"+ routes[1] bin \"410000-419999\" -> bank-b\nmoves: 410000-419999: bank-a -> bank-b\n"},
+		{"longer rule shields from shorter change", "", []string{"4=bank-a", "41=bank-b"}, "", []string{"4=bank-c", "41=bank-b", "42=bank-a"},
+			"+ routes[2] bin \"42\" -> bank-a\n~ routes[0] bin \"4\" bank-a -> bank-c\nmoves: 4-4: bank-a -> bank-c\n"},
+		{"default issuer set", "", []string{"4=bank-a"}, "bank-b", []string{"4=bank-a"},
+			"moves: PANs no rule matches (default_issuer): (no route) -> bank-b\n"},
+		{"default issuer changes, rule removed", "bank-a", []string{"4=bank-b"}, "bank-c", []string{},
+			"- routes[0] bin \"4\" -> bank-b\nmoves: PANs no rule matches (default_issuer): bank-a -> bank-c\nmoves: 4-4: bank-b -> bank-c\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			old := diffConfig(t, tt.oldDef, tt.old...)
+			new := diffConfig(t, tt.newDef, tt.new...)
+			d := Diff(old, new)
+			assert.Equal(t, tt.want, d.String())
+			assert.Equal(t, tt.want == "", d.Empty())
+		})
+	}
+}
+
+func TestDiffMoveFields(t *testing.T) {
+	d := Diff(diffConfig(t, "", "411111-411199=bank-a"), diffConfig(t, "", "411111-411199=bank-b"))
+	assert.Equal(t, []Move{{From: "411111", To: "411199", Digits: 6, FromIssuer: "bank-a", ToIssuer: "bank-b"}}, d.Moves)
+	assert.Equal(t, []RouteChange{{Index: 0, BIN: "411111-411199", Issuer: "bank-b", OldIssuer: "bank-a"}}, d.Changed)
+}
+
+func TestDiffIssuersAndKeys(t *testing.T) {
+	old, err := LoadBytes("old.yaml", []byte(`
+listen: {address: "127.0.0.1:8583", idle_timeout: 1m}
+issuers:
+  - {name: bank-a, endpoints: ["127.0.0.1:9101"]}
+  - {name: bank-b, endpoints: ["127.0.0.1:9102"]}
+  - {name: bank-c, endpoints: ["127.0.0.1:9103"]}
+routes: [{bin: "4", issuer: bank-a}]
+`))
+	require.NoError(t, err)
+	new, err := LoadBytes("new.yaml", []byte(`
+listen: {address: "127.0.0.1:9583", idle_timeout: 2m}
+admin: {address: "127.0.0.1:0"}
+journal: {path: j.db}
+reversals: {retry_min: 2s}
+issuers:
+  - {name: bank-a, endpoints: ["127.0.0.1:9101"]}
+  - {name: bank-b, endpoints: ["127.0.0.1:9102"], timeout: 1s}
+  - {name: bank-d, endpoints: ["127.0.0.1:9104"]}
+routes: [{bin: "4", issuer: bank-a}]
+acquirers: [{name: acq, institution_id: "1", allow_cidrs: [127.0.0.0/8]}]
+`))
+	require.NoError(t, err)
+	d := Diff(old, new)
+	assert.Equal(t, []string{"bank-d"}, d.IssuersAdded)
+	assert.Equal(t, []string{"bank-c"}, d.IssuersRemoved)
+	assert.Equal(t, []string{"bank-b"}, d.IssuersChanged)
+	assert.Equal(t, []string{"listen.address", "admin.address", "journal.path"}, d.Restart)
+	assert.Equal(t, []string{"listen.idle_timeout", "reversals", "acquirers"}, d.Other)
+	assert.Empty(t, d.Moves)
+	assert.Equal(t, `+ issuer bank-d
+- issuer bank-c
+~ issuer bank-b
+restart needed: listen.address
+restart needed: admin.address
+restart needed: journal.path
+~ listen.idle_timeout
+~ reversals
+~ acquirers
+`, d.String())
+	assert.True(t, Diff(old, old).Empty())
+}
+
+// TestDiffMovesAgainstLookup checks Moves against brute force on random
+// tables: for every 4-digit PAN, the move at the longest level where a
+// rule of either table matches tells exactly how its Lookup changes.
+func TestDiffMovesAgainstLookup(t *testing.T) {
+	issuers := []string{"bank-a", "bank-b", "bank-c"}
+	rng := rand.New(rand.NewPCG(1, 2))
+	for round := range 100 {
+		old, new := randomTable(t, rng, issuers), randomTable(t, rng, issuers)
+		moves := diffMoves(old, new)
+		for v := range 10000 {
+			pan := []byte(fmt.Sprintf("%04d", v))
+			mo, _ := old.Lookup(pan)
+			mn, _ := new.Lookup(pan)
+			depth := 0
+			for n := 1; n <= 4; n++ {
+				if old.coveredAt(n, pan) || new.coveredAt(n, pan) {
+					depth = n
+				}
+			}
+			var got []Move
+			for _, m := range moves {
+				if m.Digits == depth && (depth == 0 || m.From <= string(pan[:depth]) && string(pan[:depth]) <= m.To) {
+					got = append(got, m)
+				}
+			}
+			if mo.Issuer == mn.Issuer {
+				require.Empty(t, got, "round %d pan %s", round, pan)
+				continue
+			}
+			require.Len(t, got, 1, "round %d pan %s", round, pan)
+			require.Equal(t, [2]string{mo.Issuer, mn.Issuer}, [2]string{got[0].FromIssuer, got[0].ToIssuer}, "round %d pan %s", round, pan)
+		}
+	}
+}
+
+func (t *Table) coveredAt(n int, pan []byte) bool {
+	lv := t.level(n)
+	return lv != nil && lv.find(digitsValue(pan[:n])) >= 0
+}
+
+// randomTable makes a few non-conflicting rules of 1..4 digits.
+func randomTable(t *testing.T, rng *rand.Rand, issuers []string) *Table {
+	for {
+		var routes []Route
+		for range rng.IntN(8) {
+			n := 1 + rng.IntN(4)
+			lo := rng.Uint64N(pow10(n))
+			bin := digits(n, lo)
+			if rng.IntN(2) == 0 {
+				bin += "-" + digits(n, min(pow10(n)-1, lo+rng.Uint64N(pow10(n)/3+1)))
+			}
+			routes = append(routes, Route{BIN: bin, Issuer: issuers[rng.IntN(len(issuers))]})
+		}
+		def := ""
+		if rng.IntN(3) == 0 {
+			def = issuers[rng.IntN(len(issuers))]
+		}
+		if table, problems := NewTable(routes, issuers, def); len(problems) == 0 {
+			return table
+		}
+	}
+}

@@ -1,0 +1,30 @@
+package routing
+
+func (v *validator) admin(raw rawAdmin) Admin {
+	if raw.Address != "" {
+		if err := checkHostPort(raw.Address, false); err != nil {
+			v.add("admin.address", "%q: %v", raw.Address, err)
+		}
+	}
+	return Admin{Address: raw.Address}
+}
+
+func (v *validator) journal(raw rawJournal) Journal {
+	_, def, _ := ServiceDefaults()
+	return Journal{
+		Path:            raw.Path,
+		DuplicateWindow: v.duration("journal.duplicate_window", "", raw.DuplicateWindow, def.DuplicateWindow, true),
+	}
+}
+
+func (v *validator) reversals(raw rawReversals) Reversals {
+	_, _, def := ServiceDefaults()
+	r := Reversals{
+		RetryMin: v.duration("reversals.retry_min", "", raw.RetryMin, def.RetryMin, true),
+		RetryMax: v.duration("reversals.retry_max", "", raw.RetryMax, def.RetryMax, true),
+	}
+	if r.RetryMin > r.RetryMax {
+		v.add("reversals", "retry_min %s is above retry_max %s", r.RetryMin, r.RetryMax)
+	}
+	return r
+}

@@ -1,0 +1,5 @@
+//go:build !race
+
+package acquirers_test
+
+const raceEnabled = false

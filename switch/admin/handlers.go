@@ -1,0 +1,94 @@
+package admin
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+)
+
+func (s *Server) routes(metrics http.Handler) http.Handler {
+	mux := http.NewServeMux()
+	// Method-qualified patterns make the mux answer 405 with an Allow
+	// header for other methods.
+	if metrics != nil {
+		mux.Handle("GET /metrics", metrics)
+	}
+	mux.HandleFunc("GET /healthz", s.healthz)
+	mux.HandleFunc("GET /readyz", s.readyz)
+	mux.HandleFunc("GET /admin/routes", s.adminRoutes)
+	mux.HandleFunc("POST /admin/reload", s.adminReload)
+	return mux
+}
+
+func (s *Server) healthz(w http.ResponseWriter, _ *http.Request) {
+	writeText(w, http.StatusOK, "ok")
+}
+
+func (s *Server) readyz(w http.ResponseWriter, _ *http.Request) {
+	ok, why := s.b.Ready()
+	if !ok {
+		if why == "" {
+			why = "not ready"
+		}
+		writeText(w, http.StatusServiceUnavailable, why)
+		return
+	}
+	writeText(w, http.StatusOK, "ready")
+}
+
+func (s *Server) adminRoutes(w http.ResponseWriter, _ *http.Request) {
+	s.writeJSON(w, http.StatusOK, s.b.Routes())
+}
+
+// reloadFailure is the 422 body.
+type reloadFailure struct {
+	Error    string   `json:"error"`
+	Problems []string `json:"problems,omitempty"`
+}
+
+func (s *Server) adminReload(w http.ResponseWriter, r *http.Request) {
+	if !s.reloadMu.TryLock() {
+		s.writeJSON(w, http.StatusConflict, reloadFailure{Error: "a reload is already in progress"})
+		return
+	}
+	defer s.reloadMu.Unlock()
+
+	ctx, cancel := context.WithTimeout(r.Context(), s.limits.reloadTimeout)
+	defer cancel()
+	res, err := s.b.Reload(ctx)
+	if err != nil {
+		body := reloadFailure{Error: err.Error()}
+		var l liner
+		if errors.As(err, &l) {
+			body.Problems = l.Lines()
+		}
+		s.log.Warn("admin: config reload failed", "err", err, "problems", len(body.Problems))
+		s.writeJSON(w, http.StatusUnprocessableEntity, body)
+		return
+	}
+	s.log.Info("admin: config reloaded")
+	s.writeJSON(w, http.StatusOK, res)
+}
+
+// writeJSON marshals before writing so that a value that cannot be
+// marshaled gives a clean 500 instead of a truncated 200.
+func (s *Server) writeJSON(w http.ResponseWriter, code int, v any) {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		s.log.Error("admin: cannot marshal response", "err", err)
+		writeText(w, http.StatusInternalServerError, "internal error: response not marshalable")
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(code)
+	_, _ = w.Write(append(b, '\n'))
+}
+
+func writeText(w http.ResponseWriter, code int, msg string) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(code)
+	_, _ = w.Write([]byte(msg))
+}

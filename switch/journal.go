@@ -1,0 +1,59 @@
+package switchd
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/cardswitch/cardswitch/switch/issuer"
+	"github.com/cardswitch/cardswitch/switch/journal"
+)
+
+// openJournal opens the journal (when configured), refills the duplicate
+// cache from it and prepares the reversal queue.
+func (s *Switch) openJournal() error {
+	jc := s.cfg.Journal
+	if jc.Path == "" {
+		return nil
+	}
+	j, err := journal.Open(jc.Path, journal.Options{Log: s.log})
+	if err != nil {
+		return fmt.Errorf("journal %s: %w", jc.Path, err)
+	}
+	s.jrnl = j
+	s.dups = newDupCache(jc.DuplicateWindow)
+	keys, err := j.RecentKeys(time.Now().Add(-jc.DuplicateWindow))
+	if err != nil {
+		_ = j.Close()
+		return fmt.Errorf("journal %s: reading recent requests: %w", jc.Path, err)
+	}
+	for _, k := range keys {
+		s.dups.check(s.dups.keyOf(k, k.MTI), k.Time)
+	}
+	s.revs = newReversalMgr(s, j)
+	pending, _ := j.ReversalCount()
+	s.log.Info("journal open", "path", jc.Path, "recent_requests", len(keys), "reversals_owed", pending)
+	return nil
+}
+
+// closeJournal stops the reversal queue and closes the journal; what was
+// appended is committed first.
+func (s *Switch) closeJournal() {
+	if s.revs != nil {
+		s.revs.stop()
+	}
+	if s.jrnl != nil {
+		if err := s.jrnl.Close(); err != nil {
+			s.log.Error("closing the journal", "err", err)
+		}
+	}
+}
+
+// issuerNamed finds an issuer in the routing state in force.
+func (s *Switch) issuerNamed(name string) *issuer.Issuer {
+	for _, is := range s.routes.Load().issuers {
+		if is.Name == name {
+			return is
+		}
+	}
+	return nil
+}

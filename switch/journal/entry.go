@@ -1,0 +1,66 @@
+package journal
+
+import "time"
+
+// Outcome is how a request ended, from the switch's point of view.
+type Outcome string
+
+// Outcomes stored in Entry.Outcome.
+const (
+	Approved       Outcome = "approved"
+	Declined       Outcome = "declined"
+	SwitchDeclined Outcome = "switch-declined"
+	TimedOut       Outcome = "timed-out"
+	Late           Outcome = "late"
+	Reversed       Outcome = "reversed"
+	Duplicate      Outcome = "duplicate"
+)
+
+// Entry is one journaled request with its final answer. The caller must not
+// modify an Entry between Append and its Waiter's Journaled call.
+type Entry struct {
+	ID       int64     // set by Append's commit (rowid)
+	Time     time.Time // request received
+	Acquirer string    // acquirer name ("" when no acquirers are configured)
+	Conn     uint64    // acquirer connection id
+	Remote   string    // acquirer remote address
+	Issuer   string    // "" when not routed
+
+	// As on the wire.
+	MTI, ProcessingCode, Amount, Currency, STAN, RRN, Terminal, TransmissionTime string
+
+	// PAN is ALREADY MASKED by the caller (first 6 + last 4). Append refuses
+	// a value with more than 10 digits.
+	PAN string
+
+	ResponseCode string
+	Outcome      Outcome
+	Reason       string
+	Latency      time.Duration
+}
+
+// Waiter learns that its entry is durable (err nil, e.ID set) or was not
+// stored (err non-nil). Journaled is called exactly once per Append, from the
+// journal goroutine, in Append order: it must be quick and must not call
+// Append (a full queue would deadlock).
+type Waiter interface{ Journaled(e *Entry, err error) }
+
+// maxPANDigits is the most digits a masked PAN carries (first 6 + last 4).
+const maxPANDigits = 10
+
+// checkEntry is the defense-in-depth guard against clear card data.
+func checkEntry(e *Entry) error {
+	if e == nil {
+		return errNilEntry
+	}
+	n := 0
+	for i := 0; i < len(e.PAN); i++ {
+		if c := e.PAN[i]; c >= '0' && c <= '9' {
+			n++
+		}
+	}
+	if n > maxPANDigits {
+		return &FieldError{Field: 2, Name: "pan", Reason: "has more than 10 digits: not masked, refused"}
+	}
+	return nil
+}

@@ -1,0 +1,149 @@
+package journal
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"os"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	_ "modernc.org/sqlite" // registers driver "sqlite"
+)
+
+// Journal is an open journal file. From Open it writes and reads; from
+// OpenReadOnly it only reads. All methods are safe for concurrent use.
+type Journal struct {
+	opt Options
+	wdb *sql.DB  // nil when read-only; one connection, so writes queue in Go, not in SQLite's busy loop
+	rdb *sql.DB  // queries; WAL readers never block the writer
+	ins inserter // writer goroutine only
+
+	q    chan item // the group-commit queue
+	lag  atomic.Int64
+	done chan struct{} // closed when the writer goroutine has exited
+
+	mu     sync.RWMutex // guards closed against sends on a closed q
+	closed bool
+}
+
+// readConns bounds the query pool; the CLI and the switch's few reads need little.
+const readConns = 4
+
+// Open opens or creates the journal at path, migrates its schema and starts
+// the writer goroutine.
+func Open(path string, o Options) (*Journal, error) {
+	o, err := o.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	wdb, err := sql.Open("sqlite", writeDSN(path, o.Sync))
+	if err != nil {
+		return nil, fmt.Errorf("journal: open %s: %w", path, err)
+	}
+	wdb.SetMaxOpenConns(1)
+	wdb.SetMaxIdleConns(1)
+	j := &Journal{opt: o, wdb: wdb}
+	if err := j.initWriter(path); err != nil {
+		j.closeDBs()
+		return nil, err
+	}
+	go j.run()
+	return j, nil
+}
+
+func (j *Journal) initWriter(path string) error {
+	ctx := context.Background()
+	var mode string
+	if err := j.wdb.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode); err != nil {
+		return fmt.Errorf("journal: open %s: %w", path, err)
+	}
+	if !strings.EqualFold(mode, "wal") {
+		return fmt.Errorf("journal: open %s: journal_mode is %q, want wal", path, mode)
+	}
+	if err := migrate(ctx, j.wdb); err != nil {
+		return err
+	}
+	var err error
+	if j.rdb, err = sql.Open("sqlite", readDSN(path)); err != nil {
+		return fmt.Errorf("journal: open %s: %w", path, err)
+	}
+	j.rdb.SetMaxOpenConns(readConns)
+	j.q = make(chan item, j.opt.Queue)
+	j.done = make(chan struct{})
+	return nil
+}
+
+// OpenReadOnly opens an existing journal for queries only; it works while a
+// switch writes to the same file.
+func OpenReadOnly(path string) (*Journal, error) {
+	if _, err := os.Stat(path); err != nil {
+		return nil, fmt.Errorf("journal: %w", err)
+	}
+	rdb, err := sql.Open("sqlite", readDSN(path))
+	if err != nil {
+		return nil, fmt.Errorf("journal: open %s: %w", path, err)
+	}
+	rdb.SetMaxOpenConns(readConns)
+	if err := checkVersion(context.Background(), rdb); err != nil {
+		rdb.Close()
+		return nil, err
+	}
+	return &Journal{rdb: rdb}, nil
+}
+
+// Close commits everything appended so far, stops the writer and closes the
+// file. Appends after Close fail with ErrClosed. Close is idempotent.
+func (j *Journal) Close() error {
+	j.mu.Lock()
+	if j.closed {
+		j.mu.Unlock()
+		return nil
+	}
+	j.closed = true
+	if j.q != nil {
+		close(j.q)
+	}
+	j.mu.Unlock()
+	if j.done != nil {
+		<-j.done
+	}
+	return j.closeDBs()
+}
+
+func (j *Journal) closeDBs() error {
+	var first error
+	keep := func(err error) {
+		if first == nil && err != nil {
+			first = fmt.Errorf("journal: close: %w", err)
+		}
+	}
+	if j.rdb != nil {
+		keep(j.rdb.Close())
+	}
+	if j.wdb != nil {
+		keep(j.wdb.Close())
+	}
+	return first
+}
+
+func (j *Journal) readOnly() bool { return j.wdb == nil }
+
+// writeDSN sets the pragmas on every connection; _txlock=immediate takes the
+// write lock at BEGIN so a transaction never fails upgrading it.
+func writeDSN(path, syncMode string) string {
+	return "file:" + escapePath(path) + "?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)" +
+		"&_pragma=synchronous(" + strings.ToUpper(syncMode) + ")&_pragma=foreign_keys(1)&_txlock=immediate"
+}
+
+// readDSN uses a URI so mode=ro applies: queries can never write or create.
+func readDSN(path string) string {
+	return "file:" + escapePath(path) + "?mode=ro&_pragma=busy_timeout(5000)"
+}
+
+// escapePath keeps URI metacharacters in file names literal (both DSNs are
+// file: URIs).
+func escapePath(p string) string {
+	return strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(p)
+}

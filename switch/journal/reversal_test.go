@@ -1,0 +1,89 @@
+package journal
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestReversalLifecycle(t *testing.T) {
+	j, path := openTemp(t, Options{})
+	ctx := context.Background()
+	now := t0
+	frame := []byte("0420-packed-frame")
+
+	id, err := j.AddReversal(ctx, &Reversal{Created: now, Issuer: "bank-a", EntryID: 7, STAN: "000007",
+		RRN: "000000000007", Frame: frame})
+	require.NoError(t, err)
+	other, err := j.AddReversal(ctx, &Reversal{Created: now.Add(time.Second), Issuer: "bank-b", Frame: frame,
+		NextAttempt: now.Add(time.Hour)})
+	require.NoError(t, err)
+
+	due := dueIDs(t, j, now)
+	assert.Equal(t, []int64{id}, due, "added: due at once; the other not before its NextAttempt")
+	n, err := j.ReversalCount()
+	require.NoError(t, err)
+	assert.Equal(t, 2, n)
+
+	require.NoError(t, j.ReversalAttempted(id, now.Add(30*time.Second), "issuer link down"))
+	assert.Empty(t, dueIDs(t, j, now.Add(29*time.Second)), "attempted: not due before next")
+	assert.Equal(t, []int64{id}, dueIDs(t, j, now.Add(30*time.Second)), "due again at next")
+
+	rs, err := j.DueReversals(now.Add(2*time.Hour), 0)
+	require.NoError(t, err)
+	require.Len(t, rs, 2)
+	assert.Equal(t, []int64{id, other}, []int64{rs[0].ID, rs[1].ID}, "oldest first")
+	r := rs[0]
+	assert.Equal(t, 1, r.Attempts)
+	assert.Equal(t, "issuer link down", r.LastError)
+	assert.Equal(t, frame, r.Frame)
+	assert.Equal(t, now, r.Created)
+	assert.Equal(t, int64(7), r.EntryID)
+	assert.False(t, r.Acked)
+	limited, err := j.DueReversals(now.Add(2*time.Hour), 1)
+	require.NoError(t, err)
+	assert.Len(t, limited, 1)
+
+	require.NoError(t, j.ReversalAcked(id, "00"))
+	require.NoError(t, j.ReversalAcked(id, "12"), "second ack keeps the first")
+	require.NoError(t, j.ReversalAttempted(id, now, "late retry"), "attempt after ack is a no-op")
+	assert.Empty(t, dueIDs(t, j, now.Add(time.Minute)), "acked: gone")
+	pending, err := j.PendingReversals()
+	require.NoError(t, err)
+	require.Len(t, pending, 1)
+	assert.Equal(t, other, pending[0].ID)
+
+	require.EqualError(t, j.ReversalAcked(99, "00"), "journal: reversal 99 not found")
+	require.EqualError(t, j.ReversalAttempted(99, now, ""), "journal: reversal 99 not found")
+
+	// The ack survives a reopen, with its code and time.
+	require.NoError(t, j.Close())
+	ro, err := OpenReadOnly(path)
+	require.NoError(t, err)
+	defer ro.Close()
+	var acked int
+	var code string
+	var at int64
+	require.NoError(t, ro.rdb.QueryRow("SELECT acked, ack_code, acked_at FROM reversals WHERE id = ?", id).
+		Scan(&acked, &code, &at))
+	assert.Equal(t, 1, acked)
+	assert.Equal(t, "00", code)
+	assert.NotZero(t, at)
+	n, err = ro.ReversalCount()
+	require.NoError(t, err)
+	assert.Equal(t, 1, n)
+}
+
+func dueIDs(t *testing.T, j *Journal, now time.Time) []int64 {
+	t.Helper()
+	rs, err := j.DueReversals(now, 10)
+	require.NoError(t, err)
+	var ids []int64
+	for _, r := range rs {
+		ids = append(ids, r.ID)
+	}
+	return ids
+}

@@ -1,0 +1,99 @@
+package journal
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+)
+
+// migrations are applied in order; migrations[i] takes the schema from
+// version i to i+1 (PRAGMA user_version). Append only: never edit a
+// released step.
+var migrations = []string{
+	// 1: entries, reversals and their indexes.
+	`CREATE TABLE entries (
+		id                INTEGER PRIMARY KEY,
+		time              INTEGER NOT NULL, -- unix nanos
+		acquirer          TEXT NOT NULL DEFAULT '',
+		conn              INTEGER NOT NULL DEFAULT 0,
+		remote            TEXT NOT NULL DEFAULT '',
+		issuer            TEXT NOT NULL DEFAULT '',
+		mti               TEXT NOT NULL DEFAULT '',
+		processing_code   TEXT NOT NULL DEFAULT '',
+		amount            TEXT NOT NULL DEFAULT '',
+		currency          TEXT NOT NULL DEFAULT '',
+		stan              TEXT NOT NULL DEFAULT '',
+		rrn               TEXT NOT NULL DEFAULT '',
+		terminal          TEXT NOT NULL DEFAULT '',
+		transmission_time TEXT NOT NULL DEFAULT '',
+		pan               TEXT NOT NULL DEFAULT '', -- masked
+		response_code     TEXT NOT NULL DEFAULT '',
+		outcome           TEXT NOT NULL DEFAULT '',
+		reason            TEXT NOT NULL DEFAULT '',
+		latency_us        INTEGER NOT NULL DEFAULT 0
+	);
+	CREATE INDEX entries_time ON entries(time);
+	-- rrn first: serves the --rrn filter and duplicate-key lookups.
+	CREATE INDEX entries_dupkey ON entries(rrn, stan, terminal, acquirer, transmission_time);
+	CREATE INDEX entries_stan ON entries(stan);
+	CREATE INDEX entries_issuer ON entries(issuer, time);
+	CREATE INDEX entries_code ON entries(response_code, time);
+	CREATE TABLE reversals (
+		id           INTEGER PRIMARY KEY,
+		created      INTEGER NOT NULL, -- unix nanos
+		issuer       TEXT NOT NULL DEFAULT '',
+		entry_id     INTEGER NOT NULL DEFAULT 0, -- no FK: the entry may commit after the reversal
+		stan         TEXT NOT NULL DEFAULT '',
+		rrn          TEXT NOT NULL DEFAULT '',
+		frame        BLOB NOT NULL,
+		attempts     INTEGER NOT NULL DEFAULT 0,
+		next_attempt INTEGER NOT NULL, -- unix nanos
+		last_error   TEXT NOT NULL DEFAULT '',
+		acked        INTEGER NOT NULL DEFAULT 0,
+		ack_code     TEXT NOT NULL DEFAULT '',
+		acked_at     INTEGER NOT NULL DEFAULT 0 -- unix nanos, 0 while pending
+	);
+	CREATE INDEX reversals_due ON reversals(next_attempt) WHERE acked = 0;`,
+}
+
+// migrate brings the schema to len(migrations) in one transaction; running
+// it again is a no-op.
+func migrate(ctx context.Context, db *sql.DB) error {
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("journal: migrate: %w", err)
+	}
+	defer tx.Rollback() //nolint:errcheck // no-op after Commit
+	var v int
+	if err := tx.QueryRowContext(ctx, "PRAGMA user_version").Scan(&v); err != nil {
+		return fmt.Errorf("journal: migrate: read version: %w", err)
+	}
+	if v > len(migrations) {
+		return &SchemaError{Version: v, Known: len(migrations)}
+	}
+	for i := v; i < len(migrations); i++ {
+		if _, err := tx.ExecContext(ctx, migrations[i]); err != nil {
+			return fmt.Errorf("journal: migrate to version %d: %w", i+1, err)
+		}
+	}
+	if v == len(migrations) {
+		return nil
+	}
+	// PRAGMA takes no bind parameters; the value is our own constant.
+	if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", len(migrations))); err != nil {
+		return fmt.Errorf("journal: migrate: set version: %w", err)
+	}
+	return tx.Commit()
+}
+
+// checkVersion is the read-only counterpart of migrate.
+func checkVersion(ctx context.Context, db *sql.DB) error {
+	var v int
+	if err := db.QueryRowContext(ctx, "PRAGMA user_version").Scan(&v); err != nil {
+		return fmt.Errorf("journal: read schema version: %w", err)
+	}
+	if v == 0 || v > len(migrations) {
+		return &SchemaError{Version: v, Known: len(migrations)}
+	}
+	return nil
+}

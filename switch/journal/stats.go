@@ -1,0 +1,109 @@
+package journal
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"time"
+)
+
+// Stats summarises entries since a time.
+type Stats struct {
+	Since        time.Time
+	Total        int
+	Approved     int
+	ApprovalRate float64 // Approved / Total, 0 when Total is 0
+	ByIssuer     []GroupStats
+	ByCode       []GroupStats
+}
+
+// GroupStats is one issuer's or one response code's share. Percentiles are
+// nearest-rank over the group's latencies.
+type GroupStats struct {
+	Key                string // issuer name ("" = not routed) or response code
+	Count, Approved    int
+	P50, P90, P99, Max time.Duration
+}
+
+// Stats counts entries at or after since (zero: all), grouped by issuer and
+// by response code, each sorted by key.
+func (j *Journal) Stats(ctx context.Context, since time.Time) (Stats, error) {
+	st := Stats{Since: since}
+	rows, err := j.rdb.QueryContext(ctx, `SELECT issuer, response_code, outcome, latency_us
+		FROM entries WHERE time >= ?`, sinceNanos(since))
+	if err != nil {
+		return st, fmt.Errorf("journal: stats: %w", err)
+	}
+	defer rows.Close()
+	byIssuer, byCode := map[string]*group{}, map[string]*group{}
+	for rows.Next() {
+		var issuer, code, outcome string
+		var lat int64
+		if err := rows.Scan(&issuer, &code, &outcome, &lat); err != nil {
+			return st, fmt.Errorf("journal: stats: %w", err)
+		}
+		ok := Outcome(outcome) == Approved
+		d := time.Duration(lat) * time.Microsecond
+		st.Total++
+		if ok {
+			st.Approved++
+		}
+		add(byIssuer, issuer, d, ok)
+		add(byCode, code, d, ok)
+	}
+	if err := rows.Err(); err != nil {
+		return st, fmt.Errorf("journal: stats: %w", err)
+	}
+	if st.Total > 0 {
+		st.ApprovalRate = float64(st.Approved) / float64(st.Total)
+	}
+	st.ByIssuer, st.ByCode = summarise(byIssuer), summarise(byCode)
+	return st, nil
+}
+
+type group struct {
+	approved int
+	lat      []time.Duration
+}
+
+func add(m map[string]*group, key string, d time.Duration, approved bool) {
+	g := m[key]
+	if g == nil {
+		g = &group{}
+		m[key] = g
+	}
+	g.lat = append(g.lat, d)
+	if approved {
+		g.approved++
+	}
+}
+
+func summarise(m map[string]*group) []GroupStats {
+	out := make([]GroupStats, 0, len(m))
+	for k, g := range m {
+		slices.Sort(g.lat)
+		out = append(out, GroupStats{
+			Key: k, Count: len(g.lat), Approved: g.approved,
+			P50: rank(g.lat, 50), P90: rank(g.lat, 90), P99: rank(g.lat, 99), Max: g.lat[len(g.lat)-1],
+		})
+	}
+	slices.SortFunc(out, func(a, b GroupStats) int {
+		switch {
+		case a.Key < b.Key:
+			return -1
+		case a.Key > b.Key:
+			return 1
+		}
+		return 0
+	})
+	return out
+}
+
+// rank is the nearest-rank percentile p of sorted s (len > 0).
+func rank(s []time.Duration, p int) time.Duration {
+	i := (p*len(s) + 99) / 100 // ceil(p/100 * n)
+	if i < 1 {
+		i = 1
+	}
+	return s[i-1]
+}

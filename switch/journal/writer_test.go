@@ -1,0 +1,169 @@
+package journal
+
+import (
+	"context"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestAppendCommitsAndNotifiesInOrder(t *testing.T) {
+	j, _ := openTemp(t, Options{BatchMax: 7})
+	rec := &recorder{}
+	es := appendAll(t, j, 100, rec)
+
+	calls := rec.snapshot()
+	require.Len(t, calls, 100)
+	for i, c := range calls {
+		require.NoError(t, c.err)
+		assert.Same(t, es[i], c.e, "notified in Append order")
+		assert.Equal(t, int64(i+1), c.id)
+	}
+	assert.Equal(t, 0, j.Lag())
+	got, err := j.Get(context.Background(), 42)
+	require.NoError(t, err)
+	assert.Equal(t, *es[41], got)
+}
+
+func TestWaiterSeesCommittedEntry(t *testing.T) {
+	j, path := openTemp(t, Options{})
+	ro, err := OpenReadOnly(path)
+	require.NoError(t, err)
+	defer ro.Close()
+	seen := make(chan error, 1)
+	j.Append(sampleEntry(1), waiterFunc(func(e *Entry, err error) {
+		if err == nil {
+			_, err = ro.Get(context.Background(), e.ID) // another connection: only sees commits
+		}
+		seen <- err
+	}))
+	require.NoError(t, <-seen)
+}
+
+type waiterFunc func(*Entry, error)
+
+func (f waiterFunc) Journaled(e *Entry, err error) { f(e, err) }
+
+func TestCloseFlushesAndReopenKeepsData(t *testing.T) {
+	j, path := openTemp(t, Options{})
+	rec := &recorder{}
+	for i := 1; i <= 500; i++ {
+		j.Append(sampleEntry(i), rec)
+	}
+	require.NoError(t, j.Close())
+	assert.Len(t, rec.snapshot(), 500, "Close notifies every waiter")
+
+	j2, err := Open(path, Options{})
+	require.NoError(t, err)
+	defer j2.Close()
+	es, err := j2.List(context.Background(), Filter{Limit: 1000})
+	require.NoError(t, err)
+	require.Len(t, es, 500)
+	assert.Equal(t, *func() *Entry { e := sampleEntry(500); e.ID = 500; return e }(), es[0])
+
+	j2.Append(sampleEntry(501), rec)
+	require.NoError(t, j2.Flush(context.Background()))
+	assert.Equal(t, int64(501), rec.snapshot()[500].id, "ids continue after reopen")
+}
+
+func TestAppendAfterClose(t *testing.T) {
+	j, _ := openTemp(t, Options{})
+	require.NoError(t, j.Close())
+	require.NoError(t, j.Close(), "Close is idempotent")
+	rec := &recorder{}
+	j.Append(sampleEntry(1), rec)
+	require.Len(t, rec.snapshot(), 1)
+	assert.ErrorIs(t, rec.snapshot()[0].err, ErrClosed)
+	assert.ErrorIs(t, j.Flush(context.Background()), ErrClosed)
+	assert.ErrorIs(t, j.Update(1, "00", Approved, ""), ErrClosed)
+}
+
+func TestPANGuard(t *testing.T) {
+	tests := []struct {
+		name, pan string
+		wantErr   string
+	}{
+		{"masked", "411111******1111", ""},
+		{"empty", "", ""},
+		{"short masked", "123456***7890", ""},
+		{"clear 16 digits", "4111111111111111", "journal: field 2 (pan) has more than 10 digits: not masked, refused"},
+		{"11 digits with gaps", "411111*11111", "journal: field 2 (pan) has more than 10 digits: not masked, refused"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			j, _ := openTemp(t, Options{})
+			rec := &recorder{}
+			e := sampleEntry(1)
+			e.PAN = tt.pan
+			j.Append(e, rec)
+			j.Append(sampleEntry(2), rec) // a good neighbour in the same batch still commits
+			require.NoError(t, j.Flush(context.Background()))
+			calls := rec.snapshot()
+			require.Len(t, calls, 2)
+			require.NoError(t, calls[1].err)
+			es, err := j.List(context.Background(), Filter{})
+			require.NoError(t, err)
+			if tt.wantErr == "" {
+				require.NoError(t, calls[0].err)
+				assert.Len(t, es, 2)
+				return
+			}
+			require.EqualError(t, calls[0].err, tt.wantErr)
+			var fe *FieldError
+			require.ErrorAs(t, calls[0].err, &fe)
+			assert.Equal(t, 2, fe.Field)
+			assert.NotContains(t, calls[0].err.Error(), tt.pan)
+			assert.Zero(t, calls[0].id)
+			require.Len(t, es, 1, "the clear PAN is never stored")
+			assert.Equal(t, "000002", es[0].STAN)
+		})
+	}
+}
+
+func TestFlushHonoursContext(t *testing.T) {
+	j, _ := openTemp(t, Options{})
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	// Either the marker was queued and the wait sees ctx, or the send did: both are ctx errors.
+	assert.ErrorIs(t, j.Flush(ctx), context.Canceled)
+}
+
+func TestLagCountsQueued(t *testing.T) {
+	j, _ := openTemp(t, Options{})
+	block := make(chan struct{})
+	entered := make(chan struct{})
+	j.Append(sampleEntry(1), waiterFunc(func(*Entry, error) { close(entered); <-block }))
+	<-entered // the writer is parked in our waiter: further appends stay queued
+	for i := 2; i <= 11; i++ {
+		j.Append(sampleEntry(i), nil)
+	}
+	assert.Equal(t, 10, j.Lag())
+	close(block)
+	require.NoError(t, j.Flush(context.Background()))
+	assert.Equal(t, 0, j.Lag())
+}
+
+func TestOptionsValidation(t *testing.T) {
+	_, err := Open(t.TempDir()+"/x.db", Options{Sync: "off"})
+	require.EqualError(t, err, `journal: Options.Sync "off": want normal or full`)
+	j, _ := openTemp(t, Options{Sync: "full"})
+	appendAll(t, j, 3, nil)
+}
+
+func TestReadOnlyRefusesWrites(t *testing.T) {
+	j, path := openTemp(t, Options{})
+	appendAll(t, j, 2, nil)
+	ro, err := OpenReadOnly(path)
+	require.NoError(t, err)
+	defer ro.Close()
+	rec := &recorder{}
+	ro.Append(sampleEntry(3), rec)
+	assert.ErrorIs(t, rec.snapshot()[0].err, ErrReadOnly)
+	assert.ErrorIs(t, ro.Update(1, "05", Declined, ""), ErrReadOnly)
+	_, err = ro.AddReversal(context.Background(), &Reversal{})
+	assert.ErrorIs(t, err, ErrReadOnly)
+	es, err := ro.List(context.Background(), Filter{})
+	require.NoError(t, err)
+	assert.Len(t, es, 2)
+}

@@ -1,0 +1,129 @@
+package switchd
+
+import (
+	"context"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/cardswitch/cardswitch/routing"
+	"github.com/cardswitch/cardswitch/switch/issuer"
+)
+
+// linkSet runs issuer links, each with its own lifetime: a reload starts
+// new links and drains removed ones while the others keep running.
+type linkSet struct {
+	mu      sync.Mutex
+	base    context.Context // ends at shutdown
+	stop    context.CancelFunc
+	running map[*issuer.Link]context.CancelFunc
+	wg      sync.WaitGroup
+}
+
+func (ls *linkSet) init() {
+	ls.base, ls.stop = context.WithCancel(context.Background())
+	ls.running = make(map[*issuer.Link]context.CancelFunc)
+}
+
+// start runs l until stopLink or shutdown.
+func (ls *linkSet) start(l *issuer.Link) {
+	ls.mu.Lock()
+	defer ls.mu.Unlock()
+	if _, ok := ls.running[l]; ok || ls.base.Err() != nil {
+		return
+	}
+	ctx, cancel := context.WithCancel(ls.base)
+	ls.running[l] = cancel
+	ls.wg.Add(1)
+	go func() {
+		defer ls.wg.Done()
+		l.Run(ctx)
+	}()
+}
+
+// stopLink ends one link; it signs off and fails whatever is still pending.
+func (ls *linkSet) stopLink(l *issuer.Link) {
+	ls.mu.Lock()
+	cancel := ls.running[l]
+	delete(ls.running, l)
+	ls.mu.Unlock()
+	if cancel != nil {
+		cancel()
+	}
+}
+
+// shutdown stops every link and waits for them.
+func (ls *linkSet) shutdown() {
+	ls.stop()
+	ls.wg.Wait()
+}
+
+// newLink builds the link to one endpoint of an issuer.
+func (s *Switch) newLink(ic routing.Issuer, endpoint string) *issuer.Link {
+	var d net.Dialer
+	return issuer.NewLink(issuer.LinkConfig{
+		Issuer: ic.Name, Addr: endpoint, Timeout: ic.Timeout, EchoInterval: ic.EchoInterval,
+		ConnectTimeout: ic.ConnectTimeout, ReconnectMin: ic.ReconnectMin, ReconnectMax: ic.ReconnectMax,
+		MaxFrame: s.cfg.Listen.MaxMessageSize, MaxInFlight: s.limits.LinkInFlight,
+		WriteBacklog: s.limits.IssuerBacklog, Spec: s.spec, Scanner: s.scanner,
+		Log: s.log, OnState: s.linkState,
+		Dial: func(ctx context.Context, addr string) (net.Conn, error) {
+			return d.DialContext(ctx, "tcp", addr)
+		},
+	})
+}
+
+// buildIssuers makes the issuers of cfg, reusing the live links of prev
+// whose endpoint and connection settings are unchanged (their timing is
+// updated in place). fresh lists the links that must be started.
+func (s *Switch) buildIssuers(cfg *routing.Config, prev []*issuer.Issuer) (issuers []*issuer.Issuer, fresh []*issuer.Link) {
+	byName := make(map[string]*issuer.Issuer, len(prev))
+	for _, is := range prev {
+		byName[is.Name] = is
+	}
+	for _, ic := range cfg.Issuers {
+		links := make([]*issuer.Link, 0, len(ic.Endpoints))
+		for _, ep := range ic.Endpoints {
+			if old := byName[ic.Name]; old != nil {
+				if l := old.Link(ep); l != nil && sameConnection(l.Config(), ic) {
+					l.SetTiming(ic.Timeout, ic.EchoInterval)
+					links = append(links, l)
+					continue
+				}
+			}
+			l := s.newLink(ic, ep)
+			links = append(links, l)
+			fresh = append(fresh, l)
+		}
+		issuers = append(issuers, issuer.New(ic.Name, links))
+	}
+	return issuers, fresh
+}
+
+// sameConnection: a live link can be kept when everything that shaped its
+// connection is unchanged (timing alone can change in place).
+func sameConnection(lc issuer.LinkConfig, ic routing.Issuer) bool {
+	return lc.ConnectTimeout == ic.ConnectTimeout && lc.ReconnectMin == ic.ReconnectMin &&
+		lc.ReconnectMax == ic.ReconnectMax
+}
+
+// drain closes a link that no route can reach any more, once requests
+// already routed to it have their answers (or their timeout passed).
+func (s *Switch) drain(l *issuer.Link) {
+	// Requests that read the old routing snapshot just before the swap may
+	// still be on their way to Send: give them a moment before waiting.
+	select {
+	case <-time.After(drainGrace):
+	case <-s.links.base.Done():
+		return // shutdown stops every link anyway
+	}
+	ctx, cancel := context.WithTimeout(s.links.base, l.Config().Timeout+time.Second)
+	defer cancel()
+	_ = l.WaitIdle(ctx)
+	s.links.stopLink(l)
+	s.log.Info("issuer link drained and closed", "issuer", l.Config().Issuer, "endpoint", l.Addr())
+}
+
+// drainGrace is far longer than the microseconds between a request reading
+// the routing snapshot and handing itself to a link.
+const drainGrace = 200 * time.Millisecond

@@ -1,0 +1,142 @@
+package metrics
+
+import (
+	"net/http"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// Metrics holds the switch's metrics and the registry they live in. All
+// methods are safe for concurrent use. A nil *Metrics is not valid; callers
+// that run without metrics should still create one (it costs little).
+type Metrics struct {
+	reg *prometheus.Registry
+
+	requests       *prometheus.CounterVec
+	duration       prometheus.Histogram
+	issuerDuration *prometheus.HistogramVec
+	requestCache   cowMap[requestKey, requestChildren]
+
+	linkUp        *prometheus.GaugeVec
+	inFlight      *perIssuerGauge
+	acquirerConns prometheus.Gauge
+	reloadOK      prometheus.Counter
+	reloadError   prometheus.Counter
+	reversalQueue *funcGauge
+	journalLag    *funcGauge
+	rejected      *prometheus.CounterVec
+	rejectedCache cowMap[string, prometheus.Counter]
+	unreadable    prometheus.Counter
+}
+
+// New creates the metrics in a fresh registry that also holds the Go
+// runtime and process collectors.
+func New() *Metrics {
+	m := &Metrics{
+		reg:            prometheus.NewRegistry(),
+		requests:       prometheus.NewCounterVec(counterOpts(NameRequests), family(NameRequests).Labels),
+		duration:       prometheus.NewHistogram(histogramOpts(NameRequestDuration)),
+		issuerDuration: prometheus.NewHistogramVec(histogramOpts(NameIssuerDuration), family(NameIssuerDuration).Labels),
+		linkUp:         prometheus.NewGaugeVec(gaugeOpts(NameLinkUp), family(NameLinkUp).Labels),
+		inFlight:       newPerIssuerGauge(NameInFlight),
+		acquirerConns:  prometheus.NewGauge(gaugeOpts(NameAcquirerConns)),
+		reversalQueue:  newFuncGauge(NameReversalQueue),
+		journalLag:     newFuncGauge(NameJournalLag),
+		rejected:       prometheus.NewCounterVec(counterOpts(NameRejected), family(NameRejected).Labels),
+		unreadable:     prometheus.NewCounter(counterOpts(NameUnreadable)),
+	}
+	reloads := prometheus.NewCounterVec(counterOpts(NameReloads), family(NameReloads).Labels)
+	// Both results exist from the start so that rate() and alerts see a 0,
+	// not a missing series, before the first reload.
+	m.reloadOK = reloads.WithLabelValues("ok")
+	m.reloadError = reloads.WithLabelValues("error")
+
+	m.reg.MustRegister(
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		m.requests, m.duration, m.issuerDuration, m.linkUp, m.inFlight, m.acquirerConns,
+		reloads, m.reversalQueue, m.journalLag, m.rejected, m.unreadable,
+	)
+	return m
+}
+
+// Registry returns the registry holding every metric, for tests or for
+// registering more collectors.
+func (m *Metrics) Registry() *prometheus.Registry { return m.reg }
+
+// Handler serves the registry in the Prometheus exposition format. A
+// failing collector does not hide the others.
+func (m *Metrics) Handler() http.Handler {
+	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError})
+}
+
+// LinkUp records whether the link to one issuer endpoint is signed on.
+func (m *Metrics) LinkUp(issuer, endpoint string, up bool) {
+	v := 0.0
+	if up {
+		v = 1
+	}
+	m.linkUp.WithLabelValues(issuer, endpoint).Set(v)
+}
+
+// RemoveLink drops the series of a link that no longer exists (after a
+// reload removed the issuer or endpoint), so it does not stay at its last
+// value forever.
+func (m *Metrics) RemoveLink(issuer, endpoint string) {
+	m.linkUp.DeleteLabelValues(issuer, endpoint)
+}
+
+// SetInFlight sets the callback that reports, at scrape time, the requests
+// pending per issuer. Nil removes it (no series exported).
+func (m *Metrics) SetInFlight(f func() map[string]int) { m.inFlight.set(f) }
+
+// AcquirerConn adds delta (+1 on accept, -1 on close) to the open acquirer
+// connections.
+func (m *Metrics) AcquirerConn(delta int) { m.acquirerConns.Add(float64(delta)) }
+
+// Reload counts one configuration reload, successful or not.
+func (m *Metrics) Reload(ok bool) {
+	if ok {
+		m.reloadOK.Inc()
+		return
+	}
+	m.reloadError.Inc()
+}
+
+// SetReversalQueue sets the callback that reports, at scrape time, the
+// reversals waiting for delivery. Nil removes it (no series exported).
+func (m *Metrics) SetReversalQueue(f func() float64) { m.reversalQueue.set(f) }
+
+// SetJournalLag sets the callback that reports, at scrape time, the journal
+// entries not yet committed. Nil removes it (no series exported).
+func (m *Metrics) SetJournalLag(f func() float64) { m.journalLag.set(f) }
+
+// Unreadable counts one frame without a readable MTI.
+func (m *Metrics) Unreadable() { m.unreadable.Inc() }
+
+// Rejected counts one connection or request refused before routing. reason
+// should be one of the Reason constants: each distinct value is a series.
+func (m *Metrics) Rejected(reason string) {
+	c, ok := m.rejectedCache.load(reason)
+	if !ok {
+		r := cloneString(reason)
+		c = m.rejectedCache.loadOrStore(r, func() prometheus.Counter {
+			return m.rejected.WithLabelValues(r)
+		})
+	}
+	c.Inc()
+}
+
+func counterOpts(name string) prometheus.CounterOpts {
+	return prometheus.CounterOpts{Name: name, Help: family(name).Help}
+}
+
+func gaugeOpts(name string) prometheus.GaugeOpts {
+	return prometheus.GaugeOpts{Name: name, Help: family(name).Help}
+}
+
+func histogramOpts(name string) prometheus.HistogramOpts {
+	return prometheus.HistogramOpts{Name: name, Help: family(name).Help, Buckets: DurationBuckets}
+}

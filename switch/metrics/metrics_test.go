@@ -1,0 +1,296 @@
+package metrics_test
+
+import (
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+	"unsafe"
+
+	"github.com/prometheus/client_golang/prometheus/testutil"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/cardswitch/cardswitch/switch/metrics"
+)
+
+func gatherEq(t *testing.T, m *metrics.Metrics, want string, names ...string) {
+	t.Helper()
+	require.NoError(t, testutil.GatherAndCompare(m.Registry(), strings.NewReader(want), names...))
+}
+
+func TestRequestCountsAndHistograms(t *testing.T) {
+	m := metrics.New()
+	m.Request("0100", "bank-a", "00", 300*time.Microsecond)
+	m.Request("0100", "bank-a", "00", 2*time.Millisecond)
+	m.Request("0200", "bank-a", "51", time.Millisecond)
+	m.Request("0100", "", "15", 50*time.Microsecond)
+
+	gatherEq(t, m, `
+# HELP cardswitch_requests_total Requests answered, by request MTI, issuer (empty when the switch answered without one) and response code (field 39).
+# TYPE cardswitch_requests_total counter
+cardswitch_requests_total{code="00",issuer="bank-a",mti="0100"} 2
+cardswitch_requests_total{code="51",issuer="bank-a",mti="0200"} 1
+cardswitch_requests_total{code="15",issuer="",mti="0100"} 1
+`, metrics.NameRequests)
+
+	assert.Equal(t, 1, testutil.CollectAndCount(m.Registry(), metrics.NameRequestDuration))
+	// Only requests that reached an issuer are in the per-issuer histogram.
+	assert.Equal(t, 1, testutil.CollectAndCount(m.Registry(), metrics.NameIssuerDuration))
+	assert.Equal(t, uint64(4), histogramCount(t, m, metrics.NameRequestDuration, ""))
+	assert.Equal(t, uint64(3), histogramCount(t, m, metrics.NameIssuerDuration, "bank-a"))
+}
+
+// histogramCount returns the sample count of the histogram series whose
+// issuer label is issuer ("" for the unlabeled one).
+func histogramCount(t *testing.T, m *metrics.Metrics, name, issuer string) uint64 {
+	t.Helper()
+	fams, err := m.Registry().Gather()
+	require.NoError(t, err)
+	for _, f := range fams {
+		if f.GetName() != name {
+			continue
+		}
+		for _, mt := range f.GetMetric() {
+			got := ""
+			for _, l := range mt.GetLabel() {
+				if l.GetName() == "issuer" {
+					got = l.GetValue()
+				}
+			}
+			if got == issuer {
+				return mt.GetHistogram().GetSampleCount()
+			}
+		}
+	}
+	t.Fatalf("no %s{issuer=%q}", name, issuer)
+	return 0
+}
+
+func TestRequestLabelsAreBounded(t *testing.T) {
+	tests := []struct {
+		name, mti, code, wantMTI, wantCode string
+	}{
+		{"valid", "0100", "00", "0100", "00"},
+		{"letters in code", "0200", "Y1", "0200", "Y1"},
+		{"short mti", "100", "00", "invalid", "00"},
+		{"letter in mti", "01X0", "00", "invalid", "00"},
+		{"long code", "0100", "000", "0100", "invalid"},
+		{"empty code", "0100", "", "0100", "invalid"},
+		{"binary code", "0100", "\x00\xff", "0100", "invalid"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m := metrics.New()
+			m.Request(tt.mti, "bank-a", tt.code, time.Millisecond)
+			gatherEq(t, m, `
+# HELP cardswitch_requests_total Requests answered, by request MTI, issuer (empty when the switch answered without one) and response code (field 39).
+# TYPE cardswitch_requests_total counter
+cardswitch_requests_total{code="`+tt.wantCode+`",issuer="bank-a",mti="`+tt.wantMTI+`"} 1
+`, metrics.NameRequests)
+		})
+	}
+}
+
+// The switch may pass strings that alias a frame buffer it reuses; the
+// cached labels must not change when the buffer does.
+func TestRequestCopiesAliasedStrings(t *testing.T) {
+	m := metrics.New()
+	buf := []byte("0100bank-a00")
+	mti := unsafe.String(&buf[0], 4)
+	issuer := unsafe.String(&buf[4], 6)
+	code := unsafe.String(&buf[10], 2)
+	m.Request(mti, issuer, code, time.Millisecond)
+	copy(buf, "0200bank-b51")
+	m.Request("0100", "bank-a", "00", time.Millisecond)
+
+	gatherEq(t, m, `
+# HELP cardswitch_requests_total Requests answered, by request MTI, issuer (empty when the switch answered without one) and response code (field 39).
+# TYPE cardswitch_requests_total counter
+cardswitch_requests_total{code="00",issuer="bank-a",mti="0100"} 2
+`, metrics.NameRequests)
+}
+
+func TestRequestConcurrent(t *testing.T) {
+	m := metrics.New()
+	const workers, each = 8, 500
+	codes := []string{"00", "05", "51", "91"}
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range each {
+				m.Request("0100", "bank-a", codes[(w+i)%len(codes)], time.Millisecond)
+			}
+		}()
+	}
+	wg.Wait()
+	assert.Equal(t, uint64(workers*each), histogramCount(t, m, metrics.NameRequestDuration, ""))
+	assert.Equal(t, uint64(workers*each), histogramCount(t, m, metrics.NameIssuerDuration, "bank-a"))
+	assert.Equal(t, len(codes), testutil.CollectAndCount(m.Registry(), metrics.NameRequests))
+}
+
+func TestRequestDoesNotAllocateAfterWarmUp(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector allocates")
+	}
+	m := metrics.New()
+	m.Request("0100", "bank-a", "00", time.Millisecond)
+	m.Rejected(metrics.ReasonRate)
+	allocs := testing.AllocsPerRun(1000, func() {
+		m.Request("0100", "bank-a", "00", time.Millisecond)
+		m.Rejected(metrics.ReasonRate)
+		m.Unreadable()
+		m.AcquirerConn(1)
+	})
+	assert.Zero(t, allocs)
+}
+
+func TestGauges(t *testing.T) {
+	m := metrics.New()
+	m.LinkUp("bank-a", "127.0.0.1:9101", true)
+	m.LinkUp("bank-a", "127.0.0.1:9102", true)
+	m.LinkUp("bank-a", "127.0.0.1:9102", false)
+	m.LinkUp("bank-b", "127.0.0.1:9201", true)
+	m.RemoveLink("bank-b", "127.0.0.1:9201")
+	m.AcquirerConn(1)
+	m.AcquirerConn(1)
+	m.AcquirerConn(-1)
+
+	gatherEq(t, m, `
+# HELP cardswitch_issuer_link_up 1 when the issuer link to the endpoint is signed on, else 0.
+# TYPE cardswitch_issuer_link_up gauge
+cardswitch_issuer_link_up{endpoint="127.0.0.1:9101",issuer="bank-a"} 1
+cardswitch_issuer_link_up{endpoint="127.0.0.1:9102",issuer="bank-a"} 0
+# HELP cardswitch_acquirer_connections Open acquirer connections.
+# TYPE cardswitch_acquirer_connections gauge
+cardswitch_acquirer_connections 1
+`, metrics.NameLinkUp, metrics.NameAcquirerConns)
+}
+
+func TestCallbackGauges(t *testing.T) {
+	m := metrics.New()
+	// Unset callbacks export nothing rather than a misleading 0.
+	assert.Zero(t, testutil.CollectAndCount(m.Registry(), metrics.NameInFlight, metrics.NameReversalQueue, metrics.NameJournalLag))
+
+	m.SetInFlight(func() map[string]int { return map[string]int{"bank-a": 3, "bank-b": 0} })
+	m.SetReversalQueue(func() float64 { return 7 })
+	m.SetJournalLag(func() float64 { return 2 })
+	gatherEq(t, m, `
+# HELP cardswitch_issuer_in_flight Requests sent to the issuer and not yet answered.
+# TYPE cardswitch_issuer_in_flight gauge
+cardswitch_issuer_in_flight{issuer="bank-a"} 3
+cardswitch_issuer_in_flight{issuer="bank-b"} 0
+# HELP cardswitch_reversal_queue_depth Reversals (0420) waiting to be delivered to an issuer.
+# TYPE cardswitch_reversal_queue_depth gauge
+cardswitch_reversal_queue_depth 7
+# HELP cardswitch_journal_lag Journal entries queued and not yet committed.
+# TYPE cardswitch_journal_lag gauge
+cardswitch_journal_lag 2
+`, metrics.NameInFlight, metrics.NameReversalQueue, metrics.NameJournalLag)
+
+	m.SetInFlight(nil)
+	m.SetReversalQueue(nil)
+	m.SetJournalLag(nil)
+	assert.Zero(t, testutil.CollectAndCount(m.Registry(), metrics.NameInFlight, metrics.NameReversalQueue, metrics.NameJournalLag))
+}
+
+func TestCounters(t *testing.T) {
+	m := metrics.New()
+	gatherEq(t, m, `
+# HELP cardswitch_config_reloads_total Configuration reloads, by result (ok or error).
+# TYPE cardswitch_config_reloads_total counter
+cardswitch_config_reloads_total{result="error"} 0
+cardswitch_config_reloads_total{result="ok"} 0
+`, metrics.NameReloads)
+
+	m.Reload(true)
+	m.Reload(true)
+	m.Reload(false)
+	m.Rejected(metrics.ReasonRate)
+	m.Rejected(metrics.ReasonRate)
+	m.Rejected(metrics.ReasonUnknownAcquirer)
+	m.Unreadable()
+	gatherEq(t, m, `
+# HELP cardswitch_config_reloads_total Configuration reloads, by result (ok or error).
+# TYPE cardswitch_config_reloads_total counter
+cardswitch_config_reloads_total{result="error"} 1
+cardswitch_config_reloads_total{result="ok"} 2
+# HELP cardswitch_rejected_total Connections or requests refused before routing, by reason.
+# TYPE cardswitch_rejected_total counter
+cardswitch_rejected_total{reason="rate"} 2
+cardswitch_rejected_total{reason="unknown_acquirer"} 1
+# HELP cardswitch_unreadable_frames_total Frames from acquirers without a readable MTI (no answer possible).
+# TYPE cardswitch_unreadable_frames_total counter
+cardswitch_unreadable_frames_total 1
+`, metrics.NameReloads, metrics.NameRejected, metrics.NameUnreadable)
+}
+
+// Families must list exactly what the registry exports once every metric
+// has a value: dashboards are checked against Families.
+func TestFamiliesMatchRegistry(t *testing.T) {
+	m := populated()
+	fams, err := m.Registry().Gather()
+	require.NoError(t, err)
+	var got []string
+	types := map[string]string{}
+	for _, f := range fams {
+		if strings.HasPrefix(f.GetName(), "cardswitch_") {
+			got = append(got, f.GetName())
+			types[f.GetName()] = strings.ToLower(f.GetType().String())
+		}
+	}
+	var want []string
+	for _, f := range metrics.Families() {
+		want = append(want, f.Name)
+		assert.Equal(t, string(f.Type), types[f.Name], f.Name)
+	}
+	sort.Strings(want)
+	assert.Equal(t, want, got)
+
+	// The standard collectors are there too.
+	assert.Positive(t, testutil.CollectAndCount(m.Registry(), "go_goroutines"))
+}
+
+func TestHandlerServesExposition(t *testing.T) {
+	m := populated()
+	srv := httptest.NewServer(m.Handler())
+	defer srv.Close()
+
+	resp, err := http.Get(srv.URL)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	body, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	for _, f := range metrics.Families() {
+		assert.Contains(t, string(body), "# TYPE "+f.Name+" ")
+	}
+}
+
+func TestFamiliesReturnsCopy(t *testing.T) {
+	f := metrics.Families()
+	f[0].Name = "changed"
+	f[0].Labels[0] = "changed"
+	assert.Equal(t, metrics.NameRequests, metrics.Families()[0].Name)
+	assert.Equal(t, "mti", metrics.Families()[0].Labels[0])
+}
+
+func populated() *metrics.Metrics {
+	m := metrics.New()
+	m.Request("0100", "bank-a", "00", time.Millisecond)
+	m.LinkUp("bank-a", "127.0.0.1:9101", true)
+	m.SetInFlight(func() map[string]int { return map[string]int{"bank-a": 1} })
+	m.AcquirerConn(1)
+	m.Reload(true)
+	m.SetReversalQueue(func() float64 { return 0 })
+	m.SetJournalLag(func() float64 { return 0 })
+	m.Rejected(metrics.ReasonRate)
+	m.Unreadable()
+	return m
+}

@@ -1,0 +1,96 @@
+package metrics
+
+// Metric family names. They are the contract with dashboards and alerts:
+// renaming one is a breaking change.
+const (
+	NameRequests        = "cardswitch_requests_total"
+	NameRequestDuration = "cardswitch_request_duration_seconds"
+	NameIssuerDuration  = "cardswitch_issuer_duration_seconds"
+	NameLinkUp          = "cardswitch_issuer_link_up"
+	NameInFlight        = "cardswitch_issuer_in_flight"
+	NameAcquirerConns   = "cardswitch_acquirer_connections"
+	NameReloads         = "cardswitch_config_reloads_total"
+	NameReversalQueue   = "cardswitch_reversal_queue_depth"
+	NameJournalLag      = "cardswitch_journal_lag"
+	NameRejected        = "cardswitch_rejected_total"
+	NameUnreadable      = "cardswitch_unreadable_frames_total"
+)
+
+// Type is a Prometheus metric type as it appears in the exposition format.
+type Type string
+
+// The metric types used by this package.
+const (
+	Counter   Type = "counter"
+	Gauge     Type = "gauge"
+	Histogram Type = "histogram"
+)
+
+// Family describes one metric family registered by New.
+type Family struct {
+	Name   string   // full metric name, e.g. cardswitch_requests_total
+	Type   Type     // counter, gauge or histogram
+	Labels []string // label names, in order
+	Help   string   // the HELP text
+}
+
+// families is the single source of names, types, labels and help texts.
+var families = []Family{
+	{NameRequests, Counter, []string{"mti", "issuer", "code"}, "Requests answered, by request MTI, issuer (empty when the switch answered without one) and response code (field 39)."},
+	{NameRequestDuration, Histogram, nil, "Time from reading a request to writing its response, across the whole switch."},
+	{NameIssuerDuration, Histogram, []string{"issuer"}, "Time from reading a request to writing its response, for requests routed to an issuer."},
+	{NameLinkUp, Gauge, []string{"issuer", "endpoint"}, "1 when the issuer link to the endpoint is signed on, else 0."},
+	{NameInFlight, Gauge, []string{"issuer"}, "Requests sent to the issuer and not yet answered."},
+	{NameAcquirerConns, Gauge, nil, "Open acquirer connections."},
+	{NameReloads, Counter, []string{"result"}, "Configuration reloads, by result (ok or error)."},
+	{NameReversalQueue, Gauge, nil, "Reversals (0420) waiting to be delivered to an issuer."},
+	{NameJournalLag, Gauge, nil, "Journal entries queued and not yet committed."},
+	{NameRejected, Counter, []string{"reason"}, "Connections or requests refused before routing, by reason."},
+	{NameUnreadable, Counter, nil, "Frames from acquirers without a readable MTI (no answer possible)."},
+}
+
+// Families returns a copy of the metric families that New registers, besides
+// the standard go_* and process_* collectors.
+func Families() []Family {
+	out := make([]Family, len(families))
+	for i, f := range families {
+		f.Labels = append([]string(nil), f.Labels...)
+		out[i] = f
+	}
+	return out
+}
+
+func family(name string) Family {
+	for _, f := range families {
+		if f.Name == name {
+			return f
+		}
+	}
+	panic("metrics: unknown family " + name)
+}
+
+// DurationBuckets are the latency histogram bounds in seconds: 100µs to
+// 10s, dense where a healthy switch and issuer answer (sub-millisecond to a
+// few hundred milliseconds), sparse up to typical issuer timeouts.
+var DurationBuckets = []float64{
+	0.0001, 0.00025, 0.0005,
+	0.001, 0.0025, 0.005,
+	0.01, 0.025, 0.05,
+	0.1, 0.25, 0.5,
+	1, 2.5, 5, 10,
+}
+
+// Reasons for Rejected. Callers may use others, but each distinct reason is
+// a time series: use a small fixed set, never a value taken from input.
+const (
+	ReasonMaxConnections  = "max_connections"  // switch-wide or per-acquirer connection cap
+	ReasonUnknownAcquirer = "unknown_acquirer" // no acquirer matches the peer address or certificate
+	ReasonInstitution     = "institution"      // field 32 is not the acquirer's institution id
+	ReasonRate            = "rate"             // per-acquirer rate limit
+	ReasonInFlight        = "in_flight"        // in-flight cap (per connection or per acquirer)
+	ReasonOversized       = "oversized"        // length header above the maximum message size
+	ReasonFrameTimeout    = "frame_timeout"    // a started frame did not complete in time
+	ReasonIdle            = "idle"             // connection idle for too long
+	ReasonSlowReader      = "slow_reader"      // acquirer did not read its responses
+	ReasonTLS             = "tls"              // TLS handshake failed
+)

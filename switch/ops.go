@@ -1,0 +1,81 @@
+package switchd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/cardswitch/cardswitch/switch/admin"
+	"github.com/cardswitch/cardswitch/switch/issuer"
+	"github.com/cardswitch/cardswitch/switch/metrics"
+)
+
+// setupOps creates the metrics and, when admin.address is set, binds the
+// admin HTTP listener (/metrics, /healthz, /readyz, /admin/routes,
+// /admin/reload).
+func (s *Switch) setupOps() error {
+	s.metrics = metrics.New()
+	s.metrics.SetInFlight(func() map[string]int {
+		out := map[string]int{}
+		for _, is := range s.routes.Load().issuers {
+			out[is.Name] = is.InFlight()
+		}
+		return out
+	})
+	if s.jrnl != nil {
+		s.metrics.SetJournalLag(func() float64 { return float64(s.jrnl.Lag()) })
+		s.metrics.SetReversalQueue(func() float64 {
+			n, _ := s.jrnl.ReversalCount()
+			return float64(n)
+		})
+	}
+	if s.cfg.Admin.Address == "" {
+		return nil
+	}
+	a, err := admin.New(s.cfg.Admin.Address, adminBackend{s}, s.metrics.Handler(), s.log)
+	if err != nil {
+		return fmt.Errorf("admin listener: %w", err)
+	}
+	s.admin = a
+	return nil
+}
+
+// AdminAddr is the admin listener's address, "" when it is disabled.
+func (s *Switch) AdminAddr() string {
+	if s.admin == nil {
+		return ""
+	}
+	return s.admin.Addr()
+}
+
+// linkState keeps waiters and metrics up to date on link changes.
+func (s *Switch) linkState(l *issuer.Link, up bool) {
+	s.metrics.LinkUp(l.Config().Issuer, l.Addr(), up)
+	s.states.notify(l, up)
+}
+
+// adminBackend answers the admin listener.
+type adminBackend struct{ s *Switch }
+
+func (b adminBackend) Ready() (bool, string) {
+	s := b.s
+	if s.draining.Load() {
+		return false, "shutting down"
+	}
+	for _, is := range s.routes.Load().issuers {
+		if is.UpLinks() > 0 {
+			return true, ""
+		}
+	}
+	return false, "no issuer link is up"
+}
+
+func (b adminBackend) Routes() any { return b.s.Routes() }
+
+func (b adminBackend) Reload(ctx context.Context) (any, error) {
+	res, err := b.s.Reload(ctx)
+	if errors.Is(err, ErrNoConfigFile) {
+		return nil, err
+	}
+	return res, err
+}

@@ -1,0 +1,291 @@
+package switchd
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/cardswitch/cardswitch/iso"
+	"github.com/cardswitch/cardswitch/switch/issuer"
+	"github.com/cardswitch/cardswitch/switch/journal"
+	"github.com/moov-io/iso8583"
+)
+
+// reversalMgr is the store-and-forward queue of reversal advices (0420).
+//
+// When an authorization may have reached the issuer but no usable answer
+// came back (timeout, link lost, unreadable answer), the cardholder's money
+// is in doubt: the issuer may hold funds the acquirer was told were
+// declined. The switch then stores an 0420 (39 = 68, field 90 = the
+// original data elements as the issuer saw them) in the journal BEFORE the
+// acquirer hears 91, and sends it to the issuer, retrying with backoff
+// across reconnects and restarts until an 0430 arrives.
+//
+// Stored reversals never contain card data (no 2, 35, 45, 52, 55): the
+// issuer matches them by field 90, and the journal stays free of PANs.
+type reversalMgr struct {
+	s       *Switch
+	j       *journal.Journal
+	stores  chan storeReq
+	results chan revResult
+	wake    chan struct{}
+	pending map[int64]bool // sent, answer awaited; manager goroutine only
+	done    chan struct{}
+	cancel  context.CancelFunc
+	once    sync.Once
+}
+
+type storeReq struct {
+	rv   journal.Reversal
+	then *finished // the acquirer's answer, sent once the reversal is durable
+}
+
+type revResult struct {
+	rv   journal.Reversal
+	code string
+	err  error
+}
+
+func newReversalMgr(s *Switch, j *journal.Journal) *reversalMgr {
+	return &reversalMgr{s: s, j: j, stores: make(chan storeReq, 1024), results: make(chan revResult, 1024),
+		wake: make(chan struct{}, 1), pending: make(map[int64]bool), done: make(chan struct{})}
+}
+
+func (r *reversalMgr) start() {
+	ctx, cancel := context.WithCancel(context.Background())
+	r.cancel = cancel
+	go r.run(ctx)
+}
+
+// stop ends the manager after it has stored what was handed to it.
+func (r *reversalMgr) stop() {
+	r.once.Do(func() {
+		if r.cancel != nil {
+			r.cancel()
+			<-r.done
+		}
+	})
+}
+
+func (r *reversalMgr) run(ctx context.Context) {
+	defer close(r.done)
+	tick := time.NewTicker(min(r.s.cfg.Reversals.RetryMin, time.Second))
+	defer tick.Stop()
+	r.sendDue()
+	for {
+		select {
+		case <-ctx.Done():
+			r.drainStores()
+			return
+		case sr := <-r.stores:
+			r.store(sr)
+		case res := <-r.results:
+			r.result(res)
+		case <-tick.C:
+			r.sendDue()
+		case <-r.wake:
+			r.sendDue()
+		}
+	}
+}
+
+// drainStores stores what is still queued at shutdown: those acquirers
+// are waiting for their 91.
+func (r *reversalMgr) drainStores() {
+	for {
+		select {
+		case sr := <-r.stores:
+			r.store(sr)
+		default:
+			return
+		}
+	}
+}
+
+func (r *reversalMgr) store(sr storeReq) {
+	if _, err := r.j.AddReversal(context.Background(), &sr.rv); err != nil {
+		r.s.log.Error("REVERSAL NOT STORED: reverse manually", "issuer", sr.rv.Issuer, "stan", sr.rv.STAN,
+			"rrn", sr.rv.RRN, "err", err)
+	}
+	if sr.then != nil {
+		sr.then.commit()
+	}
+	select {
+	case r.wake <- struct{}{}:
+	default:
+	}
+}
+
+// timedOut queues the reversal of t; f (the acquirer's 91) is sent once
+// the reversal is durable.
+func (r *reversalMgr) timedOut(t *issuer.Txn, v *iso.View, f *finished) {
+	frame, err := buildReversal(r.s.spec, t, v, time.Now())
+	if err != nil {
+		r.s.log.Error("cannot build reversal: reverse manually", "issuer", t.Issuer, "stan", string(t.STAN[:]), "err", err)
+		f.commit()
+		return
+	}
+	r.stores <- storeReq{rv: journal.Reversal{Created: time.Now(), Issuer: t.Issuer, STAN: string(t.STAN[:]),
+		RRN: string(v.Field(37)), Frame: frame, NextAttempt: time.Now()}, then: f}
+}
+
+// sendDue sends every stored reversal whose retry time has come.
+func (r *reversalMgr) sendDue() {
+	due, err := r.j.DueReversals(time.Now(), 256)
+	if err != nil {
+		r.s.log.Error("cannot read due reversals", "err", err)
+		return
+	}
+	for _, rv := range due {
+		if !r.pending[rv.ID] {
+			r.send(rv)
+		}
+	}
+}
+
+func (r *reversalMgr) send(rv journal.Reversal) {
+	var v iso.View
+	if err := r.s.scanner.Scan(rv.Frame, &v); err != nil || !v.Has(11) {
+		r.result(revResult{rv: rv, err: fmt.Errorf("stored reversal unreadable: %v", err)})
+		return
+	}
+	is := r.s.issuerNamed(rv.Issuer)
+	if is == nil {
+		r.result(revResult{rv: rv, err: fmt.Errorf("issuer %q is not configured", rv.Issuer)})
+		return
+	}
+	t := &issuer.Txn{Frame: rv.Frame, Owner: &revOwner{r: r, rv: rv}, Issuer: rv.Issuer, Started: time.Now()}
+	copy(t.MTI[:], v.MTI())
+	copy(t.STAN[:], v.Field(11))
+	if err := is.Send(t, v.Offset(11)); err != nil {
+		r.result(revResult{rv: rv, err: err})
+		return
+	}
+	r.pending[rv.ID] = true
+}
+
+// result records an attempt: acknowledged, or retried later with backoff.
+func (r *reversalMgr) result(res revResult) {
+	delete(r.pending, res.rv.ID)
+	if res.err == nil {
+		if err := r.j.ReversalAcked(res.rv.ID, res.code); err != nil {
+			r.s.log.Error("cannot record reversal acknowledgement", "id", res.rv.ID, "err", err)
+			return
+		}
+		e := journal.Entry{Time: res.rv.Created, Issuer: res.rv.Issuer, MTI: "0420", STAN: res.rv.STAN, RRN: res.rv.RRN,
+			ResponseCode: res.code, Outcome: journal.Reversed, Reason: "reversal advice acknowledged by the issuer",
+			Latency: time.Since(res.rv.Created)}
+		r.j.Append(&e, nil)
+		r.s.log.Info("reversal acknowledged", "issuer", res.rv.Issuer, "stan", res.rv.STAN, "rrn", res.rv.RRN,
+			"attempts", res.rv.Attempts+1, "code", res.code)
+		return
+	}
+	next := time.Now().Add(r.backoff(res.rv.Attempts))
+	if err := r.j.ReversalAttempted(res.rv.ID, next, res.err.Error()); err != nil {
+		r.s.log.Error("cannot record reversal attempt", "id", res.rv.ID, "err", err)
+	}
+	r.s.log.Warn("reversal not acknowledged; will retry", "issuer", res.rv.Issuer, "stan", res.rv.STAN,
+		"attempts", res.rv.Attempts+1, "next", next.Format(time.RFC3339Nano), "err", res.err)
+}
+
+func (r *reversalMgr) backoff(attempts int) time.Duration {
+	d := r.s.cfg.Reversals.RetryMin
+	for i := 0; i < attempts && d < r.s.cfg.Reversals.RetryMax; i++ {
+		d *= 2
+	}
+	return min(d, r.s.cfg.Reversals.RetryMax)
+}
+
+// revOwner receives the issuer's answer to one reversal attempt.
+type revOwner struct {
+	r  *reversalMgr
+	rv journal.Reversal
+}
+
+func (o *revOwner) Answer(_ *issuer.Txn, resp []byte) {
+	var v iso.View
+	_ = o.r.s.scanner.Scan(resp, &v)
+	o.r.results <- revResult{rv: o.rv, code: string(v.Field(39))}
+}
+
+func (o *revOwner) Fail(_ *issuer.Txn, err error) { o.r.results <- revResult{rv: o.rv, err: err} }
+
+// storeAdvice stores an acquirer's 0420 the issuer cannot take now and
+// answers the acquirer 0430 at once: the switch takes over delivery.
+func (c *acqConn) storeAdvice(t *issuer.Txn, v *iso.View) {
+	s := c.s
+	frame, err := stripCardData(s.spec, t.Frame)
+	if err != nil {
+		c.decline(v, t.Started, t.Issuer, CodeSystemError, journal.SwitchDeclined, "cannot store advice: "+err.Error())
+		return
+	}
+	resp, err := iso.BuildResponse(s.spec, v, CodeApproved)
+	if err != nil {
+		s.log.Error("cannot build 0430", "conn", c.id, "err", err)
+		return
+	}
+	f := c.finished(v, t.Started, resp, t.Issuer, CodeApproved, journal.Reversed,
+		"advice accepted by the switch; stored and forwarded to the issuer", false)
+	s.revs.stores <- storeReq{rv: journal.Reversal{Created: time.Now(), Issuer: t.Issuer, STAN: string(t.STAN[:]),
+		RRN: string(v.Field(37)), Frame: frame, NextAttempt: time.Now()}, then: f}
+}
+
+// reversalFields are copied from the original into the 0420.
+var reversalFields = []int{3, 4, 11, 12, 13, 22, 25, 32, 33, 37, 41, 42, 49}
+
+// buildReversal packs the 0420 for a request that got no usable answer.
+// Field 90 carries the original MTI, the STAN the issuer saw (the link's),
+// the original transmission date-time and the acquiring and forwarding
+// institution ids, so the issuer can find what it is reversing.
+func buildReversal(spec *iso8583.MessageSpec, t *issuer.Txn, v *iso.View, now time.Time) ([]byte, error) {
+	in := iso8583.NewMessage(spec)
+	if err := in.Unpack(t.Frame); err != nil {
+		return nil, err
+	}
+	out := iso8583.NewMessage(spec)
+	out.MTI("0420")
+	for _, id := range reversalFields {
+		if v.Has(id) {
+			if b, err := in.GetBytes(id); err == nil && b != nil {
+				if err := out.BinaryField(id, b); err != nil {
+					return nil, err
+				}
+			}
+		}
+	}
+	orig := string(t.MTI[:]) + fmt.Sprintf("%06d", t.LinkSTAN()) + pad(string(v.Field(7)), 10) +
+		pad(string(v.Field(32)), 11) + pad(string(v.Field(33)), 11)
+	if err := out.Field(7, now.UTC().Format("0102150405")); err != nil {
+		return nil, err
+	}
+	if err := out.Field(39, CodeLate); err != nil {
+		return nil, err
+	}
+	if err := out.Field(90, orig); err != nil {
+		return nil, err
+	}
+	return out.Pack()
+}
+
+// stripCardData repacks an acquirer's message without PAN, track data,
+// PIN block or ICC data, for storage.
+func stripCardData(spec *iso8583.MessageSpec, frame []byte) ([]byte, error) {
+	m := iso8583.NewMessage(spec)
+	if err := m.Unpack(frame); err != nil {
+		return nil, err
+	}
+	for _, id := range []int{2, 35, 36, 45, 52, 53, 55} {
+		m.UnsetField(id)
+	}
+	return m.Pack()
+}
+
+// pad right-justifies digits in a zero-filled field of width n.
+func pad(s string, n int) string {
+	if len(s) >= n {
+		return s[len(s)-n:]
+	}
+	return strings.Repeat("0", n-len(s)) + s
+}
