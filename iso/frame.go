@@ -132,3 +132,15 @@ func WriteLength(w io.Writer, n int) (int, error) {
 	}
 	return h.WriteTo(w)
 }
+
+// Buffered is how many bytes are already read ahead: non-zero means a
+// frame has started arriving.
+func (fr *FrameReader) Buffered() int { return fr.br.Buffered() }
+
+// Wait blocks until at least one byte of the next frame is available
+// (or a read error, such as a deadline). A switch uses it to apply an idle
+// timeout between frames and a shorter frame timeout once a frame starts.
+func (fr *FrameReader) Wait() error {
+	_, err := fr.br.Peek(1)
+	return err
+}

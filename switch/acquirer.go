@@ -6,9 +6,11 @@ import (
 	"net"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/cardswitch/cardswitch/iso"
+	"github.com/cardswitch/cardswitch/switch/acquirers"
 	"github.com/cardswitch/cardswitch/switch/internal/wire"
 	"github.com/cardswitch/cardswitch/switch/metrics"
 )
@@ -33,6 +35,9 @@ type acqConn struct {
 
 	started  time.Time // when the frame being handled arrived (read loop only)
 	acquirer string    // the acquirer's configured name, "" when none are configured
+	acq      *acquirers.Acquirer
+	inflight atomic.Int64 // requests of this connection waiting for an issuer
+	limited  bool         // the request being handled holds an acquirer limiter slot (read loop only)
 }
 
 func (s *Switch) handleConn(conn net.Conn) {
@@ -48,6 +53,14 @@ func (s *Switch) handleConn(conn net.Conn) {
 	s.handlers.Add(1)
 	s.mu.Unlock()
 	defer s.handlers.Done()
+	release, ok := s.admit(c)
+	if !ok {
+		s.mu.Lock()
+		delete(s.conns, c)
+		s.mu.Unlock()
+		return
+	}
+	defer release()
 	s.stats.connections.Add(1)
 	s.metrics.AcquirerConn(1)
 	defer s.metrics.AcquirerConn(-1)
@@ -77,19 +90,59 @@ func (s *Switch) handleConn(conn net.Conn) {
 	c.close()
 }
 
-// readLoop reads and handles frames until the connection fails.
+// readLoop reads and handles frames until the connection fails. Between
+// frames the connection may stay quiet for the idle timeout; once a frame
+// has started it must complete within the frame timeout (a slow-loris
+// client cannot hold a connection by trickling bytes).
 func (c *acqConn) readLoop() error {
 	fr := iso.NewFrameReader(c.conn, c.s.cfg.Listen.MaxMessageSize)
+	idle, frameTO := c.s.cfg.Listen.IdleTimeout, c.s.cfg.Listen.FrameTimeout
 	for {
+		if fr.Buffered() == 0 && !c.s.draining.Load() {
+			c.deadline(idle)
+			if err := fr.Wait(); err != nil {
+				return c.readErr(err, errIdle)
+			}
+		}
+		c.deadline(frameTO)
 		frame, err := fr.Next()
 		if err != nil {
-			if errors.Is(err, os.ErrDeadlineExceeded) && c.s.draining.Load() {
-				return nil
-			}
-			return err
+			return c.readErr(err, errFrameTimeout)
 		}
 		c.handle(frame)
 	}
+}
+
+var (
+	errIdle         = errors.New("idle timeout: no frame from the acquirer")
+	errFrameTimeout = errors.New("frame timeout: a frame started but did not complete")
+)
+
+// deadline sets the read deadline d from now (0: none). During shutdown
+// the linger deadline set by shutdown stays.
+func (c *acqConn) deadline(d time.Duration) {
+	t := time.Time{}
+	if d > 0 {
+		t = time.Now().Add(d)
+	}
+	_ = c.conn.SetReadDeadline(t)
+	// shutdown publishes the linger deadline before applying it to every
+	// connection: re-checking here closes the race with that.
+	if at := c.s.lingerAt.Load(); at != 0 {
+		_ = c.conn.SetReadDeadline(time.Unix(0, at))
+	}
+}
+
+// readErr names why reading stopped; a deadline during shutdown is the
+// normal end of the linger.
+func (c *acqConn) readErr(err, timeout error) error {
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		if c.s.draining.Load() {
+			return nil
+		}
+		return timeout
+	}
+	return err
 }
 
 // close flushes queued answers and closes the connection; safe to call

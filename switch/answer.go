@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/cardswitch/cardswitch/iso"
+	"github.com/cardswitch/cardswitch/switch/issuer"
 	"github.com/cardswitch/cardswitch/switch/journal"
 )
 
@@ -28,32 +29,33 @@ func (c *acqConn) decline(v *iso.View, started time.Time, issuerName, code strin
 	pan, _ := iso.RoutingPAN(v)
 	s.log.Info("switch declined request", "conn", c.id, "remote", c.remote, "mti", string(v.MTI()),
 		"stan", string(v.Field(11)), "pan", iso.MaskPAN(pan), "code", code, "reason", reason)
-	c.finish(v, started, resp, issuerName, code, outcome, reason, false)
+	c.finish(v, started, resp, issuerName, code, outcome, reason, nil)
 }
 
 // finished is a request's final answer on its way out: journaled first
 // (when the journal is on), then sent. An acquirer is never told an answer
 // the journal could lose in a crash.
 type finished struct {
-	c       *acqConn
-	e       journal.Entry
-	resp    []byte
-	counted bool // holds a s.txns slot, released once sent
+	c    *acqConn
+	e    journal.Entry
+	resp []byte
+	sent *issuer.Txn // the request went to an issuer: its slots are released once answered
 
 	mti          [4]byte
 	issuer, code string
 	started      time.Time
 }
 
-// finish journals and sends resp. counted: the request holds a txns slot.
+// finish journals and sends resp. sent: the issuer request it answers,
+// nil when the request never went to an issuer.
 func (c *acqConn) finish(v *iso.View, started time.Time, resp []byte, issuerName, code string,
-	outcome journal.Outcome, reason string, counted bool) {
-	c.finished(v, started, resp, issuerName, code, outcome, reason, counted).commit()
+	outcome journal.Outcome, reason string, sent *issuer.Txn) {
+	c.finished(v, started, resp, issuerName, code, outcome, reason, sent).commit()
 }
 
 func (c *acqConn) finished(v *iso.View, started time.Time, resp []byte, issuerName, code string,
-	outcome journal.Outcome, reason string, counted bool) *finished {
-	f := &finished{c: c, resp: resp, counted: counted, issuer: issuerName, code: code, started: started}
+	outcome journal.Outcome, reason string, sent *issuer.Txn) *finished {
+	f := &finished{c: c, resp: resp, sent: sent, issuer: issuerName, code: code, started: started}
 	copy(f.mti[:], v.MTI())
 	if c.s.jrnl != nil {
 		f.resp = append([]byte(nil), resp...) // resp may be a reused read buffer
@@ -91,8 +93,8 @@ func (f *finished) Journaled(_ *journal.Entry, err error) {
 func (f *finished) send() {
 	f.c.queue(f.resp)
 	f.c.s.metrics.Request(string(f.mti[:]), f.issuer, f.code, time.Since(f.started))
-	if f.counted {
-		f.c.s.txns.done()
+	if f.sent != nil {
+		f.c.release(f.sent)
 	}
 }
 
@@ -127,4 +129,18 @@ func (c *acqConn) netMgmt(frame []byte, v *iso.View) {
 	c.s.stats.netMgmt.Add(1)
 	c.queue(resp)
 	c.s.log.Debug("network management answered", "conn", c.id, "code70", string(v.Field(70)), "code", code)
+}
+
+// cookieLimited marks a Txn holding an acquirer limiter slot.
+const cookieLimited = 1
+
+// release gives back what a request sent to an issuer held: its place in
+// the switch's and the connection's in-flight counts and its acquirer
+// limiter slot.
+func (c *acqConn) release(t *issuer.Txn) {
+	c.inflight.Add(-1)
+	if t.Cookie&cookieLimited != 0 {
+		c.s.limiter.End(c.acq)
+	}
+	c.s.txns.done()
 }

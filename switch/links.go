@@ -2,12 +2,15 @@ package switchd
 
 import (
 	"context"
+	"crypto/tls"
+	"fmt"
 	"net"
 	"sync"
 	"time"
 
 	"github.com/cardswitch/cardswitch/routing"
 	"github.com/cardswitch/cardswitch/switch/issuer"
+	"github.com/cardswitch/cardswitch/switch/tlsconf"
 )
 
 // linkSet runs issuer links, each with its own lifetime: a reload starts
@@ -60,17 +63,33 @@ func (ls *linkSet) shutdown() {
 
 // newLink builds the link to one endpoint of an issuer.
 func (s *Switch) newLink(ic routing.Issuer, endpoint string) *issuer.Link {
-	var d net.Dialer
 	return issuer.NewLink(issuer.LinkConfig{
 		Issuer: ic.Name, Addr: endpoint, Timeout: ic.Timeout, EchoInterval: ic.EchoInterval,
 		ConnectTimeout: ic.ConnectTimeout, ReconnectMin: ic.ReconnectMin, ReconnectMax: ic.ReconnectMax,
 		MaxFrame: s.cfg.Listen.MaxMessageSize, MaxInFlight: s.limits.LinkInFlight,
-		WriteBacklog: s.limits.IssuerBacklog, Spec: s.spec, Scanner: s.scanner,
-		Log: s.log, OnState: s.linkState,
-		Dial: func(ctx context.Context, addr string) (net.Conn, error) {
-			return d.DialContext(ctx, "tcp", addr)
-		},
+		WriteBacklog: s.limits.IssuerBacklog, Spec: s.spec, Scanner: s.scanner, TLS: ic.TLS,
+		Log: s.log, OnState: s.linkState, Dial: s.dialer(ic),
 	})
+}
+
+// dialer connects to an issuer endpoint, over TLS when the issuer has a
+// tls section. A TLS setting that cannot be loaded (a file removed since
+// validation) fails each connection attempt with that error, logged by the
+// link, rather than the whole switch.
+func (s *Switch) dialer(ic routing.Issuer) func(ctx context.Context, addr string) (net.Conn, error) {
+	var d net.Dialer
+	if ic.TLS == nil {
+		return func(ctx context.Context, addr string) (net.Conn, error) { return d.DialContext(ctx, "tcp", addr) }
+	}
+	tc := tlsconf.Client{CAFile: ic.TLS.CAFile, ServerName: ic.TLS.ServerName, CertFile: ic.TLS.CertFile, KeyFile: ic.TLS.KeyFile}
+	return func(ctx context.Context, addr string) (net.Conn, error) {
+		cfg, err := tlsconf.ClientConfig(tc, addr)
+		if err != nil {
+			return nil, fmt.Errorf("issuers[%s].tls: %w", ic.Name, err)
+		}
+		td := tls.Dialer{NetDialer: &d, Config: cfg}
+		return td.DialContext(ctx, "tcp", addr)
+	}
 }
 
 // buildIssuers makes the issuers of cfg, reusing the live links of prev
@@ -104,7 +123,14 @@ func (s *Switch) buildIssuers(cfg *routing.Config, prev []*issuer.Issuer) (issue
 // connection is unchanged (timing alone can change in place).
 func sameConnection(lc issuer.LinkConfig, ic routing.Issuer) bool {
 	return lc.ConnectTimeout == ic.ConnectTimeout && lc.ReconnectMin == ic.ReconnectMin &&
-		lc.ReconnectMax == ic.ReconnectMax
+		lc.ReconnectMax == ic.ReconnectMax && sameTLS(lc.TLS, ic.TLS)
+}
+
+func sameTLS(a, b *routing.ClientTLS) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return *a == *b
 }
 
 // drain closes a link that no route can reach any more, once requests

@@ -82,10 +82,18 @@ func (c *acqConn) relay(frame []byte, v *iso.View) {
 		c.reject(v, CodeNoRoute, "no route for BIN")
 		return
 	}
+	c.limited = false
+	if !c.limit(v) {
+		return
+	}
 	t := c.newTxn(frame, v, m.Issuer)
+	if c.limited {
+		t.Cookie |= cookieLimited
+	}
+	c.inflight.Add(1)
 	s.txns.add()
 	if err := snap.issuers[m.IssuerIndex].Send(t, v.Offset(11)); err != nil {
-		s.txns.done()
+		c.release(t)
 		if isAdvice(v.MTI()) && s.revs != nil {
 			c.storeAdvice(t, v)
 			return
@@ -142,7 +150,7 @@ func (c *acqConn) Answer(t *issuer.Txn, resp []byte) {
 	_ = s.scanner.Scan(t.Frame, &req)
 	_ = s.scanner.Scan(resp, &rv)
 	code := string(rv.Field(39))
-	c.finish(&req, t.Started, resp, t.Issuer, code, issuerOutcome(req.MTI(), code), "", true)
+	c.finish(&req, t.Started, resp, t.Issuer, code, issuerOutcome(req.MTI(), code), "", t)
 }
 
 // issuerOutcome classifies an issuer's answer for the journal.
@@ -169,14 +177,14 @@ func (c *acqConn) Fail(t *issuer.Txn, err error) {
 	var v iso.View
 	_ = s.scanner.Scan(t.Frame, &v) // it scanned cleanly when it arrived
 	if s.revs != nil && isAdvice(v.MTI()) {
+		c.release(t)
 		c.storeAdvice(t, &v)
-		s.txns.done()
 		return
 	}
 	resp, berr := iso.BuildResponse(s.spec, &v, code)
 	if berr != nil {
 		s.log.Error("cannot build switch response", "conn", c.id, "code", code, "err", berr)
-		s.txns.done()
+		c.release(t)
 		return
 	}
 	s.stats.countOwn(code)
@@ -184,7 +192,7 @@ func (c *acqConn) Fail(t *issuer.Txn, err error) {
 	if code == CodeSystemError {
 		outcome = journal.SwitchDeclined
 	}
-	f := c.finished(&v, t.Started, resp, t.Issuer, code, outcome, err.Error(), true)
+	f := c.finished(&v, t.Started, resp, t.Issuer, code, outcome, err.Error(), t)
 	if s.revs != nil && v.MTI()[1] != '4' {
 		s.revs.timedOut(t, &v, f) // stores the 0420, then finishes f
 		return

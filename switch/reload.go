@@ -64,7 +64,7 @@ func (s *Switch) Apply(ctx context.Context, cfg *routing.Config) (ReloadResult, 
 		s.links.start(l)
 	}
 	s.awaitFresh(ctx, cfg, issuers, fresh)
-	s.routes.Store(&snapshot{cfg: cfg, table: cfg.Table(), issuers: issuers})
+	s.routes.Store(&snapshot{cfg: cfg, table: cfg.Table(), issuers: issuers, acqs: registry(cfg)})
 	s.drainUnused(old.issuers, issuers)
 	s.reloads(true)
 	res.Hash, res.Loaded = cfg.Hash, cfg.LoadedAt

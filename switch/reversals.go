@@ -227,7 +227,7 @@ func (c *acqConn) storeAdvice(t *issuer.Txn, v *iso.View) {
 		return
 	}
 	f := c.finished(v, t.Started, resp, t.Issuer, CodeApproved, journal.Reversed,
-		"advice accepted by the switch; stored and forwarded to the issuer", false)
+		"advice accepted by the switch; stored and forwarded to the issuer", nil)
 	s.revs.stores <- storeReq{rv: journal.Reversal{Created: time.Now(), Issuer: t.Issuer, STAN: string(t.STAN[:]),
 		RRN: string(v.Field(37)), Frame: frame, NextAttempt: time.Now()}, then: f}
 }

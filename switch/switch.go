@@ -11,6 +11,7 @@ import (
 
 	"github.com/cardswitch/cardswitch/iso"
 	"github.com/cardswitch/cardswitch/routing"
+	"github.com/cardswitch/cardswitch/switch/acquirers"
 	"github.com/cardswitch/cardswitch/switch/admin"
 	"github.com/cardswitch/cardswitch/switch/issuer"
 	"github.com/cardswitch/cardswitch/switch/issuersim"
@@ -48,7 +49,10 @@ type Switch struct {
 
 	mu       sync.Mutex
 	conns    map[*acqConn]struct{}
+	limiter  *acquirers.Limiter
+	open     atomic.Int64 // acquirer connections open
 	draining atomic.Bool
+	lingerAt atomic.Int64   // unix nanos: acquirer reads end then (shutdown)
 	handlers sync.WaitGroup // acquirer connection goroutines
 	txns     inflight       // requests waiting for an issuer
 	nextConn atomic.Uint64
@@ -60,6 +64,7 @@ type snapshot struct {
 	cfg     *routing.Config
 	table   *routing.Table
 	issuers []*issuer.Issuer // by routing issuer index
+	acqs    *acquirers.Registry
 }
 
 // Option adjusts a Switch built by New.
@@ -80,7 +85,7 @@ func WithLimits(l Limits) Option { return func(s *Switch) { s.limits = l } }
 // listener, and prepares the issuer links. Nothing is served until Run. A
 // listen address of port 0 gets a free port: Addr tells which.
 func New(cfg *routing.Config, opts ...Option) (s *Switch, err error) {
-	s = &Switch{cfg: cfg, log: slog.Default(), limits: DefaultLimits, spec: iso.Spec87(), watch: true,
+	s = &Switch{cfg: cfg, log: slog.Default(), limits: DefaultLimits, spec: iso.Spec87(), watch: true, limiter: acquirers.NewLimiter(),
 		conns: make(map[*acqConn]struct{})}
 	for _, o := range opts {
 		o(s)
@@ -114,11 +119,11 @@ func New(cfg *routing.Config, opts ...Option) (s *Switch, err error) {
 	if err = s.setupOps(); err != nil {
 		return nil, err
 	}
-	if s.ln, err = net.Listen("tcp", cfg.Listen.Address); err != nil {
-		return nil, fmt.Errorf("listen %s: %w", cfg.Listen.Address, err)
+	if s.ln, err = listen(cfg.Listen); err != nil {
+		return nil, err
 	}
 	issuers, _ := s.buildIssuers(cfg, nil)
-	s.routes.Store(&snapshot{cfg: cfg, table: cfg.Table(), issuers: issuers})
+	s.routes.Store(&snapshot{cfg: cfg, table: cfg.Table(), issuers: issuers, acqs: registry(cfg)})
 	return s, nil
 }
 
@@ -208,6 +213,7 @@ func (s *Switch) shutdown(accepted <-chan struct{}) {
 	s.txns.wait(5 * time.Second) // answers for what the links failed at close
 	s.closeJournal()
 	linger := time.Now().Add(closeLinger)
+	s.lingerAt.Store(linger.UnixNano())
 	s.eachConn(func(c *acqConn) { _ = c.conn.SetReadDeadline(linger) })
 	s.handlers.Wait()
 	s.log.Info("shutdown complete")

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/cardswitch/cardswitch/iso"
+	"github.com/cardswitch/cardswitch/routing"
 	"github.com/cardswitch/cardswitch/switch/internal/wire"
 	"github.com/moov-io/iso8583"
 )
@@ -31,6 +32,10 @@ type LinkConfig struct {
 	MaxInFlight int
 	// WriteBacklog bounds the bytes queued for the issuer's socket.
 	WriteBacklog int
+
+	// TLS is the issuer's tls section as configured (nil: plain TCP); the
+	// dialer applies it, a reload compares it.
+	TLS *routing.ClientTLS
 
 	Spec    *iso8583.MessageSpec
 	Scanner *iso.Scanner

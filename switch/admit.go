@@ -1,0 +1,150 @@
+package switchd
+
+import (
+	"context"
+	"crypto/tls"
+	"fmt"
+	"net"
+	"net/netip"
+	"time"
+
+	"github.com/cardswitch/cardswitch/iso"
+	"github.com/cardswitch/cardswitch/routing"
+	"github.com/cardswitch/cardswitch/switch/acquirers"
+	"github.com/cardswitch/cardswitch/switch/journal"
+	"github.com/cardswitch/cardswitch/switch/metrics"
+	"github.com/cardswitch/cardswitch/switch/tlsconf"
+)
+
+// Codes for requests refused by the acquirer's own limits or identity.
+const (
+	CodeNotPermitted = "58"                           // field 32 is not this connection's acquirer (impersonation)
+	CodeRateExceeded = acquirers.CodeRateExceeded     // "65": over the acquirer's rate
+	CodeOverloaded   = acquirers.CodeInFlightExceeded // "91": over the acquirer's or connection's in-flight cap
+)
+
+// handshakeTimeout bounds a TLS handshake when no frame timeout is set.
+const handshakeTimeout = 10 * time.Second
+
+// admit decides whether a new connection may stay: the total cap, the TLS
+// handshake, and, when acquirers are configured, who it is and that
+// acquirer's connection cap. On refusal the connection is closed with a
+// log line and a counted reason.
+func (s *Switch) admit(c *acqConn) (release func(), ok bool) {
+	if n := s.open.Add(1); int(n) > s.cfg.Listen.MaxConnections {
+		s.open.Add(-1)
+		return nil, s.refuse(c, metrics.ReasonMaxConnections, "connection cap reached", "max", s.cfg.Listen.MaxConnections)
+	}
+	release = func() { s.open.Add(-1) }
+	subject, err := s.handshake(c.conn)
+	if err != nil {
+		release()
+		return nil, s.refuse(c, metrics.ReasonTLS, "TLS handshake failed", "err", err)
+	}
+	reg := s.routes.Load().acqs
+	if !reg.Enabled() {
+		return release, true
+	}
+	remote, _ := netip.ParseAddrPort(c.remote)
+	a, found := reg.Identify(remote.Addr(), subject)
+	if !found {
+		release()
+		return nil, s.refuse(c, metrics.ReasonUnknownAcquirer, "unknown acquirer: source address or certificate not configured",
+			"subject", subject)
+	}
+	relAcq, ok := s.limiter.Connect(a)
+	if !ok {
+		release()
+		return nil, s.refuse(c, metrics.ReasonMaxConnections, "acquirer connection cap reached", "acquirer", a.Name)
+	}
+	c.acq, c.acquirer = a, a.Name
+	return func() { relAcq(); release() }, true
+}
+
+func (s *Switch) refuse(c *acqConn, reason, msg string, args ...any) bool {
+	s.metrics.Rejected(reason)
+	s.log.Warn("acquirer connection refused: "+msg, append([]any{"remote", c.remote}, args...)...)
+	_ = c.conn.Close()
+	return false
+}
+
+// handshake completes TLS (if the listener speaks it) within a deadline
+// and returns the verified client certificate's subject.
+func (s *Switch) handshake(conn net.Conn) (string, error) {
+	tc, ok := conn.(*tls.Conn)
+	if !ok {
+		return "", nil
+	}
+	d := s.cfg.Listen.FrameTimeout
+	if d <= 0 {
+		d = handshakeTimeout
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	defer cancel()
+	if err := tc.HandshakeContext(ctx); err != nil {
+		return "", err
+	}
+	return tlsconf.PeerSubject(tc.ConnectionState()), nil
+}
+
+// listen binds the acquirer listener, with TLS when configured.
+func listen(lc routing.Listen) (net.Listener, error) {
+	ln, err := net.Listen("tcp", lc.Address)
+	if err != nil {
+		return nil, fmt.Errorf("listen %s: %w", lc.Address, err)
+	}
+	if lc.TLS == nil {
+		return ln, nil
+	}
+	cfg, err := tlsconf.ServerConfig(tlsconf.Server{CertFile: lc.TLS.CertFile, KeyFile: lc.TLS.KeyFile,
+		ClientCAFile: lc.TLS.ClientCAFile})
+	if err != nil {
+		_ = ln.Close()
+		return nil, fmt.Errorf("listen.tls: %w", err)
+	}
+	return tls.NewListener(ln, cfg), nil
+}
+
+// registry builds the acquirer registry of a config.
+func registry(cfg *routing.Config) *acquirers.Registry {
+	list := make([]acquirers.Acquirer, 0, len(cfg.Acquirers))
+	for _, a := range cfg.Acquirers {
+		list = append(list, acquirers.Acquirer{Name: a.Name, InstitutionID: a.InstitutionID, AllowCIDRs: a.AllowCIDRs,
+			CertSubject: a.CertSubject, MaxConnections: a.MaxConnections, MaxInFlight: a.MaxInFlight,
+			Rate: a.Rate, Burst: a.Burst})
+	}
+	return acquirers.NewRegistry(list)
+}
+
+// limit applies the per-request checks of identity and load: field 32 must
+// be the connection's acquirer's, and the acquirer's and connection's
+// in-flight caps and rate must allow one more. It answers a refused
+// request itself and returns false.
+func (c *acqConn) limit(v *iso.View) bool {
+	if c.inflight.Load() >= int64(c.s.cfg.Listen.MaxInFlight) {
+		c.decline(v, c.started, "", CodeOverloaded, journal.SwitchDeclined, "connection in-flight cap reached")
+		c.s.metrics.Rejected(metrics.ReasonInFlight)
+		return false
+	}
+	if c.acq == nil {
+		return true
+	}
+	if !acquirers.CheckInstitution(c.acq, v.Field(32)) {
+		c.s.log.Warn("field 32 is not this acquirer's institution id: impersonation refused", "conn", c.id,
+			"acquirer", c.acquirer, "field32", string(v.Field(32)))
+		c.s.metrics.Rejected(metrics.ReasonInstitution)
+		c.decline(v, c.started, "", CodeNotPermitted, journal.SwitchDeclined, "field 32 is not the acquirer's institution id")
+		return false
+	}
+	if ok, code := c.s.limiter.Begin(c.acq); !ok {
+		reason := metrics.ReasonInFlight
+		if code == CodeRateExceeded {
+			reason = metrics.ReasonRate
+		}
+		c.s.metrics.Rejected(reason)
+		c.decline(v, c.started, "", code, journal.SwitchDeclined, "acquirer limit: "+reason)
+		return false
+	}
+	c.limited = true
+	return true
+}
