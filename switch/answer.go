@@ -27,7 +27,7 @@ func (c *acqConn) decline(v *iso.View, started time.Time, issuerName, code strin
 		return
 	}
 	pan, _ := iso.RoutingPAN(v)
-	s.log.Info("switch declined request", "conn", c.id, "remote", c.remote, "mti", string(v.MTI()),
+	s.log.Debug("switch declined request", "conn", c.id, "remote", c.remote, "mti", string(v.MTI()),
 		"stan", string(v.Field(11)), "pan", iso.MaskPAN(pan), "code", code, "reason", reason)
 	c.finish(v, started, resp, issuerName, code, outcome, reason, nil)
 }
