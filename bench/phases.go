@@ -4,6 +4,9 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
+	"syscall"
+	"time"
 
 	"github.com/cardswitch/cardswitch/replay"
 	"github.com/cardswitch/cardswitch/replay/trace"
@@ -24,7 +27,17 @@ type Result struct {
 	// GeneratorCPUus is this process's CPU time per answered request; only
 	// for the echo phase, where the target runs in another process.
 	GeneratorCPUus float64 `json:"generator_cpu_us_per_request,omitempty"`
-	warmup         int64   // requests sent during the warmup
+	// Switch is the switch process's cost in switched phases.
+	Switch *Cost `json:"switch,omitempty"`
+	warmup int64 // requests sent during the warmup
+}
+
+// Cost is the switch process's CPU time and heap allocations during a
+// phase (warmup included), per request it handled.
+type Cost struct {
+	Requests    int64   `json:"requests"`
+	CPUusPerTx  float64 `json:"cpu_us_per_tx"`
+	AllocsPerTx float64 `json:"allocs_per_tx"`
 }
 
 // Results are all phases; Socat is nil without socat.
@@ -32,8 +45,8 @@ type Results struct {
 	Duration  string  `json:"phase_duration"`
 	Echo      Result  `json:"generator_echo"`
 	Direct    Result  `json:"direct"`
-	Switched  Result  `json:"switched"`
 	Socat     *Result `json:"socat,omitempty"`
+	Switched  Result  `json:"switched"`
 	RateDir   Result  `json:"fixed_rate_direct"`
 	RateSw    Result  `json:"fixed_rate_switched"`
 	HalfRate  float64 `json:"fixed_rate"`
@@ -41,84 +54,171 @@ type Results struct {
 	SwOverSoc float64 `json:"ratio_switched_socat,omitempty"`
 }
 
+type runner struct {
+	ctx  context.Context
+	c    config
+	msgs []trace.Message
+}
+
+func (r *runner) closed(name, target string) (Result, error) {
+	return phase(r.ctx, name, replay.Options{Target: target, Connections: r.c.connections,
+		Concurrency: r.c.concurrency, Duration: r.c.duration, Warmup: r.c.duration / 10, MaxErrors: -1}, r.msgs)
+}
+
+func (r *runner) rate(name, target string, rate float64) (Result, error) {
+	return phase(r.ctx, name, replay.Options{Target: target, Connections: r.c.connections, Rate: rate,
+		Duration: r.c.duration, Warmup: r.c.duration / 10, MaxErrors: -1}, r.msgs)
+}
+
 func runPhases(ctx context.Context, c config) (*Results, error) {
-	msgs := trace.Generate(trace.GenOptions{Count: 10_000, Seed: 1})
+	r := &runner{ctx: ctx, c: c, msgs: trace.Generate(trace.GenOptions{Count: 10_000, Seed: 1})}
 	res := &Results{Duration: c.duration.String()}
-	closed := func(name, target string) (Result, error) {
-		return phase(ctx, name, replay.Options{Target: target, Connections: c.connections,
-			Concurrency: c.concurrency, Duration: c.duration, Warmup: c.duration / 10, MaxErrors: -1}, msgs)
+	var err error
+	if res.Echo, err = r.generatorCost(); err != nil {
+		return nil, err
 	}
-
-	echo, err := startEchoChild()
+	iss, err := startChild("issuer")
 	if err != nil {
 		return nil, err
 	}
-	cpu0 := cpuTime()
-	res.Echo, err = closed("generator → echo (child process)", echo.addr)
-	cpu := cpuTime() - cpu0
-	echo.stop()
+	defer iss.stop()
+	if res.Direct, err = r.closed("replay → issuer", iss.addr); err != nil {
+		return nil, err
+	}
+	if err := r.socatPhase(res, iss.addr); err != nil {
+		return nil, err
+	}
+	sw, cleanup, err := startSwitchChild(iss.addr, c.profile)
 	if err != nil {
 		return nil, err
 	}
-	if n := res.Echo.Answered + res.Echo.warmup; n > 0 {
-		// Warmup requests cost CPU too: divide by every request answered.
-		res.Echo.GeneratorCPUus = float64(cpu.Microseconds()) / float64(n)
-	}
-
-	sim, stopSim, err := startSim()
-	if err != nil {
-		return nil, err
-	}
-	defer stopSim()
-	swAddr, stopSw, err := startSwitch(sim.Addr())
-	if err != nil {
-		return nil, err
-	}
-	defer stopSw()
-
-	if res.Direct, err = closed("replay → simulator", sim.Addr()); err != nil {
-		return nil, err
-	}
-	if res.Switched, err = closed("replay → switch → simulator", swAddr); err != nil {
-		return nil, err
-	}
-	if err := socatPhase(res, sim.Addr(), closed); err != nil {
+	defer cleanup()
+	if res.Switched, err = measured(sw, c.profile != "", func() (Result, error) {
+		return r.closed("replay → switch → issuer", sw.addr)
+	}); err != nil {
 		return nil, err
 	}
 	res.SwOverDir = ratio(res.Switched.ThroughputPerS, res.Direct.ThroughputPerS)
+	if res.Socat != nil {
+		res.SwOverSoc = ratio(res.Switched.ThroughputPerS, res.Socat.ThroughputPerS)
+	}
 
 	res.HalfRate = float64(int(res.Switched.ThroughputPerS / 2))
 	if res.HalfRate < 1 {
 		return nil, fmt.Errorf("switched throughput too low for a fixed-rate phase")
 	}
-	rate := func(name, target string) (Result, error) {
-		return phase(ctx, name, replay.Options{Target: target, Connections: c.connections, Rate: res.HalfRate,
-			Duration: c.duration, Warmup: c.duration / 10, MaxErrors: -1}, msgs)
-	}
-	if res.RateDir, err = rate("fixed rate → simulator", sim.Addr()); err != nil {
+	if res.RateDir, err = r.rate("fixed rate → issuer", iss.addr, res.HalfRate); err != nil {
 		return nil, err
 	}
-	res.RateSw, err = rate("fixed rate → switch → simulator", swAddr)
+	res.RateSw, err = measured(sw, false, func() (Result, error) {
+		return r.rate("fixed rate → switch → issuer", sw.addr, res.HalfRate)
+	})
 	return res, err
 }
 
-func socatPhase(res *Results, simAddr string, closed func(string, string) (Result, error)) error {
-	addr, stop, ok, err := startSocat(simAddr)
+// generatorCost runs the generator against a plain echo in a child
+// process: this process's CPU time is then the generator's alone.
+func (r *runner) generatorCost() (Result, error) {
+	echo, err := startChild("echo")
+	if err != nil {
+		return Result{}, err
+	}
+	defer echo.stop()
+	cpu0 := cpuTime()
+	res, err := r.closed("generator → echo (child process)", echo.addr)
+	cpu := cpuTime() - cpu0
+	if n := res.Answered + res.warmup; err == nil && n > 0 {
+		// Warmup requests cost CPU too: divide by every request answered.
+		res.GeneratorCPUus = float64(cpu.Microseconds()) / float64(n)
+	}
+	return res, err
+}
+
+func (r *runner) socatPhase(res *Results, target string) error {
+	addr, stop, ok, err := startSocat(target)
 	if !ok {
-		fmt.Fprintln(os.Stderr, "bench: socat not on PATH: skipping the socat phase")
+		fmt.Fprintln(os.Stderr, "bench: socat not on PATH: skipping the socat phase (apt-get install socat)")
 		return nil
 	}
 	if err != nil {
 		return err
 	}
 	defer stop()
-	r, err := closed("replay → socat → simulator", addr)
+	s, err := r.closed("replay → socat → issuer", addr)
 	if err != nil {
 		return err
 	}
-	res.Socat = &r
-	res.SwOverSoc = ratio(res.Switched.ThroughputPerS, r.ThroughputPerS)
+	res.Socat = &s
 	return nil
+}
+
+// startSwitchChild runs the switch in a child process with its journal in
+// a fresh temporary directory.
+func startSwitchChild(issuerAddr, profileDir string) (*child, func(), error) {
+	dir, err := os.MkdirTemp("", "cardswitch-bench-")
+	if err != nil {
+		return nil, nil, err
+	}
+	if profileDir != "" {
+		if profileDir, err = filepath.Abs(profileDir); err == nil {
+			err = os.MkdirAll(profileDir, 0o755)
+		}
+		if err != nil {
+			return nil, nil, err
+		}
+	}
+	sw, err := startChild("switch", envIssuer+"="+issuerAddr, envDir+"="+dir, envProfile+"="+profileDir)
+	if err != nil {
+		_ = os.RemoveAll(dir)
+		return nil, nil, err
+	}
+	return sw, func() { sw.stop(); _ = os.RemoveAll(dir) }, nil
+}
+
+// measured runs a phase against the switch child and adds the switch's
+// cost; profile wraps the phase in the child's profiles.
+func measured(sw *child, profile bool, run func() (Result, error)) (Result, error) {
+	if profile {
+		if ans, err := sw.ask("prof-start"); err != nil || ans != "ok" {
+			return Result{}, fmt.Errorf("switch profile start: %s %v", ans, err)
+		}
+	}
+	m0, err := mark(sw)
+	if err != nil {
+		return Result{}, err
+	}
+	res, err := run()
+	if err != nil {
+		return res, err
+	}
+	m1, err := mark(sw)
+	if err != nil {
+		return res, err
+	}
+	if profile {
+		if ans, err := sw.ask("prof-stop"); err != nil || ans != "ok" {
+			return res, fmt.Errorf("switch profile stop: %s %v", ans, err)
+		}
+	}
+	if n := m1.requests - m0.requests; n > 0 {
+		res.Switch = &Cost{Requests: n, CPUusPerTx: float64(m1.cpuNS-m0.cpuNS) / 1e3 / float64(n),
+			AllocsPerTx: float64(m1.mallocs-m0.mallocs) / float64(n)}
+	}
+	return res, nil
+}
+
+type marks struct{ cpuNS, mallocs, requests int64 }
+
+func mark(sw *child) (marks, error) {
+	ans, err := sw.ask("mark")
+	if err != nil {
+		return marks{}, fmt.Errorf("switch child: %w", err)
+	}
+	var m marks
+	if _, err := fmt.Sscan(ans, &m.cpuNS, &m.mallocs, &m.requests); err != nil {
+		return marks{}, fmt.Errorf("switch child answered %q: %w", ans, err)
+	}
+	return m, nil
 }
 
 func phase(ctx context.Context, name string, opt replay.Options, msgs []trace.Message) (Result, error) {
@@ -133,6 +233,15 @@ func phase(ctx context.Context, name string, opt replay.Options, msgs []trace.Me
 		ThroughputPerS: rep.ThroughputPerS, P50ms: rep.Latency.P50, P99ms: rep.Latency.P99, MaxMS: rep.Latency.Max,
 		warmup: rep.Warmup,
 	}, nil
+}
+
+// cpuTime is this process's user plus system CPU time so far.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 func ratio(a, b float64) float64 {

@@ -13,9 +13,10 @@ import (
 // EchoServer is the cheapest possible ISO 8583 peer: it answers each frame
 // with the same frame, MTI turned into its response MTI (0100 → 0110).
 // It exists to measure the load generator's own cost and to test pacing;
-// it is not an issuer (no field 39).
+// it is not an issuer (no field 39) unless made by NewApprovingEchoServer.
 type EchoServer struct {
 	ln        net.Listener
+	approve   bool // answer with 39=00 and 38 (a lean issuer)
 	wg        sync.WaitGroup
 	mu        sync.Mutex
 	conns     map[net.Conn]struct{}
@@ -36,6 +37,22 @@ func NewEchoServer(addr string) (*EchoServer, error) {
 	e := &EchoServer{ln: ln, conns: map[net.Conn]struct{}{}, stallDone: make(chan struct{})}
 	e.wg.Add(1)
 	go e.accept()
+	return e, nil
+}
+
+// NewApprovingEchoServer is an EchoServer that answers like an issuer that
+// approves everything: each response also carries 39=00 and 38=000001,
+// added by editing the frame in place (no unpack, no pack). Benchmarks use
+// it as an issuer that is never the bottleneck.
+func NewApprovingEchoServer(addr string) (*EchoServer, error) {
+	if _, err := newApprover(); err != nil { // fail here, not per connection
+		return nil, err
+	}
+	e, err := NewEchoServer(addr)
+	if err != nil {
+		return nil, err
+	}
+	e.approve = true
 	return e, nil
 }
 
@@ -101,14 +118,21 @@ func (e *EchoServer) serve(nc net.Conn) {
 	br := bufio.NewReaderSize(nc, iso.MaxFrameLen+2)
 	fr := iso.NewFrameReader(br, iso.MaxFrameLen) // reuses br: same size
 	bw := bufio.NewWriterSize(nc, 64<<10)
+	var ap *approver
+	if e.approve {
+		ap, _ = newApprover() // checked by NewApprovingEchoServer
+	}
 	for {
 		body, err := fr.Next()
 		if err != nil {
 			return
 		}
-		if len(body) >= 4 {
+		switch {
+		case ap != nil:
+			body = ap.answer(body) // body is ours until the next Next
+		case len(body) >= 4:
 			resp := iso.ResponseMTI(body[:4])
-			copy(body[:4], resp[:]) // body is ours until the next Next
+			copy(body[:4], resp[:])
 		}
 		if err := iso.WriteFrame(bw, body); err != nil {
 			return

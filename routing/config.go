@@ -112,6 +112,11 @@ type Simulator struct {
 	Latency time.Duration
 	// ApprovalCodePrefix prefixes generated approval codes (field 38). Default "".
 	ApprovalCodePrefix string
+	// ReversalDrop is how many attempts of each distinct reversal (0400/0420,
+	// told apart by field 90, else by STAN and RRN) go unanswered before
+	// the next one is answered 00: it exercises the switch's reversal
+	// retries. Default 0 = answer every reversal.
+	ReversalDrop int
 	// Rules are checked in order; the first match wins. Default: none.
 	Rules []SimRule
 }

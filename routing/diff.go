@@ -27,7 +27,8 @@ type ConfigDiff struct {
 	// listen.address, listen.tls, admin.address, journal.path.
 	Restart []string
 	// Other are other changed keys, applied by a reload: listen.* limits and
-	// timeouts, journal.duplicate_window, reversals, acquirers, simulators.
+	// timeouts (max_message_size for new connections), journal.duplicate_window,
+	// reversals, acquirers.
 	// Not in the brief; without it a diff of only such keys would be Empty.
 	Other []string
 }
@@ -137,7 +138,7 @@ func diffKeys(old, new *Config) (restart, other []string) {
 	check(&other, "journal.duplicate_window", old.Journal.DuplicateWindow, new.Journal.DuplicateWindow)
 	check(&other, "reversals", old.Reversals, new.Reversals)
 	check(&other, "acquirers", emptyNil(old.Acquirers), emptyNil(new.Acquirers))
-	check(&other, "simulators", emptyNil(old.Simulators), emptyNil(new.Simulators))
+	check(&restart, "simulators", emptyNil(old.Simulators), emptyNil(new.Simulators))
 	return restart, other
 }
 

@@ -99,6 +99,7 @@ type rawSimulator struct {
 	DeclineAbove       string       `mapstructure:"decline_above"`
 	Latency            string       `mapstructure:"latency"`
 	ApprovalCodePrefix string       `mapstructure:"approval_code_prefix"`
+	ReversalDrop       string       `mapstructure:"reversal_drop"`
 	Rules              []rawSimRule `mapstructure:"rules"`
 }
 

@@ -34,6 +34,7 @@ func (v *validator) simulators(raw []rawSimulator) []Simulator {
 			DeclineAbove:       v.integer(where, "decline_above", r.DeclineAbove, 0),
 			Latency:            v.duration(where, "latency", r.Latency, 0, false),
 			ApprovalCodePrefix: r.ApprovalCodePrefix,
+			ReversalDrop:       int(v.integer(where, "reversal_drop", r.ReversalDrop, 0)),
 			Rules:              make([]SimRule, len(r.Rules)),
 		}
 		for j, rr := range r.Rules {

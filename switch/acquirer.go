@@ -81,7 +81,7 @@ func (s *Switch) handleConn(conn net.Conn) {
 		s.stats.oversized.Add(1)
 		s.metrics.Rejected(metrics.ReasonOversized)
 		log.Warn("closing acquirer connection: length header above the maximum message size",
-			"err", err, "max", s.cfg.Listen.MaxMessageSize)
+			"err", err, "max", s.live().Listen.MaxMessageSize)
 	case err == nil || errors.Is(err, io.EOF) || errors.Is(err, net.ErrClosed):
 		log.Info("acquirer disconnected")
 	default:
@@ -95,9 +95,10 @@ func (s *Switch) handleConn(conn net.Conn) {
 // has started it must complete within the frame timeout (a slow-loris
 // client cannot hold a connection by trickling bytes).
 func (c *acqConn) readLoop() error {
-	fr := iso.NewFrameReader(c.conn, c.s.cfg.Listen.MaxMessageSize)
-	idle, frameTO := c.s.cfg.Listen.IdleTimeout, c.s.cfg.Listen.FrameTimeout
+	fr := iso.NewFrameReader(c.conn, c.s.live().Listen.MaxMessageSize)
 	for {
+		lc := &c.s.live().Listen // a reload may change the timeouts
+		idle, frameTO := lc.IdleTimeout, lc.FrameTimeout
 		if fr.Buffered() == 0 && !c.s.draining.Load() {
 			c.deadline(idle)
 			if err := fr.Wait(); err != nil {

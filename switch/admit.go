@@ -31,11 +31,12 @@ const handshakeTimeout = 10 * time.Second
 // acquirer's connection cap. On refusal the connection is closed with a
 // log line and a counted reason.
 func (s *Switch) admit(c *acqConn) (release func(), ok bool) {
-	if n := s.open.Add(1); int(n) > s.cfg.Listen.MaxConnections {
+	if max := s.live().Listen.MaxConnections; int(s.open.Add(1)) > max {
 		s.open.Add(-1)
-		return nil, s.refuse(c, metrics.ReasonMaxConnections, "connection cap reached", "max", s.cfg.Listen.MaxConnections)
+		return nil, s.refuse(c, metrics.ReasonMaxConnections, "connection cap reached", "max", max)
 	}
-	release = func() { s.open.Add(-1) }
+	total := func() { s.open.Add(-1) }
+	release = total
 	subject, err := s.handshake(c.conn)
 	if err != nil {
 		release()
@@ -58,7 +59,7 @@ func (s *Switch) admit(c *acqConn) (release func(), ok bool) {
 		return nil, s.refuse(c, metrics.ReasonMaxConnections, "acquirer connection cap reached", "acquirer", a.Name)
 	}
 	c.acq, c.acquirer = a, a.Name
-	return func() { relAcq(); release() }, true
+	return func() { relAcq(); total() }, true
 }
 
 func (s *Switch) refuse(c *acqConn, reason, msg string, args ...any) bool {
@@ -75,7 +76,7 @@ func (s *Switch) handshake(conn net.Conn) (string, error) {
 	if !ok {
 		return "", nil
 	}
-	d := s.cfg.Listen.FrameTimeout
+	d := s.live().Listen.FrameTimeout
 	if d <= 0 {
 		d = handshakeTimeout
 	}
@@ -121,7 +122,7 @@ func registry(cfg *routing.Config) *acquirers.Registry {
 // in-flight caps and rate must allow one more. It answers a refused
 // request itself and returns false.
 func (c *acqConn) limit(v *iso.View) bool {
-	if c.inflight.Load() >= int64(c.s.cfg.Listen.MaxInFlight) {
+	if c.inflight.Load() >= int64(c.s.live().Listen.MaxInFlight) {
 		c.decline(v, c.started, "", CodeOverloaded, journal.SwitchDeclined, "connection in-flight cap reached")
 		c.s.metrics.Rejected(metrics.ReasonInFlight)
 		return false

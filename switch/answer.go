@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"time"
+	"unsafe"
 
 	"github.com/cardswitch/cardswitch/iso"
 	"github.com/cardswitch/cardswitch/switch/issuer"
@@ -58,8 +59,11 @@ func (c *acqConn) finished(v *iso.View, started time.Time, resp []byte, issuerNa
 	f := &finished{c: c, resp: resp, sent: sent, issuer: issuerName, code: code, started: started}
 	copy(f.mti[:], v.MTI())
 	if c.s.jrnl != nil {
-		f.resp = append([]byte(nil), resp...) // resp may be a reused read buffer
-		f.e = c.entry(v, started, issuerName, code, outcome, reason)
+		// resp may be a reused read buffer: it is copied, with the
+		// entry's strings, into one allocation.
+		var buf []byte
+		f.e, buf = c.entryWith(v, started, issuerName, code, outcome, reason, len(resp))
+		f.resp = append(buf, resp...)
 	}
 	if c.s.log.Enabled(context.Background(), slog.LevelDebug) {
 		pan, _ := iso.RoutingPAN(v)
@@ -101,14 +105,46 @@ func (f *finished) send() {
 // entry is the journal record of a request and its answer (PAN masked).
 func (c *acqConn) entry(v *iso.View, started time.Time, issuerName, code string,
 	outcome journal.Outcome, reason string) journal.Entry {
+	e, _ := c.entryWith(v, started, issuerName, code, outcome, reason, 0)
+	return e
+}
+
+// entryFields are the request fields an Entry keeps, in entryWith's order.
+var entryFields = [...]int{0, 3, 4, 49, 11, 37, 41, 7}
+
+// entryWith is entry with its wire strings in one allocation (they were
+// nine), which also has room for extra more bytes: the returned buf, empty, for
+// the caller to append to. The strings alias that allocation; the caller
+// must only append to buf, never write into what the strings cover.
+func (c *acqConn) entryWith(v *iso.View, started time.Time, issuerName, code string,
+	outcome journal.Outcome, reason string, extra int) (journal.Entry, []byte) {
 	pan, _ := iso.RoutingPAN(v)
+	n := extra
+	for _, id := range entryFields {
+		n += len(v.Field(id))
+	}
+	b := make([]byte, 0, n)
+	var s [len(entryFields)]string
+	for i, id := range entryFields {
+		s[i], b = appendString(b, v.Field(id))
+	}
 	return journal.Entry{
 		Time: started, Acquirer: c.acquirer, Conn: c.id, Remote: c.remote, Issuer: issuerName,
-		MTI: string(v.MTI()), ProcessingCode: string(v.Field(3)), Amount: string(v.Field(4)),
-		Currency: string(v.Field(49)), STAN: string(v.Field(11)), RRN: string(v.Field(37)),
-		Terminal: string(v.Field(41)), TransmissionTime: string(v.Field(7)), PAN: iso.MaskPAN(pan),
+		MTI: s[0], ProcessingCode: s[1], Amount: s[2], Currency: s[3], STAN: s[4], RRN: s[5],
+		Terminal: s[6], TransmissionTime: s[7], PAN: iso.MaskPAN(pan),
 		ResponseCode: code, Outcome: outcome, Reason: reason, Latency: time.Since(started),
+	}, b[len(b):]
+}
+
+// appendString appends f to b and returns it as a string sharing b's
+// memory (b has the capacity: no reallocation moves it).
+func appendString(b, f []byte) (string, []byte) {
+	if len(f) == 0 {
+		return "", b
 	}
+	start := len(b)
+	b = append(b, f...)
+	return unsafe.String(&b[start], len(f)), b
 }
 
 // netMgmt answers an acquirer's 0800: sign-on (001), sign-off (002) and

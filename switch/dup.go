@@ -3,6 +3,7 @@ package switchd
 import (
 	"hash/maphash"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/cardswitch/cardswitch/iso"
@@ -17,7 +18,7 @@ import (
 // small at high rates; at start it is refilled from the journal, so a
 // restart does not open a window for duplicates.
 type dupCache struct {
-	window time.Duration
+	window atomic.Int64 // time.Duration; a reload may change it
 	seed   maphash.Seed
 
 	mu    sync.Mutex
@@ -32,7 +33,9 @@ type dupItem struct {
 }
 
 func newDupCache(window time.Duration) *dupCache {
-	return &dupCache{window: window, seed: maphash.MakeSeed(), seen: make(map[uint64]int64)}
+	d := &dupCache{seed: maphash.MakeSeed(), seen: make(map[uint64]int64)}
+	d.window.Store(int64(window))
+	return d
 }
 
 // key hashes the identifying fields of a request.
@@ -65,7 +68,7 @@ func (d *dupCache) check(key uint64, now time.Time) bool {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	d.expire(at)
-	if first, ok := d.seen[key]; ok && at-first < int64(d.window) {
+	if first, ok := d.seen[key]; ok && at-first < d.window.Load() {
 		return true
 	}
 	d.seen[key] = at
@@ -74,7 +77,7 @@ func (d *dupCache) check(key uint64, now time.Time) bool {
 }
 
 func (d *dupCache) expire(now int64) {
-	for d.head < len(d.order) && now-d.order[d.head].at >= int64(d.window) {
+	for d.head < len(d.order) && now-d.order[d.head].at >= d.window.Load() {
 		it := d.order[d.head]
 		if d.seen[it.key] == it.at {
 			delete(d.seen, it.key)

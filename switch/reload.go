@@ -32,13 +32,17 @@ func (s *Switch) Reload(ctx context.Context) (ReloadResult, error) {
 	if path == routing.DefaultSource {
 		return ReloadResult{}, ErrNoConfigFile
 	}
+	// Load under the lock: of two overlapping triggers, the file read last
+	// must be the one applied last.
+	s.reloadMu.Lock()
+	defer s.reloadMu.Unlock()
 	cfg, err := routing.Load(path)
 	if err != nil {
 		s.reloads(false)
 		s.log.Error("config reload rejected; the running configuration stays in force", "file", path, "err", err)
 		return ReloadResult{}, err
 	}
-	return s.Apply(ctx, cfg)
+	return s.apply(ctx, cfg)
 }
 
 // Apply switches to an already validated configuration: issuers added are
@@ -48,6 +52,10 @@ func (s *Switch) Reload(ctx context.Context) (ReloadResult, error) {
 func (s *Switch) Apply(ctx context.Context, cfg *routing.Config) (ReloadResult, error) {
 	s.reloadMu.Lock()
 	defer s.reloadMu.Unlock()
+	return s.apply(ctx, cfg)
+}
+
+func (s *Switch) apply(ctx context.Context, cfg *routing.Config) (ReloadResult, error) {
 	old := s.routes.Load()
 	res := ReloadResult{Hash: old.cfg.Hash, Loaded: old.cfg.LoadedAt}
 	if cfg.Hash == old.cfg.Hash {
@@ -65,6 +73,9 @@ func (s *Switch) Apply(ctx context.Context, cfg *routing.Config) (ReloadResult, 
 	}
 	s.awaitFresh(ctx, cfg, issuers, fresh)
 	s.routes.Store(&snapshot{cfg: cfg, table: cfg.Table(), issuers: issuers, acqs: registry(cfg)})
+	if s.dups != nil {
+		s.dups.window.Store(int64(cfg.Journal.DuplicateWindow))
+	}
 	s.drainUnused(old.issuers, issuers)
 	s.reloads(true)
 	res.Hash, res.Loaded = cfg.Hash, cfg.LoadedAt

@@ -191,11 +191,12 @@ func (r *reversalMgr) result(res revResult) {
 }
 
 func (r *reversalMgr) backoff(attempts int) time.Duration {
-	d := r.s.cfg.Reversals.RetryMin
-	for i := 0; i < attempts && d < r.s.cfg.Reversals.RetryMax; i++ {
+	rc := r.s.live().Reversals
+	d := rc.RetryMin
+	for i := 0; i < attempts && d < rc.RetryMax; i++ {
 		d *= 2
 	}
-	return min(d, r.s.cfg.Reversals.RetryMax)
+	return min(d, rc.RetryMax)
 }
 
 // revOwner receives the issuer's answer to one reversal attempt.

@@ -127,6 +127,9 @@ func New(cfg *routing.Config, opts ...Option) (s *Switch, err error) {
 	return s, nil
 }
 
+// live is the configuration in force (the startup one until a reload).
+func (s *Switch) live() *routing.Config { return s.routes.Load().cfg }
+
 // Addr is the acquirer listener's address.
 func (s *Switch) Addr() net.Addr { return s.ln.Addr() }
 
@@ -183,7 +186,7 @@ func (s *Switch) Run(ctx context.Context) error {
 		defer close(accepted)
 		serveTCP(s.ln, s.handleConn, s.log)
 	}()
-	s.log.Info("cardswitch listening", "addr", s.ln.Addr().String(), "config", s.cfg.Source,
+	s.log.Info("cardswitch listening", "addr", s.ln.Addr().String(), "admin", s.AdminAddr(), "config", s.cfg.Source,
 		"issuers", len(s.cfg.Issuers), "routes", s.cfg.Table().Len())
 
 	<-ctx.Done()
@@ -201,11 +204,11 @@ func (s *Switch) Run(ctx context.Context) error {
 // acquirer connection, after a short linger, flushes and closes.
 func (s *Switch) shutdown(accepted <-chan struct{}) {
 	s.log.Info("shutting down: no new connections; draining requests in flight",
-		"timeout", s.cfg.Listen.ShutdownTimeout)
+		"timeout", s.live().Listen.ShutdownTimeout)
 	_ = s.ln.Close()
 	<-accepted
 	s.draining.Store(true)
-	if !s.txns.wait(s.cfg.Listen.ShutdownTimeout) {
+	if !s.txns.wait(s.live().Listen.ShutdownTimeout) {
 		s.log.Warn("shutdown timeout: requests still in flight are answered 91")
 	}
 	s.links.shutdown()

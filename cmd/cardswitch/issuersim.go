@@ -58,6 +58,7 @@ code=NN, delay=DURATION, no_answer, malformed.`,
 	f.Int64Var(&sc.DeclineAbove, "decline-above", 0, "answer 51 above this amount (minor units); 0: never")
 	f.DurationVar(&sc.Latency, "latency", 0, "delay added to every answer")
 	f.StringVar(&sc.ApprovalCodePrefix, "approval-code-prefix", "", "prefix of generated approval codes (38)")
+	f.IntVar(&sc.ReversalDrop, "reversal-drop", 0, "leave the first N attempts of each distinct reversal (by field 90) unanswered; 0: answer all")
 	f.StringArrayVar(&rules, "rule", nil, "rule: pan_prefix=..|pan_suffix=..|amount=N, then code=NN|delay=D|no_answer|malformed (repeatable)")
 	return cmd
 }

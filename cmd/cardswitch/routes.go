@@ -10,7 +10,7 @@ import (
 
 func newRoutes() *cobra.Command {
 	r := &cobra.Command{Use: "routes", Short: "Check routing configs and look up PANs"}
-	r.AddCommand(newRoutesCheck(), newRoutesLookup(), newRoutesDiff())
+	r.AddCommand(newRoutesCheck(), newRoutesLookup(), newRoutesDiff(), newRoutesShow())
 	return r
 }
 

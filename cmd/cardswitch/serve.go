@@ -11,7 +11,10 @@ import (
 )
 
 func newServe(lf *logFlags) *cobra.Command {
-	var path string
+	var (
+		path  string
+		watch bool
+	)
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Run the switch (on the embedded default config unless --config is given)",
@@ -32,25 +35,27 @@ SIGHUP, a change to the config file, or POST /admin/reload: reload the config
 			if err != nil {
 				return err
 			}
-			sw, err := switchd.New(cfg, switchd.WithLogger(log))
+			sw, err := switchd.New(cfg, switchd.WithLogger(log), switchd.WithWatch(watch))
 			if err != nil {
 				return err
 			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
 			defer stop()
-			go reloadOnHangup(ctx, sw)
+			// Subscribe before serving: an early SIGHUP must reload, not kill.
+			hup := make(chan os.Signal, 1)
+			signal.Notify(hup, syscall.SIGHUP)
+			defer signal.Stop(hup)
+			go reloadOnHangup(ctx, sw, hup)
 			return sw.Run(ctx)
 		},
 	}
 	cmd.Flags().StringVar(&path, "config", "", "config file (YAML); default: the embedded demo config")
+	cmd.Flags().BoolVar(&watch, "watch", true, "reload the config file when it changes")
 	return cmd
 }
 
 // reloadOnHangup reloads the config on every SIGHUP until ctx ends.
-func reloadOnHangup(ctx context.Context, sw *switchd.Switch) {
-	hup := make(chan os.Signal, 1)
-	signal.Notify(hup, syscall.SIGHUP)
-	defer signal.Stop(hup)
+func reloadOnHangup(ctx context.Context, sw *switchd.Switch, hup <-chan os.Signal) {
 	for {
 		select {
 		case <-ctx.Done():

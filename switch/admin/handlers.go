@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -74,8 +75,11 @@ func (s *Server) adminReload(w http.ResponseWriter, r *http.Request) {
 // writeJSON marshals before writing so that a value that cannot be
 // marshaled gives a clean 500 instead of a truncated 200.
 func (s *Server) writeJSON(w http.ResponseWriter, code int, v any) {
-	b, err := json.MarshalIndent(v, "", "  ")
-	if err != nil {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false) // diffs contain "->": keep them readable
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(v); err != nil {
 		s.log.Error("admin: cannot marshal response", "err", err)
 		writeText(w, http.StatusInternalServerError, "internal error: response not marshalable")
 		return
@@ -83,7 +87,7 @@ func (s *Server) writeJSON(w http.ResponseWriter, code int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(code)
-	_, _ = w.Write(append(b, '\n'))
+	_, _ = w.Write(b.Bytes())
 }
 
 func writeText(w http.ResponseWriter, code int, msg string) {

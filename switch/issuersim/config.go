@@ -22,6 +22,9 @@ func validate(cfg routing.Simulator) error {
 	if cfg.Latency < 0 {
 		return bad("latency", "must be >= 0")
 	}
+	if cfg.ReversalDrop < 0 {
+		return bad("reversal_drop", "must be >= 0")
+	}
 	// A 6-character prefix is allowed (as routing allows it): every approval
 	// then carries the same code.
 	if p := cfg.ApprovalCodePrefix; len(p) > approvalCodeLen || !isAlnum(p) {

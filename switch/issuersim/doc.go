@@ -12,7 +12,9 @@
 //     in 38). A request with a non-numeric amount that no rule matches is
 //     declined 13 (invalid amount). The PAN is field 2, or the digits of
 //     track 2 (35) before the separator when 2 is absent.
-//   - 0400 and 0420 (reversals) are always answered 00.
+//   - 0400 and 0420 (reversals) are answered 00, except that with
+//     ReversalDrop = N the first N attempts of each distinct reversal (by
+//     field 90, else STAN and RRN) go unanswered, to exercise retries.
 //   - Latency delays every answer (0810 and reversals included); a
 //     rule's Delay adds to it.
 //   - Responses carry MTI + 10 and echo every request field except the

@@ -98,15 +98,28 @@ func (c *conn) authorize(mti, pan string) {
 	c.send(frame, s.cfg.Latency+d.delay)
 }
 
+// reverse answers 0400/0420 with 00, except for the first ReversalDrop
+// attempts of each distinct reversal, which are deliberately ignored.
 func (c *conn) reverse(mti string) {
+	s := c.sim
+	key := reversalKey(fieldString(c.msg, 90), fieldString(c.msg, 11), fieldString(c.msg, 37))
+	answer, first := s.revDrops.answer(key, s.cfg.ReversalDrop)
+	if !answer {
+		c.logRequest(mti, "", decision{noAnswer: true})
+		s.stats.reversalsDropped.Add(1)
+		return
+	}
 	c.logRequest(mti, "", decision{code: codeApproved})
 	frame, err := packResponse(c.msg, iso.ResponseMTI([]byte(mti)), codeApproved, "")
 	if err != nil {
 		c.log.Error("cannot build response", "mti", mti, "err", err)
 		return
 	}
-	c.sim.stats.reversals.Add(1)
-	c.send(frame, c.sim.cfg.Latency)
+	s.stats.reversals.Add(1)
+	if first {
+		s.stats.reversalsAcked.Add(1)
+	}
+	c.send(frame, s.cfg.Latency)
 }
 
 func (c *conn) netMgmt(mti string, body []byte) {

@@ -19,6 +19,8 @@ type Request struct {
 	Amount         string // field 4
 	ProcessingCode string // field 3
 	NetworkCode    string // field 70 (08xx)
+	Original       string // field 90, original data elements (0400/0420)
+	Code           string // field 39 (a switch's timeout 0420 carries 68)
 }
 
 func newRequest(m *iso8583.Message, mti, pan string) Request {
@@ -30,6 +32,8 @@ func newRequest(m *iso8583.Message, mti, pan string) Request {
 		Amount:         fieldString(m, 4),
 		ProcessingCode: fieldString(m, 3),
 		NetworkCode:    fieldString(m, 70),
+		Original:       fieldString(m, 90),
+		Code:           fieldString(m, 39),
 	}
 }
 

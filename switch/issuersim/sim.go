@@ -23,6 +23,7 @@ type Sim struct {
 	spec      *iso8583.MessageSpec
 	approvals approvalCodes
 	stats     counters
+	revDrops  reversalDrops
 	onRequest atomic.Pointer[func(Request)]
 
 	mu     sync.Mutex

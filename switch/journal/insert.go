@@ -23,14 +23,18 @@ const maxIDSQL = `SELECT COALESCE(MAX(id), 0) FROM entries`
 // goroutine, its buffers are reused across batches.
 type inserter struct {
 	args []any
+	box  boxes
 	sql  [rowsPerInsert + 1]string // by row count, built on first use
 }
 
 // add appends e's columns and returns the rows pending.
 func (in *inserter) add(e *Entry) int {
-	in.args = append(in.args, e.ID, e.Time.UnixNano(), e.Acquirer, int64(e.Conn), e.Remote, e.Issuer,
-		e.MTI, e.ProcessingCode, e.Amount, e.Currency, e.STAN, e.RRN, e.Terminal, e.TransmissionTime,
-		e.PAN, e.ResponseCode, string(e.Outcome), e.Reason, e.Latency.Microseconds())
+	b := &in.box
+	in.args = append(in.args, b.int(e.ID), b.int(e.Time.UnixNano()), b.str(e.Acquirer), b.int(int64(e.Conn)),
+		b.str(e.Remote), b.str(e.Issuer), b.str(e.MTI), b.str(e.ProcessingCode), b.str(e.Amount),
+		b.str(e.Currency), b.str(e.STAN), b.str(e.RRN), b.str(e.Terminal), b.str(e.TransmissionTime),
+		b.str(e.PAN), b.str(e.ResponseCode), b.str(string(e.Outcome)), b.str(e.Reason),
+		b.int(e.Latency.Microseconds()))
 	return len(in.args) / entryParams
 }
 
@@ -41,8 +45,9 @@ func (in *inserter) exec(ctx context.Context, tx *sql.Tx) error {
 		return nil
 	}
 	_, err := tx.ExecContext(ctx, in.statement(n), in.args...)
-	clear(in.args) // drop references to entries for the GC
+	clear(in.args) // no interface may outlive its slot's reuse
 	in.args = in.args[:0]
+	in.box.reset()
 	if err != nil {
 		return fmt.Errorf("journal: insert: %w", err)
 	}
@@ -52,7 +57,7 @@ func (in *inserter) exec(ctx context.Context, tx *sql.Tx) error {
 func (in *inserter) statement(rows int) string {
 	if in.sql[rows] == "" {
 		var b strings.Builder
-		b.WriteString(`INSERT INTO entries (id, time, acquirer, conn, remote, issuer, mti, processing_code,
+		b.WriteString(`INSERT OR FAIL INTO entries (id, time, acquirer, conn, remote, issuer, mti, processing_code,
 	amount, currency, stan, rrn, terminal, transmission_time, pan, response_code, outcome, reason, latency_us) VALUES `)
 		row := "(" + strings.TrimSuffix(strings.Repeat("?,", entryParams), ",") + ")"
 		for i := range rows {

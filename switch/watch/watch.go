@@ -2,7 +2,11 @@
 //
 // It watches the file's directory, not the file: editors and deployment
 // tools often replace a file by writing a temporary one and renaming it
-// over the original, which ends a watch on the file itself. Bursts of
+// over the original, which ends a watch on the file itself. When the path
+// is a symlink (a Kubernetes ConfigMap mount: config.yaml -> ..data/...,
+// where ..data is itself a symlink swapped on update), the directory of
+// the file it resolves to is watched too, and a change of what the path
+// resolves to counts as a change. Bursts of
 // events (several writes, a rename plus a chmod) are coalesced into one
 // notification after a quiet period; the receiver compares content hashes,
 // so a notification without a real change costs one read.
@@ -36,12 +40,46 @@ func File(ctx context.Context, path string, log *slog.Logger, onChange func()) e
 		_ = w.Close()
 		return err
 	}
-	go run(ctx, w, abs, log, onChange)
+	t := &target{w: w, abs: abs, log: log}
+	t.resolve()
+	go run(ctx, w, t, onChange)
 	return nil
 }
 
-func run(ctx context.Context, w *fsnotify.Watcher, abs string, log *slog.Logger, onChange func()) {
+// target is the watched path and what it currently resolves to.
+type target struct {
+	w        *fsnotify.Watcher
+	abs      string
+	resolved string
+	log      *slog.Logger
+}
+
+// resolve follows symlinks and watches the resolved file's directory; it
+// reports whether the resolution changed.
+func (t *target) resolve() bool {
+	r, err := filepath.EvalSymlinks(t.abs)
+	if err != nil || r == t.resolved {
+		return false
+	}
+	t.resolved = r
+	if dir := filepath.Dir(r); dir != filepath.Dir(t.abs) {
+		if err := t.w.Add(dir); err != nil {
+			t.log.Warn("cannot watch the config file's target directory", "dir", dir, "err", err)
+		}
+	}
+	return true
+}
+
+// concerns reports whether an event may have changed the file's content.
+func (t *target) concerns(name string) bool {
+	name = filepath.Clean(name)
+	moved := t.resolve()
+	return moved || name == t.abs || name == t.resolved
+}
+
+func run(ctx context.Context, w *fsnotify.Watcher, t *target, onChange func()) {
 	defer w.Close()
+	log := t.log
 	var quiet *time.Timer
 	var fire <-chan time.Time
 	for {
@@ -52,7 +90,7 @@ func run(ctx context.Context, w *fsnotify.Watcher, abs string, log *slog.Logger,
 			if !ok {
 				return
 			}
-			if filepath.Clean(ev.Name) != abs {
+			if !t.concerns(ev.Name) {
 				continue
 			}
 			if quiet == nil {

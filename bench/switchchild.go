@@ -1,0 +1,161 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"runtime"
+	"runtime/pprof"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/cardswitch/cardswitch/routing"
+	switchd "github.com/cardswitch/cardswitch/switch"
+)
+
+// Environment of the switch child.
+const (
+	envIssuer  = "CARDSWITCH_BENCH_ISSUER"  // the issuer's address
+	envDir     = "CARDSWITCH_BENCH_DIR"     // where the journal goes
+	envProfile = "CARDSWITCH_BENCH_PROFILE" // profile directory, "" for none
+)
+
+// switchYAML is a production configuration: the journal on (in a temporary
+// directory), the admin listener with /metrics on, everything else at the
+// defaults. It routes the generator's BINs (2..., 4..., 5...) to the issuer.
+const switchYAML = `listen:
+  address: 127.0.0.1:0
+admin:
+  address: 127.0.0.1:0
+journal:
+  path: %s
+issuers:
+  - name: bench
+    endpoints: [%s]
+routes:
+  - {bin: "2", issuer: bench}
+  - {bin: "4", issuer: bench}
+  - {bin: "5", issuer: bench}
+`
+
+// runSwitchChild runs the switch until stdin closes. Commands, one per line:
+//
+//	mark        prints "cpu_ns mallocs requests" (process totals so far)
+//	prof-start  starts the CPU profile and block/mutex sampling
+//	prof-stop   writes cpu, allocs, block and mutex profiles
+func runSwitchChild() error {
+	cfg, err := routing.LoadBytes("bench.yaml", fmt.Appendf(nil, switchYAML,
+		filepath.Join(os.Getenv(envDir), "journal.db"), os.Getenv(envIssuer)))
+	if err != nil {
+		return err
+	}
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	sw, err := switchd.New(cfg, switchd.WithLogger(log))
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- sw.Run(ctx) }()
+	wctx, wcancel := context.WithTimeout(ctx, 10*time.Second)
+	err = sw.WaitIssuer(wctx, "bench", func(up int) bool { return up >= 1 })
+	wcancel()
+	if err != nil {
+		cancel()
+		<-done
+		return fmt.Errorf("switch issuer link never came up: %w", err)
+	}
+	fmt.Println(sw.Addr())
+	p := &profiler{dir: os.Getenv(envProfile)}
+	in := bufio.NewScanner(os.Stdin)
+	for in.Scan() {
+		fmt.Println(command(in.Text(), sw, p))
+	}
+	cancel()
+	return <-done
+}
+
+func command(cmd string, sw *switchd.Switch, p *profiler) string {
+	switch strings.TrimSpace(cmd) {
+	case "mark":
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		return fmt.Sprintf("%d %d %d", processCPU(), ms.Mallocs, sw.Stats().Requests)
+	case "prof-start":
+		return errText(p.start())
+	case "prof-stop":
+		return errText(p.stop())
+	}
+	return "unknown command"
+}
+
+func errText(err error) string {
+	if err != nil {
+		return "error: " + err.Error()
+	}
+	return "ok"
+}
+
+// processCPU is this process's user plus system CPU time, in nanoseconds.
+func processCPU() int64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return ru.Utime.Nano() + ru.Stime.Nano()
+}
+
+// profiler writes the switch's profiles for one phase.
+type profiler struct {
+	dir string
+	cpu *os.File
+}
+
+func (p *profiler) start() error {
+	if p.dir == "" {
+		return nil
+	}
+	runtime.SetBlockProfileRate(10_000) // one event per 10µs blocked
+	runtime.SetMutexProfileFraction(100)
+	f, err := os.Create(filepath.Join(p.dir, "cpu.pprof"))
+	if err != nil {
+		return err
+	}
+	p.cpu = f
+	return pprof.StartCPUProfile(f)
+}
+
+func (p *profiler) stop() error {
+	if p.cpu == nil {
+		return nil
+	}
+	pprof.StopCPUProfile()
+	err := p.cpu.Close()
+	p.cpu = nil
+	for _, name := range []string{"allocs", "block", "mutex"} {
+		if werr := writeProfile(filepath.Join(p.dir, name+".pprof"), name); err == nil {
+			err = werr
+		}
+	}
+	runtime.SetBlockProfileRate(0)
+	runtime.SetMutexProfileFraction(0)
+	return err
+}
+
+func writeProfile(path, name string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	var w io.Writer = f
+	if err := pprof.Lookup(name).WriteTo(w, 0); err != nil {
+		_ = f.Close()
+		return err
+	}
+	return f.Close()
+}

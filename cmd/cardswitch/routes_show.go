@@ -1,0 +1,173 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	switchd "github.com/cardswitch/cardswitch/switch"
+	"github.com/spf13/cobra"
+)
+
+const (
+	// defaultAdminAddr is where the embedded default config serves admin.
+	defaultAdminAddr = "127.0.0.1:8080"
+	// showTimeout bounds the whole GET: the admin listener answers from
+	// memory, so a slow answer means something is wrong.
+	showTimeout = 30 * time.Second
+	// maxErrorBody caps how much of a failed answer goes into the error.
+	maxErrorBody = 512
+)
+
+// newRoutesShow is `cardswitch routes show --admin ADDR`: the routing table
+// a running switch uses, from GET /admin/routes.
+func newRoutesShow() *cobra.Command {
+	var addr string
+	var raw bool
+	cmd := &cobra.Command{
+		Use:   "show [--admin ADDR] [--json]",
+		Short: "Show the routing table a running switch uses, with its issuers' link states",
+		Long: `Asks a running switch's admin listener (GET /admin/routes) for the routing
+table in force and prints its content hash and load time, the rules sorted by
+BIN, and each issuer with the state of its links. --json prints the answer as is.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			body, err := fetchRoutes(cmd.Context(), addr)
+			if err != nil {
+				return err
+			}
+			if raw {
+				_, err = cmd.OutOrStdout().Write(body)
+				return err
+			}
+			var r switchd.Routes
+			if err := json.Unmarshal(body, &r); err != nil {
+				return fmt.Errorf("routes show: %s/admin/routes: not a routes answer: %w", adminURL(addr), err)
+			}
+			return printRoutes(cmd.OutOrStdout(), r)
+		},
+	}
+	cmd.Flags().StringVar(&addr, "admin", defaultAdminAddr, "admin listener of the switch: host:port or http://host:port")
+	cmd.Flags().BoolVar(&raw, "json", false, "print the raw JSON answer")
+	return cmd
+}
+
+// adminURL accepts a bare host:port, as the config's admin.address is written.
+func adminURL(addr string) string {
+	if strings.Contains(addr, "://") {
+		return strings.TrimRight(addr, "/")
+	}
+	return "http://" + addr
+}
+
+// fetchRoutes GETs /admin/routes and returns the body of a 200 answer.
+func fetchRoutes(ctx context.Context, addr string) ([]byte, error) {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	ctx, cancel := context.WithTimeout(ctx, showTimeout)
+	defer cancel()
+	url := adminURL(addr) + "/admin/routes"
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return nil, fmt.Errorf("routes show: %w", err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("routes show: %w", err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return nil, fmt.Errorf("routes show: GET %s: reading the answer: %w", url, err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		msg := strings.TrimSpace(string(body))
+		if len(msg) > maxErrorBody {
+			msg = msg[:maxErrorBody] + "..."
+		}
+		return nil, fmt.Errorf("routes show: GET %s: %s: %s", url, resp.Status, msg)
+	}
+	return body, nil
+}
+
+// printRoutes writes r as tables: what is in force first, then the rules
+// sorted by BIN, then the issuers with one line per link.
+func printRoutes(w io.Writer, r switchd.Routes) error {
+	def := r.DefaultIssuer
+	if def == "" {
+		def = "(none: PANs no rule matches are declined with 15)"
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "hash       %s\nloaded at  %s\nsource     %s\ndefault    %s\n\n",
+		r.Hash, r.LoadedAt.Format(time.RFC3339), r.Source, def)
+	writeRules(&b, r.Rules)
+	b.WriteByte('\n')
+	writeIssuers(&b, r.Issuers)
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// writeRules pads by hand rather than with tabwriter: a table can hold
+// hundreds of thousands of rules, and the widest BIN is known up front.
+func writeRules(b *strings.Builder, rules []switchd.RouteRule) {
+	sorted := slices.Clone(rules)
+	slices.SortFunc(sorted, func(x, y switchd.RouteRule) int { return strings.Compare(x.BIN, y.BIN) })
+	width := len("BIN")
+	for _, rule := range sorted {
+		width = max(width, len(rule.BIN))
+	}
+	fmt.Fprintf(b, "%-*s  %s\n", width, "BIN", "ISSUER")
+	for _, rule := range sorted {
+		fmt.Fprintf(b, "%-*s  %s\n", width, rule.BIN, rule.Issuer)
+	}
+	fmt.Fprintf(b, "(%d rules)\n", len(rules))
+}
+
+// writeIssuers prints one line per link; the issuer's own columns only on
+// its first.
+func writeIssuers(b *strings.Builder, issuers []switchd.IssuerState) {
+	rows := [][]string{{"ISSUER", "TIMEOUT", "IN FLIGHT", "LINK", "STATE", "LINK IN FLIGHT"}}
+	for _, is := range issuers {
+		head := []string{is.Name, is.Timeout, fmt.Sprint(is.InFlight)}
+		if len(is.Links) == 0 {
+			rows = append(rows, append(head, "-", "-", "-"))
+		}
+		for i, l := range is.Links {
+			if i > 0 {
+				head = []string{"", "", ""}
+			}
+			state := "down"
+			if l.Up {
+				state = "up"
+			}
+			rows = append(rows, append(head, l.Endpoint, state, fmt.Sprint(l.InFlight)))
+		}
+	}
+	writeColumns(b, rows)
+}
+
+// writeColumns left-aligns rows in columns two spaces apart.
+func writeColumns(b *strings.Builder, rows [][]string) {
+	var widths []int
+	for _, row := range rows {
+		for i, cell := range row {
+			if i == len(widths) {
+				widths = append(widths, 0)
+			}
+			widths[i] = max(widths[i], len(cell))
+		}
+	}
+	for _, row := range rows {
+		line := ""
+		for i, cell := range row {
+			line += fmt.Sprintf("%-*s  ", widths[i], cell)
+		}
+		b.WriteString(strings.TrimRight(line, " ") + "\n")
+	}
+}
