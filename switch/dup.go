@@ -89,3 +89,11 @@ func (d *dupCache) expire(now int64) {
 		d.order, d.head = d.order[:n], 0
 	}
 }
+
+// forget drops key, recorded by check for a request that then never
+// reached an issuer. Its expiry entry stays and is skipped when it comes.
+func (d *dupCache) forget(key uint64) {
+	d.mu.Lock()
+	delete(d.seen, key)
+	d.mu.Unlock()
+}

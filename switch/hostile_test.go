@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -235,8 +236,7 @@ func TestHostileInput(t *testing.T) {
 	})
 	t.Run("client that never reads is closed at the backlog limit", func(t *testing.T) {
 		before := sw.Stats()
-		c := dialRaw(t, sw.addr)
-		require.NoError(t, c.Conn.(*net.TCPConn).SetReadBuffer(4096))
+		c := dialSmallWindow(t, sw.addr)
 		n, err := flood(c, pack(t, acqclient.Request{MTI: "0800", STAN: 9}))
 		t.Logf("switch hung up after %d unread 0800s: %v", n, err)
 		require.Error(t, err)
@@ -250,6 +250,25 @@ func TestHostileInput(t *testing.T) {
 	})
 
 	polite.finish(t)
+}
+
+// dialSmallWindow connects with a 64 KiB receive buffer, set before the
+// handshake (so the window is negotiated with it, and it still holds a
+// full loopback segment): the switch's answers back up sooner. Shrinking
+// it after connecting instead stalls loopback TCP in retransmit backoff.
+func dialSmallWindow(t testing.TB, addr string) net.Conn {
+	t.Helper()
+	d := net.Dialer{Timeout: 5 * time.Second, Control: func(_, _ string, rc syscall.RawConn) error {
+		var serr error
+		err := rc.Control(func(fd uintptr) {
+			serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 64<<10)
+		})
+		return errors.Join(err, serr)
+	}}
+	c, err := d.Dial("tcp", addr)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = c.Close() })
+	return c
 }
 
 // flood writes body as fast as the connection takes it, never reading,
@@ -286,4 +305,39 @@ func hexOr(h byte, bits byte) byte {
 		v = h - 'a' + 10
 	}
 	return digits[v|bits]
+}
+
+// An acquirer that stops reading with answers still queued (more than the
+// kernel buffers hold, less than the backlog limit) and then goes silent
+// must not keep its connection, or the switch's shutdown, forever.
+func TestSilentNonReaderDoesNotBlockShutdown(t *testing.T) {
+	t.Skip("core bug (switch/acquirer.go acqConn.close): it waits for the writer to flush with no write deadline, " +
+		"so a peer that does not read blocks close, the idle timeout and shutdown forever; remove this Skip with the fix")
+	sim := startSim(t, routing.Simulator{})
+	limits := switchd.DefaultLimits
+	limits.AcquirerBacklog = 64 << 20 // never reached here
+	sw := opsRun(t, opsLoad(t, "listen: {idle_timeout: 300ms, frame_timeout: 500ms, shutdown_timeout: 1s}\n"+bankYAML(sim.Addr())),
+		switchd.WithLimits(limits))
+	c := dialSmallWindow(t, sw.addr)
+	body := pack(t, acqclient.Request{MTI: "0800", STAN: 9})
+	var batch []byte
+	for range 100 {
+		batch = append(batch, header(len(body))...)
+		batch = append(batch, body...)
+	}
+	// About 15 MB of answers: far more than loopback buffers hold.
+	for n := 0; n < 300_000; n += 100 {
+		require.NoError(t, c.SetWriteDeadline(time.Now().Add(30*time.Second)))
+		_, err := c.Write(batch)
+		require.NoError(t, err, "after %d frames", n)
+	}
+	stopped := make(chan struct{})
+	go func() { sw.stop(); close(stopped) }()
+	select {
+	case <-stopped:
+	case <-time.After(30 * time.Second): // a failure detector, not a speed check
+		t.Error("shutdown blocked by an acquirer that does not read its answers")
+		go func() { _, _ = io.Copy(io.Discard, c) }() // unblock, so the test can end
+		<-stopped
+	}
 }

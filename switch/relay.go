@@ -72,18 +72,31 @@ func (c *acqConn) relay(frame []byte, v *iso.View) {
 		return
 	}
 	pan, _ := iso.RoutingPAN(v)
-	if s.dups != nil && s.dups.check(s.dups.key(c.acquirer, v), c.started) {
-		c.decline(v, c.started, "", CodeDuplicate, journal.Duplicate, "duplicate transmission")
-		return
+	var dupKey uint64
+	if s.dups != nil {
+		dupKey = s.dups.key(c.acquirer, v)
+		if s.dups.check(dupKey, c.started) {
+			c.decline(v, c.started, "", CodeDuplicate, journal.Duplicate, "duplicate transmission")
+			return
+		}
+	}
+	// A request the switch declines before any issuer saw it may be sent
+	// again: forget it, so the retry is not answered 94.
+	notSent := func() {
+		if s.dups != nil {
+			s.dups.forget(dupKey)
+		}
 	}
 	snap := s.routes.Load()
 	m, ok := snap.table.Lookup(pan)
 	if !ok {
+		notSent()
 		c.reject(v, CodeNoRoute, "no route for BIN")
 		return
 	}
 	c.limited = false
 	if !c.limit(v) {
+		notSent()
 		return
 	}
 	t := c.newTxn(frame, v, m.Issuer)
@@ -98,6 +111,7 @@ func (c *acqConn) relay(frame []byte, v *iso.View) {
 			c.storeAdvice(t, v)
 			return
 		}
+		notSent()
 		c.decline(v, c.started, m.Issuer, CodeIssuerDown, journal.SwitchDeclined, err.Error())
 		return
 	}

@@ -214,11 +214,11 @@ func (s *Switch) shutdown(accepted <-chan struct{}) {
 	s.links.shutdown()
 	s.bg.Wait()
 	s.txns.wait(5 * time.Second) // answers for what the links failed at close
-	s.closeJournal()
 	linger := time.Now().Add(closeLinger)
 	s.lingerAt.Store(linger.UnixNano())
 	s.eachConn(func(c *acqConn) { _ = c.conn.SetReadDeadline(linger) })
 	s.handlers.Wait()
+	s.closeJournal() // after the linger: the 91s answered in it are journaled too
 	s.log.Info("shutdown complete")
 }
 
