@@ -25,7 +25,7 @@ func (v *validator) simulators(raw []rawSimulator) []Simulator {
 		} else {
 			listens[r.Listen] = i
 		}
-		if !isAlnum(r.ApprovalCodePrefix) || len(r.ApprovalCodePrefix) > maxApprovalCodeLen {
+		if !IsAlnum(r.ApprovalCodePrefix) || len(r.ApprovalCodePrefix) > maxApprovalCodeLen {
 			v.add(where, "approval_code_prefix %q: must be at most %d letters or digits", r.ApprovalCodePrefix, maxApprovalCodeLen)
 		}
 		sims[i] = Simulator{
@@ -45,15 +45,6 @@ func (v *validator) simulators(raw []rawSimulator) []Simulator {
 }
 
 func (v *validator) simRule(where string, r rawSimRule) SimRule {
-	if !isDigits(r.PANPrefix) {
-		v.add(where, "pan_prefix: must be digits")
-	}
-	if !isDigits(r.PANSuffix) {
-		v.add(where, "pan_suffix: must be digits")
-	}
-	if r.Code != "" && (len(r.Code) != 2 || !isAlnum(r.Code)) {
-		v.add(where, "code %q: must be 2 letters or digits", r.Code)
-	}
 	rule := SimRule{
 		PANPrefix: r.PANPrefix,
 		PANSuffix: r.PANSuffix,
@@ -63,13 +54,38 @@ func (v *validator) simRule(where string, r rawSimRule) SimRule {
 		NoAnswer:  r.NoAnswer,
 		Malformed: r.Malformed,
 	}
+	for _, p := range rule.Problems() {
+		v.add(where, "%s", p)
+	}
 	if rule.Code == "" && rule.Delay == 0 && !rule.NoAnswer && !rule.Malformed {
 		v.add(where, "does nothing: set code, delay, no_answer or malformed")
 	}
-	if rule.NoAnswer && rule.Malformed {
-		v.add(where, "no_answer and malformed exclude each other")
-	}
 	return rule
+}
+
+// Problems validates a rule, whether read from a config file or built by
+// hand (the issuer-sim command, tests): one message per problem.
+func (r SimRule) Problems() []string {
+	var out []string
+	if !isDigits(r.PANPrefix) {
+		out = append(out, "pan_prefix: must be digits")
+	}
+	if !isDigits(r.PANSuffix) {
+		out = append(out, "pan_suffix: must be digits")
+	}
+	if r.Amount < 0 {
+		out = append(out, "amount: must not be negative")
+	}
+	if r.Code != "" && (len(r.Code) != 2 || !IsAlnum(r.Code)) {
+		out = append(out, fmt.Sprintf("code %q: must be 2 letters or digits", r.Code))
+	}
+	if r.Delay < 0 {
+		out = append(out, "delay: must not be negative")
+	}
+	if r.NoAnswer && r.Malformed {
+		out = append(out, "no_answer and malformed exclude each other")
+	}
+	return out
 }
 
 func isDigits(s string) bool {
@@ -81,7 +97,8 @@ func isDigits(s string) bool {
 	return true
 }
 
-func isAlnum(s string) bool {
+// IsAlnum reports whether s holds only ASCII letters and digits.
+func IsAlnum(s string) bool {
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z') {
