@@ -37,4 +37,3 @@ func validate(cfg routing.Simulator) error {
 	}
 	return nil
 }
-
