@@ -147,9 +147,11 @@ func (c *acqConn) readErr(err, timeout error) error {
 }
 
 // close flushes queued answers and closes the connection; safe to call
-// more than once.
+// more than once. The flush is bounded: a peer that stopped reading must
+// not hold its connection (or the switch's shutdown) forever.
 func (c *acqConn) close() {
 	c.once.Do(func() {
+		_ = c.conn.SetWriteDeadline(time.Now().Add(closeFlush))
 		c.out.Close()
 		<-c.out.Done()
 		_ = c.conn.Close()
@@ -158,6 +160,10 @@ func (c *acqConn) close() {
 		c.s.mu.Unlock()
 	})
 }
+
+// closeFlush bounds how long closing a connection waits for its queued
+// answers to drain into the socket.
+const closeFlush = 2 * time.Second
 
 // queue sends one answer; an acquirer that lets answers pile up unread
 // past the backlog limit is disconnected rather than buffered for.

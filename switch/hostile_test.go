@@ -311,8 +311,6 @@ func hexOr(h byte, bits byte) byte {
 // kernel buffers hold, less than the backlog limit) and then goes silent
 // must not keep its connection, or the switch's shutdown, forever.
 func TestSilentNonReaderDoesNotBlockShutdown(t *testing.T) {
-	t.Skip("core bug (switch/acquirer.go acqConn.close): it waits for the writer to flush with no write deadline, " +
-		"so a peer that does not read blocks close, the idle timeout and shutdown forever; remove this Skip with the fix")
 	sim := startSim(t, routing.Simulator{})
 	limits := switchd.DefaultLimits
 	limits.AcquirerBacklog = 64 << 20 // never reached here

@@ -39,11 +39,12 @@ type Writer struct {
 // unsent bytes.
 func NewWriter(w io.Writer, limit int) *Writer {
 	return &Writer{
-		w:       w,
-		limit:   limit,
-		pending: make([]byte, 0, 4096),
-		wake:    make(chan struct{}, 1),
-		done:    make(chan struct{}),
+		w:     w,
+		limit: limit,
+		// pending is allocated on first use: thousands of idle
+		// connections should not each hold a buffer.
+		wake: make(chan struct{}, 1),
+		done: make(chan struct{}),
 	}
 }
 
