@@ -36,8 +36,11 @@ type acqConn struct {
 	started  time.Time // when the frame being handled arrived (read loop only)
 	acquirer string    // the acquirer's configured name, "" when none are configured
 	acq      *acquirers.Acquirer
-	inflight atomic.Int64 // requests of this connection waiting for an issuer
-	limited  bool         // the request being handled holds an acquirer limiter slot (read loop only)
+	reg      *acquirers.Registry // the acquirer list acq was resolved in (read loop only)
+	subject  string              // verified client certificate subject, "" without mTLS
+	hangUp   error               // set by a handler: close the connection after this frame (read loop only)
+	inflight atomic.Int64        // requests of this connection waiting for an issuer
+	limited  bool                // the request being handled holds an acquirer limiter slot (read loop only)
 }
 
 func (s *Switch) handleConn(conn net.Conn) {
@@ -99,24 +102,34 @@ func (c *acqConn) readLoop() error {
 	for {
 		lc := &c.s.live().Listen // a reload may change the timeouts
 		idle, frameTO := lc.IdleTimeout, lc.FrameTimeout
-		if fr.Buffered() == 0 && !c.s.draining.Load() {
+		if fr.Buffered() == 0 {
 			c.deadline(idle)
 			if err := fr.Wait(); err != nil {
+				if c.draining(err) {
+					continue
+				}
 				return c.readErr(err, errIdle)
 			}
 		}
 		c.deadline(frameTO)
 		frame, err := fr.Next()
 		if err != nil {
+			if c.draining(err) {
+				continue
+			}
 			return c.readErr(err, errFrameTimeout)
 		}
 		c.handle(frame)
+		if c.hangUp != nil {
+			return c.hangUp
+		}
 	}
 }
 
 var (
-	errIdle         = errors.New("idle timeout: no frame from the acquirer")
-	errFrameTimeout = errors.New("frame timeout: a frame started but did not complete")
+	errAcquirerRemoved = errors.New("acquirer no longer configured after a reload")
+	errIdle            = errors.New("idle timeout: no frame from the acquirer")
+	errFrameTimeout    = errors.New("frame timeout: a frame started but did not complete")
 )
 
 // deadline sets the read deadline d from now (0: none). During shutdown
@@ -132,6 +145,13 @@ func (c *acqConn) deadline(d time.Duration) {
 	if at := c.s.lingerAt.Load(); at != 0 {
 		_ = c.conn.SetReadDeadline(time.Unix(0, at))
 	}
+}
+
+// draining: a read deadline passed while the switch drains but before the
+// final linger. The connection still has answers coming from issuers, so
+// it must not close on an idle or frame timeout now: keep reading.
+func (c *acqConn) draining(err error) bool {
+	return errors.Is(err, os.ErrDeadlineExceeded) && c.s.draining.Load() && c.s.lingerAt.Load() == 0
 }
 
 // readErr names why reading stopped; a deadline during shutdown is the

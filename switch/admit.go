@@ -43,6 +43,7 @@ func (s *Switch) admit(c *acqConn) (release func(), ok bool) {
 		return nil, s.refuse(c, metrics.ReasonTLS, "TLS handshake failed", "err", err)
 	}
 	reg := s.routes.Load().acqs
+	c.reg, c.subject = reg, subject
 	if !reg.Enabled() {
 		return release, true
 	}
@@ -122,6 +123,14 @@ func registry(cfg *routing.Config) *acquirers.Registry {
 // in-flight caps and rate must allow one more. It answers a refused
 // request itself and returns false.
 func (c *acqConn) limit(v *iso.View) bool {
+	if reg := c.s.routes.Load().acqs; reg != c.reg && !c.reidentify(reg) {
+		c.s.log.Warn("acquirer no longer configured after a reload: connection closed", "conn", c.id,
+			"remote", c.remote, "was", c.acquirer)
+		c.s.metrics.Rejected(metrics.ReasonUnknownAcquirer)
+		c.decline(v, c.started, "", CodeNotPermitted, journal.SwitchDeclined, "acquirer no longer configured")
+		c.hangUp = errAcquirerRemoved // the read loop ends; close flushes the 58 first
+		return false
+	}
 	if c.inflight.Load() >= int64(c.s.live().Listen.MaxInFlight) {
 		c.decline(v, c.started, "", CodeOverloaded, journal.SwitchDeclined, "connection in-flight cap reached")
 		c.s.metrics.Rejected(metrics.ReasonInFlight)
@@ -147,5 +156,24 @@ func (c *acqConn) limit(v *iso.View) bool {
 		return false
 	}
 	c.limited = true
+	return true
+}
+
+// reidentify applies a reloaded acquirer list to an open connection: it is
+// who it was (by address and certificate), someone else, or no longer
+// allowed at all (false). Enabling acquirers by reload subjects
+// anonymous connections to the same checks.
+func (c *acqConn) reidentify(reg *acquirers.Registry) bool {
+	c.reg = reg
+	if !reg.Enabled() {
+		c.acq, c.acquirer = nil, ""
+		return true
+	}
+	remote, _ := netip.ParseAddrPort(c.remote)
+	a, ok := reg.Identify(remote.Addr(), c.subject)
+	if !ok {
+		return false
+	}
+	c.acq, c.acquirer = a, a.Name
 	return true
 }

@@ -133,7 +133,9 @@ func (r *reversalMgr) timedOut(t *issuer.Txn, v *iso.View, f *finished) {
 
 // sendDue sends every stored reversal whose retry time has come.
 func (r *reversalMgr) sendDue() {
-	due, err := r.j.DueReversals(time.Now(), 256)
+	// Ask for more than are in flight, so that reversals still awaiting an
+	// answer cannot keep newer ones (perhaps for other issuers) waiting.
+	due, err := r.j.DueReversals(time.Now(), len(r.pending)+256)
 	if err != nil {
 		r.s.log.Error("cannot read due reversals", "err", err)
 		return

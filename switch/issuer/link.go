@@ -72,7 +72,20 @@ type Link struct {
 	// late keeps timed-out requests for a while, so that an answer that
 	// comes after the timeout is recognised (and journaled as late) and
 	// their STANs are not reused meanwhile. l.mu
-	late map[uint32]lateEntry
+	late      map[uint32]lateEntry
+	lateOrder []lateItem // late's entries in expiry order, for the sweep
+	lateHead  int
+}
+
+// maxLate bounds the timed-out requests remembered per link: an issuer
+// that stops answering under load must not fill the STAN space (the
+// oldest are forgotten first; their late answers are then logged as
+// unknown).
+const maxLate = 200_000
+
+type lateItem struct {
+	stan  uint32
+	until int64
 }
 
 type lateEntry struct {

@@ -38,7 +38,10 @@ func (l *Link) register(t *Txn) (uint32, error) {
 	if len(l.pending) >= l.cfg.MaxInFlight {
 		return 0, ErrBusy
 	}
-	for {
+	for tries := 0; ; tries++ {
+		if tries == 999999 {
+			return 0, ErrBusy // every STAN pending or recently timed out
+		}
 		l.nextSTN = l.nextSTN%999999 + 1
 		_, busy := l.pending[l.nextSTN]
 		_, recent := l.late[l.nextSTN]
@@ -92,15 +95,11 @@ func (l *Link) sweep() {
 	l.fifo.expire(now, func(e entry) {
 		if t := l.pending[e.stan]; t != nil && t.seq == e.seq {
 			delete(l.pending, e.stan)
-			l.late[e.stan] = lateEntry{t: t, until: keep}
+			l.remember(e.stan, t, keep, now)
 			expired = append(expired, t)
 		}
 	})
-	for stan, le := range l.late {
-		if le.until <= now {
-			delete(l.late, stan)
-		}
-	}
+	l.forgetLate(now)
 	l.notifyIdle()
 	l.mu.Unlock()
 	for _, t := range expired {
@@ -179,4 +178,34 @@ func parseSTAN(b []byte) (uint32, bool) {
 		n = n*10 + uint32(c-'0')
 	}
 	return n, true
+}
+
+// remember keeps a timed-out request for its late answer. l.mu held.
+func (l *Link) remember(stan uint32, t *Txn, until, now int64) {
+	if len(l.late) >= maxLate {
+		l.forgetLate(now) // makes room by dropping the oldest
+	}
+	l.late[stan] = lateEntry{t: t, until: until}
+	l.lateOrder = append(l.lateOrder, lateItem{stan: stan, until: until})
+}
+
+// forgetLate drops remembered requests whose time is up, and the oldest
+// others while there are maxLate or more. l.mu held.
+func (l *Link) forgetLate(now int64) {
+	for l.lateHead < len(l.lateOrder) {
+		it := l.lateOrder[l.lateHead]
+		if it.until > now && len(l.late) < maxLate {
+			break
+		}
+		if le, ok := l.late[it.stan]; ok && le.until == it.until {
+			delete(l.late, it.stan)
+		}
+		l.lateHead++
+	}
+	if l.lateHead == len(l.lateOrder) {
+		l.lateOrder, l.lateHead = l.lateOrder[:0], 0
+	} else if l.lateHead > 4096 && l.lateHead*2 > len(l.lateOrder) {
+		n := copy(l.lateOrder, l.lateOrder[l.lateHead:])
+		l.lateOrder, l.lateHead = l.lateOrder[:n], 0
+	}
 }

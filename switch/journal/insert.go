@@ -1,72 +1,208 @@
 package journal
 
 import (
-	"context"
-	"database/sql"
 	"fmt"
-	"strings"
 )
 
-// modernc.org/sqlite re-parses a statement on every Exec, prepared or not,
-// and parsing dominated the per-entry cost. So entries go in as multi-row
-// INSERTs: one parse per rowsPerInsert entries. IDs are assigned by the
-// writer (max(id)+1 read in the same transaction), so no LastInsertId.
+// Entries go in one row per step of a statement prepared once per
+// connection (see sqlite_raw.go); SQLite assigns the id (rowid, max+1).
 
-// rowsPerInsert * entryParams stays far below SQLite's 32766 parameters.
-const rowsPerInsert = 16
+// insertSQL binds the three integers first, then the text columns in
+// textCols order.
+const insertSQL = `INSERT OR FAIL INTO entries (time, conn, latency_us, acquirer, remote, issuer, mti,
+	processing_code, amount, currency, stan, rrn, terminal, transmission_time, pan, response_code,
+	outcome, reason) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`
 
-const entryParams = 19
+const textCols = 15
 
-const maxIDSQL = `SELECT COALESCE(MAX(id), 0) FROM entries`
+// minTextBuf is the first size of the row text buffer; it grows on demand.
+const minTextBuf = 1024
 
-// inserter accumulates rows for one multi-row INSERT; owned by the writer
-// goroutine, its buffers are reused across batches.
-type inserter struct {
-	args []any
-	box  boxes
-	sql  [rowsPerInsert + 1]string // by row count, built on first use
+// writerStmts is the writer's per-connection state: prepared statements and
+// the C buffer a row's text is bound from. Used inside sql.Conn.Raw only.
+type writerStmts struct {
+	driver any // the driver connection the statements belong to
+	c      rawConn
+	stmts
+	buf    uintptr // C memory, bufLen bytes
+	bufLen int
+	pins   [pinClasses]uintptr
 }
 
-// add appends e's columns and returns the rows pending.
-func (in *inserter) add(e *Entry) int {
-	b := &in.box
-	in.args = append(in.args, b.int(e.ID), b.int(e.Time.UnixNano()), b.str(e.Acquirer), b.int(int64(e.Conn)),
-		b.str(e.Remote), b.str(e.Issuer), b.str(e.MTI), b.str(e.ProcessingCode), b.str(e.Amount),
-		b.str(e.Currency), b.str(e.STAN), b.str(e.RRN), b.str(e.Terminal), b.str(e.TransmissionTime),
-		b.str(e.PAN), b.str(e.ResponseCode), b.str(string(e.Outcome)), b.str(e.Reason),
-		b.int(e.Latency.Microseconds()))
-	return len(in.args) / entryParams
+type stmts struct{ ins, begin, commit, rollback, checkpoint rawStmt }
+
+// modernc's C allocator carves blocks of up to 16 KiB from shared 64 KiB
+// mmaps, one size class each, and munmaps a mapping when its last block is
+// freed. SQLite's B-tree balancing takes a scratch block of several KiB for
+// each page split and frees it right after, so every split paid an mmap, an
+// munmap and page faults on fresh memory: about a third of the writer's
+// time. Holding one block of each larger class (pinned for the writer's
+// life) keeps those mappings, and the scratch blocks reuse their slots.
+const (
+	pinClasses  = 7  // 256 B .. 16 KiB
+	pinMinLog   = 8  // smallest class pinned
+	mallocExtra = 64 // covers SQLite's size prefix and the allocator's rounding
+)
+
+func (w *writerStmts) pin() {
+	for i := range w.pins {
+		w.pins[i] = w.c.malloc(1<<(pinMinLog+i) - mallocExtra) // 0 on OOM: just not pinned
+	}
 }
 
-// exec inserts the pending rows, if any, and resets the buffer.
-func (in *inserter) exec(ctx context.Context, tx *sql.Tx) error {
-	n := len(in.args) / entryParams
-	if n == 0 {
+// ready prepares the statements on first use of a driver connection.
+func (w *writerStmts) ready(driverConn any) error {
+	if w.driver == driverConn && w.ins != 0 {
 		return nil
 	}
-	_, err := tx.ExecContext(ctx, in.statement(n), in.args...)
-	clear(in.args) // no interface may outlive its slot's reuse
-	in.args = in.args[:0]
-	in.box.reset()
+	w.forget()
+	c, err := rawOf(driverConn)
 	if err != nil {
-		return fmt.Errorf("journal: insert: %w", err)
+		return err
+	}
+	w.c, w.driver = c, driverConn
+	for _, s := range []struct {
+		dst *rawStmt
+		sql string
+	}{
+		{&w.begin, "BEGIN IMMEDIATE"}, {&w.commit, "COMMIT"}, {&w.rollback, "ROLLBACK"},
+		{&w.checkpoint, "PRAGMA wal_checkpoint(PASSIVE)"}, {&w.ins, insertSQL},
+	} {
+		if *s.dst, err = c.prepare(s.sql); err != nil {
+			w.release()
+			return fmt.Errorf("journal: prepare: %w", err)
+		}
+	}
+	w.pin()
+	return w.grow(minTextBuf)
+}
+
+// release finalizes the statements and frees the buffer; it must run on the
+// connection they belong to, before it closes.
+func (w *writerStmts) release() {
+	if w.driver == nil {
+		return
+	}
+	for _, s := range []rawStmt{w.ins, w.begin, w.commit, w.rollback, w.checkpoint} {
+		w.c.finalize(s)
+	}
+	w.c.free(w.buf)
+	for _, p := range w.pins {
+		w.c.free(p)
+	}
+	w.forget()
+}
+
+// forget drops state that belongs to a connection that is gone.
+func (w *writerStmts) forget() { *w = writerStmts{} }
+
+func (w *writerStmts) grow(n int) error {
+	if n <= w.bufLen {
+		return nil
+	}
+	n = max(n, 2*w.bufLen, minTextBuf)
+	p := w.c.malloc(n)
+	if p == 0 {
+		return fmt.Errorf("journal: insert: out of memory (%d bytes)", n)
+	}
+	w.c.free(w.buf)
+	w.buf, w.bufLen = p, n
+	return nil
+}
+
+// insertBatch commits the batch's storable entries in one transaction and
+// sets their IDs; on error nothing is stored.
+func (w *writerStmts) insertBatch(driverConn any, batch []item) error {
+	if err := w.ready(driverConn); err != nil {
+		return err
+	}
+	c := w.c
+	if err := c.run(w.begin); err != nil {
+		return fmt.Errorf("journal: begin: %w", err)
+	}
+	for i := range batch {
+		e := batch[i].e
+		if e == nil || batch[i].err != nil {
+			continue
+		}
+		if err := w.insert(e); err != nil {
+			w.abort()
+			return fmt.Errorf("journal: insert: %w", err)
+		}
+		e.ID = c.lastInsertID()
+	}
+	if err := c.run(w.commit); err != nil {
+		w.abort()
+		return fmt.Errorf("journal: commit: %w", err)
 	}
 	return nil
 }
 
-func (in *inserter) statement(rows int) string {
-	if in.sql[rows] == "" {
-		var b strings.Builder
-		b.WriteString(`INSERT OR FAIL INTO entries (id, time, acquirer, conn, remote, issuer, mti, processing_code,
-	amount, currency, stan, rrn, terminal, transmission_time, pan, response_code, outcome, reason, latency_us) VALUES `)
-		row := "(" + strings.TrimSuffix(strings.Repeat("?,", entryParams), ",") + ")"
-		for i := range rows {
-			if i > 0 {
-				b.WriteByte(',')
-			}
-			b.WriteString(row)
-		}
-		in.sql[rows] = b.String()
+// abort rolls back whatever is open; the error that got us here is the one
+// to report.
+func (w *writerStmts) abort() {
+	if w.c.inTx() {
+		_ = w.c.run(w.rollback)
 	}
-	return in.sql[rows]
+}
+
+// insert binds e's columns and steps the INSERT once. Text is copied into
+// the C buffer, which stays untouched until the step is done.
+func (w *writerStmts) insert(e *Entry) error {
+	texts := [textCols]string{e.Acquirer, e.Remote, e.Issuer, e.MTI, e.ProcessingCode, e.Amount,
+		e.Currency, e.STAN, e.RRN, e.Terminal, e.TransmissionTime, e.PAN, e.ResponseCode,
+		string(e.Outcome), e.Reason}
+	n := 0
+	for _, s := range texts {
+		n += len(s)
+	}
+	if err := w.grow(n); err != nil {
+		return err
+	}
+	c, s := w.c, w.ins
+	for i, v := range [3]int64{e.Time.UnixNano(), int64(e.Conn), e.Latency.Microseconds()} {
+		if err := c.bindInt(s, i+1, v); err != nil {
+			return err
+		}
+	}
+	buf, off := cbytes(w.buf, w.bufLen), 0
+	for i, t := range texts {
+		// A zero-length value still points into buf: a NULL pointer would bind NULL.
+		copy(buf[off:], t)
+		if err := c.bindText(s, 4+i, w.buf+uintptr(off), len(t)); err != nil {
+			return err
+		}
+		off += len(t)
+	}
+	return c.run(s)
+}
+
+// ckptResult is PRAGMA wal_checkpoint's row: busy when another checkpoint
+// was running, the WAL's frames, and how many of them are in the database.
+type ckptResult struct {
+	busy      bool
+	log, done int64
+}
+
+// checkpointWAL runs a PASSIVE checkpoint on the writer's connection,
+// between transactions. When all frames are done, the next write
+// transaction rewinds the WAL.
+func (w *writerStmts) checkpointWAL(driverConn any) (ckptResult, error) {
+	if err := w.ready(driverConn); err != nil {
+		return ckptResult{}, err
+	}
+	var busy, log, done int64
+	if err := w.c.run(w.checkpoint, &busy, &log, &done); err != nil {
+		return ckptResult{}, fmt.Errorf("journal: checkpoint: %w", err)
+	}
+	return ckptResult{busy: busy != 0, log: log, done: done}, nil
+}
+
+// releaseOn finalizes the statements if they belong to driverConn, and
+// forgets them otherwise (their connection is gone).
+func (w *writerStmts) releaseOn(driverConn any) {
+	if w.driver == driverConn {
+		w.release()
+	}
+	w.forget()
 }

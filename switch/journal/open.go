@@ -16,9 +16,14 @@ import (
 // OpenReadOnly it only reads. All methods are safe for concurrent use.
 type Journal struct {
 	opt Options
-	wdb *sql.DB  // nil when read-only; one connection, so writes queue in Go, not in SQLite's busy loop
-	rdb *sql.DB  // queries; WAL readers never block the writer
-	ins inserter // writer goroutine only
+	wdb *sql.DB       // nil when read-only; one connection, so writes queue in Go, not in SQLite's busy loop
+	rdb *sql.DB       // queries; WAL readers never block the writer
+	cp  *checkpointer // nil when read-only
+
+	// Writer goroutine only.
+	ins     writerStmts
+	commits int64 // transactions committed
+	retryAt int64 // commits before the writer tries its own checkpoint again
 
 	q    chan item // the group-commit queue
 	lag  atomic.Int64
@@ -70,6 +75,9 @@ func (j *Journal) initWriter(path string) error {
 		return fmt.Errorf("journal: open %s: %w", path, err)
 	}
 	j.rdb.SetMaxOpenConns(readConns)
+	if j.cp, err = startCheckpointer(path, j.opt.Sync); err != nil {
+		return err
+	}
 	j.q = make(chan item, j.opt.Queue)
 	j.done = make(chan struct{})
 	return nil
@@ -119,6 +127,9 @@ func (j *Journal) closeDBs() error {
 			first = fmt.Errorf("journal: close: %w", err)
 		}
 	}
+	if j.cp != nil {
+		keep(j.cp.close())
+	}
 	if j.rdb != nil {
 		keep(j.rdb.Close())
 	}
@@ -131,10 +142,12 @@ func (j *Journal) closeDBs() error {
 func (j *Journal) readOnly() bool { return j.wdb == nil }
 
 // writeDSN sets the pragmas on every connection; _txlock=immediate takes the
-// write lock at BEGIN so a transaction never fails upgrading it.
+// write lock at BEGIN so a transaction never fails upgrading it;
+// wal_autocheckpoint(0) keeps checkpoints out of commits (checkpoint.go).
 func writeDSN(path, syncMode string) string {
 	return "file:" + escapePath(path) + "?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)" +
-		"&_pragma=synchronous(" + strings.ToUpper(syncMode) + ")&_pragma=foreign_keys(1)&_txlock=immediate"
+		"&_pragma=synchronous(" + strings.ToUpper(syncMode) + ")&_pragma=foreign_keys(1)" +
+		"&_pragma=wal_autocheckpoint(0)&_txlock=immediate"
 }
 
 // readDSN uses a URI so mode=ro applies: queries can never write or create.

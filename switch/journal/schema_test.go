@@ -37,9 +37,9 @@ func TestSchemaVersionChecks(t *testing.T) {
 	require.NoError(t, db.Close())
 
 	_, err = Open(newer, Options{})
-	require.EqualError(t, err, "journal: schema version 99 is newer than this build's 1")
+	require.EqualError(t, err, "journal: schema version 99 is newer than this build's 2")
 	_, err = OpenReadOnly(newer)
-	require.EqualError(t, err, "journal: schema version 99 is newer than this build's 1")
+	require.EqualError(t, err, "journal: schema version 99 is newer than this build's 2")
 
 	empty := filepath.Join(dir, "empty.db")
 	db, err = sql.Open("sqlite", empty)
@@ -62,4 +62,68 @@ func TestOpenUsesWAL(t *testing.T) {
 	require.NoError(t, j.wdb.QueryRow("PRAGMA synchronous").Scan(&syncMode))
 	assert.Equal(t, "wal", mode)
 	assert.Equal(t, 1, syncMode, "NORMAL")
+}
+
+// TestMigrateV1ToV2 opens a version 1 file (five entry indexes) with data:
+// the entries survive and the indexes are the version 2 set.
+func TestMigrateV1ToV2(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "v1.db")
+	db, err := sql.Open("sqlite", path)
+	require.NoError(t, err)
+	_, err = db.Exec(migrations[0] + `; PRAGMA user_version = 1;
+		INSERT INTO entries (time, stan, rrn, issuer, response_code) VALUES (1, '000001', '000000000001', 'bank-a', '00')`)
+	require.NoError(t, err)
+	require.NoError(t, db.Close())
+
+	j, err := Open(path, Options{})
+	require.NoError(t, err)
+	defer j.Close()
+	rows, err := j.rdb.Query(`SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'entries' ORDER BY name`)
+	require.NoError(t, err)
+	var names []string
+	for rows.Next() {
+		var n string
+		require.NoError(t, rows.Scan(&n))
+		names = append(names, n)
+	}
+	require.NoError(t, rows.Err())
+	assert.Equal(t, []string{"entries_rrn", "entries_stan", "entries_time"}, names)
+	es, err := j.List(context.Background(), Filter{RRN: "000000000001", Issuer: "bank-a", Code: "00"})
+	require.NoError(t, err)
+	require.Len(t, es, 1)
+	assert.Equal(t, "000001", es[0].STAN)
+}
+
+// TestWriterCheckpointRewindsWAL: with automatic checkpoints off, the
+// writer's own checkpoint copies every frame, so the next write rewinds the
+// WAL instead of growing it.
+func TestWriterCheckpointRewindsWAL(t *testing.T) {
+	j, _ := openTemp(t, Options{})
+	var auto int
+	require.NoError(t, j.wdb.QueryRow("PRAGMA wal_autocheckpoint").Scan(&auto))
+	assert.Equal(t, 0, auto, "commits never checkpoint")
+	appendAll(t, j, 500, nil)
+	r := writerCheckpoint(t, j)
+	assert.Positive(t, r.log)
+	assert.Equal(t, r.log, r.done, "all frames copied")
+	appendAll(t, j, 1, nil) // restarts the WAL at frame 0
+	assert.Less(t, writerCheckpoint(t, j).log, int64(10), "the WAL was rewound")
+}
+
+// writerCheckpoint retries while the checkpointer goroutine holds the
+// checkpoint lock (busy).
+func writerCheckpoint(t *testing.T, j *Journal) ckptResult {
+	t.Helper()
+	for range 1000 {
+		var r ckptResult
+		require.NoError(t, j.withWriteConn(func(dc any) (err error) {
+			r, err = j.ins.checkpointWAL(dc)
+			return err
+		}))
+		if !r.busy {
+			return r
+		}
+	}
+	t.Fatal("checkpoint busy 1000 times")
+	return ckptResult{}
 }

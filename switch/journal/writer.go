@@ -72,6 +72,7 @@ func (j *Journal) unwritable() error {
 // load batches grow by themselves while the previous commit runs.
 func (j *Journal) run() {
 	defer close(j.done)
+	defer j.closeWriter()
 	batch := make([]item, 0, j.opt.BatchMax)
 	for {
 		it, ok := <-j.q
@@ -82,6 +83,9 @@ func (j *Journal) run() {
 		open := j.fill(&batch)
 		err := j.commit(batch)
 		j.notify(batch, err)
+		if err == nil {
+			j.walCheck()
+		}
 		if !open {
 			return
 		}
@@ -129,37 +133,31 @@ func (j *Journal) commit(batch []item) error {
 }
 
 func (j *Journal) insertAll(batch []item) error {
-	ctx := context.Background()
-	tx, err := j.wdb.BeginTx(ctx, nil)
+	return j.withWriteConn(func(dc any) error { return j.ins.insertBatch(dc, batch) })
+}
+
+// withWriteConn runs f on the write connection's driver connection, which
+// database/sql keeps locked (and away from Update and the reversal writes)
+// until f returns.
+func (j *Journal) withWriteConn(f func(driverConn any) error) error {
+	conn, err := j.wdb.Conn(context.Background())
 	if err != nil {
-		return fmt.Errorf("journal: begin: %w", err)
+		return fmt.Errorf("journal: write connection: %w", err)
 	}
-	defer tx.Rollback() //nolint:errcheck // no-op after Commit; on error the insert error is the one to report
-	var next int64
-	if err := tx.QueryRowContext(ctx, maxIDSQL).Scan(&next); err != nil {
-		return fmt.Errorf("journal: next id: %w", err)
+	defer conn.Close()
+	return conn.Raw(f)
+}
+
+// closeWriter finalizes the writer's statements: a connection closed with
+// statements open is kept alive (a zombie) by SQLite.
+func (j *Journal) closeWriter() {
+	err := j.withWriteConn(func(dc any) error {
+		j.ins.releaseOn(dc)
+		return nil
+	})
+	if err != nil {
+		j.opt.Log.Warn("journal: release statements", "err", err)
 	}
-	ins := &j.ins
-	for i := range batch {
-		e := batch[i].e
-		if e == nil || batch[i].err != nil {
-			continue
-		}
-		next++
-		e.ID = next
-		if ins.add(e) == rowsPerInsert {
-			if err := ins.exec(ctx, tx); err != nil {
-				return err
-			}
-		}
-	}
-	if err := ins.exec(ctx, tx); err != nil {
-		return err
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("journal: commit: %w", err)
-	}
-	return nil
 }
 
 // notify tells waiters in Append order, then releases flush markers; a
