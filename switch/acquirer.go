@@ -1,6 +1,7 @@
 package switchd
 
 import (
+	"context"
 	"errors"
 	"io"
 	"net"
@@ -171,6 +172,12 @@ func (c *acqConn) readErr(err, timeout error) error {
 // not hold its connection (or the switch's shutdown) forever.
 func (c *acqConn) close() {
 	c.once.Do(func() {
+		if j := c.s.jrnl; j != nil {
+			// Answers still waiting for their journal commit go out first.
+			ctx, cancel := context.WithTimeout(context.Background(), closeFlush)
+			_ = j.Flush(ctx)
+			cancel()
+		}
 		_ = c.conn.SetWriteDeadline(time.Now().Add(closeFlush))
 		c.out.Close()
 		<-c.out.Done()

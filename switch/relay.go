@@ -72,32 +72,33 @@ func (c *acqConn) relay(frame []byte, v *iso.View) {
 		return
 	}
 	pan, _ := iso.RoutingPAN(v)
-	var dupKey uint64
-	if s.dups != nil {
-		dupKey = s.dups.key(c.acquirer, v)
-		if s.dups.check(dupKey, c.started) {
-			c.decline(v, c.started, "", CodeDuplicate, journal.Duplicate, "duplicate transmission")
-			return
-		}
-	}
-	// A request the switch declines before any issuer saw it may be sent
-	// again: forget it, so the retry is not answered 94.
-	notSent := func() {
-		if s.dups != nil {
-			s.dups.forget(dupKey)
-		}
-	}
 	snap := s.routes.Load()
 	m, ok := snap.table.Lookup(pan)
 	if !ok {
-		notSent()
 		c.reject(v, CodeNoRoute, "no route for BIN")
 		return
 	}
 	c.limited = false
 	if !c.limit(v) {
-		notSent()
 		return
+	}
+	// Only requests about to reach an issuer make a retry a duplicate: one
+	// the switch refused before any issuer saw it may be sent again.
+	var dupKey uint64
+	if s.dups != nil {
+		dupKey = s.dups.key(c.acquirer, v)
+		if s.dups.check(dupKey, c.started) {
+			if c.limited {
+				s.limiter.End(c.acq)
+			}
+			c.decline(v, c.started, "", CodeDuplicate, journal.Duplicate, "duplicate transmission")
+			return
+		}
+	}
+	notSent := func() {
+		if s.dups != nil {
+			s.dups.forget(dupKey)
+		}
 	}
 	t := c.newTxn(frame, v, m.Issuer)
 	if c.limited {

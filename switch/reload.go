@@ -18,6 +18,9 @@ type ReloadResult struct {
 	Restart []string  `json:"restart,omitempty"` // changed keys that only apply after a restart
 }
 
+// ErrShuttingDown: no reload once shutdown has begun.
+var ErrShuttingDown = errors.New("switch shutting down: reload refused")
+
 // ErrNoConfigFile: the switch runs on the embedded default; there is no
 // file to reload.
 var ErrNoConfigFile = errors.New("no config file to reload: running on the embedded default")
@@ -36,6 +39,9 @@ func (s *Switch) Reload(ctx context.Context) (ReloadResult, error) {
 	// must be the one applied last.
 	s.reloadMu.Lock()
 	defer s.reloadMu.Unlock()
+	if s.draining.Load() {
+		return ReloadResult{}, ErrShuttingDown
+	}
 	cfg, err := routing.Load(path)
 	if err != nil {
 		s.reloads(false)
@@ -56,6 +62,9 @@ func (s *Switch) Apply(ctx context.Context, cfg *routing.Config) (ReloadResult, 
 }
 
 func (s *Switch) apply(ctx context.Context, cfg *routing.Config) (ReloadResult, error) {
+	if s.draining.Load() {
+		return ReloadResult{}, ErrShuttingDown
+	}
 	old := s.routes.Load()
 	res := ReloadResult{Hash: old.cfg.Hash, Loaded: old.cfg.LoadedAt}
 	if cfg.Hash == old.cfg.Hash {

@@ -208,6 +208,8 @@ func (s *Switch) shutdown(accepted <-chan struct{}) {
 	_ = s.ln.Close()
 	<-accepted
 	s.draining.Store(true)
+	s.reloadMu.Lock() // a reload under way finishes; later ones are refused
+	s.reloadMu.Unlock()
 	if !s.txns.wait(s.live().Listen.ShutdownTimeout) {
 		s.log.Warn("shutdown timeout: requests still in flight are answered 91")
 	}
