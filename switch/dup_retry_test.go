@@ -29,3 +29,22 @@ func TestRetryAfterIssuerDownIsNotADuplicate(t *testing.T) {
 	assert.Equal(t, "00", str(t, send(t, c, req), 39), "the retry reaches the issuer")
 	assert.Equal(t, "94", str(t, send(t, c, req), 39), "a further retry is a duplicate")
 }
+
+// The same holds across a restart: the duplicate window refilled from the
+// journal holds only requests an issuer saw.
+func TestRetryAfterRestartOfRefusedRequestIsNotADuplicate(t *testing.T) {
+	sim := startSim(t, routing.Simulator{})
+	addr := sim.Addr()
+	require.NoError(t, sim.Close())
+	path := journalPath(t)
+	first := startSwitch(t, lostYAML(path, addr, "5s", deadAddr(t)))
+	req := auth("4111111111111111", 100, 9)
+	assert.Equal(t, "91", str(t, send(t, dial(t, first.addr), req), 39), "issuer down")
+	first.stop()
+
+	startSim(t, routing.Simulator{Listen: addr})
+	second := startSwitch(t, lostYAML(path, addr, "5s", deadAddr(t)), "bank")
+	c := dial(t, second.addr)
+	assert.Equal(t, "00", str(t, send(t, c, req), 39), "the retry after the restart reaches the issuer")
+	assert.Equal(t, "94", str(t, send(t, c, req), 39), "then it is a duplicate")
+}

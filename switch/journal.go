@@ -27,7 +27,9 @@ func (s *Switch) openJournal() error {
 		return fmt.Errorf("journal %s: reading recent requests: %w", jc.Path, err)
 	}
 	for _, k := range keys {
-		s.dups.check(s.dups.keyOf(k, k.MTI), k.Time)
+		if reachedIssuer(k) {
+			s.dups.check(s.dups.keyOf(k, k.MTI), k.Time)
+		}
 	}
 	s.revs = newReversalMgr(s, j)
 	pending, _ := j.ReversalCount()
@@ -56,4 +58,12 @@ func (s *Switch) issuerNamed(name string) *issuer.Issuer {
 		}
 	}
 	return nil
+}
+
+// reachedIssuer: only requests an issuer saw make a retry a duplicate. The
+// switch's own refusals (15, 30, 58, 65, 91 without a live link or while
+// shutting down) were never sent; its 96 answers an unreadable issuer
+// response, so that request was.
+func reachedIssuer(k journal.DupKey) bool {
+	return k.Outcome != journal.SwitchDeclined || k.ResponseCode == CodeSystemError
 }

@@ -12,13 +12,14 @@ type DupKey struct {
 	MTI                                             string // lets the switch keep 0100 and 0400 of one STAN apart
 	Time                                            time.Time
 	ResponseCode                                    string
+	Outcome                                         Outcome
 }
 
 // RecentKeys returns the keys of entries at or after since, oldest first,
 // excluding entries that were themselves answered as duplicates.
 func (j *Journal) RecentKeys(since time.Time) ([]DupKey, error) {
 	rows, err := j.rdb.QueryContext(context.Background(), `SELECT acquirer, stan, terminal, rrn,
-		transmission_time, mti, time, response_code FROM entries
+		transmission_time, mti, time, response_code, outcome FROM entries
 		WHERE time >= ? AND outcome <> ? ORDER BY time, id`, sinceNanos(since), string(Duplicate))
 	if err != nil {
 		return nil, fmt.Errorf("journal: recent keys: %w", err)
@@ -28,10 +29,11 @@ func (j *Journal) RecentKeys(since time.Time) ([]DupKey, error) {
 	for rows.Next() {
 		var k DupKey
 		var t int64
-		if err := rows.Scan(&k.Acquirer, &k.STAN, &k.Terminal, &k.RRN, &k.TransmissionTime, &k.MTI, &t, &k.ResponseCode); err != nil {
+		var outcome string
+		if err := rows.Scan(&k.Acquirer, &k.STAN, &k.Terminal, &k.RRN, &k.TransmissionTime, &k.MTI, &t, &k.ResponseCode, &outcome); err != nil {
 			return nil, fmt.Errorf("journal: recent keys: %w", err)
 		}
-		k.Time = fromNanos(t)
+		k.Time, k.Outcome = fromNanos(t), Outcome(outcome)
 		out = append(out, k)
 	}
 	if err := rows.Err(); err != nil {

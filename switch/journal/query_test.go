@@ -99,7 +99,7 @@ func TestRecentKeys(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, keys, 3)
 	assert.Equal(t, DupKey{Acquirer: "acq-1", STAN: "000002", Terminal: "TERM0001", RRN: "000000000002",
-		TransmissionTime: "0301120000", MTI: "0100", Time: t0.Add(2 * time.Second), ResponseCode: "00"}, keys[0])
+		TransmissionTime: "0301120000", MTI: "0100", Time: t0.Add(2 * time.Second), ResponseCode: "00", Outcome: Approved}, keys[0])
 	assert.Equal(t, "000003", keys[1].STAN)
 	assert.Equal(t, "000005", keys[2].STAN, "duplicates are not keys")
 
