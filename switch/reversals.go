@@ -49,7 +49,7 @@ type revResult struct {
 }
 
 func newReversalMgr(s *Switch, j *journal.Journal) *reversalMgr {
-	return &reversalMgr{s: s, j: j, stores: make(chan storeReq, 1024), results: make(chan revResult, 1024),
+	return &reversalMgr{s: s, j: j, stores: make(chan storeReq, storeQueue), results: make(chan revResult, 1024),
 		wake: make(chan struct{}, 1), pending: make(map[int64]bool), done: make(chan struct{})}
 }
 
@@ -80,7 +80,7 @@ func (r *reversalMgr) run(ctx context.Context) {
 			r.drainStores()
 			return
 		case sr := <-r.stores:
-			r.store(sr)
+			r.storeBatch(sr)
 		case res := <-r.results:
 			r.result(res)
 		case <-tick.C:
@@ -97,20 +97,48 @@ func (r *reversalMgr) drainStores() {
 	for {
 		select {
 		case sr := <-r.stores:
-			r.store(sr)
+			r.storeBatch(sr)
 		default:
 			return
 		}
 	}
 }
 
-func (r *reversalMgr) store(sr storeReq) {
-	if _, err := r.j.AddReversal(context.Background(), &sr.rv); err != nil {
-		r.s.log.Error("REVERSAL NOT STORED: reverse manually", "issuer", sr.rv.Issuer, "stan", sr.rv.STAN,
-			"rrn", sr.rv.RRN, "err", err)
+// storeQueue bounds the reversals waiting to be stored. Link goroutines
+// hand them over here and must not wait on the database: they are stored
+// in batches, so a mass timeout costs a few transactions, not one each.
+const storeQueue = 1 << 16
+
+// storeBatchMax is the most reversals stored in one transaction.
+const storeBatchMax = 1024
+
+// storeBatch stores first and whatever else is queued (up to
+// storeBatchMax) in one transaction, then lets their acquirers hear 91.
+func (r *reversalMgr) storeBatch(first storeReq) {
+	batch := []storeReq{first}
+more:
+	for len(batch) < storeBatchMax {
+		select {
+		case sr := <-r.stores:
+			batch = append(batch, sr)
+		default:
+			break more
+		}
 	}
-	if sr.then != nil {
-		sr.then.commit()
+	rs := make([]*journal.Reversal, len(batch))
+	for i := range batch {
+		rs[i] = &batch[i].rv
+	}
+	if err := r.j.AddReversals(context.Background(), rs); err != nil {
+		for _, sr := range batch {
+			r.s.log.Error("REVERSAL NOT STORED: reverse manually", "issuer", sr.rv.Issuer, "stan", sr.rv.STAN,
+				"rrn", sr.rv.RRN, "err", err)
+		}
+	}
+	for _, sr := range batch {
+		if sr.then != nil {
+			sr.then.commit()
+		}
 	}
 	select {
 	case r.wake <- struct{}{}:

@@ -52,6 +52,42 @@ func (j *Journal) AddReversal(ctx context.Context, r *Reversal) (int64, error) {
 	return r.ID, nil
 }
 
+// AddReversals stores several reversals in one transaction (a mass
+// timeout stores hundreds at once); each gets its ID. All are durable when
+// it returns, or none is stored.
+func (j *Journal) AddReversals(ctx context.Context, rs []*Reversal) error {
+	if err := j.writable(); err != nil {
+		return err
+	}
+	tx, err := j.wdb.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("journal: add reversals: %w", err)
+	}
+	defer func() { _ = tx.Rollback() }()
+	for _, r := range rs {
+		if r.Created.IsZero() {
+			r.Created = time.Now()
+		}
+		if r.NextAttempt.IsZero() {
+			r.NextAttempt = r.Created
+		}
+		res, err := tx.ExecContext(ctx, `INSERT INTO reversals (created, issuer, entry_id, stan, rrn, frame,
+			attempts, next_attempt, last_error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			r.Created.UnixNano(), r.Issuer, r.EntryID, r.STAN, r.RRN, nonNil(r.Frame), r.Attempts,
+			r.NextAttempt.UnixNano(), r.LastError)
+		if err != nil {
+			return fmt.Errorf("journal: add reversals: %w", err)
+		}
+		if r.ID, err = res.LastInsertId(); err != nil {
+			return fmt.Errorf("journal: add reversals: %w", err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("journal: add reversals: %w", err)
+	}
+	return nil
+}
+
 // DueReversals lists reversals not acked whose NextAttempt <= now, oldest
 // first; limit <= 0 means no limit.
 func (j *Journal) DueReversals(now time.Time, limit int) ([]Reversal, error) {

@@ -87,3 +87,15 @@ func dueIDs(t *testing.T, j *Journal, now time.Time) []int64 {
 	}
 	return ids
 }
+
+func TestAddReversalsInOneTransaction(t *testing.T) {
+	j, _ := openTemp(t, Options{})
+	rs := []*Reversal{{Issuer: "bank-a", STAN: "000001", Frame: []byte("a")}, {Issuer: "bank-b", STAN: "000002", Frame: []byte("b")}}
+	require.NoError(t, j.AddReversals(context.Background(), rs))
+	assert.NotZero(t, rs[0].ID)
+	assert.NotEqual(t, rs[0].ID, rs[1].ID)
+	pending, err := j.PendingReversals()
+	require.NoError(t, err)
+	require.Len(t, pending, 2)
+	assert.Equal(t, "bank-b", pending[1].Issuer)
+}
