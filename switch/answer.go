@@ -22,7 +22,7 @@ func (c *acqConn) reject(v *iso.View, code, reason string) {
 func (c *acqConn) decline(v *iso.View, started time.Time, issuerName, code string, outcome journal.Outcome, reason string) {
 	s := c.s
 	s.stats.countOwn(code)
-	resp, err := iso.BuildResponse(s.spec, v, code)
+	resp, err := s.response(v, code)
 	if err != nil {
 		s.log.Error("cannot build switch response", "conn", c.id, "code", code, "err", err)
 		return
@@ -179,4 +179,25 @@ func (c *acqConn) release(t *issuer.Txn) {
 		c.s.limiter.End(c.acq)
 	}
 	c.s.txns.done()
+}
+
+// response builds the switch's own answer. Should the request's echo
+// fields not repack (a field moov refuses), the answer falls back to MTI
+// + 10, the STAN and 39: an acquirer always gets an answer it can match.
+func (s *Switch) response(v *iso.View, code string) ([]byte, error) {
+	resp, err := iso.BuildResponse(s.spec, v, code)
+	if err == nil {
+		return resp, nil
+	}
+	s.log.Warn("switch answer without echo fields: they did not repack", "code", code, "err", err)
+	m := iso.NewMessage(s.spec)
+	mti := iso.ResponseMTI(v.MTI())
+	m.MTI(string(mti[:]))
+	if stan := v.Field(11); len(stan) == 6 {
+		_ = m.Field(11, string(stan))
+	}
+	if err := m.Field(39, code); err != nil {
+		return nil, err
+	}
+	return m.Pack()
 }

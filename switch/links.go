@@ -62,11 +62,11 @@ func (ls *linkSet) shutdown() {
 }
 
 // newLink builds the link to one endpoint of an issuer.
-func (s *Switch) newLink(ic routing.Issuer, endpoint string) *issuer.Link {
+func (s *Switch) newLink(ic routing.Issuer, endpoint string, maxFrame int) *issuer.Link {
 	return issuer.NewLink(issuer.LinkConfig{
 		Issuer: ic.Name, Addr: endpoint, Timeout: ic.Timeout, EchoInterval: ic.EchoInterval,
 		ConnectTimeout: ic.ConnectTimeout, ReconnectMin: ic.ReconnectMin, ReconnectMax: ic.ReconnectMax,
-		MaxFrame: s.cfg.Listen.MaxMessageSize, MaxInFlight: s.limits.LinkInFlight,
+		MaxFrame: maxFrame, MaxInFlight: s.limits.LinkInFlight,
 		WriteBacklog: s.limits.IssuerBacklog, Spec: s.spec, Scanner: s.scanner, TLS: ic.TLS,
 		Log: s.log, OnState: s.linkState, Dial: s.dialer(ic),
 	})
@@ -110,7 +110,7 @@ func (s *Switch) buildIssuers(cfg *routing.Config, prev []*issuer.Issuer) (issue
 					continue
 				}
 			}
-			l := s.newLink(ic, ep)
+			l := s.newLink(ic, ep, cfg.Listen.MaxMessageSize)
 			links = append(links, l)
 			fresh = append(fresh, l)
 		}

@@ -196,7 +196,7 @@ func (c *acqConn) Fail(t *issuer.Txn, err error) {
 		c.storeAdvice(t, &v)
 		return
 	}
-	resp, berr := iso.BuildResponse(s.spec, &v, code)
+	resp, berr := s.response(&v, code)
 	if berr != nil {
 		s.log.Error("cannot build switch response", "conn", c.id, "code", code, "err", berr)
 		c.release(t)

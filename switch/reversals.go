@@ -252,7 +252,7 @@ func (c *acqConn) storeAdvice(t *issuer.Txn, v *iso.View) {
 		c.decline(v, t.Started, t.Issuer, CodeSystemError, journal.SwitchDeclined, "cannot store advice: "+err.Error())
 		return
 	}
-	resp, err := iso.BuildResponse(s.spec, v, CodeApproved)
+	resp, err := s.response(v, CodeApproved)
 	if err != nil {
 		s.log.Error("cannot build 0430", "conn", c.id, "err", err)
 		return

@@ -21,6 +21,10 @@ var (
 	ErrBacklog = errors.New("write backlog limit exceeded")
 )
 
+// shrinkAbove: a batch buffer grown past this by a burst is released once
+// traffic is back to normal, so a connection does not keep its peak.
+const shrinkAbove = 256 << 10
+
 // Writer batches length-prefixed frames for one connection.
 type Writer struct {
 	w     io.Writer
@@ -94,6 +98,9 @@ func (w *Writer) Run() error {
 		}
 		if closed {
 			return nil
+		}
+		if cap(batch) > shrinkAbove && len(batch) < shrinkAbove/4 {
+			batch = nil // a burst is over: give its buffer back
 		}
 	}
 	return nil
