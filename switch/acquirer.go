@@ -1,6 +1,7 @@
 package switchd
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -99,7 +100,10 @@ func (s *Switch) handleConn(conn net.Conn) {
 // has started it must complete within the frame timeout (a slow-loris
 // client cannot hold a connection by trickling bytes).
 func (c *acqConn) readLoop() error {
-	fr := iso.NewFrameReader(c.conn, c.s.live().Listen.MaxMessageSize)
+	fr, err := c.firstByte()
+	if err != nil {
+		return err
+	}
 	for {
 		lc := &c.s.live().Listen // a reload may change the timeouts
 		idle, frameTO := lc.IdleTimeout, lc.FrameTimeout
@@ -124,6 +128,28 @@ func (c *acqConn) readLoop() error {
 		if c.hangUp != nil {
 			return c.hangUp
 		}
+	}
+}
+
+// firstByte waits for the connection's first byte before allocating its
+// frame buffer (max_message_size): thousands of idle connections then cost
+// a few KiB each instead.
+func (c *acqConn) firstByte() (*iso.FrameReader, error) {
+	var first [1]byte
+	for {
+		c.deadline(c.s.live().Listen.IdleTimeout)
+		n, err := c.conn.Read(first[:])
+		if n == 1 {
+			r := io.MultiReader(bytes.NewReader(first[:]), c.conn)
+			return iso.NewFrameReader(r, c.s.live().Listen.MaxMessageSize), nil
+		}
+		if err == nil {
+			continue
+		}
+		if c.draining(err) {
+			continue
+		}
+		return nil, c.readErr(err, errIdle)
 	}
 }
 
