@@ -35,14 +35,15 @@ type acqConn struct {
 	view   iso.View // the read loop's scratch view
 	once   sync.Once
 
-	started  time.Time // when the frame being handled arrived (read loop only)
-	acquirer string    // the acquirer's configured name, "" when none are configured
-	acq      *acquirers.Acquirer
-	reg      *acquirers.Registry // the acquirer list acq was resolved in (read loop only)
-	subject  string              // verified client certificate subject, "" without mTLS
-	hangUp   error               // set by a handler: close the connection after this frame (read loop only)
-	inflight atomic.Int64        // requests of this connection waiting for an issuer
-	limited  bool                // the request being handled holds an acquirer limiter slot (read loop only)
+	started    time.Time // when the frame being handled arrived (read loop only)
+	acquirer   string    // the acquirer's configured name, "" when none are configured
+	acq        *acquirers.Acquirer
+	reg        *acquirers.Registry // the acquirer list acq was resolved in (read loop only)
+	subject    string              // verified client certificate subject, "" without mTLS
+	hangUp     error               // set by a handler: close the connection after this frame (read loop only)
+	unreadable int                 // frames without a readable MTI so far (read loop only)
+	inflight   atomic.Int64        // requests of this connection waiting for an issuer
+	limited    bool                // the request being handled holds an acquirer limiter slot (read loop only)
 }
 
 func (s *Switch) handleConn(conn net.Conn) {

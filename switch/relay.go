@@ -1,7 +1,9 @@
 package switchd
 
 import (
+	"context"
 	"errors"
+	"log/slog"
 	"strconv"
 	"time"
 
@@ -33,8 +35,13 @@ func (c *acqConn) handle(frame []byte) {
 		// Nothing to answer to: without an MTI there is no response MTI.
 		s.stats.unreadable.Add(1)
 		s.metrics.Unreadable()
-		s.log.Warn("acquirer frame without a readable MTI ignored", "conn", c.id, "remote", c.remote,
-			"len", len(frame), "err", scanErr)
+		c.unreadable++
+		lvl := slog.LevelWarn
+		if c.unreadable > unreadableWarnings {
+			lvl = slog.LevelDebug // a flood is counted in metrics, not logged line by line
+		}
+		s.log.Log(context.Background(), lvl, "acquirer frame without a readable MTI ignored", "conn", c.id,
+			"remote", c.remote, "len", len(frame), "err", scanErr, "count", c.unreadable)
 		return
 	}
 	if !iso.IsRequestMTI(mti) {
@@ -60,6 +67,10 @@ func (c *acqConn) handle(frame []byte) {
 		c.reject(v, CodeFormatError, "message class not supported")
 	}
 }
+
+// unreadableWarnings: the first frames without an MTI on a connection are
+// logged as warnings, the rest at debug level.
+const unreadableWarnings = 10
 
 // mandatory lists the fields an authorization or financial request must
 // carry besides a PAN (2, or 35 when 2 is absent).
