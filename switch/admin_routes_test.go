@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -21,15 +20,8 @@ import (
 // adminDo returns the status and body of one admin request.
 func adminDo(t *testing.T, method, url string) (int, []byte) {
 	t.Helper()
-	client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
-	req, err := http.NewRequest(method, url, nil)
-	require.NoError(t, err)
-	resp, err := client.Do(req)
-	require.NoError(t, err)
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	require.NoError(t, err)
-	return resp.StatusCode, body
+	code, body := opsHTTP(t, method, url)
+	return code, []byte(body)
 }
 
 func getRoutes(t *testing.T, admin string) switchd.Routes {
