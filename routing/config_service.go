@@ -51,6 +51,11 @@ type Journal struct {
 	// same acquirer, STAN, terminal, RRN and field 7 within it is answered
 	// 94 (duplicate). Default 10m; must be > 0.
 	DuplicateWindow time.Duration
+	// Retention is how long entries (and acknowledged reversals) are kept;
+	// older ones are deleted hourly. Default 0: kept forever. Must be 0 or
+	// at least DuplicateWindow, which is refilled from the journal at start.
+	// Reversals still owed are never deleted.
+	Retention time.Duration
 }
 
 // Reversals configures how unacknowledged 0420 advices are retried: the

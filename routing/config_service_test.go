@@ -87,6 +87,12 @@ issuers:
 		{"journal window", minimal + "journal: {path: j.db, duplicate_window: 0s}\n", []string{
 			`t.yaml: journal.duplicate_window: "0s": must be positive`,
 		}},
+		{"journal retention", minimal + "journal: {path: j.db, duplicate_window: 10m, retention: 5m}\n", []string{
+			`t.yaml: journal.retention: 5m0s is shorter than duplicate_window 10m0s: duplicates could not be detected after a restart`,
+		}},
+		{"journal retention negative", minimal + "journal: {path: j.db, retention: -1h}\n", []string{
+			`t.yaml: journal.retention: "-1h": must not be negative`,
+		}},
 		{"reversals", minimal + "reversals: {retry_min: 2m, retry_max: 1m}\n", []string{
 			`t.yaml: reversals: retry_min 2m0s is above retry_max 1m0s`,
 		}},

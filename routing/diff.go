@@ -136,6 +136,7 @@ func diffKeys(old, new *Config) (restart, other []string) {
 	check(&other, "listen.max_connections", ol.MaxConnections, nl.MaxConnections)
 	check(&other, "listen.max_in_flight", ol.MaxInFlight, nl.MaxInFlight)
 	check(&other, "journal.duplicate_window", old.Journal.DuplicateWindow, new.Journal.DuplicateWindow)
+	check(&other, "journal.retention", old.Journal.Retention, new.Journal.Retention)
 	check(&other, "reversals", old.Reversals, new.Reversals)
 	check(&other, "acquirers", emptyNil(old.Acquirers), emptyNil(new.Acquirers))
 	check(&restart, "simulators", emptyNil(old.Simulators), emptyNil(new.Simulators))

@@ -55,6 +55,7 @@ type rawAdmin struct {
 type rawJournal struct {
 	Path            string `mapstructure:"path"`
 	DuplicateWindow string `mapstructure:"duplicate_window"`
+	Retention       string `mapstructure:"retention"`
 }
 
 type rawReversals struct {

@@ -11,10 +11,16 @@ func (v *validator) admin(raw rawAdmin) Admin {
 
 func (v *validator) journal(raw rawJournal) Journal {
 	_, def, _ := ServiceDefaults()
-	return Journal{
+	j := Journal{
 		Path:            raw.Path,
 		DuplicateWindow: v.duration("journal.duplicate_window", "", raw.DuplicateWindow, def.DuplicateWindow, true),
+		Retention:       v.duration("journal.retention", "", raw.Retention, 0, false),
 	}
+	if j.Retention > 0 && j.Retention < j.DuplicateWindow {
+		v.add("journal.retention", "%s is shorter than duplicate_window %s: duplicates could not be detected after a restart",
+			j.Retention, j.DuplicateWindow)
+	}
+	return j
 }
 
 func (v *validator) reversals(raw rawReversals) Reversals {

@@ -1,6 +1,7 @@
 package switchd
 
 import (
+	"context"
 	"fmt"
 	"time"
 
@@ -66,4 +67,31 @@ func (s *Switch) issuerNamed(name string) *issuer.Issuer {
 // response, so that request was.
 func reachedIssuer(k journal.DupKey) bool {
 	return k.Outcome != journal.SwitchDeclined || k.ResponseCode == CodeSystemError
+}
+
+// pruneEvery is how often journal.retention is applied.
+const pruneEvery = time.Hour
+
+// prune deletes journal entries older than journal.retention (read from
+// the live config, so a reload changes it), at start and then hourly,
+// until ctx ends.
+func (s *Switch) prune(ctx context.Context) {
+	t := time.NewTicker(pruneEvery)
+	defer t.Stop()
+	for {
+		if keep := s.live().Journal.Retention; keep > 0 {
+			n, err := s.jrnl.Prune(ctx, time.Now().Add(-keep))
+			switch {
+			case err != nil && ctx.Err() == nil:
+				s.log.Error("journal retention: prune failed", "err", err)
+			case n > 0:
+				s.log.Info("journal retention: old entries deleted", "entries", n, "retention", keep)
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }

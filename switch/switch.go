@@ -171,6 +171,11 @@ func (s *Switch) Run(ctx context.Context) error {
 	}
 	if s.revs != nil {
 		s.revs.start()
+		bg.Add(1)
+		go func() {
+			defer bg.Done()
+			s.prune(ctx)
+		}()
 	}
 	if s.admin != nil {
 		bg.Add(1)
