@@ -106,8 +106,16 @@ func TestWriterCheckpointRewindsWAL(t *testing.T) {
 	r := writerCheckpoint(t, j)
 	assert.Positive(t, r.log)
 	assert.Equal(t, r.log, r.done, "all frames copied")
-	appendAll(t, j, 1, nil) // restarts the WAL at frame 0
-	assert.Less(t, writerCheckpoint(t, j).log, int64(10), "the WAL was rewound")
+	// The next write restarts the WAL at frame 0, unless a reader (the
+	// checkpointer's connection) holds a snapshot at that moment: then a
+	// later one does. What matters is that it is rewound, not when.
+	for range 100 {
+		appendAll(t, j, 1, nil)
+		if writerCheckpoint(t, j).log < 10 {
+			return
+		}
+	}
+	t.Fatal("the WAL was never rewound")
 }
 
 // writerCheckpoint retries while the checkpointer goroutine holds the
