@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"github.com/cardswitch/cardswitch/internal/gctune"
 	"io"
 	"log/slog"
 	"os"
@@ -55,6 +56,7 @@ func runSwitchChild() error {
 		return err
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	gctune.Apply() // as `cardswitch serve` does
 	sw, err := switchd.New(cfg, switchd.WithLogger(log))
 	if err != nil {
 		return err

@@ -6,6 +6,7 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/cardswitch/cardswitch/internal/gctune"
 	switchd "github.com/cardswitch/cardswitch/switch"
 	"github.com/spf13/cobra"
 )
@@ -31,6 +32,7 @@ SIGHUP, a change to the config file, or POST /admin/reload: reload the config
 			if err != nil {
 				return err
 			}
+			gctune.Apply()
 			cfg, err := loadConfig(path)
 			if err != nil {
 				return err
