@@ -110,7 +110,7 @@ func TestTimeoutsAndMaxErrors(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			rep, err := Run(context.Background(), Options{Target: sim.Addr(), Timeout: 200 * time.Millisecond,
+			rep, err := Run(context.Background(), Options{Target: sim.Addr(), Timeout: time.Second,
 				MaxErrors: tc.maxErrors}, in)
 			require.NoError(t, err)
 			assert.EqualValues(t, 1, rep.Timeouts)

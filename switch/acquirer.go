@@ -42,6 +42,7 @@ type acqConn struct {
 	subject    string              // verified client certificate subject, "" without mTLS
 	hangUp     error               // set by a handler: close the connection after this frame (read loop only)
 	unreadable int                 // frames without a readable MTI so far (read loop only)
+	slow       atomic.Bool         // closed for not reading its answers (counted once)
 	inflight   atomic.Int64        // requests of this connection waiting for an issuer
 	limited    bool                // the request being handled holds an acquirer limiter slot (read loop only)
 }
@@ -223,7 +224,7 @@ const closeFlush = 2 * time.Second
 // past the backlog limit is disconnected rather than buffered for.
 func (c *acqConn) queue(resp []byte) {
 	err := c.out.Queue(resp)
-	if errors.Is(err, wire.ErrBacklog) {
+	if errors.Is(err, wire.ErrBacklog) && c.slow.CompareAndSwap(false, true) {
 		c.s.stats.slowAcquirers.Add(1)
 		c.s.metrics.Rejected(metrics.ReasonSlowReader)
 		c.s.log.Warn("closing acquirer connection: it does not read its responses",

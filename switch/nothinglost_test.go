@@ -123,7 +123,7 @@ func TestTimeoutReversalAcknowledgedOnce(t *testing.T) {
 	const drop, n = 2, 3
 	sim, log := startWatchedSim(t, lostSim(drop))
 	path := journalPath(t)
-	sw := startSwitch(t, lostYAML(path, sim.Addr(), "200ms", ""), "bank")
+	sw := startSwitch(t, lostYAML(path, sim.Addr(), "1s", ""), "bank")
 	c := dial(t, sw.addr)
 	for stan := 1; stan <= n; stan++ {
 		require.Equal(t, "91", str(t, send(t, c, auth(panSilent, 100, stan)), 39))
@@ -167,7 +167,7 @@ func TestTimeoutReversalSurvivesRestart(t *testing.T) {
 	const drop = 2
 	sim, log := startWatchedSim(t, lostSim(drop))
 	path := journalPath(t)
-	yaml := lostYAML(path, sim.Addr(), "200ms", "")
+	yaml := lostYAML(path, sim.Addr(), "1s", "")
 	sw1 := startSwitch(t, yaml, "bank")
 	require.Equal(t, "91", str(t, send(t, dial(t, sw1.addr), auth(panSilent, 100, 1)), 39))
 	log.wait(t, "the first (dropped) attempt", func(rs []issuersim.Request) bool { return len(reversalAttempts(rs)) == 1 })
@@ -191,7 +191,7 @@ func TestTimeoutReversalSurvivesRestart(t *testing.T) {
 func TestLateAnswerJournaledAndReversed(t *testing.T) {
 	sim, log := startWatchedSim(t, lostSim(0))
 	path := journalPath(t)
-	sw := startSwitch(t, lostYAML(path, sim.Addr(), "200ms", ""), "bank")
+	sw := startSwitch(t, lostYAML(path, sim.Addr(), "1s", ""), "bank")
 	require.Equal(t, "91", str(t, send(t, dial(t, sw.addr), auth(panLate, 100, 1)), 39))
 	rrn := fmt.Sprintf("%012d", 1)
 	log.wait(t, "the reversal of the late authorization", func(rs []issuersim.Request) bool {

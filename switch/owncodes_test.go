@@ -20,7 +20,7 @@ func TestSwitchGeneratedCodes(t *testing.T) {
 		{PANSuffix: "0009", NoAnswer: true},
 		{PANSuffix: "0096", Malformed: true},
 	}})
-	yaml := "issuers:\n" + issuerYAML("bank", "300ms", sim.Addr()) +
+	yaml := "issuers:\n" + issuerYAML("bank", "1s", sim.Addr()) +
 		issuerYAML("dead", "5s", "127.0.0.1:1") + // nothing listens on port 1
 		"routes:\n  - {bin: \"4\", issuer: bank}\n  - {bin: \"5\", issuer: dead}\n"
 	sw := startSwitch(t, yaml, "bank")
