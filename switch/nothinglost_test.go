@@ -191,7 +191,7 @@ func TestTimeoutReversalSurvivesRestart(t *testing.T) {
 func TestLateAnswerJournaledAndReversed(t *testing.T) {
 	sim, log := startWatchedSim(t, lostSim(0))
 	path := journalPath(t)
-	sw := startSwitch(t, lostYAML(path, sim.Addr(), "1s", ""), "bank")
+	sw := startSwitch(t, lostYAML(path, sim.Addr(), "200ms", ""), "bank")
 	require.Equal(t, "91", str(t, send(t, dial(t, sw.addr), auth(panLate, 100, 1)), 39))
 	rrn := fmt.Sprintf("%012d", 1)
 	log.wait(t, "the reversal of the late authorization", func(rs []issuersim.Request) bool {
