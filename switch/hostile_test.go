@@ -96,13 +96,15 @@ func answer(t testing.TB, c *rawConn) (string, string) {
 	return wire(t, m, 11), str(t, m, 39)
 }
 
-// hostileSwitch: short idle and frame timeouts and a small answer backlog,
-// so that each defence triggers quickly.
+// hostileSwitch: idle and frame timeouts short enough for the test to
+// watch them fire, long enough that no scheduling stall on a loaded
+// machine closes the connections that must stay open; and a small answer
+// backlog.
 func hostileSwitch(t *testing.T) *running {
 	sim := startSim(t, routing.Simulator{})
 	limits := switchd.DefaultLimits
 	limits.AcquirerBacklog = 64 << 10
-	cfg := opsLoad(t, "listen: {idle_timeout: 300ms, frame_timeout: 500ms, max_message_size: 8192}\n"+bankYAML(sim.Addr()))
+	cfg := opsLoad(t, "listen: {idle_timeout: 2s, frame_timeout: 2s, max_message_size: 8192}\n"+bankYAML(sim.Addr()))
 	sw := opsRun(t, cfg, switchd.WithLimits(limits))
 	opsWaitUp(t, sw, "bank")
 	return sw
@@ -206,7 +208,7 @@ func TestHostileInput(t *testing.T) {
 	})
 	t.Run("silent client closed after idle_timeout", func(t *testing.T) {
 		c := dialRaw(t, sw.addr)
-		t.Logf("closed after %v (idle_timeout 300ms)", expectClosed(t, c))
+		t.Logf("closed after %v (idle_timeout 2s)", expectClosed(t, c))
 	})
 	t.Run("slow-loris closed after frame_timeout", func(t *testing.T) {
 		c := dialRaw(t, sw.addr)
@@ -230,7 +232,7 @@ func TestHostileInput(t *testing.T) {
 				}
 			}
 		}()
-		t.Logf("closed after %v (frame_timeout 500ms)", expectClosed(t, c))
+		t.Logf("closed after %v (frame_timeout 2s; the frame would take 10 s)", expectClosed(t, c))
 		close(stop)
 		wg.Wait()
 	})

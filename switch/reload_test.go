@@ -23,12 +23,28 @@ type loadResult struct {
 	mu             sync.Mutex
 	codes          map[string]int
 	errs           []error
+	progress       chan struct{} // a token after answers, for flowing
+}
+
+// flowing waits until n more answers have arrived: traffic is really
+// flowing at this point of the test.
+func (r *loadResult) flowing(t *testing.T, n int64) {
+	t.Helper()
+	target := r.answered.Load() + n
+	deadline := time.After(30 * time.Second)
+	for r.answered.Load() < target {
+		select {
+		case <-r.progress:
+		case <-deadline:
+			t.Fatalf("load stalled at %d answers", r.answered.Load())
+		}
+	}
 }
 
 // runLoad keeps conns closed-loop clients sending authorizations for pans
 // until stop is closed.
 func runLoad(t *testing.T, addr string, conns int, pans []string, stop <-chan struct{}) (*loadResult, *sync.WaitGroup) {
-	res := &loadResult{codes: map[string]int{}}
+	res := &loadResult{codes: map[string]int{}, progress: make(chan struct{}, 1)}
 	var wg sync.WaitGroup
 	for ci := 0; ci < conns; ci++ {
 		c := dial(t, addr)
@@ -51,6 +67,10 @@ func runLoad(t *testing.T, addr string, conns int, pans []string, stop <-chan st
 					res.answered.Add(1)
 					code, _ := resp.GetString(39)
 					res.codes[code]++
+					select {
+					case res.progress <- struct{}{}:
+					default:
+					}
 				}
 				res.mu.Unlock()
 			}
@@ -118,10 +138,12 @@ func TestReloadUnderLoad(t *testing.T) {
 		}), "reload not seen")
 	}
 	require.Equal(t, "A", answeredBy("4111111111111111"))
+	load.flowing(t, 50)
 
 	// 1. A range moves to another issuer.
 	write(conf("a,b", `{bin: "4", issuer: bank-a}`, `{bin: "411111-411199", issuer: bank-b}`, `{bin: "5", issuer: bank-b}`))
 	reloaded(1, 0)
+	load.flowing(t, 50)
 	assert.Equal(t, "B", answeredBy("4111111111111111"))
 	assert.Equal(t, "A", answeredBy("4000000000000002"))
 
@@ -129,11 +151,13 @@ func TestReloadUnderLoad(t *testing.T) {
 	write(conf("a,b,c", `{bin: "4", issuer: bank-a}`, `{bin: "411111-411199", issuer: bank-b}`,
 		`{bin: "5", issuer: bank-b}`, `{bin: "5555", issuer: bank-c}`))
 	reloaded(2, 0)
+	load.flowing(t, 50)
 	assert.Equal(t, "C", answeredBy("5555555555554444"))
 
 	// 3. An issuer is removed; its routes go elsewhere first.
 	write(conf("a,c", `{bin: "4", issuer: bank-a}`, `{bin: "5", issuer: bank-c}`))
 	reloaded(3, 0)
+	load.flowing(t, 50)
 	assert.Equal(t, "A", answeredBy("4111111111111111"))
 	assert.Equal(t, "C", answeredBy("5100000000000008"))
 	require.NoError(t, sw.Await(wctx, func() bool { return sw.IssuerLinksUp("bank-b") == -1 }))
@@ -141,6 +165,7 @@ func TestReloadUnderLoad(t *testing.T) {
 	// 4. An invalid file is rejected; the running config keeps serving.
 	write(conf("a,c", `{bin: "4x", issuer: bank-a}`, `{bin: "5", issuer: bank-c}`))
 	reloaded(3, 1)
+	load.flowing(t, 50)
 	assert.Equal(t, "A", answeredBy("4111111111111111"))
 
 	// 5. Same content again (new file, same hash): nothing happens.
@@ -152,6 +177,7 @@ func TestReloadUnderLoad(t *testing.T) {
 	// 6. A last move, by rename, to prove the watch survived the others.
 	write(conf("a,c", `{bin: "4", issuer: bank-c}`, `{bin: "5", issuer: bank-c}`))
 	reloaded(4, 1)
+	load.flowing(t, 50)
 	assert.Equal(t, "C", answeredBy("4111111111111111"))
 
 	close(stop)
@@ -161,5 +187,4 @@ func TestReloadUnderLoad(t *testing.T) {
 	assert.Empty(t, load.errs, "every request got an answer")
 	assert.Equal(t, load.sent.Load(), load.answered.Load())
 	assert.Equal(t, int(load.answered.Load()), load.codes["00"], "all approved, none 96 or 91: %v", load.codes)
-	assert.Greater(t, load.answered.Load(), int64(100), "the load really ran")
 }

@@ -141,12 +141,16 @@ func TestMutualTLSListener(t *testing.T) {
 		c, err := dialTLS(t, sw.addr, p.clientConfig())
 		if err == nil {
 			refused(t, c, good)
+		} else {
+			assert.ErrorContains(t, err, "certificate", "refused for the certificate, not anything else")
 		}
 	})
 	t.Run("certificate from another CA refused", func(t *testing.T) {
 		c, err := dialTLS(t, sw.addr, p.clientConfig(p.otherClient))
 		if err == nil {
 			refused(t, c, good)
+		} else {
+			assert.ErrorContains(t, err, "certificate", "refused for the certificate, not anything else")
 		}
 	})
 }

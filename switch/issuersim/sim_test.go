@@ -132,7 +132,8 @@ func TestTrack2OnlyRequest(t *testing.T) {
 }
 
 func TestRuleDelayAnswersLater(t *testing.T) {
-	s := startSim(t, routing.Simulator{Rules: []routing.SimRule{{PANSuffix: "0002", Delay: 200 * time.Millisecond}}}, nil)
+	// A delay far above any scheduling stall between the two sends.
+	s := startSim(t, routing.Simulator{Rules: []routing.SimRule{{PANSuffix: "0002", Delay: 2 * time.Second}}}, nil)
 	c := dialSim(t, s.Addr())
 	c.send(newMsg(t, "0100", authFields("4111111111110002", "100", "000001")))
 	c.send(newMsg(t, "0100", authFields("4111111111111111", "100", "000002")))
