@@ -12,7 +12,6 @@ import (
 	"runtime"
 	"runtime/pprof"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/cardswitch/cardswitch/routing"
@@ -87,7 +86,7 @@ func command(cmd string, sw *switchd.Switch, p *profiler) string {
 	case "mark":
 		var ms runtime.MemStats
 		runtime.ReadMemStats(&ms)
-		return fmt.Sprintf("%d %d %d", processCPU(), ms.Mallocs, sw.Stats().Requests)
+		return fmt.Sprintf("%d %d %d", int64(cpuTime()), ms.Mallocs, sw.Stats().Requests)
 	case "prof-start":
 		return errText(p.start())
 	case "prof-stop":
@@ -101,15 +100,6 @@ func errText(err error) string {
 		return "error: " + err.Error()
 	}
 	return "ok"
-}
-
-// processCPU is this process's user plus system CPU time, in nanoseconds.
-func processCPU() int64 {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return ru.Utime.Nano() + ru.Stime.Nano()
 }
 
 // profiler writes the switch's profiles for one phase.

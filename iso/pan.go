@@ -1,48 +1,10 @@
 package iso
 
-// PAN length limits per ISO/IEC 7812.
-const (
-	maxPANLen = 19
-	// minFullMaskLen is the shortest PAN that may show first 6 and last 4:
-	// below it, 6+4 would reveal all but two digits or fewer.
-	minFullMaskLen = 13
-	// minLast4Len is the shortest PAN that may show its last 4 digits.
-	minLast4Len = 8
-)
+import panmask "github.com/cardswitch/cardswitch/internal/pan"
 
-// MaskPAN masks a card number for logs and errors. Rule (never more than
-// first 6 + last 4, never more than half of a short number):
-//   - 13 digits or more: first 6 and last 4 shown (411111******1111);
-//   - 8 to 12: last 4 shown only (********1111);
-//   - fewer than 8: fully masked.
-//
-// Shown bytes that are not digits print as '?', so garbage in field 2
-// cannot inject control characters into logs. Empty input gives "".
-func MaskPAN(pan []byte) string {
-	n := len(pan)
-	if n == 0 {
-		return ""
-	}
-	head, tail := 0, 0
-	switch {
-	case n >= minFullMaskLen:
-		head, tail = 6, 4
-	case n >= minLast4Len:
-		tail = 4
-	}
-	out := make([]byte, n)
-	for i, c := range pan {
-		switch {
-		case i >= head && i < n-tail:
-			out[i] = '*'
-		case c >= '0' && c <= '9':
-			out[i] = c
-		default:
-			out[i] = '?'
-		}
-	}
-	return string(out)
-}
+// MaskPAN masks a card number for logs, errors and the journal: see
+// panmask.Mask for the rule (never more than first 6 + last 4).
+func MaskPAN(pan []byte) string { return panmask.Mask(pan) }
 
 // PANFromTrack2 returns the PAN of ISO 7813 track 2 data: the digits
 // before the '=' (or 'D') separator, as a subslice of track2. An optional
@@ -54,7 +16,7 @@ func PANFromTrack2(track2 []byte) []byte {
 	}
 	for i, c := range track2 {
 		if c == '=' || c == 'D' || c == 'd' {
-			if i == 0 || i > maxPANLen {
+			if i == 0 || i > panmask.MaxLen {
 				return nil
 			}
 			return track2[:i]
@@ -74,7 +36,7 @@ func PANFromTrack2(track2 []byte) []byte {
 func RoutingPAN(v *View) ([]byte, int) {
 	if v.Has(2) {
 		pan := v.Field(2)
-		if len(pan) == 0 || len(pan) > maxPANLen || !allDigits(pan) {
+		if len(pan) == 0 || len(pan) > panmask.MaxLen || !allDigits(pan) {
 			return nil, 0
 		}
 		return pan, 2
@@ -85,4 +47,19 @@ func RoutingPAN(v *View) ([]byte, int) {
 		}
 	}
 	return nil, 0
+}
+
+// SensitiveFields carry card data other than the PAN: track 2 (35),
+// track 3 (36), track 1 (45), PIN data (52, 53) and ICC data (55). They are
+// never logged, stored, echoed by a simulator or printed.
+var SensitiveFields = [...]int{35, 36, 45, 52, 53, 55}
+
+// IsSensitive reports whether field id is one of SensitiveFields.
+func IsSensitive(id int) bool {
+	for _, s := range SensitiveFields {
+		if s == id {
+			return true
+		}
+	}
+	return false
 }

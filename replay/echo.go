@@ -115,8 +115,7 @@ func (e *EchoServer) serve(nc net.Conn) {
 		e.mu.Unlock()
 		_ = nc.Close()
 	}()
-	br := bufio.NewReaderSize(nc, iso.MaxFrameLen+2)
-	fr := iso.NewFrameReader(br, iso.MaxFrameLen) // reuses br: same size
+	fr := iso.NewFrameReader(nc, iso.MaxFrameLen)
 	bw := bufio.NewWriterSize(nc, 64<<10)
 	var ap *approver
 	if e.approve {
@@ -138,7 +137,7 @@ func (e *EchoServer) serve(nc net.Conn) {
 			return
 		}
 		e.maybeStall(bw)
-		if br.Buffered() == 0 && bw.Flush() != nil {
+		if fr.Buffered() == 0 && bw.Flush() != nil {
 			return
 		}
 	}

@@ -65,8 +65,6 @@ const (
 	defaultMaxFailures   = 20
 	defaultDialTimeout   = 5 * time.Second
 	defaultProgressEvery = 500 * time.Millisecond
-	// maxFrame is the largest response accepted (2-byte length header).
-	maxFrame = 0xFFFF
 	// writeBatchLimit is the most unsent bytes one connection buffers; a
 	// send past it counts as an error rather than growing memory without
 	// bound against a target that stopped reading for good.
@@ -81,29 +79,22 @@ const (
 )
 
 func (o *Options) setDefaults(messages int) {
-	if o.Connections <= 0 {
-		o.Connections = defaultConnections
-	}
-	if o.Concurrency <= 0 {
-		o.Concurrency = defaultConcurrency
-	}
-	if o.Speed <= 0 {
-		o.Speed = defaultSpeed
-	}
-	if o.Timeout <= 0 {
-		o.Timeout = defaultTimeout
-	}
-	if o.MaxFailures <= 0 {
-		o.MaxFailures = defaultMaxFailures
-	}
-	if o.DialTimeout <= 0 {
-		o.DialTimeout = defaultDialTimeout
-	}
-	if o.ProgressEvery <= 0 {
-		o.ProgressEvery = defaultProgressEvery
-	}
+	orDefault(&o.Connections, defaultConnections)
+	orDefault(&o.Concurrency, defaultConcurrency)
+	orDefault(&o.Speed, defaultSpeed)
+	orDefault(&o.Timeout, defaultTimeout)
+	orDefault(&o.MaxFailures, defaultMaxFailures)
+	orDefault(&o.DialTimeout, defaultDialTimeout)
+	orDefault(&o.ProgressEvery, defaultProgressEvery)
 	if o.Count <= 0 && o.Duration <= 0 {
 		o.Count = messages
+	}
+}
+
+// orDefault sets *v to d unless it is positive.
+func orDefault[T int | float64 | time.Duration](v *T, d T) {
+	if *v <= 0 {
+		*v = d
 	}
 }
 

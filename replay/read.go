@@ -13,7 +13,7 @@ import (
 // readLoop matches responses to pending requests until the connection
 // closes. It allocates nothing per response unless validation fails.
 func (c *conn) readLoop() {
-	fr := iso.NewFrameReader(c.nc, maxFrame)
+	fr := iso.NewFrameReader(c.nc, iso.MaxFrameLen)
 	var v iso.View
 	for {
 		body, err := fr.Next()

@@ -52,7 +52,7 @@ func newTemplates(sc *iso.Scanner, msgs []trace.Message) ([]template, error) {
 
 func newTemplate(sc *iso.Scanner, v *iso.View, m trace.Message, t *template) error {
 	bad := func(field int, reason string) error { return &MessageError{Line: m.Line, Field: field, Reason: reason} }
-	if len(m.Frame) > maxFrame {
+	if len(m.Frame) > iso.MaxFrameLen {
 		return bad(-1, "frame too large for a 2-byte length header")
 	}
 	if err := sc.Scan(m.Frame, v); err != nil {

@@ -2,6 +2,7 @@ package routing
 
 import (
 	"fmt"
+	panmask "github.com/cardswitch/cardswitch/internal/pan"
 	"strconv"
 	"testing"
 )
@@ -109,7 +110,7 @@ func TestRules500kValid(t *testing.T) {
 	}
 	for _, pan := range samplePANs(routes, 100) {
 		if _, ok := table.Lookup(pan); !ok {
-			t.Fatalf("no match for %s", strconv.Quote(MaskPAN(pan)))
+			t.Fatalf("no match for %s", strconv.Quote(panmask.Mask(pan)))
 		}
 	}
 }

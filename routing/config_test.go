@@ -1,6 +1,7 @@
 package routing
 
 import (
+	panmask "github.com/cardswitch/cardswitch/internal/pan"
 	"os"
 	"path/filepath"
 	"strings"
@@ -314,6 +315,6 @@ func TestTestdataRouting(t *testing.T) {
 		cfg, err := Load("../testdata/" + tt.file)
 		require.NoError(t, err)
 		m, _ := cfg.Table().Lookup([]byte(tt.pan))
-		assert.Equal(t, tt.want, m.Issuer, "%s %s", tt.file, MaskPAN([]byte(tt.pan)))
+		assert.Equal(t, tt.want, m.Issuer, "%s %s", tt.file, panmask.Mask([]byte(tt.pan)))
 	}
 }

@@ -2,6 +2,7 @@ package routing
 
 import (
 	"fmt"
+	panmask "github.com/cardswitch/cardswitch/internal/pan"
 	"slices"
 	"strings"
 )
@@ -35,7 +36,7 @@ type Candidate struct {
 // Explain looks pan up like Lookup and lists every matching rule. It scans
 // all rules, so it is for diagnostics (`cardswitch route`), not the hot path.
 func (t *Table) Explain(pan []byte) Explanation {
-	e := Explanation{PAN: MaskPAN(pan)}
+	e := Explanation{PAN: panmask.Mask(pan)}
 	e.Match, e.Found = t.Lookup(pan)
 	switch {
 	case t == nil:

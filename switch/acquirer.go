@@ -44,7 +44,6 @@ type acqConn struct {
 	unreadable int                 // frames without a readable MTI so far (read loop only)
 	slow       atomic.Bool         // closed for not reading its answers (counted once)
 	inflight   atomic.Int64        // requests of this connection waiting for an issuer
-	limited    bool                // the request being handled holds an acquirer limiter slot (read loop only)
 }
 
 func (s *Switch) handleConn(conn net.Conn) {

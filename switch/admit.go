@@ -121,30 +121,31 @@ func registry(cfg *routing.Config) *acquirers.Registry {
 // limit applies the per-request checks of identity and load: field 32 must
 // be the connection's acquirer's, and the acquirer's and connection's
 // in-flight caps and rate must allow one more. It answers a refused
-// request itself and returns false.
-func (c *acqConn) limit(v *iso.View) bool {
+// request itself and returns ok false; limited tells that the request now
+// holds an acquirer limiter slot (released with the Txn).
+func (c *acqConn) limit(v *iso.View) (limited, ok bool) {
 	if reg := c.s.routes.Load().acqs; reg != c.reg && !c.reidentify(reg) {
 		c.s.log.Warn("acquirer no longer configured after a reload: connection closed", "conn", c.id,
 			"remote", c.remote, "was", c.acquirer)
 		c.s.metrics.Rejected(metrics.ReasonUnknownAcquirer)
 		c.decline(v, c.started, "", CodeNotPermitted, journal.SwitchDeclined, "acquirer no longer configured")
 		c.hangUp = errAcquirerRemoved // the read loop ends; close flushes the 58 first
-		return false
+		return false, false
 	}
 	if c.inflight.Load() >= int64(c.s.live().Listen.MaxInFlight) {
 		c.decline(v, c.started, "", CodeOverloaded, journal.SwitchDeclined, "connection in-flight cap reached")
 		c.s.metrics.Rejected(metrics.ReasonInFlight)
-		return false
+		return false, false
 	}
 	if c.acq == nil {
-		return true
+		return false, true
 	}
 	if !acquirers.CheckInstitution(c.acq, v.Field(32)) {
 		c.s.log.Warn("field 32 is not this acquirer's institution id: impersonation refused", "conn", c.id,
 			"acquirer", c.acquirer, "field32", string(v.Field(32)))
 		c.s.metrics.Rejected(metrics.ReasonInstitution)
 		c.decline(v, c.started, "", CodeNotPermitted, journal.SwitchDeclined, "field 32 is not the acquirer's institution id")
-		return false
+		return false, false
 	}
 	if ok, code := c.s.limiter.Begin(c.acq); !ok {
 		reason := metrics.ReasonInFlight
@@ -153,10 +154,9 @@ func (c *acqConn) limit(v *iso.View) bool {
 		}
 		c.s.metrics.Rejected(reason)
 		c.decline(v, c.started, "", code, journal.SwitchDeclined, "acquirer limit: "+reason)
-		return false
+		return false, false
 	}
-	c.limited = true
-	return true
+	return true, true
 }
 
 // reidentify applies a reloaded acquirer list to an open connection: it is

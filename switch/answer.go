@@ -27,9 +27,6 @@ func (c *acqConn) decline(v *iso.View, started time.Time, issuerName, code strin
 		s.log.Error("cannot build switch response", "conn", c.id, "code", code, "err", err)
 		return
 	}
-	pan, _ := iso.RoutingPAN(v)
-	s.log.Debug("switch declined request", "conn", c.id, "remote", c.remote, "mti", string(v.MTI()),
-		"stan", string(v.Field(11)), "pan", iso.MaskPAN(pan), "code", code, "reason", reason)
 	c.finish(v, started, resp, issuerName, code, outcome, reason, nil)
 }
 
@@ -67,9 +64,9 @@ func (c *acqConn) finished(v *iso.View, started time.Time, resp []byte, issuerNa
 	}
 	if c.s.log.Enabled(context.Background(), slog.LevelDebug) {
 		pan, _ := iso.RoutingPAN(v)
-		c.s.log.Debug("transaction", "conn", c.id, "issuer", issuerName, "mti", string(v.MTI()),
-			"stan", string(v.Field(11)), "pan", iso.MaskPAN(pan), "code", code, "outcome", string(outcome),
-			"latency", time.Since(started))
+		c.s.log.Debug("transaction", "conn", c.id, "remote", c.remote, "issuer", issuerName,
+			"mti", string(v.MTI()), "stan", string(v.Field(11)), "pan", iso.MaskPAN(pan), "code", code,
+			"outcome", string(outcome), "reason", reason, "latency", time.Since(started))
 	}
 	return f
 }

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/cardswitch/cardswitch/switch/issuer"
 	"github.com/cardswitch/cardswitch/switch/journal"
 )
 
@@ -49,16 +48,6 @@ func (s *Switch) closeJournal() {
 			s.log.Error("closing the journal", "err", err)
 		}
 	}
-}
-
-// issuerNamed finds an issuer in the routing state in force.
-func (s *Switch) issuerNamed(name string) *issuer.Issuer {
-	for _, is := range s.routes.Load().issuers {
-		if is.Name == name {
-			return is
-		}
-	}
-	return nil
 }
 
 // reachedIssuer: only requests an issuer saw make a retry a duplicate. The

@@ -78,19 +78,19 @@ var mandatory = [...]int{3, 4, 7, 11}
 
 func (c *acqConn) relay(frame []byte, v *iso.View) {
 	s := c.s
-	if reason := checkMandatory(v); reason != "" {
+	pan, _ := iso.RoutingPAN(v)
+	if reason := checkMandatory(v, pan); reason != "" {
 		c.reject(v, CodeFormatError, reason)
 		return
 	}
-	pan, _ := iso.RoutingPAN(v)
 	snap := s.routes.Load()
 	m, ok := snap.table.Lookup(pan)
 	if !ok {
 		c.reject(v, CodeNoRoute, "no route for BIN")
 		return
 	}
-	c.limited = false
-	if !c.limit(v) {
+	limited, ok := c.limit(v)
+	if !ok {
 		return
 	}
 	// Only requests about to reach an issuer make a retry a duplicate: one
@@ -99,20 +99,15 @@ func (c *acqConn) relay(frame []byte, v *iso.View) {
 	if s.dups != nil {
 		dupKey = s.dups.key(c.acquirer, v)
 		if s.dups.check(dupKey, c.started) {
-			if c.limited {
+			if limited {
 				s.limiter.End(c.acq)
 			}
 			c.decline(v, c.started, "", CodeDuplicate, journal.Duplicate, "duplicate transmission")
 			return
 		}
 	}
-	notSent := func() {
-		if s.dups != nil {
-			s.dups.forget(dupKey)
-		}
-	}
 	t := c.newTxn(frame, v, m.Issuer)
-	if c.limited {
+	if limited {
 		t.Cookie |= cookieLimited
 	}
 	c.inflight.Add(1)
@@ -123,7 +118,9 @@ func (c *acqConn) relay(frame []byte, v *iso.View) {
 			c.storeAdvice(t, v)
 			return
 		}
-		notSent()
+		if s.dups != nil {
+			s.dups.forget(dupKey) // no issuer saw it: a retry is not a duplicate
+		}
 		c.decline(v, c.started, m.Issuer, CodeIssuerDown, journal.SwitchDeclined, err.Error())
 		return
 	}
@@ -131,8 +128,8 @@ func (c *acqConn) relay(frame []byte, v *iso.View) {
 }
 
 // checkMandatory names the first missing mandatory field, "" if none.
-func checkMandatory(v *iso.View) string {
-	if pan, _ := iso.RoutingPAN(v); pan == nil {
+func checkMandatory(v *iso.View, pan []byte) string {
+	if pan == nil {
 		return "no PAN: field 2 absent and no usable track 2 (35)"
 	}
 	if !v.Has(11) {
@@ -168,13 +165,13 @@ func (c *acqConn) newTxn(frame []byte, v *iso.View, issuerName string) *issuer.T
 	return t
 }
 
-// Answer relays the issuer's response (issuer.Owner).
-func (c *acqConn) Answer(t *issuer.Txn, resp []byte) {
+// Answer relays the issuer's response (issuer.Owner). The request is
+// scanned again for the journal: a View is too large to keep per request.
+func (c *acqConn) Answer(t *issuer.Txn, resp []byte, rv *iso.View) {
 	s := c.s
 	s.stats.issuerAnswers.Add(1)
-	var req, rv iso.View
+	var req iso.View
 	_ = s.scanner.Scan(t.Frame, &req)
-	_ = s.scanner.Scan(resp, &rv)
 	code := string(rv.Field(39))
 	c.finish(&req, t.Started, resp, t.Issuer, code, issuerOutcome(req.MTI(), code), "", t)
 }
@@ -227,14 +224,13 @@ func (c *acqConn) Fail(t *issuer.Txn, err error) {
 }
 
 // Late journals an issuer answer that came after the timeout (issuer.LateOwner).
-func (c *acqConn) Late(t *issuer.Txn, resp []byte) {
+func (c *acqConn) Late(t *issuer.Txn, _ []byte, rv *iso.View) {
 	s := c.s
 	if s.jrnl == nil {
 		return
 	}
-	var req, rv iso.View
+	var req iso.View
 	_ = s.scanner.Scan(t.Frame, &req)
-	_ = s.scanner.Scan(resp, &rv)
 	e := c.entry(&req, t.Started, t.Issuer, string(rv.Field(39)), journal.Late,
 		"issuer answered after the timeout; not relayed (the acquirer got 91)")
 	s.jrnl.Append(&e, nil)

@@ -235,9 +235,7 @@ type revOwner struct {
 	rv journal.Reversal
 }
 
-func (o *revOwner) Answer(_ *issuer.Txn, resp []byte) {
-	var v iso.View
-	_ = o.r.s.scanner.Scan(resp, &v)
+func (o *revOwner) Answer(_ *issuer.Txn, _ []byte, v *iso.View) {
 	o.r.results <- revResult{rv: o.rv, code: string(v.Field(39))}
 }
 
@@ -307,7 +305,8 @@ func stripCardData(spec *iso8583.MessageSpec, frame []byte) ([]byte, error) {
 	if err := m.Unpack(frame); err != nil {
 		return nil, err
 	}
-	for _, id := range []int{2, 35, 36, 45, 52, 53, 55} {
+	m.UnsetField(2)
+	for _, id := range iso.SensitiveFields {
 		m.UnsetField(id)
 	}
 	return m.Pack()

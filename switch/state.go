@@ -59,12 +59,19 @@ func (s *Switch) Await(ctx context.Context, cond func() bool) error {
 // IssuerLinksUp counts the signed-on links of the named issuer (-1 if the
 // issuer is unknown).
 func (s *Switch) IssuerLinksUp(name string) int {
-	for _, is := range s.routes.Load().issuers {
-		if is.Name == name {
-			return is.UpLinks()
-		}
+	if is := s.issuerNamed(name); is != nil {
+		return is.UpLinks()
 	}
 	return -1
+}
+
+// issuerNamed finds an issuer in the routing state in force, nil if none.
+func (s *Switch) issuerNamed(name string) *issuer.Issuer {
+	snap := s.routes.Load()
+	if i := snap.cfg.IssuerIndex(name); i >= 0 {
+		return snap.issuers[i]
+	}
+	return nil
 }
 
 // WaitIssuer blocks until ok(number of the named issuer's links up) holds,

@@ -133,16 +133,6 @@ func (s *Switch) live() *routing.Config { return s.routes.Load().cfg }
 // Addr is the acquirer listener's address.
 func (s *Switch) Addr() net.Addr { return s.ln.Addr() }
 
-// SimulatorAddrs lists the bound addresses of in-process simulators, in
-// config order.
-func (s *Switch) SimulatorAddrs() []string {
-	out := make([]string, len(s.sims))
-	for i, sim := range s.sims {
-		out[i] = sim.Addr()
-	}
-	return out
-}
-
 // Run serves until ctx ends, then shuts down gracefully: it stops
 // accepting, lets requests in flight finish (up to the configured
 // shutdown timeout), closes issuer links and acquirer connections, and

@@ -119,10 +119,7 @@ func (f *replayFlags) messages(paths []string) ([]trace.Message, error) {
 		if len(msgs) == 0 {
 			return nil, fmt.Errorf("generator produced no messages")
 		}
-		if f.opt.Count == 0 && f.opt.Duration == 0 {
-			f.opt.Count = len(msgs)
-		}
-		return msgs, nil
+		return msgs, nil // Run sends one pass unless --count or --duration says otherwise
 	}
 	var all []trace.Message
 	var offset time.Duration

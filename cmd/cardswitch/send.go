@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -34,6 +35,11 @@ func newSend() *cobra.Command {
 			req, err := r.Message()
 			if err != nil {
 				return err
+			}
+			// Pack before connecting: moov's pack errors may quote field
+			// values, and the PAN must not reach the terminal in clear.
+			if _, err := req.Pack(); err != nil {
+				return errors.New("cannot build the message: check --pan, --track2 and the other field flags")
 			}
 			c, err := acqclient.Dial(target, timeout)
 			if err != nil {
@@ -94,8 +100,12 @@ func printFields(w io.Writer, m *iso8583.Message) {
 		switch id {
 		case 2:
 			val = iso.MaskPAN(v.Field(id))
-		case 35, 45, 52, 55:
+		case 14: // expiry
 			val = "[withheld]"
+		default:
+			if iso.IsSensitive(id) {
+				val = "[withheld]"
+			}
 		}
 		fmt.Fprintf(w, "   %3d  %s\n", id, val)
 	}

@@ -34,6 +34,9 @@ func newPANMap() *panMap {
 // length, the first 6 digits and, for PANs of 13 digits or more, the last
 // 4, so routing and suffix-based simulator rules give the same answer on
 // replay; the digits in between are random and the result is Luhn-valid.
+// It returns "" when no stand-in distinct from the real PAN and from other
+// cards' stand-ins can be drawn (very short PANs, crowded BINs): the
+// caller then drops the PAN rather than record it.
 func (m *panMap) replace(pan string) string {
 	h := hmac.New(sha256.New, m.key[:])
 	h.Write([]byte(pan))
@@ -45,14 +48,17 @@ func (m *panMap) replace(pan string) string {
 	if r, ok := m.byID[id]; ok {
 		return r
 	}
-	var r string
+	r := ""
 	for range 100 {
-		r = m.candidate(pan)
-		if r != pan && !m.used[r] {
+		if c := m.candidate(pan); c != pan && !m.used[c] {
+			r = c
 			break
 		}
 	}
 	m.byID[id] = r
+	if r == "" {
+		return ""
+	}
 	m.used[r] = true
 	return r
 }

@@ -29,12 +29,16 @@ func (p *Proxy) recordable(frame []byte) (*iso8583.Message, error) {
 		pan = string(iso.PANFromTrack2([]byte(t2)))
 	}
 	m.UnsetField(35)
+	standIn := ""
 	if pan != "" && isDigits(pan) {
-		if err := m.Field(2, p.pans.replace(pan)); err != nil {
-			return nil, err
-		}
-	} else {
-		m.UnsetField(2) // not a card number we can stand in for
+		standIn = p.pans.replace(pan)
+	}
+	if standIn == "" {
+		m.UnsetField(2) // no card number we can stand in for: never the real one
+		return m, nil
+	}
+	if err := m.Field(2, standIn); err != nil {
+		return nil, err
 	}
 	return m, nil
 }

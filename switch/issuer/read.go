@@ -51,10 +51,6 @@ func (l *Link) response(frame []byte, v *iso.View, scanErr error) {
 		l.lateResponse(stan, frame, v)
 		return
 	}
-	if no, ok := t.Owner.(*netOwner); ok {
-		no.result(scanErr, v.Field(39))
-		return
-	}
 	want := iso.ResponseMTI(t.MTI[:])
 	if scanErr != nil || !bytes.Equal(v.MTI(), want[:]) {
 		l.cfg.Log.Warn("issuer response unreadable", "issuer", l.cfg.Issuer, "endpoint", l.cfg.Addr,
@@ -66,7 +62,7 @@ func (l *Link) response(frame []byte, v *iso.View, scanErr error) {
 		t.Owner.Fail(t, fmt.Errorf("%w: %v", ErrBadResponse, err))
 		return
 	}
-	t.Owner.Answer(t, frame)
+	t.Owner.Answer(t, frame, v)
 }
 
 // restore puts the acquirer's own STAN, and its RRN and terminal id where
@@ -113,19 +109,16 @@ func (l *Link) inbound(frame, mti []byte, scanErr error) {
 // netOwner collects the outcome of the link's own 0800s.
 type netOwner struct{ res chan error }
 
-func (o *netOwner) Answer(*Txn, []byte)    { o.res <- nil }
-func (o *netOwner) Fail(_ *Txn, err error) { o.res <- err }
-
-func (o *netOwner) result(scanErr error, code []byte) {
-	switch {
-	case scanErr != nil:
-		o.res <- fmt.Errorf("%w: %v", ErrBadResponse, scanErr)
-	case string(code) != "00":
+// Answer: an 0810 arrived (readable, right MTI); only 39=00 is a yes.
+func (o *netOwner) Answer(_ *Txn, _ []byte, v *iso.View) {
+	if code := v.Field(39); string(code) != "00" {
 		o.res <- fmt.Errorf("network management refused with 39=%q", code)
-	default:
-		o.res <- nil
+		return
 	}
+	o.res <- nil
 }
+
+func (o *netOwner) Fail(_ *Txn, err error) { o.res <- err }
 
 // lateResponse handles an answer to a request that already timed out (and
 // was answered 91): it is never relayed, only reported to its owner.
@@ -140,6 +133,6 @@ func (l *Link) lateResponse(stan uint32, frame []byte, v *iso.View) {
 		"endpoint", l.cfg.Addr, "stan", stan, "code", string(v.Field(39)))
 	if lo, ok := t.Owner.(LateOwner); ok {
 		_ = restore(v, t)
-		lo.Late(t, frame)
+		lo.Late(t, frame, v)
 	}
 }

@@ -124,6 +124,7 @@ func (l *Link) sendNetMgmt(code string) <-chan error {
 		res <- err
 		return res
 	}
+	putSTAN(t.STAN[:], stan) // the 0810 echoes it; restore writes it back unchanged
 	frame, err := iso.NetMgmtRequest(l.cfg.Spec, stan, code, time.Now())
 	if err == nil {
 		err = l.out.Queue(frame)

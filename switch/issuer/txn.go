@@ -2,6 +2,7 @@ package issuer
 
 import (
 	"errors"
+	"github.com/cardswitch/cardswitch/iso"
 	"time"
 )
 
@@ -24,8 +25,9 @@ var (
 // called, exactly once, from a link goroutine: it must not block.
 type Owner interface {
 	// Answer gets the issuer's response with the acquirer's own STAN, RRN
-	// and terminal id put back. resp is only valid during the call.
-	Answer(t *Txn, resp []byte)
+	// and terminal id put back, and the link's scan of it (so the owner
+	// need not scan it again). Both are only valid during the call.
+	Answer(t *Txn, resp []byte, v *iso.View)
 	// Fail tells why no usable answer will come.
 	Fail(t *Txn, err error)
 }
@@ -33,7 +35,7 @@ type Owner interface {
 // LateOwner is an Owner that also wants responses arriving after the
 // request timed out (to journal them; they are never relayed).
 type LateOwner interface {
-	Late(t *Txn, resp []byte)
+	Late(t *Txn, resp []byte, v *iso.View)
 }
 
 // Txn is one request in flight to an issuer.

@@ -3,12 +3,9 @@ package issuersim
 import (
 	"sync/atomic"
 
+	"github.com/cardswitch/cardswitch/iso"
 	"github.com/moov-io/iso8583"
 )
-
-// sensitiveFields are never echoed: track 2, track 1, PIN block, security
-// control information and ICC data.
-var sensitiveFields = [...]int{35, 45, 52, 53, 55}
 
 // approvalCodes hands out field 38 values: the configured prefix followed by
 // a wrapping decimal counter, always approvalCodeLen characters.
@@ -33,7 +30,7 @@ func (a *approvalCodes) next() string {
 // and the sensitive fields removed. Every other request field is echoed.
 func packResponse(m *iso8583.Message, mti [4]byte, code, approval string) ([]byte, error) {
 	m.MTI(string(mti[:]))
-	for _, id := range sensitiveFields {
+	for _, id := range iso.SensitiveFields {
 		m.UnsetField(id)
 	}
 	switch {

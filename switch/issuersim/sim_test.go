@@ -45,7 +45,7 @@ func TestApproveEchoesFieldsButNotSensitiveOnes(t *testing.T) {
 	for _, id := range []int{2, 3, 4, 7, 11, 37, 41} {
 		assert.Equal(t, str(req, id), str(resp, id), "field %d", id)
 	}
-	for _, id := range sensitiveFields {
+	for _, id := range iso.SensitiveFields {
 		assert.Nil(t, resp.GetField(id), "field %d echoed", id)
 	}
 	assert.False(t, bytes.Contains(raw, []byte("=2512")), "track 2 in response")

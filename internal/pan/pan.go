@@ -1,0 +1,49 @@
+// Package pan masks card numbers. It has no dependencies so that every
+// package, including routing (which must not import the ISO layer), masks
+// PANs the same way.
+package pan
+
+// PAN length limits per ISO/IEC 7812.
+const (
+	// MaxLen is the longest PAN (ISO/IEC 7812).
+	MaxLen = 19
+	// minFullMaskLen is the shortest PAN that may show first 6 and last 4:
+	// below it, 6+4 would reveal all but two digits or fewer.
+	minFullMaskLen = 13
+	// minLast4Len is the shortest PAN that may show its last 4 digits.
+	minLast4Len = 8
+)
+
+// Mask masks a card number for logs and errors. Rule (never more than
+// first 6 + last 4, never more than half of a short number):
+//   - 13 digits or more: first 6 and last 4 shown (411111******1111);
+//   - 8 to 12: last 4 shown only (********1111);
+//   - fewer than 8: fully masked.
+//
+// Shown bytes that are not digits print as '?', so garbage in field 2
+// cannot inject control characters into logs. Empty input gives "".
+func Mask(pan []byte) string {
+	n := len(pan)
+	if n == 0 {
+		return ""
+	}
+	head, tail := 0, 0
+	switch {
+	case n >= minFullMaskLen:
+		head, tail = 6, 4
+	case n >= minLast4Len:
+		tail = 4
+	}
+	out := make([]byte, n)
+	for i, c := range pan {
+		switch {
+		case i >= head && i < n-tail:
+			out[i] = '*'
+		case c >= '0' && c <= '9':
+			out[i] = c
+		default:
+			out[i] = '?'
+		}
+	}
+	return string(out)
+}

@@ -1,0 +1,19 @@
+package pan
+
+import "testing"
+
+func TestMask(t *testing.T) {
+	for p, want := range map[string]string{
+		"4111111111111111":    "411111******1111",
+		"6229250000000000001": "622925*********0001",
+		"41111111111":         "*******1111", // 11 digits: 6+4 would show all but one
+		"4111111111":          "******1111",
+		"4111111":             "*******",
+		"":                    "",
+		"4111x11111111111":    "4111?1******1111",
+	} {
+		if got := Mask([]byte(p)); got != want {
+			t.Errorf("Mask(%q) = %q, want %q", p, got, want)
+		}
+	}
+}
