@@ -98,8 +98,7 @@ func listen(lc routing.Listen) (net.Listener, error) {
 	if lc.TLS == nil {
 		return ln, nil
 	}
-	cfg, err := tlsconf.ServerConfig(tlsconf.Server{CertFile: lc.TLS.CertFile, KeyFile: lc.TLS.KeyFile,
-		ClientCAFile: lc.TLS.ClientCAFile})
+	cfg, err := tlsconf.ServerConfig(*lc.TLS)
 	if err != nil {
 		_ = ln.Close()
 		return nil, fmt.Errorf("listen.tls: %w", err)
@@ -108,15 +107,7 @@ func listen(lc routing.Listen) (net.Listener, error) {
 }
 
 // registry builds the acquirer registry of a config.
-func registry(cfg *routing.Config) *acquirers.Registry {
-	list := make([]acquirers.Acquirer, 0, len(cfg.Acquirers))
-	for _, a := range cfg.Acquirers {
-		list = append(list, acquirers.Acquirer{Name: a.Name, InstitutionID: a.InstitutionID, AllowCIDRs: a.AllowCIDRs,
-			CertSubject: a.CertSubject, MaxConnections: a.MaxConnections, MaxInFlight: a.MaxInFlight,
-			Rate: a.Rate, Burst: a.Burst})
-	}
-	return acquirers.NewRegistry(list)
-}
+func registry(cfg *routing.Config) *acquirers.Registry { return acquirers.NewRegistry(cfg.Acquirers) }
 
 // limit applies the per-request checks of identity and load: field 32 must
 // be the connection's acquirer's, and the acquirer's and connection's

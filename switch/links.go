@@ -81,7 +81,7 @@ func (s *Switch) dialer(ic routing.Issuer) func(ctx context.Context, addr string
 	if ic.TLS == nil {
 		return func(ctx context.Context, addr string) (net.Conn, error) { return d.DialContext(ctx, "tcp", addr) }
 	}
-	tc := tlsconf.Client{CAFile: ic.TLS.CAFile, ServerName: ic.TLS.ServerName, CertFile: ic.TLS.CertFile, KeyFile: ic.TLS.KeyFile}
+	tc := *ic.TLS
 	return func(ctx context.Context, addr string) (net.Conn, error) {
 		cfg, err := tlsconf.ClientConfig(tc, addr)
 		if err != nil {

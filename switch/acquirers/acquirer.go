@@ -1,32 +1,17 @@
 package acquirers
 
-import "net/netip"
+import (
+	"math"
+	"net/netip"
 
-// Acquirer is one configured acquirer and its limits.
+	"github.com/cardswitch/cardswitch/routing"
+)
+
+// Acquirer is one configured acquirer (routing.Acquirer: name,
+// institution id, allowed CIDRs, certificate subject and limits) as held by
+// a Registry.
 type Acquirer struct {
-	// Name identifies the acquirer in logs, metrics and the journal, and
-	// keys its live state in a Limiter across reloads.
-	Name string
-	// InstitutionID is the acquiring institution id that field 32 must
-	// carry; "" disables the check.
-	InstitutionID string
-	// AllowCIDRs are the source addresses it may connect from. With
-	// CertSubject set they narrow it further; without, they identify it.
-	AllowCIDRs []netip.Prefix
-	// CertSubject is the subject CN of the verified client certificate that
-	// identifies it. When set, it is required: a matching address alone
-	// does not identify this acquirer.
-	CertSubject string
-	// MaxConnections caps its open connections; 0 means unlimited.
-	MaxConnections int
-	// MaxInFlight caps its requests waiting for an issuer, across all its
-	// connections; 0 means unlimited.
-	MaxInFlight int
-	// Rate is the sustained requests per second it may send; 0 means
-	// unlimited.
-	Rate float64
-	// Burst is the token bucket size for Rate; 0 means max(1, Rate).
-	Burst int
+	routing.Acquirer
 
 	// gen is the generation of the Registry that holds this copy (0 for
 	// an Acquirer built by hand): a Limiter takes limits only from a newer
@@ -34,12 +19,14 @@ type Acquirer struct {
 	gen uint64
 }
 
-// burst is the effective token bucket size.
+// burst is the effective token bucket size: a config's Burst (routing
+// fills in its default), or for an Acquirer built by hand the same default,
+// the rate rounded up.
 func (a *Acquirer) burst() int {
 	if a.Burst > 0 {
 		return a.Burst
 	}
-	return max(1, int(a.Rate))
+	return max(1, int(math.Ceil(a.Rate)))
 }
 
 // allows reports whether addr is in AllowCIDRs.

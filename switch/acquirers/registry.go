@@ -3,6 +3,8 @@ package acquirers
 import (
 	"net/netip"
 	"sync/atomic"
+
+	"github.com/cardswitch/cardswitch/routing"
 )
 
 // generations numbers registries in creation order, from 1.
@@ -21,12 +23,12 @@ type Registry struct {
 // those of any Registry made before, which is how a Limiter knows which
 // limits are current. Names and certificate subjects are expected to be
 // unique (config validation checks this); on a duplicate the first wins.
-func NewRegistry(list []Acquirer) *Registry {
+func NewRegistry(list []routing.Acquirer) *Registry {
 	r := &Registry{list: make([]Acquirer, len(list)), byName: map[string]*Acquirer{}, bySubject: map[string]*Acquirer{}}
 	gen := generations.Add(1)
-	for i, a := range list {
-		a.AllowCIDRs = append([]netip.Prefix(nil), a.AllowCIDRs...)
-		a.gen = gen
+	for i, ra := range list {
+		a := Acquirer{Acquirer: ra, gen: gen}
+		a.AllowCIDRs = append([]netip.Prefix(nil), ra.AllowCIDRs...)
 		r.list[i] = a
 		if _, dup := r.byName[a.Name]; !dup {
 			r.byName[a.Name] = &r.list[i]

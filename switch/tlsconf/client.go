@@ -5,15 +5,14 @@ import (
 	"errors"
 	"net"
 	"time"
+
+	"github.com/cardswitch/cardswitch/routing"
 )
 
 // Client is the TLS setup of the links to one issuer.
-type Client struct {
-	CAFile     string // PEM bundle of CAs that verify the issuer; "" uses the system roots
-	ServerName string // name expected in the issuer's certificate; "" uses the endpoint's host
-	CertFile   string // optional client certificate; set together with KeyFile or not at all
-	KeyFile    string // private key of CertFile
-}
+// As configured (issuers[].tls): CAFile "" uses the system roots,
+// ServerName "" the endpoint's host; CertFile/KeyFile are optional.
+type Client = routing.ClientTLS
 
 // ClientConfig builds the tls.Config for dialing one issuer endpoint:
 // TLS 1.2 or later, the issuer verified against CAFile (or the system

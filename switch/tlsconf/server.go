@@ -3,17 +3,13 @@ package tlsconf
 import (
 	"crypto/tls"
 	"time"
+
+	"github.com/cardswitch/cardswitch/routing"
 )
 
-// Server is the TLS setup of the acquirer listener.
-type Server struct {
-	CertFile string // PEM certificate chain presented to acquirers; required
-	KeyFile  string // PEM private key of CertFile; required
-	// ClientCAFile is a PEM bundle of CAs for client certificates. When
-	// set, every acquirer must present a certificate that chains to it
-	// (mutual TLS); when empty, no client certificate is asked for.
-	ClientCAFile string
-}
+// Server is the TLS setup of the acquirer listener, as configured
+// (listen.tls): certificate and key required; ClientCAFile set = mutual TLS.
+type Server = routing.ServerTLS
 
 // ServerConfig builds the listener's tls.Config: TLS 1.2 or later, the
 // server certificate, and mandatory verified client certificates when
