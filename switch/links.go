@@ -19,13 +19,18 @@ type linkSet struct {
 	mu      sync.Mutex
 	base    context.Context // ends at shutdown
 	stop    context.CancelFunc
-	running map[*issuer.Link]context.CancelFunc
+	running map[*issuer.Link]runningLink
 	wg      sync.WaitGroup
+}
+
+type runningLink struct {
+	cancel context.CancelFunc
+	done   chan struct{} // closed when the link's Run has returned
 }
 
 func (ls *linkSet) init() {
 	ls.base, ls.stop = context.WithCancel(context.Background())
-	ls.running = make(map[*issuer.Link]context.CancelFunc)
+	ls.running = make(map[*issuer.Link]runningLink)
 }
 
 // start runs l until stopLink or shutdown.
@@ -36,22 +41,26 @@ func (ls *linkSet) start(l *issuer.Link) {
 		return
 	}
 	ctx, cancel := context.WithCancel(ls.base)
-	ls.running[l] = cancel
+	rl := runningLink{cancel: cancel, done: make(chan struct{})}
+	ls.running[l] = rl
 	ls.wg.Add(1)
 	go func() {
 		defer ls.wg.Done()
+		defer close(rl.done)
 		l.Run(ctx)
 	}()
 }
 
-// stopLink ends one link; it signs off and fails whatever is still pending.
+// stopLink ends one link (it signs off and fails whatever is still
+// pending) and waits until it has.
 func (ls *linkSet) stopLink(l *issuer.Link) {
 	ls.mu.Lock()
-	cancel := ls.running[l]
+	rl, ok := ls.running[l]
 	delete(ls.running, l)
 	ls.mu.Unlock()
-	if cancel != nil {
-		cancel()
+	if ok {
+		rl.cancel()
+		<-rl.done
 	}
 }
 
@@ -147,7 +156,14 @@ func (s *Switch) drain(l *issuer.Link) {
 	defer cancel()
 	_ = l.WaitIdle(ctx)
 	s.links.stopLink(l)
-	s.log.Info("issuer link drained and closed", "issuer", l.Config().Issuer, "endpoint", l.Addr())
+	name := l.Config().Issuer
+	// Its link_up series goes too, unless a link to the same endpoint
+	// replaced it (changed settings) and reports under the same labels.
+	if is := s.issuerNamed(name); is == nil || is.Link(l.Addr()) == nil {
+		s.metrics.RemoveLink(name, l.Addr())
+	}
+	s.states.notify(l, false) // Await callers may be waiting for the drain
+	s.log.Info("issuer link drained and closed", "issuer", name, "endpoint", l.Addr())
 }
 
 // drainGrace is far longer than the microseconds between a request reading
