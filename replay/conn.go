@@ -183,7 +183,15 @@ func (c *conn) fail() {
 	_ = c.nc.Close()
 	c.signal()
 	if c.r.isClosing() {
-		return // the run is over: requests still in flight are abandoned, not errors
+		// The run is over: requests still in flight are abandoned, not
+		// errors. Counting them here, where they leave the pending map,
+		// keeps sent = answered + timeouts + errors + abandoned exact.
+		for _, p := range lost {
+			if !p.warm {
+				c.r.abandoned.Add(1)
+			}
+		}
+		return
 	}
 	c.r.connFailed()
 	for _, p := range lost {

@@ -95,7 +95,7 @@ func (r *runner) report(mon *monitor, end int64) *Report {
 		Target: r.opt.Target, Mode: r.opt.mode(), Connections: len(r.conns),
 		Sent: r.sent.Load(), Answered: t.answered, Timeouts: t.timeouts,
 		Errors: t.errors + r.sendErrs.Load(), ConnectionErrors: r.connDown.Load(),
-		Late: t.late, Warmup: r.warmSent.Load(), Abandoned: r.inflightAtClose,
+		Late: t.late, Warmup: r.warmSent.Load(), Abandoned: r.abandoned.Load(),
 		Codes: t.codes, ValidationFailures: t.failed, Failures: t.failures, Series: mon.series,
 		Latency: Latency{
 			P50: usToMS(t.hist.ValueAtQuantile(50)), P90: usToMS(t.hist.ValueAtQuantile(90)),

@@ -31,7 +31,7 @@ type runner struct {
 	rr       atomic.Uint64 // round-robin cursor
 	connDown atomic.Int64
 
-	inflightAtClose int64 // requests abandoned when the run ended
+	abandoned atomic.Int64 // measured requests still in flight when the run ended
 
 	stopped   atomic.Bool
 	stopOnce  sync.Once
@@ -69,7 +69,6 @@ func Run(ctx context.Context, opt Options, msgs []trace.Message) (*Report, error
 	r.wait(ctx)
 	r.stop()
 	end := r.now()
-	r.inflightAtClose = r.inflight.Load()
 	close(r.closing)
 	for _, c := range r.conns {
 		c.fail() // closing: quietly abandons anything still in flight
