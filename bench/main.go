@@ -1,7 +1,7 @@
 // Command bench measures cardswitch's throughput, added latency, CPU time
 // and allocations per transaction:
 //
-//	go run ./bench [--duration 5s] [--connections 4] [--concurrency 256] [--json out.json] [--profile DIR]
+//	go run ./bench [--duration 5s] [--connections 4] [--concurrency 256] [--json out.json] [--profile DIR] [--journal=false] [--rate N]
 //
 // Every party runs in its own process, as in production: the load
 // generator (replay) here, the issuer and the switch in child processes of
@@ -17,7 +17,9 @@
 // switch's CPU time and mallocs are read in its own process before and
 // after each switched phase and divided by the requests it handled there.
 // --profile writes the switch's cpu, allocs, block and mutex profiles of
-// the closed-loop switched phase to DIR.
+// the closed-loop switched phase to DIR/closed and of the fixed-rate one
+// to DIR/fixed. --journal=false runs the switch without its journal, to
+// measure what the journal costs (the table then says so).
 package main
 
 import (
@@ -35,6 +37,8 @@ type config struct {
 	concurrency int
 	jsonOut     string
 	profile     string
+	journal     bool
+	rate        float64
 }
 
 func main() {
@@ -51,6 +55,8 @@ func main() {
 	flag.IntVar(&c.concurrency, "concurrency", 256, "closed-loop requests in flight (total)")
 	flag.StringVar(&c.jsonOut, "json", "", "also write the results as JSON to this file")
 	flag.StringVar(&c.profile, "profile", "", "write the switch's pprof profiles (cpu, allocs, block, mutex) to this directory")
+	flag.BoolVar(&c.journal, "journal", true, "run the switch with its journal (false: measure what the journal costs)")
+	flag.Float64Var(&c.rate, "rate", 0, "fixed-rate phases at this rate (default: half the switched maximum)")
 	flag.Parse()
 	if err := run(context.Background(), c); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)

@@ -43,6 +43,7 @@ type Cost struct {
 // Results are all phases; Socat is nil without socat.
 type Results struct {
 	Duration  string  `json:"phase_duration"`
+	Journal   bool    `json:"switch_journal"`
 	Echo      Result  `json:"generator_echo"`
 	Direct    Result  `json:"direct"`
 	Socat     *Result `json:"socat,omitempty"`
@@ -72,7 +73,7 @@ func (r *runner) rate(name, target string, rate float64) (Result, error) {
 
 func runPhases(ctx context.Context, c config) (*Results, error) {
 	r := &runner{ctx: ctx, c: c, msgs: trace.Generate(trace.GenOptions{Count: 10_000, Seed: 1})}
-	res := &Results{Duration: c.duration.String()}
+	res := &Results{Duration: c.duration.String(), Journal: c.journal}
 	var err error
 	if res.Echo, err = r.generatorCost(); err != nil {
 		return nil, err
@@ -88,12 +89,12 @@ func runPhases(ctx context.Context, c config) (*Results, error) {
 	if err := r.socatPhase(res, iss.addr); err != nil {
 		return nil, err
 	}
-	sw, cleanup, err := startSwitchChild(iss.addr, c.profile)
+	sw, cleanup, err := startSwitchChild(iss.addr, c.profile, c.journal)
 	if err != nil {
 		return nil, err
 	}
 	defer cleanup()
-	if res.Switched, err = measured(sw, c.profile != "", func() (Result, error) {
+	if res.Switched, err = measured(sw, c.profile, "closed", func() (Result, error) {
 		return r.closed("replay → switch → issuer", sw.addr)
 	}); err != nil {
 		return nil, err
@@ -104,13 +105,16 @@ func runPhases(ctx context.Context, c config) (*Results, error) {
 	}
 
 	res.HalfRate = float64(int(res.Switched.ThroughputPerS / 2))
+	if c.rate > 0 {
+		res.HalfRate = c.rate
+	}
 	if res.HalfRate < 1 {
 		return nil, fmt.Errorf("switched throughput too low for a fixed-rate phase")
 	}
 	if res.RateDir, err = r.rate("fixed rate → issuer", iss.addr, res.HalfRate); err != nil {
 		return nil, err
 	}
-	res.RateSw, err = measured(sw, false, func() (Result, error) {
+	res.RateSw, err = measured(sw, c.profile, "fixed", func() (Result, error) {
 		return r.rate("fixed rate → switch → issuer", sw.addr, res.HalfRate)
 	})
 	return res, err
@@ -154,7 +158,7 @@ func (r *runner) socatPhase(res *Results, target string) error {
 
 // startSwitchChild runs the switch in a child process with its journal in
 // a fresh temporary directory.
-func startSwitchChild(issuerAddr, profileDir string) (*child, func(), error) {
+func startSwitchChild(issuerAddr, profileDir string, journal bool) (*child, func(), error) {
 	dir, err := os.MkdirTemp("", "cardswitch-bench-")
 	if err != nil {
 		return nil, nil, err
@@ -167,7 +171,8 @@ func startSwitchChild(issuerAddr, profileDir string) (*child, func(), error) {
 			return nil, nil, err
 		}
 	}
-	sw, err := startChild("switch", envIssuer+"="+issuerAddr, envDir+"="+dir, envProfile+"="+profileDir)
+	sw, err := startChild("switch", envIssuer+"="+issuerAddr, envDir+"="+dir, envProfile+"="+profileDir,
+		fmt.Sprintf("%s=%t", envJournal, journal))
 	if err != nil {
 		_ = os.RemoveAll(dir)
 		return nil, nil, err
@@ -176,10 +181,12 @@ func startSwitchChild(issuerAddr, profileDir string) (*child, func(), error) {
 }
 
 // measured runs a phase against the switch child and adds the switch's
-// cost; profile wraps the phase in the child's profiles.
-func measured(sw *child, profile bool, run func() (Result, error)) (Result, error) {
+// cost; with a profile directory the phase is wrapped in the child's
+// profiles, written to its subdirectory name.
+func measured(sw *child, profileDir, name string, run func() (Result, error)) (Result, error) {
+	profile := profileDir != ""
 	if profile {
-		if ans, err := sw.ask("prof-start"); err != nil || ans != "ok" {
+		if ans, err := sw.ask("prof-start " + name); err != nil || ans != "ok" {
 			return Result{}, fmt.Errorf("switch profile start: %s %v", ans, err)
 		}
 	}

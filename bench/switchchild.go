@@ -23,6 +23,7 @@ const (
 	envIssuer  = "CARDSWITCH_BENCH_ISSUER"  // the issuer's address
 	envDir     = "CARDSWITCH_BENCH_DIR"     // where the journal goes
 	envProfile = "CARDSWITCH_BENCH_PROFILE" // profile directory, "" for none
+	envJournal = "CARDSWITCH_BENCH_JOURNAL" // "false": no journal
 )
 
 // switchYAML is a production configuration: the journal on (in a temporary
@@ -32,9 +33,7 @@ const switchYAML = `listen:
   address: 127.0.0.1:0
 admin:
   address: 127.0.0.1:0
-journal:
-  path: %s
-issuers:
+%sissuers:
   - name: bench
     endpoints: [%s]
 routes:
@@ -46,11 +45,14 @@ routes:
 // runSwitchChild runs the switch until stdin closes. Commands, one per line:
 //
 //	mark        prints "cpu_ns mallocs requests" (process totals so far)
-//	prof-start  starts the CPU profile and block/mutex sampling
-//	prof-stop   writes cpu, allocs, block and mutex profiles
+//	prof-start NAME  starts the CPU profile and block/mutex sampling
+//	prof-stop        writes cpu, allocs, block and mutex profiles to DIR/NAME
 func runSwitchChild() error {
-	cfg, err := routing.LoadBytes("bench.yaml", fmt.Appendf(nil, switchYAML,
-		filepath.Join(os.Getenv(envDir), "journal.db"), os.Getenv(envIssuer)))
+	journal := "journal:\n  path: " + filepath.Join(os.Getenv(envDir), "journal.db") + "\n"
+	if os.Getenv(envJournal) == "false" {
+		journal = ""
+	}
+	cfg, err := routing.LoadBytes("bench.yaml", fmt.Appendf(nil, switchYAML, journal, os.Getenv(envIssuer)))
 	if err != nil {
 		return err
 	}
@@ -82,13 +84,14 @@ func runSwitchChild() error {
 }
 
 func command(cmd string, sw *switchd.Switch, p *profiler) string {
-	switch strings.TrimSpace(cmd) {
+	verb, arg, _ := strings.Cut(strings.TrimSpace(cmd), " ")
+	switch verb {
 	case "mark":
 		var ms runtime.MemStats
 		runtime.ReadMemStats(&ms)
 		return fmt.Sprintf("%d %d %d", int64(cpuTime()), ms.Mallocs, sw.Stats().Requests)
 	case "prof-start":
-		return errText(p.start())
+		return errText(p.start(arg))
 	case "prof-stop":
 		return errText(p.stop())
 	}
@@ -104,17 +107,22 @@ func errText(err error) string {
 
 // profiler writes the switch's profiles for one phase.
 type profiler struct {
-	dir string
-	cpu *os.File
+	dir      string
+	phaseDir string // dir/NAME of the phase being profiled
+	cpu      *os.File
 }
 
-func (p *profiler) start() error {
+func (p *profiler) start(name string) error {
 	if p.dir == "" {
 		return nil
 	}
+	p.phaseDir = filepath.Join(p.dir, filepath.Base(name))
+	if err := os.MkdirAll(p.phaseDir, 0o750); err != nil {
+		return err
+	}
 	runtime.SetBlockProfileRate(10_000) // one event per 10µs blocked
 	runtime.SetMutexProfileFraction(100)
-	f, err := os.Create(filepath.Join(p.dir, "cpu.pprof"))
+	f, err := os.Create(filepath.Join(p.phaseDir, "cpu.pprof"))
 	if err != nil {
 		return err
 	}
@@ -130,7 +138,7 @@ func (p *profiler) stop() error {
 	err := p.cpu.Close()
 	p.cpu = nil
 	for _, name := range []string{"allocs", "block", "mutex"} {
-		if werr := writeProfile(filepath.Join(p.dir, name+".pprof"), name); err == nil {
+		if werr := writeProfile(filepath.Join(p.phaseDir, name+".pprof"), name); err == nil {
 			err = werr
 		}
 	}

@@ -10,8 +10,12 @@ import (
 )
 
 func printTable(w io.Writer, c config, r *Results) {
-	fmt.Fprintf(w, "\ncardswitch bench: %s per phase, %d connections, closed loop %d in flight; %d CPUs (%s)\n\n",
-		c.duration, c.connections, c.concurrency, runtime.NumCPU(), cpuModel())
+	journal := "journal on"
+	if !r.Journal {
+		journal = "JOURNAL OFF (--journal=false)"
+	}
+	fmt.Fprintf(w, "\ncardswitch bench: %s per phase, %d connections, closed loop %d in flight; switch %s; %d CPUs (%s)\n\n",
+		c.duration, c.connections, c.concurrency, journal, runtime.NumCPU(), cpuModel())
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "phase\tthroughput/s\tp50 ms\tp99 ms\tmax ms\tfailures\tswitch CPU-µs/tx\tswitch allocs/tx\t")
 	rows := []Result{r.Echo, r.Direct}
@@ -33,8 +37,12 @@ func printTable(w io.Writer, c config, r *Results) {
 	if r.Socat != nil {
 		fmt.Fprintf(w, "throughput switched/socat:  %.2f (goal >= 0.80)\n", ratio(r.Switched.ThroughputPerS, r.Socat.ThroughputPerS))
 	}
-	fmt.Fprintf(w, "fixed rate %.0f/s (half the switched maximum): added p50 %+.3f ms, added p99 %+.3f ms (goal <= +0.500)\n",
-		r.HalfRate, r.RateSw.P50ms-r.RateDir.P50ms, r.RateSw.P99ms-r.RateDir.P99ms)
+	how := "half the switched maximum"
+	if c.rate > 0 {
+		how = "--rate"
+	}
+	fmt.Fprintf(w, "fixed rate %.0f/s (%s): added p50 %+.3f ms, added p99 %+.3f ms (goal <= +0.500)\n",
+		r.HalfRate, how, r.RateSw.P50ms-r.RateDir.P50ms, r.RateSw.P99ms-r.RateDir.P99ms)
 }
 
 // cpuModel is the first "model name" in /proc/cpuinfo, "" elsewhere.

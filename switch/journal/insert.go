@@ -2,18 +2,22 @@ package journal
 
 import (
 	"fmt"
+	"runtime"
 )
 
 // Entries go in one row per step of a statement prepared once per
-// connection (see sqlite_raw.go); SQLite assigns the id (rowid, max+1).
+// connection (see sqlite_raw.go); the id is the log's (writer.go).
 
-// insertSQL binds the three integers first, then the text columns in
+// insertSQL binds the four integers first, then the text columns in
 // textCols order.
-const insertSQL = `INSERT OR FAIL INTO entries (time, conn, latency_us, acquirer, remote, issuer, mti,
+const insertSQL = `INSERT OR IGNORE INTO entries (id, time, conn, latency_us, acquirer, remote, issuer, mti,
 	processing_code, amount, currency, stan, rrn, terminal, transmission_time, pan, response_code,
-	outcome, reason) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`
+	outcome, reason) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`
 
 const textCols = 15
+
+// yieldEvery is how many rows the indexer inserts between yields (~100 µs).
+const yieldEvery = 32
 
 // minTextBuf is the first size of the row text buffer; it grows on demand.
 const minTextBuf = 1024
@@ -110,9 +114,16 @@ func (w *writerStmts) grow(n int) error {
 	return nil
 }
 
-// insertBatch commits the batch's storable entries in one transaction and
-// sets their IDs; on error nothing is stored.
-func (w *writerStmts) insertBatch(driverConn any, batch []item) error {
+// insertRecords indexes the log records in buf in one transaction; on
+// error nothing of buf is stored. OR IGNORE makes a replay of records that
+// are already indexed a no-op (replay.go); a single-row OR IGNORE also
+// needs no statement journal.
+func (w *writerStmts) insertRecords(driverConn any, buf []byte) error {
+	return w.insertGroup(driverConn, []*logBatch{{buf: buf}})
+}
+
+// insertGroup is insertRecords for the buffers of several batches.
+func (w *writerStmts) insertGroup(driverConn any, group []*logBatch) error {
 	if err := w.ready(driverConn); err != nil {
 		return err
 	}
@@ -120,20 +131,39 @@ func (w *writerStmts) insertBatch(driverConn any, batch []item) error {
 	if err := c.run(w.begin); err != nil {
 		return fmt.Errorf("journal: begin: %w", err)
 	}
-	for i := range batch {
-		e := batch[i].e
-		if e == nil || batch[i].err != nil {
-			continue
-		}
-		if err := w.insert(e); err != nil {
+	for _, lb := range group {
+		if err := w.insertBuf(lb.buf); err != nil {
 			w.abort()
 			return fmt.Errorf("journal: insert: %w", err)
 		}
-		e.ID = c.lastInsertID()
 	}
 	if err := c.run(w.commit); err != nil {
 		w.abort()
 		return fmt.Errorf("journal: commit: %w", err)
+	}
+	return nil
+}
+
+func (w *writerStmts) insertBuf(buf []byte) error {
+	var r record
+	for off, i := 0, 1; off < len(buf); i++ {
+		if i%yieldEvery == 0 {
+			// The indexer is the one long CPU burst in the process. Left
+			// alone it holds a P until async preemption (10 ms), and the
+			// goroutines carrying answers wait for it: that was the p99.
+			runtime.Gosched()
+		}
+		n, err := nextRecord(buf[off:], &r)
+		if err == nil && n == 0 {
+			err = errBadRecord
+		}
+		if err == nil {
+			err = w.insert(&r)
+		}
+		if err != nil {
+			return err
+		}
+		off += n
 	}
 	return nil
 }
@@ -146,30 +176,27 @@ func (w *writerStmts) abort() {
 	}
 }
 
-// insert binds e's columns and steps the INSERT once. Text is copied into
+// insert binds r's columns and steps the INSERT once. Text is copied into
 // the C buffer, which stays untouched until the step is done.
-func (w *writerStmts) insert(e *Entry) error {
-	texts := [textCols]string{e.Acquirer, e.Remote, e.Issuer, e.MTI, e.ProcessingCode, e.Amount,
-		e.Currency, e.STAN, e.RRN, e.Terminal, e.TransmissionTime, e.PAN, e.ResponseCode,
-		string(e.Outcome), e.Reason}
+func (w *writerStmts) insert(r *record) error {
 	n := 0
-	for _, s := range texts {
-		n += len(s)
+	for _, t := range r.texts {
+		n += len(t)
 	}
 	if err := w.grow(n); err != nil {
 		return err
 	}
 	c, s := w.c, w.ins
-	for i, v := range [3]int64{e.Time.UnixNano(), int64(e.Conn), e.Latency.Microseconds()} {
+	for i, v := range [4]int64{r.id, r.time, r.conn, r.latencyUS} {
 		if err := c.bindInt(s, i+1, v); err != nil {
 			return err
 		}
 	}
 	buf, off := cbytes(w.buf, w.bufLen), 0
-	for i, t := range texts {
+	for i, t := range r.texts {
 		// A zero-length value still points into buf: a NULL pointer would bind NULL.
 		copy(buf[off:], t)
-		if err := c.bindText(s, 4+i, w.buf+uintptr(off), len(t)); err != nil {
+		if err := c.bindText(s, 5+i, w.buf+uintptr(off), len(t)); err != nil {
 			return err
 		}
 		off += len(t)

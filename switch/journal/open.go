@@ -20,14 +20,22 @@ type Journal struct {
 	rdb *sql.DB       // queries; WAL readers never block the writer
 	cp  *checkpointer // nil when read-only
 
-	// Writer goroutine only.
+	// Log writer goroutine only (writer.go, indexer.go).
+	log    *appendLog
+	nextID int64
+
+	// Indexer goroutine only (and Open, before it starts).
 	ins     writerStmts
 	commits int64 // transactions committed
-	retryAt int64 // commits before the writer tries its own checkpoint again
+	retryAt int64 // commits before the indexer tries its own checkpoint again
 
-	q    chan item // the group-commit queue
-	lag  atomic.Int64
-	done chan struct{} // closed when the writer goroutine has exited
+	q           chan item      // Append → log writer
+	free        chan *logBatch // indexer → log writer: buffers to fill
+	toIndex     chan *logBatch // log writer → indexer
+	indexFailed atomic.Bool    // some records are only in the log: keep it whole
+	lag         atomic.Int64
+	indexed     chan struct{} // closed when the indexer has exited
+	done        chan struct{} // closed when the log writer (and so the indexer) has exited
 
 	mu     sync.RWMutex // guards closed against sends on a closed q
 	closed bool
@@ -54,8 +62,33 @@ func Open(path string, o Options) (*Journal, error) {
 		j.closeDBs()
 		return nil, err
 	}
-	go j.run()
+	nextID, err := j.openLog(path)
+	if err != nil {
+		j.closeDBs()
+		return nil, err
+	}
+	j.startPipeline(nextID)
 	return j, nil
+}
+
+// openLog takes the log, indexes what a previous run left in it and opens
+// a fresh segment.
+func (j *Journal) openLog(path string) (int64, error) {
+	l, err := openLog(path, j.opt.Sync == "full", j.opt.segMax)
+	if err != nil {
+		return 0, err
+	}
+	j.log = l
+	nextID, err := j.replayLog()
+	if err == nil {
+		err = l.startSegment(nextID)
+	}
+	if err != nil {
+		j.closeWriter()
+		l.close(false)
+		return 0, err
+	}
+	return nextID, nil
 }
 
 func (j *Journal) initWriter(path string) error {
@@ -101,8 +134,8 @@ func OpenReadOnly(path string) (*Journal, error) {
 	return &Journal{rdb: rdb}, nil
 }
 
-// Close commits everything appended so far, stops the writer and closes the
-// file. Appends after Close fail with ErrClosed. Close is idempotent.
+// Close writes and indexes everything appended so far, stops the writer
+// and the indexer and closes the files. Appends after Close fail with ErrClosed. Close is idempotent.
 func (j *Journal) Close() error {
 	j.mu.Lock()
 	if j.closed {

@@ -12,12 +12,15 @@ type Options struct {
 	// Queue is how many entries may wait for the writer; Append blocks when
 	// it is full (backpressure). Default 65536.
 	Queue int
-	// Sync is the durability policy: "normal" (default; survives kill -9,
-	// the last commits may be lost on power loss) or "full" (fsync per
-	// commit; survives power loss).
+	// Sync is the durability policy: "normal" (default; an entry is
+	// durable once written to the log: it survives kill -9, the last
+	// writes may be lost on power loss) or "full" (an fsync per log write;
+	// survives power loss).
 	Sync string
-	// Log receives commit errors. Default slog.Default().
+	// Log receives write and index errors. Default slog.Default().
 	Log *slog.Logger
+
+	segMax int64 // log segment size before rotation; tests shrink it
 }
 
 const (
@@ -42,6 +45,9 @@ func (o Options) withDefaults() (Options, error) {
 	}
 	if o.Log == nil {
 		o.Log = slog.Default()
+	}
+	if o.segMax <= 0 {
+		o.segMax = segMaxSize
 	}
 	return o, nil
 }

@@ -5,18 +5,18 @@ import (
 	"fmt"
 )
 
-// item is one queue slot: an entry to insert, or a flush marker (done set).
+// item is one queue slot: an entry to write, or a flush marker (done set).
 // Passed by value so Append allocates nothing.
 type item struct {
 	e    *Entry
 	w    Waiter
 	err  error         // set by Append when the entry is refused: notify only
-	done chan struct{} // flush marker: closed once everything before it committed
+	done chan struct{} // flush marker: closed once everything before it is indexed
 }
 
-// Append queues e for the next group commit and returns at once unless the
+// Append queues e for the next log write and returns at once unless the
 // queue is full (then it blocks: backpressure). w, if not nil, is told once
-// the entry is durable or was refused. A PAN with more than 10 digits is
+// the entry is durable (e.ID set) or was refused. A PAN with more than 10 digits is
 // refused and never stored.
 func (j *Journal) Append(e *Entry, w Waiter) {
 	it := item{e: e, w: w, err: checkEntry(e)}
@@ -33,8 +33,8 @@ func (j *Journal) Append(e *Entry, w Waiter) {
 	j.mu.RUnlock()
 }
 
-// Flush returns when every entry appended before the call is committed (or
-// has been refused), or when ctx ends.
+// Flush returns when every entry appended before the call is indexed, that
+// is visible to queries (or was refused), or when ctx ends.
 func (j *Journal) Flush(ctx context.Context) error {
 	done := make(chan struct{})
 	j.mu.RLock()
@@ -57,7 +57,8 @@ func (j *Journal) Flush(ctx context.Context) error {
 	}
 }
 
-// Lag is the number of entries appended but not yet committed.
+// Lag is the number of entries appended but not yet indexed: queued for the
+// log, or durable in it and waiting for the indexer.
 func (j *Journal) Lag() int { return int(j.lag.Load()) }
 
 func (j *Journal) unwritable() error {
@@ -67,28 +68,31 @@ func (j *Journal) unwritable() error {
 	return ErrClosed
 }
 
-// run is the writer goroutine: take what is queued (up to BatchMax, ending
-// at a flush marker), commit it in one transaction, notify, repeat. Under
-// load batches grow by themselves while the previous commit runs.
+// run is the log writer goroutine: take what is queued (up to BatchMax,
+// ending at a flush marker), write it to the log in one write, notify,
+// hand it to the indexer, repeat. Under load batches grow by themselves
+// while the previous write runs. On Close it drains the queue, then waits
+// for the indexer.
 func (j *Journal) run() {
 	defer close(j.done)
-	defer j.closeWriter()
 	batch := make([]item, 0, j.opt.BatchMax)
 	for {
 		it, ok := <-j.q
 		if !ok {
-			return
+			break
 		}
 		batch = append(batch[:0], it)
 		open := j.fill(&batch)
-		err := j.commit(batch)
-		j.notify(batch, err)
-		if err == nil {
-			j.walCheck()
-		}
+		j.writeBatch(batch)
 		if !open {
-			return
+			break
 		}
+	}
+	close(j.toIndex)
+	<-j.indexed
+	j.closeWriter()
+	if err := j.log.close(!j.indexFailed.Load()); err != nil {
+		j.opt.Log.Warn("journal: close log", "err", err)
 	}
 }
 
@@ -106,34 +110,6 @@ func (j *Journal) fill(batch *[]item) bool {
 		}
 	}
 	return true
-}
-
-// commit inserts the batch's storable entries in one transaction and sets
-// their IDs. On error nothing of the batch is stored and IDs are reset.
-func (j *Journal) commit(batch []item) error {
-	n := 0
-	for i := range batch {
-		if batch[i].e != nil && batch[i].err == nil {
-			n++
-		}
-	}
-	if n == 0 {
-		return nil
-	}
-	err := j.insertAll(batch)
-	if err != nil {
-		for i := range batch {
-			if batch[i].e != nil && batch[i].err == nil {
-				batch[i].e.ID = 0
-			}
-		}
-		j.opt.Log.Error("journal commit failed", "entries", n, "err", err)
-	}
-	return err
-}
-
-func (j *Journal) insertAll(batch []item) error {
-	return j.withWriteConn(func(dc any) error { return j.ins.insertBatch(dc, batch) })
 }
 
 // withWriteConn runs f on the write connection's driver connection, which
@@ -160,16 +136,17 @@ func (j *Journal) closeWriter() {
 	}
 }
 
-// notify tells waiters in Append order, then releases flush markers; a
-// marker is last in its batch, so everything before it is settled.
+// notify tells waiters in Append order that their entries are durable (or
+// why not).
 func (j *Journal) notify(batch []item, err error) {
 	for i := range batch {
 		it := &batch[i]
 		if it.done != nil {
-			close(it.done)
-			continue
+			continue // the indexer releases it (writeBatch)
 		}
-		j.lag.Add(-1)
+		if it.err != nil || err != nil {
+			j.lag.Add(-1) // never reaches the indexer
+		}
 		if it.w != nil {
 			if it.err != nil {
 				it.w.Journaled(it.e, it.err)

@@ -1,0 +1,160 @@
+package journal
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
+)
+
+// The append log is what makes an entry durable: one write(2) of a batch's
+// records to the current segment file (plus an fsync with Sync "full").
+// SQLite is an index of it, fed behind the answers (indexer.go). Segments
+// live in the directory <journal path>-log, are named by the id of their
+// first record, and are removed once every record in them is in SQLite.
+const (
+	logSuffix  = "-log"
+	segExt     = ".seg"
+	lockName   = "lock"
+	segMaxSize = 16 << 20 // rotate after this many bytes: bounds the replay at Open
+)
+
+// appendLog is the writer goroutine's view of the log directory.
+type appendLog struct {
+	dir    string
+	lock   *os.File // flock'ed: one writer per journal
+	full   bool     // fsync each write (Sync "full")
+	segMax int64
+
+	f    *os.File // current segment
+	name string
+	size int64
+}
+
+// openLog creates the log directory if needed and takes its lock.
+func openLog(dbPath string, full bool, segMax int64) (*appendLog, error) {
+	dir := dbPath + logSuffix
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("journal: log directory: %w", err)
+	}
+	lock, err := os.OpenFile(filepath.Join(dir, lockName), os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("journal: log lock: %w", err)
+	}
+	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil { // #nosec G115
+		lock.Close()
+		return nil, fmt.Errorf("journal: %s is in use by another process (log lock: %w)", dbPath, err)
+	}
+	return &appendLog{dir: dir, lock: lock, full: full, segMax: segMax}, nil
+}
+
+// segments lists the segment files, oldest first.
+func (l *appendLog) segments() ([]string, error) {
+	des, err := os.ReadDir(l.dir)
+	if err != nil {
+		return nil, fmt.Errorf("journal: log directory: %w", err)
+	}
+	var out []string
+	for _, de := range des {
+		if strings.HasSuffix(de.Name(), segExt) {
+			out = append(out, filepath.Join(l.dir, de.Name()))
+		}
+	}
+	slices.Sort(out) // names are zero-padded ids
+	return out, nil
+}
+
+func segName(dir string, firstID int64) string {
+	return filepath.Join(dir, fmt.Sprintf("%020d%s", firstID, segExt))
+}
+
+// startSegment opens a new current segment for records from firstID on.
+func (l *appendLog) startSegment(firstID int64) error {
+	name := segName(l.dir, firstID)
+	f, err := os.OpenFile(name, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
+	if err != nil {
+		return fmt.Errorf("journal: log segment: %w", err)
+	}
+	if l.full {
+		if err := syncDir(l.dir); err != nil {
+			f.Close()
+			return err
+		}
+	}
+	l.f, l.name, l.size = f, name, 0
+	return nil
+}
+
+// write appends b to the current segment. On failure it cuts the segment
+// back to where it was, so a later write never follows a partial record.
+func (l *appendLog) write(b []byte) error {
+	n, err := l.f.Write(b)
+	if err == nil && l.full {
+		err = l.f.Sync()
+	}
+	if err != nil {
+		if n > 0 {
+			if terr := l.f.Truncate(l.size); terr != nil {
+				return fmt.Errorf("journal: log write: %w (and cutting the partial write: %v)", err, terr)
+			}
+			if _, serr := l.f.Seek(l.size, 0); serr != nil {
+				return fmt.Errorf("journal: log write: %w (and seeking back: %v)", err, serr)
+			}
+		}
+		return fmt.Errorf("journal: log write: %w", err)
+	}
+	l.size += int64(n)
+	return nil
+}
+
+// rotate seals the current segment once it is full and starts the next;
+// it returns the sealed segment's name ("" when it did not rotate).
+func (l *appendLog) rotate(nextID int64) (string, error) {
+	if l.size < l.segMax {
+		return "", nil
+	}
+	sealed := l.name
+	if err := l.f.Close(); err != nil {
+		return "", fmt.Errorf("journal: log segment close: %w", err)
+	}
+	return sealed, l.startSegment(nextID)
+}
+
+// close closes the current segment and, when everything in it is indexed,
+// removes it; then it releases the lock.
+func (l *appendLog) close(indexed bool) error {
+	var first error
+	if l.f != nil {
+		first = l.f.Close()
+		if indexed && first == nil {
+			first = removeSegment(l.name)
+		}
+	}
+	if err := l.lock.Close(); first == nil {
+		first = err
+	}
+	return first
+}
+
+func removeSegment(name string) error {
+	if err := os.Remove(name); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("journal: remove indexed log segment: %w", err)
+	}
+	return nil
+}
+
+// syncDir makes a new file's directory entry durable (Sync "full").
+func syncDir(dir string) error {
+	d, err := os.Open(dir) // #nosec G304 -- our own log directory
+	if err != nil {
+		return fmt.Errorf("journal: log directory: %w", err)
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil {
+		return fmt.Errorf("journal: log directory sync: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,152 @@
+package journal
+
+import (
+	"encoding/binary"
+	"errors"
+	"hash/crc32"
+	"time"
+)
+
+// A log record is one entry as the log writer stores it:
+//
+//	uint32 payload length (little endian)
+//	uint32 CRC-32C of the payload
+//	payload: kind byte, uvarint id, varint time (unix ns), uvarint conn,
+//	         varint latency (µs), then textCols strings, each uvarint
+//	         length + bytes, in textCols order (insert.go).
+//
+// The checksum finds a torn tail after a crash (or power loss) and any
+// corruption of a sealed segment; the length lets a reader skip ahead.
+const (
+	recHeader   = 8
+	recKindV1   = 1
+	maxRecordSz = 1 << 20 // far above any entry; a bigger length is corruption
+)
+
+var crcTable = crc32.MakeTable(crc32.Castagnoli)
+
+var errBadRecord = errors.New("bad record")
+
+// appendRecord appends e's record to dst. It allocates only when dst grows.
+func appendRecord(dst []byte, e *Entry) []byte {
+	start := len(dst)
+	dst = append(dst, 0, 0, 0, 0, 0, 0, 0, 0) // header, filled in below
+	dst = append(dst, recKindV1)
+	dst = binary.AppendUvarint(dst, uint64(e.ID)) // #nosec G115 -- ids are positive
+	dst = binary.AppendVarint(dst, e.Time.UnixNano())
+	dst = binary.AppendUvarint(dst, e.Conn)
+	dst = binary.AppendVarint(dst, e.Latency.Microseconds())
+	for _, s := range entryTexts(e) {
+		dst = binary.AppendUvarint(dst, uint64(len(s)))
+		dst = append(dst, s...)
+	}
+	payload := dst[start+recHeader:]
+	binary.LittleEndian.PutUint32(dst[start:], uint32(len(payload))) // #nosec G115 -- bounded by maxRecordSz
+	binary.LittleEndian.PutUint32(dst[start+4:], crc32.Checksum(payload, crcTable))
+	return dst
+}
+
+// entryTexts is an entry's text columns in textCols order.
+func entryTexts(e *Entry) [textCols]string {
+	return [textCols]string{e.Acquirer, e.Remote, e.Issuer, e.MTI, e.ProcessingCode, e.Amount,
+		e.Currency, e.STAN, e.RRN, e.Terminal, e.TransmissionTime, e.PAN, e.ResponseCode,
+		string(e.Outcome), e.Reason}
+}
+
+// record is a decoded log record; texts alias the buffer it was read from.
+type record struct {
+	id, time, conn, latencyUS int64
+	texts                     [textCols][]byte
+}
+
+// nextRecord decodes the record at the start of b and returns its size.
+// n == 0 with a nil error means b holds only part of a record (a torn tail
+// when b is the end of a file); errBadRecord means the bytes are not a
+// record (checksum or encoding).
+func nextRecord(b []byte, r *record) (n int, err error) {
+	if len(b) < recHeader {
+		return 0, nil
+	}
+	size := int(binary.LittleEndian.Uint32(b))
+	if size == 0 || size > maxRecordSz {
+		return 0, errBadRecord
+	}
+	if len(b) < recHeader+size {
+		return 0, nil
+	}
+	p := b[recHeader : recHeader+size]
+	if crc32.Checksum(p, crcTable) != binary.LittleEndian.Uint32(b[4:]) {
+		return 0, errBadRecord
+	}
+	if err := decodePayload(p, r); err != nil {
+		return 0, err
+	}
+	return recHeader + size, nil
+}
+
+func decodePayload(p []byte, r *record) error {
+	if len(p) == 0 || p[0] != recKindV1 {
+		return errBadRecord
+	}
+	d := decoder{b: p[1:]}
+	r.id = int64(d.uvarint()) // #nosec G115 -- written from a positive int64
+	r.time = d.varint()
+	r.conn = int64(d.uvarint()) // #nosec G115 -- stored as SQLite INTEGER, as before
+	r.latencyUS = d.varint()
+	for i := range r.texts {
+		r.texts[i] = d.bytes()
+	}
+	if d.bad || len(d.b) != 0 || r.id <= 0 {
+		return errBadRecord
+	}
+	return nil
+}
+
+// decoder reads varints and length-prefixed bytes, remembering the first
+// failure instead of returning it from every call.
+type decoder struct {
+	b   []byte
+	bad bool
+}
+
+func (d *decoder) uvarint() uint64 {
+	v, n := binary.Uvarint(d.b)
+	if n <= 0 {
+		d.bad, d.b = true, nil
+		return 0
+	}
+	d.b = d.b[n:]
+	return v
+}
+
+func (d *decoder) varint() int64 {
+	v, n := binary.Varint(d.b)
+	if n <= 0 {
+		d.bad, d.b = true, nil
+		return 0
+	}
+	d.b = d.b[n:]
+	return v
+}
+
+func (d *decoder) bytes() []byte {
+	n := d.uvarint()
+	if d.bad || n > uint64(len(d.b)) {
+		d.bad, d.b = true, nil
+		return nil
+	}
+	s := d.b[:n:n]
+	d.b = d.b[n:]
+	return s
+}
+
+// entryOf rebuilds an Entry from a record (tests and diagnostics).
+func entryOf(r *record) Entry {
+	t := r.texts
+	return Entry{ID: r.id, Time: fromNanos(r.time), Conn: uint64(r.conn), // #nosec G115
+		Acquirer: string(t[0]), Remote: string(t[1]), Issuer: string(t[2]), MTI: string(t[3]),
+		ProcessingCode: string(t[4]), Amount: string(t[5]), Currency: string(t[6]), STAN: string(t[7]),
+		RRN: string(t[8]), Terminal: string(t[9]), TransmissionTime: string(t[10]), PAN: string(t[11]),
+		ResponseCode: string(t[12]), Outcome: Outcome(t[13]), Reason: string(t[14]),
+		Latency: time.Duration(r.latencyUS) * time.Microsecond}
+}
