@@ -58,31 +58,13 @@ func TestListFilters(t *testing.T) {
 	}
 }
 
-func TestGetAndUpdate(t *testing.T) {
+func TestGetUnknown(t *testing.T) {
 	j, _ := openTemp(t, Options{})
 	appendAll(t, j, 2, nil)
-	ctx := context.Background()
-
-	_, err := j.Get(ctx, 99)
+	_, err := j.Get(context.Background(), 99)
 	require.EqualError(t, err, "journal: entry 99 not found")
 	var nf *NotFoundError
 	require.ErrorAs(t, err, &nf)
-
-	require.NoError(t, j.Update(1, "", Late, "issuer answered after timeout"))
-	e, err := j.Get(ctx, 1)
-	require.NoError(t, err)
-	assert.Equal(t, "00", e.ResponseCode, "empty code keeps the stored one")
-	assert.Equal(t, Late, e.Outcome)
-	assert.Equal(t, "issuer answered after timeout", e.Reason)
-
-	require.NoError(t, j.Update(2, "91", Reversed, ""))
-	e, err = j.Get(ctx, 2)
-	require.NoError(t, err)
-	assert.Equal(t, "91", e.ResponseCode)
-	assert.Equal(t, Reversed, e.Outcome)
-	assert.Equal(t, "issuer", e.Reason, "empty reason keeps the stored one")
-
-	require.EqualError(t, j.Update(99, "00", Approved, ""), "journal: entry 99 not found")
 }
 
 func TestRecentKeys(t *testing.T) {

@@ -113,7 +113,6 @@ func TestAppendAfterClose(t *testing.T) {
 	require.Len(t, rec.snapshot(), 1)
 	assert.ErrorIs(t, rec.snapshot()[0].err, ErrClosed)
 	assert.ErrorIs(t, j.Flush(context.Background()), ErrClosed)
-	assert.ErrorIs(t, j.Update(1, "00", Approved, ""), ErrClosed)
 }
 
 func TestPANGuard(t *testing.T) {
@@ -197,7 +196,6 @@ func TestReadOnlyRefusesWrites(t *testing.T) {
 	rec := &recorder{}
 	ro.Append(sampleEntry(3), rec)
 	assert.ErrorIs(t, rec.snapshot()[0].err, ErrReadOnly)
-	assert.ErrorIs(t, ro.Update(1, "05", Declined, ""), ErrReadOnly)
 	_, err = ro.AddReversal(context.Background(), &Reversal{})
 	assert.ErrorIs(t, err, ErrReadOnly)
 	es, err := ro.List(context.Background(), Filter{})
