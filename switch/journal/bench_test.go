@@ -5,6 +5,7 @@ package journal
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -20,16 +21,23 @@ func BenchmarkAppend(b *testing.B) {
 		sync      string
 		appenders int
 		waiter    bool
+		random    bool // random RRNs and STANs, as from many terminals (sampleEntry's are sequential)
 	}{
-		{"normal/1appender", "normal", 1, false},
-		{"normal/8appenders+waiter", "normal", 8, true},
-		{"full/8appenders+waiter", "full", 8, true},
+		{"normal/1appender", "normal", 1, false, false},
+		{"normal/8appenders+waiter", "normal", 8, true, false},
+		{"full/8appenders+waiter", "full", 8, true, false},
+		{"normal/random-keys", "normal", 1, false, true},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			j, _ := openTemp(b, Options{Sync: bc.sync})
 			es := make([]*Entry, b.N)
+			rnd := rand.New(rand.NewPCG(1, 2))
 			for i := range es {
 				es[i] = sampleEntry(i)
+				if bc.random {
+					es[i].STAN = fmt.Sprintf("%06d", rnd.IntN(1e6))
+					es[i].RRN = fmt.Sprintf("%012d", rnd.Int64N(1e12))
+				}
 			}
 			var w Waiter
 			var notified atomic.Int64

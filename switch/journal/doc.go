@@ -2,16 +2,31 @@
 // request with its final answer, the store-and-forward queue of 0420
 // reversal advices, and the keys duplicate detection reloads at start.
 //
-// Storage is a single SQLite file (pure-Go driver modernc.org/sqlite) in WAL
-// mode. Entries are written by one goroutine that drains a bounded queue and
-// inserts up to Options.BatchMax entries per transaction (group commit), then
-// tells each entry's Waiter. The switch answers an acquirer only after its
-// Waiter fired, so every answer a client saw is on disk.
+// Entries take two steps. One goroutine drains a bounded queue and appends
+// up to Options.BatchMax entries' records to a log segment in one write
+// (applog.go, record.go), gives them their ids and tells each entry's
+// Waiter: the entry is durable, and the switch answers the acquirer. A
+// second goroutine, the indexer, inserts the same records into a SQLite file
+// (pure-Go driver modernc.org/sqlite, WAL mode) in transactions of up to a
+// few thousand (indexer.go); SQLite is what queries, duplicate reloads and
+// pruning read. The indexer is bounded: when it falls behind by more than
+// logBuffers batches, the writer waits and backpressure reaches Append.
+// Segments are removed once indexed. Open indexes whatever a crash left in
+// the log before anything else, so after Open SQLite holds every entry ever
+// acknowledged; a read-only opener (the txn commands) sees entries once they
+// are indexed, a few milliseconds after their answers.
 //
-// Durability: with Sync "normal" (synchronous=NORMAL) a committed
-// transaction survives a crash of the process (kill -9); on power loss the
-// last commits may be lost. Sync "full" also survives power loss, at the cost
-// of an fsync per commit.
+// The journal is append-only: a late issuer answer or a reversal is an
+// entry of its own, never an edit of an earlier one.
+//
+// Durability: with Sync "normal" an entry is durable once its log write
+// returned: it survives a crash of the process (kill -9); on power loss the
+// last writes may be lost. Sync "full" adds an fsync per log write (and
+// synchronous=FULL for SQLite), and survives power loss.
+//
+// Reversals are written to SQLite directly (they are few, and each must be
+// durable before the 91 it follows); they share the write connection with
+// the indexer.
 //
 // Encoding: times are stored as INTEGER unix nanoseconds (UTC), latencies as
 // INTEGER microseconds, strings as they were on the wire. Entry PANs must

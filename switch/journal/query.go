@@ -29,8 +29,7 @@ func (j *Journal) List(ctx context.Context, f Filter) ([]Entry, error) {
 	if limit <= 0 {
 		limit = defaultLimit
 	}
-	rows, err := j.rdb.QueryContext(ctx, `SELECT `+entryCols+` FROM entries`+where+
-		` ORDER BY time DESC, id DESC LIMIT ?`, append(args, limit)...)
+	rows, err := j.rdb.QueryContext(ctx, f.listSQL(where), append(args, limit)...)
 	if err != nil {
 		return nil, fmt.Errorf("journal: list: %w", err)
 	}
@@ -58,6 +57,20 @@ func (j *Journal) Get(ctx context.Context, id int64) (Entry, error) {
 	return e, err
 }
 
+// bucketSQL enumerates the id buckets the rrn and stan indexes are keyed by
+// (schema version 3), so that a lookup probes each bucket's part of the
+// index instead of scanning the table.
+const bucketSQL = `WITH RECURSIVE buckets(b) AS (SELECT (SELECT MAX(id) FROM entries) >> 14
+	UNION ALL SELECT b - 1 FROM buckets WHERE b > (SELECT MIN(id) FROM entries) >> 14) `
+
+func (f Filter) listSQL(where string) string {
+	q := `SELECT ` + entryCols + ` FROM entries` + where + ` ORDER BY time DESC, id DESC LIMIT ?`
+	if f.RRN != "" || f.STAN != "" {
+		q = bucketSQL + q
+	}
+	return q
+}
+
 // where builds the WHERE clause; values are always bound, never inlined.
 func (f Filter) where() (string, []any) {
 	var conds []string
@@ -68,6 +81,9 @@ func (f Filter) where() (string, []any) {
 	}
 	if !f.Since.IsZero() {
 		add("time >= ?", f.Since.UnixNano())
+	}
+	if f.RRN != "" || f.STAN != "" {
+		conds = append(conds, "(id >> 14) IN buckets")
 	}
 	for _, c := range []struct{ col, v string }{
 		{"rrn", f.RRN}, {"stan", f.STAN}, {"issuer", f.Issuer}, {"response_code", f.Code}, {"outcome", string(f.Outcome)},

@@ -2,6 +2,8 @@ package journal
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -88,4 +90,78 @@ func TestRecentKeys(t *testing.T) {
 	all, err := j.RecentKeys(time.Time{})
 	require.NoError(t, err)
 	assert.Len(t, all, 4)
+}
+
+// TestLookupsAcrossIndexBuckets: RRN and STAN lookups find entries in every
+// id bucket of their indexes (schema version 3), newest first.
+func TestLookupsAcrossIndexBuckets(t *testing.T) {
+	j, _ := openTemp(t, Options{})
+	const n = 2<<14 + 100 // three buckets
+	for i := 1; i <= n; i++ {
+		e := sampleEntry(i)
+		e.RRN, e.STAN = fmt.Sprintf("%012d", i%5), fmt.Sprintf("%06d", i%7) // repeats in every bucket
+		j.Append(e, nil)
+	}
+	require.NoError(t, j.Flush(context.Background()))
+	ctx := context.Background()
+	ids := func(f Filter) []int64 {
+		es, err := j.List(ctx, f)
+		require.NoError(t, err)
+		out := make([]int64, len(es))
+		for i, e := range es {
+			out[i] = e.ID
+		}
+		return out
+	}
+	want := func(keep func(i int) bool) []int64 {
+		var out []int64
+		for i := n; i >= 1; i-- { // newest first
+			if keep(i) {
+				out = append(out, int64(i))
+			}
+		}
+		return out
+	}
+	assert.Equal(t, want(func(i int) bool { return i%5 == 3 }), ids(Filter{RRN: "000000000003", Limit: n}))
+	assert.Equal(t, want(func(i int) bool { return i%7 == 6 && i%5 == 1 }),
+		ids(Filter{STAN: "000006", RRN: "000000000001", Limit: n}))
+	es, err := j.List(ctx, Filter{STAN: "000002", Limit: 3})
+	require.NoError(t, err)
+	assert.Len(t, es, 3, "the limit holds")
+	assert.Empty(t, ids(Filter{RRN: "no such"}))
+}
+
+// TestLookupsUseTheBucketIndexes guards the query plans: a lookup by RRN or
+// STAN must probe its index, never scan the table.
+func TestLookupsUseTheBucketIndexes(t *testing.T) {
+	j, _ := openTemp(t, Options{})
+	appendAll(t, j, 10, nil)
+	for _, tc := range []struct {
+		f    Filter
+		want string
+	}{
+		{Filter{RRN: "1"}, "USING INDEX entries_rrn (<expr>=? AND rrn=?)"},
+		{Filter{RRN: "1", Since: time.Now(), Issuer: "x"}, "USING INDEX entries_rrn (<expr>=? AND rrn=?)"},
+		{Filter{STAN: "1", Code: "00"}, "USING INDEX entries_stan (<expr>=? AND stan=?)"},
+	} {
+		where, args := tc.f.where()
+		rows, err := j.rdb.Query("EXPLAIN QUERY PLAN "+tc.f.listSQL(where), append(args, 10)...)
+		require.NoError(t, err)
+		var plan []string
+		for rows.Next() {
+			var id, parent, unused int
+			var detail string
+			require.NoError(t, rows.Scan(&id, &parent, &unused, &detail))
+			plan = append(plan, detail)
+		}
+		require.NoError(t, rows.Err())
+		assert.Contains(t, strings.Join(plan, "\n"), "SEARCH entries "+tc.want, "%+v", tc.f)
+	}
+}
+
+func TestEmptyJournalLookup(t *testing.T) {
+	j, _ := openTemp(t, Options{})
+	es, err := j.List(context.Background(), Filter{RRN: "000000000001"})
+	require.NoError(t, err)
+	assert.Empty(t, es)
 }

@@ -37,9 +37,9 @@ func TestSchemaVersionChecks(t *testing.T) {
 	require.NoError(t, db.Close())
 
 	_, err = Open(newer, Options{})
-	require.EqualError(t, err, "journal: schema version 99 is newer than this build's 2")
+	require.EqualError(t, err, "journal: schema version 99 is newer than this build's 3")
 	_, err = OpenReadOnly(newer)
-	require.EqualError(t, err, "journal: schema version 99 is newer than this build's 2")
+	require.EqualError(t, err, "journal: schema version 99 is newer than this build's 3")
 
 	empty := filepath.Join(dir, "empty.db")
 	db, err = sql.Open("sqlite", empty)
@@ -64,9 +64,9 @@ func TestOpenUsesWAL(t *testing.T) {
 	assert.Equal(t, 1, syncMode, "NORMAL")
 }
 
-// TestMigrateV1ToV2 opens a version 1 file (five entry indexes) with data:
-// the entries survive and the indexes are the version 2 set.
-func TestMigrateV1ToV2(t *testing.T) {
+// TestMigrateV1ToCurrent opens a version 1 file (five entry indexes) with
+// data: the entries survive and the indexes are the current set.
+func TestMigrateV1ToCurrent(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "v1.db")
 	db, err := sql.Open("sqlite", path)
 	require.NoError(t, err)

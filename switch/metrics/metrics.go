@@ -110,7 +110,7 @@ func (m *Metrics) Reload(ok bool) {
 func (m *Metrics) SetReversalQueue(f func() float64) { m.reversalQueue.set(f) }
 
 // SetJournalLag sets the callback that reports, at scrape time, the journal
-// entries not yet committed. Nil removes it (no series exported).
+// entries not yet indexed. Nil removes it (no series exported).
 func (m *Metrics) SetJournalLag(f func() float64) { m.journalLag.set(f) }
 
 // Unreadable counts one frame without a readable MTI.

@@ -189,7 +189,7 @@ cardswitch_issuer_in_flight{issuer="bank-b"} 0
 # HELP cardswitch_reversal_queue_depth Reversals (0420) waiting to be delivered to an issuer.
 # TYPE cardswitch_reversal_queue_depth gauge
 cardswitch_reversal_queue_depth 7
-# HELP cardswitch_journal_lag Journal entries queued and not yet committed.
+# HELP cardswitch_journal_lag Journal entries not yet indexed (queued for the log, or in it and waiting for the indexer).
 # TYPE cardswitch_journal_lag gauge
 cardswitch_journal_lag 2
 `, metrics.NameInFlight, metrics.NameReversalQueue, metrics.NameJournalLag)

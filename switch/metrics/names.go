@@ -44,7 +44,7 @@ var families = []Family{
 	{NameAcquirerConns, Gauge, nil, "Open acquirer connections."},
 	{NameReloads, Counter, []string{"result"}, "Configuration reloads, by result (ok or error)."},
 	{NameReversalQueue, Gauge, nil, "Reversals (0420) waiting to be delivered to an issuer."},
-	{NameJournalLag, Gauge, nil, "Journal entries queued and not yet committed."},
+	{NameJournalLag, Gauge, nil, "Journal entries not yet indexed (queued for the log, or in it and waiting for the indexer)."},
 	{NameRejected, Counter, []string{"reason"}, "Connections or requests refused before routing, by reason."},
 	{NameUnreadable, Counter, nil, "Frames from acquirers without a readable MTI (no answer possible)."},
 }
