@@ -56,6 +56,11 @@ type Journal struct {
 	// at least DuplicateWindow, which is refilled from the journal at start.
 	// Reversals still owed are never deleted.
 	Retention time.Duration
+	// Sync is the durability policy: "normal" (default) writes each batch
+	// of entries to the journal log before the answers go out, which
+	// survives a crash of the process; "full" also fsyncs every write, which
+	// survives power loss and costs an fsync per batch.
+	Sync string
 }
 
 // Reversals configures how unacknowledged 0420 advices are retried: the

@@ -90,6 +90,9 @@ issuers:
 		{"journal retention", minimal + "journal: {path: j.db, duplicate_window: 10m, retention: 5m}\n", []string{
 			`t.yaml: journal.retention: 5m0s is shorter than duplicate_window 10m0s: duplicates could not be detected after a restart`,
 		}},
+		{"journal sync", minimal + "journal: {path: j.db, sync: always}\n", []string{
+			`t.yaml: journal.sync: "always": want normal or full`,
+		}},
 		{"journal retention negative", minimal + "journal: {path: j.db, retention: -1h}\n", []string{
 			`t.yaml: journal.retention: "-1h": must not be negative`,
 		}},
@@ -175,7 +178,7 @@ func TestLoadBytesServiceDefaults(t *testing.T) {
 	assert.Nil(t, issuer.TLS)
 	assert.Nil(t, cfg.Issuers[0].TLS)
 	assert.Equal(t, Admin{}, cfg.Admin)
-	assert.Equal(t, Journal{DuplicateWindow: 10 * time.Minute}, cfg.Journal)
+	assert.Equal(t, Journal{DuplicateWindow: 10 * time.Minute, Sync: "normal"}, cfg.Journal)
 	assert.Equal(t, Reversals{RetryMin: time.Second, RetryMax: time.Minute}, cfg.Reversals)
 	admin, journal, reversals := ServiceDefaults()
 	assert.Equal(t, admin, cfg.Admin)
@@ -188,7 +191,7 @@ func TestLoadDefaultServices(t *testing.T) {
 	cfg, err := LoadDefault()
 	require.NoError(t, err)
 	assert.Equal(t, "127.0.0.1:8080", cfg.Admin.Address)
-	assert.Equal(t, Journal{Path: "cardswitch.db", DuplicateWindow: 10 * time.Minute}, cfg.Journal)
+	assert.Equal(t, Journal{Path: "cardswitch.db", DuplicateWindow: 10 * time.Minute, Sync: "normal"}, cfg.Journal)
 	_, _, reversals := ServiceDefaults()
 	assert.Equal(t, reversals, cfg.Reversals)
 	assert.Empty(t, cfg.Acquirers)
@@ -213,7 +216,7 @@ issuers:
 routes:
   - {bin: "4", issuer: bank-a}
 admin: {address: ":0"}
-journal: {path: DIR/j.db, duplicate_window: 30s}
+journal: {path: DIR/j.db, duplicate_window: 30s, sync: full}
 reversals: {retry_min: 500ms, retry_max: 500ms}
 acquirers:
   - name: acq-1
@@ -237,7 +240,7 @@ acquirers:
 	assert.Equal(t, &ClientTLS{CAFile: dir + "/ca.pem", ServerName: "bank-a.example", CertFile: dir + "/cert.pem", KeyFile: dir + "/key.pem"}, cfg.Issuers[0].TLS)
 	assert.Equal(t, &ClientTLS{}, cfg.Issuers[1].TLS, "tls: {} means TLS with system roots")
 	assert.Equal(t, Admin{Address: ":0"}, cfg.Admin)
-	assert.Equal(t, Journal{Path: dir + "/j.db", DuplicateWindow: 30 * time.Second}, cfg.Journal)
+	assert.Equal(t, Journal{Path: dir + "/j.db", DuplicateWindow: 30 * time.Second, Sync: "full"}, cfg.Journal)
 	assert.Equal(t, Reversals{RetryMin: 500 * time.Millisecond, RetryMax: 500 * time.Millisecond}, cfg.Reversals)
 	assert.Equal(t, []Acquirer{{
 		Name: "acq-1", InstitutionID: "00123456",

@@ -25,6 +25,7 @@ const (
 	DefaultAdminAddress    = ""
 	DefaultJournalPath     = ""
 	DefaultDuplicateWindow = 10 * time.Minute
+	DefaultJournalSync     = "normal"
 
 	DefaultRetryMin = time.Second
 	DefaultRetryMax = time.Minute
@@ -59,6 +60,6 @@ func Defaults() (Listen, Issuer) {
 // sections.
 func ServiceDefaults() (Admin, Journal, Reversals) {
 	return Admin{Address: DefaultAdminAddress},
-		Journal{Path: DefaultJournalPath, DuplicateWindow: DefaultDuplicateWindow},
+		Journal{Path: DefaultJournalPath, DuplicateWindow: DefaultDuplicateWindow, Sync: DefaultJournalSync},
 		Reversals{RetryMin: DefaultRetryMin, RetryMax: DefaultRetryMax}
 }

@@ -129,6 +129,7 @@ func diffKeys(old, new *Config) (restart, other []string) {
 	check(&restart, "listen.tls", ol.TLS, nl.TLS)
 	check(&restart, "admin.address", old.Admin.Address, new.Admin.Address)
 	check(&restart, "journal.path", old.Journal.Path, new.Journal.Path)
+	check(&restart, "journal.sync", old.Journal.Sync, new.Journal.Sync)
 	check(&other, "listen.max_message_size", ol.MaxMessageSize, nl.MaxMessageSize)
 	check(&other, "listen.shutdown_timeout", ol.ShutdownTimeout, nl.ShutdownTimeout)
 	check(&other, "listen.idle_timeout", ol.IdleTimeout, nl.IdleTimeout)

@@ -93,7 +93,7 @@ routes: [{bin: "4", issuer: bank-a}]
 	new, err := LoadBytes("new.yaml", []byte(`
 listen: {address: "127.0.0.1:9583", idle_timeout: 2m}
 admin: {address: "127.0.0.1:0"}
-journal: {path: j.db}
+journal: {path: j.db, sync: full}
 reversals: {retry_min: 2s}
 issuers:
   - {name: bank-a, endpoints: ["127.0.0.1:9101"]}
@@ -107,7 +107,7 @@ acquirers: [{name: acq, institution_id: "1", allow_cidrs: [127.0.0.0/8]}]
 	assert.Equal(t, []string{"bank-d"}, d.IssuersAdded)
 	assert.Equal(t, []string{"bank-c"}, d.IssuersRemoved)
 	assert.Equal(t, []string{"bank-b"}, d.IssuersChanged)
-	assert.Equal(t, []string{"listen.address", "admin.address", "journal.path"}, d.Restart)
+	assert.Equal(t, []string{"listen.address", "admin.address", "journal.path", "journal.sync"}, d.Restart)
 	assert.Equal(t, []string{"listen.idle_timeout", "reversals", "acquirers"}, d.Other)
 	assert.Empty(t, d.Moves)
 	assert.Equal(t, `+ issuer bank-d
@@ -116,6 +116,7 @@ acquirers: [{name: acq, institution_id: "1", allow_cidrs: [127.0.0.0/8]}]
 restart needed: listen.address
 restart needed: admin.address
 restart needed: journal.path
+restart needed: journal.sync
 ~ listen.idle_timeout
 ~ reversals
 ~ acquirers

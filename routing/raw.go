@@ -56,6 +56,7 @@ type rawJournal struct {
 	Path            string `mapstructure:"path"`
 	DuplicateWindow string `mapstructure:"duplicate_window"`
 	Retention       string `mapstructure:"retention"`
+	Sync            string `mapstructure:"sync"`
 }
 
 type rawReversals struct {

@@ -15,6 +15,14 @@ func (v *validator) journal(raw rawJournal) Journal {
 		Path:            raw.Path,
 		DuplicateWindow: v.duration("journal.duplicate_window", "", raw.DuplicateWindow, def.DuplicateWindow, true),
 		Retention:       v.duration("journal.retention", "", raw.Retention, 0, false),
+		Sync:            raw.Sync,
+	}
+	switch j.Sync {
+	case "":
+		j.Sync = def.Sync
+	case "normal", "full":
+	default:
+		v.add("journal.sync", "%q: want normal or full", raw.Sync)
 	}
 	if j.Retention > 0 && j.Retention < j.DuplicateWindow {
 		v.add("journal.retention", "%s is shorter than duplicate_window %s: duplicates could not be detected after a restart",

@@ -15,7 +15,7 @@ func (s *Switch) openJournal() error {
 	if jc.Path == "" {
 		return nil
 	}
-	j, err := journal.Open(jc.Path, journal.Options{Log: s.log})
+	j, err := journal.Open(jc.Path, journal.Options{Log: s.log, Sync: jc.Sync})
 	if err != nil {
 		return fmt.Errorf("journal %s: %w", jc.Path, err)
 	}
@@ -35,6 +35,17 @@ func (s *Switch) openJournal() error {
 	pending, _ := j.ReversalCount()
 	s.log.Info("journal open", "path", jc.Path, "recent_requests", len(keys), "reversals_owed", pending)
 	return nil
+}
+
+// FlushJournal returns once every entry journaled before the call is
+// visible to queries (the txn commands, OpenReadOnly): answers wait only
+// for the journal's log, and its SQLite index follows a few milliseconds
+// behind. Without a journal it returns at once.
+func (s *Switch) FlushJournal(ctx context.Context) error {
+	if s.jrnl == nil {
+		return nil
+	}
+	return s.jrnl.Flush(ctx)
 }
 
 // closeJournal stops the reversal queue and closes the journal; what was

@@ -75,7 +75,9 @@ func TestJournalRecordsEveryAnswer(t *testing.T) {
 	require.Equal(t, "30", str(t, raw.read(t), 39))
 	cases[5] = want{panFormat, "", "30", journal.SwitchDeclined, -1, false}
 
-	// The acquirer heard each answer only after it was committed.
+	// Every answer the acquirer heard is journaled (that it was durable
+	// first is what the kill -9 tests prove); the index follows the log.
+	require.NoError(t, sw.FlushJournal(context.Background()))
 	byRRN := entriesByRRN(t, path)
 	for stan, w := range cases {
 		rrn := fmt.Sprintf("%012d", stan)
