@@ -42,7 +42,7 @@ func newTxnList(path *string) *cobra.Command {
 			if f.Outcome, err = txnParseOutcome(outcome); err != nil {
 				return err
 			}
-			j, err := journal.OpenReadOnly(*path)
+			j, err := txnOpen(cmd, *path)
 			if err != nil {
 				return err
 			}
@@ -80,7 +80,7 @@ func newTxnShow(path *string) *cobra.Command {
 			if err != nil {
 				return fmt.Errorf("txn show: ID %q: want an entry number", args[0])
 			}
-			j, err := journal.OpenReadOnly(*path)
+			j, err := txnOpen(cmd, *path)
 			if err != nil {
 				return err
 			}
@@ -111,7 +111,7 @@ func newTxnStats(path *string) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			j, err := journal.OpenReadOnly(*path)
+			j, err := txnOpen(cmd, *path)
 			if err != nil {
 				return err
 			}
@@ -298,4 +298,21 @@ func txnDash(s string) string {
 		return "-"
 	}
 	return s
+}
+
+// txnOpen opens the journal read-only and warns on stderr when a switch
+// that crashed left entries in the journal's log that queries cannot show
+// until it starts again.
+func txnOpen(cmd *cobra.Command, path string) (*journal.Journal, error) {
+	j, err := journal.OpenReadOnly(path)
+	if err != nil {
+		return nil, err
+	}
+	if n, err := j.UnindexedLog(cmd.Context()); err != nil {
+		fmt.Fprintf(cmd.ErrOrStderr(), "warning: %v\n", err)
+	} else if n > 0 {
+		fmt.Fprintf(cmd.ErrOrStderr(), "warning: %d entries are in the journal's log but not yet in its index "+
+			"(the switch stopped without indexing them); they are not shown, and the switch indexes them when it starts\n", n)
+	}
+	return j, nil
 }

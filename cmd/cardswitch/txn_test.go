@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -170,4 +171,33 @@ func TestTxnErrors(t *testing.T) {
 	_, err := runTxn(t, "list", "--journal", missing)
 	require.ErrorContains(t, err, "no such file or directory")
 	assert.NoFileExists(t, missing, "read-only: never creates a journal")
+}
+
+// TestTxnWarnsOfEntriesOnlyInTheLog: a switch killed before its indexer
+// caught up leaves durable entries that only its next start indexes; the
+// txn commands say so instead of silently showing less. The situation is
+// built from real files: journal A's log segment, taken while A was open,
+// becomes the log of an empty journal B.
+func TestTxnWarnsOfEntriesOnlyInTheLog(t *testing.T) {
+	a := txnJournal(t) // open, 6 entries in its log
+	segs, err := filepath.Glob(a + "-log/*.seg")
+	require.NoError(t, err)
+	require.Len(t, segs, 1)
+	seg, err := os.ReadFile(segs[0])
+	require.NoError(t, err)
+
+	b := filepath.Join(t.TempDir(), "b.db")
+	jb, err := journal.Open(b, journal.Options{})
+	require.NoError(t, err)
+	require.NoError(t, jb.Close())
+	require.NoError(t, os.WriteFile(filepath.Join(b+"-log", filepath.Base(segs[0])), seg, 0o600))
+
+	out, err := runTxn(t, "list", "--journal", b)
+	require.NoError(t, err)
+	assert.Contains(t, out, "warning: 6 entries are in the journal's log but not yet in its index")
+	assert.Equal(t, 2, strings.Count(out, "\n"), "the warning and a header: nothing is shown")
+
+	out, err = runTxn(t, "list", "--journal", a)
+	require.NoError(t, err)
+	assert.NotContains(t, out, "warning", "a running switch's index is only milliseconds behind")
 }

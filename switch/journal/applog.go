@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"syscall"
+	"time"
 )
 
 // The append log is what makes an entry durable: one write(2) of a batch's
@@ -44,11 +45,61 @@ func openLog(dbPath string, full bool, segMax int64) (*appendLog, error) {
 	if err != nil {
 		return nil, fmt.Errorf("journal: log lock: %w", err)
 	}
-	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil { // #nosec G115
+	if err := flockWait(lock, syscall.LOCK_EX, lockWait); err != nil {
 		lock.Close()
 		return nil, fmt.Errorf("journal: %s is in use by another process (log lock: %w)", dbPath, err)
 	}
 	return &appendLog{dir: dir, lock: lock, full: full, segMax: segMax}, nil
+}
+
+// lockWait is how long Open waits for the log lock: a txn command holds it
+// (shared) for a moment while it counts records a crash left unindexed.
+const lockWait = 2 * time.Second
+
+// flockWait takes the lock, retrying while another process holds it.
+func flockWait(f *os.File, how int, wait time.Duration) error {
+	deadline := time.Now().Add(wait)
+	for {
+		err := syscall.Flock(int(f.Fd()), how|syscall.LOCK_NB) // #nosec G115
+		if !errors.Is(err, syscall.EWOULDBLOCK) || time.Now().After(deadline) {
+			return err
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// unindexedLog counts the records in the log of the journal at dbPath that
+// SQLite (whose highest id is indexed) does not hold, when no switch is
+// writing it: what a crash left for the next start to index. With a writer
+// running it reports 0; its index is milliseconds behind.
+func unindexedLog(dbPath string, indexed int64) (int, error) {
+	dir := dbPath + logSuffix
+	lock, err := os.Open(filepath.Join(dir, lockName)) // #nosec G304 -- our own log directory
+	if errors.Is(err, os.ErrNotExist) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	defer lock.Close()
+	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_SH|syscall.LOCK_NB); err != nil { // #nosec G115
+		return 0, nil // a switch holds the log
+	}
+	l := &appendLog{dir: dir}
+	segs, err := l.segments()
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, s := range segs {
+		b, err := os.ReadFile(s) // #nosec G304 -- our own log directory
+		if err != nil {
+			return 0, err
+		}
+		_, _, k := scanRecords(b, indexed)
+		n += k
+	}
+	return n, nil
 }
 
 // segments lists the segment files, oldest first.

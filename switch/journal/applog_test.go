@@ -173,3 +173,33 @@ func TestIndexFailureKeepsTheLog(t *testing.T) {
 	require.NoError(t, err)
 	assert.Len(t, es, 20)
 }
+
+// TestUnindexedLogCountsWhatACrashLeft: a reader learns how many durable
+// entries the log holds that queries do not show yet, and only while no
+// switch writes the journal.
+func TestUnindexedLogCountsWhatACrashLeft(t *testing.T) {
+	j, path := openTemp(t, Options{})
+	appendAll(t, j, 5, nil)
+	ro, err := OpenReadOnly(path)
+	require.NoError(t, err)
+	defer ro.Close()
+	n, err := ro.UnindexedLog(context.Background())
+	require.NoError(t, err)
+	assert.Zero(t, n, "a writer holds the log")
+	require.NoError(t, j.Close())
+
+	writeSegment(t, path, 4, 12, nil) // 4 and 5 are indexed already
+	n, err = ro.UnindexedLog(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, 7, n)
+
+	j2, err := Open(path, Options{})
+	require.NoError(t, err, "a reader's count does not keep the switch from starting")
+	defer j2.Close()
+	n, err = ro.UnindexedLog(context.Background())
+	require.NoError(t, err)
+	assert.Zero(t, n)
+	es, err := ro.List(context.Background(), Filter{})
+	require.NoError(t, err)
+	assert.Len(t, es, 12)
+}

@@ -15,10 +15,11 @@ import (
 // Journal is an open journal file. From Open it writes and reads; from
 // OpenReadOnly it only reads. All methods are safe for concurrent use.
 type Journal struct {
-	opt Options
-	wdb *sql.DB       // nil when read-only; one connection, so writes queue in Go, not in SQLite's busy loop
-	rdb *sql.DB       // queries; WAL readers never block the writer
-	cp  *checkpointer // nil when read-only
+	opt  Options
+	path string
+	wdb  *sql.DB       // nil when read-only; one connection, so writes queue in Go, not in SQLite's busy loop
+	rdb  *sql.DB       // queries; WAL readers never block the writer
+	cp   *checkpointer // nil when read-only
 
 	// Log writer goroutine only (writer.go, indexer.go).
 	log    *appendLog
@@ -57,7 +58,7 @@ func Open(path string, o Options) (*Journal, error) {
 	}
 	wdb.SetMaxOpenConns(1)
 	wdb.SetMaxIdleConns(1)
-	j := &Journal{opt: o, wdb: wdb}
+	j := &Journal{opt: o, wdb: wdb, path: path}
 	if err := j.initWriter(path); err != nil {
 		j.closeDBs()
 		return nil, err
@@ -131,7 +132,7 @@ func OpenReadOnly(path string) (*Journal, error) {
 		rdb.Close()
 		return nil, err
 	}
-	return &Journal{rdb: rdb}, nil
+	return &Journal{rdb: rdb, path: path}, nil
 }
 
 // Close writes and indexes everything appended so far, stops the writer

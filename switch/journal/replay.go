@@ -74,3 +74,19 @@ func scanRecords(b []byte, indexed int64) (good int, last int64, n int) {
 	}
 	return good, last, n
 }
+
+// UnindexedLog counts the entries a switch that stopped without indexing
+// them (a crash) left in the journal's log. They are durable, and the next
+// Open, the switch's start, indexes them; until then queries do not show
+// them. It is 0 while a switch writes the journal.
+func (j *Journal) UnindexedLog(ctx context.Context) (int, error) {
+	var maxID int64
+	if err := j.rdb.QueryRowContext(ctx, "SELECT COALESCE(MAX(id), 0) FROM entries").Scan(&maxID); err != nil {
+		return 0, fmt.Errorf("journal: %w", err)
+	}
+	n, err := unindexedLog(j.path, maxID)
+	if err != nil {
+		return 0, fmt.Errorf("journal: log: %w", err)
+	}
+	return n, nil
+}
