@@ -47,6 +47,9 @@ type acqConn struct {
 }
 
 func (s *Switch) handleConn(conn net.Conn) {
+	if tc, ok := conn.(*net.TCPConn); ok && s.limits.AcquirerSendBuffer > 0 {
+		_ = tc.SetWriteBuffer(s.limits.AcquirerSendBuffer) // a hint; the kernel may round it
+	}
 	c := &acqConn{s: s, conn: conn, id: s.nextConn.Add(1), remote: conn.RemoteAddr().String()}
 	c.out = wire.NewWriter(conn, s.limits.AcquirerBacklog)
 	s.mu.Lock()

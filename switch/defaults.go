@@ -7,6 +7,10 @@ type Limits struct {
 	// AcquirerBacklog is the most response bytes queued for one acquirer
 	// that does not read them; past it the connection is closed.
 	AcquirerBacklog int
+	// AcquirerSendBuffer, when > 0, is the SO_SNDBUF of acquirer sockets.
+	// 0 leaves the kernel's autotuning, which lets several MiB of unread
+	// answers sit in the kernel before AcquirerBacklog is reached.
+	AcquirerSendBuffer int
 	// IssuerBacklog is the most request bytes queued for one issuer link.
 	IssuerBacklog int
 	// LinkInFlight is the most requests pending on one issuer link; past it

@@ -104,6 +104,10 @@ func hostileSwitch(t *testing.T) *running {
 	sim := startSim(t, routing.Simulator{})
 	limits := switchd.DefaultLimits
 	limits.AcquirerBacklog = 64 << 10
+	// A small kernel send buffer: the never-reading client then reaches the
+	// backlog limit after thousands of answers, not the ~140k that
+	// autotuned buffers hold (over a minute on a loaded CI machine).
+	limits.AcquirerSendBuffer = 64 << 10
 	cfg := opsLoad(t, "listen: {idle_timeout: 2s, frame_timeout: 2s, max_message_size: 8192}\n"+bankYAML(sim.Addr()))
 	sw := opsRun(t, cfg, switchd.WithLimits(limits))
 	opsWaitUp(t, sw, "bank")
