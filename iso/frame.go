@@ -137,6 +137,18 @@ func WriteLength(w io.Writer, n int) (int, error) {
 // frame has started arriving.
 func (fr *FrameReader) Buffered() int { return fr.br.Buffered() }
 
+// Complete reports whether a whole frame is already read ahead, so that
+// Next returns it without reading: under load most frames arrive in a
+// batch, and a caller can skip arming a read deadline for each of them.
+func (fr *FrameReader) Complete() bool {
+	b := fr.br.Buffered()
+	if b < headerLen {
+		return false
+	}
+	hdr, _ := fr.br.Peek(headerLen) // buffered: no read
+	return b >= headerLen+int(binary.BigEndian.Uint16(hdr))
+}
+
 // Wait blocks until at least one byte of the next frame is available
 // (or a read error, such as a deadline). A switch uses it to apply an idle
 // timeout between frames and a shorter frame timeout once a frame starts.

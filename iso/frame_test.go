@@ -145,3 +145,41 @@ func TestReadWriteLength(t *testing.T) {
 	_, err = ReadLength(bytes.NewReader([]byte{1}))
 	require.ErrorIs(t, err, io.ErrUnexpectedEOF)
 }
+
+// TestFrameReaderComplete: Complete is true exactly when Next would return
+// a frame without reading, and it never reads itself.
+func TestFrameReaderComplete(t *testing.T) {
+	stream := frames(golden0100, golden0800)
+	r := &countingReader{r: iotest.HalfReader(bytes.NewReader(stream))}
+	fr := NewFrameReader(r, 0)
+	require.False(t, fr.Complete(), "nothing read yet")
+	require.Zero(t, r.reads)
+	for _, want := range []string{golden0100, golden0800} {
+		for !fr.Complete() {
+			require.NoError(t, fr.Wait())
+			if fr.Complete() {
+				break
+			}
+			before := r.reads
+			_, err := fr.br.Peek(fr.Buffered() + 1) // read more, as Next would
+			require.NoError(t, err)
+			require.Greater(t, r.reads, before)
+		}
+		before := r.reads
+		got, err := fr.Next()
+		require.NoError(t, err)
+		require.Equal(t, want, string(got))
+		require.Equal(t, before, r.reads, "a complete frame is returned without a read")
+	}
+	require.False(t, fr.Complete())
+}
+
+type countingReader struct {
+	r     io.Reader
+	reads int
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	c.reads++
+	return c.r.Read(p)
+}

@@ -120,7 +120,9 @@ func (c *acqConn) readLoop() error {
 				return c.readErr(err, errIdle)
 			}
 		}
-		c.deadline(frameTO)
+		if !fr.Complete() { // a frame already read ahead needs no deadline (nor its clock read)
+			c.deadline(frameTO)
+		}
 		frame, err := fr.Next()
 		if err != nil {
 			if c.draining(err) {

@@ -15,11 +15,16 @@ func (l *Link) readLoop(conn net.Conn) error {
 	fr := iso.NewFrameReader(conn, l.cfg.MaxFrame)
 	var v iso.View
 	for {
+		if !fr.Complete() {
+			// About to read from the socket: what arrives next is fresh
+			// traffic. Frames already read ahead in one batch need no clock
+			// read each; the keepalive only needs to know the link is alive.
+			l.lastRx.Store(l.now())
+		}
 		frame, err := fr.Next()
 		if err != nil {
 			return err
 		}
-		l.lastRx.Store(l.now())
 		if len(frame) == 0 {
 			continue
 		}
