@@ -1,12 +1,12 @@
 package switchd_test
 
 import (
-	"os"
-	"runtime/pprof"
 	"encoding/binary"
 	"errors"
 	"io"
 	"net"
+	"os"
+	"runtime/pprof"
 	"sync"
 	"syscall"
 	"testing"
