@@ -105,11 +105,12 @@ func answer(t testing.TB, c *rawConn) (string, string) {
 func hostileSwitch(t *testing.T) *running {
 	sim := startSim(t, routing.Simulator{})
 	limits := switchd.DefaultLimits
-	limits.AcquirerBacklog = 64 << 10
-	// A small kernel send buffer: the never-reading client then reaches the
-	// backlog limit after thousands of answers, not the ~140k that
-	// autotuned buffers hold (over a minute on a loaded CI machine).
-	limits.AcquirerSendBuffer = 64 << 10
+	// Small buffers: the never-reading client then reaches the backlog
+	// limit after about two thousand answers, not the ~140k that autotuned
+	// kernel buffers hold (over a minute on a loaded CI machine). The polite
+	// acquirer reads each answer, so its backlog never nears 16 KiB.
+	limits.AcquirerBacklog = 16 << 10
+	limits.AcquirerSendBuffer = 8 << 10
 	cfg := opsLoad(t, "listen: {idle_timeout: 2s, frame_timeout: 2s, max_message_size: 8192}\n"+bankYAML(sim.Addr()))
 	sw := opsRun(t, cfg, switchd.WithLimits(limits))
 	opsWaitUp(t, sw, "bank")
