@@ -205,7 +205,7 @@ func (c *acqConn) readErr(err, timeout error) error {
 func (c *acqConn) close() {
 	c.once.Do(func() {
 		if j := c.s.jrnl; j != nil {
-			// Answers still waiting for their journal commit go out first.
+			// Answers still waiting for their journal write go out first.
 			ctx, cancel := context.WithTimeout(context.Background(), closeFlush)
 			_ = j.Flush(ctx)
 			cancel()

@@ -49,7 +49,7 @@ func (s *Switch) FlushJournal(ctx context.Context) error {
 }
 
 // closeJournal stops the reversal queue and closes the journal; what was
-// appended is committed first.
+// appended is written and indexed first.
 func (s *Switch) closeJournal() {
 	if s.revs != nil {
 		s.revs.stop()

@@ -19,7 +19,7 @@ const (
 // Entry is one journaled request with its final answer. The caller must not
 // modify an Entry between Append and its Waiter's Journaled call.
 type Entry struct {
-	ID       int64     // set by Append's commit (rowid)
+	ID       int64     // set when the entry is written to the log (ids increase in append order)
 	Time     time.Time // request received
 	Acquirer string    // acquirer name ("" when no acquirers are configured)
 	Conn     uint64    // acquirer connection id

@@ -7,7 +7,7 @@ import (
 
 // Options tune a journal opened for writing. Zero values take the defaults.
 type Options struct {
-	// BatchMax is the most entries committed in one transaction. Default 1024.
+	// BatchMax is the most entries written to the log in one write. Default 1024.
 	BatchMax int
 	// Queue is how many entries may wait for the writer; Append blocks when
 	// it is full (backpressure). Default 65536.
