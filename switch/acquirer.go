@@ -207,7 +207,7 @@ func (c *acqConn) close() {
 		if j := c.s.jrnl; j != nil {
 			// Answers still waiting for their journal write go out first.
 			ctx, cancel := context.WithTimeout(context.Background(), closeFlush)
-			_ = j.Flush(ctx)
+			_ = j.FlushLog(ctx)
 			cancel()
 		}
 		_ = c.conn.SetWriteDeadline(time.Now().Add(closeFlush))

@@ -62,7 +62,7 @@ type Link struct {
 	nextSTN uint32
 	seq     uint64
 
-	lastRx atomic.Int64 // nanoseconds since epoch of the last frame received
+	lastRx atomic.Int64 // nanoseconds since epoch of the last frame received (frames read in one batch share a stamp)
 
 	// Timing a reload may change on a live link (see SetTiming).
 	timeout atomic.Int64 // time.Duration

@@ -15,15 +15,15 @@ func (l *Link) readLoop(conn net.Conn) error {
 	fr := iso.NewFrameReader(conn, l.cfg.MaxFrame)
 	var v iso.View
 	for {
-		if !fr.Complete() {
-			// About to read from the socket: what arrives next is fresh
-			// traffic. Frames already read ahead in one batch need no clock
-			// read each; the keepalive only needs to know the link is alive.
-			l.lastRx.Store(l.now())
-		}
+		// Only a frame that needed a read stamps lastRx: frames read ahead
+		// in the same batch arrived with it, and need no clock read each.
+		fresh := !fr.Complete()
 		frame, err := fr.Next()
 		if err != nil {
 			return err
+		}
+		if fresh {
+			l.lastRx.Store(l.now())
 		}
 		if len(frame) == 0 {
 			continue

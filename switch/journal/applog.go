@@ -30,9 +30,10 @@ type appendLog struct {
 	full   bool     // fsync each write (Sync "full")
 	segMax int64
 
-	f    *os.File // current segment
-	name string
-	size int64
+	f      *os.File // current segment
+	name   string
+	size   int64
+	broken error // a partial write could not be cut: nothing may follow it
 }
 
 // openLog creates the log directory if needed and takes its lock.
@@ -142,6 +143,9 @@ func (l *appendLog) startSegment(firstID int64) error {
 // write appends b to the current segment. On failure it cuts the segment
 // back to where it was, so a later write never follows a partial record.
 func (l *appendLog) write(b []byte) error {
+	if l.broken != nil {
+		return l.broken
+	}
 	n, err := l.f.Write(b)
 	if err == nil && l.full {
 		err = l.f.Sync()
@@ -149,10 +153,12 @@ func (l *appendLog) write(b []byte) error {
 	if err != nil {
 		if n > 0 {
 			if terr := l.f.Truncate(l.size); terr != nil {
-				return fmt.Errorf("journal: log write: %w (and cutting the partial write: %v)", err, terr)
+				l.broken = fmt.Errorf("journal: log unusable until restart: a partial write could not be cut: %w", terr)
+				return fmt.Errorf("journal: log write: %w (%v)", err, l.broken)
 			}
 			if _, serr := l.f.Seek(l.size, 0); serr != nil {
-				return fmt.Errorf("journal: log write: %w (and seeking back: %v)", err, serr)
+				l.broken = fmt.Errorf("journal: log unusable until restart: seeking back after a partial write: %w", serr)
+				return fmt.Errorf("journal: log write: %w (%v)", err, l.broken)
 			}
 		}
 		return fmt.Errorf("journal: log write: %w", err)
@@ -168,6 +174,12 @@ func (l *appendLog) rotate(nextID int64) (string, error) {
 		return "", nil
 	}
 	sealed := l.name
+	// Made durable once per segment, so that after a power loss only the
+	// newest segment can end torn (replay refuses damage anywhere else).
+	if err := l.f.Sync(); err != nil {
+		_ = l.f.Close() // unsealed: kept, and replayed harmlessly at the next Open
+		return "", fmt.Errorf("journal: log segment sync: %w", err)
+	}
 	if err := l.f.Close(); err != nil {
 		return "", fmt.Errorf("journal: log segment close: %w", err)
 	}

@@ -13,7 +13,7 @@
 // logBuffers batches, the writer waits and backpressure reaches Append.
 // Segments are removed once indexed. Open indexes whatever a crash left in
 // the log before anything else, so after Open SQLite holds every entry ever
-// acknowledged; a read-only opener (the txn commands) sees entries once they
+// acknowledged (unless the log file itself was damaged: Open then says so); a read-only opener (the txn commands) sees entries once they
 // are indexed, a few milliseconds after their answers.
 //
 // The journal is append-only: a late issuer answer or a reversal is an

@@ -1,6 +1,9 @@
 package journal
 
-import "time"
+import (
+	"fmt"
+	"time"
+)
 
 // Outcome is how a request ended, from the switch's point of view.
 type Outcome string
@@ -48,6 +51,11 @@ type Waiter interface{ Journaled(e *Entry, err error) }
 // maxPANDigits is the most digits a masked PAN carries (first 6 + last 4).
 const maxPANDigits = 10
 
+// maxEntryText bounds an entry's text so its log record stays far below
+// maxRecordSz (the varints add at most a few hundred bytes). Wire fields
+// are at most a few KiB in total.
+const maxEntryText = maxRecordSz / 2
+
 // checkEntry is the defense-in-depth guard against clear card data.
 func checkEntry(e *Entry) error {
 	if e == nil {
@@ -61,6 +69,13 @@ func checkEntry(e *Entry) error {
 	}
 	if n > maxPANDigits {
 		return &FieldError{Field: 2, Name: "pan", Reason: "has more than 10 digits: not masked, refused"}
+	}
+	size := 0
+	for _, s := range entryTexts(e) {
+		size += len(s)
+	}
+	if size > maxEntryText {
+		return &FieldError{Name: "entry", Reason: fmt.Sprintf("%d bytes of text, more than %d: refused", size, maxEntryText)}
 	}
 	return nil
 }

@@ -17,12 +17,15 @@ var (
 // FieldError says why an entry field was refused. It never carries the
 // field's value.
 type FieldError struct {
-	Field  int    // ISO 8583 field number
+	Field  int    // ISO 8583 field number; 0 when the whole entry is refused
 	Name   string // entry field name
 	Reason string
 }
 
 func (e *FieldError) Error() string {
+	if e.Field == 0 {
+		return fmt.Sprintf("journal: %s %s", e.Name, e.Reason)
+	}
 	return fmt.Sprintf("journal: field %d (%s) %s", e.Field, e.Name, e.Reason)
 }
 

@@ -22,10 +22,22 @@ const (
 // logBatch is one write's records on their way from the writer to the
 // indexer.
 type logBatch struct {
-	buf    []byte
-	n      int             // records in buf
-	sealed string          // segment this batch completed: removable once indexed
-	flush  []chan struct{} // Flush markers to release once indexed
+	buf     []byte
+	n       int             // records in buf
+	seg     string          // segment they were written to
+	sealed  string          // segment this batch completed: removable once indexed
+	flush   []chan struct{} // Flush markers to release once indexed
+	written []chan struct{} // FlushLog markers, released once the waiters were told
+}
+
+// releaseWritten releases FlushLog markers: everything before them is in
+// the log and its waiters were told.
+func (j *Journal) releaseWritten(lb *logBatch) {
+	for _, d := range lb.written {
+		close(d)
+	}
+	clear(lb.written)
+	lb.written = lb.written[:0]
 }
 
 func (j *Journal) startPipeline(nextID int64) {
@@ -33,6 +45,7 @@ func (j *Journal) startPipeline(nextID int64) {
 	j.free = make(chan *logBatch, logBuffers)
 	j.toIndex = make(chan *logBatch, logBuffers)
 	j.indexed = make(chan struct{})
+	j.keep = map[string]bool{}
 	for range logBuffers {
 		j.free <- &logBatch{}
 	}
@@ -48,6 +61,8 @@ func (j *Journal) writeBatch(batch []item) {
 	for i := range batch {
 		it := &batch[i]
 		switch {
+		case it.done != nil && it.logOnly:
+			lb.written = append(lb.written, it.done)
 		case it.done != nil:
 			lb.flush = append(lb.flush, it.done)
 		case it.err == nil:
@@ -66,7 +81,9 @@ func (j *Journal) writeBatch(batch []item) {
 		}
 	}
 	j.notify(batch, err)
+	j.releaseWritten(lb)
 	if lb.n > 0 {
+		lb.seg = j.log.name
 		lb.sealed = j.rotateLog()
 	}
 	j.toIndex <- lb // never blocks: it has a slot for every buffer
@@ -143,7 +160,7 @@ func (j *Journal) gather(group *[]*logBatch) {
 
 // release finishes a batch once its records are indexed (or given up on).
 func (j *Journal) release(lb *logBatch) {
-	if lb.sealed != "" && !j.indexFailed.Load() {
+	if lb.sealed != "" && !j.keep[lb.sealed] {
 		if err := removeSegment(lb.sealed); err != nil {
 			j.opt.Log.Warn("journal: indexed segment not removed (it is replayed, harmlessly, at the next start)",
 				"err", err)
@@ -153,7 +170,7 @@ func (j *Journal) release(lb *logBatch) {
 		close(d)
 	}
 	clear(lb.flush)
-	lb.buf, lb.n, lb.sealed, lb.flush = lb.buf[:0], 0, "", lb.flush[:0]
+	lb.buf, lb.n, lb.seg, lb.sealed, lb.flush = lb.buf[:0], 0, "", "", lb.flush[:0]
 	j.free <- lb
 }
 
@@ -180,9 +197,13 @@ func (j *Journal) indexGroup(group []*logBatch) {
 	}
 	j.lag.Add(-int64(n))
 	if err != nil {
-		j.indexFailed.Store(true)
-		j.opt.Log.Error("journal: entries durable in the log could not be indexed; they are indexed at the next start",
-			"entries", n, "err", err)
+		for _, lb := range group {
+			if lb.n > 0 {
+				j.keep[lb.seg] = true
+			}
+		}
+		j.opt.Log.Error("journal: entries durable in the log could not be indexed; their segment is kept and "+
+			"they are indexed at the next start", "entries", n, "err", err)
 		return
 	}
 	j.walCheck()

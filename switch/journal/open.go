@@ -30,13 +30,13 @@ type Journal struct {
 	commits int64 // transactions committed
 	retryAt int64 // commits before the indexer tries its own checkpoint again
 
-	q           chan item      // Append → log writer
-	free        chan *logBatch // indexer → log writer: buffers to fill
-	toIndex     chan *logBatch // log writer → indexer
-	indexFailed atomic.Bool    // some records are only in the log: keep it whole
-	lag         atomic.Int64
-	indexed     chan struct{} // closed when the indexer has exited
-	done        chan struct{} // closed when the log writer (and so the indexer) has exited
+	q       chan item       // Append → log writer
+	free    chan *logBatch  // indexer → log writer: buffers to fill
+	toIndex chan *logBatch  // log writer → indexer
+	keep    map[string]bool // segments holding records the indexer gave up on (indexer; run after it ends)
+	lag     atomic.Int64
+	indexed chan struct{} // closed when the indexer has exited
+	done    chan struct{} // closed when the log writer (and so the indexer) has exited
 
 	mu     sync.RWMutex // guards closed against sends on a closed q
 	closed bool

@@ -8,15 +8,16 @@ import (
 // item is one queue slot: an entry to write, or a flush marker (done set).
 // Passed by value so Append allocates nothing.
 type item struct {
-	e    *Entry
-	w    Waiter
-	err  error         // set by Append when the entry is refused: notify only
-	done chan struct{} // flush marker: closed once everything before it is indexed
+	e       *Entry
+	w       Waiter
+	err     error         // set by Append when the entry is refused: notify only
+	done    chan struct{} // flush marker: closed once everything before it is indexed
+	logOnly bool          // ... or only written to the log (FlushLog)
 }
 
 // Append queues e for the next log write and returns at once unless the
 // queue is full (then it blocks: backpressure). w, if not nil, is told once
-// the entry is durable (e.ID set) or was refused. A PAN with more than 10 digits is
+// the entry is durable (e.ID set), or was refused, or its log write failed. A PAN with more than 10 digits is
 // refused and never stored.
 func (j *Journal) Append(e *Entry, w Waiter) {
 	it := item{e: e, w: w, err: checkEntry(e)}
@@ -34,8 +35,17 @@ func (j *Journal) Append(e *Entry, w Waiter) {
 }
 
 // Flush returns when every entry appended before the call is indexed, that
-// is visible to queries (or was refused), or when ctx ends.
-func (j *Journal) Flush(ctx context.Context) error {
+// is visible to queries, or was refused or given up on (the error was
+// logged; entries in the log are indexed at the next Open), or when ctx
+// ends.
+func (j *Journal) Flush(ctx context.Context) error { return j.flush(ctx, false) }
+
+// FlushLog returns when every entry appended before the call was written
+// to the log (or failed to be) and its Waiter was told, or when ctx ends.
+// It does not wait for the indexer.
+func (j *Journal) FlushLog(ctx context.Context) error { return j.flush(ctx, true) }
+
+func (j *Journal) flush(ctx context.Context, logOnly bool) error {
 	done := make(chan struct{})
 	j.mu.RLock()
 	if j.closed || j.readOnly() {
@@ -43,7 +53,7 @@ func (j *Journal) Flush(ctx context.Context) error {
 		return j.unwritable()
 	}
 	select {
-	case j.q <- item{done: done}:
+	case j.q <- item{done: done, logOnly: logOnly}:
 		j.mu.RUnlock()
 	case <-ctx.Done():
 		j.mu.RUnlock()
@@ -91,7 +101,7 @@ func (j *Journal) run() {
 	close(j.toIndex)
 	<-j.indexed
 	j.closeWriter()
-	if err := j.log.close(!j.indexFailed.Load()); err != nil {
+	if err := j.log.close(!j.keep[j.log.name]); err != nil {
 		j.opt.Log.Warn("journal: close log", "err", err)
 	}
 }

@@ -2,9 +2,11 @@ package journal
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -201,4 +203,50 @@ func TestReadOnlyRefusesWrites(t *testing.T) {
 	es, err := ro.List(context.Background(), Filter{})
 	require.NoError(t, err)
 	assert.Len(t, es, 2)
+}
+
+// TestOversizedEntryRefused: an entry whose record could not be read back
+// is refused before it is written, never acknowledged and lost later.
+func TestOversizedEntryRefused(t *testing.T) {
+	j, _ := openTemp(t, Options{})
+	rec := &recorder{}
+	e := sampleEntry(1)
+	e.Reason = strings.Repeat("x", maxEntryText)
+	j.Append(e, rec)
+	j.Append(sampleEntry(2), rec)
+	require.NoError(t, j.Flush(context.Background()))
+	calls := rec.snapshot()
+	require.Len(t, calls, 2)
+	require.ErrorContains(t, calls[0].err, "journal: entry ")
+	require.ErrorContains(t, calls[0].err, "bytes of text, more than")
+	require.NoError(t, calls[1].err)
+	es, err := j.List(context.Background(), Filter{})
+	require.NoError(t, err)
+	assert.Len(t, es, 1)
+}
+
+// TestFlushLogDoesNotWaitForTheIndexer: FlushLog returns once the waiters
+// were told, while the indexer is still busy with the batch.
+func TestFlushLogDoesNotWaitForTheIndexer(t *testing.T) {
+	j, path := openTemp(t, Options{})
+	// Hold SQLite's write lock from another connection: the indexer
+	// cannot commit until it is released.
+	other, err := sql.Open("sqlite", writeDSN(path, "normal"))
+	require.NoError(t, err)
+	defer other.Close()
+	tx, err := other.Begin()
+	require.NoError(t, err)
+	_, err = tx.Exec("INSERT INTO reversals (created, frame, next_attempt) VALUES (0, x'00', 0)")
+	require.NoError(t, err)
+
+	rec := &recorder{}
+	j.Append(sampleEntry(1), rec)
+	require.NoError(t, j.FlushLog(context.Background()))
+	require.Len(t, rec.snapshot(), 1, "the waiter was told")
+	require.NoError(t, rec.snapshot()[0].err)
+	assert.Equal(t, 1, j.Lag(), "not indexed yet")
+
+	require.NoError(t, tx.Rollback())
+	require.NoError(t, j.Flush(context.Background()))
+	assert.Zero(t, j.Lag())
 }
