@@ -69,50 +69,16 @@ func flockWait(f *os.File, how int, wait time.Duration) error {
 	}
 }
 
-// unindexedLog counts the records in the log of the journal at dbPath that
-// SQLite (whose highest id is indexed) does not hold, when no switch is
-// writing it: what a crash left for the next start to index. With a writer
-// running it reports 0; its index is milliseconds behind.
-func unindexedLog(dbPath string, indexed int64) (int, error) {
-	dir := dbPath + logSuffix
-	lock, err := os.Open(filepath.Join(dir, lockName)) // #nosec G304 -- our own log directory
-	if errors.Is(err, os.ErrNotExist) {
-		return 0, nil
-	}
-	if err != nil {
-		return 0, err
-	}
-	defer lock.Close()
-	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_SH|syscall.LOCK_NB); err != nil { // #nosec G115
-		return 0, nil // a switch holds the log
-	}
-	l := &appendLog{dir: dir}
-	segs, err := l.segments()
-	if err != nil {
-		return 0, err
-	}
-	n := 0
-	for _, s := range segs {
-		b, err := os.ReadFile(s) // #nosec G304 -- our own log directory
-		if err != nil {
-			return 0, err
-		}
-		_, _, k := scanRecords(b, indexed)
-		n += k
-	}
-	return n, nil
-}
-
-// segments lists the segment files, oldest first.
-func (l *appendLog) segments() ([]string, error) {
-	des, err := os.ReadDir(l.dir)
+// segments lists the segment files in dir, oldest first.
+func segments(dir string) ([]string, error) {
+	des, err := os.ReadDir(dir)
 	if err != nil {
 		return nil, fmt.Errorf("journal: log directory: %w", err)
 	}
 	var out []string
 	for _, de := range des {
 		if strings.HasSuffix(de.Name(), segExt) {
-			out = append(out, filepath.Join(l.dir, de.Name()))
+			out = append(out, filepath.Join(dir, de.Name()))
 		}
 	}
 	slices.Sort(out) // names are zero-padded ids

@@ -22,22 +22,11 @@ const (
 // logBatch is one write's records on their way from the writer to the
 // indexer.
 type logBatch struct {
-	buf     []byte
-	n       int             // records in buf
-	seg     string          // segment they were written to
-	sealed  string          // segment this batch completed: removable once indexed
-	flush   []chan struct{} // Flush markers to release once indexed
-	written []chan struct{} // FlushLog markers, released once the waiters were told
-}
-
-// releaseWritten releases FlushLog markers: everything before them is in
-// the log and its waiters were told.
-func (j *Journal) releaseWritten(lb *logBatch) {
-	for _, d := range lb.written {
-		close(d)
-	}
-	clear(lb.written)
-	lb.written = lb.written[:0]
+	buf    []byte
+	n      int             // records in buf
+	seg    string          // segment they were written to
+	sealed string          // segment this batch completed: removable once indexed
+	flush  []chan struct{} // Flush markers to release once indexed
 }
 
 func (j *Journal) startPipeline(nextID int64) {
@@ -61,11 +50,9 @@ func (j *Journal) writeBatch(batch []item) {
 	for i := range batch {
 		it := &batch[i]
 		switch {
-		case it.done != nil && it.logOnly:
-			lb.written = append(lb.written, it.done)
-		case it.done != nil:
+		case it.done != nil && !it.logOnly:
 			lb.flush = append(lb.flush, it.done)
-		case it.err == nil:
+		case it.done == nil && it.err == nil:
 			it.e.ID = j.nextID
 			j.nextID++
 			lb.buf = appendRecord(lb.buf, it.e)
@@ -81,7 +68,6 @@ func (j *Journal) writeBatch(batch []item) {
 		}
 	}
 	j.notify(batch, err)
-	j.releaseWritten(lb)
 	if lb.n > 0 {
 		lb.seg = j.log.name
 		lb.sealed = j.rotateLog()
@@ -175,7 +161,7 @@ func (j *Journal) release(lb *logBatch) {
 }
 
 // indexGroup retries a failed transaction a few times. Records that still
-// do not go in stay in the log, which is then kept whole: the next Open
+// do not go in stay in the log: their segments are kept, and the next Open
 // indexes them.
 func (j *Journal) indexGroup(group []*logBatch) {
 	n := 0

@@ -63,7 +63,7 @@ func Open(path string, o Options) (*Journal, error) {
 		j.closeDBs()
 		return nil, err
 	}
-	nextID, err := j.openLog(path)
+	nextID, err := j.recoverLog(path)
 	if err != nil {
 		j.closeDBs()
 		return nil, err
@@ -72,9 +72,9 @@ func Open(path string, o Options) (*Journal, error) {
 	return j, nil
 }
 
-// openLog takes the log, indexes what a previous run left in it and opens
-// a fresh segment.
-func (j *Journal) openLog(path string) (int64, error) {
+// recoverLog takes the log, indexes what a previous run left in it and
+// opens a fresh segment.
+func (j *Journal) recoverLog(path string) (int64, error) {
 	l, err := openLog(path, j.opt.Sync == "full", j.opt.segMax)
 	if err != nil {
 		return 0, err
@@ -136,7 +136,8 @@ func OpenReadOnly(path string) (*Journal, error) {
 }
 
 // Close writes and indexes everything appended so far, stops the writer
-// and the indexer and closes the files. Appends after Close fail with ErrClosed. Close is idempotent.
+// and the indexer and closes the files. Appends after Close fail with
+// ErrClosed. Close is idempotent.
 func (j *Journal) Close() error {
 	j.mu.Lock()
 	if j.closed {

@@ -4,7 +4,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"hash/crc32"
-	"time"
 )
 
 // A log record is one entry as the log writer stores it:
@@ -119,14 +118,14 @@ func (d *decoder) uvarint() uint64 {
 	return v
 }
 
+// varint undoes binary.AppendVarint's zig-zag encoding.
 func (d *decoder) varint() int64 {
-	v, n := binary.Varint(d.b)
-	if n <= 0 {
-		d.bad, d.b = true, nil
-		return 0
+	u := d.uvarint()
+	x := int64(u >> 1) // #nosec G115 -- zig-zag: the top bit is the sign
+	if u&1 != 0 {
+		x = ^x
 	}
-	d.b = d.b[n:]
-	return v
+	return x
 }
 
 func (d *decoder) bytes() []byte {
@@ -138,15 +137,4 @@ func (d *decoder) bytes() []byte {
 	s := d.b[:n:n]
 	d.b = d.b[n:]
 	return s
-}
-
-// entryOf rebuilds an Entry from a record (tests and diagnostics).
-func entryOf(r *record) Entry {
-	t := r.texts
-	return Entry{ID: r.id, Time: fromNanos(r.time), Conn: uint64(r.conn), // #nosec G115
-		Acquirer: string(t[0]), Remote: string(t[1]), Issuer: string(t[2]), MTI: string(t[3]),
-		ProcessingCode: string(t[4]), Amount: string(t[5]), Currency: string(t[6]), STAN: string(t[7]),
-		RRN: string(t[8]), Terminal: string(t[9]), TransmissionTime: string(t[10]), PAN: string(t[11]),
-		ResponseCode: string(t[12]), Outcome: Outcome(t[13]), Reason: string(t[14]),
-		Latency: time.Duration(r.latencyUS) * time.Microsecond}
 }

@@ -2,8 +2,12 @@ package journal
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
+	"syscall"
 )
 
 // replayLog indexes whatever a previous run left in the log (it crashed, or
@@ -12,12 +16,11 @@ import (
 // a crash) is dropped: it was never acknowledged. Anything else that does
 // not read as a record is corruption, and Open refuses to guess.
 func (j *Journal) replayLog() (int64, error) {
-	var maxID int64
-	err := j.wdb.QueryRowContext(context.Background(), "SELECT COALESCE(MAX(id), 0) FROM entries").Scan(&maxID)
+	maxID, err := maxEntryID(context.Background(), j.wdb)
 	if err != nil {
-		return 0, fmt.Errorf("journal: open: %w", err)
+		return 0, err
 	}
-	segs, err := j.log.segments()
+	segs, err := segments(j.log.dir)
 	if err != nil {
 		return 0, err
 	}
@@ -80,13 +83,57 @@ func scanRecords(b []byte, indexed int64) (good int, last int64, n int) {
 // Open, the switch's start, indexes them; until then queries do not show
 // them. It is 0 while a switch writes the journal.
 func (j *Journal) UnindexedLog(ctx context.Context) (int, error) {
-	var maxID int64
-	if err := j.rdb.QueryRowContext(ctx, "SELECT COALESCE(MAX(id), 0) FROM entries").Scan(&maxID); err != nil {
-		return 0, fmt.Errorf("journal: %w", err)
+	maxID, err := maxEntryID(ctx, j.rdb)
+	if err != nil {
+		return 0, err
 	}
 	n, err := unindexedLog(j.path, maxID)
 	if err != nil {
 		return 0, fmt.Errorf("journal: log: %w", err)
+	}
+	return n, nil
+}
+
+// maxEntryID is the highest id SQLite holds (0 when empty): entries are
+// indexed in id order, so every record up to it is indexed unless its
+// batch failed (and then its segment was kept).
+func maxEntryID(ctx context.Context, db *sql.DB) (int64, error) {
+	var id int64
+	if err := db.QueryRowContext(ctx, "SELECT COALESCE(MAX(id), 0) FROM entries").Scan(&id); err != nil {
+		return 0, fmt.Errorf("journal: highest entry id: %w", err)
+	}
+	return id, nil
+}
+
+// unindexedLog counts the records in the log of the journal at dbPath that
+// SQLite (whose highest id is indexed) does not hold, when no switch is
+// writing it: what a crash left for the next start to index. With a writer
+// running it reports 0; its index is milliseconds behind.
+func unindexedLog(dbPath string, indexed int64) (int, error) {
+	dir := dbPath + logSuffix
+	lock, err := os.Open(filepath.Join(dir, lockName)) // #nosec G304 -- our own log directory
+	if errors.Is(err, os.ErrNotExist) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	defer lock.Close()
+	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_SH|syscall.LOCK_NB); err != nil { // #nosec G115
+		return 0, nil // a switch holds the log
+	}
+	segs, err := segments(dir)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, s := range segs {
+		b, err := os.ReadFile(s) // #nosec G304 -- our own log directory
+		if err != nil {
+			return 0, err
+		}
+		_, _, k := scanRecords(b, indexed)
+		n += k
 	}
 	return n, nil
 }

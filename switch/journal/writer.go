@@ -123,8 +123,8 @@ func (j *Journal) fill(batch *[]item) bool {
 }
 
 // withWriteConn runs f on the write connection's driver connection, which
-// database/sql keeps locked (and away from Update and the reversal writes)
-// until f returns.
+// database/sql keeps locked (and away from the reversal writes and
+// pruning) until f returns.
 func (j *Journal) withWriteConn(f func(driverConn any) error) error {
 	conn, err := j.wdb.Conn(context.Background())
 	if err != nil {
@@ -152,7 +152,10 @@ func (j *Journal) notify(batch []item, err error) {
 	for i := range batch {
 		it := &batch[i]
 		if it.done != nil {
-			continue // the indexer releases it (writeBatch)
+			if it.logOnly {
+				close(it.done) // FlushLog: everything before it was written and told
+			}
+			continue // a Flush marker is released by the indexer
 		}
 		if it.err != nil || err != nil {
 			j.lag.Add(-1) // never reaches the indexer
