@@ -148,7 +148,7 @@ func TestIndexFailureKeepsTheLog(t *testing.T) {
 	other, err := sql.Open("sqlite", writeDSN(path, "normal"))
 	require.NoError(t, err)
 	defer other.Close()
-	_, err = other.Exec("ALTER TABLE entries RENAME TO entries_away")
+	_, err = other.Exec("ALTER TABLE batches RENAME TO batches_away")
 	require.NoError(t, err)
 
 	rec := &recorder{}
@@ -164,7 +164,7 @@ func TestIndexFailureKeepsTheLog(t *testing.T) {
 	require.NoError(t, err)
 	assert.NotEmpty(t, segs, "the log is kept for the next Open")
 
-	_, err = other.Exec("ALTER TABLE entries_away RENAME TO entries")
+	_, err = other.Exec("ALTER TABLE batches_away RENAME TO batches")
 	require.NoError(t, err)
 	j2, err := Open(path, Options{})
 	require.NoError(t, err)

@@ -6,15 +6,18 @@
 // up to Options.BatchMax entries' records to a log segment in one write
 // (applog.go, record.go), gives them their ids and tells each entry's
 // Waiter: the entry is durable, and the switch answers the acquirer. A
-// second goroutine, the indexer, inserts the same records into a SQLite file
-// (pure-Go driver modernc.org/sqlite, WAL mode) in transactions of up to a
-// few thousand (indexer.go); SQLite is what queries, duplicate reloads and
-// pruning read. The indexer is bounded: when it falls behind by more than
-// logBuffers batches, the writer waits and backpressure reaches Append.
-// Segments are removed once indexed. Open indexes whatever a crash left in
-// the log before anything else, so after Open SQLite holds every entry ever
-// acknowledged (unless the log file itself was damaged: Open then says so); a read-only opener (the txn commands) sees entries once they
-// are indexed, a few milliseconds after their answers.
+// second goroutine, the indexer, stores the same records in a SQLite file
+// (pure-Go driver modernc.org/sqlite, WAL mode), up to a few thousand per
+// row and transaction, with the row's id and time ranges and a Bloom
+// filter of its RRNs and STANs (indexer.go, batch.go); SQLite is what
+// queries, duplicate reloads and pruning read. The indexer is bounded:
+// when it falls behind by more than logBuffers batches, the writer waits
+// and backpressure reaches Append. Segments are removed once indexed. Open
+// indexes whatever a crash left in the log before anything else, so after
+// Open SQLite holds every entry ever acknowledged (unless the log file
+// itself was damaged: Open then says so); a read-only opener (the txn
+// commands) sees entries once they are indexed, a few milliseconds after
+// their answers.
 //
 // The journal is append-only: a late issuer answer or a reversal is an
 // entry of its own, never an edit of an earlier one.
@@ -28,7 +31,8 @@
 // durable before the 91 it follows); they share the write connection with
 // the indexer.
 //
-// Encoding: times are stored as INTEGER unix nanoseconds (UTC), latencies as
-// INTEGER microseconds, strings as they were on the wire. Entry PANs must
+// Encoding: records hold times as unix nanoseconds (UTC), latencies as
+// microseconds, strings as they were on the wire (record.go); only this
+// package (and so cardswitch txn) reads them. Entry PANs must
 // already be masked; Append refuses anything with more than 10 digits.
 package journal

@@ -3,6 +3,7 @@ package journal
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -18,26 +19,23 @@ type DupKey struct {
 // RecentKeys returns the keys of entries at or after since, oldest first,
 // excluding entries that were themselves answered as duplicates.
 func (j *Journal) RecentKeys(since time.Time) ([]DupKey, error) {
-	rows, err := j.rdb.QueryContext(context.Background(), `SELECT acquirer, stan, terminal, rrn,
-		transmission_time, mti, time, response_code, outcome FROM entries
-		WHERE time >= ? AND outcome <> ? ORDER BY time, id`, sinceNanos(since), string(Duplicate))
+	var out []DupKey
+	err := j.eachBatch(context.Background(), since, func(b []byte) error {
+		return eachRecord(b, func(r *record) bool {
+			if since.IsZero() || r.time >= since.UnixNano() {
+				if e := entryOf(r); e.Outcome != Duplicate {
+					out = append(out, DupKey{Acquirer: e.Acquirer, STAN: e.STAN, Terminal: e.Terminal, RRN: e.RRN,
+						TransmissionTime: e.TransmissionTime, MTI: e.MTI, Time: e.Time,
+						ResponseCode: e.ResponseCode, Outcome: e.Outcome})
+				}
+			}
+			return true
+		})
+	})
 	if err != nil {
 		return nil, fmt.Errorf("journal: recent keys: %w", err)
 	}
-	defer rows.Close()
-	var out []DupKey
-	for rows.Next() {
-		var k DupKey
-		var t int64
-		var outcome string
-		if err := rows.Scan(&k.Acquirer, &k.STAN, &k.Terminal, &k.RRN, &k.TransmissionTime, &k.MTI, &t, &k.ResponseCode, &outcome); err != nil {
-			return nil, fmt.Errorf("journal: recent keys: %w", err)
-		}
-		k.Time, k.Outcome = fromNanos(t), Outcome(outcome)
-		out = append(out, k)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("journal: recent keys: %w", err)
-	}
+	// Rows are in id order, which is answer order; callers want request time.
+	slices.SortStableFunc(out, func(a, b DupKey) int { return a.Time.Compare(b.Time) })
 	return out, nil
 }

@@ -40,7 +40,8 @@ func (e *NotFoundError) Error() string {
 }
 
 // SchemaError is returned when the file's schema version is unknown to this
-// build (written by a newer cardswitch) or missing on a read-only open.
+// build (written by a newer cardswitch), or, on a read-only open, missing
+// or older (only the switch migrates a journal).
 type SchemaError struct {
 	Version, Known int
 }
@@ -48,6 +49,10 @@ type SchemaError struct {
 func (e *SchemaError) Error() string {
 	if e.Version == 0 {
 		return "journal: not a cardswitch journal (schema version 0)"
+	}
+	if e.Version < e.Known {
+		return fmt.Sprintf("journal: schema version %d is older than this build's %d: "+
+			"start this build's switch (cardswitch serve) on it once to migrate it", e.Version, e.Known)
 	}
 	return fmt.Sprintf("journal: schema version %d is newer than this build's %d", e.Version, e.Known)
 }

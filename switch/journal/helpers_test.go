@@ -68,14 +68,3 @@ func appendAll(t *testing.T, j *Journal, n int, w Waiter) []*Entry {
 	require.NoError(t, j.Flush(context.Background()))
 	return es
 }
-
-// entryOf rebuilds an Entry from a record (tests and diagnostics).
-func entryOf(r *record) Entry {
-	t := r.texts
-	return Entry{ID: r.id, Time: fromNanos(r.time), Conn: uint64(r.conn), // #nosec G115
-		Acquirer: string(t[0]), Remote: string(t[1]), Issuer: string(t[2]), MTI: string(t[3]),
-		ProcessingCode: string(t[4]), Amount: string(t[5]), Currency: string(t[6]), STAN: string(t[7]),
-		RRN: string(t[8]), Terminal: string(t[9]), TransmissionTime: string(t[10]), PAN: string(t[11]),
-		ResponseCode: string(t[12]), Outcome: Outcome(t[13]), Reason: string(t[14]),
-		Latency: time.Duration(r.latencyUS) * time.Microsecond}
-}

@@ -5,21 +5,16 @@ import (
 	"runtime"
 )
 
-// Entries go in one row per step of a statement prepared once per
-// connection (see sqlite_raw.go); the id is the log's (writer.go).
+// Batches go in one row per step of a statement prepared once per
+// connection (see sqlite_raw.go); the ids are the log's (writer.go).
 
-// insertSQL binds the four integers first, then the text columns in
-// textCols order.
-const insertSQL = `INSERT OR IGNORE INTO entries (id, time, conn, latency_us, acquirer, remote, issuer, mti,
-	processing_code, amount, currency, stan, rrn, terminal, transmission_time, pan, response_code,
-	outcome, reason) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`
+const insertSQL = `INSERT INTO batches (first_id, last_id, count, min_time, max_time, keys, records)
+	VALUES (?,?,?,?,?,?,?)`
 
-const textCols = 15
+// yieldEvery is how many records the indexer reads between yields.
+const yieldEvery = 256
 
-// yieldEvery is how many rows the indexer inserts between yields (~100 µs).
-const yieldEvery = 32
-
-// minTextBuf is the first size of the row text buffer; it grows on demand.
+// minTextBuf is the first size of the row's C buffer; it grows on demand.
 const minTextBuf = 1024
 
 // writerStmts is the writer's per-connection state: prepared statements and
@@ -31,6 +26,8 @@ type writerStmts struct {
 	buf    uintptr // C memory, bufLen bytes
 	bufLen int
 	pins   [pinClasses]uintptr
+	meta   batchMeta
+	parts  [][]byte
 }
 
 type stmts struct{ ins, begin, commit, rollback, checkpoint rawStmt }
@@ -114,58 +111,143 @@ func (w *writerStmts) grow(n int) error {
 	return nil
 }
 
-// insertRecords indexes the log records in buf in one transaction; on
-// error nothing of buf is stored. OR IGNORE makes a replay of records that
-// are already indexed a no-op (replay.go); a single-row OR IGNORE also
-// needs no statement journal.
-func (w *writerStmts) insertRecords(driverConn any, buf []byte) error {
-	return w.insertGroup(driverConn, []*logBatch{{buf: buf}})
+// insertRecords indexes the log records in buf that covered does not
+// report as indexed already, in rows of at most indexMax, in one
+// transaction; on error nothing of buf is stored (replay.go).
+func (w *writerStmts) insertRecords(driverConn any, buf []byte, covered func(id int64) bool) error {
+	return w.inTx(driverConn, func() error {
+		return runs(buf, covered, indexMax, func(run []byte, n int) error {
+			return w.insertRow(append(w.parts[:0], run), n)
+		})
+	})
 }
 
-// insertGroup is insertRecords for the buffers of several batches.
+// insertGroup indexes the records of several batches as one row.
 func (w *writerStmts) insertGroup(driverConn any, group []*logBatch) error {
+	return w.inTx(driverConn, func() error {
+		parts, n := w.parts[:0], 0
+		for _, lb := range group {
+			if lb.n > 0 {
+				parts, n = append(parts, lb.buf), n+lb.n
+			}
+		}
+		err := w.insertRow(parts, n)
+		clear(parts) // the buffers go back to the writer
+		w.parts = parts[:0]
+		return err
+	})
+}
+
+// inTx runs fn in a transaction on the writer's connection.
+func (w *writerStmts) inTx(driverConn any, fn func() error) error {
 	if err := w.ready(driverConn); err != nil {
 		return err
 	}
-	c := w.c
-	if err := c.run(w.begin); err != nil {
+	if err := w.c.run(w.begin); err != nil {
 		return fmt.Errorf("journal: begin: %w", err)
 	}
-	for _, lb := range group {
-		if err := w.insertBuf(lb.buf); err != nil {
-			w.abort()
-			return fmt.Errorf("journal: insert: %w", err)
-		}
+	if err := fn(); err != nil {
+		w.abort()
+		return fmt.Errorf("journal: insert: %w", err)
 	}
-	if err := c.run(w.commit); err != nil {
+	if err := w.c.run(w.commit); err != nil {
 		w.abort()
 		return fmt.Errorf("journal: commit: %w", err)
 	}
 	return nil
 }
 
-func (w *writerStmts) insertBuf(buf []byte) error {
+// runs cuts buf into runs of consecutive records that covered does not
+// report, of at most most records each, and calls emit with each.
+func runs(buf []byte, covered func(int64) bool, most int, emit func(run []byte, n int) error) error {
+	start, n := 0, 0
+	flush := func(end int) error {
+		if n == 0 {
+			return nil
+		}
+		k := n
+		n = 0
+		return emit(buf[start:end], k)
+	}
 	var r record
-	for off, i := 0, 1; off < len(buf); i++ {
-		if i%yieldEvery == 0 {
-			// The indexer is the one long CPU burst in the process. Left
-			// alone it holds a P until async preemption (10 ms), and the
-			// goroutines carrying answers wait for it: that was the p99.
-			runtime.Gosched()
-		}
-		n, err := nextRecord(buf[off:], &r)
-		if err == nil && n == 0 {
+	for off := 0; off < len(buf); {
+		size, err := nextRecord(buf[off:], &r)
+		if err == nil && size == 0 {
 			err = errBadRecord
-		}
-		if err == nil {
-			err = w.insert(&r)
 		}
 		if err != nil {
 			return err
 		}
-		off += n
+		if covered != nil && covered(r.id) || n == most {
+			if err := flush(off); err != nil {
+				return err
+			}
+		}
+		if covered == nil || !covered(r.id) {
+			if n == 0 {
+				start = off
+			}
+			n++
+		}
+		off += size
 	}
-	return nil
+	return flush(len(buf))
+}
+
+// insertRow stores the n records in parts (concatenated) as one batch row.
+// The records were written by this process or checked by replay, so a
+// record that does not decode here is a bug, and an error.
+func (w *writerStmts) insertRow(parts [][]byte, n int) error {
+	m, size := &w.meta, 0
+	m.reset(n)
+	for _, p := range parts {
+		size += len(p)
+		i := 0
+		err := eachRecord(p, func(r *record) bool {
+			if i++; i%yieldEvery == 0 {
+				// The indexer is the one long CPU burst in the process:
+				// left alone it holds a P until async preemption (10 ms)
+				// while goroutines carrying answers wait.
+				runtime.Gosched()
+			}
+			m.add(r)
+			return true
+		})
+		if err != nil {
+			return err
+		}
+	}
+	if m.count != int64(n) {
+		return fmt.Errorf("batch of %d records holds %d", n, m.count)
+	}
+	return w.bindRow(parts, size)
+}
+
+// bindRow copies the records and the filter into the C buffer, binds the
+// row and steps the INSERT.
+func (w *writerStmts) bindRow(parts [][]byte, size int) error {
+	m := &w.meta
+	if err := w.grow(size + len(m.keys)); err != nil {
+		return err
+	}
+	buf, off := cbytes(w.buf, w.bufLen), 0
+	for _, p := range parts {
+		off += copy(buf[off:], p)
+	}
+	copy(buf[off:], m.keys)
+	c, s := w.c, w.ins
+	for i, v := range [5]int64{m.first, m.last, m.count, m.minTime, m.maxTime} {
+		if err := c.bindInt(s, i+1, v); err != nil {
+			return err
+		}
+	}
+	if err := c.bindBlob(s, 6, w.buf+uintptr(size), len(m.keys)); err != nil {
+		return err
+	}
+	if err := c.bindBlob(s, 7, w.buf, size); err != nil {
+		return err
+	}
+	return c.run(s)
 }
 
 // abort rolls back whatever is open; the error that got us here is the one
@@ -174,34 +256,6 @@ func (w *writerStmts) abort() {
 	if w.c.inTx() {
 		_ = w.c.run(w.rollback)
 	}
-}
-
-// insert binds r's columns and steps the INSERT once. Text is copied into
-// the C buffer, which stays untouched until the step is done.
-func (w *writerStmts) insert(r *record) error {
-	n := 0
-	for _, t := range r.texts {
-		n += len(t)
-	}
-	if err := w.grow(n); err != nil {
-		return err
-	}
-	c, s := w.c, w.ins
-	for i, v := range [4]int64{r.id, r.time, r.conn, r.latencyUS} {
-		if err := c.bindInt(s, i+1, v); err != nil {
-			return err
-		}
-	}
-	buf, off := cbytes(w.buf, w.bufLen), 0
-	for i, t := range r.texts {
-		// A zero-length value still points into buf: a NULL pointer would bind NULL.
-		copy(buf[off:], t)
-		if err := c.bindText(s, 5+i, w.buf+uintptr(off), len(t)); err != nil {
-			return err
-		}
-		off += len(t)
-	}
-	return c.run(s)
 }
 
 // ckptResult is PRAGMA wal_checkpoint's row: busy when another checkpoint

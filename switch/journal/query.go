@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 )
 
@@ -19,99 +18,139 @@ type Filter struct {
 
 const defaultLimit = 100
 
-const entryCols = `id, time, acquirer, conn, remote, issuer, mti, processing_code, amount, currency,
-	stan, rrn, terminal, transmission_time, pan, response_code, outcome, reason, latency_us`
-
-// List returns the entries matching f, newest first.
+// List returns the entries matching f, newest first: in the reverse of the
+// order the journal wrote them, which is the order their answers were
+// given.
 func (j *Journal) List(ctx context.Context, f Filter) ([]Entry, error) {
-	where, args := f.where()
 	limit := f.Limit
 	if limit <= 0 {
 		limit = defaultLimit
 	}
-	rows, err := j.rdb.QueryContext(ctx, f.listSQL(where), append(args, limit)...)
+	ids, err := j.batchIDs(ctx, f)
 	if err != nil {
-		return nil, fmt.Errorf("journal: list: %w", err)
+		return nil, err
 	}
-	defer rows.Close()
-	var out []Entry
-	for rows.Next() {
-		e, err := scanEntry(rows)
+	var out, page []Entry
+	for _, id := range ids {
+		b, err := j.batchRecords(ctx, id)
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, e)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("journal: list: %w", err)
+		page = page[:0]
+		if err := eachRecord(b, func(r *record) bool {
+			if f.match(r) {
+				page = append(page, entryOf(r))
+			}
+			return true
+		}); err != nil {
+			return nil, fmt.Errorf("journal: list: batch %d: %w", id, err)
+		}
+		for i := len(page) - 1; i >= 0 && len(out) < limit; i-- {
+			out = append(out, page[i])
+		}
+		if len(out) == limit {
+			break
+		}
 	}
 	return out, nil
 }
 
+// batchIDs returns the first ids of the batch rows that may hold entries
+// matching f, newest first: those with an entry at or after f.Since and,
+// when f names an RRN or STAN, whose filter may hold it.
+func (j *Journal) batchIDs(ctx context.Context, f Filter) ([]int64, error) {
+	keyed := f.RRN != "" || f.STAN != ""
+	q := `SELECT first_id, NULL FROM batches WHERE max_time >= ? ORDER BY first_id DESC`
+	if keyed {
+		q = `SELECT first_id, keys FROM batches WHERE max_time >= ? ORDER BY first_id DESC`
+	}
+	rows, err := j.rdb.QueryContext(ctx, q, sinceNanos(f.Since))
+	if err != nil {
+		return nil, fmt.Errorf("journal: list: %w", err)
+	}
+	defer rows.Close()
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		var keys []byte
+		if err := rows.Scan(&id, &keys); err != nil {
+			return nil, fmt.Errorf("journal: list: %w", err)
+		}
+		if keyed && (f.RRN != "" && !bloom(keys).has(keyRRN, f.RRN) || f.STAN != "" && !bloom(keys).has(keySTAN, f.STAN)) {
+			continue
+		}
+		ids = append(ids, id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("journal: list: %w", err)
+	}
+	return ids, nil
+}
+
+func (j *Journal) batchRecords(ctx context.Context, firstID int64) ([]byte, error) {
+	var b []byte
+	if err := j.rdb.QueryRowContext(ctx, `SELECT records FROM batches WHERE first_id = ?`, firstID).Scan(&b); err != nil {
+		return nil, fmt.Errorf("journal: read batch %d: %w", firstID, err)
+	}
+	return b, nil
+}
+
+// match reports whether r passes every field f sets.
+func (f *Filter) match(r *record) bool {
+	t := &r.texts
+	return (f.Since.IsZero() || r.time >= f.Since.UnixNano()) &&
+		(f.RRN == "" || string(t[colRRN]) == f.RRN) &&
+		(f.STAN == "" || string(t[colSTAN]) == f.STAN) &&
+		(f.Issuer == "" || string(t[colIssuer]) == f.Issuer) &&
+		(f.Code == "" || string(t[colCode]) == f.Code) &&
+		(f.Outcome == "" || string(t[colOutcome]) == string(f.Outcome))
+}
+
 // Get returns one entry, or a *NotFoundError.
 func (j *Journal) Get(ctx context.Context, id int64) (Entry, error) {
-	e, err := scanEntry(j.rdb.QueryRowContext(ctx, `SELECT `+entryCols+` FROM entries WHERE id = ?`, id))
-	if errors.Is(err, sql.ErrNoRows) {
+	var first, last int64
+	var b []byte
+	err := j.rdb.QueryRowContext(ctx, `SELECT first_id, last_id, records FROM batches
+		WHERE first_id <= ? ORDER BY first_id DESC LIMIT 1`, id).Scan(&first, &last, &b)
+	if errors.Is(err, sql.ErrNoRows) || err == nil && last < id {
 		return Entry{}, &NotFoundError{Kind: "entry", ID: id}
 	}
-	return e, err
+	if err != nil {
+		return Entry{}, fmt.Errorf("journal: get: %w", err)
+	}
+	var e Entry
+	found := false
+	if err := eachRecord(b, func(r *record) bool {
+		if r.id == id {
+			e, found = entryOf(r), true
+		}
+		return !found
+	}); err != nil {
+		return Entry{}, fmt.Errorf("journal: get: batch %d: %w", first, err)
+	}
+	if !found {
+		return Entry{}, &NotFoundError{Kind: "entry", ID: id}
+	}
+	return e, nil
 }
 
-// bucketSQL enumerates the id buckets the rrn and stan indexes are keyed by
-// (schema version 3), so that a lookup probes each bucket's part of the
-// index instead of scanning the table.
-const bucketSQL = `WITH RECURSIVE buckets(b) AS (SELECT (SELECT MAX(id) FROM entries) >> 14
-	UNION ALL SELECT b - 1 FROM buckets WHERE b > (SELECT MIN(id) FROM entries) >> 14) `
-
-func (f Filter) listSQL(where string) string {
-	q := `SELECT ` + entryCols + ` FROM entries` + where + ` ORDER BY time DESC, id DESC LIMIT ?`
-	if f.RRN != "" || f.STAN != "" {
-		q = bucketSQL + q
+// eachBatch calls fn with the records of every batch row holding an entry
+// at or after since, oldest first.
+func (j *Journal) eachBatch(ctx context.Context, since time.Time, fn func(records []byte) error) error {
+	rows, err := j.rdb.QueryContext(ctx, `SELECT records FROM batches WHERE max_time >= ? ORDER BY first_id`,
+		sinceNanos(since))
+	if err != nil {
+		return err
 	}
-	return q
-}
-
-// where builds the WHERE clause; values are always bound, never inlined.
-func (f Filter) where() (string, []any) {
-	var conds []string
-	var args []any
-	add := func(cond string, v any) {
-		conds = append(conds, cond)
-		args = append(args, v)
-	}
-	if !f.Since.IsZero() {
-		add("time >= ?", f.Since.UnixNano())
-	}
-	if f.RRN != "" || f.STAN != "" {
-		conds = append(conds, "(id >> 14) IN buckets")
-	}
-	for _, c := range []struct{ col, v string }{
-		{"rrn", f.RRN}, {"stan", f.STAN}, {"issuer", f.Issuer}, {"response_code", f.Code}, {"outcome", string(f.Outcome)},
-	} {
-		if c.v != "" {
-			add(c.col+" = ?", c.v)
+	defer rows.Close()
+	for rows.Next() {
+		var b []byte
+		if err := rows.Scan(&b); err != nil {
+			return err
+		}
+		if err := fn(b); err != nil {
+			return err
 		}
 	}
-	if len(conds) == 0 {
-		return "", args
-	}
-	return " WHERE " + strings.Join(conds, " AND "), args
-}
-
-func scanEntry(row interface{ Scan(...any) error }) (Entry, error) {
-	var e Entry
-	var t, conn, lat int64
-	var outcome string
-	err := row.Scan(&e.ID, &t, &e.Acquirer, &conn, &e.Remote, &e.Issuer, &e.MTI, &e.ProcessingCode,
-		&e.Amount, &e.Currency, &e.STAN, &e.RRN, &e.Terminal, &e.TransmissionTime, &e.PAN,
-		&e.ResponseCode, &outcome, &e.Reason, &lat)
-	if errors.Is(err, sql.ErrNoRows) {
-		return e, err
-	}
-	if err != nil {
-		return e, fmt.Errorf("journal: read entry: %w", err)
-	}
-	e.Time, e.Conn, e.Outcome = fromNanos(t), uint64(conn), Outcome(outcome)
-	e.Latency = time.Duration(lat) * time.Microsecond
-	return e, nil
+	return rows.Err()
 }

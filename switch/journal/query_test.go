@@ -3,7 +3,6 @@ package journal
 import (
 	"context"
 	"fmt"
-	"strings"
 	"testing"
 	"time"
 
@@ -92,11 +91,12 @@ func TestRecentKeys(t *testing.T) {
 	assert.Len(t, all, 4)
 }
 
-// TestLookupsAcrossIndexBuckets: RRN and STAN lookups find entries in every
-// id bucket of their indexes (schema version 3), newest first.
-func TestLookupsAcrossIndexBuckets(t *testing.T) {
+// TestLookupsAcrossBatches: RRN and STAN lookups find entries in every
+// batch row, newest first, and read only the rows whose filter may hold
+// the key.
+func TestLookupsAcrossBatches(t *testing.T) {
 	j, _ := openTemp(t, Options{})
-	const n = 2<<14 + 100 // three buckets
+	const n = 2<<14 + 100
 	for i := 1; i <= n; i++ {
 		e := sampleEntry(i)
 		e.RRN, e.STAN = fmt.Sprintf("%012d", i%5), fmt.Sprintf("%06d", i%7) // repeats in every bucket
@@ -104,6 +104,9 @@ func TestLookupsAcrossIndexBuckets(t *testing.T) {
 	}
 	require.NoError(t, j.Flush(context.Background()))
 	ctx := context.Background()
+	var rows int
+	require.NoError(t, j.rdb.QueryRow("SELECT COUNT(*) FROM batches").Scan(&rows))
+	require.Greater(t, rows, 10, "entries span many batch rows")
 	ids := func(f Filter) []int64 {
 		es, err := j.List(ctx, f)
 		require.NoError(t, err)
@@ -131,32 +134,48 @@ func TestLookupsAcrossIndexBuckets(t *testing.T) {
 	assert.Empty(t, ids(Filter{RRN: "no such"}))
 }
 
-// TestLookupsUseTheBucketIndexes guards the query plans: a lookup by RRN or
-// STAN must probe its index, never scan the table.
-func TestLookupsUseTheBucketIndexes(t *testing.T) {
+// TestLookupsSkipBatchesByFilter: an RRN that only the newest entry
+// carries reads a few of the many rows, not all of them.
+func TestLookupsSkipBatchesByFilter(t *testing.T) {
 	j, _ := openTemp(t, Options{})
-	appendAll(t, j, 10, nil)
-	for _, tc := range []struct {
-		f    Filter
-		want string
-	}{
-		{Filter{RRN: "1"}, "USING INDEX entries_rrn (<expr>=? AND rrn=?)"},
-		{Filter{RRN: "1", Since: time.Now(), Issuer: "x"}, "USING INDEX entries_rrn (<expr>=? AND rrn=?)"},
-		{Filter{STAN: "1", Code: "00"}, "USING INDEX entries_stan (<expr>=? AND stan=?)"},
-	} {
-		where, args := tc.f.where()
-		rows, err := j.rdb.Query("EXPLAIN QUERY PLAN "+tc.f.listSQL(where), append(args, 10)...)
-		require.NoError(t, err)
-		var plan []string
-		for rows.Next() {
-			var id, parent, unused int
-			var detail string
-			require.NoError(t, rows.Scan(&id, &parent, &unused, &detail))
-			plan = append(plan, detail)
-		}
-		require.NoError(t, rows.Err())
-		assert.Contains(t, strings.Join(plan, "\n"), "SEARCH entries "+tc.want, "%+v", tc.f)
+	const n = 40000
+	for i := 1; i <= n; i++ {
+		j.Append(sampleEntry(i), nil)
 	}
+	require.NoError(t, j.Flush(context.Background()))
+	all, err := j.batchIDs(context.Background(), Filter{})
+	require.NoError(t, err)
+	some, err := j.batchIDs(context.Background(), Filter{RRN: fmt.Sprintf("%012d", n)})
+	require.NoError(t, err)
+	require.Greater(t, len(all), 10)
+	assert.Contains(t, some, all[0], "the newest row holds it")
+	assert.Less(t, len(some), 3, "of %d rows", len(all))
+}
+
+// TestBloomFilter: no false negatives, and about 1% false positives.
+func TestBloomFilter(t *testing.T) {
+	const n = 2048
+	var b bloom
+	b.reset(2 * n)
+	for i := range n {
+		b.add(keyRRN, []byte(fmt.Sprintf("%012d", i)))
+		b.add(keySTAN, []byte(fmt.Sprintf("%06d", i)))
+	}
+	for i := range n {
+		require.True(t, b.has(keyRRN, fmt.Sprintf("%012d", i)))
+		require.True(t, b.has(keySTAN, fmt.Sprintf("%06d", i)))
+	}
+	fp := 0
+	for i := n; i < 11*n; i++ {
+		if b.has(keyRRN, fmt.Sprintf("%012d", i)) {
+			fp++
+		}
+	}
+	assert.Less(t, fp, 10*n*3/100, "false positives")
+	assert.False(t, bloom(nil).has(keyRRN, "1"), "an empty filter holds nothing")
+	b.reset(1)
+	b.add(keyRRN, nil)
+	assert.Equal(t, make(bloom, bloomMin), b, "empty values are not stored")
 }
 
 func TestEmptyJournalLookup(t *testing.T) {
@@ -164,4 +183,25 @@ func TestEmptyJournalLookup(t *testing.T) {
 	es, err := j.List(context.Background(), Filter{RRN: "000000000001"})
 	require.NoError(t, err)
 	assert.Empty(t, es)
+}
+
+// TestRunsSkipWhatIsIndexed: replay stores only records no row holds, in
+// runs of consecutive records of at most the row size.
+func TestRunsSkipWhatIsIndexed(t *testing.T) {
+	var buf []byte
+	for i := 1; i <= 10; i++ {
+		e := sampleEntry(i)
+		e.ID = int64(i)
+		buf = appendRecord(buf, e)
+	}
+	held := map[int64]bool{3: true, 4: true, 8: true}
+	var got [][]int64
+	require.NoError(t, runs(buf, func(id int64) bool { return held[id] }, 2, func(run []byte, n int) error {
+		var ids []int64
+		require.NoError(t, eachRecord(run, func(r *record) bool { ids = append(ids, r.id); return true }))
+		require.Len(t, ids, n)
+		got = append(got, ids)
+		return nil
+	}))
+	assert.Equal(t, [][]int64{{1, 2}, {5, 6}, {7}, {9, 10}}, got)
 }

@@ -12,7 +12,7 @@ import (
 //	uint32 CRC-32C of the payload
 //	payload: kind byte, uvarint id, varint time (unix ns), uvarint conn,
 //	         varint latency (µs), then textCols strings, each uvarint
-//	         length + bytes, in textCols order (insert.go).
+//	         length + bytes, in textCols order (entryTexts).
 //
 // The checksum finds a torn tail after a crash (or power loss) and any
 // corruption of a sealed segment; the length lets a reader skip ahead.
@@ -21,6 +21,9 @@ const (
 	recKindV1   = 1
 	maxRecordSz = 1 << 20 // far above any entry; a bigger length is corruption
 )
+
+// textCols is how many strings a record carries.
+const textCols = 15
 
 var crcTable = crc32.MakeTable(crc32.Castagnoli)
 
@@ -43,6 +46,12 @@ func appendRecord(dst []byte, e *Entry) []byte {
 	binary.LittleEndian.PutUint32(dst[start:], uint32(len(payload))) // #nosec G115 -- bounded by maxRecordSz
 	binary.LittleEndian.PutUint32(dst[start+4:], crc32.Checksum(payload, crcTable))
 	return dst
+}
+
+// appendRecordOf appends the record r was decoded from.
+func appendRecordOf(dst []byte, r *record) []byte {
+	e := entryOf(r)
+	return appendRecord(dst, &e)
 }
 
 // entryTexts is an entry's text columns in textCols order.

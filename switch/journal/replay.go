@@ -30,7 +30,7 @@ func (j *Journal) replayLog() (int64, error) {
 		if err != nil {
 			return 0, fmt.Errorf("journal: read log segment: %w", err)
 		}
-		good, last, n := scanRecords(b, indexedMax)
+		good, first, last, n := scanRecords(b, indexedMax)
 		if good < len(b) {
 			if i < len(segs)-1 { // only the segment being written when the process died can end torn
 				return 0, fmt.Errorf("journal: log segment %s is corrupt at byte %d (not the torn tail of a crash): "+
@@ -40,7 +40,7 @@ func (j *Journal) replayLog() (int64, error) {
 				"segment", s, "bytes", len(b)-good)
 		}
 		if good > 0 {
-			if err := j.withWriteConn(func(dc any) error { return j.ins.insertRecords(dc, b[:good]) }); err != nil {
+			if err := j.indexSegment(b[:good], first, last); err != nil {
 				return 0, fmt.Errorf("journal: index log segment %s: %w", s, err)
 			}
 		}
@@ -59,10 +59,51 @@ func (j *Journal) replayLog() (int64, error) {
 	return maxID + 1, nil
 }
 
+// indexSegment indexes the records of b (ids first..last) that no batch
+// row holds yet. A previous run's indexer may have stored some of them
+// (it crashed after the commit, before removing the segment), or all but
+// a group it gave up on.
+func (j *Journal) indexSegment(b []byte, first, last int64) error {
+	held, err := indexedRanges(context.Background(), j.wdb, first, last)
+	if err != nil {
+		return err
+	}
+	covered := func(id int64) bool {
+		for len(held) > 0 && held[0][1] < id {
+			held = held[1:]
+		}
+		return len(held) > 0 && held[0][0] <= id
+	}
+	return j.withWriteConn(func(dc any) error { return j.ins.insertRecords(dc, b, covered) })
+}
+
+// indexedRanges returns the id ranges of the batch rows that hold ids in
+// [lo, hi], in order. Rows never overlap, so only the last row that starts
+// below lo can reach into the range.
+func indexedRanges(ctx context.Context, db *sql.DB, lo, hi int64) ([][2]int64, error) {
+	rows, err := db.QueryContext(ctx, `SELECT first_id, last_id FROM
+		(SELECT first_id, last_id FROM batches WHERE first_id < ? ORDER BY first_id DESC LIMIT 1)
+		UNION ALL SELECT first_id, last_id FROM batches WHERE first_id BETWEEN ? AND ? ORDER BY 1`, lo, lo, hi)
+	if err != nil {
+		return nil, fmt.Errorf("journal: indexed ranges: %w", err)
+	}
+	defer rows.Close()
+	var out [][2]int64
+	for rows.Next() {
+		var r [2]int64
+		if err := rows.Scan(&r[0], &r[1]); err != nil {
+			return nil, fmt.Errorf("journal: indexed ranges: %w", err)
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
 // scanRecords checks b record by record: good is the length of the valid
-// prefix, last the highest id in it and n the count of its records above
-// indexed (the ones SQLite does not hold yet).
-func scanRecords(b []byte, indexed int64) (good int, last int64, n int) {
+// prefix, first and last the lowest and highest ids in it, and n the count
+// of its records above indexed (the ones SQLite does not hold yet, unless
+// an index failure left a gap).
+func scanRecords(b []byte, indexed int64) (good int, first, last int64, n int) {
 	var r record
 	for good < len(b) {
 		size, err := nextRecord(b[good:], &r)
@@ -70,12 +111,15 @@ func scanRecords(b []byte, indexed int64) (good int, last int64, n int) {
 			break
 		}
 		good += size
+		if first == 0 {
+			first = r.id
+		}
 		last = max(last, r.id)
 		if r.id > indexed {
 			n++
 		}
 	}
-	return good, last, n
+	return good, first, last, n
 }
 
 // UnindexedLog counts the entries a switch that stopped without indexing
@@ -96,10 +140,15 @@ func (j *Journal) UnindexedLog(ctx context.Context) (int, error) {
 
 // maxEntryID is the highest id SQLite holds (0 when empty): entries are
 // indexed in id order, so every record up to it is indexed unless its
-// batch failed (and then its segment was kept).
+// batch failed (and then its segment was kept). Rows never overlap, so the
+// row that starts last ends last.
 func maxEntryID(ctx context.Context, db *sql.DB) (int64, error) {
 	var id int64
-	if err := db.QueryRowContext(ctx, "SELECT COALESCE(MAX(id), 0) FROM entries").Scan(&id); err != nil {
+	err := db.QueryRowContext(ctx, "SELECT last_id FROM batches ORDER BY first_id DESC LIMIT 1").Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
+	if err != nil {
 		return 0, fmt.Errorf("journal: highest entry id: %w", err)
 	}
 	return id, nil
@@ -132,7 +181,7 @@ func unindexedLog(dbPath string, indexed int64) (int, error) {
 		if err != nil {
 			return 0, err
 		}
-		_, _, k := scanRecords(b, indexed)
+		_, _, _, k := scanRecords(b, indexed)
 		n += k
 	}
 	return n, nil

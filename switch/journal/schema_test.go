@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -37,9 +38,9 @@ func TestSchemaVersionChecks(t *testing.T) {
 	require.NoError(t, db.Close())
 
 	_, err = Open(newer, Options{})
-	require.EqualError(t, err, "journal: schema version 99 is newer than this build's 3")
+	require.EqualError(t, err, "journal: schema version 99 is newer than this build's 4")
 	_, err = OpenReadOnly(newer)
-	require.EqualError(t, err, "journal: schema version 99 is newer than this build's 3")
+	require.EqualError(t, err, "journal: schema version 99 is newer than this build's 4")
 
 	empty := filepath.Join(dir, "empty.db")
 	db, err = sql.Open("sqlite", empty)
@@ -48,6 +49,16 @@ func TestSchemaVersionChecks(t *testing.T) {
 	require.NoError(t, db.Close())
 	_, err = OpenReadOnly(empty)
 	require.EqualError(t, err, "journal: not a cardswitch journal (schema version 0)")
+
+	older := filepath.Join(dir, "older.db")
+	db, err = sql.Open("sqlite", older)
+	require.NoError(t, err)
+	_, err = db.Exec(strings.Join(migrations[:3], ";\n") + "; PRAGMA user_version = 3")
+	require.NoError(t, err)
+	require.NoError(t, db.Close())
+	_, err = OpenReadOnly(older)
+	require.EqualError(t, err, "journal: schema version 3 is older than this build's 4: "+
+		"start this build's switch (cardswitch serve) on it once to migrate it")
 
 	_, err = OpenReadOnly(filepath.Join(dir, "missing.db"))
 	require.ErrorContains(t, err, "no such file or directory")
@@ -65,7 +76,7 @@ func TestOpenUsesWAL(t *testing.T) {
 }
 
 // TestMigrateV1ToCurrent opens a version 1 file (five entry indexes) with
-// data: the entries survive and the indexes are the current set.
+// data: the entries survive in batch rows and the entries table is gone.
 func TestMigrateV1ToCurrent(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "v1.db")
 	db, err := sql.Open("sqlite", path)
@@ -78,20 +89,61 @@ func TestMigrateV1ToCurrent(t *testing.T) {
 	j, err := Open(path, Options{})
 	require.NoError(t, err)
 	defer j.Close()
-	rows, err := j.rdb.Query(`SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'entries' ORDER BY name`)
+	var tables []string
+	rows, err := j.rdb.Query(`SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name`)
 	require.NoError(t, err)
-	var names []string
 	for rows.Next() {
 		var n string
 		require.NoError(t, rows.Scan(&n))
-		names = append(names, n)
+		tables = append(tables, n)
 	}
 	require.NoError(t, rows.Err())
-	assert.Equal(t, []string{"entries_rrn", "entries_stan", "entries_time"}, names)
+	assert.Equal(t, []string{"batches", "reversals"}, tables)
 	es, err := j.List(context.Background(), Filter{RRN: "000000000001", Issuer: "bank-a", Code: "00"})
 	require.NoError(t, err)
 	require.Len(t, es, 1)
 	assert.Equal(t, "000001", es[0].STAN)
+}
+
+// TestMigrateV3MovesEveryEntry: a version 3 journal's entries (more than
+// one batch row's worth) keep their ids and fields, and new entries
+// continue after them.
+func TestMigrateV3MovesEveryEntry(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "v3.db")
+	db, err := sql.Open("sqlite", path)
+	require.NoError(t, err)
+	_, err = db.Exec(strings.Join(migrations[:3], ";\n") + "; PRAGMA user_version = 3")
+	require.NoError(t, err)
+	const n = indexMax + 5
+	tx, err := db.Begin()
+	require.NoError(t, err)
+	for i := 1; i <= n; i++ {
+		e := sampleEntry(i)
+		_, err := tx.Exec(`INSERT INTO entries (id, time, acquirer, conn, remote, issuer, mti, processing_code,
+			amount, currency, stan, rrn, terminal, transmission_time, pan, response_code, outcome, reason, latency_us)
+			VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`, 10*i, e.Time.UnixNano(), e.Acquirer, e.Conn, e.Remote,
+			e.Issuer, e.MTI, e.ProcessingCode, e.Amount, e.Currency, e.STAN, e.RRN, e.Terminal, e.TransmissionTime,
+			e.PAN, e.ResponseCode, string(e.Outcome), e.Reason, e.Latency.Microseconds())
+		require.NoError(t, err)
+	}
+	require.NoError(t, tx.Commit())
+	require.NoError(t, db.Close())
+
+	j, err := Open(path, Options{})
+	require.NoError(t, err)
+	defer j.Close()
+	ctx := context.Background()
+	got, err := j.Get(ctx, 10*7)
+	require.NoError(t, err)
+	want := *sampleEntry(7)
+	want.ID = 70
+	assert.Equal(t, want, got)
+	es, err := j.List(ctx, Filter{Limit: n + 10})
+	require.NoError(t, err)
+	assert.Len(t, es, n)
+	rec := &recorder{}
+	appendAll(t, j, 1, rec)
+	assert.EqualValues(t, 10*n+1, rec.snapshot()[0].id)
 }
 
 // TestWriterCheckpointRewindsWAL: with automatic checkpoints off, the

@@ -87,6 +87,14 @@ func (c rawConn) bindText(s rawStmt, i int, p uintptr, n int) error {
 	return nil
 }
 
+// bindBlob is bindText for a BLOB (n may be 0; p must not be 0).
+func (c rawConn) bindBlob(s rawStmt, i int, p uintptr, n int) error {
+	if rc := sqlite3.Xsqlite3_bind_blob(c.tls, uintptr(s), int32(i), p, int32(n), 0 /* SQLITE_STATIC */); rc != sqlite3.SQLITE_OK {
+		return c.errorOf(rc)
+	}
+	return nil
+}
+
 func (c rawConn) bindInt(s rawStmt, i int, v int64) error {
 	if rc := sqlite3.Xsqlite3_bind_int64(c.tls, uintptr(s), int32(i), v); rc != sqlite3.SQLITE_OK {
 		return c.errorOf(rc)

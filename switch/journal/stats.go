@@ -29,29 +29,24 @@ type GroupStats struct {
 // by response code, each sorted by key.
 func (j *Journal) Stats(ctx context.Context, since time.Time) (Stats, error) {
 	st := Stats{Since: since}
-	rows, err := j.rdb.QueryContext(ctx, `SELECT issuer, response_code, outcome, latency_us
-		FROM entries WHERE time >= ?`, sinceNanos(since))
-	if err != nil {
-		return st, fmt.Errorf("journal: stats: %w", err)
-	}
-	defer rows.Close()
 	byIssuer, byCode := map[string]*group{}, map[string]*group{}
-	for rows.Next() {
-		var issuer, code, outcome string
-		var lat int64
-		if err := rows.Scan(&issuer, &code, &outcome, &lat); err != nil {
-			return st, fmt.Errorf("journal: stats: %w", err)
-		}
-		ok := Outcome(outcome) == Approved
-		d := time.Duration(lat) * time.Microsecond
-		st.Total++
-		if ok {
-			st.Approved++
-		}
-		add(byIssuer, issuer, d, ok)
-		add(byCode, code, d, ok)
-	}
-	if err := rows.Err(); err != nil {
+	err := j.eachBatch(ctx, since, func(b []byte) error {
+		return eachRecord(b, func(r *record) bool {
+			if !since.IsZero() && r.time < since.UnixNano() {
+				return true
+			}
+			ok := string(r.texts[colOutcome]) == string(Approved)
+			d := time.Duration(r.latencyUS) * time.Microsecond
+			st.Total++
+			if ok {
+				st.Approved++
+			}
+			add(byIssuer, r.texts[colIssuer], d, ok)
+			add(byCode, r.texts[colCode], d, ok)
+			return true
+		})
+	})
+	if err != nil {
 		return st, fmt.Errorf("journal: stats: %w", err)
 	}
 	if st.Total > 0 {
@@ -66,11 +61,11 @@ type group struct {
 	lat      []time.Duration
 }
 
-func add(m map[string]*group, key string, d time.Duration, approved bool) {
-	g := m[key]
+func add(m map[string]*group, key []byte, d time.Duration, approved bool) {
+	g := m[string(key)]
 	if g == nil {
 		g = &group{}
-		m[key] = g
+		m[string(key)] = g
 	}
 	g.lat = append(g.lat, d)
 	if approved {

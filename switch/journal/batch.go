@@ -1,0 +1,157 @@
+package journal
+
+import (
+	"time"
+)
+
+// Schema 4 stores entries a batch per row: the log records of up to
+// indexMax entries as one BLOB, with the batch's id and time ranges and a
+// Bloom filter of its RRNs and STANs. One B-tree insert per batch instead
+// of a row and three index entries per entry took the indexer from ~5 to
+// well under 1 CPU-µs per entry (PERFORMANCE.md), which was most of the
+// switch's cost. Queries decode the records (CRC-checked, as in the log):
+// time ranges narrow by the batches' max_time index, RRN and STAN lookups
+// by the filters, and an id by the primary key.
+
+// batchMeta is what a batch row stores beside its records.
+type batchMeta struct {
+	first, last, count int64
+	minTime, maxTime   int64
+	keys               bloom
+}
+
+// reset prepares m for n records.
+func (m *batchMeta) reset(n int) {
+	m.first, m.last, m.count = 0, 0, 0
+	m.keys.reset(2 * n)
+}
+
+// build sizes m for the n records in b and takes them all in.
+func (m *batchMeta) build(b []byte, n int) error {
+	m.reset(n)
+	return eachRecord(b, func(r *record) bool { m.add(r); return true })
+}
+
+// add takes one record into the ranges and the filter.
+func (m *batchMeta) add(r *record) {
+	if m.count == 0 {
+		m.first, m.minTime, m.maxTime = r.id, r.time, r.time
+	}
+	m.count++
+	m.last = max(m.last, r.id)
+	m.minTime, m.maxTime = min(m.minTime, r.time), max(m.maxTime, r.time)
+	m.keys.add(keyRRN, r.texts[colRRN])
+	m.keys.add(keySTAN, r.texts[colSTAN])
+}
+
+// Positions in textCols order (record.go, entryTexts).
+const (
+	colIssuer  = 2
+	colMTI     = 3
+	colSTAN    = 7
+	colRRN     = 8
+	colCode    = 12
+	colOutcome = 13
+)
+
+// Key kinds, hashed in front of the value so an RRN never matches a STAN.
+const (
+	keyRRN  = 'r'
+	keySTAN = 's'
+)
+
+// bloom is a Bloom filter over byte strings: bloomBits bits per key and
+// bloomHashes probes give about 1% false positives, so an RRN lookup
+// decodes about one batch in a hundred that does not hold it.
+type bloom []byte
+
+const (
+	bloomBits   = 10
+	bloomHashes = 7
+	bloomMin    = 8 // bytes
+)
+
+// reset sizes b for n keys and clears it.
+func (b *bloom) reset(n int) {
+	size := max(bloomMin, (n*bloomBits+7)/8)
+	if cap(*b) < size {
+		*b = make(bloom, size)
+		return
+	}
+	*b = (*b)[:size]
+	clear(*b)
+}
+
+// add inserts kind+v; an empty v (a field the request did not carry) is
+// never looked up, so it is not stored.
+func (b bloom) add(kind byte, v []byte) {
+	if len(v) == 0 {
+		return
+	}
+	h1, h2 := bloomHash(kind, v)
+	m := uint32(len(b) * 8) // #nosec G115 -- a batch's filter is far below 4 GiB
+	for i := range uint32(bloomHashes) {
+		bit := (h1 + i*h2) % m
+		b[bit/8] |= 1 << (bit % 8)
+	}
+}
+
+// has reports whether kind+v may be in the filter (false: certainly not).
+func (b bloom) has(kind byte, v string) bool {
+	if len(b) == 0 {
+		return false
+	}
+	h1, h2 := bloomHash(kind, []byte(v))
+	m := uint32(len(b) * 8) // #nosec G115 -- as in add
+	for i := range uint32(bloomHashes) {
+		bit := (h1 + i*h2) % m
+		if b[bit/8]&(1<<(bit%8)) == 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// bloomHash is FNV-1a 64 of kind+v, split in two for double hashing. It
+// is stored on disk, so it must never change (a new one needs a schema
+// version).
+func bloomHash(kind byte, v []byte) (h1, h2 uint32) {
+	const offset, prime = 14695981039346656037, 1099511628211
+	h := uint64(offset)
+	h = (h ^ uint64(kind)) * prime
+	for _, c := range v {
+		h = (h ^ uint64(c)) * prime
+	}
+	return uint32(h), uint32(h>>32) | 1 // #nosec G115 -- halves of the hash
+}
+
+// eachRecord decodes the records of one batch row in order and calls fn
+// until it returns false. A record that does not decode is corruption.
+func eachRecord(b []byte, fn func(r *record) bool) error {
+	var r record
+	for off := 0; off < len(b); {
+		n, err := nextRecord(b[off:], &r)
+		if err == nil && n == 0 {
+			err = errBadRecord
+		}
+		if err != nil {
+			return err
+		}
+		if !fn(&r) {
+			return nil
+		}
+		off += n
+	}
+	return nil
+}
+
+// entryOf rebuilds an Entry from a record, copying its text.
+func entryOf(r *record) Entry {
+	t := r.texts
+	return Entry{ID: r.id, Time: fromNanos(r.time), Conn: uint64(r.conn), // #nosec G115
+		Acquirer: string(t[0]), Remote: string(t[1]), Issuer: string(t[colIssuer]), MTI: string(t[colMTI]),
+		ProcessingCode: string(t[4]), Amount: string(t[5]), Currency: string(t[6]), STAN: string(t[colSTAN]),
+		RRN: string(t[colRRN]), Terminal: string(t[9]), TransmissionTime: string(t[10]), PAN: string(t[11]),
+		ResponseCode: string(t[colCode]), Outcome: Outcome(t[colOutcome]), Reason: string(t[14]),
+		Latency: time.Duration(r.latencyUS) * time.Microsecond}
+}
