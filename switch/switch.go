@@ -95,7 +95,9 @@ func New(cfg *routing.Config, opts ...Option) (s *Switch, err error) {
 	}
 	s.states.init()
 	s.links.init()
-	defer func() {
+	// s is passed in: the named result is nil by the time a failing
+	// "return nil, err" runs this.
+	defer func(s *Switch) {
 		if err != nil {
 			s.closeSims()
 			if s.jrnl != nil {
@@ -105,7 +107,7 @@ func New(cfg *routing.Config, opts ...Option) (s *Switch, err error) {
 				_ = s.admin.Close(context.Background())
 			}
 		}
-	}()
+	}(s)
 	for _, sc := range cfg.Simulators {
 		sim, err := issuersim.New(sc, s.log)
 		if err != nil {
