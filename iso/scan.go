@@ -159,10 +159,8 @@ func (f *fieldInfo) validate(data []byte) (int, bool) {
 			return reasonNonDigit, false
 		}
 	case checkASCII:
-		for _, c := range data {
-			if c > 127 {
-				return reasonNonASCII, false
-			}
+		if !allASCII(data) {
+			return reasonNonASCII, false
 		}
 	case checkHex:
 		for _, c := range data {
@@ -175,13 +173,24 @@ func (f *fieldInfo) validate(data []byte) (int, bool) {
 }
 
 func hexVal(c byte) (byte, bool) {
-	switch {
-	case c >= '0' && c <= '9':
-		return c - '0', true
-	case c >= 'A' && c <= 'F':
-		return c - 'A' + 10, true
-	case c >= 'a' && c <= 'f':
-		return c - 'a' + 10, true
-	}
-	return 0, false
+	d := hexDigits[c]
+	return d, d != notHex
 }
+
+// hexDigits maps a byte to its hex value, notHex when it is not a hex
+// digit: a lookup has no branches to mispredict on the bitmap's mixed
+// digits and letters.
+var hexDigits = func() (t [256]byte) {
+	for i := range t {
+		t[i] = notHex
+	}
+	for c := byte('0'); c <= '9'; c++ {
+		t[c] = c - '0'
+	}
+	for c := byte('A'); c <= 'F'; c++ {
+		t[c], t[c+'a'-'A'] = c-'A'+10, c-'A'+10
+	}
+	return t
+}()
+
+const notHex = 0xFF

@@ -26,7 +26,9 @@ func (v *View) reset(s *Scanner, frame []byte) {
 // is at most MaxFrameLen on the wire.
 func (v *View) mark(id, raw, data, end int) {
 	v.raw[id], v.data[id], v.end[id] = int32(raw), int32(data), int32(end) // #nosec G115
-	v.present[id/64] |= 1 << (id % 64)
+	// Unsigned, / and % need no sign fix-up: this runs for every field.
+	u := uint(id)
+	v.present[u/64] |= 1 << (u % 64)
 	v.scanned = id
 }
 

@@ -62,7 +62,7 @@ func (c *acqConn) finished(v *iso.View, started time.Time, resp []byte, issuerNa
 		f.e, buf = c.entryWith(v, started, issuerName, code, outcome, reason, len(resp))
 		f.resp = append(buf, resp...)
 	}
-	if c.s.log.Enabled(context.Background(), slog.LevelDebug) {
+	if c.s.debugging() {
 		pan, _ := iso.RoutingPAN(v)
 		c.s.log.Debug("transaction", "conn", c.id, "remote", c.remote, "issuer", issuerName,
 			"mti", string(v.MTI()), "stan", string(v.Field(11)), "pan", iso.MaskPAN(pan), "code", code,
@@ -91,13 +91,20 @@ func (f *finished) Journaled(_ *journal.Entry, err error) {
 	f.send()
 }
 
-func (f *finished) send() {
-	f.c.queue(f.resp)
-	f.c.s.metrics.Request(string(f.mti[:]), f.issuer, f.code, time.Since(f.started))
-	if f.sent != nil {
-		f.c.release(f.sent)
+func (f *finished) send() { f.c.deliver(f.resp, f.mti, f.issuer, f.code, f.started, f.sent) }
+
+// deliver queues an answer, counts it and releases what its request held
+// (sent: nil when it never went to an issuer).
+func (c *acqConn) deliver(resp []byte, mti [4]byte, issuerName, code string, started time.Time, sent *issuer.Txn) {
+	c.queue(resp)
+	c.s.metrics.Request(string(mti[:]), issuerName, code, time.Since(started))
+	if sent != nil {
+		c.release(sent)
 	}
 }
+
+// debugging: per-transaction debug lines are wanted.
+func (s *Switch) debugging() bool { return s.log.Enabled(context.Background(), slog.LevelDebug) }
 
 // entry is the journal record of a request and its answer (PAN masked).
 func (c *acqConn) entry(v *iso.View, started time.Time, issuerName, code string,

@@ -2,28 +2,32 @@ package switchd
 
 import (
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
 // inflight counts requests waiting for an issuer. Unlike a WaitGroup it
 // may be waited on while requests are still being added (a request can
-// be in the middle of routing when shutdown begins).
+// be in the middle of routing when shutdown begins). The count is atomic,
+// so a request costs no lock; mu only guards the channel of a waiter.
 type inflight struct {
+	n    atomic.Int64
 	mu   sync.Mutex
-	n    int
 	zero chan struct{}
 }
 
-func (f *inflight) add() {
-	f.mu.Lock()
-	f.n++
-	f.mu.Unlock()
-}
+func (f *inflight) add() { f.n.Add(1) }
 
 func (f *inflight) done() {
+	if f.n.Add(-1) != 0 {
+		return
+	}
 	f.mu.Lock()
-	f.n--
-	if f.n == 0 && f.zero != nil {
+	// Re-checked under mu: should a request have been added since the
+	// count hit zero, the waiter keeps waiting, for the next zero. A zero
+	// reached before a waiter registers, wait sees itself (it reads the
+	// count under mu).
+	if f.zero != nil && f.n.Load() == 0 {
 		close(f.zero)
 		f.zero = nil
 	}
@@ -33,7 +37,7 @@ func (f *inflight) done() {
 // wait returns true when the count reaches zero, false after d.
 func (f *inflight) wait(d time.Duration) bool {
 	f.mu.Lock()
-	if f.n == 0 {
+	if f.n.Load() == 0 {
 		f.mu.Unlock()
 		return true
 	}

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"log/slog"
 	"strconv"
-	"time"
 
 	"github.com/cardswitch/cardswitch/iso"
 	"github.com/cardswitch/cardswitch/switch/issuer"
@@ -28,7 +27,7 @@ const (
 func (c *acqConn) handle(frame []byte) {
 	s := c.s
 	v := &c.view
-	c.started = time.Now()
+	c.started = c.rx.at
 	scanErr := s.scanner.ScanLenient(frame, v)
 	mti := v.MTI()
 	if mti == nil {
@@ -170,6 +169,13 @@ func (c *acqConn) newTxn(frame []byte, v *iso.View, issuerName string) *issuer.T
 func (c *acqConn) Answer(t *issuer.Txn, resp []byte, rv *iso.View) {
 	s := c.s
 	s.stats.issuerAnswers.Add(1)
+	if s.jrnl == nil && !s.debugging() {
+		// Only the journal entry and the debug line read the request's
+		// fields: without them, skip scanning it again (the Txn has its
+		// MTI) and holding the answer in a finished.
+		c.deliver(resp, t.MTI, t.Issuer, string(rv.Field(39)), t.Started, t)
+		return
+	}
 	var req iso.View
 	_ = s.scanner.Scan(t.Frame, &req)
 	code := string(rv.Field(39))

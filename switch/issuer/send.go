@@ -27,7 +27,7 @@ func (l *Link) Send(t *Txn, stanOff int) error {
 	err = l.out.Queue(t.Frame)
 	copy(field, t.STAN[:]) // the Txn keeps the acquirer's own frame
 	if err != nil {
-		l.unregister(stan)
+		l.unregister(t)
 		return err
 	}
 	return nil
@@ -56,8 +56,9 @@ func (l *Link) register(t *Txn) (uint32, error) {
 	return t.linkSTAN, nil
 }
 
-func (l *Link) unregister(stan uint32) {
-	delete(l.pending, stan)
+func (l *Link) unregister(t *Txn) {
+	delete(l.pending, t.linkSTAN)
+	l.fifo.done(t.seq)
 	l.notifyIdle()
 }
 
@@ -67,6 +68,7 @@ func (l *Link) take(stan uint32) *Txn {
 	t := l.pending[stan]
 	if t != nil {
 		delete(l.pending, stan)
+		l.fifo.done(t.seq)
 		l.notifyIdle()
 	}
 	l.mu.Unlock()
@@ -130,7 +132,7 @@ func (l *Link) sendNetMgmt(code string) <-chan error {
 		err = l.out.Queue(frame)
 	}
 	if err != nil {
-		l.unregister(stan)
+		l.unregister(t)
 		res <- err
 	}
 	return res

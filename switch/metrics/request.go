@@ -7,7 +7,13 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 )
 
-type requestKey struct{ mti, issuer, code string }
+// requestKey identifies one (mti, issuer, code) series. The two labels
+// from the wire are packed in a word (see labelKey): a hit then hashes
+// one string, not three.
+type requestKey struct {
+	issuer string
+	labels uint64
+}
 
 // requestChildren are the resolved series for one (mti, issuer, code), so
 // the hot path never hashes label values.
@@ -24,10 +30,10 @@ type requestChildren struct {
 // series at will. The strings may alias reused buffers: they are copied
 // when first seen. After warm-up Request does not allocate.
 func (m *Metrics) Request(mti, issuer, code string, d time.Duration) {
-	k := requestKey{mtiLabel(mti), issuer, codeLabel(code)}
+	k := requestKey{issuer, labelKey(mti, code)}
 	ch, ok := m.requestCache.load(k)
 	if !ok {
-		ch = m.newRequestChildren(k)
+		ch = m.newRequestChildren(k, mtiLabel(mti), codeLabel(code))
 	}
 	ch.count.Inc()
 	s := d.Seconds()
@@ -37,12 +43,29 @@ func (m *Metrics) Request(mti, issuer, code string, d time.Duration) {
 	}
 }
 
-func (m *Metrics) newRequestChildren(k requestKey) requestChildren {
-	k = requestKey{cloneString(k.mti), cloneString(k.issuer), cloneString(k.code)}
-	return m.requestCache.loadOrStore(k, func() requestChildren {
-		ch := requestChildren{count: m.requests.WithLabelValues(k.mti, k.issuer, k.code)}
-		if k.issuer != "" {
-			ch.issuer = m.issuerDuration.WithLabelValues(k.issuer)
+// labelKey packs the MTI and code labels, 4 and 2 bytes, in one word. The
+// invalid label packs as zero, which no valid one does (digits and letters
+// are not zero bytes).
+func labelKey(mti, code string) uint64 {
+	var k uint64
+	if l := mtiLabel(mti); len(l) == 4 {
+		k = uint64(l[0]) | uint64(l[1])<<8 | uint64(l[2])<<16 | uint64(l[3])<<24
+	}
+	if l := codeLabel(code); len(l) == 2 {
+		k |= uint64(l[0])<<32 | uint64(l[1])<<40
+	}
+	return k
+}
+
+// newRequestChildren keeps only clones of the strings: were the caller's
+// stored, escape analysis would make every caller heap-allocate the
+// strings it passes to Request (callers build them from reused buffers).
+func (m *Metrics) newRequestChildren(k requestKey, mti, code string) requestChildren {
+	own := [3]string{cloneString(mti), cloneString(k.issuer), cloneString(code)}
+	return m.requestCache.loadOrStore(requestKey{own[1], k.labels}, func() requestChildren {
+		ch := requestChildren{count: m.requests.WithLabelValues(own[:]...)}
+		if own[1] != "" {
+			ch.issuer = m.issuerDuration.WithLabelValues(own[1])
 		}
 		return ch
 	})
