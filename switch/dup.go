@@ -17,23 +17,24 @@ import (
 // about 1 in 10^6 even at tens of millions of entries) so the cache stays
 // small at high rates; at start it is refilled from the journal, so a
 // restart does not open a window for duplicates.
+//
+// Keys live in two generations of one window each: new keys go into cur;
+// once cur has collected for a window, every key in old is more than a
+// window old, so old is dropped whole and cur becomes old. Expiry is then
+// one map handed to the GC, not a walk, and nothing grows but the maps
+// (an arrival-order slice of millions of entries, doubled under the lock,
+// stalled every request for milliseconds).
 type dupCache struct {
 	window atomic.Int64 // time.Duration; a reload may change it
 	seed   maphash.Seed
 
-	mu    sync.Mutex
-	seen  map[uint64]int64 // key -> unix nanos first seen
-	order []dupItem        // in arrival order, for expiry
-	head  int
-}
-
-type dupItem struct {
-	key uint64
-	at  int64
+	mu       sync.Mutex
+	cur, old map[uint64]int64 // key -> unix nanos first seen
+	curStart int64            // when cur began collecting
 }
 
 func newDupCache(window time.Duration) *dupCache {
-	d := &dupCache{seed: maphash.MakeSeed(), seen: make(map[uint64]int64)}
+	d := &dupCache{seed: maphash.MakeSeed(), cur: map[uint64]int64{}, old: map[uint64]int64{}}
 	d.window.Store(int64(window))
 	return d
 }
@@ -64,36 +65,27 @@ func (d *dupCache) write(h *maphash.Hash, acquirer string, parts ...[]byte) {
 // check reports whether key was seen within the window; if not, it is
 // recorded as seen now.
 func (d *dupCache) check(key uint64, now time.Time) bool {
-	at := now.UnixNano()
+	at, w := now.UnixNano(), d.window.Load()
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	d.expire(at)
-	if first, ok := d.seen[key]; ok && at-first < d.window.Load() {
+	if at-d.curStart >= w {
+		d.old, d.cur, d.curStart = d.cur, make(map[uint64]int64), at
+	}
+	if first, ok := d.cur[key]; ok && at-first < w {
 		return true
 	}
-	d.seen[key] = at
-	d.order = append(d.order, dupItem{key, at})
+	if first, ok := d.old[key]; ok && at-first < w {
+		return true
+	}
+	d.cur[key] = at
 	return false
 }
 
-func (d *dupCache) expire(now int64) {
-	for d.head < len(d.order) && now-d.order[d.head].at >= d.window.Load() {
-		it := d.order[d.head]
-		if d.seen[it.key] == it.at {
-			delete(d.seen, it.key)
-		}
-		d.head++
-	}
-	if d.head > 4096 && d.head*2 > len(d.order) {
-		n := copy(d.order, d.order[d.head:])
-		d.order, d.head = d.order[:n], 0
-	}
-}
-
 // forget drops key, recorded by check for a request that then never
-// reached an issuer. Its expiry entry stays and is skipped when it comes.
+// reached an issuer.
 func (d *dupCache) forget(key uint64) {
 	d.mu.Lock()
-	delete(d.seen, key)
+	delete(d.cur, key)
+	delete(d.old, key)
 	d.mu.Unlock()
 }
