@@ -8,14 +8,19 @@ import (
 // An entry is durable once its record is in the log; the acquirer hears
 // its answer then. SQLite, which queries, duplicate reloads and pruning
 // read, is filled behind by the indexer goroutine from the same encoded
-// records, so a SQLite transaction (B-tree and index inserts, WAL write,
-// commit) is no longer on any answer's path. The two goroutines share
-// logBuffers batch buffers: when the indexer falls that far behind, the
-// writer waits for a buffer and backpressure reaches Append, so the lag is
-// bounded (logBuffers × BatchMax entries) and memory with it.
+// records, so a SQLite transaction is on no answer's path. The two
+// goroutines share logBuffers batch buffers; the indexer copies each
+// batch into its pending row and returns the buffer at once, so the writer
+// waits for one only while the indexer is inside a transaction and the
+// writer has used them all, and backpressure then reaches Append. The lag
+// is bounded by logBuffers × BatchMax entries plus one pending row, and
+// memory with it. Under load batches are small (a write takes what queued
+// during the previous one), so there are enough buffers to cover a
+// transaction of indexMax records with room to spare.
 const (
-	logBuffers    = 64
-	indexMax      = 2048 // records per index transaction, at most (plus one batch): bounds a reversal write's wait
+	logBuffers    = 256
+	indexEvery    = 10 * time.Millisecond // longest a record waits for its index transaction, unless a Flush asks
+	indexMax      = 2048                  // records per index transaction, at most (plus one batch): bounds a reversal write's wait
 	indexAttempts = 3
 	indexBackoff  = 100 * time.Millisecond
 )
@@ -112,53 +117,98 @@ func (j *Journal) unassign(batch []item, first int64) {
 	}
 }
 
-// index is the indexer goroutine: it takes every batch waiting (up to
-// indexMax records) and inserts their records into SQLite in one
-// transaction, so a busy writer's many small writes cost the indexer one
-// commit; then it removes segments every record of which is indexed,
-// releases Flush markers and returns the buffers.
+// index is the indexer goroutine. It copies each batch's records into
+// one pending row and returns the buffer to the writer at once, then
+// commits the row when it holds indexMax records, when a Flush asks, or
+// indexEvery after its first record: at moderate rates one transaction
+// then carries many small batches (a commit's fixed cost, its locks and
+// its partial WAL page, was most of the indexer's cost per entry), and the
+// writer never waits for a buffer while the indexer keeps up.
 func (j *Journal) index() {
 	defer close(j.indexed)
 	defer func() { close(j.retireQ); <-j.retired }()
 
-	group := make([]*logBatch, 0, logBuffers)
-	for lb := range j.toIndex {
-		group = append(group[:0], lb)
-		j.gather(&group)
-		j.indexGroup(group)
-		for _, lb := range group {
-			j.release(lb)
-		}
-	}
-}
-
-// gather adds the batches already waiting, up to indexMax records.
-func (j *Journal) gather(group *[]*logBatch) {
-	n := (*group)[0].n
-	for n < indexMax {
+	var p pendingRow
+	pace := time.NewTimer(indexEvery)
+	pace.Stop()
+	for {
 		select {
 		case lb, ok := <-j.toIndex:
 			if !ok {
+				j.commit(&p)
 				return
 			}
-			*group = append(*group, lb)
-			n += lb.n
-		default:
-			return
+			first := p.empty()
+			urgent := p.take(lb)
+			j.recycle(lb)
+			switch {
+			case urgent || p.n >= indexMax:
+				pace.Stop()
+				j.commit(&p)
+			case first:
+				pace.Reset(indexEvery)
+			}
+		case <-pace.C:
+			j.commit(&p)
 		}
 	}
 }
 
-// release finishes a batch once its records are indexed (or given up on).
-func (j *Journal) release(lb *logBatch) {
-	if lb.sealed != "" || len(lb.flush) > 0 {
-		// Flush markers go through the retirer too, so that Flush also
-		// means "the segments before it are retired".
-		j.retireQ <- sealedSeg{lb.sealed, j.keep[lb.sealed], slices.Clone(lb.flush)}
+// pendingRow is what the indexer took from the writer and has not
+// committed: records, the segments they are in, and the sealed segments
+// and Flush markers to hand to the retirer once they are committed.
+type pendingRow struct {
+	buf    []byte
+	n      int
+	segs   []string // segments holding the records, in order
+	sealed []string
+	flush  []chan struct{}
+}
+
+func (p *pendingRow) empty() bool {
+	return p.n == 0 && len(p.sealed) == 0 && len(p.flush) == 0
+}
+
+// take copies lb's records and markers; it reports whether a Flush waits.
+func (p *pendingRow) take(lb *logBatch) bool {
+	if lb.n > 0 {
+		p.buf = append(p.buf, lb.buf...)
+		p.n += lb.n
+		if len(p.segs) == 0 || p.segs[len(p.segs)-1] != lb.seg {
+			p.segs = append(p.segs, lb.seg)
+		}
 	}
+	if lb.sealed != "" {
+		p.sealed = append(p.sealed, lb.sealed)
+	}
+	p.flush = append(p.flush, lb.flush...)
+	return len(lb.flush) > 0
+}
+
+// recycle returns a batch buffer to the writer.
+func (j *Journal) recycle(lb *logBatch) {
 	clear(lb.flush)
 	lb.buf, lb.n, lb.seg, lb.sealed, lb.flush = lb.buf[:0], 0, "", "", lb.flush[:0]
 	j.free <- lb
+}
+
+// commit indexes the pending row, then hands its sealed segments and Flush
+// markers to the retirer (Flush thus also means "the segments before it
+// are retired").
+func (j *Journal) commit(p *pendingRow) {
+	if p.n > 0 {
+		j.indexRow(p)
+	}
+	for _, name := range p.sealed {
+		j.retireQ <- sealedSeg{name: name, keep: j.keep[name]}
+	}
+	if len(p.flush) > 0 {
+		j.retireQ <- sealedSeg{flush: slices.Clone(p.flush)}
+	}
+	clear(p.segs)
+	clear(p.sealed)
+	clear(p.flush)
+	p.buf, p.n, p.segs, p.sealed, p.flush = p.buf[:0], 0, p.segs[:0], p.sealed[:0], p.flush[:0]
 }
 
 // sealedSeg is a sealed segment whose records are all indexed, or given
@@ -201,36 +251,27 @@ func (j *Journal) retire(name string, keep bool) {
 	}
 }
 
-// indexGroup retries a failed transaction a few times. Records that still
+// indexRow retries a failed transaction a few times. Records that still
 // do not go in stay in the log: their segments are kept, and the next Open
 // indexes them.
-func (j *Journal) indexGroup(group []*logBatch) {
-	n := 0
-	for _, lb := range group {
-		n += lb.n
-	}
-	if n == 0 {
-		return
-	}
+func (j *Journal) indexRow(p *pendingRow) {
 	var err error
 	for attempt := range indexAttempts {
 		if attempt > 0 {
 			time.Sleep(indexBackoff << attempt)
 		}
-		err = j.withWriteConn(func(dc any) error { return j.ins.insertGroup(dc, group) })
+		err = j.withWriteConn(func(dc any) error { return j.ins.insertOne(dc, p.buf, p.n) })
 		if err == nil {
 			break
 		}
 	}
-	j.lag.Add(-int64(n))
+	j.lag.Add(-int64(p.n))
 	if err != nil {
-		for _, lb := range group {
-			if lb.n > 0 {
-				j.keep[lb.seg] = true
-			}
+		for _, s := range p.segs {
+			j.keep[s] = true
 		}
 		j.opt.Log.Error("journal: entries durable in the log could not be indexed; their segment is kept and "+
-			"they are indexed at the next start", "entries", n, "err", err)
+			"they are indexed at the next start", "entries", p.n, "err", err)
 		return
 	}
 	j.walCheck()

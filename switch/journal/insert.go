@@ -27,7 +27,6 @@ type writerStmts struct {
 	bufLen int
 	pins   [pinClasses]uintptr
 	meta   batchMeta
-	parts  [][]byte
 }
 
 type stmts struct{ ins, begin, commit, rollback, checkpoint rawStmt }
@@ -116,26 +115,13 @@ func (w *writerStmts) grow(n int) error {
 // transaction; on error nothing of buf is stored (replay.go).
 func (w *writerStmts) insertRecords(driverConn any, buf []byte, covered func(id int64) bool) error {
 	return w.inTx(driverConn, func() error {
-		return runs(buf, covered, indexMax, func(run []byte, n int) error {
-			return w.insertRow(append(w.parts[:0], run), n)
-		})
+		return runs(buf, covered, indexMax, w.insertRow)
 	})
 }
 
-// insertGroup indexes the records of several batches as one row.
-func (w *writerStmts) insertGroup(driverConn any, group []*logBatch) error {
-	return w.inTx(driverConn, func() error {
-		parts, n := w.parts[:0], 0
-		for _, lb := range group {
-			if lb.n > 0 {
-				parts, n = append(parts, lb.buf), n+lb.n
-			}
-		}
-		err := w.insertRow(parts, n)
-		clear(parts) // the buffers go back to the writer
-		w.parts = parts[:0]
-		return err
-	})
+// insertOne indexes the n records in buf as one row, in a transaction.
+func (w *writerStmts) insertOne(driverConn any, buf []byte, n int) error {
+	return w.inTx(driverConn, func() error { return w.insertRow(buf, n) })
 }
 
 // inTx runs fn in a transaction on the writer's connection.
@@ -194,57 +180,51 @@ func runs(buf []byte, covered func(int64) bool, most int, emit func(run []byte, 
 	return flush(len(buf))
 }
 
-// insertRow stores the n records in parts (concatenated) as one batch row.
-// The records were written by this process or checked by replay, so a
-// record that does not decode here is a bug, and an error.
-func (w *writerStmts) insertRow(parts [][]byte, n int) error {
-	m, size := &w.meta, 0
+// insertRow stores the n records in b as one batch row. The records were
+// written by this process or checked by replay, so a record that does not
+// decode here is a bug, and an error.
+func (w *writerStmts) insertRow(b []byte, n int) error {
+	m, i := &w.meta, 0
 	m.reset(n)
-	for _, p := range parts {
-		size += len(p)
-		i := 0
-		err := eachRecord(p, func(r *record) bool {
-			if i++; i%yieldEvery == 0 {
-				// The indexer is the one long CPU burst in the process:
-				// left alone it holds a P until async preemption (10 ms)
-				// while goroutines carrying answers wait.
-				runtime.Gosched()
-			}
-			m.add(r)
-			return true
-		})
-		if err != nil {
-			return err
+	err := eachRecord(b, func(r *record) bool {
+		if i++; i%yieldEvery == 0 {
+			// The indexer is the one long CPU burst in the process: left
+			// alone it holds a P until async preemption (10 ms) while
+			// goroutines carrying answers wait.
+			runtime.Gosched()
 		}
+		m.add(r)
+		return true
+	})
+	if err != nil {
+		return err
 	}
 	if m.count != int64(n) {
 		return fmt.Errorf("batch of %d records holds %d", n, m.count)
 	}
-	return w.bindRow(parts, size)
+	return w.bindRow(b)
 }
 
 // bindRow copies the records and the filter into the C buffer, binds the
 // row and steps the INSERT.
-func (w *writerStmts) bindRow(parts [][]byte, size int) error {
+func (w *writerStmts) bindRow(b []byte) error {
 	m := &w.meta
-	if err := w.grow(size + len(m.keys)); err != nil {
+	if err := w.grow(len(b) + len(m.keys)); err != nil {
 		return err
 	}
-	buf, off := cbytes(w.buf, w.bufLen), 0
-	for _, p := range parts {
-		off += copy(buf[off:], p)
-	}
-	copy(buf[off:], m.keys)
+	buf := cbytes(w.buf, w.bufLen)
+	copy(buf, b)
+	copy(buf[len(b):], m.keys)
 	c, s := w.c, w.ins
 	for i, v := range [5]int64{m.first, m.last, m.count, m.minTime, m.maxTime} {
 		if err := c.bindInt(s, i+1, v); err != nil {
 			return err
 		}
 	}
-	if err := c.bindBlob(s, 6, w.buf+uintptr(size), len(m.keys)); err != nil {
+	if err := c.bindBlob(s, 6, w.buf+uintptr(len(b)), len(m.keys)); err != nil {
 		return err
 	}
-	if err := c.bindBlob(s, 7, w.buf, size); err != nil {
+	if err := c.bindBlob(s, 7, w.buf, len(b)); err != nil {
 		return err
 	}
 	return c.run(s)
