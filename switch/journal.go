@@ -39,8 +39,7 @@ func (s *Switch) openJournal() error {
 
 // FlushJournal returns once every entry journaled before the call is
 // visible to queries (the txn commands, OpenReadOnly): answers wait only
-// for the journal's log, and its SQLite index follows a few milliseconds
-// behind. Without a journal it returns at once.
+// for the journal's log, and its SQLite index follows within about 10 ms. Without a journal it returns at once.
 func (s *Switch) FlushJournal(ctx context.Context) error {
 	if s.jrnl == nil {
 		return nil

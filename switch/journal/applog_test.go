@@ -98,6 +98,7 @@ func TestOpenRefusesACorruptSealedSegment(t *testing.T) {
 	b[len(b)/2] ^= 0xff
 	require.NoError(t, os.WriteFile(first, b, 0o600))
 	writeSegment(t, path, 11, 20, nil)
+	writeSegment(t, path, 21, 30, nil)
 
 	_, err = Open(path, Options{})
 	require.Error(t, err)
@@ -105,6 +106,22 @@ func TestOpenRefusesACorruptSealedSegment(t *testing.T) {
 	assert.Contains(t, err.Error(), "move the segment away")
 	_, err = os.Stat(first)
 	assert.NoError(t, err, "nothing is deleted when Open refuses")
+}
+
+// TestOpenCutsATornSealedSegment: after a power loss the segment sealed
+// just before the newest may end torn (its fsync runs in the background):
+// its tail is cut, and the newest segment's records are kept.
+func TestOpenCutsATornSealedSegment(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "journal.db")
+	writeSegment(t, path, 1, 10, nil)
+	writeSegment(t, path, 11, 20, make([]byte, 100)) // zeros where the last pages never reached the disk
+	writeSegment(t, path, 21, 25, nil)
+	j, err := Open(path, Options{})
+	require.NoError(t, err)
+	defer j.Close()
+	es, err := j.List(context.Background(), Filter{Limit: 100})
+	require.NoError(t, err)
+	assert.Len(t, es, 25)
 }
 
 func TestOneWriterPerJournal(t *testing.T) {

@@ -16,7 +16,7 @@
 // indexes whatever a crash left in the log before anything else, so after
 // Open SQLite holds every entry ever acknowledged (unless the log file
 // itself was damaged: Open then says so); a read-only opener (the txn
-// commands) sees entries once they are indexed, a few milliseconds after
+// commands) sees entries once they are indexed, within about 10 ms of
 // their answers.
 //
 // The journal is append-only: a late issuer answer or a reversal is an

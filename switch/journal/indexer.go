@@ -1,7 +1,6 @@
 package journal
 
 import (
-	"slices"
 	"time"
 )
 
@@ -41,12 +40,9 @@ func (j *Journal) startPipeline(nextID int64) {
 	j.toIndex = make(chan *logBatch, logBuffers)
 	j.indexed = make(chan struct{})
 	j.keep = map[string]bool{}
-	j.retireQ = make(chan sealedSeg, logBuffers)
-	j.retired = make(chan struct{})
 	for range logBuffers {
 		j.free <- &logBatch{}
 	}
-	go j.retirer()
 	go j.index()
 	go j.run()
 }
@@ -99,7 +95,11 @@ func (j *Journal) writeLog(b []byte, firstID int64) error {
 // returns the sealed one's name. A failure leaves no segment open; the
 // next write retries.
 func (j *Journal) rotateLog() string {
-	sealed, err := j.log.rotate(j.nextID)
+	sealed, sealErr, err := j.log.rotate(j.nextID)
+	if sealErr != nil {
+		j.opt.Log.Warn("journal: a sealed log segment could not be synced (it may end torn after a power loss)",
+			"err", sealErr)
+	}
 	if err != nil {
 		j.opt.Log.Error("journal log rotation failed", "err", err)
 		j.log.f = nil
@@ -126,7 +126,6 @@ func (j *Journal) unassign(batch []item, first int64) {
 // writer never waits for a buffer while the indexer keeps up.
 func (j *Journal) index() {
 	defer close(j.indexed)
-	defer func() { close(j.retireQ); <-j.retired }()
 
 	var p pendingRow
 	pace := time.NewTimer(indexEvery)
@@ -156,7 +155,7 @@ func (j *Journal) index() {
 
 // pendingRow is what the indexer took from the writer and has not
 // committed: records, the segments they are in, and the sealed segments
-// and Flush markers to hand to the retirer once they are committed.
+// and Flush markers to act on once they are committed.
 type pendingRow struct {
 	buf    []byte
 	n      int
@@ -192,63 +191,28 @@ func (j *Journal) recycle(lb *logBatch) {
 	j.free <- lb
 }
 
-// commit indexes the pending row, then hands its sealed segments and Flush
-// markers to the retirer (Flush thus also means "the segments before it
-// are retired").
+// commit indexes the pending row, then removes the sealed segments all of
+// whose records are now indexed and releases the Flush markers.
 func (j *Journal) commit(p *pendingRow) {
 	if p.n > 0 {
 		j.indexRow(p)
 	}
 	for _, name := range p.sealed {
-		j.retireQ <- sealedSeg{name: name, keep: j.keep[name]}
+		if j.keep[name] {
+			continue
+		}
+		if err := removeSegment(name); err != nil {
+			j.opt.Log.Warn("journal: indexed segment not removed (it is replayed, harmlessly, at the next start)",
+				"err", err)
+		}
 	}
-	if len(p.flush) > 0 {
-		j.retireQ <- sealedSeg{flush: slices.Clone(p.flush)}
+	for _, d := range p.flush {
+		close(d)
 	}
 	clear(p.segs)
 	clear(p.sealed)
 	clear(p.flush)
 	p.buf, p.n, p.segs, p.sealed, p.flush = p.buf[:0], 0, p.segs[:0], p.sealed[:0], p.flush[:0]
-}
-
-// sealedSeg is a sealed segment whose records are all indexed, or given
-// up on (keep), or only Flush markers to release (name "").
-type sealedSeg struct {
-	name  string
-	keep  bool
-	flush []chan struct{}
-}
-
-// retirer syncs each sealed segment, then removes it unless it holds
-// records the indexer gave up on. It is its own goroutine because an fsync
-// of 16 MiB takes ~10 ms here: in the writer every answer waited for it,
-// and in the indexer the writer would soon wait for a buffer. The sync
-// comes first even for a segment about to go: its removal is not durable
-// until the directory is, and a segment that comes back after a power
-// loss must not be torn.
-func (j *Journal) retirer() {
-	defer close(j.retired)
-	for s := range j.retireQ {
-		if s.name != "" {
-			j.retire(s.name, s.keep)
-		}
-		for _, d := range s.flush {
-			close(d)
-		}
-	}
-}
-
-func (j *Journal) retire(name string, keep bool) {
-	if err := sealSegment(name, j.opt.Sync == "full"); err != nil {
-		j.opt.Log.Warn("journal: sealed log segment not synced", "err", err)
-	}
-	if keep {
-		return
-	}
-	if err := removeSegment(name); err != nil {
-		j.opt.Log.Warn("journal: indexed segment not removed (it is replayed, harmlessly, at the next start)",
-			"err", err)
-	}
 }
 
 // indexRow retries a failed transaction a few times. Records that still

@@ -7,40 +7,113 @@ import (
 	"time"
 )
 
-// moveEntries carries the rows of the entries table (schema 1-3) over into
-// batch rows of indexMax entries, in id order, and drops the table.
-func moveEntries(ctx context.Context, tx *sql.Tx) error {
+// moveChunk bounds the entries one step of the move carries: each step is
+// its own transaction, followed by a checkpoint, so the WAL stays small
+// and a move cut short (a crash, a full disk) resumes at the next Open.
+const moveChunk = 16 * indexMax
+
+// moveOldEntries carries the rows of the entries table (schema 1-3) over
+// into batch rows, in steps, and drops the table once it is empty.
+func (j *Journal) moveOldEntries(ctx context.Context) error {
+	old, err := hasOldEntries(ctx, j.wdb)
+	if err != nil || !old {
+		return err
+	}
+	var total int64
+	if err := j.wdb.QueryRowContext(ctx, "SELECT COUNT(*) FROM entries").Scan(&total); err != nil {
+		return fmt.Errorf("journal: migrate to schema 4: %w", err)
+	}
+	if total > 0 {
+		j.opt.Log.Info("journal: moving entries to schema 4 (one row per batch)", "entries", total)
+	}
+	for moved := int64(0); ; {
+		n, err := j.moveStep(ctx)
+		if err != nil {
+			return fmt.Errorf("journal: migrate to schema 4 (%d of %d entries moved; the next start resumes): %w",
+				moved, total, err)
+		}
+		if n == 0 {
+			break
+		}
+		moved += int64(n)
+		if _, err := j.wdb.ExecContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)"); err != nil {
+			return fmt.Errorf("journal: migrate to schema 4: checkpoint: %w", err)
+		}
+		if moved%(64*moveChunk) < moveChunk || moved == total {
+			j.opt.Log.Info("journal: moving entries to schema 4", "moved", moved, "of", total)
+		}
+	}
+	if _, err := j.wdb.ExecContext(ctx, "DROP TABLE entries"); err != nil {
+		return fmt.Errorf("journal: migrate to schema 4: %w", err)
+	}
+	return nil
+}
+
+// moveStep moves the moveChunk lowest-id entries in one transaction and
+// returns how many it moved.
+func (j *Journal) moveStep(ctx context.Context) (int, error) {
+	tx, err := j.wdb.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, err
+	}
+	defer tx.Rollback() //nolint:errcheck // no-op after Commit
+	es, err := oldEntries(ctx, tx, moveChunk)
+	if err != nil || len(es) == 0 {
+		return 0, err
+	}
+	if err := insertEntries(ctx, tx, es); err != nil {
+		return 0, err
+	}
+	if _, err := tx.ExecContext(ctx, "DELETE FROM entries WHERE id <= ?", es[len(es)-1].ID); err != nil {
+		return 0, err
+	}
+	return len(es), tx.Commit()
+}
+
+// insertEntries stores es (in id order) as batch rows of at most indexMax
+// entries with consecutive ids. Ids may have gaps (entries a failed index
+// transaction left in a kept log segment): a row never spans one, or
+// replay, which skips the ids rows cover, would skip those entries.
+func insertEntries(ctx context.Context, tx *sql.Tx, es []Entry) error {
 	var meta batchMeta
 	var buf []byte
-	after := int64(0)
-	for {
-		es, err := oldEntries(ctx, tx, after, indexMax)
-		if err != nil || len(es) == 0 {
-			if err == nil {
-				_, err = tx.ExecContext(ctx, "DROP TABLE entries")
-			}
-			return err
+	for len(es) > 0 {
+		n := 1
+		for n < len(es) && n < indexMax && es[n].ID == es[n-1].ID+1 {
+			n++
 		}
 		buf = buf[:0]
-		for i := range es {
+		for i := range es[:n] {
 			buf = appendRecord(buf, &es[i])
 		}
-		if err := meta.build(buf, len(es)); err != nil {
+		if err := meta.build(buf, n); err != nil {
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, insertSQL, meta.first, meta.last, meta.count,
 			meta.minTime, meta.maxTime, []byte(meta.keys), buf); err != nil {
-			return fmt.Errorf("move entries: %w", err)
+			return err
 		}
-		after = es[len(es)-1].ID
+		es = es[n:]
 	}
+	return nil
 }
 
-// oldEntries reads up to n rows of the entries table with ids above after.
-func oldEntries(ctx context.Context, tx *sql.Tx, after int64, n int) ([]Entry, error) {
+// hasOldEntries reports whether the entries table of schema 1-3 is still
+// there (a move in progress, or not begun).
+func hasOldEntries(ctx context.Context, db *sql.DB) (bool, error) {
+	var n int
+	err := db.QueryRowContext(ctx, "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'entries'").Scan(&n)
+	if err != nil {
+		return false, fmt.Errorf("journal: read schema: %w", err)
+	}
+	return n > 0, nil
+}
+
+// oldEntries reads the n lowest-id rows of the entries table.
+func oldEntries(ctx context.Context, tx *sql.Tx, n int) ([]Entry, error) {
 	rows, err := tx.QueryContext(ctx, `SELECT id, time, acquirer, conn, remote, issuer, mti,
 		processing_code, amount, currency, stan, rrn, terminal, transmission_time, pan, response_code,
-		outcome, reason, latency_us FROM entries WHERE id > ? ORDER BY id LIMIT ?`, after, n)
+		outcome, reason, latency_us FROM entries ORDER BY id LIMIT ?`, n)
 	if err != nil {
 		return nil, fmt.Errorf("move entries: %w", err)
 	}

@@ -34,8 +34,6 @@ type Journal struct {
 	free    chan *logBatch  // indexer → log writer: buffers to fill
 	toIndex chan *logBatch  // log writer → indexer
 	keep    map[string]bool // segments holding records the indexer gave up on (indexer; run after it ends)
-	retireQ chan sealedSeg  // indexer → retirer: sealed segments done with
-	retired chan struct{}   // closed when the retirer has exited
 	lag     atomic.Int64
 	indexed chan struct{} // closed when the indexer has exited
 	done    chan struct{} // closed when the log writer (and so the indexer) has exited
@@ -104,6 +102,9 @@ func (j *Journal) initWriter(path string) error {
 		return fmt.Errorf("journal: open %s: journal_mode is %q, want wal", path, mode)
 	}
 	if err := migrate(ctx, j.wdb); err != nil {
+		return err
+	}
+	if err := j.moveOldEntries(ctx); err != nil {
 		return err
 	}
 	var err error

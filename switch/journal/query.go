@@ -20,79 +20,81 @@ const defaultLimit = 100
 
 // List returns the entries matching f, newest first: in the reverse of the
 // order the journal wrote them, which is the order their answers were
-// given.
+// given. It reads one snapshot, so a prune running meanwhile changes
+// nothing it sees.
 func (j *Journal) List(ctx context.Context, f Filter) ([]Entry, error) {
 	limit := f.Limit
 	if limit <= 0 {
 		limit = defaultLimit
 	}
-	ids, err := j.batchIDs(ctx, f)
+	tx, err := j.rdb.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("journal: list: %w", err)
 	}
-	var out, page []Entry
-	for _, id := range ids {
-		b, err := j.batchRecords(ctx, id)
-		if err != nil {
-			return nil, err
-		}
-		page = page[:0]
-		if err := eachRecord(b, func(r *record) bool {
-			if f.match(r) {
-				page = append(page, entryOf(r))
-			}
-			return true
-		}); err != nil {
-			return nil, fmt.Errorf("journal: list: batch %d: %w", id, err)
-		}
+	defer tx.Rollback() //nolint:errcheck // read-only
+	var out []Entry
+	err = eachCandidate(ctx, tx, f, func(id int64) (bool, error) {
+		page, err := matching(ctx, tx, id, &f)
 		for i := len(page) - 1; i >= 0 && len(out) < limit; i-- {
 			out = append(out, page[i])
 		}
-		if len(out) == limit {
-			break
-		}
+		return len(out) < limit, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("journal: list: %w", err)
 	}
 	return out, nil
 }
 
-// batchIDs returns the first ids of the batch rows that may hold entries
-// matching f, newest first: those with an entry at or after f.Since and,
-// when f names an RRN or STAN, whose filter may hold it.
-func (j *Journal) batchIDs(ctx context.Context, f Filter) ([]int64, error) {
+// eachCandidate calls fn with the first id of each batch row that may hold
+// entries matching f, newest first, until fn returns false: rows with an
+// entry at or after f.Since and, when f names an RRN or STAN, whose filter
+// may hold it.
+func eachCandidate(ctx context.Context, tx *sql.Tx, f Filter, fn func(id int64) (bool, error)) error {
 	keyed := f.RRN != "" || f.STAN != ""
 	q := `SELECT first_id, NULL FROM batches WHERE max_time >= ? ORDER BY first_id DESC`
 	if keyed {
 		q = `SELECT first_id, keys FROM batches WHERE max_time >= ? ORDER BY first_id DESC`
 	}
-	rows, err := j.rdb.QueryContext(ctx, q, sinceNanos(f.Since))
+	rows, err := tx.QueryContext(ctx, q, sinceNanos(f.Since))
 	if err != nil {
-		return nil, fmt.Errorf("journal: list: %w", err)
+		return err
 	}
 	defer rows.Close()
-	var ids []int64
 	for rows.Next() {
 		var id int64
 		var keys []byte
 		if err := rows.Scan(&id, &keys); err != nil {
-			return nil, fmt.Errorf("journal: list: %w", err)
+			return err
 		}
 		if keyed && (f.RRN != "" && !bloom(keys).has(keyRRN, f.RRN) || f.STAN != "" && !bloom(keys).has(keySTAN, f.STAN)) {
 			continue
 		}
-		ids = append(ids, id)
+		if more, err := fn(id); err != nil || !more {
+			return err
+		}
 	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("journal: list: %w", err)
-	}
-	return ids, nil
+	return rows.Err()
 }
 
-func (j *Journal) batchRecords(ctx context.Context, firstID int64) ([]byte, error) {
+// matching decodes one batch row and returns its entries that match f,
+// oldest first.
+func matching(ctx context.Context, tx *sql.Tx, firstID int64, f *Filter) ([]Entry, error) {
 	var b []byte
-	if err := j.rdb.QueryRowContext(ctx, `SELECT records FROM batches WHERE first_id = ?`, firstID).Scan(&b); err != nil {
-		return nil, fmt.Errorf("journal: read batch %d: %w", firstID, err)
+	if err := tx.QueryRowContext(ctx, `SELECT records FROM batches WHERE first_id = ?`, firstID).Scan(&b); err != nil {
+		return nil, fmt.Errorf("read batch %d: %w", firstID, err)
 	}
-	return b, nil
+	var page []Entry
+	err := eachRecord(b, func(r *record) bool {
+		if f.match(r) {
+			page = append(page, entryOf(r))
+		}
+		return true
+	})
+	if err != nil {
+		return nil, fmt.Errorf("batch %d: %w", firstID, err)
+	}
+	return page, nil
 }
 
 // match reports whether r passes every field f sets.

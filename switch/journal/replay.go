@@ -12,9 +12,10 @@ import (
 
 // replayLog indexes whatever a previous run left in the log (it crashed, or
 // its indexer failed), then removes the segments. It returns the next id
-// to assign. A torn record at the end of the last segment (a write cut by
-// a crash) is dropped: it was never acknowledged. Anything else that does
-// not read as a record is corruption, and Open refuses to guess.
+// to assign. A torn tail of one of the two newest segments is dropped: a
+// write cut by a crash (never acknowledged) or, after a power loss with
+// Sync "normal", the last writes, which that mode may lose. Anything else
+// that does not read as a record is corruption, and Open refuses to guess.
 func (j *Journal) replayLog() (int64, error) {
 	maxID, err := maxEntryID(context.Background(), j.wdb)
 	if err != nil {
@@ -32,11 +33,14 @@ func (j *Journal) replayLog() (int64, error) {
 		}
 		good, first, last, n := scanRecords(b, indexedMax)
 		if good < len(b) {
-			if i < len(segs)-1 { // only the segment being written when the process died can end torn
+			// Only the segment being written when the process died, or the
+			// one sealed before it whose fsync had not finished (a power
+			// loss; applog.go, rotate), can end torn.
+			if i < len(segs)-2 {
 				return 0, fmt.Errorf("journal: log segment %s is corrupt at byte %d (not the torn tail of a crash): "+
 					"move the segment away to open the journal without it", s, good)
 			}
-			j.opt.Log.Warn("journal: cut the torn end of the log (a write interrupted by a crash; never acknowledged)",
+			j.opt.Log.Warn("journal: cut the torn end of a log segment (a write interrupted by a crash or a power loss)",
 				"segment", s, "bytes", len(b)-good)
 		}
 		if good > 0 {

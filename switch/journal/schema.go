@@ -3,6 +3,7 @@ package journal
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 )
 
@@ -80,8 +81,8 @@ var migrations = []string{
 	CREATE INDEX entries_stan ON entries(id >> 14, stan);`,
 
 	// 4: a row per batch of entries (batch.go): the indexer's B-tree work
-	// per entry was most of the switch's CPU. moveEntries (migrate4.go)
-	// then carries the entries over and drops their table.
+	// per entry was most of the switch's CPU. moveOldEntries (migrate4.go)
+	// then carries the entries over in steps and drops their table.
 	`CREATE TABLE batches (
 		first_id INTEGER PRIMARY KEY, -- the first entry's id; rows never overlap
 		last_id  INTEGER NOT NULL,
@@ -95,12 +96,6 @@ var migrations = []string{
 	-- rows that straddle a prune's cut reads min_time.
 	CREATE INDEX batches_time ON batches(max_time);
 	CREATE INDEX batches_min_time ON batches(min_time);`,
-}
-
-// goSteps run after the SQL of the migration with the same index, in its
-// transaction, for what SQL cannot do.
-var goSteps = map[int]func(context.Context, *sql.Tx) error{
-	3: moveEntries,
 }
 
 // migrate brings the schema to len(migrations) in one transaction; running
@@ -122,11 +117,6 @@ func migrate(ctx context.Context, db *sql.DB) error {
 		if _, err := tx.ExecContext(ctx, migrations[i]); err != nil {
 			return fmt.Errorf("journal: migrate to version %d: %w", i+1, err)
 		}
-		if step := goSteps[i]; step != nil {
-			if err := step(ctx, tx); err != nil {
-				return fmt.Errorf("journal: migrate to version %d: %w", i+1, err)
-			}
-		}
 	}
 	if v == len(migrations) {
 		return nil
@@ -139,8 +129,23 @@ func migrate(ctx context.Context, db *sql.DB) error {
 }
 
 // checkVersion is the read-only counterpart of migrate: a reader cannot
-// migrate, and the queries read only the current schema.
+// migrate, and the queries read only the current schema, all of it moved.
 func checkVersion(ctx context.Context, db *sql.DB) error {
+	if err := checkVersionNumber(ctx, db); err != nil {
+		return err
+	}
+	moving, err := hasOldEntries(ctx, db)
+	if err != nil {
+		return err
+	}
+	if moving {
+		return errors.New("journal: the switch is still moving this journal's entries to schema 4 (it logs its " +
+			"progress); query it once the switch has started")
+	}
+	return nil
+}
+
+func checkVersionNumber(ctx context.Context, db *sql.DB) error {
 	var v int
 	if err := db.QueryRowContext(ctx, "PRAGMA user_version").Scan(&v); err != nil {
 		return fmt.Errorf("journal: read schema version: %w", err)

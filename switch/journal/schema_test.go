@@ -3,6 +3,7 @@ package journal
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -144,6 +145,66 @@ func TestMigrateV3MovesEveryEntry(t *testing.T) {
 	rec := &recorder{}
 	appendAll(t, j, 1, rec)
 	assert.EqualValues(t, 10*n+1, rec.snapshot()[0].id)
+}
+
+// TestMigrateV3KeepsWhatOnlyTheLogHolds: a version 3 journal whose indexer
+// gave up on ids 6-10 (their segment kept) and indexed 11-13 after them:
+// after the migration and the replay every entry is there.
+func TestMigrateV3KeepsWhatOnlyTheLogHolds(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "v3.db")
+	db, err := sql.Open("sqlite", path)
+	require.NoError(t, err)
+	_, err = db.Exec(strings.Join(migrations[:3], ";\n") + "; PRAGMA user_version = 3")
+	require.NoError(t, err)
+	for _, i := range []int{1, 2, 3, 4, 5, 11, 12, 13} {
+		e := sampleEntry(i)
+		_, err := db.Exec(`INSERT INTO entries (id, time, stan, rrn, pan, outcome) VALUES (?,?,?,?,?,?)`,
+			i, e.Time.UnixNano(), e.STAN, e.RRN, e.PAN, string(e.Outcome))
+		require.NoError(t, err)
+	}
+	require.NoError(t, db.Close())
+	writeSegment(t, path, 6, 10, nil)
+
+	j, err := Open(path, Options{})
+	require.NoError(t, err)
+	defer j.Close()
+	for id := int64(1); id <= 13; id++ {
+		_, err := j.Get(context.Background(), id)
+		assert.NoError(t, err, "entry %d", id)
+	}
+}
+
+// TestMigrateV3ResumesAMoveCutShort: a journal at version 4 whose entries
+// table still holds rows (the move was cut short) is refused by readers,
+// and the next Open moves the rest, in steps.
+func TestMigrateV3ResumesAMoveCutShort(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "v4.db")
+	db, err := sql.Open("sqlite", path)
+	require.NoError(t, err)
+	_, err = db.Exec(strings.Join(migrations, ";\n") + "; PRAGMA user_version = 4")
+	require.NoError(t, err)
+	const n = moveChunk + 10
+	tx, err := db.Begin()
+	require.NoError(t, err)
+	for i := 1; i <= n; i++ {
+		_, err := tx.Exec(`INSERT INTO entries (id, time, rrn) VALUES (?, ?, ?)`, i, i, fmt.Sprintf("%012d", i))
+		require.NoError(t, err)
+	}
+	require.NoError(t, tx.Commit())
+	require.NoError(t, db.Close())
+
+	_, err = OpenReadOnly(path)
+	require.ErrorContains(t, err, "still moving this journal's entries to schema 4")
+	j, err := Open(path, Options{})
+	require.NoError(t, err)
+	defer j.Close()
+	es, err := j.List(context.Background(), Filter{RRN: fmt.Sprintf("%012d", n)})
+	require.NoError(t, err)
+	require.Len(t, es, 1)
+	assert.EqualValues(t, n, es[0].ID)
+	old, err := hasOldEntries(context.Background(), j.wdb)
+	require.NoError(t, err)
+	assert.False(t, old, "the old table is dropped")
 }
 
 // TestWriterCheckpointRewindsWAL: with automatic checkpoints off, the
