@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -248,5 +249,18 @@ func TestFlushLogDoesNotWaitForTheIndexer(t *testing.T) {
 
 	require.NoError(t, tx.Rollback())
 	require.NoError(t, j.Flush(context.Background()))
+	assert.Zero(t, j.Lag())
+}
+
+// TestIndexedWithoutFlush: with nothing asking, a lone entry is indexed
+// about indexEvery after it was written (the indexer's pacing timer).
+func TestIndexedWithoutFlush(t *testing.T) {
+	j, _ := openTemp(t, Options{})
+	j.Append(sampleEntry(1), nil)
+	require.NoError(t, j.FlushLog(context.Background()))
+	require.Eventually(t, func() bool {
+		es, err := j.List(context.Background(), Filter{})
+		return err == nil && len(es) == 1
+	}, 10*time.Second, indexEvery/2, "indexed by the timer")
 	assert.Zero(t, j.Lag())
 }
