@@ -32,7 +32,7 @@ func newTxnList(path *string) *cobra.Command {
 	var asJSON bool
 	cmd := &cobra.Command{
 		Use:   "list",
-		Short: "List journal entries, newest first",
+		Short: "List journal entries, newest first (in the order their answers were given)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			var err error
