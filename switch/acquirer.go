@@ -147,7 +147,7 @@ func (c *acqConn) firstByte() (*iso.FrameReader, error) {
 		c.deadline(c.s.live().Listen.IdleTimeout)
 		n, err := c.conn.Read(first[:])
 		if n == 1 {
-			c.rx = readStamp{r: c.conn, at: time.Now()}
+			c.rx = readStamp{r: c.conn} // stamped by the read that completes the first frame (its header is 2+ bytes)
 			r := io.MultiReader(bytes.NewReader(first[:]), &c.rx)
 			return iso.NewFrameReader(r, c.s.live().Listen.MaxMessageSize), nil
 		}

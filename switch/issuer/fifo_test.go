@@ -71,3 +71,24 @@ func TestDeadlineQueueDoneUnordered(t *testing.T) {
 	assert.Empty(t, q.items, "done entries are swept too")
 	assert.False(t, q.unordered, "an emptied queue is ordered again")
 }
+
+// done is harmless for a seq the queue no longer holds: already expired,
+// already done, or dropped by a reset (a link teardown).
+func TestDeadlineQueueDoneOfWhatIsGone(t *testing.T) {
+	var q deadlineQueue
+	for i := uint32(1); i <= 3; i++ {
+		q.push(entry{stan: i, seq: uint64(i), deadline: int64(i * 10)})
+	}
+	assert.Equal(t, []uint32{1}, expired(&q, 10))
+	q.done(1) // expired
+	q.done(2)
+	q.done(2) // twice
+	assert.Equal(t, []uint32{3}, expired(&q, 30), "3 still expires")
+
+	q.push(entry{stan: 4, seq: 4, deadline: 40})
+	q.reset()
+	q.done(4) // after a reset
+	assert.Empty(t, q.items)
+	q.push(entry{stan: 5, seq: 5, deadline: 50})
+	assert.Equal(t, []uint32{5}, expired(&q, 50))
+}
