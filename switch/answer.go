@@ -6,6 +6,7 @@ import (
 	"time"
 	"unsafe"
 
+	"github.com/cardswitch/cardswitch/internal/pan"
 	"github.com/cardswitch/cardswitch/iso"
 	"github.com/cardswitch/cardswitch/switch/issuer"
 	"github.com/cardswitch/cardswitch/switch/journal"
@@ -35,7 +36,8 @@ func (c *acqConn) decline(v *iso.View, started time.Time, issuerName, code strin
 // the journal could lose in a crash.
 type finished struct {
 	c    *acqConn
-	e    journal.Entry
+	body []byte // the journal entry, encoded (journal.AppendBody)
+	jerr error  // the journal refused the entry (it is logged, and the answer goes out)
 	resp []byte
 	sent *issuer.Txn // the request went to an issuer: its slots are released once answered
 
@@ -56,11 +58,14 @@ func (c *acqConn) finished(v *iso.View, started time.Time, resp []byte, issuerNa
 	f := &finished{c: c, resp: resp, sent: sent, issuer: issuerName, code: code, started: started}
 	copy(f.mti[:], v.MTI())
 	if c.s.jrnl != nil {
-		// resp may be a reused read buffer: it is copied, with the
-		// entry's strings, into one allocation.
-		var buf []byte
-		f.e, buf = c.entryWith(v, started, issuerName, code, outcome, reason, len(resp))
-		f.resp = append(buf, resp...)
+		// The entry is encoded for the log straight from the request's
+		// fields, and resp (it may be a reused read buffer) is copied
+		// behind it: one allocation.
+		var masked [pan.MaxLen]byte
+		fl := c.fields(v, started, issuerName, code, outcome, reason, masked[:0])
+		buf := make([]byte, 0, fl.BodySize()+len(resp))
+		f.body, f.jerr = journal.AppendBody(buf, &fl)
+		f.resp = append(f.body, resp...)[len(f.body):]
 	}
 	if c.s.debugging() {
 		pan, _ := iso.RoutingPAN(v)
@@ -73,11 +78,15 @@ func (c *acqConn) finished(v *iso.View, started time.Time, resp []byte, issuerNa
 
 // commit journals f, then sends it (at once when the journal is off).
 func (f *finished) commit() {
-	if j := f.c.s.jrnl; j != nil {
-		j.Append(&f.e, f)
-		return
+	j := f.c.s.jrnl
+	switch {
+	case j == nil:
+		f.send()
+	case f.jerr != nil:
+		f.Journaled(nil, f.jerr)
+	default:
+		j.AppendEncoded(f.body, f)
 	}
-	f.send()
 }
 
 // Journaled (journal.Waiter): the entry is durable; now the acquirer may
@@ -111,6 +120,19 @@ func (c *acqConn) entry(v *iso.View, started time.Time, issuerName, code string,
 	outcome journal.Outcome, reason string) journal.Entry {
 	e, _ := c.entryWith(v, started, issuerName, code, outcome, reason, 0)
 	return e
+}
+
+// fields is the journal entry of a request and its answer, its wire fields
+// aliasing the request; the PAN is masked into masked (room for
+// pan.MaxLen).
+func (c *acqConn) fields(v *iso.View, started time.Time, issuerName, code string,
+	outcome journal.Outcome, reason string, masked []byte) journal.Fields {
+	p, _ := iso.RoutingPAN(v)
+	return journal.Fields{Time: started, Conn: c.id, Latency: time.Since(started), Acquirer: c.acquirer,
+		Remote: c.remote, Issuer: issuerName, MTI: v.Field(0), ProcessingCode: v.Field(3), Amount: v.Field(4),
+		Currency: v.Field(49), STAN: v.Field(11), RRN: v.Field(37), Terminal: v.Field(41),
+		TransmissionTime: v.Field(7), PAN: pan.AppendMasked(masked, p), ResponseCode: code, Outcome: outcome,
+		Reason: reason}
 }
 
 // entryFields are the request fields an Entry keeps, in entryWith's order.

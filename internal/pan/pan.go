@@ -23,10 +23,15 @@ const (
 // Shown bytes that are not digits print as '?', so garbage in field 2
 // cannot inject control characters into logs. Empty input gives "".
 func Mask(pan []byte) string {
-	n := len(pan)
-	if n == 0 {
+	if len(pan) == 0 {
 		return ""
 	}
+	return string(AppendMasked(make([]byte, 0, len(pan)), pan))
+}
+
+// AppendMasked appends Mask(pan) to dst: no allocation when dst has room.
+func AppendMasked(dst, pan []byte) []byte {
+	n := len(pan)
 	head, tail := 0, 0
 	switch {
 	case n >= minFullMaskLen:
@@ -34,16 +39,14 @@ func Mask(pan []byte) string {
 	case n >= minLast4Len:
 		tail = 4
 	}
-	out := make([]byte, n)
 	for i, c := range pan {
 		switch {
 		case i >= head && i < n-tail:
-			out[i] = '*'
-		case c >= '0' && c <= '9':
-			out[i] = c
-		default:
-			out[i] = '?'
+			c = '*'
+		case c < '0' || c > '9':
+			c = '?'
 		}
+		dst = append(dst, c)
 	}
-	return string(out)
+	return dst
 }

@@ -17,3 +17,15 @@ func TestMask(t *testing.T) {
 		}
 	}
 }
+
+func TestAppendMaskedDoesNotAllocate(t *testing.T) {
+	var buf [MaxLen]byte
+	pan := []byte("4111111111111111")
+	got := testing.AllocsPerRun(100, func() { _ = AppendMasked(buf[:0], pan) })
+	if got != 0 {
+		t.Fatalf("%v allocations", got)
+	}
+	if s := string(AppendMasked([]byte("x"), pan)); s != "x411111******1111" {
+		t.Fatalf("got %q", s)
+	}
+}

@@ -39,6 +39,13 @@ func TestAppendRecordDoesNotAllocate(t *testing.T) {
 	buf := make([]byte, 0, 4096)
 	allocs := testing.AllocsPerRun(100, func() { buf = appendRecord(buf[:0], e) })
 	assert.Zero(t, allocs)
+
+	f := Fields{Time: e.Time, Acquirer: e.Acquirer, MTI: []byte(e.MTI), PAN: []byte(e.PAN), Outcome: e.Outcome}
+	allocs = testing.AllocsPerRun(100, func() {
+		body, _ := AppendBody(buf[:0], &f)
+		buf = appendEncoded(body[len(body):], 1, body)
+	})
+	assert.Zero(t, allocs, "AppendBody and appendEncoded")
 }
 
 // writeSegment writes records for entries lo..hi (ids = numbers) as the

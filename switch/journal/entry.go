@@ -43,9 +43,9 @@ type Entry struct {
 }
 
 // Waiter learns that its entry is durable (err nil, e.ID set) or was not
-// stored (err non-nil). Journaled is called exactly once per Append, from the
-// journal goroutine, in Append order: it must be quick and must not call
-// Append (a full queue would deadlock).
+// stored (err non-nil). Journaled is called exactly once per Append (or
+// AppendEncoded, with e nil), from the journal goroutine, in Append order:
+// it must be quick and must not call Append (a full queue would deadlock).
 type Waiter interface{ Journaled(e *Entry, err error) }
 
 // maxPANDigits is the most digits a masked PAN carries (first 6 + last 4).
@@ -61,13 +61,7 @@ func checkEntry(e *Entry) error {
 	if e == nil {
 		return errNilEntry
 	}
-	n := 0
-	for i := 0; i < len(e.PAN); i++ {
-		if c := e.PAN[i]; c >= '0' && c <= '9' {
-			n++
-		}
-	}
-	if n > maxPANDigits {
+	if digits(e.PAN) > maxPANDigits {
 		return &FieldError{Field: 2, Name: "pan", Reason: "has more than 10 digits: not masked, refused"}
 	}
 	size := 0

@@ -48,7 +48,11 @@ type call struct {
 func (r *recorder) Journaled(e *Entry, err error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.calls = append(r.calls, call{e: e, id: e.ID, err: err})
+	c := call{e: e, err: err}
+	if e != nil {
+		c.id = e.ID
+	}
+	r.calls = append(r.calls, c)
 }
 
 func (r *recorder) snapshot() []call {

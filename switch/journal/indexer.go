@@ -58,9 +58,13 @@ func (j *Journal) writeBatch(batch []item) {
 		case it.done != nil && !it.logOnly:
 			lb.flush = append(lb.flush, it.done)
 		case it.done == nil && it.err == nil:
-			it.e.ID = j.nextID
+			if it.e != nil {
+				it.e.ID = j.nextID
+				lb.buf = appendRecord(lb.buf, it.e)
+			} else {
+				lb.buf = appendEncoded(lb.buf, j.nextID, it.body)
+			}
 			j.nextID++
-			lb.buf = appendRecord(lb.buf, it.e)
 			lb.n++
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"hash/crc32"
+	"time"
 )
 
 // A log record is one entry as the log writer stores it:
@@ -32,16 +33,42 @@ var errBadRecord = errors.New("bad record")
 // appendRecord appends e's record to dst. It allocates only when dst grows.
 func appendRecord(dst []byte, e *Entry) []byte {
 	start := len(dst)
-	dst = append(dst, 0, 0, 0, 0, 0, 0, 0, 0) // header, filled in below
-	dst = append(dst, recKindV1)
-	dst = binary.AppendUvarint(dst, uint64(e.ID)) // #nosec G115 -- ids are positive
-	dst = binary.AppendVarint(dst, e.Time.UnixNano())
-	dst = binary.AppendUvarint(dst, e.Conn)
-	dst = binary.AppendVarint(dst, e.Latency.Microseconds())
+	dst = appendHead(dst, e.ID)
+	dst = appendTimes(dst, e.Time, e.Conn, e.Latency)
 	for _, s := range entryTexts(e) {
-		dst = binary.AppendUvarint(dst, uint64(len(s)))
-		dst = append(dst, s...)
+		dst = appendText(dst, s)
 	}
+	return seal(dst, start)
+}
+
+// appendEncoded appends the record of an entry encoded by AppendBody.
+func appendEncoded(dst []byte, id int64, body []byte) []byte {
+	start := len(dst)
+	dst = appendHead(dst, id)
+	dst = append(dst, body...)
+	return seal(dst, start)
+}
+
+// appendHead appends the header to fill in (seal), the kind and the id.
+func appendHead(dst []byte, id int64) []byte {
+	dst = append(dst, 0, 0, 0, 0, 0, 0, 0, 0)
+	dst = append(dst, recKindV1)
+	return binary.AppendUvarint(dst, uint64(id)) // #nosec G115 -- ids are positive
+}
+
+func appendTimes(dst []byte, t time.Time, conn uint64, latency time.Duration) []byte {
+	dst = binary.AppendVarint(dst, t.UnixNano())
+	dst = binary.AppendUvarint(dst, conn)
+	return binary.AppendVarint(dst, latency.Microseconds())
+}
+
+func appendText[T ~string | ~[]byte](dst []byte, s T) []byte {
+	dst = binary.AppendUvarint(dst, uint64(len(s)))
+	return append(dst, s...)
+}
+
+// seal fills in the header of the record that starts at start.
+func seal(dst []byte, start int) []byte {
 	payload := dst[start+recHeader:]
 	binary.LittleEndian.PutUint32(dst[start:], uint32(len(payload))) // #nosec G115 -- bounded by maxRecordSz
 	binary.LittleEndian.PutUint32(dst[start+4:], crc32.Checksum(payload, crcTable))

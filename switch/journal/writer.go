@@ -9,6 +9,7 @@ import (
 // Passed by value so Append allocates nothing.
 type item struct {
 	e       *Entry
+	body    []byte // instead of e: an entry encoded by AppendBody
 	w       Waiter
 	err     error         // set by Append when the entry is refused: notify only
 	done    chan struct{} // flush marker: closed once everything before it is indexed
@@ -20,18 +21,28 @@ type item struct {
 // the entry is durable (e.ID set), or was refused, or its log write failed. A PAN with more than 10 digits is
 // refused and never stored.
 func (j *Journal) Append(e *Entry, w Waiter) {
-	it := item{e: e, w: w, err: checkEntry(e)}
+	j.enqueue(item{e: e, w: w, err: checkEntry(e)})
+}
+
+func (j *Journal) enqueue(it item) {
 	j.mu.RLock()
 	if j.closed || j.readOnly() {
 		j.mu.RUnlock()
-		if w != nil {
-			w.Journaled(e, j.unwritable())
+		if it.w != nil {
+			it.w.Journaled(it.e, j.unwritable())
 		}
 		return
 	}
 	j.lag.Add(1)
 	j.q <- it // Close waits for the write lock, so q is open while we block here
 	j.mu.RUnlock()
+}
+
+// AppendEncoded is Append for an entry encoded by AppendBody (which did
+// Append's checks); w is told as by Append, with a nil Entry. body must
+// not change until then.
+func (j *Journal) AppendEncoded(body []byte, w Waiter) {
+	j.enqueue(item{body: body, w: w})
 }
 
 // Flush returns when every entry appended before the call is indexed, that

@@ -264,3 +264,38 @@ func TestIndexedWithoutFlush(t *testing.T) {
 	}, 10*time.Second, indexEvery/2, "indexed by the timer")
 	assert.Zero(t, j.Lag())
 }
+
+// TestAppendEncoded: an entry encoded by AppendBody reads back like one
+// appended whole, gets the next id, and AppendBody refuses what Append
+// refuses.
+func TestAppendEncoded(t *testing.T) {
+	j, _ := openTemp(t, Options{})
+	rec := &recorder{}
+	j.Append(sampleEntry(1), rec)
+	e := sampleEntry(2)
+	f := Fields{Time: e.Time, Conn: e.Conn, Latency: e.Latency, Acquirer: e.Acquirer, Remote: e.Remote,
+		Issuer: e.Issuer, MTI: []byte(e.MTI), ProcessingCode: []byte(e.ProcessingCode), Amount: []byte(e.Amount),
+		Currency: []byte(e.Currency), STAN: []byte(e.STAN), RRN: []byte(e.RRN), Terminal: []byte(e.Terminal),
+		TransmissionTime: []byte(e.TransmissionTime), PAN: []byte(e.PAN), ResponseCode: e.ResponseCode,
+		Outcome: e.Outcome, Reason: e.Reason}
+	body, err := AppendBody(nil, &f)
+	require.NoError(t, err)
+	assert.LessOrEqual(t, len(body), f.BodySize())
+	j.AppendEncoded(body, rec)
+	require.NoError(t, j.Flush(context.Background()))
+	calls := rec.snapshot()
+	require.Len(t, calls, 2)
+	assert.NoError(t, calls[1].err)
+	assert.Nil(t, calls[1].e, "an encoded entry has no Entry")
+	got, err := j.Get(context.Background(), 2)
+	require.NoError(t, err)
+	e.ID = 2
+	assert.Equal(t, *e, got)
+
+	f.PAN = []byte("4111111111111111")
+	_, err = AppendBody(nil, &f)
+	require.EqualError(t, err, "journal: field 2 (pan) has more than 10 digits: not masked, refused")
+	f.PAN, f.Reason = nil, strings.Repeat("x", maxEntryText)
+	_, err = AppendBody(nil, &f)
+	require.ErrorContains(t, err, "bytes of text, more than")
+}
