@@ -173,12 +173,12 @@ func (c *acqConn) Answer(t *issuer.Txn, resp []byte, rv *iso.View) {
 		// Only the journal entry and the debug line read the request's
 		// fields: without them, skip scanning it again (the Txn has its
 		// MTI) and holding the answer in a finished.
-		c.deliver(resp, t.MTI, t.Issuer, string(rv.Field(39)), t.Started, t)
+		c.deliver(resp, t.MTI, t.Issuer, codeString(rv.Field(39)), t.Started, t)
 		return
 	}
 	var req iso.View
 	_ = s.scanner.Scan(t.Frame, &req)
-	code := string(rv.Field(39))
+	code := codeString(rv.Field(39))
 	c.finish(&req, t.Started, resp, t.Issuer, code, issuerOutcome(req.MTI(), code), "", t)
 }
 
@@ -244,4 +244,23 @@ func (c *acqConn) Late(t *issuer.Txn, _ []byte, rv *iso.View) {
 
 func missingField(id int) string {
 	return "mandatory field " + strconv.Itoa(id) + " missing"
+}
+
+// twoDigits holds "00" to "99": response codes are almost always two
+// digits, and converting them through this table spares an allocation per
+// answer.
+var twoDigits = func() (t [100]string) {
+	for i := range t {
+		t[i] = string([]byte{byte('0' + i/10), byte('0' + i%10)})
+	}
+	return t
+}()
+
+// codeString is string(b) for a response code, without allocating for two
+// digits.
+func codeString(b []byte) string {
+	if len(b) == 2 && b[0] >= '0' && b[0] <= '9' && b[1] >= '0' && b[1] <= '9' {
+		return twoDigits[int(b[0]-'0')*10+int(b[1]-'0')]
+	}
+	return string(b)
 }
