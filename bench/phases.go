@@ -50,7 +50,7 @@ type Results struct {
 	Switched  Result  `json:"switched"`
 	RateDir   Result  `json:"fixed_rate_direct"`
 	RateSw    Result  `json:"fixed_rate_switched"`
-	HalfRate  float64 `json:"fixed_rate"`
+	FixedRate float64 `json:"fixed_rate"`
 	SwOverDir float64 `json:"ratio_switched_direct"`
 	SwOverSoc float64 `json:"ratio_switched_socat,omitempty"`
 }
@@ -104,18 +104,18 @@ func runPhases(ctx context.Context, c config) (*Results, error) {
 		res.SwOverSoc = ratio(res.Switched.ThroughputPerS, res.Socat.ThroughputPerS)
 	}
 
-	res.HalfRate = float64(int(res.Switched.ThroughputPerS / 2))
+	res.FixedRate = float64(int(res.Switched.ThroughputPerS / 2))
 	if c.rate > 0 {
-		res.HalfRate = c.rate
+		res.FixedRate = c.rate
 	}
-	if res.HalfRate < 1 {
+	if res.FixedRate < 1 {
 		return nil, fmt.Errorf("switched throughput too low for a fixed-rate phase")
 	}
-	if res.RateDir, err = r.rate("fixed rate → issuer", iss.addr, res.HalfRate); err != nil {
+	if res.RateDir, err = r.rate("fixed rate → issuer", iss.addr, res.FixedRate); err != nil {
 		return nil, err
 	}
 	res.RateSw, err = measured(sw, c.profile, "fixed", func() (Result, error) {
-		return r.rate("fixed rate → switch → issuer", sw.addr, res.HalfRate)
+		return r.rate("fixed rate → switch → issuer", sw.addr, res.FixedRate)
 	})
 	return res, err
 }

@@ -42,7 +42,7 @@ func printTable(w io.Writer, c config, r *Results) {
 		how = "--rate"
 	}
 	fmt.Fprintf(w, "fixed rate %.0f/s (%s): added p50 %+.3f ms, added p99 %+.3f ms (goal <= +0.500)\n",
-		r.HalfRate, how, r.RateSw.P50ms-r.RateDir.P50ms, r.RateSw.P99ms-r.RateDir.P99ms)
+		r.FixedRate, how, r.RateSw.P50ms-r.RateDir.P50ms, r.RateSw.P99ms-r.RateDir.P99ms)
 }
 
 // cpuModel is the first "model name" in /proc/cpuinfo, "" elsewhere.

@@ -36,7 +36,6 @@ type acqConn struct {
 	once   sync.Once
 
 	started    time.Time // when the frame being handled arrived (read loop only)
-	rx         readStamp // the connection as the frame reader reads it (read loop only)
 	acquirer   string    // the acquirer's configured name, "" when none are configured
 	acq        *acquirers.Acquirer
 	reg        *acquirers.Registry // the acquirer list acq was resolved in (read loop only)
@@ -112,6 +111,9 @@ func (c *acqConn) readLoop() error {
 	for {
 		lc := &c.s.live().Listen // a reload may change the timeouts
 		idle, frameTO := lc.IdleTimeout, lc.FrameTimeout
+		// A frame read ahead arrived with the read that brought it: it
+		// keeps that read's arrival stamp, and costs no clock read.
+		fresh := !fr.Complete()
 		if fr.Buffered() == 0 {
 			c.deadline(idle)
 			if err := fr.Wait(); err != nil {
@@ -131,6 +133,9 @@ func (c *acqConn) readLoop() error {
 			}
 			return c.readErr(err, errFrameTimeout)
 		}
+		if fresh {
+			c.started = time.Now()
+		}
 		c.handle(frame)
 		if c.hangUp != nil {
 			return c.hangUp
@@ -147,8 +152,7 @@ func (c *acqConn) firstByte() (*iso.FrameReader, error) {
 		c.deadline(c.s.live().Listen.IdleTimeout)
 		n, err := c.conn.Read(first[:])
 		if n == 1 {
-			c.rx = readStamp{r: c.conn} // stamped by the read that completes the first frame (its header is 2+ bytes)
-			r := io.MultiReader(bytes.NewReader(first[:]), &c.rx)
+			r := io.MultiReader(bytes.NewReader(first[:]), c.conn)
 			return iso.NewFrameReader(r, c.s.live().Listen.MaxMessageSize), nil
 		}
 		if err == nil {
@@ -159,23 +163,6 @@ func (c *acqConn) firstByte() (*iso.FrameReader, error) {
 		}
 		return nil, c.readErr(err, errIdle)
 	}
-}
-
-// readStamp notes when each read from the connection returned data. Under
-// load one read brings many frames: they share its stamp as their arrival
-// time, which spares a clock read per frame and counts the time a frame
-// waited in the read buffer in its latency.
-type readStamp struct {
-	r  io.Reader
-	at time.Time
-}
-
-func (s *readStamp) Read(p []byte) (int, error) {
-	n, err := s.r.Read(p)
-	if n > 0 {
-		s.at = time.Now()
-	}
-	return n, err
 }
 
 var (

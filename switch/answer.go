@@ -4,7 +4,6 @@ import (
 	"context"
 	"log/slog"
 	"time"
-	"unsafe"
 
 	"github.com/cardswitch/cardswitch/internal/pan"
 	"github.com/cardswitch/cardswitch/iso"
@@ -36,8 +35,7 @@ func (c *acqConn) decline(v *iso.View, started time.Time, issuerName, code strin
 // the journal could lose in a crash.
 type finished struct {
 	c    *acqConn
-	body []byte // the journal entry, encoded (journal.AppendBody)
-	jerr error  // the journal refused the entry (it is logged, and the answer goes out)
+	body []byte // the journal entry, encoded (journal.AppendBody); nil without a journal or when refused
 	resp []byte
 	sent *issuer.Txn // the request went to an issuer: its slots are released once answered
 
@@ -47,10 +45,18 @@ type finished struct {
 }
 
 // finish journals and sends resp. sent: the issuer request it answers,
-// nil when the request never went to an issuer.
+// nil when the request never went to an issuer. Without a journal the
+// answer goes out at once, with nothing to hold it in.
 func (c *acqConn) finish(v *iso.View, started time.Time, resp []byte, issuerName, code string,
 	outcome journal.Outcome, reason string, sent *issuer.Txn) {
-	c.finished(v, started, resp, issuerName, code, outcome, reason, sent).commit()
+	if c.s.jrnl != nil {
+		c.finished(v, started, resp, issuerName, code, outcome, reason, sent).commit()
+		return
+	}
+	c.logTxn(v, started, issuerName, code, outcome, reason)
+	var mti [4]byte
+	copy(mti[:], v.MTI())
+	c.deliver(resp, mti, issuerName, code, started, sent)
 }
 
 func (c *acqConn) finished(v *iso.View, started time.Time, resp []byte, issuerName, code string,
@@ -58,35 +64,39 @@ func (c *acqConn) finished(v *iso.View, started time.Time, resp []byte, issuerNa
 	f := &finished{c: c, resp: resp, sent: sent, issuer: issuerName, code: code, started: started}
 	copy(f.mti[:], v.MTI())
 	if c.s.jrnl != nil {
-		// The entry is encoded for the log straight from the request's
-		// fields, and resp (it may be a reused read buffer) is copied
-		// behind it: one allocation.
-		var masked [pan.MaxLen]byte
-		fl := c.fields(v, started, issuerName, code, outcome, reason, masked[:0])
-		buf := make([]byte, 0, fl.BodySize()+len(resp))
-		f.body, f.jerr = journal.AppendBody(buf, &fl)
-		f.resp = append(f.body, resp...)[len(f.body):]
+		// resp may be a reused read buffer: it is copied behind the
+		// encoded entry, in one allocation.
+		body, err := c.encodeEntry(v, started, issuerName, code, outcome, reason, len(resp))
+		if err != nil {
+			c.journalFailed(err)
+		} else {
+			f.body = body
+		}
+		f.resp = append(body, resp...)[len(body):]
 	}
-	if c.s.debugging() {
-		pan, _ := iso.RoutingPAN(v)
-		c.s.log.Debug("transaction", "conn", c.id, "remote", c.remote, "issuer", issuerName,
-			"mti", string(v.MTI()), "stan", string(v.Field(11)), "pan", iso.MaskPAN(pan), "code", code,
-			"outcome", string(outcome), "reason", reason, "latency", time.Since(started))
-	}
+	c.logTxn(v, started, issuerName, code, outcome, reason)
 	return f
 }
 
-// commit journals f, then sends it (at once when the journal is off).
-func (f *finished) commit() {
-	j := f.c.s.jrnl
-	switch {
-	case j == nil:
-		f.send()
-	case f.jerr != nil:
-		f.Journaled(nil, f.jerr)
-	default:
-		j.AppendEncoded(f.body, f)
+// logTxn writes the per-transaction debug line, when it is wanted.
+func (c *acqConn) logTxn(v *iso.View, started time.Time, issuerName, code string, outcome journal.Outcome, reason string) {
+	if !c.s.debugging() {
+		return
 	}
+	pan, _ := iso.RoutingPAN(v)
+	c.s.log.Debug("transaction", "conn", c.id, "remote", c.remote, "issuer", issuerName,
+		"mti", string(v.MTI()), "stan", string(v.Field(11)), "pan", iso.MaskPAN(pan), "code", code,
+		"outcome", string(outcome), "reason", reason, "latency", time.Since(started))
+}
+
+// commit journals f, then sends it (at once when there is nothing to
+// journal).
+func (f *finished) commit() {
+	if f.body == nil {
+		f.send()
+		return
+	}
+	f.c.s.jrnl.AppendEncoded(f.body, f)
 }
 
 // Journaled (journal.Waiter): the entry is durable; now the acquirer may
@@ -94,10 +104,14 @@ func (f *finished) commit() {
 // still goes out: the acquirer must not wait on the audit trail.
 func (f *finished) Journaled(_ *journal.Entry, err error) {
 	if err != nil {
-		f.c.s.stats.journalErrors.Add(1)
-		f.c.s.log.Error("journal write failed", "conn", f.c.id, "err", err)
+		f.c.journalFailed(err)
 	}
 	f.send()
+}
+
+func (c *acqConn) journalFailed(err error) {
+	c.s.stats.journalErrors.Add(1)
+	c.s.log.Error("journal write failed", "conn", c.id, "err", err)
 }
 
 func (f *finished) send() { f.c.deliver(f.resp, f.mti, f.issuer, f.code, f.started, f.sent) }
@@ -115,62 +129,19 @@ func (c *acqConn) deliver(resp []byte, mti [4]byte, issuerName, code string, sta
 // debugging: per-transaction debug lines are wanted.
 func (s *Switch) debugging() bool { return s.log.Enabled(context.Background(), slog.LevelDebug) }
 
-// entry is the journal record of a request and its answer (PAN masked).
-func (c *acqConn) entry(v *iso.View, started time.Time, issuerName, code string,
-	outcome journal.Outcome, reason string) journal.Entry {
-	e, _ := c.entryWith(v, started, issuerName, code, outcome, reason, 0)
-	return e
-}
-
-// fields is the journal entry of a request and its answer, its wire fields
-// aliasing the request; the PAN is masked into masked (room for
-// pan.MaxLen).
-func (c *acqConn) fields(v *iso.View, started time.Time, issuerName, code string,
-	outcome journal.Outcome, reason string, masked []byte) journal.Fields {
+// encodeEntry encodes the journal entry of a request and its answer for
+// the log (journal.AppendBody), straight from the request's fields (the
+// PAN masked), in a new buffer with room for extra more bytes behind it.
+func (c *acqConn) encodeEntry(v *iso.View, started time.Time, issuerName, code string,
+	outcome journal.Outcome, reason string, extra int) ([]byte, error) {
+	var masked [pan.MaxLen]byte
 	p, _ := iso.RoutingPAN(v)
-	return journal.Fields{Time: started, Conn: c.id, Latency: time.Since(started), Acquirer: c.acquirer,
+	fl := journal.Fields{Time: started, Conn: c.id, Latency: time.Since(started), Acquirer: c.acquirer,
 		Remote: c.remote, Issuer: issuerName, MTI: v.Field(0), ProcessingCode: v.Field(3), Amount: v.Field(4),
 		Currency: v.Field(49), STAN: v.Field(11), RRN: v.Field(37), Terminal: v.Field(41),
-		TransmissionTime: v.Field(7), PAN: pan.AppendMasked(masked, p), ResponseCode: code, Outcome: outcome,
-		Reason: reason}
-}
-
-// entryFields are the request fields an Entry keeps, in entryWith's order.
-var entryFields = [...]int{0, 3, 4, 49, 11, 37, 41, 7}
-
-// entryWith is entry with its wire strings in one allocation (they were
-// nine), which also has room for extra more bytes: the returned buf, empty, for
-// the caller to append to. The strings alias that allocation; the caller
-// must only append to buf, never write into what the strings cover.
-func (c *acqConn) entryWith(v *iso.View, started time.Time, issuerName, code string,
-	outcome journal.Outcome, reason string, extra int) (journal.Entry, []byte) {
-	pan, _ := iso.RoutingPAN(v)
-	n := extra
-	for _, id := range entryFields {
-		n += len(v.Field(id))
-	}
-	b := make([]byte, 0, n)
-	var s [len(entryFields)]string
-	for i, id := range entryFields {
-		s[i], b = appendString(b, v.Field(id))
-	}
-	return journal.Entry{
-		Time: started, Acquirer: c.acquirer, Conn: c.id, Remote: c.remote, Issuer: issuerName,
-		MTI: s[0], ProcessingCode: s[1], Amount: s[2], Currency: s[3], STAN: s[4], RRN: s[5],
-		Terminal: s[6], TransmissionTime: s[7], PAN: iso.MaskPAN(pan),
-		ResponseCode: code, Outcome: outcome, Reason: reason, Latency: time.Since(started),
-	}, b[len(b):]
-}
-
-// appendString appends f to b and returns it as a string sharing b's
-// memory (b has the capacity: no reallocation moves it).
-func appendString(b, f []byte) (string, []byte) {
-	if len(f) == 0 {
-		return "", b
-	}
-	start := len(b)
-	b = append(b, f...)
-	return unsafe.String(&b[start], len(f)), b
+		TransmissionTime: v.Field(7), PAN: pan.AppendMasked(masked[:0], p), ResponseCode: code,
+		Outcome: outcome, Reason: reason}
+	return journal.AppendBody(make([]byte, 0, fl.BodySize()+extra), &fl)
 }
 
 // netMgmt answers an acquirer's 0800: sign-on (001), sign-off (002) and

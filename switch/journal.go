@@ -37,16 +37,6 @@ func (s *Switch) openJournal() error {
 	return nil
 }
 
-// FlushJournal returns once every entry journaled before the call is
-// visible to queries (the txn commands, OpenReadOnly): answers wait only
-// for the journal's log, and its SQLite index follows within about 10 ms. Without a journal it returns at once.
-func (s *Switch) FlushJournal(ctx context.Context) error {
-	if s.jrnl == nil {
-		return nil
-	}
-	return s.jrnl.Flush(ctx)
-}
-
 // closeJournal stops the reversal queue and closes the journal; what was
 // appended is written and indexed first.
 func (s *Switch) closeJournal() {

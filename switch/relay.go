@@ -27,7 +27,6 @@ const (
 func (c *acqConn) handle(frame []byte) {
 	s := c.s
 	v := &c.view
-	c.started = c.rx.at
 	scanErr := s.scanner.ScanLenient(frame, v)
 	mti := v.MTI()
 	if mti == nil {
@@ -169,16 +168,15 @@ func (c *acqConn) newTxn(frame []byte, v *iso.View, issuerName string) *issuer.T
 func (c *acqConn) Answer(t *issuer.Txn, resp []byte, rv *iso.View) {
 	s := c.s
 	s.stats.issuerAnswers.Add(1)
+	code := codeString(rv.Field(39))
 	if s.jrnl == nil && !s.debugging() {
 		// Only the journal entry and the debug line read the request's
-		// fields: without them, skip scanning it again (the Txn has its
-		// MTI) and holding the answer in a finished.
-		c.deliver(resp, t.MTI, t.Issuer, codeString(rv.Field(39)), t.Started, t)
+		// fields: without them it is not scanned again (the Txn has its MTI).
+		c.deliver(resp, t.MTI, t.Issuer, code, t.Started, t)
 		return
 	}
 	var req iso.View
 	_ = s.scanner.Scan(t.Frame, &req)
-	code := codeString(rv.Field(39))
 	c.finish(&req, t.Started, resp, t.Issuer, code, issuerOutcome(req.MTI(), code), "", t)
 }
 
@@ -237,9 +235,13 @@ func (c *acqConn) Late(t *issuer.Txn, _ []byte, rv *iso.View) {
 	}
 	var req iso.View
 	_ = s.scanner.Scan(t.Frame, &req)
-	e := c.entry(&req, t.Started, t.Issuer, string(rv.Field(39)), journal.Late,
-		"issuer answered after the timeout; not relayed (the acquirer got 91)")
-	s.jrnl.Append(&e, nil)
+	body, err := c.encodeEntry(&req, t.Started, t.Issuer, codeString(rv.Field(39)), journal.Late,
+		"issuer answered after the timeout; not relayed (the acquirer got 91)", 0)
+	if err != nil {
+		s.log.Error("late issuer answer not journaled", "conn", c.id, "err", err)
+		return
+	}
+	s.jrnl.AppendEncoded(body, nil)
 }
 
 func missingField(id int) string {

@@ -84,8 +84,8 @@ func WithLimits(l Limits) Option { return func(s *Switch) { s.limits = l } }
 // validated it), binds the in-process simulators and the acquirer
 // listener, and prepares the issuer links. Nothing is served until Run. A
 // listen address of port 0 gets a free port: Addr tells which.
-func New(cfg *routing.Config, opts ...Option) (s *Switch, err error) {
-	s = &Switch{cfg: cfg, log: slog.Default(), limits: DefaultLimits, spec: iso.Spec87(), watch: true, limiter: acquirers.NewLimiter(),
+func New(cfg *routing.Config, opts ...Option) (_ *Switch, err error) {
+	s := &Switch{cfg: cfg, log: slog.Default(), limits: DefaultLimits, spec: iso.Spec87(), watch: true, limiter: acquirers.NewLimiter(),
 		conns: make(map[*acqConn]struct{})}
 	for _, o := range opts {
 		o(s)
@@ -95,9 +95,7 @@ func New(cfg *routing.Config, opts ...Option) (s *Switch, err error) {
 	}
 	s.states.init()
 	s.links.init()
-	// s is passed in: the named result is nil by the time a failing
-	// "return nil, err" runs this.
-	defer func(s *Switch) {
+	defer func() {
 		if err != nil {
 			s.closeSims()
 			if s.jrnl != nil {
@@ -107,7 +105,7 @@ func New(cfg *routing.Config, opts ...Option) (s *Switch, err error) {
 				_ = s.admin.Close(context.Background())
 			}
 		}
-	}(s)
+	}()
 	for _, sc := range cfg.Simulators {
 		sim, err := issuersim.New(sc, s.log)
 		if err != nil {

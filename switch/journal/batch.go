@@ -1,6 +1,7 @@
 package journal
 
 import (
+	"runtime"
 	"time"
 )
 
@@ -26,10 +27,23 @@ func (m *batchMeta) reset(n int) {
 	m.keys.reset(2 * n)
 }
 
+// yieldEvery is how many records build reads between yields.
+const yieldEvery = 256
+
 // build sizes m for the n records in b and takes them all in.
 func (m *batchMeta) build(b []byte, n int) error {
 	m.reset(n)
-	return eachRecord(b, func(r *record) bool { m.add(r); return true })
+	i := 0
+	return eachRecord(b, func(r *record) bool {
+		if i++; i%yieldEvery == 0 {
+			// The indexer is the one long CPU burst in the process: left
+			// alone it holds a P until async preemption (10 ms) while
+			// goroutines carrying answers wait.
+			runtime.Gosched()
+		}
+		m.add(r)
+		return true
+	})
 }
 
 // add takes one record into the ranges and the filter.
@@ -46,12 +60,21 @@ func (m *batchMeta) add(r *record) {
 
 // Positions in textCols order (record.go, entryTexts).
 const (
-	colIssuer  = 2
-	colMTI     = 3
-	colSTAN    = 7
-	colRRN     = 8
-	colCode    = 12
-	colOutcome = 13
+	colAcquirer = iota
+	colRemote
+	colIssuer
+	colMTI
+	colProcessingCode
+	colAmount
+	colCurrency
+	colSTAN
+	colRRN
+	colTerminal
+	colTransmissionTime
+	colPAN
+	colCode
+	colOutcome
+	colReason
 )
 
 // Key kinds, hashed in front of the value so an RRN never matches a STAN.
@@ -147,11 +170,12 @@ func eachRecord(b []byte, fn func(r *record) bool) error {
 
 // entryOf rebuilds an Entry from a record, copying its text.
 func entryOf(r *record) Entry {
-	t := r.texts
+	t := &r.texts
 	return Entry{ID: r.id, Time: fromNanos(r.time), Conn: uint64(r.conn), // #nosec G115
-		Acquirer: string(t[0]), Remote: string(t[1]), Issuer: string(t[colIssuer]), MTI: string(t[colMTI]),
-		ProcessingCode: string(t[4]), Amount: string(t[5]), Currency: string(t[6]), STAN: string(t[colSTAN]),
-		RRN: string(t[colRRN]), Terminal: string(t[9]), TransmissionTime: string(t[10]), PAN: string(t[11]),
-		ResponseCode: string(t[colCode]), Outcome: Outcome(t[colOutcome]), Reason: string(t[14]),
+		Acquirer: string(t[colAcquirer]), Remote: string(t[colRemote]), Issuer: string(t[colIssuer]),
+		MTI: string(t[colMTI]), ProcessingCode: string(t[colProcessingCode]), Amount: string(t[colAmount]),
+		Currency: string(t[colCurrency]), STAN: string(t[colSTAN]), RRN: string(t[colRRN]),
+		Terminal: string(t[colTerminal]), TransmissionTime: string(t[colTransmissionTime]), PAN: string(t[colPAN]),
+		ResponseCode: string(t[colCode]), Outcome: Outcome(t[colOutcome]), Reason: string(t[colReason]),
 		Latency: time.Duration(r.latencyUS) * time.Microsecond}
 }

@@ -20,17 +20,14 @@ type DupKey struct {
 // excluding entries that were themselves answered as duplicates.
 func (j *Journal) RecentKeys(since time.Time) ([]DupKey, error) {
 	var out []DupKey
-	err := j.eachBatch(context.Background(), since, func(b []byte) error {
-		return eachRecord(b, func(r *record) bool {
-			if since.IsZero() || r.time >= since.UnixNano() {
-				if e := entryOf(r); e.Outcome != Duplicate {
-					out = append(out, DupKey{Acquirer: e.Acquirer, STAN: e.STAN, Terminal: e.Terminal, RRN: e.RRN,
-						TransmissionTime: e.TransmissionTime, MTI: e.MTI, Time: e.Time,
-						ResponseCode: e.ResponseCode, Outcome: e.Outcome})
-				}
-			}
-			return true
-		})
+	err := j.eachSince(context.Background(), since, func(r *record) {
+		t := &r.texts
+		if Outcome(t[colOutcome]) != Duplicate {
+			out = append(out, DupKey{Acquirer: string(t[colAcquirer]), STAN: string(t[colSTAN]),
+				Terminal: string(t[colTerminal]), RRN: string(t[colRRN]),
+				TransmissionTime: string(t[colTransmissionTime]), MTI: string(t[colMTI]), Time: fromNanos(r.time),
+				ResponseCode: string(t[colCode]), Outcome: Outcome(t[colOutcome])})
+		}
 	})
 	if err != nil {
 		return nil, fmt.Errorf("journal: recent keys: %w", err)

@@ -61,15 +61,31 @@ func checkEntry(e *Entry) error {
 	if e == nil {
 		return errNilEntry
 	}
-	if digits(e.PAN) > maxPANDigits {
-		return &FieldError{Field: 2, Name: "pan", Reason: "has more than 10 digits: not masked, refused"}
-	}
 	size := 0
 	for _, s := range entryTexts(e) {
 		size += len(s)
+	}
+	return guard(digits(e.PAN), size)
+}
+
+// guard refuses an entry whose PAN has more digits than a masked one (it
+// is never stored), or whose text would not fit a log record.
+func guard(panDigits, size int) error {
+	if panDigits > maxPANDigits {
+		return &FieldError{Field: 2, Name: "pan", Reason: "has more than 10 digits: not masked, refused"}
 	}
 	if size > maxEntryText {
 		return &FieldError{Name: "entry", Reason: fmt.Sprintf("%d bytes of text, more than %d: refused", size, maxEntryText)}
 	}
 	return nil
+}
+
+func digits[T ~string | ~[]byte](s T) int {
+	n := 0
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c >= '0' && c <= '9' {
+			n++
+		}
+	}
+	return n
 }

@@ -1,7 +1,6 @@
 package journal
 
 import (
-	"fmt"
 	"time"
 )
 
@@ -42,11 +41,8 @@ func (f *Fields) BodySize() int {
 // log writer gives it (AppendEncoded), to dst. Like Append it refuses a
 // PAN with more than 10 digits and an entry too large for a record.
 func AppendBody(dst []byte, f *Fields) ([]byte, error) {
-	if digits(f.PAN) > maxPANDigits {
-		return dst, &FieldError{Field: 2, Name: "pan", Reason: "has more than 10 digits: not masked, refused"}
-	}
-	if size := f.BodySize(); size > maxEntryText {
-		return dst, &FieldError{Name: "entry", Reason: fmt.Sprintf("%d bytes of text, more than %d: refused", size, maxEntryText)}
+	if err := guard(digits(f.PAN), f.BodySize()); err != nil {
+		return dst, err
 	}
 	dst = appendTimes(dst, f.Time, f.Conn, f.Latency)
 	dst = appendText(dst, f.Acquirer)
@@ -59,14 +55,4 @@ func AppendBody(dst []byte, f *Fields) ([]byte, error) {
 	dst = appendText(dst, f.ResponseCode)
 	dst = appendText(dst, f.Outcome)
 	return appendText(dst, f.Reason), nil
-}
-
-func digits[T ~string | ~[]byte](s T) int {
-	n := 0
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c >= '0' && c <= '9' {
-			n++
-		}
-	}
-	return n
 }

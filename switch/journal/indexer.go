@@ -50,7 +50,7 @@ func (j *Journal) startPipeline(nextID int64) {
 // writeBatch gives the batch's storable entries their ids, writes their
 // records in one write, tells the waiters, and passes the records on.
 func (j *Journal) writeBatch(batch []item) {
-	lb := <-j.free // backpressure: every buffer waits for the indexer
+	lb := <-j.free // backpressure: waits only while every buffer is queued for the indexer
 	first := j.nextID
 	for i := range batch {
 		it := &batch[i]

@@ -1,8 +1,10 @@
 package journal
 
 import (
+	"cmp"
+	"context"
+	"database/sql"
 	"fmt"
-	"runtime"
 )
 
 // Batches go in one row per step of a statement prepared once per
@@ -10,9 +12,6 @@ import (
 
 const insertSQL = `INSERT INTO batches (first_id, last_id, count, min_time, max_time, keys, records)
 	VALUES (?,?,?,?,?,?,?)`
-
-// yieldEvery is how many records the indexer reads between yields.
-const yieldEvery = 256
 
 // minTextBuf is the first size of the row's C buffer; it grows on demand.
 const minTextBuf = 1024
@@ -146,63 +145,58 @@ func (w *writerStmts) inTx(driverConn any, fn func() error) error {
 // runs cuts buf into runs of consecutive records that covered does not
 // report, of at most most records each, and calls emit with each.
 func runs(buf []byte, covered func(int64) bool, most int, emit func(run []byte, n int) error) error {
-	start, n := 0, 0
-	flush := func(end int) error {
-		if n == 0 {
-			return nil
+	start, off, n := 0, 0, 0
+	var emitErr error
+	flush := func() bool {
+		if n > 0 {
+			emitErr, n = emit(buf[start:off], n), 0
 		}
-		k := n
-		n = 0
-		return emit(buf[start:end], k)
+		return emitErr == nil
 	}
-	var r record
-	for off := 0; off < len(buf); {
-		size, err := nextRecord(buf[off:], &r)
-		if err == nil && size == 0 {
-			err = errBadRecord
+	err := eachRecord(buf, func(r *record) bool {
+		skip := covered(r.id)
+		if (skip || n == most) && !flush() {
+			return false
 		}
-		if err != nil {
-			return err
-		}
-		if covered != nil && covered(r.id) || n == most {
-			if err := flush(off); err != nil {
-				return err
-			}
-		}
-		if covered == nil || !covered(r.id) {
+		if !skip {
 			if n == 0 {
 				start = off
 			}
 			n++
 		}
-		off += size
+		off += len(r.raw)
+		return true
+	})
+	if err == nil {
+		flush()
 	}
-	return flush(len(buf))
+	return cmp.Or(err, emitErr)
 }
 
 // insertRow stores the n records in b as one batch row. The records were
 // written by this process or checked by replay, so a record that does not
 // decode here is a bug, and an error.
 func (w *writerStmts) insertRow(b []byte, n int) error {
-	m, i := &w.meta, 0
-	m.reset(n)
-	err := eachRecord(b, func(r *record) bool {
-		if i++; i%yieldEvery == 0 {
-			// The indexer is the one long CPU burst in the process: left
-			// alone it holds a P until async preemption (10 ms) while
-			// goroutines carrying answers wait.
-			runtime.Gosched()
-		}
-		m.add(r)
-		return true
-	})
-	if err != nil {
+	m := &w.meta
+	if err := m.build(b, n); err != nil {
 		return err
 	}
 	if m.count != int64(n) {
 		return fmt.Errorf("batch of %d records holds %d", n, m.count)
 	}
 	return w.bindRow(b)
+}
+
+// insertRowTx is insertRow for the rare writers that go through
+// database/sql (migration, pruning): it stores the n records in b as one
+// batch row in tx, using meta as scratch.
+func insertRowTx(ctx context.Context, tx *sql.Tx, meta *batchMeta, b []byte, n int) error {
+	if err := meta.build(b, n); err != nil {
+		return err
+	}
+	_, err := tx.ExecContext(ctx, insertSQL, meta.first, meta.last, meta.count, meta.minTime, meta.maxTime,
+		[]byte(meta.keys), b)
+	return err
 }
 
 // bindRow copies the records and the filter into the C buffer, binds the

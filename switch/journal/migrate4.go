@@ -86,11 +86,7 @@ func insertEntries(ctx context.Context, tx *sql.Tx, es []Entry) error {
 		for i := range es[:n] {
 			buf = appendRecord(buf, &es[i])
 		}
-		if err := meta.build(buf, n); err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, insertSQL, meta.first, meta.last, meta.count,
-			meta.minTime, meta.maxTime, []byte(meta.keys), buf); err != nil {
+		if err := insertRowTx(ctx, tx, &meta, buf, n); err != nil {
 			return err
 		}
 		es = es[n:]

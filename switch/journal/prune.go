@@ -93,22 +93,17 @@ func (j *Journal) trimStep(ctx context.Context, cut int64) (removed int64, found
 		if r.time < cut {
 			removed++
 		} else {
-			kept, n = appendRecordOf(kept, r), n+1
+			kept, n = append(kept, r.raw...), n+1
 		}
 		return true
 	}); err != nil {
 		return 0, true, fmt.Errorf("batch %d: %w", first, err)
 	}
-	var meta batchMeta
-	if err := meta.build(kept, n); err != nil {
-		return 0, true, err
-	}
 	if _, err := tx.ExecContext(ctx, `DELETE FROM batches WHERE first_id = ?`, first); err != nil {
 		return 0, true, err
 	}
-	if meta.count > 0 {
-		if _, err := tx.ExecContext(ctx, insertSQL, meta.first, meta.last, meta.count, meta.minTime, meta.maxTime,
-			[]byte(meta.keys), kept); err != nil {
+	if n > 0 {
+		if err := insertRowTx(ctx, tx, &batchMeta{}, kept, n); err != nil {
 			return 0, true, err
 		}
 	}

@@ -100,7 +100,7 @@ func matching(ctx context.Context, tx *sql.Tx, firstID int64, f *Filter) ([]Entr
 // match reports whether r passes every field f sets.
 func (f *Filter) match(r *record) bool {
 	t := &r.texts
-	return (f.Since.IsZero() || r.time >= f.Since.UnixNano()) &&
+	return r.time >= sinceNanos(f.Since) &&
 		(f.RRN == "" || string(t[colRRN]) == f.RRN) &&
 		(f.STAN == "" || string(t[colSTAN]) == f.STAN) &&
 		(f.Issuer == "" || string(t[colIssuer]) == f.Issuer) &&
@@ -136,21 +136,27 @@ func (j *Journal) Get(ctx context.Context, id int64) (Entry, error) {
 	return e, nil
 }
 
-// eachBatch calls fn with the records of every batch row holding an entry
-// at or after since, oldest first.
-func (j *Journal) eachBatch(ctx context.Context, since time.Time, fn func(records []byte) error) error {
+// eachSince calls fn with every entry at or after since (zero: all), in
+// id order.
+func (j *Journal) eachSince(ctx context.Context, since time.Time, fn func(r *record)) error {
 	rows, err := j.rdb.QueryContext(ctx, `SELECT records FROM batches WHERE max_time >= ? ORDER BY first_id`,
 		sinceNanos(since))
 	if err != nil {
 		return err
 	}
 	defer rows.Close()
+	cut := sinceNanos(since)
 	for rows.Next() {
 		var b []byte
 		if err := rows.Scan(&b); err != nil {
 			return err
 		}
-		if err := fn(b); err != nil {
+		if err := eachRecord(b, func(r *record) bool {
+			if r.time >= cut {
+				fn(r)
+			}
+			return true
+		}); err != nil {
 			return err
 		}
 	}

@@ -75,12 +75,6 @@ func seal(dst []byte, start int) []byte {
 	return dst
 }
 
-// appendRecordOf appends the record r was decoded from.
-func appendRecordOf(dst []byte, r *record) []byte {
-	e := entryOf(r)
-	return appendRecord(dst, &e)
-}
-
 // entryTexts is an entry's text columns in textCols order.
 func entryTexts(e *Entry) [textCols]string {
 	return [textCols]string{e.Acquirer, e.Remote, e.Issuer, e.MTI, e.ProcessingCode, e.Amount,
@@ -88,10 +82,12 @@ func entryTexts(e *Entry) [textCols]string {
 		string(e.Outcome), e.Reason}
 }
 
-// record is a decoded log record; texts alias the buffer it was read from.
+// record is a decoded log record; raw and texts alias the buffer it was
+// read from.
 type record struct {
 	id, time, conn, latencyUS int64
 	texts                     [textCols][]byte
+	raw                       []byte // the whole record, header included
 }
 
 // nextRecord decodes the record at the start of b and returns its size.
@@ -116,6 +112,7 @@ func nextRecord(b []byte, r *record) (n int, err error) {
 	if err := decodePayload(p, r); err != nil {
 		return 0, err
 	}
+	r.raw = b[:recHeader+size]
 	return recHeader + size, nil
 }
 

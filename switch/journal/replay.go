@@ -108,13 +108,8 @@ func indexedRanges(ctx context.Context, db *sql.DB, lo, hi int64) ([][2]int64, e
 // of its records above indexed (the ones SQLite does not hold yet, unless
 // an index failure left a gap).
 func scanRecords(b []byte, indexed int64) (good int, first, last int64, n int) {
-	var r record
-	for good < len(b) {
-		size, err := nextRecord(b[good:], &r)
-		if err != nil || size == 0 {
-			break
-		}
-		good += size
+	_ = eachRecord(b, func(r *record) bool { // its error is where the valid prefix ends
+		good += len(r.raw)
 		if first == 0 {
 			first = r.id
 		}
@@ -122,7 +117,8 @@ func scanRecords(b []byte, indexed int64) (good int, first, last int64, n int) {
 		if r.id > indexed {
 			n++
 		}
-	}
+		return true
+	})
 	return good, first, last, n
 }
 

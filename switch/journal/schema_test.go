@@ -52,11 +52,7 @@ func TestSchemaVersionChecks(t *testing.T) {
 	require.EqualError(t, err, "journal: not a cardswitch journal (schema version 0)")
 
 	older := filepath.Join(dir, "older.db")
-	db, err = sql.Open("sqlite", older)
-	require.NoError(t, err)
-	_, err = db.Exec(strings.Join(migrations[:3], ";\n") + "; PRAGMA user_version = 3")
-	require.NoError(t, err)
-	require.NoError(t, db.Close())
+	require.NoError(t, schemaDB(t, older, 3).Close())
 	_, err = OpenReadOnly(older)
 	require.EqualError(t, err, "journal: schema version 3 is older than this build's 4: "+
 		"start this build's switch (cardswitch serve) on it once to migrate it")
@@ -111,10 +107,7 @@ func TestMigrateV1ToCurrent(t *testing.T) {
 // continue after them.
 func TestMigrateV3MovesEveryEntry(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "v3.db")
-	db, err := sql.Open("sqlite", path)
-	require.NoError(t, err)
-	_, err = db.Exec(strings.Join(migrations[:3], ";\n") + "; PRAGMA user_version = 3")
-	require.NoError(t, err)
+	db := schemaDB(t, path, 3)
 	const n = indexMax + 5
 	tx, err := db.Begin()
 	require.NoError(t, err)
@@ -152,10 +145,7 @@ func TestMigrateV3MovesEveryEntry(t *testing.T) {
 // after the migration and the replay every entry is there.
 func TestMigrateV3KeepsWhatOnlyTheLogHolds(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "v3.db")
-	db, err := sql.Open("sqlite", path)
-	require.NoError(t, err)
-	_, err = db.Exec(strings.Join(migrations[:3], ";\n") + "; PRAGMA user_version = 3")
-	require.NoError(t, err)
+	db := schemaDB(t, path, 3)
 	for _, i := range []int{1, 2, 3, 4, 5, 11, 12, 13} {
 		e := sampleEntry(i)
 		_, err := db.Exec(`INSERT INTO entries (id, time, stan, rrn, pan, outcome) VALUES (?,?,?,?,?,?)`,
@@ -179,10 +169,7 @@ func TestMigrateV3KeepsWhatOnlyTheLogHolds(t *testing.T) {
 // and the next Open moves the rest, in steps.
 func TestMigrateV3ResumesAMoveCutShort(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "v4.db")
-	db, err := sql.Open("sqlite", path)
-	require.NoError(t, err)
-	_, err = db.Exec(strings.Join(migrations, ";\n") + "; PRAGMA user_version = 4")
-	require.NoError(t, err)
+	db := schemaDB(t, path, 4)
 	const n = moveChunk + 10
 	tx, err := db.Begin()
 	require.NoError(t, err)
@@ -247,4 +234,15 @@ func writerCheckpoint(t *testing.T, j *Journal) ckptResult {
 	}
 	t.Fatal("checkpoint busy 1000 times")
 	return ckptResult{}
+}
+
+// schemaDB creates a file at path with the schema of the given version, as
+// an older build (or one cut short after migrating) left it.
+func schemaDB(t *testing.T, path string, version int) *sql.DB {
+	t.Helper()
+	db, err := sql.Open("sqlite", path)
+	require.NoError(t, err)
+	_, err = db.Exec(strings.Join(migrations[:version], ";\n") + fmt.Sprintf("; PRAGMA user_version = %d", version))
+	require.NoError(t, err)
+	return db
 }

@@ -30,21 +30,15 @@ type GroupStats struct {
 func (j *Journal) Stats(ctx context.Context, since time.Time) (Stats, error) {
 	st := Stats{Since: since}
 	byIssuer, byCode := map[string]*group{}, map[string]*group{}
-	err := j.eachBatch(ctx, since, func(b []byte) error {
-		return eachRecord(b, func(r *record) bool {
-			if !since.IsZero() && r.time < since.UnixNano() {
-				return true
-			}
-			ok := string(r.texts[colOutcome]) == string(Approved)
-			d := time.Duration(r.latencyUS) * time.Microsecond
-			st.Total++
-			if ok {
-				st.Approved++
-			}
-			add(byIssuer, r.texts[colIssuer], d, ok)
-			add(byCode, r.texts[colCode], d, ok)
-			return true
-		})
+	err := j.eachSince(ctx, since, func(r *record) {
+		ok := string(r.texts[colOutcome]) == string(Approved)
+		d := time.Duration(r.latencyUS) * time.Microsecond
+		st.Total++
+		if ok {
+			st.Approved++
+		}
+		add(byIssuer, r.texts[colIssuer], d, ok)
+		add(byCode, r.texts[colCode], d, ok)
 	})
 	if err != nil {
 		return st, fmt.Errorf("journal: stats: %w", err)
