@@ -21,20 +21,45 @@ import (
 // Keys live in two generations of one window each: new keys go into cur;
 // once cur has collected for a window, every key in old is more than a
 // window old, so old is dropped whole and cur becomes old. Expiry is then
-// one map handed to the GC, not a walk, and nothing grows but the maps
+// one table handed to the GC, not a walk, and nothing grows but the tables
 // (an arrival-order slice of millions of entries, doubled under the lock,
 // stalled every request for milliseconds).
+//
+// Every request checks the cache, from several acquirer goroutines at
+// once: one mutex over two Go maps of millions of keys cost a sixth of the
+// switch's CPU, in lock handoffs and in cache misses of three map probes.
+// So the cache is split by the top bits of the key into shards, each with
+// its own mutex and its own generations (and its own clock of when cur
+// began: a key only ever meets its own shard, so a key is still a
+// duplicate for exactly one window after it was first seen), and each
+// generation is a flat open-addressing table (dup_table.go): a check is one
+// probe of cur, which finds the key or the slot to insert it into, and one
+// of old, about two cache misses.
 type dupCache struct {
 	window atomic.Int64 // time.Duration; a reload may change it
 	seed   maphash.Seed
+	shards [dupShards]dupShard
+}
 
+// dupShardBits top bits of a key pick its shard; the table slot comes from
+// the low bits, so the two are independent.
+const (
+	dupShardBits = 6
+	dupShards    = 1 << dupShardBits
+)
+
+// dupShard is one lock's worth of the cache. The leading pad keeps the
+// state of two shards out of one cache line whatever the array's
+// alignment, so goroutines on different shards do not bounce lines.
+type dupShard struct {
+	_        [64]byte // a cache line
 	mu       sync.Mutex
-	cur, old map[uint64]int64 // key -> unix nanos first seen
-	curStart int64            // when cur began collecting
+	cur, old dupTable // key -> unix nanos first seen
+	curStart int64    // when cur began collecting
 }
 
 func newDupCache(window time.Duration) *dupCache {
-	d := &dupCache{seed: maphash.MakeSeed(), cur: map[uint64]int64{}, old: map[uint64]int64{}}
+	d := &dupCache{seed: maphash.MakeSeed()}
 	d.window.Store(int64(window))
 	return d
 }
@@ -66,26 +91,57 @@ func (d *dupCache) write(h *maphash.Hash, acquirer string, parts ...[]byte) {
 // recorded as seen now.
 func (d *dupCache) check(key uint64, now time.Time) bool {
 	at, w := now.UnixNano(), d.window.Load()
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if at-d.curStart >= w {
-		d.old, d.cur, d.curStart = d.cur, make(map[uint64]int64), at
-	}
-	if first, ok := d.cur[key]; ok && at-first < w {
-		return true
-	}
-	if first, ok := d.old[key]; ok && at-first < w {
-		return true
-	}
-	d.cur[key] = at
-	return false
+	key = dupSlotKey(key)
+	s := d.shard(key)
+	s.mu.Lock()
+	dup := s.check(key, at, w)
+	s.mu.Unlock()
+	return dup
 }
 
 // forget drops key, recorded by check for a request that then never
 // reached an issuer.
 func (d *dupCache) forget(key uint64) {
-	d.mu.Lock()
-	delete(d.cur, key)
-	delete(d.old, key)
-	d.mu.Unlock()
+	key = dupSlotKey(key)
+	s := d.shard(key)
+	s.mu.Lock()
+	s.cur.remove(key)
+	s.old.remove(key)
+	s.mu.Unlock()
+}
+
+func (d *dupCache) shard(key uint64) *dupShard {
+	return &d.shards[key>>(64-dupShardBits)]
+}
+
+// dupSlotKey maps the hash 0, which marks an empty slot, to 1: the two
+// then collide like any two hashes may.
+func dupSlotKey(key uint64) uint64 {
+	if key == 0 {
+		return 1
+	}
+	return key
+}
+
+// check is dupCache.check under the shard's lock, at unix nanos with
+// window w.
+func (s *dupShard) check(key uint64, at, w int64) bool {
+	if at-s.curStart >= w {
+		// The new generation is sized for what the last one held, so in
+		// steady traffic it never grows (a rehash under the lock).
+		s.old, s.cur, s.curStart = s.cur, newDupTable(s.cur.n), at
+	}
+	i, found := s.cur.find(key)
+	if found && at-s.cur.slots[i].at < w {
+		return true
+	}
+	if first, ok := s.old.get(key); ok && at-first < w {
+		return true
+	}
+	if found {
+		s.cur.slots[i].at = at // seen more than a window ago: first seen now
+		return false
+	}
+	s.cur.insert(i, key, at)
+	return false
 }

@@ -21,25 +21,24 @@ type Journal struct {
 	rdb  *sql.DB       // queries; WAL readers never block the writer
 	cp   *checkpointer // nil when read-only
 
-	// Log writer goroutine only (writer.go, indexer.go).
-	log    *appendLog
-	nextID int64
+	log    *appendLog // nil when read-only
+	syncer syncer     // Sync "full": the group commit (sync.go)
 
 	// Indexer goroutine only (and Open, before it starts).
 	ins     writerStmts
-	commits int64 // transactions committed
-	retryAt int64 // commits before the indexer tries its own checkpoint again
+	commits int64           // transactions committed
+	retryAt int64           // commits before the indexer tries its own checkpoint again
+	keep    map[string]bool // segments holding records the indexer gave up on (read by Close after it ends)
+	views   []segView
 
-	q       chan item       // Append → log writer
-	free    chan *logBatch  // indexer → log writer: buffers to fill
-	toIndex chan *logBatch  // log writer → indexer
-	keep    map[string]bool // segments holding records the indexer gave up on (indexer; run after it ends)
-	lag     atomic.Int64
-	indexed chan struct{} // closed when the indexer has exited
-	done    chan struct{} // closed when the log writer (and so the indexer) has exited
+	flushes []chan struct{} // Flush markers waiting for the indexer (under log.mu)
+	wake    chan struct{}   // wakes the indexer: a Flush, or a record while it is idle
+	idle    atomic.Bool     // the indexer sleeps until woken
+	stop    chan struct{}   // Close: index everything and exit
+	indexed chan struct{}   // closed when the indexer has exited
 
-	mu     sync.RWMutex // guards closed against sends on a closed q
-	closed bool
+	mu     sync.Mutex // serializes Close
+	closed atomic.Bool
 }
 
 // readConns bounds the query pool; the CLI and the switch's few reads need little.
@@ -73,20 +72,24 @@ func Open(path string, o Options) (*Journal, error) {
 }
 
 // recoverLog takes the log, indexes what a previous run left in it and
-// opens a fresh segment.
+// starts a fresh segment.
 func (j *Journal) recoverLog(path string) (int64, error) {
-	l, err := openLog(path, j.opt.Sync == "full", j.opt.segMax)
+	l, err := openLog(path, j.opt)
 	if err != nil {
 		return 0, err
 	}
 	j.log = l
 	nextID, err := j.replayLog()
 	if err == nil {
-		err = l.startSegment(nextID)
+		l.mu.Lock()
+		l.nextID = nextID
+		_, err = l.rotate(0)
+		l.mu.Unlock()
 	}
 	if err != nil {
 		j.closeWriter()
-		l.close(false)
+		_ = l.close(nil)
+		j.log = nil
 		return 0, err
 	}
 	return nextID, nil
@@ -115,8 +118,6 @@ func (j *Journal) initWriter(path string) error {
 	if j.cp, err = startCheckpointer(path, j.opt.Sync); err != nil {
 		return err
 	}
-	j.q = make(chan item, j.opt.Queue)
-	j.done = make(chan struct{})
 	return nil
 }
 
@@ -138,24 +139,29 @@ func OpenReadOnly(path string) (*Journal, error) {
 	return &Journal{rdb: rdb, path: path}, nil
 }
 
-// Close writes and indexes everything appended so far, stops the writer
-// and the indexer and closes the files. Appends after Close fail with
-// ErrClosed. Close is idempotent.
+// Close indexes everything appended so far, stops the indexer and closes
+// the files. Appends after Close fail with ErrClosed. Close is idempotent.
 func (j *Journal) Close() error {
 	j.mu.Lock()
-	if j.closed {
-		j.mu.Unlock()
+	defer j.mu.Unlock()
+	if j.closed.Load() {
 		return nil
 	}
-	j.closed = true
-	if j.q != nil {
-		close(j.q)
+	j.closed.Store(true)
+	var first error
+	if j.log != nil {
+		j.log.shut()
+		close(j.stop)
+		<-j.indexed
+		j.closeWriter()
+		if err := j.log.close(j.keep); err != nil {
+			first = fmt.Errorf("journal: close log: %w", err)
+		}
 	}
-	j.mu.Unlock()
-	if j.done != nil {
-		<-j.done
+	if err := j.closeDBs(); first == nil {
+		first = err
 	}
-	return j.closeDBs()
+	return first
 }
 
 func (j *Journal) closeDBs() error {

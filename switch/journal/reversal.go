@@ -181,9 +181,7 @@ func (j *Journal) writable() error {
 	if j.readOnly() {
 		return ErrReadOnly
 	}
-	j.mu.RLock()
-	defer j.mu.RUnlock()
-	if j.closed {
+	if j.closed.Load() {
 		return ErrClosed
 	}
 	return nil
