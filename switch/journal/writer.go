@@ -13,8 +13,9 @@ import (
 func (j *Journal) Append(e *Entry, w Waiter) {
 	err := checkEntry(e)
 	if err == nil {
+		var buf [512]byte // a typical entry; a bigger one grows onto the heap
 		var id int64
-		if id, err = j.Write(appendEntryBody(nil, e)); err == nil {
+		if id, err = j.Write(appendEntryBody(buf[:0], e)); err == nil {
 			e.ID = id
 		}
 	}
