@@ -117,6 +117,7 @@ func (c *acqConn) logTxn(v *iso.View, started time.Time, issuerName, code string
 
 func (c *acqConn) journalFailed(err error) {
 	c.s.stats.journalErrors.Add(1)
+	c.s.metrics.JournalError()
 	c.s.log.Error("journal write failed", "conn", c.id, "err", err)
 }
 

@@ -1,6 +1,10 @@
 package switchd
 
-import "context"
+import (
+	"context"
+
+	"github.com/cardswitch/cardswitch/switch/metrics"
+)
 
 // FlushJournal returns once every entry journaled before the call is
 // visible to queries (the txn commands, OpenReadOnly): answers wait only
@@ -12,3 +16,10 @@ func (s *Switch) FlushJournal(ctx context.Context) error {
 	}
 	return s.jrnl.Flush(ctx)
 }
+
+// BreakJournal closes the journal under the running switch: every later
+// write fails, as on a full disk.
+func (s *Switch) BreakJournal() error { return s.jrnl.Close() }
+
+// Metrics exposes the switch's metrics to the tests.
+func (s *Switch) Metrics() *metrics.Metrics { return s.metrics }

@@ -10,6 +10,7 @@ import (
 	"github.com/cardswitch/cardswitch/routing"
 	"github.com/cardswitch/cardswitch/switch/issuersim"
 	"github.com/cardswitch/cardswitch/switch/journal"
+	"github.com/cardswitch/cardswitch/switch/metrics"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -274,4 +275,35 @@ func TestAdviceStoredWhileIssuerDown(t *testing.T) {
 		}
 	}
 	assert.False(t, strings.Contains(fmt.Sprint(rs), panApprove))
+}
+
+// g. When the journal cannot write (here it is closed under the switch, as
+// a full disk would fail it), the acquirer still gets its answer: the
+// audit trail never holds up a payment. The failure is counted, in the
+// stats and in cardswitch_journal_errors_total, for an alert.
+func TestAnswerGoesOutWhenTheJournalFails(t *testing.T) {
+	sim, _ := startWatchedSim(t, lostSim(0))
+	sw := startSwitch(t, lostYAML(journalPath(t), sim.Addr(), "5s", ""), "bank")
+	c := dial(t, sw.addr)
+	require.Equal(t, "00", str(t, send(t, c, auth(panApprove, 100, 1)), 39))
+	require.Zero(t, sw.Stats().JournalErrors)
+
+	require.NoError(t, sw.BreakJournal())
+	require.Equal(t, "00", str(t, send(t, c, auth(panApprove, 100, 2)), 39))
+	require.Equal(t, "15", str(t, send(t, c, auth(panNoRoute, 100, 3)), 39))
+	assert.Equal(t, int64(2), sw.Stats().JournalErrors)
+	assert.Equal(t, 2.0, counterValue(t, sw, metrics.NameJournalErrors))
+}
+
+func counterValue(t *testing.T, sw *running, name string) float64 {
+	t.Helper()
+	fams, err := sw.Metrics().Registry().Gather()
+	require.NoError(t, err)
+	for _, f := range fams {
+		if f.GetName() == name {
+			return f.GetMetric()[0].GetCounter().GetValue()
+		}
+	}
+	t.Fatalf("no metric %s", name)
+	return 0
 }

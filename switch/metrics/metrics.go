@@ -26,6 +26,7 @@ type Metrics struct {
 	reloadError   prometheus.Counter
 	reversalQueue *funcGauge
 	journalLag    *funcGauge
+	journalErrors prometheus.Counter
 	rejected      *prometheus.CounterVec
 	rejectedCache cowMap[string, prometheus.Counter]
 	unreadable    prometheus.Counter
@@ -44,6 +45,7 @@ func New() *Metrics {
 		acquirerConns:  prometheus.NewGauge(gaugeOpts(NameAcquirerConns)),
 		reversalQueue:  newFuncGauge(NameReversalQueue),
 		journalLag:     newFuncGauge(NameJournalLag),
+		journalErrors:  prometheus.NewCounter(counterOpts(NameJournalErrors)),
 		rejected:       prometheus.NewCounterVec(counterOpts(NameRejected), family(NameRejected).Labels),
 		unreadable:     prometheus.NewCounter(counterOpts(NameUnreadable)),
 	}
@@ -57,7 +59,7 @@ func New() *Metrics {
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		m.requests, m.duration, m.issuerDuration, m.linkUp, m.inFlight, m.acquirerConns,
-		reloads, m.reversalQueue, m.journalLag, m.rejected, m.unreadable,
+		reloads, m.reversalQueue, m.journalLag, m.journalErrors, m.rejected, m.unreadable,
 	)
 	return m
 }
@@ -112,6 +114,9 @@ func (m *Metrics) SetReversalQueue(f func() float64) { m.reversalQueue.set(f) }
 // SetJournalLag sets the callback that reports, at scrape time, the journal
 // entries not yet indexed. Nil removes it (no series exported).
 func (m *Metrics) SetJournalLag(f func() float64) { m.journalLag.set(f) }
+
+// JournalError counts one journal entry that could not be written.
+func (m *Metrics) JournalError() { m.journalErrors.Inc() }
 
 // Unreadable counts one frame without a readable MTI.
 func (m *Metrics) Unreadable() { m.unreadable.Inc() }
