@@ -172,3 +172,49 @@ func TestFirstRecordLargerThanASegment(t *testing.T) {
 	require.NoError(t, err)
 	assert.Len(t, es, 2)
 }
+
+// TestRotationFailureRefusesThenRecovers: when the next segment cannot be
+// allocated (here it is larger than any disk), the appends that need it
+// are refused with the error, the ones before are kept, and appends work
+// again once a segment can be had.
+func TestRotationFailureRefusesThenRecovers(t *testing.T) {
+	j, _ := openTemp(t, Options{segMax: 4096})
+	l := j.log
+	l.mu.Lock()
+	if l.preparing { // drop the spare, so the rotation must allocate
+		l.preparing = false
+		if sp := <-l.spare; sp.err == nil {
+			require.NoError(t, sp.s.release(true))
+		}
+	}
+	l.segMax = 1 << 50
+	l.mu.Unlock()
+
+	rec := &recorder{}
+	for i := 1; i <= 40; i++ { // ~200 bytes each: the 4 KiB segment fills up
+		j.Append(sampleEntry(i), rec)
+	}
+	calls := rec.snapshot()
+	require.Len(t, calls, 40)
+	require.NoError(t, calls[0].err)
+	last := calls[len(calls)-1]
+	require.ErrorContains(t, last.err, "journal: log segment: ")
+
+	l.mu.Lock()
+	l.segMax = 4096
+	l.mu.Unlock()
+	e := sampleEntry(41)
+	j.Append(e, rec)
+	require.NoError(t, rec.snapshot()[40].err)
+	require.NoError(t, j.Flush(context.Background()))
+	es, err := j.List(context.Background(), Filter{Limit: 100})
+	require.NoError(t, err)
+	ok := 0
+	for _, c := range calls {
+		if c.err == nil {
+			ok++
+		}
+	}
+	assert.Len(t, es, ok+1, "every acknowledged entry, and no refused one")
+	assert.Equal(t, e.ID, es[0].ID)
+}
