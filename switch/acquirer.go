@@ -2,6 +2,7 @@ package switchd
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"io"
 	"net"
@@ -209,6 +210,12 @@ func (c *acqConn) readErr(err, timeout error) error {
 // not hold its connection (or the switch's shutdown) forever.
 func (c *acqConn) close() {
 	c.once.Do(func() {
+		if j := c.s.jrnl; j != nil {
+			// Answers still waiting for their journal write go out first.
+			ctx, cancel := context.WithTimeout(context.Background(), closeFlush)
+			_ = j.FlushLog(ctx)
+			cancel()
+		}
 		_ = c.conn.SetWriteDeadline(time.Now().Add(closeFlush))
 		c.out.Close()
 		<-c.out.Done()

@@ -30,43 +30,9 @@ func (c *acqConn) decline(v *iso.View, started time.Time, issuerName, code strin
 	c.finish(v, started, resp, issuerName, code, outcome, reason, nil)
 }
 
-// finish journals and sends resp. sent: the issuer request it answers,
-// nil when the request never went to an issuer. The entry is durable when
-// the journal's Write returns, before the answer is queued: an acquirer is
-// never told an answer the journal could lose in a crash. It is encoded
-// into a stack buffer, straight from the request's fields.
-func (c *acqConn) finish(v *iso.View, started time.Time, resp []byte, issuerName, code string,
-	outcome journal.Outcome, reason string, sent *issuer.Txn) {
-	if c.s.jrnl != nil {
-		var buf [entryBuf]byte
-		c.write(c.encodeEntry(buf[:0], v, started, issuerName, code, outcome, reason))
-	}
-	c.logTxn(v, started, issuerName, code, outcome, reason)
-	var mti [4]byte
-	copy(mti[:], v.MTI())
-	c.deliver(resp, mti, issuerName, code, started, sent)
-}
-
-// entryBuf holds a typical encoded journal entry (~200 bytes); a bigger
-// one grows onto the heap.
-const entryBuf = 512
-
-// write journals an encoded entry (err: encoding failed). A journal
-// failure is logged and counted, and the answer still goes out: the
-// acquirer must not wait on the audit trail.
-func (c *acqConn) write(body []byte, err error) {
-	if err == nil {
-		_, err = c.s.jrnl.Write(body)
-	}
-	if err != nil {
-		c.journalFailed(err)
-	}
-}
-
-// finished is an answer held back until something else is durable (the
-// reversal its timeout owes, or an advice the switch took over). Its
-// journal entry is encoded at once, from the request, and written with
-// the answer by commit.
+// finished is a request's final answer on its way out: journaled first
+// (when the journal is on), then sent. An acquirer is never told an answer
+// the journal could lose in a crash.
 type finished struct {
 	c    *acqConn
 	body []byte // the journal entry, encoded (journal.AppendBody); nil without a journal or when refused
@@ -78,30 +44,38 @@ type finished struct {
 	started      time.Time
 }
 
+// finish journals and sends resp. sent: the issuer request it answers,
+// nil when the request never went to an issuer. Without a journal the
+// answer goes out at once, with nothing to hold it in.
+func (c *acqConn) finish(v *iso.View, started time.Time, resp []byte, issuerName, code string,
+	outcome journal.Outcome, reason string, sent *issuer.Txn) {
+	if c.s.jrnl != nil {
+		c.finished(v, started, resp, issuerName, code, outcome, reason, sent).commit()
+		return
+	}
+	c.logTxn(v, started, issuerName, code, outcome, reason)
+	var mti [4]byte
+	copy(mti[:], v.MTI())
+	c.deliver(resp, mti, issuerName, code, started, sent)
+}
+
 func (c *acqConn) finished(v *iso.View, started time.Time, resp []byte, issuerName, code string,
 	outcome journal.Outcome, reason string, sent *issuer.Txn) *finished {
 	f := &finished{c: c, resp: resp, sent: sent, issuer: issuerName, code: code, started: started}
 	copy(f.mti[:], v.MTI())
 	if c.s.jrnl != nil {
-		body, err := c.encodeEntry(make([]byte, 0, entryBuf+len(resp)), v, started, issuerName, code, outcome, reason)
+		// resp may be a reused read buffer: it is copied behind the
+		// encoded entry, in one allocation.
+		body, err := c.encodeEntry(v, started, issuerName, code, outcome, reason, len(resp))
 		if err != nil {
 			c.journalFailed(err)
 		} else {
 			f.body = body
 		}
-		// resp may be a reused read buffer: it is kept behind the entry.
 		f.resp = append(body, resp...)[len(body):]
 	}
 	c.logTxn(v, started, issuerName, code, outcome, reason)
 	return f
-}
-
-// commit journals f, then sends it.
-func (f *finished) commit() {
-	if f.body != nil {
-		f.c.write(f.body, nil)
-	}
-	f.c.deliver(f.resp, f.mti, f.issuer, f.code, f.started, f.sent)
 }
 
 // logTxn writes the per-transaction debug line, when it is wanted.
@@ -115,11 +89,33 @@ func (c *acqConn) logTxn(v *iso.View, started time.Time, issuerName, code string
 		"outcome", string(outcome), "reason", reason, "latency", time.Since(started))
 }
 
+// commit journals f, then sends it (at once when there is nothing to
+// journal).
+func (f *finished) commit() {
+	if f.body == nil {
+		f.send()
+		return
+	}
+	f.c.s.jrnl.AppendEncoded(f.body, f)
+}
+
+// Journaled (journal.Waiter): the entry is durable; now the acquirer may
+// hear the answer. A journal failure is logged and counted, and the answer
+// still goes out: the acquirer must not wait on the audit trail.
+func (f *finished) Journaled(_ *journal.Entry, err error) {
+	if err != nil {
+		f.c.journalFailed(err)
+	}
+	f.send()
+}
+
 func (c *acqConn) journalFailed(err error) {
 	c.s.stats.journalErrors.Add(1)
 	c.s.metrics.JournalError()
 	c.s.log.Error("journal write failed", "conn", c.id, "err", err)
 }
+
+func (f *finished) send() { f.c.deliver(f.resp, f.mti, f.issuer, f.code, f.started, f.sent) }
 
 // deliver queues an answer, counts it and releases what its request held
 // (sent: nil when it never went to an issuer).
@@ -134,11 +130,11 @@ func (c *acqConn) deliver(resp []byte, mti [4]byte, issuerName, code string, sta
 // debugging: per-transaction debug lines are wanted.
 func (s *Switch) debugging() bool { return s.log.Enabled(context.Background(), slog.LevelDebug) }
 
-// encodeEntry appends the journal entry of a request and its answer,
-// encoded for the log (journal.AppendBody), to dst, straight from the
-// request's fields (the PAN masked).
-func (c *acqConn) encodeEntry(dst []byte, v *iso.View, started time.Time, issuerName, code string,
-	outcome journal.Outcome, reason string) ([]byte, error) {
+// encodeEntry encodes the journal entry of a request and its answer for
+// the log (journal.AppendBody), straight from the request's fields (the
+// PAN masked), in a new buffer with room for extra more bytes behind it.
+func (c *acqConn) encodeEntry(v *iso.View, started time.Time, issuerName, code string,
+	outcome journal.Outcome, reason string, extra int) ([]byte, error) {
 	var masked [pan.MaxLen]byte
 	p, _ := iso.RoutingPAN(v)
 	fl := journal.Fields{Time: started, Conn: c.id, Latency: time.Since(started), Acquirer: c.acquirer,
@@ -146,7 +142,7 @@ func (c *acqConn) encodeEntry(dst []byte, v *iso.View, started time.Time, issuer
 		Currency: v.Field(49), STAN: v.Field(11), RRN: v.Field(37), Terminal: v.Field(41),
 		TransmissionTime: v.Field(7), PAN: pan.AppendMasked(masked[:0], p), ResponseCode: code,
 		Outcome: outcome, Reason: reason}
-	return journal.AppendBody(dst, &fl)
+	return journal.AppendBody(make([]byte, 0, fl.BodySize()+extra), &fl)
 }
 
 // netMgmt answers an acquirer's 0800: sign-on (001), sign-off (002) and

@@ -235,15 +235,13 @@ func (c *acqConn) Late(t *issuer.Txn, _ []byte, rv *iso.View) {
 	}
 	var req iso.View
 	_ = s.scanner.Scan(t.Frame, &req)
-	var buf [entryBuf]byte
-	body, err := c.encodeEntry(buf[:0], &req, t.Started, t.Issuer, codeString(rv.Field(39)), journal.Late,
-		"issuer answered after the timeout; not relayed (the acquirer got 91)")
-	if err == nil {
-		_, err = s.jrnl.Write(body)
-	}
+	body, err := c.encodeEntry(&req, t.Started, t.Issuer, codeString(rv.Field(39)), journal.Late,
+		"issuer answered after the timeout; not relayed (the acquirer got 91)", 0)
 	if err != nil {
 		s.log.Error("late issuer answer not journaled", "conn", c.id, "err", err)
+		return
 	}
+	s.jrnl.AppendEncoded(body, nil)
 }
 
 func missingField(id int) string {

@@ -3,60 +3,43 @@ package journal
 import (
 	"errors"
 	"fmt"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"syscall"
 	"time"
 )
 
-// The append log is what makes an entry durable: its record copied into
-// the current segment's mapping (segment.go), plus an fsync with Sync
-// "full" (sync.go). SQLite is an index of it, filled behind the answers by
-// the indexer (indexer.go). Segments live in the directory
-// <journal path>-log, are named by the id of their first record, and are
-// removed once every record in them is in SQLite.
+// The append log is what makes an entry durable: one write(2) of a batch's
+// records to the current segment file (plus an fsync with Sync "full").
+// SQLite is an index of it, fed behind the answers (indexer.go). Segments
+// live in the directory <journal path>-log, are named by the id of their
+// first record, and are removed once every record in them is in SQLite.
 const (
 	logSuffix  = "-log"
 	segExt     = ".seg"
 	lockName   = "lock"
-	segMaxSize = 16 << 20 // a segment's size: bounds the replay at Open
-	maxLag     = 32768    // records the indexer may lag behind before appends wait (backpressure)
+	segMaxSize = 16 << 20 // rotate after this many bytes: bounds the replay at Open
 )
 
-// appendLog is the log directory and its segments.
+// appendLog is the writer goroutine's view of the log directory.
 type appendLog struct {
 	dir    string
 	lock   *os.File // flock'ed: one writer per journal
-	full   bool     // fsync what is appended (Sync "full")
-	segMax int
-	lagMax int
-	log    *slog.Logger
+	full   bool     // fsync each write (Sync "full")
+	segMax int64
 
-	mu          sync.Mutex
-	behind      *sync.Cond   // signalled when the indexer commits while appends wait, and at close
-	waiting     int          // appends waiting for it (the indexer then commits at once)
-	indexedTo   atomic.Int64 // the id after the last one the indexer is done with
-	wakeIndexer func()
-	segs        []*segment // not yet released by the indexer, oldest first; the last is the current one
-	nextID      int64
-	closed      bool
-	spare       chan spareSeg // the next segment, prepared in the background (preparing: one is coming)
-	preparing   bool
-	sealing     chan error // the background seal of the last sealed segment (nil: none pending)
-}
+	f      *os.File // current segment
+	name   string
+	size   int64
+	broken error // a partial write could not be cut: nothing may follow it
 
-type spareSeg struct {
-	s   *segment
-	err error
+	sealing chan error // the fsync of the last sealed segment (nil: none pending)
 }
 
 // openLog creates the log directory if needed and takes its lock.
-func openLog(dbPath string, o Options) (*appendLog, error) {
+func openLog(dbPath string, full bool, segMax int64) (*appendLog, error) {
 	dir := dbPath + logSuffix
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("journal: log directory: %w", err)
@@ -69,10 +52,7 @@ func openLog(dbPath string, o Options) (*appendLog, error) {
 		lock.Close()
 		return nil, fmt.Errorf("journal: %s is in use by another process (log lock: %w)", dbPath, err)
 	}
-	_ = os.Remove(filepath.Join(dir, spareName)) // a previous run's, never used
-	l := &appendLog{dir: dir, lock: lock, full: o.Sync == "full", segMax: o.segMax, lagMax: o.lagMax, log: o.Log, spare: make(chan spareSeg, 1)}
-	l.behind = sync.NewCond(&l.mu)
-	return l, nil
+	return &appendLog{dir: dir, lock: lock, full: full, segMax: segMax}, nil
 }
 
 // lockWait is how long Open waits for the log lock: a txn command holds it
@@ -111,151 +91,76 @@ func segName(dir string, firstID int64) string {
 	return filepath.Join(dir, fmt.Sprintf("%020d%s", firstID, segExt))
 }
 
-// cur is the current segment (nil before the first).
-func (l *appendLog) cur() *segment {
-	if len(l.segs) == 0 || l.segs[len(l.segs)-1].sealed {
-		return nil
-	}
-	return l.segs[len(l.segs)-1]
-}
-
-// append copies the record of body into the current segment and returns
-// its id. Callers hold mu.
-func (l *appendLog) append(body []byte) (int64, error) {
-	for l.nextID-l.indexedTo.Load() >= int64(l.lagMax) && !l.closed {
-		l.waitIndexer()
-	}
-	if l.closed {
-		return 0, ErrClosed
-	}
-	id := l.nextID
-	n := recHeader + 1 + uvarintLen(uint64(id)) + len(body) // #nosec G115 -- ids are positive
-	s := l.cur()
-	if s == nil || !s.room(n) {
-		var err error
-		if s, err = l.rotate(n); err != nil {
-			return 0, err
-		}
-	}
-	appendEncoded(s.data[s.size:s.size:s.size+n], id, body) // in place: exactly n bytes
-	s.size += n
-	s.n++
-	l.nextID++
-	return id, nil
-}
-
-// waitIndexer waits, under mu, for the indexer's next commit. Appends
-// wait while it is maxLag records behind: backpressure, so that a
-// sustained rate above what the index takes slows the answers instead of
-// piling up a debt the switch pays later (and the throughput it reaches
-// is one it can keep).
-func (l *appendLog) waitIndexer() {
-	l.waiting++
-	l.wakeIndexer()
-	l.behind.Wait()
-	l.waiting--
-}
-
-func uvarintLen(x uint64) int {
-	n := 1
-	for ; x >= 0x80; x >>= 7 {
-		n++
-	}
-	return n
-}
-
-// rotate seals the current segment (if any) and starts the next, sized
-// for at least a record of n bytes. A failure leaves the current segment
-// as it was (the append is refused; the next one tries again). Callers
-// hold mu.
-func (l *appendLog) rotate(n int) (*segment, error) {
-	next, err := l.takeSpare(n)
+// startSegment opens a new current segment for records from firstID on.
+func (l *appendLog) startSegment(firstID int64) error {
+	name := segName(l.dir, firstID)
+	f, err := os.OpenFile(name, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
 	if err != nil {
-		return nil, err
-	}
-	old := l.cur()
-	if old != nil && old.n == 0 {
-		// Too small for the record and never used: the next one takes
-		// its place (and its name, the same first id).
-		l.segs = l.segs[:len(l.segs)-1]
-		if err := old.release(true); err != nil {
-			l.log.Warn("journal: unused log segment not removed", "err", err)
-		}
-		old = nil
-	}
-	name := segName(l.dir, l.nextID)
-	if err := os.Rename(next.name, name); err != nil {
-		_ = next.release(true)
-		return nil, fmt.Errorf("journal: log segment: %w", err)
+		return fmt.Errorf("journal: log segment: %w", err)
 	}
 	if l.full {
 		if err := syncDir(l.dir); err != nil {
-			_ = next.release(true)
-			return nil, err
+			f.Close()
+			return err
 		}
 	}
-	next.name, next.first = name, l.nextID
-	if old != nil {
-		old.sealed = true
-		l.seal(old)
-	}
-	l.segs = append(l.segs, next)
-	l.prepareNext()
-	return next, nil
+	l.f, l.name, l.size = f, name, 0
+	return nil
 }
 
-// takeSpare returns the segment prepared in the background, or prepares
-// one now when there is none, it failed, or it is too small.
-func (l *appendLog) takeSpare(n int) (*segment, error) {
-	if l.preparing {
-		l.preparing = false
-		sp := <-l.spare
-		if sp.err == nil && len(sp.s.data) >= n {
-			return sp.s, nil
+// write appends b to the current segment. On failure it cuts the segment
+// back to where it was, so a later write never follows a partial record.
+func (l *appendLog) write(b []byte) error {
+	if l.broken != nil {
+		return l.broken
+	}
+	n, err := l.f.Write(b)
+	if err == nil && l.full {
+		err = l.f.Sync()
+	}
+	if err != nil {
+		if n > 0 {
+			if terr := l.f.Truncate(l.size); terr != nil {
+				l.broken = fmt.Errorf("journal: log unusable until restart: a partial write could not be cut: %w", terr)
+				return fmt.Errorf("journal: log write: %w (%v)", err, l.broken)
+			}
+			if _, serr := l.f.Seek(l.size, 0); serr != nil {
+				l.broken = fmt.Errorf("journal: log unusable until restart: seeking back after a partial write: %w", serr)
+				return fmt.Errorf("journal: log write: %w (%v)", err, l.broken)
+			}
 		}
-		if sp.err == nil {
-			_ = sp.s.release(true)
-		}
+		return fmt.Errorf("journal: log write: %w", err)
 	}
-	return prepareSegment(l.dir, max(l.segMax, n))
+	l.size += int64(n)
+	return nil
 }
 
-func (l *appendLog) prepareNext() {
-	l.preparing = true
-	go func() {
-		s, err := prepareSegment(l.dir, l.segMax)
-		l.spare <- spareSeg{s, err}
-	}()
-}
-
-// seal makes a sealed segment durable. With Sync "full" every record in
-// it already had to be, so it is done here; otherwise in the background
-// (an fsync of 16 MiB takes ~10 ms here). The next seal waits for it, so
-// after a power loss only the two newest segments can end torn (replay
-// cuts a torn tail there and refuses damage anywhere else).
-func (l *appendLog) seal(s *segment) {
-	if err := l.awaitSeal(); err != nil {
-		l.warnSeal(err)
+// rotate seals the current segment once it is full and starts the next;
+// it returns the sealed segment's name ("" when it did not rotate) and the
+// error of the previous seal's fsync, if it failed (worth a warning only).
+//
+// A sealed segment is fsynced in the background (with Sync "full" each
+// write already was): an fsync of 16 MiB takes ~10 ms here, and every
+// answer waited for it when the writer did it. The next rotation waits for
+// it, so after a power loss only the two newest segments can end torn
+// (replay cuts a torn tail there and refuses damage anywhere else); in
+// practice the sync completes milliseconds after the rotation.
+func (l *appendLog) rotate(nextID int64) (sealed string, sealErr error, err error) {
+	if l.size < l.segMax {
+		return "", nil, nil
 	}
+	sealErr = l.awaitSeal()
+	sealed, f := l.name, l.f
 	if l.full {
-		if err := s.seal(); err != nil {
-			l.warnSeal(err)
+		if err := f.Close(); err != nil {
+			return "", sealErr, fmt.Errorf("journal: log segment close: %w", err)
 		}
-		return
+	} else {
+		done := make(chan error, 1)
+		go func() { done <- errors.Join(f.Sync(), f.Close()) }()
+		l.sealing = done
 	}
-	done := make(chan error, 1)
-	s.sealDone = make(chan struct{})
-	go func() {
-		defer close(s.sealDone)
-		done <- s.seal()
-	}()
-	l.sealing = done
-}
-
-// warnSeal: a failed seal is worth a warning only (the records are in
-// the page cache; only a power loss could tear them).
-func (l *appendLog) warnSeal(err error) {
-	l.log.Warn("journal: a sealed log segment could not be synced (it may end torn after a power loss)", "err", err)
+	return sealed, sealErr, l.startSegment(nextID)
 }
 
 // awaitSeal waits for the pending seal, if any, and returns its error.
@@ -271,32 +176,16 @@ func (l *appendLog) awaitSeal() error {
 	return nil
 }
 
-// shut refuses further appends and wakes appends waiting for the indexer.
-func (l *appendLog) shut() {
-	l.mu.Lock()
-	l.closed = true
-	l.behind.Broadcast()
-	l.mu.Unlock()
-}
-
-// close releases what the indexer left: the current segment (cut to its
-// records, and removed when everything in it is indexed), segments kept
-// after an index failure, and the spare; then the lock. The indexer has
-// exited.
-func (l *appendLog) close(keep map[string]bool) error {
+// close closes the current segment and, when everything in it is indexed,
+// removes it; then it releases the lock.
+func (l *appendLog) close(indexed bool) error {
 	first := l.awaitSeal()
-	for _, s := range l.segs {
-		if !s.sealed {
-			first = errors.Join(first, s.seal())
+	if l.f != nil {
+		err := l.f.Close()
+		if indexed && err == nil {
+			err = removeSegment(l.name)
 		}
-		first = errors.Join(first, s.release(!keep[s.name]))
-	}
-	l.segs = nil
-	if l.preparing {
-		l.preparing = false
-		if sp := <-l.spare; sp.err == nil {
-			first = errors.Join(first, sp.s.release(true))
-		}
+		first = errors.Join(first, err)
 	}
 	if err := l.lock.Close(); first == nil {
 		first = err

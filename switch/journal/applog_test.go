@@ -146,7 +146,7 @@ func TestOneWriterPerJournal(t *testing.T) {
 }
 
 func TestSegmentsRotateAndIndexedOnesAreRemoved(t *testing.T) {
-	j, path := openTemp(t, Options{segMax: 4096})
+	j, path := openTemp(t, Options{segMax: 4096, BatchMax: 16})
 	appendAll(t, j, 2000, nil)
 	segs, err := filepath.Glob(path + logSuffix + "/*" + segExt)
 	require.NoError(t, err)

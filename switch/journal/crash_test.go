@@ -134,7 +134,7 @@ func TestHelperProcess(t *testing.T) {
 	if path == "" {
 		t.Skip("helper process for TestCrashKeepsNotifiedEntries")
 	}
-	j, err := Open(path, Options{})
+	j, err := Open(path, Options{BatchMax: 256})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(2)

@@ -2,33 +2,30 @@
 // request with its final answer, the store-and-forward queue of 0420
 // reversal advices, and the keys duplicate detection reloads at start.
 //
-// Entries take two steps. Append (or Write, for an entry the switch
-// encoded itself) copies the entry's record into the current log segment,
-// a preallocated file mapped into memory, under one lock, and gives it its
-// id (applog.go, segment.go, record.go); when it returns the entry is
-// durable and the switch answers the acquirer. No goroutine hand-off and
-// no system call lie on that path. The indexer goroutine then stores the
-// same records, read from the mappings, in a SQLite file (pure-Go driver
-// modernc.org/sqlite, WAL mode), up to a few thousand per row and
-// transaction, with the row's id and time ranges and a Bloom filter of
-// its RRNs and STANs (indexer.go, batch.go); SQLite is what queries,
-// duplicate reloads and pruning read. The indexer is bounded: when it
-// falls maxLag records behind, appends wait for its next commit
-// (backpressure). Segments are removed once indexed. Open indexes
-// whatever a crash left in the log before anything else, so after Open
-// SQLite holds every entry ever acknowledged (unless the log file itself
-// was damaged: Open then says so); a read-only opener (the txn commands)
-// sees entries once they are indexed, within about 10 ms of their answers.
+// Entries take two steps. One goroutine drains a bounded queue and appends
+// up to Options.BatchMax entries' records to a log segment in one write
+// (applog.go, record.go), gives them their ids and tells each entry's
+// Waiter: the entry is durable, and the switch answers the acquirer. A
+// second goroutine, the indexer, stores the same records in a SQLite file
+// (pure-Go driver modernc.org/sqlite, WAL mode), up to a few thousand per
+// row and transaction, with the row's id and time ranges and a Bloom
+// filter of its RRNs and STANs (indexer.go, batch.go); SQLite is what
+// queries, duplicate reloads and pruning read. The indexer is bounded:
+// when it falls behind by more than logBuffers batches, the writer waits
+// and backpressure reaches Append. Segments are removed once indexed. Open
+// indexes whatever a crash left in the log before anything else, so after
+// Open SQLite holds every entry ever acknowledged (unless the log file
+// itself was damaged: Open then says so); a read-only opener (the txn
+// commands) sees entries once they are indexed, within about 10 ms of
+// their answers.
 //
 // The journal is append-only: a late issuer answer or a reversal is an
 // entry of its own, never an edit of an earlier one.
 //
-// Durability: with Sync "normal" an entry is durable once its record is in
-// the mapping, that is in the kernel's page cache: it survives a crash of
-// the process (kill -9); on power loss the last entries may be lost. Sync
-// "full" adds an fdatasync before Append returns, shared by the appends
-// that arrive while one runs (sync.go), and synchronous=FULL for SQLite;
-// it survives power loss.
+// Durability: with Sync "normal" an entry is durable once its log write
+// returned: it survives a crash of the process (kill -9); on power loss the
+// last writes may be lost. Sync "full" adds an fsync per log write (and
+// synchronous=FULL for SQLite), and survives power loss.
 //
 // Reversals are written to SQLite directly (they are few, and each must be
 // durable before the 91 it follows); they share the write connection with

@@ -43,8 +43,9 @@ type Entry struct {
 }
 
 // Waiter learns that its entry is durable (err nil, e.ID set) or was not
-// stored (err non-nil). Journaled is called exactly once per Append,
-// before Append returns.
+// stored (err non-nil). Journaled is called exactly once per Append (or
+// AppendEncoded, with e nil), from the journal goroutine, in Append order:
+// it must be quick and must not call Append (a full queue would deadlock).
 type Waiter interface{ Journaled(e *Entry, err error) }
 
 // maxPANDigits is the most digits a masked PAN carries (first 6 + last 4).

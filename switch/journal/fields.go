@@ -6,8 +6,8 @@ import (
 
 // Fields is an entry whose wire fields are byte slices that may alias the
 // frames they came from. AppendBody encodes it for the log directly, which
-// spares the answer path copying them into an Entry's strings and
-// encoding those again.
+// spares the answer path copying them into an Entry's strings and the log
+// writer encoding those again.
 type Fields struct {
 	Time     time.Time
 	Conn     uint64
@@ -38,7 +38,7 @@ func (f *Fields) BodySize() int {
 }
 
 // AppendBody appends f's log encoding, all of its record but the id the
-// log gives it (Write), to dst. Like Append it refuses a
+// log writer gives it (AppendEncoded), to dst. Like Append it refuses a
 // PAN with more than 10 digits and an entry too large for a record.
 func AppendBody(dst []byte, f *Fields) ([]byte, error) {
 	if err := guard(digits(f.PAN), f.BodySize()); err != nil {

@@ -2,7 +2,6 @@ package journal
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"path/filepath"
 	"sync"
@@ -72,18 +71,4 @@ func appendAll(t *testing.T, j *Journal, n int, w Waiter) []*Entry {
 	}
 	require.NoError(t, j.Flush(context.Background()))
 	return es
-}
-
-// lockSQLite holds SQLite's write lock from another connection, so the
-// indexer cannot commit, until the returned func is called.
-func lockSQLite(t *testing.T, path string) (unlock func()) {
-	t.Helper()
-	other, err := sql.Open("sqlite", writeDSN(path, "normal"))
-	require.NoError(t, err)
-	t.Cleanup(func() { other.Close() })
-	tx, err := other.Begin()
-	require.NoError(t, err)
-	_, err = tx.Exec("INSERT INTO reversals (created, frame, next_attempt) VALUES (0, x'00', 0)")
-	require.NoError(t, err)
-	return func() { require.NoError(t, tx.Rollback()) }
 }

@@ -1,218 +1,214 @@
 package journal
 
 import (
-	"encoding/binary"
-	"sync"
 	"time"
 )
 
 // An entry is durable once its record is in the log; the acquirer hears
 // its answer then. SQLite, which queries, duplicate reloads and pruning
-// read, is filled behind by the indexer goroutine from the same records,
-// read from the segments' mappings, so a SQLite transaction is on no
-// answer's path. The indexer wakes indexEvery after the first record it
-// has not taken (or at once for a Flush), takes everything appended since,
-// and commits it in rows of at most indexMax records: at moderate rates
-// one transaction carries many answers (a commit's fixed cost, its locks
-// and its partial WAL page, was most of the indexer's cost per entry).
-// Writers never wait for it unless it falls maxLag records behind.
+// read, is filled behind by the indexer goroutine from the same encoded
+// records, so a SQLite transaction is on no answer's path. The two
+// goroutines share logBuffers batch buffers; the indexer copies each
+// batch into its pending row and returns the buffer at once, so the writer
+// waits for one only while the indexer is inside a transaction and the
+// writer has used them all, and backpressure then reaches Append. The lag
+// is bounded by logBuffers × BatchMax entries plus one pending row, and
+// memory with it. Under load batches are small (a write takes what queued
+// during the previous one), so there are enough buffers to cover a
+// transaction of indexMax records with room to spare.
 const (
+	logBuffers    = 256
 	indexEvery    = 10 * time.Millisecond // longest a record waits for its index transaction, unless a Flush asks
-	indexMax      = 2048                  // records per index transaction, at most: bounds a reversal write's wait
+	indexMax      = 2048                  // records per index transaction, at most (plus one batch): bounds a reversal write's wait
 	indexAttempts = 3
 	indexBackoff  = 100 * time.Millisecond
 )
 
-func (j *Journal) startPipeline(nextID int64) {
-	j.wake = make(chan struct{}, 1)
-	j.stop = make(chan struct{})
-	j.indexed = make(chan struct{})
-	j.keep = map[string]bool{}
-	j.log.indexedTo.Store(nextID)
-	j.idle.Store(true) // nothing to index yet: the first append wakes it
-	j.syncer.cond = sync.NewCond(&j.syncer.mu)
-	j.log.wakeIndexer = j.poke
-	go j.index()
+// logBatch is one write's records on their way from the writer to the
+// indexer.
+type logBatch struct {
+	buf    []byte
+	n      int             // records in buf
+	seg    string          // segment they were written to
+	sealed string          // segment this batch completed: removable once indexed
+	flush  []chan struct{} // Flush markers to release once indexed
 }
 
-// index is the indexer goroutine.
+func (j *Journal) startPipeline(nextID int64) {
+	j.nextID = nextID
+	j.free = make(chan *logBatch, logBuffers)
+	j.toIndex = make(chan *logBatch, logBuffers)
+	j.indexed = make(chan struct{})
+	j.keep = map[string]bool{}
+	for range logBuffers {
+		j.free <- &logBatch{}
+	}
+	go j.index()
+	go j.run()
+}
+
+// writeBatch gives the batch's storable entries their ids, writes their
+// records in one write, tells the waiters, and passes the records on.
+func (j *Journal) writeBatch(batch []item) {
+	lb := <-j.free // backpressure: waits only while every buffer is queued for the indexer
+	first := j.nextID
+	for i := range batch {
+		it := &batch[i]
+		switch {
+		case it.done != nil && !it.logOnly:
+			lb.flush = append(lb.flush, it.done)
+		case it.done == nil && it.err == nil:
+			if it.e != nil {
+				it.e.ID = j.nextID
+				lb.buf = appendRecord(lb.buf, it.e)
+			} else {
+				lb.buf = appendEncoded(lb.buf, j.nextID, it.body)
+			}
+			j.nextID++
+			lb.n++
+		}
+	}
+	var err error
+	if lb.n > 0 {
+		if err = j.writeLog(lb.buf, first); err != nil {
+			j.opt.Log.Error("journal log write failed", "entries", lb.n, "err", err)
+			j.unassign(batch, first)
+			lb.buf, lb.n = lb.buf[:0], 0
+		}
+	}
+	j.notify(batch, err)
+	if lb.n > 0 {
+		lb.seg = j.log.name
+		lb.sealed = j.rotateLog()
+	}
+	j.toIndex <- lb // never blocks: it has a slot for every buffer
+}
+
+// writeLog writes b, first reopening a segment if an earlier rotation
+// failed to.
+func (j *Journal) writeLog(b []byte, firstID int64) error {
+	if j.log.f == nil {
+		if err := j.log.startSegment(firstID); err != nil {
+			return err
+		}
+	}
+	return j.log.write(b)
+}
+
+// rotateLog starts the next segment when the current one is full and
+// returns the sealed one's name. A failure leaves no segment open; the
+// next write retries.
+func (j *Journal) rotateLog() string {
+	sealed, sealErr, err := j.log.rotate(j.nextID)
+	if sealErr != nil {
+		j.opt.Log.Warn("journal: a sealed log segment could not be synced (it may end torn after a power loss)",
+			"err", sealErr)
+	}
+	if err != nil {
+		j.opt.Log.Error("journal log rotation failed", "err", err)
+		j.log.f = nil
+	}
+	return sealed
+}
+
+// unassign takes back the ids of a batch whose write failed.
+func (j *Journal) unassign(batch []item, first int64) {
+	j.nextID = first
+	for i := range batch {
+		if batch[i].e != nil && batch[i].err == nil {
+			batch[i].e.ID = 0
+		}
+	}
+}
+
+// index is the indexer goroutine. It copies each batch's records into
+// one pending row and returns the buffer to the writer at once, then
+// commits the row when it holds indexMax records, when a Flush asks, or
+// indexEvery after its first record: at moderate rates one transaction
+// then carries many small batches (a commit's fixed cost, its locks and
+// its partial WAL page, was most of the indexer's cost per entry), and the
+// writer never waits for a buffer while the indexer keeps up.
 func (j *Journal) index() {
 	defer close(j.indexed)
-	var (
-		p     pendingRow
-		at    cursor
-		armed bool // pace runs: p holds records
-	)
+
+	var p pendingRow
 	pace := time.NewTimer(indexEvery)
 	pace.Stop()
 	for {
-		due, stopping := false, false
 		select {
-		case <-j.wake:
-		case <-pace.C:
-			armed, due = false, true
-		case <-j.stop:
-			stopping = true
-		}
-		for j.take(&p, &at) { // a full row: commit it now
-			j.commit(&p)
-		}
-		switch {
-		case due || stopping || len(p.flush) > 0 || p.urgent:
-			if armed {
-				pace.Stop()
-				armed = false
+		case lb, ok := <-j.toIndex:
+			if !ok {
+				j.commit(&p)
+				return
 			}
+			first := p.empty()
+			urgent := p.take(lb)
+			j.recycle(lb)
+			switch {
+			case urgent || p.n >= indexMax:
+				pace.Stop()
+				j.commit(&p)
+			case first:
+				pace.Reset(indexEvery)
+			}
+		case <-pace.C:
 			j.commit(&p)
-		case p.n > 0 && !armed:
-			pace.Reset(indexEvery)
-			armed = true
-		}
-		if stopping {
-			return
-		}
-		if !armed {
-			j.sleep(&p, &at, pace, &armed)
 		}
 	}
 }
 
-// sleep marks the indexer idle (writers then wake it), unless something
-// was appended in the meantime: then it arms the pace timer instead.
-func (j *Journal) sleep(p *pendingRow, at *cursor, pace *time.Timer, armed *bool) {
-	j.idle.Store(true)
-	j.take(p, at)
-	if p.n == 0 && len(p.flush) == 0 {
-		return
-	}
-	j.idle.Store(false)
-	if p.n > 0 {
-		pace.Reset(indexEvery)
-		*armed = true
-	}
-	if len(p.flush) > 0 {
-		j.poke() // commit at once
-	}
-}
-
-// cursor is how far the indexer has taken the log: the segment it reads
-// and the bytes and records of it taken.
-type cursor struct {
-	s    *segment
-	off  int
-	n    int
-	next int64 // id of the next record to take
-}
-
-// segView is a segment as it stood under the log's lock.
-type segView struct {
-	s      *segment
-	size   int
-	n      int
-	sealed bool
-}
-
-// take copies records appended since the last take into p, up to indexMax
-// in p, and the Flush markers once it has taken everything appended before
-// them. It reports whether p is full and more records wait.
-func (j *Journal) take(p *pendingRow, at *cursor) (more bool) {
-	l := j.log
-	l.mu.Lock()
-	j.views = j.views[:0]
-	for _, s := range l.segs {
-		j.views = append(j.views, segView{s: s, size: s.size, n: s.n, sealed: s.sealed})
-	}
-	nflush := len(j.flushes)
-	p.urgent = p.urgent || l.waiting > 0
-	l.mu.Unlock()
-
-	for _, v := range j.views {
-		if at.s != nil && v.s.first < at.s.first {
-			continue // taken; released at the next commit
-		}
-		if at.s != v.s {
-			*at = cursor{s: v.s, next: v.s.first}
-		}
-		if room := indexMax - p.n; v.n-at.n > room {
-			end := recordsEnd(v.s.data, at.off, room)
-			p.add(v.s, v.s.data[at.off:end], room)
-			at.off, at.n, at.next = end, at.n+room, at.next+int64(room)
-			p.to = at.next
-			return true
-		}
-		if v.n > at.n {
-			p.add(v.s, v.s.data[at.off:v.size], v.n-at.n)
-			at.next += int64(v.n - at.n)
-			at.off, at.n = v.size, v.n
-		}
-		if v.sealed && !p.hasSealed(v.s) {
-			p.sealed = append(p.sealed, v.s)
-		}
-	}
-	p.to = at.next
-	l.mu.Lock()
-	p.flush = append(p.flush, j.flushes[:nflush]...)
-	j.flushes = append(j.flushes[:0], j.flushes[nflush:]...)
-	l.mu.Unlock()
-	return false
-}
-
-// indexed records that every id below to is indexed (or given up on) and
-// wakes the appends waiting for that.
-func (l *appendLog) indexed(to int64) {
-	l.indexedTo.Store(to)
-	l.mu.Lock()
-	if l.waiting > 0 {
-		l.behind.Broadcast()
-	}
-	l.mu.Unlock()
-}
-
-// recordsEnd is the offset after k records from off in b.
-func recordsEnd(b []byte, off, k int) int {
-	for ; k > 0; k-- {
-		off += recHeader + int(binary.LittleEndian.Uint32(b[off:]))
-	}
-	return off
-}
-
-// pendingRow is what the indexer took and has not committed: records,
-// the segments they are in, the sealed segments wholly taken, the Flush
-// markers to release once committed, and the id after the last record.
+// pendingRow is what the indexer took from the writer and has not
+// committed: records, the segments they are in, and the sealed segments
+// and Flush markers to act on once they are committed.
 type pendingRow struct {
 	buf    []byte
 	n      int
 	segs   []string // segments holding the records, in order
-	sealed []*segment
+	sealed []string
 	flush  []chan struct{}
-	to     int64
-	urgent bool // appends wait for the indexer to release segments
 }
 
-func (p *pendingRow) add(s *segment, recs []byte, n int) {
-	p.buf = append(p.buf, recs...)
-	p.n += n
-	if len(p.segs) == 0 || p.segs[len(p.segs)-1] != s.name {
-		p.segs = append(p.segs, s.name)
+func (p *pendingRow) empty() bool {
+	return p.n == 0 && len(p.sealed) == 0 && len(p.flush) == 0
+}
+
+// take copies lb's records and markers; it reports whether a Flush waits.
+func (p *pendingRow) take(lb *logBatch) bool {
+	if lb.n > 0 {
+		p.buf = append(p.buf, lb.buf...)
+		p.n += lb.n
+		if len(p.segs) == 0 || p.segs[len(p.segs)-1] != lb.seg {
+			p.segs = append(p.segs, lb.seg)
+		}
 	}
+	if lb.sealed != "" {
+		p.sealed = append(p.sealed, lb.sealed)
+	}
+	p.flush = append(p.flush, lb.flush...)
+	return len(lb.flush) > 0
 }
 
-func (p *pendingRow) hasSealed(s *segment) bool {
-	return len(p.sealed) > 0 && p.sealed[len(p.sealed)-1] == s
+// recycle returns a batch buffer to the writer.
+func (j *Journal) recycle(lb *logBatch) {
+	clear(lb.flush)
+	lb.buf, lb.n, lb.seg, lb.sealed, lb.flush = lb.buf[:0], 0, "", "", lb.flush[:0]
+	j.free <- lb
 }
 
-// commit indexes the pending row, then releases the sealed segments all
-// of whose records are now indexed (removing their files unless an index
-// failure keeps them) and the Flush markers.
+// commit indexes the pending row, then removes the sealed segments all of
+// whose records are now indexed and releases the Flush markers.
 func (j *Journal) commit(p *pendingRow) {
 	if p.n > 0 {
 		j.indexRow(p)
 	}
-	if p.to > 0 {
-		j.log.indexed(p.to)
-	}
-	if len(p.sealed) > 0 {
-		j.release(p.sealed)
+	for _, name := range p.sealed {
+		if j.keep[name] {
+			continue
+		}
+		if err := removeSegment(name); err != nil {
+			j.opt.Log.Warn("journal: indexed segment not removed (it is replayed, harmlessly, at the next start)",
+				"err", err)
+		}
 	}
 	for _, d := range p.flush {
 		close(d)
@@ -221,25 +217,6 @@ func (j *Journal) commit(p *pendingRow) {
 	clear(p.sealed)
 	clear(p.flush)
 	p.buf, p.n, p.segs, p.sealed, p.flush = p.buf[:0], 0, p.segs[:0], p.sealed[:0], p.flush[:0]
-	p.urgent = false
-}
-
-// release drops indexed sealed segments (the oldest of the log's).
-func (j *Journal) release(done []*segment) {
-	l := j.log
-	l.mu.Lock()
-	k := 0
-	for k < len(l.segs) && k < len(done) && l.segs[k] == done[k] {
-		k++
-	}
-	l.segs = append(l.segs[:0], l.segs[k:]...)
-	l.mu.Unlock()
-	for _, s := range done {
-		if err := s.release(!j.keep[s.name]); err != nil {
-			j.opt.Log.Warn("journal: indexed segment not removed (it is replayed, harmlessly, at the next start)",
-				"err", err)
-		}
-	}
 }
 
 // indexRow retries a failed transaction a few times. Records that still
@@ -256,6 +233,7 @@ func (j *Journal) indexRow(p *pendingRow) {
 			break
 		}
 	}
+	j.lag.Add(-int64(p.n))
 	if err != nil {
 		for _, s := range p.segs {
 			j.keep[s] = true

@@ -21,24 +21,25 @@ type Journal struct {
 	rdb  *sql.DB       // queries; WAL readers never block the writer
 	cp   *checkpointer // nil when read-only
 
-	log    *appendLog // nil when read-only
-	syncer syncer     // Sync "full": the group commit (sync.go)
+	// Log writer goroutine only (writer.go, indexer.go).
+	log    *appendLog
+	nextID int64
 
 	// Indexer goroutine only (and Open, before it starts).
 	ins     writerStmts
-	commits int64           // transactions committed
-	retryAt int64           // commits before the indexer tries its own checkpoint again
-	keep    map[string]bool // segments holding records the indexer gave up on (read by Close after it ends)
-	views   []segView
+	commits int64 // transactions committed
+	retryAt int64 // commits before the indexer tries its own checkpoint again
 
-	flushes []chan struct{} // Flush markers waiting for the indexer (under log.mu)
-	wake    chan struct{}   // wakes the indexer: a Flush, or a record while it is idle
-	idle    atomic.Bool     // the indexer sleeps until woken
-	stop    chan struct{}   // Close: index everything and exit
-	indexed chan struct{}   // closed when the indexer has exited
+	q       chan item       // Append → log writer
+	free    chan *logBatch  // indexer → log writer: buffers to fill
+	toIndex chan *logBatch  // log writer → indexer
+	keep    map[string]bool // segments holding records the indexer gave up on (indexer; run after it ends)
+	lag     atomic.Int64
+	indexed chan struct{} // closed when the indexer has exited
+	done    chan struct{} // closed when the log writer (and so the indexer) has exited
 
-	mu     sync.Mutex // serializes Close
-	closed atomic.Bool
+	mu     sync.RWMutex // guards closed against sends on a closed q
+	closed bool
 }
 
 // readConns bounds the query pool; the CLI and the switch's few reads need little.
@@ -72,24 +73,20 @@ func Open(path string, o Options) (*Journal, error) {
 }
 
 // recoverLog takes the log, indexes what a previous run left in it and
-// starts a fresh segment.
+// opens a fresh segment.
 func (j *Journal) recoverLog(path string) (int64, error) {
-	l, err := openLog(path, j.opt)
+	l, err := openLog(path, j.opt.Sync == "full", j.opt.segMax)
 	if err != nil {
 		return 0, err
 	}
 	j.log = l
 	nextID, err := j.replayLog()
 	if err == nil {
-		l.mu.Lock()
-		l.nextID = nextID
-		_, err = l.rotate(0)
-		l.mu.Unlock()
+		err = l.startSegment(nextID)
 	}
 	if err != nil {
 		j.closeWriter()
-		_ = l.close(nil)
-		j.log = nil
+		l.close(false)
 		return 0, err
 	}
 	return nextID, nil
@@ -118,6 +115,8 @@ func (j *Journal) initWriter(path string) error {
 	if j.cp, err = startCheckpointer(path, j.opt.Sync); err != nil {
 		return err
 	}
+	j.q = make(chan item, j.opt.Queue)
+	j.done = make(chan struct{})
 	return nil
 }
 
@@ -139,29 +138,24 @@ func OpenReadOnly(path string) (*Journal, error) {
 	return &Journal{rdb: rdb, path: path}, nil
 }
 
-// Close indexes everything appended so far, stops the indexer and closes
-// the files. Appends after Close fail with ErrClosed. Close is idempotent.
+// Close writes and indexes everything appended so far, stops the writer
+// and the indexer and closes the files. Appends after Close fail with
+// ErrClosed. Close is idempotent.
 func (j *Journal) Close() error {
 	j.mu.Lock()
-	defer j.mu.Unlock()
-	if j.closed.Load() {
+	if j.closed {
+		j.mu.Unlock()
 		return nil
 	}
-	j.closed.Store(true)
-	var first error
-	if j.log != nil {
-		j.log.shut()
-		close(j.stop)
-		<-j.indexed
-		j.closeWriter()
-		if err := j.log.close(j.keep); err != nil {
-			first = fmt.Errorf("journal: close log: %w", err)
-		}
+	j.closed = true
+	if j.q != nil {
+		close(j.q)
 	}
-	if err := j.closeDBs(); first == nil {
-		first = err
+	j.mu.Unlock()
+	if j.done != nil {
+		<-j.done
 	}
-	return first
+	return j.closeDBs()
 }
 
 func (j *Journal) closeDBs() error {

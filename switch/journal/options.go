@@ -7,6 +7,11 @@ import (
 
 // Options tune a journal opened for writing. Zero values take the defaults.
 type Options struct {
+	// BatchMax is the most entries written to the log in one write. Default 1024.
+	BatchMax int
+	// Queue is how many entries may wait for the writer; Append blocks when
+	// it is full (backpressure). Default 65536.
+	Queue int
 	// Sync is the durability policy: "normal" (default; an entry is
 	// durable once written to the log: it survives kill -9, the last
 	// writes may be lost on power loss) or "full" (an fsync per log write;
@@ -15,16 +20,23 @@ type Options struct {
 	// Log receives write and index errors. Default slog.Default().
 	Log *slog.Logger
 
-	segMax int // log segment size; tests shrink it
-	lagMax int // records the indexer may lag before appends wait; tests shrink it
+	segMax int64 // log segment size before rotation; tests shrink it
 }
 
 const (
-	defaultSync = "normal"
+	defaultBatchMax = 1024
+	defaultQueue    = 65536
+	defaultSync     = "normal"
 )
 
 // withDefaults fills zero fields and validates Sync.
 func (o Options) withDefaults() (Options, error) {
+	if o.BatchMax <= 0 {
+		o.BatchMax = defaultBatchMax
+	}
+	if o.Queue <= 0 {
+		o.Queue = defaultQueue
+	}
 	if o.Sync == "" {
 		o.Sync = defaultSync
 	}
@@ -36,9 +48,6 @@ func (o Options) withDefaults() (Options, error) {
 	}
 	if o.segMax <= 0 {
 		o.segMax = segMaxSize
-	}
-	if o.lagMax <= 0 {
-		o.lagMax = maxLag
 	}
 	return o, nil
 }

@@ -7,7 +7,7 @@ import (
 	"time"
 )
 
-// A log record is one entry as the log stores it:
+// A log record is one entry as the log writer stores it:
 //
 //	uint32 payload length (little endian)
 //	uint32 CRC-32C of the payload
@@ -34,18 +34,11 @@ var errBadRecord = errors.New("bad record")
 func appendRecord(dst []byte, e *Entry) []byte {
 	start := len(dst)
 	dst = appendHead(dst, e.ID)
-	dst = appendEntryBody(dst, e)
-	return seal(dst, start)
-}
-
-// appendEntryBody appends what AppendBody would for e: the record without
-// its header, kind and id.
-func appendEntryBody(dst []byte, e *Entry) []byte {
 	dst = appendTimes(dst, e.Time, e.Conn, e.Latency)
 	for _, s := range entryTexts(e) {
 		dst = appendText(dst, s)
 	}
-	return dst
+	return seal(dst, start)
 }
 
 // appendEncoded appends the record of an entry encoded by AppendBody.

@@ -1,7 +1,6 @@
 package journal
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
 	"errors"
@@ -14,10 +13,8 @@ import (
 // replayLog indexes whatever a previous run left in the log (it crashed, or
 // its indexer failed), then removes the segments. It returns the next id
 // to assign. A torn tail of one of the two newest segments is dropped: a
-// record cut by a crash (never acknowledged) or, after a power loss with
-// Sync "normal", the last records, which that mode may lose. The two
-// newest may also end in zeros: the unused end of a segment, which is
-// preallocated and cut to its records when sealed. Anything else
+// write cut by a crash (never acknowledged) or, after a power loss with
+// Sync "normal", the last writes, which that mode may lose. Anything else
 // that does not read as a record is corruption, and Open refuses to guess.
 func (j *Journal) replayLog() (int64, error) {
 	maxID, err := maxEntryID(context.Background(), j.wdb)
@@ -43,10 +40,8 @@ func (j *Journal) replayLog() (int64, error) {
 				return 0, fmt.Errorf("journal: log segment %s is corrupt at byte %d (not the torn tail of a crash): "+
 					"move the segment away to open the journal without it", s, good)
 			}
-			if !zeros(b[good:]) { // zeros: the unused end of a preallocated segment
-				j.opt.Log.Warn("journal: cut the torn end of a log segment (a write interrupted by a crash or a power loss)",
-					"segment", s, "bytes", len(bytes.TrimRight(b[good:], "\x00")))
-			}
+			j.opt.Log.Warn("journal: cut the torn end of a log segment (a write interrupted by a crash or a power loss)",
+				"segment", s, "bytes", len(b)-good)
 		}
 		if good > 0 {
 			if err := j.indexSegment(b[:good], first, last); err != nil {
@@ -67,8 +62,6 @@ func (j *Journal) replayLog() (int64, error) {
 	}
 	return maxID + 1, nil
 }
-
-func zeros(b []byte) bool { return len(bytes.TrimRight(b, "\x00")) == 0 }
 
 // indexSegment indexes the records of b (ids first..last) that no batch
 // row holds yet. A previous run's indexer may have stored some of them

@@ -181,7 +181,9 @@ func (j *Journal) writable() error {
 	if j.readOnly() {
 		return ErrReadOnly
 	}
-	if j.closed.Load() {
+	j.mu.RLock()
+	defer j.mu.RUnlock()
+	if j.closed {
 		return ErrClosed
 	}
 	return nil

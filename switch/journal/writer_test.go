@@ -2,6 +2,7 @@ package journal
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -14,7 +15,7 @@ import (
 )
 
 func TestAppendCommitsAndNotifiesInOrder(t *testing.T) {
-	j, _ := openTemp(t, Options{})
+	j, _ := openTemp(t, Options{BatchMax: 7})
 	rec := &recorder{}
 	es := appendAll(t, j, 100, rec)
 
@@ -167,6 +168,21 @@ func TestFlushHonoursContext(t *testing.T) {
 	assert.ErrorIs(t, j.Flush(ctx), context.Canceled)
 }
 
+func TestLagCountsQueued(t *testing.T) {
+	j, _ := openTemp(t, Options{})
+	block := make(chan struct{})
+	entered := make(chan struct{})
+	j.Append(sampleEntry(1), waiterFunc(func(*Entry, error) { close(entered); <-block }))
+	<-entered // the writer is parked in our waiter: further appends stay queued
+	for i := 2; i <= 11; i++ {
+		j.Append(sampleEntry(i), nil)
+	}
+	assert.Equal(t, 11, j.Lag(), "10 queued, and entry 1: durable but not yet indexed")
+	close(block)
+	require.NoError(t, j.Flush(context.Background()))
+	assert.Equal(t, 0, j.Lag())
+}
+
 func TestOptionsValidation(t *testing.T) {
 	_, err := Open(t.TempDir()+"/x.db", Options{Sync: "off"})
 	require.EqualError(t, err, `journal: Options.Sync "off": want normal or full`)
@@ -210,24 +226,28 @@ func TestOversizedEntryRefused(t *testing.T) {
 	assert.Len(t, es, 1)
 }
 
-// TestAppendDoesNotWaitForTheIndexer: the waiter is told before Append
-// returns, while the indexer cannot commit; Lag counts what it has not
-// indexed yet.
-func TestAppendDoesNotWaitForTheIndexer(t *testing.T) {
+// TestFlushLogDoesNotWaitForTheIndexer: FlushLog returns once the waiters
+// were told, while the indexer is still busy with the batch.
+func TestFlushLogDoesNotWaitForTheIndexer(t *testing.T) {
 	j, path := openTemp(t, Options{})
 	// Hold SQLite's write lock from another connection: the indexer
 	// cannot commit until it is released.
-	unlock := lockSQLite(t, path)
+	other, err := sql.Open("sqlite", writeDSN(path, "normal"))
+	require.NoError(t, err)
+	defer other.Close()
+	tx, err := other.Begin()
+	require.NoError(t, err)
+	_, err = tx.Exec("INSERT INTO reversals (created, frame, next_attempt) VALUES (0, x'00', 0)")
+	require.NoError(t, err)
 
 	rec := &recorder{}
-	for i := 1; i <= 11; i++ {
-		j.Append(sampleEntry(i), rec)
-		require.Len(t, rec.snapshot(), i, "the waiter was told before Append returned")
-		require.NoError(t, rec.snapshot()[i-1].err)
-	}
-	assert.Equal(t, 11, j.Lag(), "not indexed yet")
+	j.Append(sampleEntry(1), rec)
+	require.NoError(t, j.FlushLog(context.Background()))
+	require.Len(t, rec.snapshot(), 1, "the waiter was told")
+	require.NoError(t, rec.snapshot()[0].err)
+	assert.Equal(t, 1, j.Lag(), "not indexed yet")
 
-	unlock()
+	require.NoError(t, tx.Rollback())
 	require.NoError(t, j.Flush(context.Background()))
 	assert.Zero(t, j.Lag())
 }
@@ -237,6 +257,7 @@ func TestAppendDoesNotWaitForTheIndexer(t *testing.T) {
 func TestIndexedWithoutFlush(t *testing.T) {
 	j, _ := openTemp(t, Options{})
 	j.Append(sampleEntry(1), nil)
+	require.NoError(t, j.FlushLog(context.Background()))
 	require.Eventually(t, func() bool {
 		es, err := j.List(context.Background(), Filter{})
 		return err == nil && len(es) == 1
@@ -244,10 +265,10 @@ func TestIndexedWithoutFlush(t *testing.T) {
 	assert.Zero(t, j.Lag())
 }
 
-// TestWriteEncoded: an entry encoded by AppendBody reads back like one
+// TestAppendEncoded: an entry encoded by AppendBody reads back like one
 // appended whole, gets the next id, and AppendBody refuses what Append
 // refuses.
-func TestWriteEncoded(t *testing.T) {
+func TestAppendEncoded(t *testing.T) {
 	j, _ := openTemp(t, Options{})
 	rec := &recorder{}
 	j.Append(sampleEntry(1), rec)
@@ -260,10 +281,12 @@ func TestWriteEncoded(t *testing.T) {
 	body, err := AppendBody(nil, &f)
 	require.NoError(t, err)
 	assert.LessOrEqual(t, len(body), f.BodySize())
-	id, err := j.Write(body)
-	require.NoError(t, err)
-	assert.Equal(t, int64(2), id)
+	j.AppendEncoded(body, rec)
 	require.NoError(t, j.Flush(context.Background()))
+	calls := rec.snapshot()
+	require.Len(t, calls, 2)
+	assert.NoError(t, calls[1].err)
+	assert.Nil(t, calls[1].e, "an encoded entry has no Entry")
 	got, err := j.Get(context.Background(), 2)
 	require.NoError(t, err)
 	e.ID = 2

@@ -190,7 +190,7 @@ cardswitch_issuer_in_flight{issuer="bank-b"} 0
 # HELP cardswitch_reversal_queue_depth Reversals (0420) waiting to be delivered to an issuer.
 # TYPE cardswitch_reversal_queue_depth gauge
 cardswitch_reversal_queue_depth 7
-# HELP cardswitch_journal_lag Journal entries in the log and not yet indexed (the indexer is at most about 10 ms behind).
+# HELP cardswitch_journal_lag Journal entries not yet indexed (queued for the log, or in it and waiting for the indexer).
 # TYPE cardswitch_journal_lag gauge
 cardswitch_journal_lag 2
 `, metrics.NameInFlight, metrics.NameReversalQueue, metrics.NameJournalLag)

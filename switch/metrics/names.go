@@ -45,7 +45,7 @@ var families = []Family{
 	{NameAcquirerConns, Gauge, nil, "Open acquirer connections."},
 	{NameReloads, Counter, []string{"result"}, "Configuration reloads, by result (ok or error)."},
 	{NameReversalQueue, Gauge, nil, "Reversals (0420) waiting to be delivered to an issuer."},
-	{NameJournalLag, Gauge, nil, "Journal entries in the log and not yet indexed (the indexer is at most about 10 ms behind)."},
+	{NameJournalLag, Gauge, nil, "Journal entries not yet indexed (queued for the log, or in it and waiting for the indexer)."},
 	{NameJournalErrors, Counter, nil, "Journal entries that could not be written (refused, disk full, closed); their answers were sent anyway."},
 	{NameRejected, Counter, []string{"reason"}, "Connections or requests refused before routing, by reason."},
 	{NameUnreadable, Counter, nil, "Frames from acquirers without a readable MTI (no answer possible)."},
