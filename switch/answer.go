@@ -3,6 +3,7 @@ package switchd
 import (
 	"context"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/cardswitch/cardswitch/internal/pan"
@@ -42,7 +43,18 @@ type finished struct {
 	mti          [4]byte
 	issuer, code string
 	started      time.Time
+
+	buf []byte // backing store of body and resp, kept for reuse
 }
+
+// finishedPool recycles the holders, with their buffers, once the answer
+// is queued (the queue copies it, and the journal copied the entry before
+// telling the holder): otherwise two allocations per journaled answer.
+var finishedPool = sync.Pool{New: func() any { return new(finished) }}
+
+// maxPooledBuf bounds the buffer a pooled holder keeps (an unusually big
+// answer or entry is not kept alive).
+const maxPooledBuf = 8 << 10
 
 // finish journals and sends resp. sent: the issuer request it answers,
 // nil when the request never went to an issuer. Without a journal the
@@ -61,18 +73,20 @@ func (c *acqConn) finish(v *iso.View, started time.Time, resp []byte, issuerName
 
 func (c *acqConn) finished(v *iso.View, started time.Time, resp []byte, issuerName, code string,
 	outcome journal.Outcome, reason string, sent *issuer.Txn) *finished {
-	f := &finished{c: c, resp: resp, sent: sent, issuer: issuerName, code: code, started: started}
+	f := finishedPool.Get().(*finished)
+	*f = finished{c: c, resp: resp, sent: sent, issuer: issuerName, code: code, started: started, buf: f.buf}
 	copy(f.mti[:], v.MTI())
 	if c.s.jrnl != nil {
 		// resp may be a reused read buffer: it is copied behind the
-		// encoded entry, in one allocation.
-		body, err := c.encodeEntry(v, started, issuerName, code, outcome, reason, len(resp))
+		// encoded entry, in the same buffer (encodeEntry leaves room).
+		body, err := c.encodeEntry(f.buf, v, started, issuerName, code, outcome, reason, len(resp))
 		if err != nil {
 			c.journalFailed(err)
 		} else {
 			f.body = body
 		}
 		f.resp = append(body, resp...)[len(body):]
+		f.buf = body[:0]
 	}
 	c.logTxn(v, started, issuerName, code, outcome, reason)
 	return f
@@ -115,7 +129,15 @@ func (c *acqConn) journalFailed(err error) {
 	c.s.log.Error("journal write failed", "conn", c.id, "err", err)
 }
 
-func (f *finished) send() { f.c.deliver(f.resp, f.mti, f.issuer, f.code, f.started, f.sent) }
+func (f *finished) send() {
+	f.c.deliver(f.resp, f.mti, f.issuer, f.code, f.started, f.sent)
+	buf := f.buf
+	if cap(buf) > maxPooledBuf {
+		buf = nil
+	}
+	*f = finished{buf: buf}
+	finishedPool.Put(f)
+}
 
 // deliver queues an answer, counts it and releases what its request held
 // (sent: nil when it never went to an issuer).
@@ -132,8 +154,9 @@ func (s *Switch) debugging() bool { return s.log.Enabled(context.Background(), s
 
 // encodeEntry encodes the journal entry of a request and its answer for
 // the log (journal.AppendBody), straight from the request's fields (the
-// PAN masked), in a new buffer with room for extra more bytes behind it.
-func (c *acqConn) encodeEntry(v *iso.View, started time.Time, issuerName, code string,
+// PAN masked), into buf (a new buffer when too small) with room for extra
+// more bytes behind it.
+func (c *acqConn) encodeEntry(buf []byte, v *iso.View, started time.Time, issuerName, code string,
 	outcome journal.Outcome, reason string, extra int) ([]byte, error) {
 	var masked [pan.MaxLen]byte
 	p, _ := iso.RoutingPAN(v)
@@ -142,7 +165,10 @@ func (c *acqConn) encodeEntry(v *iso.View, started time.Time, issuerName, code s
 		Currency: v.Field(49), STAN: v.Field(11), RRN: v.Field(37), Terminal: v.Field(41),
 		TransmissionTime: v.Field(7), PAN: pan.AppendMasked(masked[:0], p), ResponseCode: code,
 		Outcome: outcome, Reason: reason}
-	return journal.AppendBody(make([]byte, 0, fl.BodySize()+extra), &fl)
+	if need := fl.BodySize() + extra; cap(buf) < need {
+		buf = make([]byte, 0, need)
+	}
+	return journal.AppendBody(buf[:0], &fl)
 }
 
 // netMgmt answers an acquirer's 0800: sign-on (001), sign-off (002) and

@@ -130,8 +130,8 @@ func (s *dupShard) check(key uint64, at, w int64) bool {
 		// The new generation is sized for what the last one held, so in
 		// steady traffic it never grows (a rehash under the lock). Its
 		// allocation is zeroed under the lock: once per window per shard,
-		// ~1 ms per million keys in the shard, and only requests hashed to
-		// this shard wait for it.
+		// a few ms per million keys in the shard, and only requests hashed
+		// to this shard wait for it.
 		s.old, s.cur, s.curStart = s.cur, newDupTable(s.cur.n), at
 	}
 	i, found := s.cur.find(key)

@@ -235,7 +235,7 @@ func (c *acqConn) Late(t *issuer.Txn, _ []byte, rv *iso.View) {
 	}
 	var req iso.View
 	_ = s.scanner.Scan(t.Frame, &req)
-	body, err := c.encodeEntry(&req, t.Started, t.Issuer, codeString(rv.Field(39)), journal.Late,
+	body, err := c.encodeEntry(nil, &req, t.Started, t.Issuer, codeString(rv.Field(39)), journal.Late,
 		"issuer answered after the timeout; not relayed (the acquirer got 91)", 0)
 	if err != nil {
 		s.log.Error("late issuer answer not journaled", "conn", c.id, "err", err)
