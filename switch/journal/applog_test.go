@@ -52,12 +52,7 @@ func TestAppendRecordDoesNotAllocate(t *testing.T) {
 // segment starting at lo, plus tail bytes.
 func writeSegment(t *testing.T, path string, lo, hi int, tail []byte) string {
 	t.Helper()
-	var b []byte
-	for i := lo; i <= hi; i++ {
-		e := sampleEntry(i)
-		e.ID = int64(i)
-		b = appendRecord(b, e)
-	}
+	b := sampleRecords(lo, hi)
 	dir := path + logSuffix
 	require.NoError(t, os.MkdirAll(dir, 0o700))
 	name := segName(dir, int64(lo))

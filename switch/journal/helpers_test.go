@@ -72,3 +72,15 @@ func appendAll(t *testing.T, j *Journal, n int, w Waiter) []*Entry {
 	require.NoError(t, j.Flush(context.Background()))
 	return es
 }
+
+// sampleRecords returns the log records of sample entries lo..hi, with
+// ids equal to their numbers.
+func sampleRecords(lo, hi int) []byte {
+	var b []byte
+	for i := lo; i <= hi; i++ {
+		e := sampleEntry(i)
+		e.ID = int64(i)
+		b = appendRecord(b, e)
+	}
+	return b
+}

@@ -26,6 +26,7 @@ type writerStmts struct {
 	bufLen int
 	pins   [pinClasses]uintptr
 	meta   batchMeta
+	packed []byte // the row's records compressed (pack.go), reused
 }
 
 type stmts struct{ ins, begin, commit, rollback, checkpoint rawStmt }
@@ -195,13 +196,15 @@ func insertRowTx(ctx context.Context, tx *sql.Tx, meta *batchMeta, b []byte, n i
 		return err
 	}
 	_, err := tx.ExecContext(ctx, insertSQL, meta.first, meta.last, meta.count, meta.minTime, meta.maxTime,
-		[]byte(meta.keys), b)
+		[]byte(meta.keys), packRecords(nil, b))
 	return err
 }
 
 // bindRow copies the records and the filter into the C buffer, binds the
 // row and steps the INSERT.
 func (w *writerStmts) bindRow(b []byte) error {
+	w.packed = packRecords(w.packed, b)
+	b = w.packed
 	m := &w.meta
 	if err := w.grow(len(b) + len(m.keys)); err != nil {
 		return err

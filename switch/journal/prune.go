@@ -89,7 +89,7 @@ func (j *Journal) trimStep(ctx context.Context, cut int64) (removed int64, found
 	}
 	var kept []byte
 	n := 0
-	if err := eachRecord(b, func(r *record) bool {
+	if err := eachRowRecord(b, func(r *record) bool {
 		if r.time < cut {
 			removed++
 		} else {

@@ -85,7 +85,7 @@ func matching(ctx context.Context, tx *sql.Tx, firstID int64, f *Filter) ([]Entr
 		return nil, fmt.Errorf("read batch %d: %w", firstID, err)
 	}
 	var page []Entry
-	err := eachRecord(b, func(r *record) bool {
+	err := eachRowRecord(b, func(r *record) bool {
 		if f.match(r) {
 			page = append(page, entryOf(r))
 		}
@@ -122,7 +122,7 @@ func (j *Journal) Get(ctx context.Context, id int64) (Entry, error) {
 	}
 	var e Entry
 	found := false
-	if err := eachRecord(b, func(r *record) bool {
+	if err := eachRowRecord(b, func(r *record) bool {
 		if r.id == id {
 			e, found = entryOf(r), true
 		}
@@ -151,7 +151,7 @@ func (j *Journal) eachSince(ctx context.Context, since time.Time, fn func(r *rec
 		if err := rows.Scan(&b); err != nil {
 			return err
 		}
-		if err := eachRecord(b, func(r *record) bool {
+		if err := eachRowRecord(b, func(r *record) bool {
 			if r.time >= cut {
 				fn(r)
 			}

@@ -200,12 +200,7 @@ func TestEmptyJournalLookup(t *testing.T) {
 // TestRunsSkipWhatIsIndexed: replay stores only records no row holds, in
 // runs of consecutive records of at most the row size.
 func TestRunsSkipWhatIsIndexed(t *testing.T) {
-	var buf []byte
-	for i := 1; i <= 10; i++ {
-		e := sampleEntry(i)
-		e.ID = int64(i)
-		buf = appendRecord(buf, e)
-	}
+	buf := sampleRecords(1, 10)
 	held := map[int64]bool{3: true, 4: true, 8: true}
 	var got [][]int64
 	require.NoError(t, runs(buf, func(id int64) bool { return held[id] }, 2, func(run []byte, n int) error {

@@ -38,10 +38,11 @@ func TestSchemaVersionChecks(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, db.Close())
 
+	want := fmt.Sprintf("journal: schema version 99 is newer than this build's %d", len(migrations))
 	_, err = Open(newer, Options{})
-	require.EqualError(t, err, "journal: schema version 99 is newer than this build's 4")
+	require.EqualError(t, err, want)
 	_, err = OpenReadOnly(newer)
-	require.EqualError(t, err, "journal: schema version 99 is newer than this build's 4")
+	require.EqualError(t, err, want)
 
 	empty := filepath.Join(dir, "empty.db")
 	db, err = sql.Open("sqlite", empty)
@@ -54,8 +55,8 @@ func TestSchemaVersionChecks(t *testing.T) {
 	older := filepath.Join(dir, "older.db")
 	require.NoError(t, schemaDB(t, older, 3).Close())
 	_, err = OpenReadOnly(older)
-	require.EqualError(t, err, "journal: schema version 3 is older than this build's 4: "+
-		"start this build's switch (cardswitch serve) on it once to migrate it")
+	require.EqualError(t, err, fmt.Sprintf("journal: schema version 3 is older than this build's %d: "+
+		"start this build's switch (cardswitch serve) on it once to migrate it", len(migrations)))
 
 	_, err = OpenReadOnly(filepath.Join(dir, "missing.db"))
 	require.ErrorContains(t, err, "no such file or directory")
@@ -164,12 +165,12 @@ func TestMigrateV3KeepsWhatOnlyTheLogHolds(t *testing.T) {
 	}
 }
 
-// TestMigrateV3ResumesAMoveCutShort: a journal at version 4 whose entries
-// table still holds rows (the move was cut short) is refused by readers,
-// and the next Open moves the rest, in steps.
+// TestMigrateV3ResumesAMoveCutShort: a journal at the current version
+// whose entries table still holds rows (the move was cut short) is refused
+// by readers, and the next Open moves the rest, in steps.
 func TestMigrateV3ResumesAMoveCutShort(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "v4.db")
-	db := schemaDB(t, path, 4)
+	path := filepath.Join(t.TempDir(), "current.db")
+	db := schemaDB(t, path, len(migrations))
 	const n = moveChunk + 10
 	tx, err := db.Begin()
 	require.NoError(t, err)
