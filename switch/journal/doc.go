@@ -8,11 +8,11 @@
 // Waiter: the entry is durable, and the switch answers the acquirer. A
 // second goroutine, the indexer, stores the same records in a SQLite file
 // (pure-Go driver modernc.org/sqlite, WAL mode), up to a few thousand per
-// row and transaction, with the row's id and time ranges and a Bloom
-// filter of its RRNs and STANs (indexer.go, batch.go); SQLite is what
-// queries, duplicate reloads and pruning read. The indexer is bounded:
-// when it falls behind by more than logBuffers batches, the writer waits
-// and backpressure reaches Append. Segments are removed once indexed. Open
+// row and transaction, compressed (pack.go), with the row's id and time
+// ranges and a Bloom filter of its RRNs and STANs (indexer.go, batch.go);
+// SQLite is what queries, duplicate reloads and pruning read. The indexer
+// is bounded: when it falls behind by more than logBuffers batches, the
+// writer waits and backpressure reaches Append. Segments are removed once indexed. Open
 // indexes whatever a crash left in the log before anything else, so after
 // Open SQLite holds every entry ever acknowledged (unless the log file
 // itself was damaged: Open then says so); a read-only opener (the txn
