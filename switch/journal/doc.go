@@ -12,9 +12,9 @@
 // ranges and a Bloom filter of its RRNs and STANs (indexer.go, batch.go);
 // SQLite is what queries, duplicate reloads and pruning read. The indexer
 // is bounded: when it falls behind by more than logBuffers batches, the
-// writer waits and backpressure reaches Append. Segments are removed once indexed. Open
-// indexes whatever a crash left in the log before anything else, so after
-// Open SQLite holds every entry ever acknowledged (unless the log file
+// writer waits and backpressure reaches Append. Segments are removed once
+// indexed. Open indexes whatever a crash left in the log before anything
+// else, so after Open SQLite holds every entry ever acknowledged (unless the log file
 // itself was damaged: Open then says so); a read-only opener (the txn
 // commands) sees entries once they are indexed, within about 10 ms of
 // their answers.
