@@ -2,6 +2,7 @@ package journal
 
 import (
 	"context"
+	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -56,4 +57,36 @@ func TestRowsStoredCompressedAndPlainRowsRead(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, es, 1)
 	assert.Equal(t, int64(15), es[0].ID)
+}
+
+// TestOpenUpgradesSchema4: a journal of the previous release (schema 4,
+// rows stored plain) opens at schema 5; its rows read as before, and new
+// rows are stored compressed next to them.
+func TestOpenUpgradesSchema4(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "v4.db")
+	db := schemaDB(t, path, 4)
+	plain := sampleRecords(1, 10)
+	var m batchMeta
+	require.NoError(t, m.build(plain, 10))
+	_, err := db.Exec(insertSQL, m.first, m.last, m.count, m.minTime, m.maxTime, []byte(m.keys), plain)
+	require.NoError(t, err)
+	require.NoError(t, db.Close())
+
+	j, err := Open(path, Options{})
+	require.NoError(t, err)
+	defer j.Close()
+	var v int
+	require.NoError(t, j.rdb.QueryRow("PRAGMA user_version").Scan(&v))
+	assert.Equal(t, 5, v)
+	rec := &recorder{}
+	appendAll(t, j, 1, rec)
+	assert.Equal(t, int64(11), rec.snapshot()[0].id, "ids continue after the old rows")
+	es, err := j.List(context.Background(), Filter{Limit: 100})
+	require.NoError(t, err)
+	assert.Len(t, es, 11)
+	got, err := j.Get(context.Background(), 3)
+	require.NoError(t, err)
+	want := sampleEntry(3)
+	want.ID = 3
+	assert.Equal(t, *want, got)
 }
