@@ -57,8 +57,6 @@ func (c rawConn) errorOf(rc int32) error {
 // inTx reports whether a transaction is open on the connection.
 func (c rawConn) inTx() bool { return sqlite3.Xsqlite3_get_autocommit(c.tls, c.db) == 0 }
 
-func (c rawConn) lastInsertID() int64 { return sqlite3.Xsqlite3_last_insert_rowid(c.tls, c.db) }
-
 // rawStmt is a statement prepared once (SQLITE_PREPARE_PERSISTENT).
 type rawStmt uintptr
 
@@ -78,16 +76,9 @@ func (c rawConn) prepare(query string) (rawStmt, error) {
 	return rawStmt(*(*uintptr)(cptr(pp))), nil
 }
 
-// bindText binds n bytes at C address p; they must stay unchanged until the
-// statement is reset. p must not be 0 (that would bind NULL).
-func (c rawConn) bindText(s rawStmt, i int, p uintptr, n int) error {
-	if rc := sqlite3.Xsqlite3_bind_text(c.tls, uintptr(s), int32(i), p, int32(n), 0 /* SQLITE_STATIC */); rc != sqlite3.SQLITE_OK {
-		return c.errorOf(rc)
-	}
-	return nil
-}
-
-// bindBlob is bindText for a BLOB (n may be 0; p must not be 0).
+// bindBlob binds n bytes at C address p; they must stay unchanged until
+// the statement is reset. n may be 0; p must not be 0 (that would bind
+// NULL).
 func (c rawConn) bindBlob(s rawStmt, i int, p uintptr, n int) error {
 	if rc := sqlite3.Xsqlite3_bind_blob(c.tls, uintptr(s), int32(i), p, int32(n), 0 /* SQLITE_STATIC */); rc != sqlite3.SQLITE_OK {
 		return c.errorOf(rc)
