@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -38,6 +40,13 @@ type Cost struct {
 	Requests    int64   `json:"requests"`
 	CPUusPerTx  float64 `json:"cpu_us_per_tx"`
 	AllocsPerTx float64 `json:"allocs_per_tx"`
+	// SyscallsPerTx counts the read and write system calls (sockets and
+	// journal files; /proc/self/io syscr+syscw): batching shows here.
+	SyscallsPerTx float64 `json:"syscalls_per_tx"`
+	// WaitsPerTx counts the times a thread of the switch gave up its core
+	// to wait (voluntary context switches: a goroutine hand-off that found
+	// nothing else to run, an idle poller).
+	WaitsPerTx float64 `json:"waits_per_tx"`
 }
 
 // Results are all phases; Socat is nil without socat.
@@ -209,12 +218,14 @@ func measured(sw *child, profileDir, name string, run func() (Result, error)) (R
 	}
 	if n := m1.requests - m0.requests; n > 0 {
 		res.Switch = &Cost{Requests: n, CPUusPerTx: float64(m1.cpuNS-m0.cpuNS) / 1e3 / float64(n),
-			AllocsPerTx: float64(m1.mallocs-m0.mallocs) / float64(n)}
+			AllocsPerTx:   float64(m1.mallocs-m0.mallocs) / float64(n),
+			SyscallsPerTx: float64(m1.syscalls-m0.syscalls) / float64(n),
+			WaitsPerTx:    float64(m1.waits-m0.waits) / float64(n)}
 	}
 	return res, nil
 }
 
-type marks struct{ cpuNS, mallocs, requests int64 }
+type marks struct{ cpuNS, mallocs, requests, syscalls, waits int64 }
 
 func mark(sw *child) (marks, error) {
 	ans, err := sw.ask("mark")
@@ -222,7 +233,7 @@ func mark(sw *child) (marks, error) {
 		return marks{}, fmt.Errorf("switch child: %w", err)
 	}
 	var m marks
-	if _, err := fmt.Sscan(ans, &m.cpuNS, &m.mallocs, &m.requests); err != nil {
+	if _, err := fmt.Sscan(ans, &m.cpuNS, &m.mallocs, &m.requests, &m.syscalls, &m.waits); err != nil {
 		return marks{}, fmt.Errorf("switch child answered %q: %w", ans, err)
 	}
 	return m, nil
@@ -249,6 +260,27 @@ func cpuTime() time.Duration {
 		return 0
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// kernelCounts is this process's read and write system calls so far
+// (syscr+syscw of /proc/self/io; 0 where there is none) and its voluntary
+// context switches.
+func kernelCounts() (syscalls, waits int64) {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) == nil {
+		waits = ru.Nvcsw
+	}
+	b, err := os.ReadFile("/proc/self/io")
+	if err != nil {
+		return 0, waits
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		k, v, ok := strings.Cut(line, ":")
+		if n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64); ok && err == nil && (k == "syscr" || k == "syscw") {
+			syscalls += n
+		}
+	}
+	return syscalls, waits
 }
 
 func ratio(a, b float64) float64 {

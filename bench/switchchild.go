@@ -89,7 +89,8 @@ func command(cmd string, sw *switchd.Switch, p *profiler) string {
 	case "mark":
 		var ms runtime.MemStats
 		runtime.ReadMemStats(&ms)
-		return fmt.Sprintf("%d %d %d", int64(cpuTime()), ms.Mallocs, sw.Stats().Requests)
+		sys, ctx := kernelCounts()
+		return fmt.Sprintf("%d %d %d %d %d", int64(cpuTime()), ms.Mallocs, sw.Stats().Requests, sys, ctx)
 	case "prof-start":
 		return errText(p.start(arg))
 	case "prof-stop":

@@ -17,19 +17,20 @@ func printTable(w io.Writer, c config, r *Results) {
 	fmt.Fprintf(w, "\ncardswitch bench: %s per phase, %d connections, closed loop %d in flight; switch %s; %d CPUs (%s)\n\n",
 		c.duration, c.connections, c.concurrency, journal, runtime.NumCPU(), cpuModel())
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "phase\tthroughput/s\tp50 ms\tp99 ms\tmax ms\tfailures\tswitch CPU-µs/tx\tswitch allocs/tx\t")
+	fmt.Fprintln(tw, "phase\tthroughput/s\tp50 ms\tp99 ms\tmax ms\tfailures\tswitch CPU-µs/tx\tswitch allocs/tx\tsyscalls/tx\twaits/tx\t")
 	rows := []Result{r.Echo, r.Direct}
 	if r.Socat != nil {
 		rows = append(rows, *r.Socat)
 	}
 	rows = append(rows, r.Switched, r.RateDir, r.RateSw)
 	for _, x := range rows {
-		cpu, allocs := "", ""
+		cpu, allocs, sys, waits := "", "", "", ""
 		if x.Switch != nil {
 			cpu, allocs = fmt.Sprintf("%.1f", x.Switch.CPUusPerTx), fmt.Sprintf("%.1f", x.Switch.AllocsPerTx)
+			sys, waits = fmt.Sprintf("%.2f", x.Switch.SyscallsPerTx), fmt.Sprintf("%.2f", x.Switch.WaitsPerTx)
 		}
-		fmt.Fprintf(tw, "%s\t%.0f\t%.3f\t%.3f\t%.3f\t%d\t%s\t%s\t\n",
-			x.Name, x.ThroughputPerS, x.P50ms, x.P99ms, x.MaxMS, x.Failures, cpu, allocs)
+		fmt.Fprintf(tw, "%s\t%.0f\t%.3f\t%.3f\t%.3f\t%d\t%s\t%s\t%s\t%s\t\n",
+			x.Name, x.ThroughputPerS, x.P50ms, x.P99ms, x.MaxMS, x.Failures, cpu, allocs, sys, waits)
 	}
 	_ = tw.Flush()
 	fmt.Fprintf(w, "\ngenerator cost: %.1f CPU-µs per request (replay process alone, echo target in a child process)\n", r.Echo.GeneratorCPUus)

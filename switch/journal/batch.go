@@ -30,20 +30,27 @@ func (m *batchMeta) reset(n int) {
 // yieldEvery is how many records build reads between yields.
 const yieldEvery = 256
 
-// build sizes m for the n records in b and takes them all in.
+// build sizes m for the n records in b and takes them all in. The records
+// were encoded by this process from memory, or checked by replay when read
+// back from the log, so their checksums are not verified again here.
 func (m *batchMeta) build(b []byte, n int) error {
 	m.reset(n)
-	i := 0
-	return eachRecord(b, func(r *record) bool {
-		if i++; i%yieldEvery == 0 {
+	var r record
+	for off, i := 0, 0; off < len(b); i++ {
+		if i > 0 && i%yieldEvery == 0 {
 			// The indexer is the one long CPU burst in the process: left
 			// alone it holds a P until async preemption (10 ms) while
 			// goroutines carrying answers wait.
 			runtime.Gosched()
 		}
-		m.add(r)
-		return true
-	})
+		size, err := decodeTrusted(b[off:], &r)
+		if err != nil {
+			return err
+		}
+		m.add(&r)
+		off += size
+	}
+	return nil
 }
 
 // add takes one record into the ranges and the filter.
@@ -94,9 +101,15 @@ const (
 	bloomMin    = 8 // bytes
 )
 
-// reset sizes b for n keys and clears it.
+// reset sizes b for n keys and clears it. The size is rounded up to a
+// power of two so add can mask instead of divide (14 divisions per record
+// were half the cost of building a batch's filter); has divides by the
+// stored size, so filters of any size written before still read.
 func (b *bloom) reset(n int) {
-	size := max(bloomMin, (n*bloomBits+7)/8)
+	size := bloomMin
+	for size*8 < n*bloomBits {
+		size *= 2
+	}
 	if cap(*b) < size {
 		*b = make(bloom, size)
 		return
@@ -112,9 +125,9 @@ func (b bloom) add(kind byte, v []byte) {
 		return
 	}
 	h1, h2 := bloomHash(kind, v)
-	m := uint32(len(b) * 8) // #nosec G115 -- a batch's filter is far below 4 GiB
+	mask := uint32(len(b)*8) - 1 // #nosec G115 -- a batch's filter is far below 4 GiB; a power of two (reset)
 	for i := range uint32(bloomHashes) {
-		bit := (h1 + i*h2) % m
+		bit := (h1 + i*h2) & mask
 		b[bit/8] |= 1 << (bit % 8)
 	}
 }

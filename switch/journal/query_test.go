@@ -190,6 +190,52 @@ func TestBloomFilter(t *testing.T) {
 	assert.Equal(t, make(bloom, bloomMin), b, "empty values are not stored")
 }
 
+// TestBloomFilterSizes: filters are built in powers of two with at least
+// bloomBits bits per key (add masks), and a filter of another size, as
+// rows written before hold, still answers (has divides).
+func TestBloomFilterSizes(t *testing.T) {
+	for _, n := range []int{0, 1, 6, 7, 100, 4096, 4097} {
+		var b bloom
+		b.reset(n)
+		assert.Equal(t, 0, len(b)&(len(b)-1), "n=%d: %d bytes is not a power of two", n, len(b))
+		assert.GreaterOrEqual(t, len(b)*8, n*bloomBits, "n=%d", n)
+		assert.GreaterOrEqual(t, len(b), bloomMin, "n=%d", n)
+	}
+	// A 5120-byte filter (2048 keys at 10 bits, unrounded) set as the
+	// earlier build did, with a division.
+	old := make(bloom, 5120)
+	set := func(kind byte, v string) {
+		h1, h2 := bloomHash(kind, []byte(v))
+		m := uint32(len(old) * 8)
+		for i := range uint32(bloomHashes) {
+			bit := (h1 + i*h2) % m
+			old[bit/8] |= 1 << (bit % 8)
+		}
+	}
+	for i := range 2048 {
+		set(keyRRN, fmt.Sprintf("%012d", i))
+	}
+	for i := range 2048 {
+		require.True(t, old.has(keyRRN, fmt.Sprintf("%012d", i)))
+	}
+	assert.False(t, old.has(keySTAN, "000001"), "a key never added (by this hash, not a false positive)")
+}
+
+// TestBuildRefusesBadRecords: the indexer skips the checksum of records
+// it encoded, but a batch that does not decode is still an error.
+func TestBuildRefusesBadRecords(t *testing.T) {
+	e := Entry{ID: 1, Time: time.Unix(1, 0), MTI: "0100", STAN: "000001", RRN: "000000000001"}
+	rec := appendRecord(nil, &e)
+	var m batchMeta
+	require.NoError(t, m.build(rec, 1))
+	assert.Equal(t, int64(1), m.count)
+	assert.Error(t, m.build(rec[:len(rec)-1], 1), "truncated")
+	bad := append([]byte(nil), rec...)
+	bad[recHeader] = 0 // kind
+	assert.Error(t, m.build(bad, 1), "unknown kind")
+	assert.Error(t, m.build(rec[:3], 1), "shorter than a header")
+}
+
 func TestEmptyJournalLookup(t *testing.T) {
 	j, _ := openTemp(t, Options{})
 	es, err := j.List(context.Background(), Filter{RRN: "000000000001"})
