@@ -2,7 +2,6 @@ package switchd
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"io"
 	"net"
@@ -14,6 +13,7 @@ import (
 	"github.com/cardswitch/cardswitch/iso"
 	"github.com/cardswitch/cardswitch/switch/acquirers"
 	"github.com/cardswitch/cardswitch/switch/internal/wire"
+	"github.com/cardswitch/cardswitch/switch/journal"
 	"github.com/cardswitch/cardswitch/switch/metrics"
 )
 
@@ -52,6 +52,9 @@ func (s *Switch) handleConn(conn net.Conn) {
 	}
 	c := &acqConn{s: s, conn: conn, id: s.nextConn.Add(1), remote: conn.RemoteAddr().String()}
 	c.out = wire.NewWriter(conn, s.limits.AcquirerBacklog)
+	if j := s.jrnl; j != nil {
+		c.out.SetGate(func(t uint64) { j.Commit(journal.Ticket(t)) })
+	}
 	s.mu.Lock()
 	if s.draining.Load() {
 		s.mu.Unlock()
@@ -210,12 +213,8 @@ func (c *acqConn) readErr(err, timeout error) error {
 // not hold its connection (or the switch's shutdown) forever.
 func (c *acqConn) close() {
 	c.once.Do(func() {
-		if j := c.s.jrnl; j != nil {
-			// Answers still waiting for their journal write go out first.
-			ctx, cancel := context.WithTimeout(context.Background(), closeFlush)
-			_ = j.FlushLog(ctx)
-			cancel()
-		}
+		// The writer's last batch commits its answers' journal entries
+		// (its gate), then goes out.
 		_ = c.conn.SetWriteDeadline(time.Now().Add(closeFlush))
 		c.out.Close()
 		<-c.out.Done()
@@ -232,8 +231,12 @@ const closeFlush = 2 * time.Second
 
 // queue sends one answer; an acquirer that lets answers pile up unread
 // past the backlog limit is disconnected rather than buffered for.
-func (c *acqConn) queue(resp []byte) {
-	err := c.out.Queue(resp)
+func (c *acqConn) queue(resp []byte) { c.queueAfter(resp, 0) }
+
+// queueAfter queues an answer that must wait for its journal entry's log
+// write (ticket; 0: none).
+func (c *acqConn) queueAfter(resp []byte, ticket journal.Ticket) {
+	err := c.out.QueueAfter(resp, uint64(ticket))
 	if errors.Is(err, wire.ErrBacklog) && c.slow.CompareAndSwap(false, true) {
 		c.s.stats.slowAcquirers.Add(1)
 		c.s.metrics.Rejected(metrics.ReasonSlowReader)

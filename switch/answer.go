@@ -31,9 +31,11 @@ func (c *acqConn) decline(v *iso.View, started time.Time, issuerName, code strin
 	c.finish(v, started, resp, issuerName, code, outcome, reason, nil)
 }
 
-// finished is a request's final answer on its way out: journaled first
-// (when the journal is on), then sent. An acquirer is never told an answer
-// the journal could lose in a crash.
+// finished is a request's final answer on its way out: its journal entry
+// staged (when the journal is on), then the answer queued behind it. The
+// connection's writer commits the entries of a batch before it sends the
+// batch (wire.Writer.SetGate): an acquirer is never told an answer the
+// journal could lose in a crash.
 type finished struct {
 	c    *acqConn
 	body []byte // the journal entry, encoded (journal.AppendBody); nil without a journal or when refused
@@ -48,8 +50,8 @@ type finished struct {
 }
 
 // finishedPool recycles the holders, with their buffers, once the answer
-// is queued (the queue copies it, and the journal copied the entry before
-// telling the holder): otherwise two allocations per journaled answer.
+// is queued (the queue copies it, and Stage copied the entry): otherwise
+// two allocations per journaled answer.
 var finishedPool = sync.Pool{New: func() any { return new(finished) }}
 
 // maxPooledBuf bounds the buffer a pooled holder keeps (an unusually big
@@ -68,7 +70,7 @@ func (c *acqConn) finish(v *iso.View, started time.Time, resp []byte, issuerName
 	c.logTxn(v, started, issuerName, code, outcome, reason)
 	var mti [4]byte
 	copy(mti[:], v.MTI())
-	c.deliver(resp, mti, issuerName, code, started, sent)
+	c.deliver(resp, mti, issuerName, code, started, sent, 0)
 }
 
 func (c *acqConn) finished(v *iso.View, started time.Time, resp []byte, issuerName, code string,
@@ -103,34 +105,35 @@ func (c *acqConn) logTxn(v *iso.View, started time.Time, issuerName, code string
 		"outcome", string(outcome), "reason", reason, "latency", time.Since(started))
 }
 
-// commit journals f, then sends it (at once when there is nothing to
-// journal).
+// commit stages f's journal entry and queues the answer behind it (at
+// once when there is nothing to journal). An entry the journal refuses is
+// logged and counted, and the answer still goes out: the acquirer must
+// not wait on the audit trail.
 func (f *finished) commit() {
-	if f.body == nil {
-		f.send()
-		return
+	var t journal.Ticket
+	if f.body != nil {
+		var err error
+		if t, err = f.c.s.jrnl.Stage(f.body); err != nil {
+			f.c.journalFailed(err)
+		}
 	}
-	f.c.s.jrnl.AppendEncoded(f.body, f)
-}
-
-// Journaled (journal.Waiter): the entry is durable; now the acquirer may
-// hear the answer. A journal failure is logged and counted, and the answer
-// still goes out: the acquirer must not wait on the audit trail.
-func (f *finished) Journaled(_ *journal.Entry, err error) {
-	if err != nil {
-		f.c.journalFailed(err)
-	}
-	f.send()
+	f.send(t)
 }
 
 func (c *acqConn) journalFailed(err error) {
-	c.s.stats.journalErrors.Add(1)
-	c.s.metrics.JournalError()
+	c.s.journalLost(1)
 	c.s.log.Error("journal write failed", "conn", c.id, "err", err)
 }
 
-func (f *finished) send() {
-	f.c.deliver(f.resp, f.mti, f.issuer, f.code, f.started, f.sent)
+// journalLost counts entries the journal could not write (their answers
+// went out).
+func (s *Switch) journalLost(n int) {
+	s.stats.journalErrors.Add(int64(n))
+	s.metrics.JournalErrors(n)
+}
+
+func (f *finished) send(t journal.Ticket) {
+	f.c.deliver(f.resp, f.mti, f.issuer, f.code, f.started, f.sent, t)
 	buf := f.buf
 	if cap(buf) > maxPooledBuf {
 		buf = nil
@@ -139,10 +142,12 @@ func (f *finished) send() {
 	finishedPool.Put(f)
 }
 
-// deliver queues an answer, counts it and releases what its request held
-// (sent: nil when it never went to an issuer).
-func (c *acqConn) deliver(resp []byte, mti [4]byte, issuerName, code string, started time.Time, sent *issuer.Txn) {
-	c.queue(resp)
+// deliver queues an answer (behind its journal entry's ticket, 0 for
+// none), counts it and releases what its request held (sent: nil when it
+// never went to an issuer).
+func (c *acqConn) deliver(resp []byte, mti [4]byte, issuerName, code string, started time.Time,
+	sent *issuer.Txn, t journal.Ticket) {
+	c.queueAfter(resp, t)
 	c.s.metrics.Request(string(mti[:]), issuerName, code, time.Since(started))
 	if sent != nil {
 		c.release(sent)

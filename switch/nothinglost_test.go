@@ -1,8 +1,13 @@
 package switchd_test
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -75,7 +80,8 @@ func TestJournalRecordsEveryAnswer(t *testing.T) {
 	cases[5] = want{panFormat, "", "30", journal.SwitchDeclined, -1, false}
 
 	// Every answer the acquirer heard is journaled (that it was durable
-	// first is what the kill -9 tests prove); the index follows the log.
+	// first is TestAnswerIsDurableBeforeItGoesOut's); the index follows
+	// the log.
 	require.NoError(t, sw.FlushJournal(context.Background()))
 	byRRN := entriesByRRN(t, path)
 	for stan, w := range cases {
@@ -108,6 +114,46 @@ func TestJournalRecordsEveryAnswer(t *testing.T) {
 	require.NotZero(t, assertNoCardData(t, path, pans...))
 	sw.stop() // checkpoints the WAL into the main file
 	require.NotZero(t, assertNoCardData(t, path, pans...))
+}
+
+// TestAnswerIsDurableBeforeItGoesOut: when the acquirer reads an answer,
+// relayed or the switch's own, its journal entry's record is already in
+// the log file (what a restart after kill -9 indexes): the connection's
+// writer commits its answers' entries before it sends them. Without that
+// the record would reach the log up to a few ms later.
+func TestAnswerIsDurableBeforeItGoesOut(t *testing.T) {
+	sim, _ := startWatchedSim(t, lostSim(0))
+	path := journalPath(t)
+	sw := startSwitch(t, lostYAML(path, sim.Addr(), "5s", deadAddr(t)), "bank")
+	c := dial(t, sw.addr)
+	for stan := 100; stan < 160; stan++ {
+		pan, code := panApprove, "00"
+		if stan%3 == 0 {
+			pan, code = panNoRoute, "15"
+		}
+		require.Equal(t, code, str(t, send(t, c, auth(pan, 1000, stan)), 39))
+		// In a record the STAN and the RRN follow each other, each behind
+		// its length.
+		rec := fmt.Sprintf("\x06%06d\x0c%012d", stan, stan)
+		require.True(t, logHolds(t, path, rec), "stan %d: answered before its entry was in the log", stan)
+	}
+}
+
+// logHolds reports whether a segment of the journal's log holds s.
+func logHolds(t *testing.T, path, s string) bool {
+	segs, err := filepath.Glob(path + "-log/*.seg")
+	require.NoError(t, err)
+	for _, f := range segs {
+		b, err := os.ReadFile(f) // #nosec G304 -- the test's own journal
+		if errors.Is(err, fs.ErrNotExist) {
+			continue // indexed and removed meanwhile
+		}
+		require.NoError(t, err)
+		if bytes.Contains(b, []byte(s)) {
+			return true
+		}
+	}
+	return false
 }
 
 // b. A timed-out authorization is reversed: one 0420 (39=68, field 90 with

@@ -172,7 +172,7 @@ func (c *acqConn) Answer(t *issuer.Txn, resp []byte, rv *iso.View) {
 	if s.jrnl == nil && !s.debugging() {
 		// Only the journal entry and the debug line read the request's
 		// fields: without them it is not scanned again (the Txn has its MTI).
-		c.deliver(resp, t.MTI, t.Issuer, code, t.Started, t)
+		c.deliver(resp, t.MTI, t.Issuer, code, t.Started, t, 0)
 		return
 	}
 	var req iso.View

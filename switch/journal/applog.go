@@ -23,7 +23,8 @@ const (
 	segMaxSize = 16 << 20 // rotate after this many bytes: bounds the replay at Open
 )
 
-// appendLog is the writer goroutine's view of the log directory.
+// appendLog is the log directory, used by one writing leader at a time
+// (writer.go).
 type appendLog struct {
 	dir    string
 	lock   *os.File // flock'ed: one writer per journal

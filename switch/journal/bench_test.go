@@ -62,6 +62,45 @@ func BenchmarkAppend(b *testing.B) {
 	}
 }
 
+// BenchmarkStageCommit is the switch's path: entries encoded by
+// AppendBody, staged by one goroutine (an issuer link's reader) and
+// committed in batches of 16 by another (an acquirer connection's writer,
+// before it sends the answers), as under load.
+func BenchmarkStageCommit(b *testing.B) {
+	j, _ := openTemp(b, Options{})
+	bodies := make([][]byte, 1024)
+	for i := range bodies {
+		bodies[i] = encoded(b, sampleEntry(i+1))
+	}
+	tickets := make(chan Ticket, 64)
+	committed := make(chan struct{})
+	go func() {
+		defer close(committed)
+		for t := range tickets {
+			j.Commit(t)
+		}
+	}()
+	b.ReportAllocs()
+	b.ResetTimer()
+	cpu0 := cpuTime()
+	for i := range b.N {
+		t, err := j.Stage(bodies[i%len(bodies)])
+		if err != nil {
+			b.Fatal(err)
+		}
+		if i%16 == 15 || i == b.N-1 {
+			tickets <- t
+		}
+	}
+	close(tickets)
+	<-committed
+	if err := j.Flush(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+	b.StopTimer()
+	b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/float64(b.N), "cpu-µs/entry")
+}
+
 func appendConcurrently(j *Journal, es []*Entry, w Waiter, n int) {
 	var next atomic.Int64
 	done := make(chan struct{})

@@ -2,17 +2,21 @@
 // request with its final answer, the store-and-forward queue of 0420
 // reversal advices, and the keys duplicate detection reloads at start.
 //
-// Entries take two steps. One goroutine drains a bounded queue and appends
-// up to Options.BatchMax entries' records to a log segment in one write
-// (applog.go, record.go), gives them their ids and tells each entry's
-// Waiter: the entry is durable, and the switch answers the acquirer. A
-// second goroutine, the indexer, stores the same records in a SQLite file
+// Entries take two steps. An entry is staged (Stage, Append: its record
+// copied into the next write, its id given) and whoever needs it durable
+// writes everything staged in one write(2) to a log segment (Commit:
+// group commit; applog.go, record.go, writer.go): the switch's acquirer
+// connections commit their answers' entries just before the answers go
+// out, and a committer goroutine writes for Append's waiters and whatever
+// nobody committed. A second goroutine, the indexer, stores the same
+// records in a SQLite file
 // (pure-Go driver modernc.org/sqlite, WAL mode), up to a few thousand per
 // row and transaction, compressed (pack.go), with the row's id and time
 // ranges and a Bloom filter of its RRNs and STANs (indexer.go, batch.go);
 // SQLite is what queries, duplicate reloads and pruning read. The indexer
 // is bounded: when it falls behind by more than logBuffers batches, the
-// writer waits and backpressure reaches Append. Segments are removed once
+// writer waits, Options.BatchMax entries fill the stage, and backpressure
+// reaches Stage and Append. Segments are removed once
 // indexed. Open indexes whatever a crash left in the log before anything
 // else, so after Open SQLite holds every entry ever acknowledged (unless the log file
 // itself was damaged: Open then says so); a read-only opener (the txn

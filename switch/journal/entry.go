@@ -22,7 +22,7 @@ const (
 // Entry is one journaled request with its final answer. The caller must not
 // modify an Entry between Append and its Waiter's Journaled call.
 type Entry struct {
-	ID       int64     // set when the entry is written to the log (ids increase in append order)
+	ID       int64     // set when the entry is staged (ids increase in append order); 0 again if its log write failed
 	Time     time.Time // request received
 	Acquirer string    // acquirer name ("" when no acquirers are configured)
 	Conn     uint64    // acquirer connection id
@@ -44,8 +44,9 @@ type Entry struct {
 
 // Waiter learns that its entry is durable (err nil, e.ID set) or was not
 // stored (err non-nil). Journaled is called exactly once per Append (or
-// AppendEncoded, with e nil), from the journal goroutine, in Append order:
-// it must be quick and must not call Append (a full queue would deadlock).
+// AppendEncoded, with e nil), in Append order, by the goroutine writing
+// the entry's batch while it holds the log: it must be quick and must not
+// call Append, Stage, Commit or Flush (they would wait for it).
 type Waiter interface{ Journaled(e *Entry, err error) }
 
 // maxPANDigits is the most digits a masked PAN carries (first 6 + last 4).

@@ -24,64 +24,35 @@ const (
 	indexBackoff  = 100 * time.Millisecond
 )
 
-// logBatch is one write's records on their way from the writer to the
-// indexer.
+// logBatch is one write's records: staged, then written, then on their
+// way to the indexer.
 type logBatch struct {
 	buf    []byte
 	n      int             // records in buf
+	first  int64           // id of the first
+	items  []item          // entries with a Waiter or an *Entry to tell, in order
 	seg    string          // segment they were written to
 	sealed string          // segment this batch completed: removable once indexed
 	flush  []chan struct{} // Flush markers to release once indexed
 }
 
 func (j *Journal) startPipeline(nextID int64) {
-	j.nextID = nextID
 	j.free = make(chan *logBatch, logBuffers)
 	j.toIndex = make(chan *logBatch, logBuffers)
 	j.indexed = make(chan struct{})
 	j.keep = map[string]bool{}
-	for range logBuffers {
+	for range logBuffers - 1 {
 		j.free <- &logBatch{}
 	}
+	j.st.cond.L = &j.st.mu
+	j.st.cur, j.st.gen, j.st.nextID = &logBatch{}, 1, nextID
+	j.kick = make(chan struct{}, 1)
+	j.quit = make(chan struct{})
+	j.swept = make(chan struct{})
+	j.sweep = time.NewTimer(sweepAfter)
+	j.sweep.Stop()
 	go j.index()
-	go j.run()
-}
-
-// writeBatch gives the batch's storable entries their ids, writes their
-// records in one write, tells the waiters, and passes the records on.
-func (j *Journal) writeBatch(batch []item) {
-	lb := <-j.free // backpressure: waits only while every buffer is queued for the indexer
-	first := j.nextID
-	for i := range batch {
-		it := &batch[i]
-		switch {
-		case it.done != nil && !it.logOnly:
-			lb.flush = append(lb.flush, it.done)
-		case it.done == nil && it.err == nil:
-			if it.e != nil {
-				it.e.ID = j.nextID
-				lb.buf = appendRecord(lb.buf, it.e)
-			} else {
-				lb.buf = appendEncoded(lb.buf, j.nextID, it.body)
-			}
-			j.nextID++
-			lb.n++
-		}
-	}
-	var err error
-	if lb.n > 0 {
-		if err = j.writeLog(lb.buf, first); err != nil {
-			j.opt.Log.Error("journal log write failed", "entries", lb.n, "err", err)
-			j.unassign(batch, first)
-			lb.buf, lb.n = lb.buf[:0], 0
-		}
-	}
-	j.notify(batch, err)
-	if lb.n > 0 {
-		lb.seg = j.log.name
-		lb.sealed = j.rotateLog()
-	}
-	j.toIndex <- lb // never blocks: it has a slot for every buffer
+	go j.committer()
 }
 
 // writeLog writes b, first reopening a segment if an earlier rotation
@@ -95,11 +66,11 @@ func (j *Journal) writeLog(b []byte, firstID int64) error {
 	return j.log.write(b)
 }
 
-// rotateLog starts the next segment when the current one is full and
-// returns the sealed one's name. A failure leaves no segment open; the
-// next write retries.
-func (j *Journal) rotateLog() string {
-	sealed, sealErr, err := j.log.rotate(j.nextID)
+// rotateLog starts the next segment, for records from nextID on, when the
+// current one is full and returns the sealed one's name. A failure leaves
+// no segment open; the next write retries.
+func (j *Journal) rotateLog(nextID int64) string {
+	sealed, sealErr, err := j.log.rotate(nextID)
 	if sealErr != nil {
 		j.opt.Log.Warn("journal: a sealed log segment could not be synced (it may end torn after a power loss)",
 			"err", sealErr)
@@ -109,16 +80,6 @@ func (j *Journal) rotateLog() string {
 		j.log.f = nil
 	}
 	return sealed
-}
-
-// unassign takes back the ids of a batch whose write failed.
-func (j *Journal) unassign(batch []item, first int64) {
-	j.nextID = first
-	for i := range batch {
-		if batch[i].e != nil && batch[i].err == nil {
-			batch[i].e.ID = 0
-		}
-	}
 }
 
 // index is the indexer goroutine. It copies each batch's records into
@@ -188,10 +149,12 @@ func (p *pendingRow) take(lb *logBatch) bool {
 	return len(lb.flush) > 0
 }
 
-// recycle returns a batch buffer to the writer.
+// recycle returns a batch buffer for staging.
 func (j *Journal) recycle(lb *logBatch) {
 	clear(lb.flush)
-	lb.buf, lb.n, lb.seg, lb.sealed, lb.flush = lb.buf[:0], 0, "", "", lb.flush[:0]
+	clear(lb.items)
+	lb.buf, lb.n, lb.first, lb.seg, lb.sealed = lb.buf[:0], 0, 0, "", ""
+	lb.flush, lb.items = lb.flush[:0], lb.items[:0]
 	j.free <- lb
 }
 

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	_ "modernc.org/sqlite" // registers driver "sqlite"
 )
@@ -21,32 +22,33 @@ type Journal struct {
 	rdb  *sql.DB       // queries; WAL readers never block the writer
 	cp   *checkpointer // nil when read-only
 
-	// Log writer goroutine only (writer.go, indexer.go).
-	log    *appendLog
-	nextID int64
+	st  stage      // entries waiting for their log write (writer.go)
+	log *appendLog // the writing leader only (writer.go, indexer.go)
 
 	// Indexer goroutine only (and Open, before it starts).
 	ins     writerStmts
 	commits int64 // transactions committed
 	retryAt int64 // commits before the indexer tries its own checkpoint again
 
-	q       chan item       // Append → log writer
-	free    chan *logBatch  // indexer → log writer: buffers to fill
-	toIndex chan *logBatch  // log writer → indexer
-	keep    map[string]bool // segments holding records the indexer gave up on (indexer; run after it ends)
+	free    chan *logBatch  // indexer → stage: buffers to fill
+	toIndex chan *logBatch  // writing leader → indexer
+	keep    map[string]bool // segments holding records the indexer gave up on (indexer; closeLog after it ends)
 	lag     atomic.Int64
 	indexed chan struct{} // closed when the indexer has exited
-	done    chan struct{} // closed when the log writer (and so the indexer) has exited
 
-	mu     sync.RWMutex // guards closed against sends on a closed q
-	closed bool
+	kick  chan struct{} // Append → committer: a waiter waits
+	sweep *time.Timer   // Stage → committer: something staged may have no committer
+	quit  chan struct{} // closeLog → committer
+	swept chan struct{} // closed when the committer has exited
+
+	closeOnce sync.Once
 }
 
 // readConns bounds the query pool; the CLI and the switch's few reads need little.
 const readConns = 4
 
 // Open opens or creates the journal at path, migrates its schema and starts
-// the writer goroutine.
+// the committer and the indexer.
 func Open(path string, o Options) (*Journal, error) {
 	o, err := o.withDefaults()
 	if err != nil {
@@ -115,8 +117,6 @@ func (j *Journal) initWriter(path string) error {
 	if j.cp, err = startCheckpointer(path, j.opt.Sync); err != nil {
 		return err
 	}
-	j.q = make(chan item, j.opt.Queue)
-	j.done = make(chan struct{})
 	return nil
 }
 
@@ -138,24 +138,18 @@ func OpenReadOnly(path string) (*Journal, error) {
 	return &Journal{rdb: rdb, path: path}, nil
 }
 
-// Close writes and indexes everything appended so far, stops the writer
-// and the indexer and closes the files. Appends after Close fail with
-// ErrClosed. Close is idempotent.
+// Close writes and indexes everything appended so far, stops the
+// committer and the indexer and closes the files. Appends after Close fail
+// with ErrClosed. Close is idempotent: later calls return nil at once.
 func (j *Journal) Close() error {
-	j.mu.Lock()
-	if j.closed {
-		j.mu.Unlock()
-		return nil
-	}
-	j.closed = true
-	if j.q != nil {
-		close(j.q)
-	}
-	j.mu.Unlock()
-	if j.done != nil {
-		<-j.done
-	}
-	return j.closeDBs()
+	var err error
+	j.closeOnce.Do(func() {
+		if !j.readOnly() {
+			j.closeLog()
+		}
+		err = j.closeDBs()
+	})
+	return err
 }
 
 func (j *Journal) closeDBs() error {

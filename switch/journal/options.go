@@ -7,11 +7,10 @@ import (
 
 // Options tune a journal opened for writing. Zero values take the defaults.
 type Options struct {
-	// BatchMax is the most entries written to the log in one write. Default 1024.
+	// BatchMax is the most entries staged for one log write; beyond it
+	// Stage and Append wait for the write under way, or write themselves
+	// (backpressure). Default 1024.
 	BatchMax int
-	// Queue is how many entries may wait for the writer; Append blocks when
-	// it is full (backpressure). Default 65536.
-	Queue int
 	// Sync is the durability policy: "normal" (default; an entry is
 	// durable once written to the log: it survives kill -9, the last
 	// writes may be lost on power loss) or "full" (an fsync per log write;
@@ -19,13 +18,17 @@ type Options struct {
 	Sync string
 	// Log receives write and index errors. Default slog.Default().
 	Log *slog.Logger
+	// WriteFailed, if set, is told how many entries a failed log write
+	// lost (after the error is logged), from the goroutine that wrote.
+	// Their waiters hear the error; entries staged without one (Stage)
+	// are known to be lost only here.
+	WriteFailed func(entries int)
 
 	segMax int64 // log segment size before rotation; tests shrink it
 }
 
 const (
 	defaultBatchMax = 1024
-	defaultQueue    = 65536
 	defaultSync     = "normal"
 )
 
@@ -33,9 +36,6 @@ const (
 func (o Options) withDefaults() (Options, error) {
 	if o.BatchMax <= 0 {
 		o.BatchMax = defaultBatchMax
-	}
-	if o.Queue <= 0 {
-		o.Queue = defaultQueue
 	}
 	if o.Sync == "" {
 		o.Sync = defaultSync

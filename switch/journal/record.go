@@ -7,7 +7,7 @@ import (
 	"time"
 )
 
-// A log record is one entry as the log writer stores it:
+// A log record is one entry as the log stores it:
 //
 //	uint32 payload length (little endian)
 //	uint32 CRC-32C of the payload

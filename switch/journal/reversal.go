@@ -181,9 +181,9 @@ func (j *Journal) writable() error {
 	if j.readOnly() {
 		return ErrReadOnly
 	}
-	j.mu.RLock()
-	defer j.mu.RUnlock()
-	if j.closed {
+	j.st.mu.Lock()
+	defer j.st.mu.Unlock()
+	if j.st.closed {
 		return ErrClosed
 	}
 	return nil

@@ -3,46 +3,240 @@ package journal
 import (
 	"context"
 	"fmt"
+	"sync"
+	"time"
 )
 
-// item is one queue slot: an entry to write, or a flush marker (done set).
-// Passed by value so Append allocates nothing.
+// Entries are staged, then written: whoever needs an entry durable writes
+// everything staged in one write(2) (group commit). On the switch's answer
+// path that is the acquirer connection's writer, just before it puts the
+// answers on the wire (Stage, then Commit): no goroutine sits between an
+// answer and its log write, and none hands the answer back (a log writer
+// goroutine did the same writes before, behind a queue, and woke each
+// answer's connection after). Append and Flush, and the entries nobody
+// commits (a late answer's, or one whose connection closed), are written
+// by the committer goroutine.
+
+// Ticket names the log write that carries a staged entry; Commit waits
+// for it. The zero Ticket carries nothing.
+type Ticket uint64
+
+// sweepAfter is the longest an entry staged without a committer waits
+// for its log write.
+const sweepAfter = 5 * time.Millisecond
+
+// stage is what waits for the next log write, and who writes.
+type stage struct {
+	mu      sync.Mutex
+	cond    sync.Cond // a batch was taken (room to stage) or written
+	cur     *logBatch // staged since the last write was taken
+	gen     Ticket    // cur's ticket
+	written Ticket    // every ticket up to this one is written (or failed)
+	writing bool      // a leader is taking or writing a batch
+	nextID  int64
+	closed  bool
+	armed   bool // the sweep timer runs
+}
+
+// item is an entry to stage: e, or body encoded by AppendBody, with its
+// Waiter.
 type item struct {
-	e       *Entry
-	body    []byte // instead of e: an entry encoded by AppendBody
-	w       Waiter
-	err     error         // set by Append when the entry is refused: notify only
-	done    chan struct{} // flush marker: closed once everything before it is indexed
-	logOnly bool          // ... or only written to the log (FlushLog)
+	e    *Entry
+	body []byte
+	w    Waiter
 }
 
-// Append queues e for the next log write and returns at once unless the
-// queue is full (then it blocks: backpressure). w, if not nil, is told once
-// the entry is durable (e.ID set), or was refused, or its log write failed. A PAN with more than 10 digits is
-// refused and never stored.
+// Append stages e and returns at once, unless BatchMax entries wait for a
+// write already under way (then it blocks: backpressure). w, if not nil,
+// is told once the entry is durable (e.ID set), or was refused, or its log
+// write failed. A PAN with more than 10 digits is refused and never
+// stored.
 func (j *Journal) Append(e *Entry, w Waiter) {
-	j.enqueue(item{e: e, w: w, err: checkEntry(e)})
-}
-
-func (j *Journal) enqueue(it item) {
-	j.mu.RLock()
-	if j.closed || j.readOnly() {
-		j.mu.RUnlock()
-		if it.w != nil {
-			it.w.Journaled(it.e, j.unwritable())
+	if err := checkEntry(e); err != nil {
+		if w != nil {
+			w.Journaled(e, err)
 		}
 		return
 	}
-	j.lag.Add(1)
-	j.q <- it // Close waits for the write lock, so q is open while we block here
-	j.mu.RUnlock()
+	j.appendItem(item{e: e, w: w})
 }
 
 // AppendEncoded is Append for an entry encoded by AppendBody (which did
-// Append's checks); w is told as by Append, with a nil Entry. body must
-// not change until then.
+// Append's checks); w is told as by Append, with a nil Entry. body is
+// copied before AppendEncoded returns.
 func (j *Journal) AppendEncoded(body []byte, w Waiter) {
-	j.enqueue(item{body: body, w: w})
+	j.appendItem(item{body: body, w: w})
+}
+
+func (j *Journal) appendItem(it item) {
+	if _, err := j.stageItem(it); err != nil {
+		if it.w != nil {
+			it.w.Journaled(it.e, err)
+		}
+		return
+	}
+	select {
+	case j.kick <- struct{}{}:
+	default:
+	}
+}
+
+// Stage copies an entry encoded by AppendBody into the next log write and
+// returns its Ticket. It does not write: the caller commits the ticket
+// before anything may depend on the entry (the switch, before the answer
+// goes out); what nobody commits is written within sweepAfter. Stage
+// blocks while BatchMax entries wait for a write already under way.
+func (j *Journal) Stage(body []byte) (Ticket, error) {
+	return j.stageItem(item{body: body})
+}
+
+func (j *Journal) stageItem(it item) (Ticket, error) {
+	s := &j.st
+	s.mu.Lock()
+	for {
+		if s.closed || j.readOnly() {
+			s.mu.Unlock()
+			return 0, j.unwritable()
+		}
+		if s.cur.n < j.opt.BatchMax {
+			break
+		}
+		if !s.writing {
+			j.lead()
+		} else {
+			s.cond.Wait()
+		}
+	}
+	lb, id := s.cur, s.nextID
+	if lb.n == 0 {
+		lb.first = id
+	}
+	if it.e != nil {
+		it.e.ID = id
+		lb.buf = appendRecord(lb.buf, it.e)
+	} else {
+		lb.buf = appendEncoded(lb.buf, id, it.body)
+		it.body = nil // copied
+	}
+	if it.e != nil || it.w != nil {
+		lb.items = append(lb.items, it)
+	}
+	lb.n++
+	s.nextID++
+	j.lag.Add(1)
+	t, arm := s.gen, !s.armed
+	s.armed = true
+	s.mu.Unlock()
+	if arm {
+		j.sweep.Reset(sweepAfter)
+	}
+	return t, nil
+}
+
+// Commit returns once the entries of every ticket up to t are written to
+// the log, or their write failed (logged, and counted by
+// Options.WriteFailed). When no write is under way the caller writes.
+func (j *Journal) Commit(t Ticket) {
+	s := &j.st
+	s.mu.Lock()
+	for s.written < t {
+		if s.writing {
+			s.cond.Wait()
+		} else {
+			j.lead()
+		}
+	}
+	s.mu.Unlock()
+}
+
+// lead takes what is staged and writes it. s.mu is held on entry and on
+// return, and released in between.
+func (j *Journal) lead() {
+	s := &j.st
+	s.writing = true
+	s.mu.Unlock()
+	next := <-j.free // backpressure: waits only while the indexer holds every buffer
+	s.mu.Lock()
+	lb, t := s.cur, s.gen
+	s.cur, s.gen = next, t+1
+	s.cond.Broadcast() // room to stage
+	s.mu.Unlock()
+	j.writeOut(lb)
+	s.mu.Lock()
+	s.written, s.writing = t, false
+	s.cond.Broadcast()
+}
+
+// writeOut writes lb's records in one write, tells their waiters and
+// passes the records on to the indexer. A failed write loses the batch's
+// ids: nothing was told of them but the waiters, who hear the error.
+func (j *Journal) writeOut(lb *logBatch) {
+	var err error
+	if lb.n > 0 {
+		if err = j.writeLog(lb.buf, lb.first); err != nil {
+			j.opt.Log.Error("journal log write failed", "entries", lb.n, "err", err)
+			j.lag.Add(-int64(lb.n))
+			if j.opt.WriteFailed != nil {
+				j.opt.WriteFailed(lb.n)
+			}
+			lb.buf, lb.n = lb.buf[:0], 0
+		}
+	}
+	j.notify(lb.items, err)
+	if lb.n > 0 {
+		lb.seg = j.log.name
+		lb.sealed = j.rotateLog(lb.first + int64(lb.n))
+	}
+	if lb.n == 0 && len(lb.flush) == 0 {
+		j.recycle(lb)
+		return
+	}
+	j.toIndex <- lb // never blocks: it has a slot for every buffer
+}
+
+// notify tells the waiters of a batch, in Append order, that their
+// entries are durable (or why not).
+func (j *Journal) notify(items []item, err error) {
+	for i := range items {
+		it := &items[i]
+		if err != nil && it.e != nil {
+			it.e.ID = 0
+		}
+		if it.w != nil {
+			it.w.Journaled(it.e, err)
+		}
+		items[i] = item{} // drop references for the GC
+	}
+}
+
+// committer writes for Append's waiters (kick) and what was staged but
+// not committed within sweepAfter.
+func (j *Journal) committer() {
+	defer close(j.swept)
+	for {
+		select {
+		case <-j.quit:
+			return
+		case <-j.kick:
+		case <-j.sweep.C:
+			j.st.mu.Lock()
+			j.st.armed = false
+			j.st.mu.Unlock()
+		}
+		j.commitStaged()
+	}
+}
+
+// commitStaged writes what is staged now, if anything.
+func (j *Journal) commitStaged() {
+	s := &j.st
+	s.mu.Lock()
+	idle := s.cur.n == 0 && len(s.cur.flush) == 0
+	t := s.gen
+	s.mu.Unlock()
+	if !idle {
+		j.Commit(t)
+	}
 }
 
 // Flush returns when every entry appended before the call is indexed, that
@@ -57,29 +251,39 @@ func (j *Journal) Flush(ctx context.Context) error { return j.flush(ctx, false) 
 func (j *Journal) FlushLog(ctx context.Context) error { return j.flush(ctx, true) }
 
 func (j *Journal) flush(ctx context.Context, logOnly bool) error {
-	done := make(chan struct{})
-	j.mu.RLock()
-	if j.closed || j.readOnly() {
-		j.mu.RUnlock()
+	s := &j.st
+	s.mu.Lock()
+	if s.closed || j.readOnly() {
+		s.mu.Unlock()
 		return j.unwritable()
 	}
+	var indexed chan struct{}
+	if !logOnly {
+		indexed = make(chan struct{}) // closed by the indexer
+		s.cur.flush = append(s.cur.flush, indexed)
+	}
+	t := s.gen
+	s.mu.Unlock()
+	written := make(chan struct{})
+	go func() { j.Commit(t); close(written) }()
 	select {
-	case j.q <- item{done: done, logOnly: logOnly}:
-		j.mu.RUnlock()
+	case <-written:
 	case <-ctx.Done():
-		j.mu.RUnlock()
 		return ctx.Err()
 	}
+	if logOnly {
+		return nil
+	}
 	select {
-	case <-done:
+	case <-indexed:
 		return nil
 	case <-ctx.Done():
 		return ctx.Err()
 	}
 }
 
-// Lag is the number of entries appended but not yet indexed: queued for the
-// log, or durable in it and waiting for the indexer.
+// Lag is the number of entries appended but not yet indexed: staged for
+// the log, or durable in it and waiting for the indexer.
 func (j *Journal) Lag() int { return int(j.lag.Load()) }
 
 func (j *Journal) unwritable() error {
@@ -89,48 +293,30 @@ func (j *Journal) unwritable() error {
 	return ErrClosed
 }
 
-// run is the log writer goroutine: take what is queued (up to BatchMax,
-// ending at a flush marker), write it to the log in one write, notify,
-// hand it to the indexer, repeat. Under load batches grow by themselves
-// while the previous write runs. On Close it drains the queue, then waits
-// for the indexer.
-func (j *Journal) run() {
-	defer close(j.done)
-	batch := make([]item, 0, j.opt.BatchMax)
-	for {
-		it, ok := <-j.q
-		if !ok {
-			break
-		}
-		batch = append(batch[:0], it)
-		open := j.fill(&batch)
-		j.writeBatch(batch)
-		if !open {
-			break
-		}
+// closeLog refuses new entries, writes what is staged, waits for the
+// indexer and closes the log.
+func (j *Journal) closeLog() {
+	s := &j.st
+	s.mu.Lock()
+	s.closed = true
+	s.cond.Broadcast() // stagers waiting for room give up
+	s.mu.Unlock()
+	close(j.quit)
+	<-j.swept
+	j.sweep.Stop()
+	s.mu.Lock()
+	for s.writing {
+		s.cond.Wait()
 	}
+	j.lead()         // everything staged, and the Flush markers
+	s.writing = true // for good: the log is closed below
+	s.mu.Unlock()
 	close(j.toIndex)
 	<-j.indexed
 	j.closeWriter()
 	if err := j.log.close(!j.keep[j.log.name]); err != nil {
 		j.opt.Log.Warn("journal: close log", "err", err)
 	}
-}
-
-// fill drains q without blocking; it reports false once q is closed.
-func (j *Journal) fill(batch *[]item) bool {
-	for len(*batch) < j.opt.BatchMax && (*batch)[len(*batch)-1].done == nil {
-		select {
-		case it, ok := <-j.q:
-			if !ok {
-				return false
-			}
-			*batch = append(*batch, it)
-		default:
-			return true
-		}
-	}
-	return true
 }
 
 // withWriteConn runs f on the write connection's driver connection, which
@@ -154,30 +340,5 @@ func (j *Journal) closeWriter() {
 	})
 	if err != nil {
 		j.opt.Log.Warn("journal: release statements", "err", err)
-	}
-}
-
-// notify tells waiters in Append order that their entries are durable (or
-// why not).
-func (j *Journal) notify(batch []item, err error) {
-	for i := range batch {
-		it := &batch[i]
-		if it.done != nil {
-			if it.logOnly {
-				close(it.done) // FlushLog: everything before it was written and told
-			}
-			continue // a Flush marker is released by the indexer
-		}
-		if it.err != nil || err != nil {
-			j.lag.Add(-1) // never reaches the indexer
-		}
-		if it.w != nil {
-			if it.err != nil {
-				it.w.Journaled(it.e, it.err)
-			} else {
-				it.w.Journaled(it.e, err)
-			}
-		}
-		batch[i] = item{} // drop references for the GC
 	}
 }

@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -273,11 +275,7 @@ func TestAppendEncoded(t *testing.T) {
 	rec := &recorder{}
 	j.Append(sampleEntry(1), rec)
 	e := sampleEntry(2)
-	f := Fields{Time: e.Time, Conn: e.Conn, Latency: e.Latency, Acquirer: e.Acquirer, Remote: e.Remote,
-		Issuer: e.Issuer, MTI: []byte(e.MTI), ProcessingCode: []byte(e.ProcessingCode), Amount: []byte(e.Amount),
-		Currency: []byte(e.Currency), STAN: []byte(e.STAN), RRN: []byte(e.RRN), Terminal: []byte(e.Terminal),
-		TransmissionTime: []byte(e.TransmissionTime), PAN: []byte(e.PAN), ResponseCode: e.ResponseCode,
-		Outcome: e.Outcome, Reason: e.Reason}
+	f := fieldsOf(e)
 	body, err := AppendBody(nil, &f)
 	require.NoError(t, err)
 	assert.LessOrEqual(t, len(body), f.BodySize())
@@ -298,4 +296,130 @@ func TestAppendEncoded(t *testing.T) {
 	f.PAN, f.Reason = nil, strings.Repeat("x", maxEntryText)
 	_, err = AppendBody(nil, &f)
 	require.ErrorContains(t, err, "bytes of text, more than")
+}
+
+// fieldsOf is e as the switch hands it to AppendBody.
+func fieldsOf(e *Entry) Fields {
+	return Fields{Time: e.Time, Conn: e.Conn, Latency: e.Latency, Acquirer: e.Acquirer, Remote: e.Remote,
+		Issuer: e.Issuer, MTI: []byte(e.MTI), ProcessingCode: []byte(e.ProcessingCode), Amount: []byte(e.Amount),
+		Currency: []byte(e.Currency), STAN: []byte(e.STAN), RRN: []byte(e.RRN), Terminal: []byte(e.Terminal),
+		TransmissionTime: []byte(e.TransmissionTime), PAN: []byte(e.PAN), ResponseCode: e.ResponseCode,
+		Outcome: e.Outcome, Reason: e.Reason}
+}
+
+// encoded is e encoded by AppendBody, as the switch stages its entries.
+func encoded(t testing.TB, e *Entry) []byte {
+	t.Helper()
+	f := fieldsOf(e)
+	body, err := AppendBody(nil, &f)
+	require.NoError(t, err)
+	return body
+}
+
+// TestStageAndCommit: Commit returns with the staged entry in the log.
+// Stagers that each commit their own tickets, more of them than BatchMax
+// lets wait, all get their entries written, under unique ids.
+func TestStageAndCommit(t *testing.T) {
+	ctx := context.Background()
+	j, path := openTemp(t, Options{BatchMax: 16})
+	tk, err := j.Stage(encoded(t, sampleEntry(1)))
+	require.NoError(t, err)
+	require.NotZero(t, tk)
+	j.Commit(tk)
+	want := sampleEntry(1)
+	want.ID = 1
+	require.NoError(t, inLog(path, *want), "in the log once Commit returned")
+	j.Commit(0) // carries nothing: returns at once
+
+	const stagers, each = 8, 300
+	var wg sync.WaitGroup
+	for g := range stagers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range each {
+				tk, err := j.Stage(encoded(t, sampleEntry(2+g*each+i)))
+				if !assert.NoError(t, err) {
+					return
+				}
+				if i%3 == 0 { // some commit only every few entries: a later ticket covers earlier ones
+					j.Commit(tk)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	require.NoError(t, j.Flush(ctx))
+	es, err := j.List(ctx, Filter{Limit: 10 * stagers * each})
+	require.NoError(t, err)
+	require.Len(t, es, 1+stagers*each)
+	seen := map[int64]bool{}
+	for _, e := range es {
+		assert.False(t, seen[e.ID], "id %d twice", e.ID)
+		seen[e.ID] = true
+		assert.True(t, e.ID >= 1 && e.ID <= int64(len(es)), "id %d", e.ID)
+	}
+	assert.Zero(t, j.Lag())
+}
+
+// TestStagedWithoutCommitIsWritten: an entry nobody commits (a late
+// answer's, say) still reaches the log, within sweepAfter.
+func TestStagedWithoutCommitIsWritten(t *testing.T) {
+	j, path := openTemp(t, Options{})
+	_, err := j.Stage(encoded(t, sampleEntry(1)))
+	require.NoError(t, err)
+	want := sampleEntry(1)
+	want.ID = 1
+	require.Eventually(t, func() bool { return inLog(path, *want) == nil }, 10*time.Second, sweepAfter/2)
+}
+
+// TestStageRefusedWhenClosed: Stage fails with ErrClosed after Close and
+// with ErrReadOnly on a read-only journal; nothing is staged.
+func TestStageRefusedWhenClosed(t *testing.T) {
+	j, path := openTemp(t, Options{})
+	require.NoError(t, j.Close())
+	tk, err := j.Stage(encoded(t, sampleEntry(1)))
+	assert.ErrorIs(t, err, ErrClosed)
+	assert.Zero(t, tk)
+	j.Commit(tk)
+	ro, err := OpenReadOnly(path)
+	require.NoError(t, err)
+	defer ro.Close()
+	_, err = ro.Stage(encoded(t, sampleEntry(1)))
+	assert.ErrorIs(t, err, ErrReadOnly)
+}
+
+// TestFailedLogWriteIsReported: entries a failed log write lost are
+// counted by WriteFailed, their waiters hear the error (the Entry's id
+// taken back), and nothing of them is left waiting: the lag is 0.
+func TestFailedLogWriteIsReported(t *testing.T) {
+	ctx := context.Background()
+	var lost atomic.Int64
+	j, _ := openTemp(t, Options{WriteFailed: func(n int) { lost.Add(int64(n)) }})
+	// Break the segment file while holding the log, as the leader would.
+	s := &j.st
+	s.mu.Lock()
+	for s.writing {
+		s.cond.Wait()
+	}
+	s.writing = true
+	require.NoError(t, j.log.f.Close())
+	s.writing = false
+	s.mu.Unlock()
+
+	rec := &recorder{}
+	e := sampleEntry(1)
+	j.Append(e, rec)
+	_, err := j.Stage(encoded(t, sampleEntry(2)))
+	require.NoError(t, err)
+	tk, err := j.Stage(encoded(t, sampleEntry(3)))
+	require.NoError(t, err)
+	j.Commit(tk)
+	require.NoError(t, j.FlushLog(ctx))
+	assert.Equal(t, int64(3), lost.Load())
+	calls := rec.snapshot()
+	require.Len(t, calls, 1)
+	assert.ErrorContains(t, calls[0].err, "journal: log write")
+	assert.Zero(t, calls[0].id, "a lost entry has no id")
+	assert.Zero(t, j.Lag())
 }

@@ -115,8 +115,8 @@ func (m *Metrics) SetReversalQueue(f func() float64) { m.reversalQueue.set(f) }
 // entries not yet indexed. Nil removes it (no series exported).
 func (m *Metrics) SetJournalLag(f func() float64) { m.journalLag.set(f) }
 
-// JournalError counts one journal entry that could not be written.
-func (m *Metrics) JournalError() { m.journalErrors.Inc() }
+// JournalErrors counts n journal entries that could not be written.
+func (m *Metrics) JournalErrors(n int) { m.journalErrors.Add(float64(n)) }
 
 // Unreadable counts one frame without a readable MTI.
 func (m *Metrics) Unreadable() { m.unreadable.Inc() }

@@ -146,7 +146,7 @@ func TestRequestDoesNotAllocateAfterWarmUp(t *testing.T) {
 		m.Request("0100", "bank-a", "00", time.Millisecond)
 		m.Rejected(metrics.ReasonRate)
 		m.Unreadable()
-		m.JournalError()
+		m.JournalErrors(1)
 		m.AcquirerConn(1)
 	})
 	assert.Zero(t, allocs)

@@ -30,8 +30,11 @@ type Writer struct {
 	w     io.Writer
 	limit int
 
+	gate func(ticket uint64) // Run: before a batch whose frames carry a ticket goes out (SetGate)
+
 	mu      sync.Mutex
 	pending []byte // frames queued since the last write
+	ticket  uint64 // the highest ticket of the frames in pending
 	closed  bool
 	err     error // first write error; sticky
 
@@ -52,9 +55,20 @@ func NewWriter(w io.Writer, limit int) *Writer {
 	}
 }
 
+// SetGate makes Run call gate with the highest ticket of a batch's frames
+// (QueueAfter) before it writes the batch: the switch commits the journal
+// entries of the answers there, so one log write covers every answer of
+// the batch and no answer goes out before its entry is durable. Call it
+// before Run.
+func (w *Writer) SetGate(gate func(ticket uint64)) { w.gate = gate }
+
 // Queue appends one frame (2-byte big-endian length, then body) to the
 // batch. body is copied; the caller may reuse it as soon as Queue returns.
-func (w *Writer) Queue(body []byte) error {
+func (w *Writer) Queue(body []byte) error { return w.QueueAfter(body, 0) }
+
+// QueueAfter is Queue for a frame that must not go out before the gate
+// has passed ticket (0: no condition). Tickets increase.
+func (w *Writer) QueueAfter(body []byte, ticket uint64) error {
 	w.mu.Lock()
 	switch {
 	case w.closed:
@@ -70,6 +84,7 @@ func (w *Writer) Queue(body []byte) error {
 	}
 	w.pending = append(w.pending, byte(len(body)>>8), byte(len(body)))
 	w.pending = append(w.pending, body...)
+	w.ticket = max(w.ticket, ticket)
 	w.mu.Unlock()
 	select {
 	case w.wake <- struct{}{}:
@@ -86,8 +101,13 @@ func (w *Writer) Run() error {
 	for range w.wake {
 		w.mu.Lock()
 		batch, w.pending = w.pending, batch[:0]
+		ticket := w.ticket
+		w.ticket = 0
 		closed := w.closed
 		w.mu.Unlock()
+		if ticket != 0 && w.gate != nil {
+			w.gate(ticket)
+		}
 		if len(batch) > 0 {
 			if _, err := w.w.Write(batch); err != nil {
 				w.mu.Lock()

@@ -78,3 +78,40 @@ func TestWriteErrorIsSticky(t *testing.T) {
 	require.Error(t, err)
 	assert.ErrorIs(t, w.Queue([]byte("y")), err, "the write error is sticky")
 }
+
+// TestGateHoldsTicketedFrames: a batch with ticketed frames goes out only
+// after the gate returned, called once with the batch's highest ticket; a
+// batch without tickets does not call it.
+func TestGateHoldsTicketedFrames(t *testing.T) {
+	cw := &countingWriter{}
+	w := NewWriter(cw, 1<<20)
+	gated := make(chan uint64, 2) // room for a wrong second call: the test fails instead of hanging
+	pass := make(chan struct{})
+	w.SetGate(func(ticket uint64) {
+		gated <- ticket
+		<-pass
+	})
+	require.NoError(t, w.QueueAfter([]byte("a"), 3))
+	require.NoError(t, w.QueueAfter([]byte("b"), 7))
+	require.NoError(t, w.Queue([]byte("c")))
+	go func() { _ = w.Run() }()
+	assert.Equal(t, uint64(7), <-gated, "the batch's highest ticket")
+	cw.mu.Lock()
+	assert.Empty(t, cw.writes, "nothing written before the gate passed")
+	cw.mu.Unlock()
+	close(pass)
+
+	require.NoError(t, w.Queue([]byte("d"))) // no ticket: no gate
+	w.Close()
+	<-w.Done()
+	select {
+	case tk := <-gated:
+		t.Fatalf("gate called again with %d for a batch without tickets", tk)
+	default:
+	}
+	var all []byte
+	for _, b := range cw.writes {
+		all = append(all, b...)
+	}
+	assert.Equal(t, []byte{0, 1, 'a', 0, 1, 'b', 0, 1, 'c', 0, 1, 'd'}, all)
+}
