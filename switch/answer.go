@@ -59,18 +59,25 @@ var finishedPool = sync.Pool{New: func() any { return new(finished) }}
 const maxPooledBuf = 8 << 10
 
 // finish journals and sends resp. sent: the issuer request it answers,
-// nil when the request never went to an issuer. Without a journal the
-// answer goes out at once, with nothing to hold it in.
+// nil when the request never went to an issuer. The journal entry is
+// staged straight from the request's fields and the answer queued behind
+// it, with nothing to hold them in (a finished holder is for answers that
+// must wait for something else first).
 func (c *acqConn) finish(v *iso.View, started time.Time, resp []byte, issuerName, code string,
 	outcome journal.Outcome, reason string, sent *issuer.Txn) {
-	if c.s.jrnl != nil {
-		c.finished(v, started, resp, issuerName, code, outcome, reason, sent).commit()
-		return
+	var t journal.Ticket
+	if j := c.s.jrnl; j != nil {
+		var masked [pan.MaxLen]byte
+		fl := c.entryFields(v, started, issuerName, code, outcome, reason, &masked)
+		var err error
+		if t, err = j.StageFields(&fl); err != nil {
+			c.journalFailed(err)
+		}
 	}
 	c.logTxn(v, started, issuerName, code, outcome, reason)
 	var mti [4]byte
 	copy(mti[:], v.MTI())
-	c.deliver(resp, mti, issuerName, code, started, sent, 0)
+	c.deliver(resp, mti, issuerName, code, started, sent, t)
 }
 
 func (c *acqConn) finished(v *iso.View, started time.Time, resp []byte, issuerName, code string,
@@ -164,16 +171,24 @@ func (s *Switch) debugging() bool { return s.log.Enabled(context.Background(), s
 func (c *acqConn) encodeEntry(buf []byte, v *iso.View, started time.Time, issuerName, code string,
 	outcome journal.Outcome, reason string, extra int) ([]byte, error) {
 	var masked [pan.MaxLen]byte
-	p, _ := iso.RoutingPAN(v)
-	fl := journal.Fields{Time: started, Conn: c.id, Latency: time.Since(started), Acquirer: c.acquirer,
-		Remote: c.remote, Issuer: issuerName, MTI: v.Field(0), ProcessingCode: v.Field(3), Amount: v.Field(4),
-		Currency: v.Field(49), STAN: v.Field(11), RRN: v.Field(37), Terminal: v.Field(41),
-		TransmissionTime: v.Field(7), PAN: pan.AppendMasked(masked[:0], p), ResponseCode: code,
-		Outcome: outcome, Reason: reason}
+	fl := c.entryFields(v, started, issuerName, code, outcome, reason, &masked)
 	if need := fl.BodySize() + extra; cap(buf) < need {
 		buf = make([]byte, 0, need)
 	}
 	return journal.AppendBody(buf[:0], &fl)
+}
+
+// entryFields is the journal entry of a request and its answer, straight
+// from the request's fields (they alias v's frame); the PAN is masked into
+// masked.
+func (c *acqConn) entryFields(v *iso.View, started time.Time, issuerName, code string,
+	outcome journal.Outcome, reason string, masked *[pan.MaxLen]byte) journal.Fields {
+	p, _ := iso.RoutingPAN(v)
+	return journal.Fields{Time: started, Conn: c.id, Latency: time.Since(started), Acquirer: c.acquirer,
+		Remote: c.remote, Issuer: issuerName, MTI: v.Field(0), ProcessingCode: v.Field(3), Amount: v.Field(4),
+		Currency: v.Field(49), STAN: v.Field(11), RRN: v.Field(37), Terminal: v.Field(41),
+		TransmissionTime: v.Field(7), PAN: pan.AppendMasked(masked[:0], p), ResponseCode: code,
+		Outcome: outcome, Reason: reason}
 }
 
 // netMgmt answers an acquirer's 0800: sign-on (001), sign-off (002) and

@@ -55,14 +55,53 @@ func (m *batchMeta) build(b []byte, n int) error {
 
 // add takes one record into the ranges and the filter.
 func (m *batchMeta) add(r *record) {
+	k := keysOf(r)
+	m.addKeys(&k)
+}
+
+// buildKeys is build for records whose keys the stage took as they came
+// (recKeys): nothing is decoded.
+func (m *batchMeta) buildKeys(ks []recKeys) {
+	m.reset(len(ks))
+	for i := range ks {
+		m.addKeys(&ks[i])
+	}
+}
+
+func (m *batchMeta) addKeys(k *recKeys) {
 	if m.count == 0 {
-		m.first, m.minTime, m.maxTime = r.id, r.time, r.time
+		m.first, m.minTime, m.maxTime = k.id, k.time, k.time
 	}
 	m.count++
-	m.last = max(m.last, r.id)
-	m.minTime, m.maxTime = min(m.minTime, r.time), max(m.maxTime, r.time)
-	m.keys.add(keyRRN, r.texts[colRRN])
-	m.keys.add(keySTAN, r.texts[colSTAN])
+	m.last = max(m.last, k.id)
+	m.minTime, m.maxTime = min(m.minTime, k.time), max(m.maxTime, k.time)
+	m.keys.addHash(k.rrn)
+	m.keys.addHash(k.stan)
+}
+
+// recKeys is what a batch row keeps of a record besides its bytes: its id,
+// its time, and the filter hashes of its RRN and STAN. The stage takes
+// them from the entry as it copies the record in, so the indexer does not
+// decode the records again (that was a third of its work).
+type recKeys struct {
+	id, time  int64
+	rrn, stan keyHash
+}
+
+// keyHash is bloomHash of one key; zero for an empty value, which is not
+// stored (bloomHash's h2 is odd, so no key hashes to zero).
+type keyHash struct{ h1, h2 uint32 }
+
+func hashKey(kind byte, v []byte) keyHash {
+	if len(v) == 0 {
+		return keyHash{}
+	}
+	h1, h2 := bloomHash(kind, v)
+	return keyHash{h1, h2}
+}
+
+func keysOf(r *record) recKeys {
+	return recKeys{id: r.id, time: r.time, rrn: hashKey(keyRRN, r.texts[colRRN]), stan: hashKey(keySTAN, r.texts[colSTAN])}
 }
 
 // Positions in textCols order (record.go, entryTexts).
@@ -120,14 +159,17 @@ func (b *bloom) reset(n int) {
 
 // add inserts kind+v; an empty v (a field the request did not carry) is
 // never looked up, so it is not stored.
-func (b bloom) add(kind byte, v []byte) {
-	if len(v) == 0 {
+func (b bloom) add(kind byte, v []byte) { b.addHash(hashKey(kind, v)) }
+
+// addHash inserts a key by its hashes; the zero keyHash (an empty value)
+// is not stored.
+func (b bloom) addHash(k keyHash) {
+	if k == (keyHash{}) {
 		return
 	}
-	h1, h2 := bloomHash(kind, v)
 	mask := uint32(len(b)*8) - 1 // #nosec G115 -- a batch's filter is far below 4 GiB; a power of two (reset)
 	for i := range uint32(bloomHashes) {
-		bit := (h1 + i*h2) & mask
+		bit := (k.h1 + i*k.h2) & mask
 		b[bit/8] |= 1 << (bit % 8)
 	}
 }

@@ -41,9 +41,18 @@ func (f *Fields) BodySize() int {
 // journal gives it (Stage, AppendEncoded), to dst. Like Append it refuses a
 // PAN with more than 10 digits and an entry too large for a record.
 func AppendBody(dst []byte, f *Fields) ([]byte, error) {
-	if err := guard(digits(f.PAN), f.BodySize()); err != nil {
+	if err := checkFields(f); err != nil {
 		return dst, err
 	}
+	return appendBody(dst, f), nil
+}
+
+// checkFields is AppendBody's guard against clear PANs and oversized
+// entries.
+func checkFields(f *Fields) error { return guard(digits(f.PAN), f.BodySize()) }
+
+// appendBody is AppendBody without the checks.
+func appendBody(dst []byte, f *Fields) []byte {
 	dst = appendTimes(dst, f.Time, f.Conn, f.Latency)
 	dst = appendText(dst, f.Acquirer)
 	dst = appendText(dst, f.Remote)
@@ -54,5 +63,5 @@ func AppendBody(dst []byte, f *Fields) ([]byte, error) {
 	}
 	dst = appendText(dst, f.ResponseCode)
 	dst = appendText(dst, f.Outcome)
-	return appendText(dst, f.Reason), nil
+	return appendText(dst, f.Reason)
 }

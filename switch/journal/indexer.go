@@ -30,6 +30,7 @@ type logBatch struct {
 	buf    []byte
 	n      int             // records in buf
 	first  int64           // id of the first
+	keys   []recKeys       // of each record, in order
 	items  []item          // entries with a Waiter or an *Entry to tell, in order
 	seg    string          // segment they were written to
 	sealed string          // segment this batch completed: removable once indexed
@@ -123,6 +124,7 @@ func (j *Journal) index() {
 // and Flush markers to act on once they are committed.
 type pendingRow struct {
 	buf    []byte
+	keys   []recKeys
 	n      int
 	segs   []string // segments holding the records, in order
 	sealed []string
@@ -137,6 +139,7 @@ func (p *pendingRow) empty() bool {
 func (p *pendingRow) take(lb *logBatch) bool {
 	if lb.n > 0 {
 		p.buf = append(p.buf, lb.buf...)
+		p.keys = append(p.keys, lb.keys...)
 		p.n += lb.n
 		if len(p.segs) == 0 || p.segs[len(p.segs)-1] != lb.seg {
 			p.segs = append(p.segs, lb.seg)
@@ -153,7 +156,7 @@ func (p *pendingRow) take(lb *logBatch) bool {
 func (j *Journal) recycle(lb *logBatch) {
 	clear(lb.flush)
 	clear(lb.items)
-	lb.buf, lb.n, lb.first, lb.seg, lb.sealed = lb.buf[:0], 0, 0, "", ""
+	lb.buf, lb.keys, lb.n, lb.first, lb.seg, lb.sealed = lb.buf[:0], lb.keys[:0], 0, 0, "", ""
 	lb.flush, lb.items = lb.flush[:0], lb.items[:0]
 	j.free <- lb
 }
@@ -179,7 +182,7 @@ func (j *Journal) commit(p *pendingRow) {
 	clear(p.segs)
 	clear(p.sealed)
 	clear(p.flush)
-	p.buf, p.n, p.segs, p.sealed, p.flush = p.buf[:0], 0, p.segs[:0], p.sealed[:0], p.flush[:0]
+	p.buf, p.keys, p.n, p.segs, p.sealed, p.flush = p.buf[:0], p.keys[:0], 0, p.segs[:0], p.sealed[:0], p.flush[:0]
 }
 
 // indexRow retries a failed transaction a few times. Records that still
@@ -191,7 +194,7 @@ func (j *Journal) indexRow(p *pendingRow) {
 		if attempt > 0 {
 			time.Sleep(indexBackoff << attempt)
 		}
-		err = j.withWriteConn(func(dc any) error { return j.ins.insertOne(dc, p.buf, p.n) })
+		err = j.withWriteConn(func(dc any) error { return j.ins.insertOne(dc, p.buf, p.keys) })
 		if err == nil {
 			break
 		}

@@ -119,9 +119,13 @@ func (w *writerStmts) insertRecords(driverConn any, buf []byte, covered func(id 
 	})
 }
 
-// insertOne indexes the n records in buf as one row, in a transaction.
-func (w *writerStmts) insertOne(driverConn any, buf []byte, n int) error {
-	return w.inTx(driverConn, func() error { return w.insertRow(buf, n) })
+// insertOne indexes the records in buf, whose keys are ks, as one row, in
+// a transaction.
+func (w *writerStmts) insertOne(driverConn any, buf []byte, ks []recKeys) error {
+	return w.inTx(driverConn, func() error {
+		w.meta.buildKeys(ks)
+		return w.bindRow(buf)
+	})
 }
 
 // inTx runs fn in a transaction on the writer's connection.

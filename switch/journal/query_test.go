@@ -258,3 +258,29 @@ func TestRunsSkipWhatIsIndexed(t *testing.T) {
 	}))
 	assert.Equal(t, [][]int64{{1, 2}, {5, 6}, {7}, {9, 10}}, got)
 }
+
+// TestStageKeysBuildTheSameRow: a row built from the keys the stage takes
+// (StageFields) equals one built by decoding its records, as replay and
+// migration build them.
+func TestStageKeysBuildTheSameRow(t *testing.T) {
+	var buf []byte
+	var ks []recKeys
+	for i := 1; i <= 300; i++ {
+		e := sampleEntry(i)
+		if i%7 == 0 {
+			e.RRN = "" // absent keys are not stored
+		}
+		f := Fields{Time: e.Time, MTI: []byte(e.MTI), STAN: []byte(e.STAN), RRN: []byte(e.RRN)}
+		body, err := AppendBody(nil, &f)
+		require.NoError(t, err)
+		buf = appendEncoded(buf, int64(i*2), body) // ids need not be consecutive
+		ks = append(ks, recKeys{id: int64(i * 2), time: f.Time.UnixNano(), rrn: hashKey(keyRRN, f.RRN),
+			stan: hashKey(keySTAN, f.STAN)})
+	}
+	var decoded, keyed batchMeta
+	require.NoError(t, decoded.build(buf, len(ks)))
+	keyed.buildKeys(ks)
+	assert.Equal(t, decoded, keyed)
+	assert.Equal(t, int64(2), keyed.first)
+	assert.Equal(t, int64(600), keyed.last)
+}

@@ -69,7 +69,7 @@ func (j *Journal) AppendEncoded(body []byte, w Waiter) {
 }
 
 func (j *Journal) appendItem(it item) {
-	if _, err := j.stageItem(it); err != nil {
+	if _, err := j.stageItem(it, nil, recKeys{}); err != nil {
 		if it.w != nil {
 			it.w.Journaled(it.e, err)
 		}
@@ -87,10 +87,25 @@ func (j *Journal) appendItem(it item) {
 // goes out); what nobody commits is written within sweepAfter. Stage
 // blocks while BatchMax entries wait for a write already under way.
 func (j *Journal) Stage(body []byte) (Ticket, error) {
-	return j.stageItem(item{body: body})
+	return j.stageItem(item{body: body}, nil, recKeys{})
 }
 
-func (j *Journal) stageItem(it item) (Ticket, error) {
+// StageFields is Stage for an entry not yet encoded: it is encoded
+// straight into the next write (one copy fewer), and refused as
+// AppendBody refuses.
+func (j *Journal) StageFields(f *Fields) (Ticket, error) {
+	if err := checkFields(f); err != nil {
+		return 0, err
+	}
+	// Hashed here, outside the stage's lock.
+	k := recKeys{time: f.Time.UnixNano(), rrn: hashKey(keyRRN, f.RRN), stan: hashKey(keySTAN, f.STAN)}
+	return j.stageItem(item{}, f, k)
+}
+
+// stageItem stages it, or f (checked) with its keys fk when f is not nil.
+// f is kept out of item so that it never escapes: the answer path's
+// Fields stay on its stack.
+func (j *Journal) stageItem(it item, f *Fields, fk recKeys) (Ticket, error) {
 	s := &j.st
 	s.mu.Lock()
 	for {
@@ -111,13 +126,12 @@ func (j *Journal) stageItem(it item) (Ticket, error) {
 	if lb.n == 0 {
 		lb.first = id
 	}
-	if it.e != nil {
-		it.e.ID = id
-		lb.buf = appendRecord(lb.buf, it.e)
-	} else {
-		lb.buf = appendEncoded(lb.buf, id, it.body)
-		it.body = nil // copied
+	k, err := encode(lb, id, &it, f, fk)
+	if err != nil {
+		s.mu.Unlock()
+		return 0, err
 	}
+	lb.keys = append(lb.keys, k)
 	if it.e != nil || it.w != nil {
 		lb.items = append(lb.items, it)
 	}
@@ -131,6 +145,36 @@ func (j *Journal) stageItem(it item) (Ticket, error) {
 		j.sweep.Reset(sweepAfter)
 	}
 	return t, nil
+}
+
+// encode appends the record of f (with its keys fk) or else of it, under
+// id, to lb and returns its keys. A body that does not decode (not made
+// by AppendBody) is refused.
+func encode(lb *logBatch, id int64, it *item, f *Fields, fk recKeys) (recKeys, error) {
+	start := len(lb.buf)
+	switch {
+	case f != nil:
+		lb.buf = seal(appendBody(appendHead(lb.buf, id), f), start)
+		fk.id = id
+		return fk, nil
+	case it.e != nil:
+		it.e.ID = id
+		lb.buf = appendRecord(lb.buf, it.e)
+	default:
+		lb.buf = appendEncoded(lb.buf, id, it.body)
+		it.body = nil // copied
+	}
+	// The rare paths (Append, a deferred answer's Stage) read their keys
+	// back from the record.
+	var r record
+	if _, err := decodeTrusted(lb.buf[start:], &r); err != nil {
+		lb.buf = lb.buf[:start]
+		if it.e != nil {
+			it.e.ID = 0
+		}
+		return recKeys{}, fmt.Errorf("journal: entry refused: %w", err)
+	}
+	return keysOf(&r), nil
 }
 
 // Commit returns once the entries of every ticket up to t are written to

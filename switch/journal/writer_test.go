@@ -423,3 +423,35 @@ func TestFailedLogWriteIsReported(t *testing.T) {
 	assert.Zero(t, calls[0].id, "a lost entry has no id")
 	assert.Zero(t, j.Lag())
 }
+
+// TestStageFields: an entry staged from its fields reads back as Append
+// would have stored it, is found by its RRN and STAN (the filter built
+// from the stage's keys), and one refused takes no id.
+func TestStageFields(t *testing.T) {
+	ctx := context.Background()
+	j, _ := openTemp(t, Options{})
+	bad := fieldsOf(sampleEntry(1))
+	bad.PAN = []byte("4111111111111111")
+	_, err := j.StageFields(&bad)
+	require.EqualError(t, err, "journal: field 2 (pan) has more than 10 digits: not masked, refused")
+	_, err = j.Stage([]byte("not a body"))
+	require.ErrorContains(t, err, "journal: entry refused")
+
+	e := sampleEntry(2)
+	f := fieldsOf(e)
+	tk, err := j.StageFields(&f)
+	require.NoError(t, err)
+	j.Commit(tk)
+	require.NoError(t, j.Flush(ctx))
+	e.ID = 1 // the refused ones took none
+	for _, flt := range []Filter{{RRN: e.RRN}, {STAN: e.STAN}, {}} {
+		es, err := j.List(ctx, flt)
+		require.NoError(t, err)
+		require.Len(t, es, 1, "%+v", flt)
+		assert.Equal(t, *e, es[0])
+	}
+	es, err := j.List(ctx, Filter{RRN: "999999999999"})
+	require.NoError(t, err)
+	assert.Empty(t, es)
+	assert.Zero(t, j.Lag())
+}
