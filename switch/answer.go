@@ -191,6 +191,18 @@ func (c *acqConn) entryFields(v *iso.View, started time.Time, issuerName, code s
 		Outcome: outcome, Reason: reason}
 }
 
+// txnFields is entryFields for a request relayed to an issuer, read from
+// its Txn's frame by its spans (newTxn) instead of a View.
+func (c *acqConn) txnFields(t *issuer.Txn, code string, outcome journal.Outcome,
+	masked *[pan.MaxLen]byte) journal.Fields {
+	f, sp := t.Frame, &t.Spans
+	return journal.Fields{Time: t.Started, Conn: c.id, Latency: time.Since(t.Started), Acquirer: c.acquirer,
+		Remote: c.remote, Issuer: t.Issuer, MTI: sp[spanMTI].In(f), ProcessingCode: sp[spanProcessingCode].In(f),
+		Amount: sp[spanAmount].In(f), Currency: sp[spanCurrency].In(f), STAN: sp[spanSTAN].In(f),
+		RRN: sp[spanRRN].In(f), Terminal: sp[spanTerminal].In(f), TransmissionTime: sp[spanTransmissionTime].In(f),
+		PAN: pan.AppendMasked(masked[:0], sp[spanPAN].In(f)), ResponseCode: code, Outcome: outcome}
+}
+
 // netMgmt answers an acquirer's 0800: sign-on (001), sign-off (002) and
 // echo (301) get 00; any other network management code gets 30. Network
 // management is not journaled: it moves no money.

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"strconv"
 
+	"github.com/cardswitch/cardswitch/internal/pan"
 	"github.com/cardswitch/cardswitch/iso"
 	"github.com/cardswitch/cardswitch/switch/issuer"
 	"github.com/cardswitch/cardswitch/switch/journal"
@@ -160,19 +161,47 @@ func (c *acqConn) newTxn(frame []byte, v *iso.View, issuerName string) *issuer.T
 		copy(t.Terminal[:], f)
 		t.HasTID = true
 	}
+	for i, id := range entrySpanFields {
+		t.Spans[i] = v.Span(id)
+	}
+	t.Spans[spanPAN] = iso.RoutingPANSpan(v)
 	return t
 }
 
-// Answer relays the issuer's response (issuer.Owner). The request is
-// scanned again for the journal: a View is too large to keep per request.
+// entrySpanFields are the request fields of a journal entry, in Txn.Spans
+// order; the masked PAN's source follows them (spanPAN).
+var entrySpanFields = [...]int{0, 3, 4, 49, 11, 37, 41, 7}
+
+const (
+	spanMTI = iota
+	spanProcessingCode
+	spanAmount
+	spanCurrency
+	spanSTAN
+	spanRRN
+	spanTerminal
+	spanTransmissionTime
+	spanPAN
+)
+
+// Answer relays the issuer's response (issuer.Owner). The journal entry
+// takes the request's fields from the Txn's spans; only the debug line
+// scans the request again (a View is too large to keep per request).
 func (c *acqConn) Answer(t *issuer.Txn, resp []byte, rv *iso.View) {
 	s := c.s
 	s.stats.issuerAnswers.Add(1)
 	code := codeString(rv.Field(39))
-	if s.jrnl == nil && !s.debugging() {
-		// Only the journal entry and the debug line read the request's
-		// fields: without them it is not scanned again (the Txn has its MTI).
-		c.deliver(resp, t.MTI, t.Issuer, code, t.Started, t, 0)
+	if !s.debugging() {
+		var tk journal.Ticket
+		if j := s.jrnl; j != nil {
+			var masked [pan.MaxLen]byte
+			fl := c.txnFields(t, code, issuerOutcome(t.MTI[:], code), &masked)
+			var err error
+			if tk, err = j.StageFields(&fl); err != nil {
+				c.journalFailed(err)
+			}
+		}
+		c.deliver(resp, t.MTI, t.Issuer, code, t.Started, t, tk)
 		return
 	}
 	var req iso.View

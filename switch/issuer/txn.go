@@ -2,8 +2,9 @@ package issuer
 
 import (
 	"errors"
-	"github.com/cardswitch/cardswitch/iso"
 	"time"
+
+	"github.com/cardswitch/cardswitch/iso"
 )
 
 // Why a request failed; the switch maps each to the response code its
@@ -64,6 +65,10 @@ type Txn struct {
 	Started time.Time
 	// Cookie is free for the owner (e.g. an index into its own table).
 	Cookie uint64
+	// Spans are free for the owner too: where fields it needs again lie
+	// in Frame (the switch's journal entry), so that it need not scan the
+	// request again.
+	Spans [9]iso.Span
 
 	linkSTAN uint32
 	seq      uint64
