@@ -31,11 +31,12 @@ func (c *acqConn) decline(v *iso.View, started time.Time, issuerName, code strin
 	c.finish(v, started, resp, issuerName, code, outcome, reason, nil)
 }
 
-// finished is a request's final answer on its way out: its journal entry
-// staged (when the journal is on), then the answer queued behind it. The
-// connection's writer commits the entries of a batch before it sends the
-// batch (wire.Writer.SetGate): an acquirer is never told an answer the
-// journal could lose in a crash.
+// finished holds a request's final answer, with its journal entry
+// encoded, while something else must happen first (a timed-out request's
+// 0420 stored); commit then stages the entry and queues the answer behind
+// it, as finish does at once. The connection's writer commits the entries
+// of a batch before it sends the batch (wire.Writer.SetGate): an acquirer
+// is never told an answer the journal could lose in a crash.
 type finished struct {
 	c    *acqConn
 	body []byte // the journal entry, encoded (journal.AppendBody); nil without a journal or when refused
