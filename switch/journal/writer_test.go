@@ -455,3 +455,79 @@ func TestStageFields(t *testing.T) {
 	assert.Empty(t, es)
 	assert.Zero(t, j.Lag())
 }
+
+// TestCloseWhileStaging: Close while stagers, committers and Append's
+// waiters are busy. Every call returns (no deadlock), stages after Close
+// fail with ErrClosed, every waiter is told once, and every entry whose
+// Stage succeeded is in the journal when it is opened again.
+func TestCloseWhileStaging(t *testing.T) {
+	ctx := context.Background()
+	j, path := openTemp(t, Options{BatchMax: 8})
+	var mu sync.Mutex
+	var staged []string // RRNs
+	closing := make(chan struct{})
+	var once sync.Once
+	recs := make([]*recorder, 4)
+	appended := make([]int, 4)
+	var wg sync.WaitGroup
+	for g := range recs {
+		recs[g] = &recorder{}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; ; i++ {
+				e := sampleEntry(1 + g*1_000_000 + i)
+				if i%5 == 0 { // an Append with a waiter now and then
+					j.Append(e, recs[g])
+					appended[g]++
+					continue
+				}
+				tk, err := j.Stage(encoded(t, e))
+				if err != nil {
+					assert.ErrorIs(t, err, ErrClosed)
+					return
+				}
+				mu.Lock()
+				staged = append(staged, e.RRN)
+				n := len(staged)
+				mu.Unlock()
+				if i%2 == 0 {
+					j.Commit(tk)
+				}
+				if n >= 3000 {
+					once.Do(func() { close(closing) })
+				}
+			}
+		}()
+	}
+	<-closing
+	require.NoError(t, j.Close())
+	wg.Wait()
+	for g, rec := range recs {
+		calls := rec.snapshot()
+		require.Len(t, calls, appended[g], "every waiter told once")
+		for _, c := range calls {
+			if c.err != nil {
+				assert.ErrorIs(t, c.err, ErrClosed)
+			}
+		}
+	}
+
+	j2, err := Open(path, Options{})
+	require.NoError(t, err)
+	defer j2.Close()
+	es, err := j2.List(ctx, Filter{Limit: 1 << 20})
+	require.NoError(t, err)
+	have := map[string]bool{}
+	for _, e := range es {
+		have[e.RRN] = true
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	require.GreaterOrEqual(t, len(staged), 3000)
+	for _, rrn := range staged {
+		if !have[rrn] {
+			t.Fatalf("entry %s was staged before Close and is not in the journal", rrn)
+		}
+	}
+}
