@@ -47,6 +47,10 @@ type Cost struct {
 	// to wait (voluntary context switches: a goroutine hand-off that found
 	// nothing else to run, an idle poller).
 	WaitsPerTx float64 `json:"waits_per_tx"`
+	// JournalLag is the switch's journal lag (entries answered, not yet
+	// indexed) at the end of the phase: a lag that grows with the load
+	// would make a phase look cheaper than it is and bill the next one.
+	JournalLag int64 `json:"journal_lag_at_end"`
 }
 
 // Results are all phases; Socat is nil without socat.
@@ -220,12 +224,12 @@ func measured(sw *child, profileDir, name string, run func() (Result, error)) (R
 		res.Switch = &Cost{Requests: n, CPUusPerTx: float64(m1.cpuNS-m0.cpuNS) / 1e3 / float64(n),
 			AllocsPerTx:   float64(m1.mallocs-m0.mallocs) / float64(n),
 			SyscallsPerTx: float64(m1.syscalls-m0.syscalls) / float64(n),
-			WaitsPerTx:    float64(m1.waits-m0.waits) / float64(n)}
+			WaitsPerTx:    float64(m1.waits-m0.waits) / float64(n), JournalLag: m1.lag}
 	}
 	return res, nil
 }
 
-type marks struct{ cpuNS, mallocs, requests, syscalls, waits int64 }
+type marks struct{ cpuNS, mallocs, requests, syscalls, waits, lag int64 }
 
 func mark(sw *child) (marks, error) {
 	ans, err := sw.ask("mark")
@@ -233,7 +237,7 @@ func mark(sw *child) (marks, error) {
 		return marks{}, fmt.Errorf("switch child: %w", err)
 	}
 	var m marks
-	if _, err := fmt.Sscan(ans, &m.cpuNS, &m.mallocs, &m.requests, &m.syscalls, &m.waits); err != nil {
+	if _, err := fmt.Sscan(ans, &m.cpuNS, &m.mallocs, &m.requests, &m.syscalls, &m.waits, &m.lag); err != nil {
 		return marks{}, fmt.Errorf("switch child answered %q: %w", ans, err)
 	}
 	return m, nil

@@ -90,7 +90,8 @@ func command(cmd string, sw *switchd.Switch, p *profiler) string {
 		var ms runtime.MemStats
 		runtime.ReadMemStats(&ms)
 		sys, ctx := kernelCounts()
-		return fmt.Sprintf("%d %d %d %d %d", int64(cpuTime()), ms.Mallocs, sw.Stats().Requests, sys, ctx)
+		st := sw.Stats()
+		return fmt.Sprintf("%d %d %d %d %d %d", int64(cpuTime()), ms.Mallocs, st.Requests, sys, ctx, st.JournalLag)
 	case "prof-start":
 		return errText(p.start(arg))
 	case "prof-stop":

@@ -33,6 +33,9 @@ func printTable(w io.Writer, c config, r *Results) {
 			x.Name, x.ThroughputPerS, x.P50ms, x.P99ms, x.MaxMS, x.Failures, cpu, allocs, sys, waits)
 	}
 	_ = tw.Flush()
+	if sw := r.Switched.Switch; sw != nil && r.Journal {
+		fmt.Fprintf(w, "\njournal lag at the end of the closed loop: %d entries (answered, not yet indexed)", sw.JournalLag)
+	}
 	fmt.Fprintf(w, "\ngenerator cost: %.1f CPU-µs per request (replay process alone, echo target in a child process)\n", r.Echo.GeneratorCPUus)
 	fmt.Fprintf(w, "throughput switched/direct: %.2f\n", r.SwOverDir)
 	if r.Socat != nil {

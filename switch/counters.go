@@ -37,6 +37,7 @@ type Stats struct {
 	Reloads       int64 // configurations applied by a reload
 	ReloadErrors  int64 // reloads rejected (invalid file); the old config kept serving
 	JournalErrors int64 // journal writes that failed (the answer was still sent)
+	JournalLag    int64 // entries answered but not yet indexed (cardswitch_journal_lag); 0 without a journal
 }
 
 var ownCodes = [4]string{"15", "30", "91", "96"}
@@ -59,5 +60,13 @@ func (s *Switch) Stats() Stats {
 		Declined15: c.own[0].Load(), Declined30: c.own[1].Load(), Declined91: c.own[2].Load(),
 		Declined96: c.own[3].Load(), NetMgmt: c.netMgmt.Load(),
 		Reloads: c.reloads.Load(), ReloadErrors: c.reloadErrors.Load(), JournalErrors: c.journalErrors.Load(),
+		JournalLag: s.journalLag(),
 	}
+}
+
+func (s *Switch) journalLag() int64 {
+	if s.jrnl == nil {
+		return 0
+	}
+	return int64(s.jrnl.Lag())
 }
