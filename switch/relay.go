@@ -150,7 +150,8 @@ func checkMandatory(v *iso.View, pan []byte) string {
 func isAdvice(mti []byte) bool { return mti[1] == '4' && mti[2] == '2' }
 
 func (c *acqConn) newTxn(frame []byte, v *iso.View, issuerName string) *issuer.Txn {
-	t := &issuer.Txn{Frame: append([]byte(nil), frame...), Owner: c, Issuer: issuerName, Started: c.started}
+	t := &issuer.Txn{Owner: c, Issuer: issuerName, Started: c.started}
+	t.SetFrame(frame)
 	copy(t.MTI[:], v.MTI())
 	copy(t.STAN[:], v.Field(11))
 	if f := v.Field(37); len(f) == len(t.RRN) {

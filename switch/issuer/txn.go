@@ -72,6 +72,23 @@ type Txn struct {
 
 	linkSTAN uint32
 	seq      uint64
+
+	inline [inlineFrame]byte // Frame's storage when it fits (SetFrame)
+}
+
+// inlineFrame is the request size SetFrame keeps inside the Txn: an
+// authorization is usually 100-250 bytes.
+const inlineFrame = 256
+
+// SetFrame makes Frame a copy of frame, inside the Txn when it fits: one
+// allocation per request instead of two. A Txn must not be copied by
+// value once it has a frame.
+func (t *Txn) SetFrame(frame []byte) {
+	if len(frame) <= len(t.inline) {
+		t.Frame = append(t.inline[:0:len(t.inline)], frame...)
+		return
+	}
+	t.Frame = append([]byte(nil), frame...)
 }
 
 // LinkSTAN is the STAN the issuer saw for this request (0 before Send).
