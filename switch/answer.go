@@ -67,13 +67,10 @@ const maxPooledBuf = 8 << 10
 func (c *acqConn) finish(v *iso.View, started time.Time, resp []byte, issuerName, code string,
 	outcome journal.Outcome, reason string, sent *issuer.Txn) {
 	var t journal.Ticket
-	if j := c.s.jrnl; j != nil {
+	if c.s.jrnl != nil {
 		var masked [pan.MaxLen]byte
 		fl := c.entryFields(v, started, issuerName, code, outcome, reason, &masked)
-		var err error
-		if t, err = j.StageFields(&fl); err != nil {
-			c.journalFailed(err)
-		}
+		t = c.stage(&fl)
 	}
 	c.logTxn(v, started, issuerName, code, outcome, reason)
 	var mti [4]byte
@@ -126,6 +123,17 @@ func (f *finished) commit() {
 		}
 	}
 	f.send(t)
+}
+
+// stage stages a journal entry and returns the ticket its answer waits
+// for; an entry the journal refuses is logged and counted, and 0 returned
+// (the answer goes out all the same).
+func (c *acqConn) stage(fl *journal.Fields) journal.Ticket {
+	t, err := c.s.jrnl.StageFields(fl)
+	if err != nil {
+		c.journalFailed(err)
+	}
+	return t
 }
 
 func (c *acqConn) journalFailed(err error) {

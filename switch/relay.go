@@ -194,13 +194,10 @@ func (c *acqConn) Answer(t *issuer.Txn, resp []byte, rv *iso.View) {
 	code := codeString(rv.Field(39))
 	if !s.debugging() {
 		var tk journal.Ticket
-		if j := s.jrnl; j != nil {
+		if s.jrnl != nil {
 			var masked [pan.MaxLen]byte
 			fl := c.txnFields(t, code, issuerOutcome(t.MTI[:], code), &masked)
-			var err error
-			if tk, err = j.StageFields(&fl); err != nil {
-				c.journalFailed(err)
-			}
+			tk = c.stage(&fl)
 		}
 		c.deliver(resp, t.MTI, t.Issuer, code, t.Started, t, tk)
 		return

@@ -67,7 +67,8 @@ func (w *Writer) SetGate(gate func(ticket uint64)) { w.gate = gate }
 func (w *Writer) Queue(body []byte) error { return w.QueueAfter(body, 0) }
 
 // QueueAfter is Queue for a frame that must not go out before the gate
-// has passed ticket (0: no condition). Tickets increase.
+// has passed ticket (0: no condition). A batch waits for the highest
+// ticket among its frames, which covers the lower ones.
 func (w *Writer) QueueAfter(body []byte, ticket uint64) error {
 	w.mu.Lock()
 	switch {
