@@ -223,7 +223,7 @@ func (j *Journal) writeOut(lb *logBatch) {
 			if j.opt.WriteFailed != nil {
 				j.opt.WriteFailed(lb.n)
 			}
-			lb.buf, lb.n = lb.buf[:0], 0
+			lb.buf, lb.keys, lb.n = lb.buf[:0], lb.keys[:0], 0
 		}
 	}
 	j.notify(lb.items, err)
