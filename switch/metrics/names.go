@@ -38,8 +38,8 @@ type Family struct {
 // families is the single source of names, types, labels and help texts.
 var families = []Family{
 	{NameRequests, Counter, []string{"mti", "issuer", "code"}, "Requests answered, by request MTI, issuer (empty when the switch answered without one) and response code (field 39)."},
-	{NameRequestDuration, Histogram, nil, "Time from reading a request to writing its response, across the whole switch."},
-	{NameIssuerDuration, Histogram, []string{"issuer"}, "Time from reading a request to writing its response, for requests routed to an issuer."},
+	{NameRequestDuration, Histogram, nil, "Time from reading a request to queuing its response (its journal write and the socket write follow), across the whole switch."},
+	{NameIssuerDuration, Histogram, []string{"issuer"}, "Time from reading a request to queuing its response (its journal write and the socket write follow), for requests routed to an issuer."},
 	{NameLinkUp, Gauge, []string{"issuer", "endpoint"}, "1 when the issuer link to the endpoint is signed on, else 0."},
 	{NameInFlight, Gauge, []string{"issuer"}, "Requests sent to the issuer and not yet answered."},
 	{NameAcquirerConns, Gauge, nil, "Open acquirer connections."},
