@@ -1,7 +1,7 @@
 // Command bench measures cardswitch's throughput, added latency, CPU time
 // and allocations per transaction:
 //
-//	go run ./bench [--duration 5s] [--connections 4] [--concurrency 256] [--json out.json] [--profile DIR] [--journal=false] [--rate N]
+//	go run ./bench [--duration 5s] [--connections 4] [--concurrency 256] [--json out.json] [--profile DIR] [--journal=false] [--rate N] [--pairs 3]
 //
 // Every party runs in its own process, as in production: the load
 // generator (replay) here, the issuer and the switch in child processes of
@@ -13,7 +13,10 @@
 // Phases: the generator against a plain echo (its own CPU cost), closed
 // loop direct to the issuer, through socat (a plain byte relay: the
 // reference), through the switch; then a fixed rate at half the switch's
-// maximum, direct and switched, for the latency the switch adds. The
+// maximum, direct and switched, for the latency the switch adds: --pairs
+// alternating pairs of the two (3 by default), reported by the pair with
+// the median added p99, every pair listed (on this shared VM one phase's
+// p99 can be several times another's, for either path). The
 // switch's CPU time and mallocs are read in its own process before and
 // after each switched phase and divided by the requests it handled there.
 // --profile writes the switch's cpu, allocs, block and mutex profiles of
@@ -39,6 +42,7 @@ type config struct {
 	profile     string
 	journal     bool
 	rate        float64
+	pairs       int
 }
 
 func main() {
@@ -57,7 +61,12 @@ func main() {
 	flag.StringVar(&c.profile, "profile", "", "write the switch's pprof profiles (cpu, allocs, block, mutex) to this directory")
 	flag.BoolVar(&c.journal, "journal", true, "run the switch with its journal (false: measure what the journal costs)")
 	flag.Float64Var(&c.rate, "rate", 0, "fixed-rate phases at this rate (default: half the switched maximum)")
+	flag.IntVar(&c.pairs, "pairs", 3, "fixed-rate phases as this many alternating pairs (direct, switched); the pair with the median added p99 is reported")
 	flag.Parse()
+	if c.pairs < 1 {
+		fmt.Fprintln(os.Stderr, "bench: --pairs must be at least 1")
+		os.Exit(2)
+	}
 	if err := run(context.Background(), c); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)

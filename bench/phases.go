@@ -1,10 +1,12 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -55,17 +57,20 @@ type Cost struct {
 
 // Results are all phases; Socat is nil without socat.
 type Results struct {
-	Duration  string  `json:"phase_duration"`
-	Journal   bool    `json:"switch_journal"`
-	Echo      Result  `json:"generator_echo"`
-	Direct    Result  `json:"direct"`
-	Socat     *Result `json:"socat,omitempty"`
-	Switched  Result  `json:"switched"`
-	RateDir   Result  `json:"fixed_rate_direct"`
-	RateSw    Result  `json:"fixed_rate_switched"`
-	FixedRate float64 `json:"fixed_rate"`
-	SwOverDir float64 `json:"ratio_switched_direct"`
-	SwOverSoc float64 `json:"ratio_switched_socat,omitempty"`
+	Duration string  `json:"phase_duration"`
+	Journal  bool    `json:"switch_journal"`
+	Echo     Result  `json:"generator_echo"`
+	Direct   Result  `json:"direct"`
+	Socat    *Result `json:"socat,omitempty"`
+	Switched Result  `json:"switched"`
+	RateDir  Result  `json:"fixed_rate_direct"`   // of the median pair
+	RateSw   Result  `json:"fixed_rate_switched"` // of the median pair
+	// RatePairs are the added p99s (switched minus direct, ms) of every
+	// fixed-rate pair, in the order run.
+	RatePairs []float64 `json:"fixed_rate_added_p99_ms_per_pair"`
+	FixedRate float64   `json:"fixed_rate"`
+	SwOverDir float64   `json:"ratio_switched_direct"`
+	SwOverSoc float64   `json:"ratio_switched_socat,omitempty"`
 }
 
 type runner struct {
@@ -124,13 +129,40 @@ func runPhases(ctx context.Context, c config) (*Results, error) {
 	if res.FixedRate < 1 {
 		return nil, fmt.Errorf("switched throughput too low for a fixed-rate phase")
 	}
-	if res.RateDir, err = r.rate("fixed rate → issuer", iss.addr, res.FixedRate); err != nil {
-		return nil, err
+	return res, r.ratePairs(res, iss.addr, sw)
+}
+
+// ratePairs runs the fixed-rate phases as alternating pairs (direct, then
+// switched) and keeps the pair whose added p99 is the median. The first
+// switched phase is the profiled one.
+func (r *runner) ratePairs(res *Results, issuer string, sw *child) error {
+	type pair struct{ dir, sw Result }
+	pairs := make([]pair, 0, r.c.pairs)
+	for i := range r.c.pairs {
+		var p pair
+		var err error
+		if p.dir, err = r.rate("fixed rate → issuer", issuer, res.FixedRate); err != nil {
+			return err
+		}
+		profile := r.c.profile
+		if i > 0 {
+			profile = ""
+		}
+		if p.sw, err = measured(sw, profile, "fixed", func() (Result, error) {
+			return r.rate("fixed rate → switch → issuer", sw.addr, res.FixedRate)
+		}); err != nil {
+			return err
+		}
+		pairs = append(pairs, p)
+		res.RatePairs = append(res.RatePairs, p.sw.P99ms-p.dir.P99ms)
 	}
-	res.RateSw, err = measured(sw, c.profile, "fixed", func() (Result, error) {
-		return r.rate("fixed rate → switch → issuer", sw.addr, res.FixedRate)
+	byAdded := slices.Clone(pairs)
+	slices.SortFunc(byAdded, func(a, b pair) int {
+		return cmp.Compare(a.sw.P99ms-a.dir.P99ms, b.sw.P99ms-b.dir.P99ms)
 	})
-	return res, err
+	m := byAdded[(len(byAdded)-1)/2]
+	res.RateDir, res.RateSw = m.dir, m.sw
+	return nil
 }
 
 // generatorCost runs the generator against a plain echo in a child

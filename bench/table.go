@@ -45,8 +45,14 @@ func printTable(w io.Writer, c config, r *Results) {
 	if c.rate > 0 {
 		how = "--rate"
 	}
-	fmt.Fprintf(w, "fixed rate %.0f/s (%s): added p50 %+.3f ms, added p99 %+.3f ms (goal <= +0.500)\n",
-		r.FixedRate, how, r.RateSw.P50ms-r.RateDir.P50ms, r.RateSw.P99ms-r.RateDir.P99ms)
+	pairs := make([]string, len(r.RatePairs))
+	for i, a := range r.RatePairs {
+		pairs[i] = fmt.Sprintf("%+.3f", a)
+	}
+	fmt.Fprintf(w, "fixed rate %.0f/s (%s), the median of %d alternating pairs (the rows above): added p50 %+.3f ms, "+
+		"added p99 %+.3f ms (goal <= +0.500); added p99 of each pair: %s ms\n",
+		r.FixedRate, how, len(r.RatePairs), r.RateSw.P50ms-r.RateDir.P50ms, r.RateSw.P99ms-r.RateDir.P99ms,
+		strings.Join(pairs, ", "))
 }
 
 // cpuModel is the first "model name" in /proc/cpuinfo, "" elsewhere.
