@@ -318,10 +318,17 @@ func encoded(t testing.TB, e *Entry) []byte {
 
 // TestStageAndCommit: Commit returns with the staged entry in the log.
 // Stagers that each commit their own tickets, more of them than BatchMax
-// lets wait, all get their entries written, under unique ids.
+// lets wait, all get their entries written, under unique ids; with Sync
+// "normal" and "full".
 func TestStageAndCommit(t *testing.T) {
+	for _, mode := range []string{"normal", "full"} {
+		t.Run(mode, func(t *testing.T) { testStageAndCommit(t, mode) })
+	}
+}
+
+func testStageAndCommit(t *testing.T, mode string) {
 	ctx := context.Background()
-	j, path := openTemp(t, Options{BatchMax: 16})
+	j, path := openTemp(t, Options{BatchMax: 16, Sync: mode})
 	tk, err := j.Stage(encoded(t, sampleEntry(1)))
 	require.NoError(t, err)
 	require.NotZero(t, tk)
@@ -331,7 +338,10 @@ func TestStageAndCommit(t *testing.T) {
 	require.NoError(t, inLog(path, *want), "in the log once Commit returned")
 	j.Commit(0) // carries nothing: returns at once
 
-	const stagers, each = 8, 300
+	stagers, each := 8, 300
+	if mode == "full" {
+		stagers, each = 4, 100 // an fsync per write
+	}
 	var wg sync.WaitGroup
 	for g := range stagers {
 		wg.Add(1)
