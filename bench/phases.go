@@ -156,11 +156,11 @@ func (r *runner) ratePairs(res *Results, issuer string, sw *child) error {
 		pairs = append(pairs, p)
 		res.RatePairs = append(res.RatePairs, p.sw.P99ms-p.dir.P99ms)
 	}
-	byAdded := slices.Clone(pairs)
-	slices.SortFunc(byAdded, func(a, b pair) int {
+	// RatePairs keeps the order run; pairs is sorted for the median.
+	slices.SortFunc(pairs, func(a, b pair) int {
 		return cmp.Compare(a.sw.P99ms-a.dir.P99ms, b.sw.P99ms-b.dir.P99ms)
 	})
-	m := byAdded[(len(byAdded)-1)/2]
+	m := pairs[(len(pairs)-1)/2]
 	res.RateDir, res.RateSw = m.dir, m.sw
 	return nil
 }

@@ -187,29 +187,27 @@ func (c *acqConn) encodeEntry(buf []byte, v *iso.View, started time.Time, issuer
 	return journal.AppendBody(buf[:0], &fl)
 }
 
-// entryFields is the journal entry of a request and its answer, straight
-// from the request's fields (they alias v's frame); the PAN is masked into
-// masked.
+// entryFields is the journal entry of a request scanned into v and its
+// answer (fieldsAt, with v's spans).
 func (c *acqConn) entryFields(v *iso.View, started time.Time, issuerName, code string,
 	outcome journal.Outcome, reason string, masked *[pan.MaxLen]byte) journal.Fields {
-	p, _ := iso.RoutingPAN(v)
-	return journal.Fields{Time: started, Conn: c.id, Latency: time.Since(started), Acquirer: c.acquirer,
-		Remote: c.remote, Issuer: issuerName, MTI: v.Field(0), ProcessingCode: v.Field(3), Amount: v.Field(4),
-		Currency: v.Field(49), STAN: v.Field(11), RRN: v.Field(37), Terminal: v.Field(41),
-		TransmissionTime: v.Field(7), PAN: pan.AppendMasked(masked[:0], p), ResponseCode: code,
-		Outcome: outcome, Reason: reason}
+	sp := requestSpans(v)
+	return c.fieldsAt(v.Frame(), &sp, started, issuerName, code, outcome, reason, masked)
 }
 
-// txnFields is entryFields for a request relayed to an issuer, read from
-// its Txn's frame by its spans (newTxn) instead of a View.
-func (c *acqConn) txnFields(t *issuer.Txn, code string, outcome journal.Outcome,
-	masked *[pan.MaxLen]byte) journal.Fields {
-	f, sp := t.Frame, &t.Spans
-	return journal.Fields{Time: t.Started, Conn: c.id, Latency: time.Since(t.Started), Acquirer: c.acquirer,
-		Remote: c.remote, Issuer: t.Issuer, MTI: sp[spanMTI].In(f), ProcessingCode: sp[spanProcessingCode].In(f),
-		Amount: sp[spanAmount].In(f), Currency: sp[spanCurrency].In(f), STAN: sp[spanSTAN].In(f),
-		RRN: sp[spanRRN].In(f), Terminal: sp[spanTerminal].In(f), TransmissionTime: sp[spanTransmissionTime].In(f),
-		PAN: pan.AppendMasked(masked[:0], sp[spanPAN].In(f)), ResponseCode: code, Outcome: outcome}
+// fieldsAt is the journal entry of a request and its answer, straight from
+// the request's frame at its spans (requestSpans; the fields alias the
+// frame); the PAN is masked into masked. A relayed request's Txn keeps its
+// frame and spans, so its answer needs no second scan.
+func (c *acqConn) fieldsAt(frame []byte, sp *entrySpans, started time.Time, issuerName, code string,
+	outcome journal.Outcome, reason string, masked *[pan.MaxLen]byte) journal.Fields {
+	return journal.Fields{Time: started, Conn: c.id, Latency: time.Since(started), Acquirer: c.acquirer,
+		Remote: c.remote, Issuer: issuerName, MTI: sp[spanMTI].In(frame),
+		ProcessingCode: sp[spanProcessingCode].In(frame), Amount: sp[spanAmount].In(frame),
+		Currency: sp[spanCurrency].In(frame), STAN: sp[spanSTAN].In(frame), RRN: sp[spanRRN].In(frame),
+		Terminal: sp[spanTerminal].In(frame), TransmissionTime: sp[spanTransmissionTime].In(frame),
+		PAN: pan.AppendMasked(masked[:0], sp[spanPAN].In(frame)), ResponseCode: code, Outcome: outcome,
+		Reason: reason}
 }
 
 // netMgmt answers an acquirer's 0800: sign-on (001), sign-off (002) and

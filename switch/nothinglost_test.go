@@ -141,6 +141,7 @@ func TestAnswerIsDurableBeforeItGoesOut(t *testing.T) {
 
 // logHolds reports whether a segment of the journal's log holds s.
 func logHolds(t *testing.T, path, s string) bool {
+	t.Helper()
 	segs, err := filepath.Glob(path + "-log/*.seg")
 	require.NoError(t, err)
 	for _, f := range segs {

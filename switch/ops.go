@@ -23,7 +23,7 @@ func (s *Switch) setupOps() error {
 		return out
 	})
 	if s.jrnl != nil {
-		s.metrics.SetJournalLag(func() float64 { return float64(s.jrnl.Lag()) })
+		s.metrics.SetJournalLag(func() float64 { return float64(s.journalLag()) })
 		s.metrics.SetReversalQueue(func() float64 {
 			n, _ := s.jrnl.ReversalCount()
 			return float64(n)

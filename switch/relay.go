@@ -162,16 +162,14 @@ func (c *acqConn) newTxn(frame []byte, v *iso.View, issuerName string) *issuer.T
 		copy(t.Terminal[:], f)
 		t.HasTID = true
 	}
-	for i, id := range entrySpanFields {
-		t.Spans[i] = v.Span(id)
-	}
-	t.Spans[spanPAN] = iso.RoutingPANSpan(v)
+	t.Spans = requestSpans(v)
 	return t
 }
 
-// entrySpanFields are the request fields of a journal entry, in Txn.Spans
-// order; the masked PAN's source follows them (spanPAN).
-var entrySpanFields = [...]int{0, 3, 4, 49, 11, 37, 41, 7}
+// entrySpans are where a request's journal fields lie in its frame, in
+// the order below (issuer.Txn.Spans has this type: the compiler keeps the
+// two in step).
+type entrySpans = [spanCount]iso.Span
 
 const (
 	spanMTI = iota
@@ -182,8 +180,22 @@ const (
 	spanRRN
 	spanTerminal
 	spanTransmissionTime
-	spanPAN
+	spanPAN   // the routing PAN's digits, in field 2 or track 2 (masked when read)
+	spanCount // how many
 )
+
+// entrySpanFields are the fields of the spans before spanPAN, in order.
+var entrySpanFields = [spanPAN]int{0, 3, 4, 49, 11, 37, 41, 7}
+
+// requestSpans returns the spans of a request's journal fields in v's
+// frame.
+func requestSpans(v *iso.View) (sp entrySpans) {
+	for i, id := range entrySpanFields {
+		sp[i] = v.Span(id)
+	}
+	sp[spanPAN] = iso.RoutingPANSpan(v)
+	return sp
+}
 
 // Answer relays the issuer's response (issuer.Owner). The journal entry
 // takes the request's fields from the Txn's spans; only the debug line
@@ -196,7 +208,7 @@ func (c *acqConn) Answer(t *issuer.Txn, resp []byte, rv *iso.View) {
 		var tk journal.Ticket
 		if s.jrnl != nil {
 			var masked [pan.MaxLen]byte
-			fl := c.txnFields(t, code, issuerOutcome(t.MTI[:], code), &masked)
+			fl := c.fieldsAt(t.Frame, &t.Spans, t.Started, t.Issuer, code, issuerOutcome(t.MTI[:], code), "", &masked)
 			tk = c.stage(&fl)
 		}
 		c.deliver(resp, t.MTI, t.Issuer, code, t.Started, t, tk)
@@ -260,10 +272,10 @@ func (c *acqConn) Late(t *issuer.Txn, _ []byte, rv *iso.View) {
 	if s.jrnl == nil {
 		return
 	}
-	var req iso.View
-	_ = s.scanner.Scan(t.Frame, &req)
-	body, err := c.encodeEntry(nil, &req, t.Started, t.Issuer, codeString(rv.Field(39)), journal.Late,
-		"issuer answered after the timeout; not relayed (the acquirer got 91)", 0)
+	var masked [pan.MaxLen]byte
+	fl := c.fieldsAt(t.Frame, &t.Spans, t.Started, t.Issuer, codeString(rv.Field(39)), journal.Late,
+		"issuer answered after the timeout; not relayed (the acquirer got 91)", &masked)
+	body, err := journal.AppendBody(nil, &fl)
 	if err != nil {
 		s.log.Error("late issuer answer not journaled", "conn", c.id, "err", err)
 		return

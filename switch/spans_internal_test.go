@@ -43,7 +43,7 @@ func TestTxnFieldsMatchTheView(t *testing.T) {
 			var again iso.View
 			require.NoError(t, sc.Scan(txn.Frame, &again))
 			want := c.entryFields(&again, txn.Started, "bank", "00", journal.Approved, "", &m1)
-			got := c.txnFields(txn, "00", journal.Approved, &m2)
+			got := c.fieldsAt(txn.Frame, &txn.Spans, txn.Started, "bank", "00", journal.Approved, "", &m2)
 			want.Latency, got.Latency = 0, 0
 			assert.Equal(t, want, got)
 			assert.Equal(t, fields[11], string(got.STAN))

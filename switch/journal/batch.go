@@ -157,12 +157,9 @@ func (b *bloom) reset(n int) {
 	clear(*b)
 }
 
-// add inserts kind+v; an empty v (a field the request did not carry) is
-// never looked up, so it is not stored.
-func (b bloom) add(kind byte, v []byte) { b.addHash(hashKey(kind, v)) }
-
-// addHash inserts a key by its hashes; the zero keyHash (an empty value)
-// is not stored.
+// addHash inserts a key by its hashes (hashKey); the zero keyHash, an
+// empty value (a field the request did not carry), is never looked up, so
+// it is not stored.
 func (b bloom) addHash(k keyHash) {
 	if k == (keyHash{}) {
 		return

@@ -139,13 +139,12 @@ func (j *Journal) Get(ctx context.Context, id int64) (Entry, error) {
 // eachSince calls fn with every entry at or after since (zero: all), in
 // id order.
 func (j *Journal) eachSince(ctx context.Context, since time.Time, fn func(r *record)) error {
-	rows, err := j.rdb.QueryContext(ctx, `SELECT records FROM batches WHERE max_time >= ? ORDER BY first_id`,
-		sinceNanos(since))
+	cut := sinceNanos(since)
+	rows, err := j.rdb.QueryContext(ctx, `SELECT records FROM batches WHERE max_time >= ? ORDER BY first_id`, cut)
 	if err != nil {
 		return err
 	}
 	defer rows.Close()
-	cut := sinceNanos(since)
 	for rows.Next() {
 		var b []byte
 		if err := rows.Scan(&b); err != nil {

@@ -94,7 +94,20 @@ type record struct {
 // n == 0 with a nil error means b holds only part of a record (a torn tail
 // when b is the end of a file); errBadRecord means the bytes are not a
 // record (checksum or encoding).
-func nextRecord(b []byte, r *record) (n int, err error) {
+func nextRecord(b []byte, r *record) (n int, err error) { return decodeRecord(b, r, true) }
+
+// decodeTrusted is nextRecord without the checksum, for records this
+// process encoded or already checked: it still refuses a record that does
+// not decode, and a truncated one is an error here.
+func decodeTrusted(b []byte, r *record) (n int, err error) {
+	n, err = decodeRecord(b, r, false)
+	if err == nil && n == 0 {
+		err = errBadRecord
+	}
+	return n, err
+}
+
+func decodeRecord(b []byte, r *record, checksum bool) (n int, err error) {
 	if len(b) < recHeader {
 		return 0, nil
 	}
@@ -106,28 +119,10 @@ func nextRecord(b []byte, r *record) (n int, err error) {
 		return 0, nil
 	}
 	p := b[recHeader : recHeader+size]
-	if crc32.Checksum(p, crcTable) != binary.LittleEndian.Uint32(b[4:]) {
+	if checksum && crc32.Checksum(p, crcTable) != binary.LittleEndian.Uint32(b[4:]) {
 		return 0, errBadRecord
 	}
 	if err := decodePayload(p, r); err != nil {
-		return 0, err
-	}
-	r.raw = b[:recHeader+size]
-	return recHeader + size, nil
-}
-
-// decodeTrusted is nextRecord without the checksum, for records this
-// process encoded or already checked: it still refuses a record that does
-// not decode, or a truncated one.
-func decodeTrusted(b []byte, r *record) (n int, err error) {
-	if len(b) < recHeader {
-		return 0, errBadRecord
-	}
-	size := int(binary.LittleEndian.Uint32(b))
-	if size == 0 || size > maxRecordSz || len(b) < recHeader+size {
-		return 0, errBadRecord
-	}
-	if err := decodePayload(b[recHeader:recHeader+size], r); err != nil {
 		return 0, err
 	}
 	r.raw = b[:recHeader+size]
