@@ -64,10 +64,16 @@ type running struct {
 // switch and waits until every issuer named in wantUp has a link up.
 func startSwitch(t testing.TB, yaml string, wantUp ...string) *running {
 	t.Helper()
+	return startSwitchLog(t, yaml, testLog(t), wantUp...)
+}
+
+// startSwitchLog is startSwitch with the switch logging to log.
+func startSwitchLog(t testing.TB, yaml string, log *slog.Logger, wantUp ...string) *running {
+	t.Helper()
 	cfg, err := routing.LoadBytes(t.Name()+".yaml", []byte(yaml))
 	require.NoError(t, err)
 	cfg.Listen.Address = "127.0.0.1:0"
-	sw, err := switchd.New(cfg, switchd.WithLogger(testLog(t)))
+	sw, err := switchd.New(cfg, switchd.WithLogger(log))
 	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(context.Background())
 	r := &running{Switch: sw, addr: sw.Addr().String(), cancel: cancel, done: make(chan error, 1)}

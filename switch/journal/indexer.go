@@ -38,13 +38,10 @@ type logBatch struct {
 }
 
 func (j *Journal) startPipeline(nextID int64) {
-	j.free = make(chan *logBatch, logBuffers)
+	j.free = newFreeList(logBuffers - 1)
 	j.toIndex = make(chan *logBatch, logBuffers)
 	j.indexed = make(chan struct{})
 	j.keep = map[string]bool{}
-	for range logBuffers - 1 {
-		j.free <- &logBatch{}
-	}
 	j.st.cond.L = &j.st.mu
 	j.st.cur, j.st.gen, j.st.nextID = &logBatch{}, 1, nextID
 	j.kick = make(chan struct{}, 1)
@@ -158,7 +155,7 @@ func (j *Journal) recycle(lb *logBatch) {
 	clear(lb.items)
 	lb.buf, lb.keys, lb.n, lb.first, lb.seg, lb.sealed = lb.buf[:0], lb.keys[:0], 0, 0, "", ""
 	lb.flush, lb.items = lb.flush[:0], lb.items[:0]
-	j.free <- lb
+	j.free.put(lb)
 }
 
 // commit indexes the pending row, then removes the sealed segments all of

@@ -30,7 +30,7 @@ type Journal struct {
 	commits int64 // transactions committed
 	retryAt int64 // commits before the indexer tries its own checkpoint again
 
-	free    chan *logBatch  // indexer → stage: buffers to fill
+	free    *freeList       // indexer → stage: buffers to fill
 	toIndex chan *logBatch  // writing leader → indexer
 	keep    map[string]bool // segments holding records the indexer gave up on (indexer; closeLog after it ends)
 	lag     atomic.Int64

@@ -199,7 +199,7 @@ func (j *Journal) lead() {
 	s := &j.st
 	s.writing = true
 	s.mu.Unlock()
-	next := <-j.free // backpressure: waits only while the indexer holds every buffer
+	next := j.free.get() // backpressure: waits only while the indexer holds every buffer
 	s.mu.Lock()
 	lb, t := s.cur, s.gen
 	s.cur, s.gen = next, t+1

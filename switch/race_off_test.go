@@ -1,0 +1,5 @@
+//go:build !race
+
+package switchd_test
+
+const raceEnabled = false
