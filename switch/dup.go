@@ -128,21 +128,31 @@ func dupSlotKey(key uint64) uint64 {
 func (s *dupShard) check(key uint64, at, w int64) bool {
 	if at-s.curStart >= w {
 		// The new generation is sized for what the last one held, so in
-		// steady traffic it never grows (a rehash under the lock). Its
+		// steady traffic it never grows (a growth moves keys a step per
+		// check, and new keys probe both arrays while it does). Its
 		// allocation is zeroed under the lock: once per window per shard,
 		// a few ms per million keys in the shard, and only requests hashed
 		// to this shard wait for it.
 		s.old, s.cur, s.curStart = s.cur, newDupTable(s.cur.n), at
 	}
+	s.cur.step() // a growth under way moves a few more keys
+	// cur.lookup, spelled out: it is too large to inline, and this is
+	// every request's path.
+	var first *int64
 	i, found := s.cur.find(key)
-	if found && at-s.cur.slots[i].at < w {
+	if found {
+		first = &s.cur.slots[i].at
+	} else if s.cur.prev != nil {
+		first, _, found = s.cur.lookupPrev(key, i)
+	}
+	if found && at-*first < w {
 		return true
 	}
-	if first, ok := s.old.get(key); ok && at-first < w {
+	if seen, ok := s.old.get(key); ok && at-seen < w {
 		return true
 	}
 	if found {
-		s.cur.slots[i].at = at // seen more than a window ago: first seen now
+		*first = at // seen more than a window ago: first seen now
 		return false
 	}
 	s.cur.insert(i, key, at)

@@ -9,9 +9,11 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// put inserts key into t if absent, as the cache does.
+// put inserts key into t if absent, as the cache does (a check moves a
+// step of a growth under way first).
 func put(t *dupTable, key uint64, at int64) {
-	if i, ok := t.find(key); !ok {
+	t.step()
+	if _, i, ok := t.lookup(key); !ok {
 		t.insert(i, key, at)
 	}
 }
@@ -20,6 +22,13 @@ func put(t *dupTable, key uint64, at int64) {
 // reachable from its home slot.
 func requireHolds(t *testing.T, tb *dupTable, want map[uint64]int64) {
 	t.Helper()
+	require.Equal(t, len(want), tb.n, "count")
+	for k, at := range want {
+		got, ok := tb.get(k)
+		require.True(t, ok, "key %#x findable", k)
+		require.Equal(t, at, got, "key %#x", k)
+	}
+	tb.finish() // a growth under way: every key in slots once it is done
 	used := 0
 	for _, s := range tb.slots {
 		if s.key != 0 {
@@ -126,6 +135,7 @@ func TestDupTableRandom(t *testing.T) {
 // TestDupTableGrow: a table grows by doubling past three quarters load
 // and keeps every key; a table sized for n keys takes them without growing.
 func TestDupTableGrow(t *testing.T) {
+	t.Run("a step at a time", testDupTableGrowsInSteps)
 	for _, n := range []int{1, 12, 13, 100, 10_000} {
 		t.Run(fmt.Sprint(n), func(t *testing.T) {
 			tb := newDupTable(0)
@@ -147,5 +157,68 @@ func TestDupTableGrow(t *testing.T) {
 			assert.Equal(t, before, len(sized.slots), "no growth")
 			requireHolds(t, &sized, want)
 		})
+	}
+}
+
+// testDupTableGrowsInSteps: the insert that passes three quarters load
+// doubles the array but moves no key; later checks move dupMoveStep slots
+// each, and every key stays findable, and its time updatable, meanwhile.
+func testDupTableGrowsInSteps(t *testing.T) {
+	const size = 4 * dupMoveStep // slots before the growth: four steps to move
+	tb := dupTable{slots: make([]dupSlot, size)}
+	want := map[uint64]int64{}
+	for i := range size - size/4 { // three quarters: full
+		put(&tb, dupTestKey(i), int64(i))
+		want[dupTestKey(i)] = int64(i)
+	}
+	require.Nil(t, tb.prev, "no growth yet")
+	require.Len(t, tb.slots, size)
+	k := dupTestKey(size)
+	put(&tb, k, 1)
+	want[k] = 1
+	require.Len(t, tb.slots, 2*size)
+	require.Len(t, tb.prev, size, "the old array, not moved yet")
+	require.Zero(t, tb.moved)
+
+	last := dupTestKey(size - size/4 - 1)
+	at, _, ok := tb.lookup(last) // not moved yet, wherever it sits
+	require.True(t, ok)
+	*at = 1000
+	want[last] = 1000
+	for step := 1; tb.prev != nil; step++ {
+		for k, at := range want {
+			got, ok := tb.get(k)
+			require.True(t, ok, "key %#x findable mid-growth", k)
+			require.Equal(t, at, got)
+		}
+		tb.step()
+		if tb.prev != nil {
+			require.Equal(t, step*dupMoveStep, tb.moved, "one step a check")
+		} else {
+			require.Equal(t, 4, step, "four steps")
+		}
+	}
+	requireHolds(t, &tb, want)
+}
+
+// TestDupTableRandomGrowth: many growths with checks in between and no
+// removal (a removal finishes a growth), against a map.
+func TestDupTableRandomGrowth(t *testing.T) {
+	for seed := range uint64(10) {
+		rng := rand.New(rand.NewPCG(seed, 1))
+		var tb dupTable
+		want := map[uint64]int64{}
+		for i := range 50_000 {
+			k := rng.Uint64()>>40 + 1 // repeats: found keys, some in prev
+			got, ok := tb.get(k)
+			w, held := want[k]
+			require.Equal(t, held, ok, "key %#x held", k)
+			require.Equal(t, w, got, "key %#x", k)
+			if !held {
+				put(&tb, k, int64(i))
+				want[k] = int64(i)
+			}
+		}
+		requireHolds(t, &tb, want)
 	}
 }
