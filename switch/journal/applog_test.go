@@ -222,3 +222,37 @@ func TestUnindexedLogCountsWhatACrashLeft(t *testing.T) {
 	require.NoError(t, err)
 	assert.Len(t, es, 12)
 }
+
+// TestUnindexedLogCountsAGapBelowTheHighestId: records of a batch the
+// indexer gave up on lie below ids it indexed after them; they are
+// counted by what the rows hold, not by comparing with the highest id.
+func TestUnindexedLogCountsAGapBelowTheHighestId(t *testing.T) {
+	j, path := openTemp(t, Options{})
+	appendAll(t, j, 5, nil) // ids 1-5, indexed
+	require.NoError(t, j.Close())
+
+	// A row for 11-13, none for 6-10, and the log still holding 6-13: the
+	// state an indexer leaves when it gave up on 6-10 and went on.
+	db, err := sql.Open("sqlite", path)
+	require.NoError(t, err)
+	tx, err := db.Begin()
+	require.NoError(t, err)
+	require.NoError(t, insertRowTx(context.Background(), tx, &batchMeta{}, sampleRecords(11, 13), 3))
+	require.NoError(t, tx.Commit())
+	require.NoError(t, db.Close())
+	writeSegment(t, path, 6, 13, nil)
+
+	ro, err := OpenReadOnly(path)
+	require.NoError(t, err)
+	defer ro.Close()
+	n, err := ro.UnindexedLog(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, 5, n, "ids 6-10")
+
+	j2, err := Open(path, Options{})
+	require.NoError(t, err)
+	defer j2.Close()
+	es, err := ro.List(context.Background(), Filter{})
+	require.NoError(t, err)
+	assert.Len(t, es, 13, "the next start indexed the gap")
+}

@@ -68,17 +68,26 @@ func (j *Journal) replayLog() (int64, error) {
 // (it crashed after the commit, before removing the segment), or all but
 // a group it gave up on.
 func (j *Journal) indexSegment(b []byte, first, last int64) error {
-	held, err := indexedRanges(context.Background(), j.wdb, first, last)
+	covered, err := coverage(context.Background(), j.wdb, first, last)
 	if err != nil {
 		return err
 	}
-	covered := func(id int64) bool {
+	return j.withWriteConn(func(dc any) error { return j.ins.insertRecords(dc, b, covered) })
+}
+
+// coverage returns whether an id in [lo, hi] is held by a batch row; it
+// must be asked in increasing id order (a segment's record order).
+func coverage(ctx context.Context, db *sql.DB, lo, hi int64) (func(id int64) bool, error) {
+	held, err := indexedRanges(ctx, db, lo, hi)
+	if err != nil {
+		return nil, err
+	}
+	return func(id int64) bool {
 		for len(held) > 0 && held[0][1] < id {
 			held = held[1:]
 		}
 		return len(held) > 0 && held[0][0] <= id
-	}
-	return j.withWriteConn(func(dc any) error { return j.ins.insertRecords(dc, b, covered) })
+	}, nil
 }
 
 // indexedRanges returns the id ranges of the batch rows that hold ids in
@@ -127,11 +136,7 @@ func scanRecords(b []byte, indexed int64) (good int, first, last int64, n int) {
 // Open, the switch's start, indexes them; until then queries do not show
 // them. It is 0 while a switch writes the journal.
 func (j *Journal) UnindexedLog(ctx context.Context) (int, error) {
-	maxID, err := maxEntryID(ctx, j.rdb)
-	if err != nil {
-		return 0, err
-	}
-	n, err := unindexedLog(j.path, maxID)
+	n, err := unindexedLog(ctx, j.path, j.rdb)
 	if err != nil {
 		return 0, fmt.Errorf("journal: log: %w", err)
 	}
@@ -155,10 +160,12 @@ func maxEntryID(ctx context.Context, db *sql.DB) (int64, error) {
 }
 
 // unindexedLog counts the records in the log of the journal at dbPath that
-// SQLite (whose highest id is indexed) does not hold, when no switch is
-// writing it: what a crash left for the next start to index. With a writer
-// running it reports 0; its index is milliseconds behind.
-func unindexedLog(dbPath string, indexed int64) (int, error) {
+// no batch row in db holds, when no switch is writing it: what a crash left
+// for the next start to index, and the records of a batch the indexer gave
+// up on (below the highest indexed id: they are counted by id, not by
+// comparing with it). With a writer running it reports 0; its index is
+// milliseconds behind.
+func unindexedLog(ctx context.Context, dbPath string, db *sql.DB) (int, error) {
 	dir := dbPath + logSuffix
 	lock, err := os.Open(filepath.Join(dir, lockName)) // #nosec G304 -- our own log directory
 	if errors.Is(err, os.ErrNotExist) {
@@ -181,8 +188,20 @@ func unindexedLog(dbPath string, indexed int64) (int, error) {
 		if err != nil {
 			return 0, err
 		}
-		_, _, _, k := scanRecords(b, indexed)
-		n += k
+		good, first, last, _ := scanRecords(b, 0)
+		if good == 0 {
+			continue
+		}
+		covered, err := coverage(ctx, db, first, last)
+		if err != nil {
+			return 0, err
+		}
+		_ = eachRecord(b[:good], func(r *record) bool {
+			if !covered(r.id) {
+				n++
+			}
+			return true
+		})
 	}
 	return n, nil
 }
