@@ -137,6 +137,7 @@ func (t *dupTable) step() {
 	}
 }
 
+// move is step's work, out of line so that step inlines.
 func (t *dupTable) move() {
 	end := min(t.moved+dupMoveStep, len(t.prev))
 	for _, s := range t.prev[t.moved:end] {
