@@ -76,21 +76,35 @@ type Results struct {
 type runner struct {
 	ctx  context.Context
 	c    config
-	msgs []trace.Message
+	msgs []trace.Message // for the echo target
+	// approved are msgs expecting 39=00: the issuer approves everything,
+	// so any other answer is the switch's own (an in-flight cap reached, a
+	// timeout) and counts as a failure. Without it an overloaded switch's
+	// quick 91s would count as fast transactions.
+	approved []trace.Message
 }
 
 func (r *runner) closed(name, target string) (Result, error) {
+	return r.closedWith(name, target, r.approved)
+}
+
+func (r *runner) closedWith(name, target string, msgs []trace.Message) (Result, error) {
 	return phase(r.ctx, name, replay.Options{Target: target, Connections: r.c.connections,
-		Concurrency: r.c.concurrency, Duration: r.c.duration, Warmup: r.c.duration / 10, MaxErrors: -1}, r.msgs)
+		Concurrency: r.c.concurrency, Duration: r.c.duration, Warmup: r.c.duration / 10, MaxErrors: -1}, msgs)
 }
 
 func (r *runner) rate(name, target string, rate float64) (Result, error) {
 	return phase(r.ctx, name, replay.Options{Target: target, Connections: r.c.connections, Rate: rate,
-		Duration: r.c.duration, Warmup: r.c.duration / 10, MaxErrors: -1}, r.msgs)
+		Duration: r.c.duration, Warmup: r.c.duration / 10, MaxErrors: -1}, r.approved)
 }
 
 func runPhases(ctx context.Context, c config) (*Results, error) {
-	r := &runner{ctx: ctx, c: c, msgs: trace.Generate(trace.GenOptions{Count: 10_000, Seed: 1})}
+	msgs := trace.Generate(trace.GenOptions{Count: 10_000, Seed: 1})
+	approved := slices.Clone(msgs)
+	for i := range approved {
+		approved[i].Expect = []string{"00"}
+	}
+	r := &runner{ctx: ctx, c: c, msgs: msgs, approved: approved}
 	res := &Results{Duration: c.duration.String(), Journal: c.journal}
 	var err error
 	if res.Echo, err = r.generatorCost(); err != nil {
@@ -174,7 +188,7 @@ func (r *runner) generatorCost() (Result, error) {
 	}
 	defer echo.stop()
 	cpu0 := cpuTime()
-	res, err := r.closed("generator → echo (child process)", echo.addr)
+	res, err := r.closedWith("generator → echo (child process)", echo.addr, r.msgs)
 	cpu := cpuTime() - cpu0
 	if n := res.Answered + res.warmup; err == nil && n > 0 {
 		// Warmup requests cost CPU too: divide by every request answered.

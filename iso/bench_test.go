@@ -70,3 +70,23 @@ func BenchmarkBuildResponse(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkAppendResponse: the switch's own answer to an 0100 built by
+// copying, against BenchmarkBuildResponse's moov pack.
+func BenchmarkAppendResponse(b *testing.B) {
+	s, err := NewScanner(Spec87())
+	if err != nil {
+		b.Fatal(err)
+	}
+	var v View
+	if err := s.Scan([]byte(golden0100), &v); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	buf := make([]byte, 0, 512)
+	for range b.N {
+		if _, err := s.AppendResponse(buf[:0], &v, "91"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

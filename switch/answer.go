@@ -244,10 +244,16 @@ func (c *acqConn) release(t *issuer.Txn) {
 	c.s.txns.done()
 }
 
-// response builds the switch's own answer. Should the request's echo
-// fields not repack (a field moov refuses), the answer falls back to MTI
-// + 10, the STAN and 39: an acquirer always gets an answer it can match.
+// response builds the switch's own answer: by copying the request's echo
+// fields (AppendResponse, ~0.1 µs: a decline, and every 91 of an overload,
+// must cost less than relaying), else with moov (BuildResponse, ~6 µs).
+// Should the echo fields not repack either (a field moov refuses), the
+// answer falls back to MTI + 10, the STAN and 39: an acquirer always gets
+// an answer it can match.
 func (s *Switch) response(v *iso.View, code string) ([]byte, error) {
+	if resp, err := s.scanner.AppendResponse(nil, v, code); err == nil {
+		return resp, nil
+	}
 	resp, err := iso.BuildResponse(s.spec, v, code)
 	if err == nil {
 		return resp, nil

@@ -29,6 +29,19 @@ func BenchmarkRelay(b *testing.B) {
 
 const relayWindow = 64
 
+// BenchmarkOwnAnswer: requests the switch answers itself (15, no route:
+// the path of every decline it makes, and of the 91s that shed load in an
+// overload), journal on. Shedding must cost less than relaying.
+func BenchmarkOwnAnswer(b *testing.B) {
+	window := rig(b, true, "5")
+	window(relayWindow)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for done := 0; done < b.N; done += relayWindow {
+		window(min(relayWindow, b.N-done))
+	}
+}
+
 func benchRelay(b *testing.B, withJournal bool) {
 	window := relayRig(b, withJournal)
 	window(relayWindow) // warm the metrics' label cache, pools and buffers
@@ -80,10 +93,16 @@ func TestRelayDoesNotAllocate(t *testing.T) {
 // withJournal) and returns window: it sends n requests in one write on
 // one connection and reads their n approvals.
 func relayRig(tb testing.TB, withJournal bool) (window func(n int)) {
+	return rig(tb, withJournal, "4")
+}
+
+// rig is relayRig with the issuer routed BIN bin: another than "4" makes
+// the switch answer every request itself (15, no route).
+func rig(tb testing.TB, withJournal bool, bin string) (window func(n int)) {
 	iss, err := replay.NewApprovingEchoServer("127.0.0.1:0")
 	require.NoError(tb, err)
 	tb.Cleanup(func() { _ = iss.Close() })
-	yaml := "issuers:\n" + issuerYAML("bank", "5s", iss.Addr()) + "routes:\n  - {bin: \"4\", issuer: bank}\n"
+	yaml := "issuers:\n" + issuerYAML("bank", "5s", iss.Addr()) + "routes:\n  - {bin: \"" + bin + "\", issuer: bank}\n"
 	if withJournal {
 		yaml += "journal:\n  path: " + filepath.Join(tb.TempDir(), "j.db") + "\n"
 	}
