@@ -46,26 +46,6 @@ func (c *cowMap[K, V]) loadOrStore(k K, create func() V) V {
 	return v
 }
 
-// delete removes k, if present.
-func (c *cowMap[K, V]) delete(k K) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	old := c.m.Load()
-	if old == nil {
-		return
-	}
-	if _, ok := (*old)[k]; !ok {
-		return
-	}
-	next := make(map[K]V, len(*old))
-	for ok, ov := range *old {
-		if ok != k {
-			next[ok] = ov
-		}
-	}
-	c.m.Store(&next)
-}
-
 func mapLen[K comparable, V any](m *map[K]V) int {
 	if m == nil {
 		return 0
