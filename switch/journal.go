@@ -15,7 +15,7 @@ func (s *Switch) openJournal() error {
 	if jc.Path == "" {
 		return nil
 	}
-	j, err := journal.Open(jc.Path, journal.Options{Log: s.log, Sync: jc.Sync, WriteFailed: s.journalLost})
+	j, err := journal.Open(jc.Path, journal.Options{Log: s.log, Sync: jc.Sync, WriteFailed: s.journalLost, Retention: jc.Retention})
 	if err != nil {
 		return fmt.Errorf("journal %s: %w", jc.Path, err)
 	}

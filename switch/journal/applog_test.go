@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -255,4 +256,41 @@ func TestUnindexedLogCountsAGapBelowTheHighestId(t *testing.T) {
 	es, err := ro.List(context.Background(), Filter{})
 	require.NoError(t, err)
 	assert.Len(t, es, 13, "the next start indexed the gap")
+}
+
+// TestOpenLeavesRecordsPastTheRetentionOut: a segment kept after an index
+// failure holds records Prune has deleted since (their rows went, the
+// segment stayed); the next Open must not bring them back. With
+// Options.Retention it leaves out the records older than the retention,
+// and indexes the rest.
+func TestOpenLeavesRecordsPastTheRetentionOut(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "journal.db")
+	now := time.Now()
+	var b []byte
+	for i := 1; i <= 6; i++ {
+		e := sampleEntry(i)
+		e.ID = int64(i)
+		e.Time = now.Add(-48 * time.Hour) // pruned long ago
+		if i > 4 {
+			e.Time = now.Add(-time.Minute) // within the retention
+		}
+		b = appendRecord(b, e)
+	}
+	dir := path + logSuffix
+	require.NoError(t, os.MkdirAll(dir, 0o700))
+	require.NoError(t, os.WriteFile(segName(dir, 1), b, 0o600))
+
+	j, err := Open(path, Options{Retention: 24 * time.Hour})
+	require.NoError(t, err)
+	defer j.Close()
+	es, err := j.List(context.Background(), Filter{Limit: 100})
+	require.NoError(t, err)
+	var ids []int64
+	for _, e := range es {
+		ids = append(ids, e.ID)
+	}
+	assert.ElementsMatch(t, []int64{5, 6}, ids, "only the records within the retention")
+	rec := &recorder{}
+	appendAll(t, j, 1, rec)
+	assert.EqualValues(t, 7, rec.snapshot()[0].id, "ids go on after the highest in the log")
 }

@@ -110,12 +110,12 @@ func (w *writerStmts) grow(n int) error {
 	return nil
 }
 
-// insertRecords indexes the log records in buf that covered does not
-// report as indexed already, in rows of at most indexMax, in one
+// insertRecords indexes the log records in buf that skip does not
+// refuse (indexed already, or past the retention), in rows of at most indexMax, in one
 // transaction; on error nothing of buf is stored (replay.go).
-func (w *writerStmts) insertRecords(driverConn any, buf []byte, covered func(id int64) bool) error {
+func (w *writerStmts) insertRecords(driverConn any, buf []byte, skip func(r *record) bool) error {
 	return w.inTx(driverConn, func() error {
-		return runs(buf, covered, indexMax, w.insertRow)
+		return runs(buf, skip, indexMax, w.insertRow)
 	})
 }
 
@@ -147,9 +147,9 @@ func (w *writerStmts) inTx(driverConn any, fn func() error) error {
 	return nil
 }
 
-// runs cuts buf into runs of consecutive records that covered does not
-// report, of at most most records each, and calls emit with each.
-func runs(buf []byte, covered func(int64) bool, most int, emit func(run []byte, n int) error) error {
+// runs cuts buf into runs of consecutive records that skipRec does not
+// refuse, of at most most records each, and calls emit with each.
+func runs(buf []byte, skipRec func(*record) bool, most int, emit func(run []byte, n int) error) error {
 	start, off, n := 0, 0, 0
 	var emitErr error
 	flush := func() bool {
@@ -159,7 +159,7 @@ func runs(buf []byte, covered func(int64) bool, most int, emit func(run []byte, 
 		return emitErr == nil
 	}
 	err := eachRecord(buf, func(r *record) bool {
-		skip := covered(r.id)
+		skip := skipRec(r)
 		if (skip || n == most) && !flush() {
 			return false
 		}

@@ -3,6 +3,7 @@ package journal
 import (
 	"fmt"
 	"log/slog"
+	"time"
 )
 
 // Options tune a journal opened for writing. Zero values take the defaults.
@@ -23,6 +24,12 @@ type Options struct {
 	// Their waiters hear the error; entries staged without one (Stage)
 	// are known to be lost only here.
 	WriteFailed func(entries int)
+	// Retention, when > 0, is how long the owner keeps entries (it prunes
+	// older ones): Open then does not index log records older than that,
+	// which Prune would delete. Without it a segment kept after an index
+	// failure would bring back, at the next start, entries pruned since.
+	// Default 0: every record is indexed.
+	Retention time.Duration
 
 	segMax int64 // log segment size before rotation; tests shrink it
 }

@@ -249,7 +249,7 @@ func TestRunsSkipWhatIsIndexed(t *testing.T) {
 	buf := sampleRecords(1, 10)
 	held := map[int64]bool{3: true, 4: true, 8: true}
 	var got [][]int64
-	require.NoError(t, runs(buf, func(id int64) bool { return held[id] }, 2, func(run []byte, n int) error {
+	require.NoError(t, runs(buf, func(r *record) bool { return held[r.id] }, 2, func(run []byte, n int) error {
 		var ids []int64
 		require.NoError(t, eachRecord(run, func(r *record) bool { ids = append(ids, r.id); return true }))
 		require.Len(t, ids, n)

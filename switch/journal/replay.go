@@ -5,9 +5,11 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"syscall"
+	"time"
 )
 
 // replayLog indexes whatever a previous run left in the log (it crashed, or
@@ -25,7 +27,7 @@ func (j *Journal) replayLog() (int64, error) {
 	if err != nil {
 		return 0, err
 	}
-	indexedMax, total := maxID, 0
+	indexedMax, total, expired, cut := maxID, 0, 0, j.retentionCut()
 	for i, s := range segs {
 		b, err := os.ReadFile(s) // #nosec G304 -- our own log directory
 		if err != nil {
@@ -44,9 +46,11 @@ func (j *Journal) replayLog() (int64, error) {
 				"segment", s, "bytes", len(b)-good)
 		}
 		if good > 0 {
-			if err := j.indexSegment(b[:good], first, last); err != nil {
+			old, err := j.indexSegment(b[:good], first, last, cut)
+			if err != nil {
 				return 0, fmt.Errorf("journal: index log segment %s: %w", s, err)
 			}
+			expired += old
 		}
 		maxID = max(maxID, last)
 		total += n
@@ -55,6 +59,10 @@ func (j *Journal) replayLog() (int64, error) {
 		if err := removeSegment(s); err != nil {
 			return 0, err
 		}
+	}
+	if expired > 0 {
+		j.opt.Log.Info("journal: log records older than the retention left out of the index (pruning would delete them)",
+			"entries", expired)
 	}
 	if total > 0 {
 		j.walCheck()
@@ -67,12 +75,36 @@ func (j *Journal) replayLog() (int64, error) {
 // row holds yet. A previous run's indexer may have stored some of them
 // (it crashed after the commit, before removing the segment), or all but
 // a group it gave up on.
-func (j *Journal) indexSegment(b []byte, first, last int64) error {
+//
+// Records older than cut (the retention's, or math.MinInt64) are not
+// indexed: Prune would delete them, and may have deleted them already from
+// the rows that held them. It returns how many it left out for that.
+func (j *Journal) indexSegment(b []byte, first, last, cut int64) (expired int, err error) {
 	covered, err := coverage(context.Background(), j.wdb, first, last)
 	if err != nil {
-		return err
+		return 0, err
 	}
-	return j.withWriteConn(func(dc any) error { return j.ins.insertRecords(dc, b, covered) })
+	skip := func(r *record) bool {
+		if covered(r.id) {
+			return true
+		}
+		if r.time < cut {
+			expired++
+			return true
+		}
+		return false
+	}
+	err = j.withWriteConn(func(dc any) error { expired = 0; return j.ins.insertRecords(dc, b, skip) })
+	return expired, err
+}
+
+// retentionCut is the time before which Open leaves log records out of
+// the index (Options.Retention), math.MinInt64 for none.
+func (j *Journal) retentionCut() int64 {
+	if j.opt.Retention <= 0 {
+		return math.MinInt64
+	}
+	return time.Now().Add(-j.opt.Retention).UnixNano()
 }
 
 // coverage returns whether an id in [lo, hi] is held by a batch row; it
