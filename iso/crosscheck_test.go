@@ -72,6 +72,7 @@ func crossCheck(t *testing.T, s *Scanner, frame []byte) {
 	if scanErr == nil {
 		require.NoError(t, unpackErr, "Scan accepted what Unpack rejects")
 		compareFields(t, msg, &v)
+		sameResponse(t, s, &v)
 	}
 	if unpackErr == nil && len(frame) >= 4 && allDigits(frame[:4]) && !hasNegative(msg) {
 		repacked, err := msg.Pack()
@@ -79,6 +80,21 @@ func crossCheck(t *testing.T, s *Scanner, frame []byte) {
 			require.NoError(t, scanErr, "Scan rejected a canonical frame Unpack accepts")
 		}
 	}
+}
+
+// sameResponse: for a request that scans, the copying response builder
+// gives moov's bytes whenever moov builds one.
+func sameResponse(t *testing.T, s *Scanner, v *View) {
+	if !IsRequestMTI(v.MTI()) {
+		return
+	}
+	want, err := BuildResponse(Spec87(), v, "91")
+	if err != nil {
+		return
+	}
+	got, err := s.AppendResponse(nil, v, "91")
+	require.NoError(t, err)
+	require.Equal(t, string(want), string(got), "AppendResponse differs from BuildResponse")
 }
 
 func hasNegative(msg *iso8583.Message) bool {

@@ -15,7 +15,8 @@ var errSlowResponse = errors.New("iso: response needs moov")
 // costs well under a microsecond where BuildResponse unpacks and packs
 // every field (~10 µs): the switch's own answers (declines, and the 91s of
 // an overload) must not cost more than relaying, or shedding load would
-// add load. TestAppendResponseMatchesBuildResponse holds the two equal.
+// add load. TestAppendResponseMatchesBuildResponse and FuzzScan (every
+// request that scans) hold the two equal.
 // An error means: use BuildResponse.
 func (s *Scanner) AppendResponse(dst []byte, req *View, code string) ([]byte, error) {
 	if !IsRequestMTI(req.MTI()) {
