@@ -16,6 +16,8 @@ import (
 // (PIN block) and 53 (security control) are sensitive or meaningless in a
 // response; 55 (ICC data) would need issuer-generated cryptograms; 64/128
 // (MACs) cover the original message and would be wrong in a new one.
+//
+// In ascending order: AppendResponse writes them in this order.
 var EchoFields = []int{2, 3, 4, 7, 11, 12, 13, 18, 22, 25, 32, 33, 37, 41, 42, 49, 70, 90, 95}
 
 // Response-building failure reasons (fixed texts, never field data).
