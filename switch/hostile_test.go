@@ -322,26 +322,37 @@ func hexOr(h byte, bits byte) byte {
 // kernel buffers hold, less than the backlog limit) and then goes silent
 // must not keep its connection, or the switch's shutdown, forever.
 func TestSilentNonReaderDoesNotBlockShutdown(t *testing.T) {
-	sim := startSim(t, routing.Simulator{})
+	// The issuer answers after a second, so every request is in the switch
+	// before the answers come back and fill the acquirer's window. Flooding
+	// requests while the answers already filled it (0800s, answered at
+	// once) stalled loopback TCP under a CPU hog: with both directions at a
+	// zero window, the switch's window updates were dropped (ss showed the
+	// switch with nothing unread and the acquirer in 13 s persist backoff),
+	// and the acquirer's writes timed out with the switch idle.
+	sim := startSim(t, routing.Simulator{Latency: time.Second})
 	limits := switchd.DefaultLimits
-	limits.AcquirerBacklog = 64 << 20 // never reached here
-	sw := opsRun(t, opsLoad(t, "listen: {idle_timeout: 300ms, frame_timeout: 500ms, shutdown_timeout: 1s}\n"+bankYAML(sim.Addr())),
-		switchd.WithLimits(limits))
+	limits.AcquirerBacklog = 64 << 20   // never reached here
+	limits.AcquirerSendBuffer = 8 << 10 // the answers back up after a few KiB in the kernel
+	const n = 4000                      // ~700 KiB of answers: far more than the kernel buffers hold
+	limits.LinkInFlight = 2 * n
+	yaml := "listen: {max_in_flight: 5000, shutdown_timeout: 1s}\nissuers:\n" + issuerYAML("bank", "10s", sim.Addr()) +
+		"routes:\n  - {bin: \"4\", issuer: bank}\n"
+	sw := opsRun(t, opsLoad(t, yaml), switchd.WithLimits(limits))
+	opsWaitUp(t, sw, "bank")
 	c := dialSmallWindow(t, sw.addr)
-	body := pack(t, acqclient.Request{MTI: "0800", STAN: 9})
 	var batch []byte
-	for range 100 {
+	for i := range n {
+		body := pack(t, auth("4111111111111111", 100, i+1))
 		batch = append(batch, header(len(body))...)
 		batch = append(batch, body...)
 	}
-	// About 15 MB of answers: far more than loopback buffers hold.
-	for n := 0; n < 300_000; n += 100 {
-		require.NoError(t, c.SetWriteDeadline(time.Now().Add(30*time.Second)))
-		_, err := c.Write(batch)
-		// Seen once under a CPU hog with the whole suite in parallel: the
-		// switch stopped reading for 30 s. Its counters tell where it was.
-		require.NoError(t, err, "after %d frames; switch stats %+v", n, sw.Stats())
-	}
+	require.NoError(t, c.SetWriteDeadline(time.Now().Add(30*time.Second)))
+	_, err := c.Write(batch)
+	require.NoError(t, err, "switch stats %+v", sw.Stats())
+	// Every answer is back from the issuer, and queued for an acquirer that
+	// reads none of them. The limit is a failure detector, not a speed check.
+	require.Eventually(t, func() bool { return sw.Stats().IssuerAnswers == n }, 30*time.Second, 10*time.Millisecond,
+		"issuer answers; switch stats %+v", sw.Stats())
 	stopped := make(chan struct{})
 	go func() { sw.stop(); close(stopped) }()
 	select {
