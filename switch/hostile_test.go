@@ -325,10 +325,11 @@ func TestSilentNonReaderDoesNotBlockShutdown(t *testing.T) {
 	// The issuer answers after a second, so every request is in the switch
 	// before the answers come back and fill the acquirer's window. Flooding
 	// requests while the answers already filled it (0800s, answered at
-	// once) stalled loopback TCP under a CPU hog: with both directions at a
-	// zero window, the switch's window updates were dropped (ss showed the
-	// switch with nothing unread and the acquirer in 13 s persist backoff),
-	// and the acquirer's writes timed out with the switch idle.
+	// once) stalled loopback TCP under a CPU hog, about 1 run in 10: with
+	// both directions at a zero window, ss showed the switch with nothing
+	// unread and in 13 s retransmission backoff, the acquirer in persist
+	// backoff (its window updates from the switch dropped, by all signs),
+	// and the acquirer's writes timed out with the switch idle in read.
 	sim := startSim(t, routing.Simulator{Latency: time.Second})
 	limits := switchd.DefaultLimits
 	limits.AcquirerBacklog = 64 << 20   // never reached here
