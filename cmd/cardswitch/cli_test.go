@@ -70,11 +70,18 @@ func TestConfigDefaultIsTheEmbeddedConfig(t *testing.T) {
 	assert.Len(t, cfg.Simulators, 2)
 }
 
+// The embedded default's text with its fixed ports made free ones, so that
+// the test passes beside a switch started with the README's first command
+// (which holds 8583, 8080, 9101 and 9102); the environment must win over
+// the file's listen address.
 func TestEnvOverridesListenAddress(t *testing.T) {
+	cfg := freePorts(t, string(routing.DefaultYAML))
+	file, err := routing.LoadBytes("default.yaml", []byte(cfg))
+	require.NoError(t, err)
 	p := startServeEnv(t, []string{"CARDSWITCH_LISTEN_ADDRESS=127.0.0.1:0", "CARDSWITCH_ADMIN_ADDRESS=127.0.0.1:0",
-		"CARDSWITCH_JOURNAL_PATH=" + filepath.Join(t.TempDir(), "j.db")})
+		"CARDSWITCH_JOURNAL_PATH=" + filepath.Join(t.TempDir(), "j.db")}, "--config", writeFile(t, "default.yaml", cfg))
 	addr := p.waitLog(t, "cardswitch listening", nil)["addr"].(string)
-	assert.NotEqual(t, "127.0.0.1:8583", addr)
+	assert.NotEqual(t, file.Listen.Address, addr, "the environment's address, not the file's")
 }
 
 func TestParseRule(t *testing.T) {
@@ -88,4 +95,13 @@ func TestParseRule(t *testing.T) {
 	assert.ErrorContains(t, err, `unknown key "pan"`)
 	_, err = parseRule("delay=soon")
 	assert.ErrorContains(t, err, "delay")
+}
+
+// serve without --config runs on the embedded default (the README's first
+// command); TestEnvOverridesListenAddress serves its text from a file.
+func TestNoConfigIsTheEmbeddedDefault(t *testing.T) {
+	cfg, err := loadConfig("")
+	require.NoError(t, err)
+	assert.Equal(t, routing.DefaultSource, cfg.Source)
+	assert.Equal(t, "127.0.0.1:8583", cfg.Listen.Address)
 }
