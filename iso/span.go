@@ -28,16 +28,17 @@ func (s Span) In(frame []byte) []byte {
 }
 
 // RoutingPANSpan is RoutingPAN's PAN as a Span of v's frame; the zero
-// Span when there is none.
+// Span when there is none. The PAN is a subslice of its field (past a
+// track's start sentinel), and Field clips capacity at the field's end,
+// so the difference of the two capacities is the PAN's offset in the
+// field: the track's rules stay in PANFromTrack2 alone.
 func RoutingPANSpan(v *View) Span {
 	pan, field := RoutingPAN(v)
 	if field == 0 {
 		return Span{}
 	}
 	s := v.Span(field)
-	if field == 35 && len(v.Field(35)) > 0 && v.Field(35)[0] == ';' {
-		s.Off++ // the track's start sentinel
-	}
-	s.End = s.Off + uint16(len(pan)) // #nosec G115 -- at most 19 digits
+	s.Off += uint16(cap(v.Field(field)) - cap(pan)) // #nosec G115 -- within the field
+	s.End = s.Off + uint16(len(pan))                // #nosec G115 -- at most 19 digits
 	return s
 }

@@ -67,15 +67,16 @@ const maxPooledBuf = 8 << 10
 func (c *acqConn) finish(v *iso.View, started time.Time, resp []byte, issuerName, code string,
 	outcome journal.Outcome, reason string, sent *issuer.Txn) {
 	var t journal.Ticket
+	latency := time.Since(started) // one clock read for the journal entry and the metric
 	if c.s.jrnl != nil {
 		var masked [pan.MaxLen]byte
-		fl := c.entryFields(v, started, issuerName, code, outcome, reason, &masked)
+		fl := c.entryFields(v, started, latency, issuerName, code, outcome, reason, &masked)
 		t = c.stage(&fl)
 	}
 	c.logTxn(v, started, issuerName, code, outcome, reason)
 	var mti [4]byte
 	copy(mti[:], v.MTI())
-	c.deliver(resp, mti, issuerName, code, started, sent, t)
+	c.deliver(resp, mti, issuerName, code, latency, sent, t)
 }
 
 func (c *acqConn) finished(v *iso.View, started time.Time, resp []byte, issuerName, code string,
@@ -149,7 +150,7 @@ func (s *Switch) journalLost(n int) {
 }
 
 func (f *finished) send(t journal.Ticket) {
-	f.c.deliver(f.resp, f.mti, f.issuer, f.code, f.started, f.sent, t)
+	f.c.deliver(f.resp, f.mti, f.issuer, f.code, time.Since(f.started), f.sent, t)
 	buf := f.buf
 	if cap(buf) > maxPooledBuf {
 		buf = nil
@@ -159,12 +160,12 @@ func (f *finished) send(t journal.Ticket) {
 }
 
 // deliver queues an answer (behind its journal entry's ticket, 0 for
-// none), counts it and releases what its request held (sent: nil when it
-// never went to an issuer).
-func (c *acqConn) deliver(resp []byte, mti [4]byte, issuerName, code string, started time.Time,
+// none), counts it with its latency and releases what its request held
+// (sent: nil when it never went to an issuer).
+func (c *acqConn) deliver(resp []byte, mti [4]byte, issuerName, code string, latency time.Duration,
 	sent *issuer.Txn, t journal.Ticket) {
 	c.queueAfter(resp, t)
-	c.s.metrics.Request(string(mti[:]), issuerName, code, time.Since(started))
+	c.s.metrics.Request(string(mti[:]), issuerName, code, latency)
 	if sent != nil {
 		c.release(sent)
 	}
@@ -180,7 +181,7 @@ func (s *Switch) debugging() bool { return s.log.Enabled(context.Background(), s
 func (c *acqConn) encodeEntry(buf []byte, v *iso.View, started time.Time, issuerName, code string,
 	outcome journal.Outcome, reason string, extra int) ([]byte, error) {
 	var masked [pan.MaxLen]byte
-	fl := c.entryFields(v, started, issuerName, code, outcome, reason, &masked)
+	fl := c.entryFields(v, started, time.Since(started), issuerName, code, outcome, reason, &masked)
 	if need := fl.BodySize() + extra; cap(buf) < need {
 		buf = make([]byte, 0, need)
 	}
@@ -189,19 +190,19 @@ func (c *acqConn) encodeEntry(buf []byte, v *iso.View, started time.Time, issuer
 
 // entryFields is the journal entry of a request scanned into v and its
 // answer (fieldsAt, with v's spans).
-func (c *acqConn) entryFields(v *iso.View, started time.Time, issuerName, code string,
+func (c *acqConn) entryFields(v *iso.View, started time.Time, latency time.Duration, issuerName, code string,
 	outcome journal.Outcome, reason string, masked *[pan.MaxLen]byte) journal.Fields {
 	sp := requestSpans(v)
-	return c.fieldsAt(v.Frame(), &sp, started, issuerName, code, outcome, reason, masked)
+	return c.fieldsAt(v.Frame(), &sp, started, latency, issuerName, code, outcome, reason, masked)
 }
 
 // fieldsAt is the journal entry of a request and its answer, straight from
 // the request's frame at its spans (requestSpans; the fields alias the
 // frame); the PAN is masked into masked. A relayed request's Txn keeps its
 // frame and spans, so its answer needs no second scan.
-func (c *acqConn) fieldsAt(frame []byte, sp *entrySpans, started time.Time, issuerName, code string,
+func (c *acqConn) fieldsAt(frame []byte, sp *entrySpans, started time.Time, latency time.Duration, issuerName, code string,
 	outcome journal.Outcome, reason string, masked *[pan.MaxLen]byte) journal.Fields {
-	return journal.Fields{Time: started, Conn: c.id, Latency: time.Since(started), Acquirer: c.acquirer,
+	return journal.Fields{Time: started, Conn: c.id, Latency: latency, Acquirer: c.acquirer,
 		Remote: c.remote, Issuer: issuerName, MTI: sp[spanMTI].In(frame),
 		ProcessingCode: sp[spanProcessingCode].In(frame), Amount: sp[spanAmount].In(frame),
 		Currency: sp[spanCurrency].In(frame), STAN: sp[spanSTAN].In(frame), RRN: sp[spanRRN].In(frame),

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"strconv"
+	"time"
 
 	"github.com/cardswitch/cardswitch/internal/pan"
 	"github.com/cardswitch/cardswitch/iso"
@@ -206,12 +207,13 @@ func (c *acqConn) Answer(t *issuer.Txn, resp []byte, rv *iso.View) {
 	code := codeString(rv.Field(39))
 	if !s.debugging() {
 		var tk journal.Ticket
+		latency := time.Since(t.Started) // one clock read for the journal entry and the metric
 		if s.jrnl != nil {
 			var masked [pan.MaxLen]byte
-			fl := c.fieldsAt(t.Frame, &t.Spans, t.Started, t.Issuer, code, issuerOutcome(t.MTI[:], code), "", &masked)
+			fl := c.fieldsAt(t.Frame, &t.Spans, t.Started, latency, t.Issuer, code, issuerOutcome(t.MTI[:], code), "", &masked)
 			tk = c.stage(&fl)
 		}
-		c.deliver(resp, t.MTI, t.Issuer, code, t.Started, t, tk)
+		c.deliver(resp, t.MTI, t.Issuer, code, latency, t, tk)
 		return
 	}
 	var req iso.View
@@ -273,14 +275,12 @@ func (c *acqConn) Late(t *issuer.Txn, _ []byte, rv *iso.View) {
 		return
 	}
 	var masked [pan.MaxLen]byte
-	fl := c.fieldsAt(t.Frame, &t.Spans, t.Started, t.Issuer, codeString(rv.Field(39)), journal.Late,
-		"issuer answered after the timeout; not relayed (the acquirer got 91)", &masked)
-	body, err := journal.AppendBody(nil, &fl)
-	if err != nil {
+	fl := c.fieldsAt(t.Frame, &t.Spans, t.Started, time.Since(t.Started), t.Issuer, codeString(rv.Field(39)),
+		journal.Late, "issuer answered after the timeout; not relayed (the acquirer got 91)", &masked)
+	// Nothing waits for it: the committer writes it within the sweep.
+	if _, err := s.jrnl.StageFields(&fl); err != nil {
 		s.log.Error("late issuer answer not journaled", "conn", c.id, "err", err)
-		return
 	}
-	s.jrnl.AppendEncoded(body, nil)
 }
 
 func missingField(id int) string {

@@ -110,9 +110,9 @@ func (w *writerStmts) grow(n int) error {
 	return nil
 }
 
-// insertRecords indexes the log records in buf that skip does not
-// refuse (indexed already, or past the retention), in rows of at most indexMax, in one
-// transaction; on error nothing of buf is stored (replay.go).
+// insertRecords indexes the log records in buf that skip does not refuse
+// (indexed already, or past the retention), in rows of at most indexMax,
+// in one transaction; on error nothing of buf is stored (replay.go).
 func (w *writerStmts) insertRecords(driverConn any, buf []byte, skip func(r *record) bool) error {
 	return w.inTx(driverConn, func() error {
 		return runs(buf, skip, indexMax, w.insertRow)

@@ -38,8 +38,8 @@ type stage struct {
 	armed   bool // the sweep timer runs
 }
 
-// item is an entry to stage: e, or body encoded by AppendBody, with its
-// Waiter.
+// item is an entry to stage: e with its Waiter (Append), or body encoded
+// by AppendBody (Stage).
 type item struct {
 	e    *Entry
 	body []byte
@@ -52,26 +52,13 @@ type item struct {
 // write failed. A PAN with more than 10 digits is refused and never
 // stored.
 func (j *Journal) Append(e *Entry, w Waiter) {
-	if err := checkEntry(e); err != nil {
+	err := checkEntry(e)
+	if err == nil {
+		_, err = j.stageItem(item{e: e, w: w}, nil, recKeys{})
+	}
+	if err != nil {
 		if w != nil {
 			w.Journaled(e, err)
-		}
-		return
-	}
-	j.appendItem(item{e: e, w: w})
-}
-
-// AppendEncoded is Append for an entry encoded by AppendBody (which did
-// Append's checks); w is told as by Append, with a nil Entry. body is
-// copied before AppendEncoded returns.
-func (j *Journal) AppendEncoded(body []byte, w Waiter) {
-	j.appendItem(item{body: body, w: w})
-}
-
-func (j *Journal) appendItem(it item) {
-	if _, err := j.stageItem(it, nil, recKeys{}); err != nil {
-		if it.w != nil {
-			it.w.Journaled(it.e, err)
 		}
 		return
 	}

@@ -267,10 +267,10 @@ func TestIndexedWithoutFlush(t *testing.T) {
 	assert.Zero(t, j.Lag())
 }
 
-// TestAppendEncoded: an entry encoded by AppendBody reads back like one
+// TestStageEncoded: an entry encoded by AppendBody reads back like one
 // appended whole, gets the next id, and AppendBody refuses what Append
 // refuses.
-func TestAppendEncoded(t *testing.T) {
+func TestStageEncoded(t *testing.T) {
 	j, _ := openTemp(t, Options{})
 	rec := &recorder{}
 	j.Append(sampleEntry(1), rec)
@@ -279,12 +279,12 @@ func TestAppendEncoded(t *testing.T) {
 	body, err := AppendBody(nil, &f)
 	require.NoError(t, err)
 	assert.LessOrEqual(t, len(body), f.BodySize())
-	j.AppendEncoded(body, rec)
+	_, err = j.Stage(body)
+	require.NoError(t, err)
 	require.NoError(t, j.Flush(context.Background()))
 	calls := rec.snapshot()
-	require.Len(t, calls, 2)
-	assert.NoError(t, calls[1].err)
-	assert.Nil(t, calls[1].e, "an encoded entry has no Entry")
+	require.Len(t, calls, 1)
+	assert.NoError(t, calls[0].err)
 	got, err := j.Get(context.Background(), 2)
 	require.NoError(t, err)
 	e.ID = 2
