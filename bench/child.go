@@ -19,6 +19,7 @@ const childEnv = "CARDSWITCH_BENCH_CHILD"
 // address on the first line of stdout, then answers one line per command
 // written to its stdin; it exits when stdin closes.
 type child struct {
+	kind  string
 	cmd   *exec.Cmd
 	stdin io.WriteCloser
 	out   *bufio.Reader
@@ -44,7 +45,7 @@ func startChild(kind string, env ...string) (*child, error) {
 	if err := cmd.Start(); err != nil {
 		return nil, err
 	}
-	c := &child{cmd: cmd, stdin: stdin, out: bufio.NewReader(stdout)}
+	c := &child{kind: kind, cmd: cmd, stdin: stdin, out: bufio.NewReader(stdout)}
 	if c.addr, err = c.line(); err != nil {
 		c.stop()
 		return nil, fmt.Errorf("%s child: %w", kind, err)
@@ -77,6 +78,8 @@ func runChild(kind string) error {
 		return runEchoChild(kind == "issuer")
 	case "switch":
 		return runSwitchChild()
+	case "relay":
+		return runRelayChild()
 	}
 	return fmt.Errorf("unknown child kind %q", kind)
 }

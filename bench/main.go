@@ -12,7 +12,8 @@
 //
 // Phases: the generator against a plain echo (its own CPU cost), closed
 // loop direct to the issuer, through socat (a plain byte relay: the
-// reference), through the switch; then a fixed rate at half the switch's
+// reference), through the same relay written in Go (gorelay.go: the
+// floor for any switch in Go, with its CPU cost), through the switch; then a fixed rate at half the switch's
 // maximum, direct and switched, for the latency the switch adds: --pairs
 // alternating pairs of the two (3 by default), reported by the pair with
 // the median added p99, every pair listed (on this shared VM one phase's

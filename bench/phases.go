@@ -31,13 +31,15 @@ type Result struct {
 	// GeneratorCPUus is this process's CPU time per answered request; only
 	// for the echo phase, where the target runs in another process.
 	GeneratorCPUus float64 `json:"generator_cpu_us_per_request,omitempty"`
-	// Switch is the switch process's cost in switched phases.
-	Switch *Cost `json:"switch,omitempty"`
+	// Middle is the cost of the process between generator and issuer:
+	// the switch in switched phases, the relay in the Go relay's.
+	Middle *Cost `json:"middle,omitempty"`
 	warmup int64 // requests sent during the warmup
 }
 
-// Cost is the switch process's CPU time and heap allocations during a
-// phase (warmup included), per request it handled.
+// Cost is the middle process's (the switch's, the Go relay's) CPU time
+// and heap allocations during a phase (warmup included), per request it
+// handled.
 type Cost struct {
 	Requests    int64   `json:"requests"`
 	CPUusPerTx  float64 `json:"cpu_us_per_tx"`
@@ -62,6 +64,7 @@ type Results struct {
 	Echo     Result  `json:"generator_echo"`
 	Direct   Result  `json:"direct"`
 	Socat    *Result `json:"socat,omitempty"`
+	GoRelay  Result  `json:"go_relay"`
 	Switched Result  `json:"switched"`
 	RateDir  Result  `json:"fixed_rate_direct"`   // of the median pair
 	RateSw   Result  `json:"fixed_rate_switched"` // of the median pair
@@ -71,6 +74,7 @@ type Results struct {
 	FixedRate float64   `json:"fixed_rate"`
 	SwOverDir float64   `json:"ratio_switched_direct"`
 	SwOverSoc float64   `json:"ratio_switched_socat,omitempty"`
+	SwOverGo  float64   `json:"ratio_switched_go_relay"`
 }
 
 type runner struct {
@@ -121,6 +125,9 @@ func runPhases(ctx context.Context, c config) (*Results, error) {
 	if err := r.socatPhase(res, iss.addr); err != nil {
 		return nil, err
 	}
+	if res.GoRelay, err = r.goRelayPhase(iss.addr); err != nil {
+		return nil, err
+	}
 	sw, cleanup, err := startSwitchChild(iss.addr, c.profile, c.journal)
 	if err != nil {
 		return nil, err
@@ -135,6 +142,7 @@ func runPhases(ctx context.Context, c config) (*Results, error) {
 	if res.Socat != nil {
 		res.SwOverSoc = ratio(res.Switched.ThroughputPerS, res.Socat.ThroughputPerS)
 	}
+	res.SwOverGo = ratio(res.Switched.ThroughputPerS, res.GoRelay.ThroughputPerS)
 
 	res.FixedRate = float64(int(res.Switched.ThroughputPerS / 2))
 	if c.rate > 0 {
@@ -215,6 +223,34 @@ func (r *runner) socatPhase(res *Results, target string) error {
 	return nil
 }
 
+// goRelayPhase runs the closed loop through a byte relay written in Go
+// (gorelay.go), with its CPU time, allocations, syscalls and waits per
+// request as for the switch: the floor beneath the switch's figures.
+func (r *runner) goRelayPhase(target string) (Result, error) {
+	rel, err := startChild("relay", envRelayTarget+"="+target)
+	if err != nil {
+		return Result{}, err
+	}
+	defer rel.stop()
+	m0, err := mark(rel)
+	if err != nil {
+		return Result{}, err
+	}
+	res, err := r.closed("replay → Go relay → issuer", rel.addr)
+	if err != nil {
+		return res, err
+	}
+	m1, err := mark(rel)
+	if err != nil {
+		return res, err
+	}
+	// The relay does not count requests: every one the generator sent
+	// (warmup included) went through it.
+	m1.requests = m0.requests + res.Answered + res.warmup
+	res.Middle = cost(m0, m1)
+	return res, nil
+}
+
 // startSwitchChild runs the switch in a child process with its journal in
 // a fresh temporary directory.
 func startSwitchChild(issuerAddr, profileDir string, journal bool) (*child, func(), error) {
@@ -266,25 +302,33 @@ func measured(sw *child, profileDir, name string, run func() (Result, error)) (R
 			return res, fmt.Errorf("switch profile stop: %s %v", ans, err)
 		}
 	}
-	if n := m1.requests - m0.requests; n > 0 {
-		res.Switch = &Cost{Requests: n, CPUusPerTx: float64(m1.cpuNS-m0.cpuNS) / 1e3 / float64(n),
-			AllocsPerTx:   float64(m1.mallocs-m0.mallocs) / float64(n),
-			SyscallsPerTx: float64(m1.syscalls-m0.syscalls) / float64(n),
-			WaitsPerTx:    float64(m1.waits-m0.waits) / float64(n), JournalLag: m1.lag}
-	}
+	res.Middle = cost(m0, m1)
 	return res, nil
+}
+
+// cost is the middle process's cost per request between two marks, nil
+// when it handled none.
+func cost(m0, m1 marks) *Cost {
+	n := m1.requests - m0.requests
+	if n <= 0 {
+		return nil
+	}
+	return &Cost{Requests: n, CPUusPerTx: float64(m1.cpuNS-m0.cpuNS) / 1e3 / float64(n),
+		AllocsPerTx:   float64(m1.mallocs-m0.mallocs) / float64(n),
+		SyscallsPerTx: float64(m1.syscalls-m0.syscalls) / float64(n),
+		WaitsPerTx:    float64(m1.waits-m0.waits) / float64(n), JournalLag: m1.lag}
 }
 
 type marks struct{ cpuNS, mallocs, requests, syscalls, waits, lag int64 }
 
-func mark(sw *child) (marks, error) {
-	ans, err := sw.ask("mark")
+func mark(c *child) (marks, error) {
+	ans, err := c.ask("mark")
 	if err != nil {
-		return marks{}, fmt.Errorf("switch child: %w", err)
+		return marks{}, fmt.Errorf("%s child: %w", c.kind, err)
 	}
 	var m marks
 	if _, err := fmt.Sscan(ans, &m.cpuNS, &m.mallocs, &m.requests, &m.syscalls, &m.waits, &m.lag); err != nil {
-		return marks{}, fmt.Errorf("switch child answered %q: %w", ans, err)
+		return marks{}, fmt.Errorf("%s child answered %q: %w", c.kind, ans, err)
 	}
 	return m, nil
 }

@@ -17,23 +17,24 @@ func printTable(w io.Writer, c config, r *Results) {
 	fmt.Fprintf(w, "\ncardswitch bench: %s per phase, %d connections, closed loop %d in flight; switch %s; %d CPUs (%s)\n\n",
 		c.duration, c.connections, c.concurrency, journal, runtime.NumCPU(), cpuModel())
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "phase\tthroughput/s\tp50 ms\tp99 ms\tmax ms\tfailures\tswitch CPU-µs/tx\tswitch allocs/tx\tsyscalls/tx\twaits/tx\t")
+	fmt.Fprintln(tw, "phase\tthroughput/s\tp50 ms\tp99 ms\tmax ms\tfailures\tCPU-µs/tx\tallocs/tx\tsyscalls/tx\twaits/tx\t")
 	rows := []Result{r.Echo, r.Direct}
 	if r.Socat != nil {
 		rows = append(rows, *r.Socat)
 	}
-	rows = append(rows, r.Switched, r.RateDir, r.RateSw)
+	rows = append(rows, r.GoRelay, r.Switched, r.RateDir, r.RateSw)
 	for _, x := range rows {
 		cpu, allocs, sys, waits := "", "", "", ""
-		if x.Switch != nil {
-			cpu, allocs = fmt.Sprintf("%.1f", x.Switch.CPUusPerTx), fmt.Sprintf("%.1f", x.Switch.AllocsPerTx)
-			sys, waits = fmt.Sprintf("%.2f", x.Switch.SyscallsPerTx), fmt.Sprintf("%.2f", x.Switch.WaitsPerTx)
+		if x.Middle != nil {
+			cpu, allocs = fmt.Sprintf("%.1f", x.Middle.CPUusPerTx), fmt.Sprintf("%.1f", x.Middle.AllocsPerTx)
+			sys, waits = fmt.Sprintf("%.2f", x.Middle.SyscallsPerTx), fmt.Sprintf("%.2f", x.Middle.WaitsPerTx)
 		}
 		fmt.Fprintf(tw, "%s\t%.0f\t%.3f\t%.3f\t%.3f\t%d\t%s\t%s\t%s\t%s\t\n",
 			x.Name, x.ThroughputPerS, x.P50ms, x.P99ms, x.MaxMS, x.Failures, cpu, allocs, sys, waits)
 	}
 	_ = tw.Flush()
-	if sw := r.Switched.Switch; sw != nil && r.Journal {
+	fmt.Fprintf(w, "\nCPU-µs, allocs, syscalls and waits per transaction: of the process in the middle (the switch; the Go relay in its row)")
+	if sw := r.Switched.Middle; sw != nil && r.Journal {
 		fmt.Fprintf(w, "\njournal lag at the end of the closed loop: %d entries (answered, not yet indexed)", sw.JournalLag)
 	}
 	fmt.Fprintf(w, "\ngenerator cost: %.1f CPU-µs per request (replay process alone, echo target in a child process)\n", r.Echo.GeneratorCPUus)
@@ -41,6 +42,7 @@ func printTable(w io.Writer, c config, r *Results) {
 	if r.Socat != nil {
 		fmt.Fprintf(w, "throughput switched/socat:  %.2f (goal >= 0.80)\n", ratio(r.Switched.ThroughputPerS, r.Socat.ThroughputPerS))
 	}
+	fmt.Fprintf(w, "throughput switched/Go relay: %.2f (the same relay in Go: what the network and the runtime alone allow)\n", r.SwOverGo)
 	how := "half the switched maximum"
 	if c.rate > 0 {
 		how = "--rate"
