@@ -13,13 +13,15 @@
 // Phases: the generator against a plain echo (its own CPU cost), closed
 // loop direct to the issuer, through socat (a plain byte relay: the
 // reference), through the same relay written in Go (gorelay.go: the
-// floor for any switch in Go, with its CPU cost), through the switch; then a fixed rate at half the switch's
-// maximum, direct and switched, for the latency the switch adds: --pairs
-// alternating pairs of the two (3 by default), reported by the pair with
-// the median added p99, every pair listed (on this shared VM one phase's
-// p99 can be several times another's, for either path). The
-// switch's CPU time and mallocs are read in its own process before and
-// after each switched phase and divided by the requests it handled there.
+// floor for any switch in Go, with its CPU cost), through the switch;
+// then a fixed rate at half the switch's maximum, direct and switched,
+// for the latency the switch adds: --pairs alternating pairs of the two
+// (3 by default), reported by the pair with the median added p99, every
+// pair listed (on this shared VM one phase's p99 can be several times
+// another's, for either path). The switch's CPU time and mallocs are read
+// in its own process before and after each switched phase and divided by
+// the requests it handled there; the Go relay's likewise, divided by the
+// requests the generator sent through it.
 // --profile writes the switch's cpu, allocs, block and mutex profiles of
 // the closed-loop switched phase to DIR/closed and of the fixed-rate one
 // to DIR/fixed. --journal=false runs the switch without its journal, to
