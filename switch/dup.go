@@ -136,15 +136,7 @@ func (s *dupShard) check(key uint64, at, w int64) bool {
 		s.old, s.cur, s.curStart = s.cur, newDupTable(s.cur.n), at
 	}
 	s.cur.step() // a growth under way moves a few more keys
-	// cur.lookup, spelled out: it is too large to inline, and this is
-	// every request's path.
-	var first *int64
-	i, found := s.cur.find(key)
-	if found {
-		first = &s.cur.slots[i].at
-	} else if s.cur.prev != nil {
-		first, _, found = s.cur.lookupPrev(key, i)
-	}
+	first, i, found := s.cur.lookup(key)
 	if found && at-*first < w {
 		return true
 	}

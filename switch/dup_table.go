@@ -84,16 +84,7 @@ func (t *dupTable) lookup(key uint64) (at *int64, i int, found bool) {
 	if i, found = t.find(key); found {
 		return &t.slots[i].at, i, true
 	}
-	if t.prev == nil {
-		return nil, i, false
-	}
-	return t.lookupPrev(key, i)
-}
-
-// lookupPrev is lookup's search of prev (kept out of line so that lookup
-// inlines into the check).
-func (t *dupTable) lookupPrev(key uint64, i int) (*int64, int, bool) {
-	if j, ok := findSlot(t.prev, key); ok {
+	if j, ok := findSlot(t.prev, key); ok { // prev is nil unless a growth is under way
 		return &t.prev[j].at, i, true
 	}
 	return nil, i, false

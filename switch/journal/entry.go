@@ -44,9 +44,9 @@ type Entry struct {
 
 // Waiter learns that its entry is durable (err nil, e.ID set) or was not
 // stored (err non-nil). Journaled is called exactly once per Append, in
-// Append order, by the goroutine writing
-// the entry's batch while it holds the log: it must be quick and must not
-// call Append, Stage, Commit or Flush (they would wait for it).
+// Append order, by the goroutine writing the entry's batch while it holds
+// the log: it must be quick and must not call Append, Stage, Commit or
+// Flush (they would wait for it).
 type Waiter interface{ Journaled(e *Entry, err error) }
 
 // maxPANDigits is the most digits a masked PAN carries (first 6 + last 4).

@@ -38,8 +38,8 @@ func (f *Fields) BodySize() int {
 }
 
 // AppendBody appends f's log encoding, all of its record but the id the
-// journal gives it (Stage), to dst. Like Append it refuses a
-// PAN with more than 10 digits and an entry too large for a record.
+// journal gives it (Stage), to dst. Like Append it refuses a PAN with
+// more than 10 digits and an entry too large for a record.
 func AppendBody(dst []byte, f *Fields) ([]byte, error) {
 	if err := checkFields(f); err != nil {
 		return dst, err
