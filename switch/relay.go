@@ -207,7 +207,7 @@ func (c *acqConn) Answer(t *issuer.Txn, resp []byte, rv *iso.View) {
 	code := codeString(rv.Field(39))
 	if !s.debugging() {
 		var tk journal.Ticket
-		latency := time.Since(t.Started) // one clock read for the journal entry and the metric
+		latency := t.Latency // the same figure for the journal entry and the metric
 		if s.jrnl != nil {
 			var masked [pan.MaxLen]byte
 			fl := c.fieldsAt(t.Frame, &t.Spans, t.Started, latency, t.Issuer, code, issuerOutcome(t.MTI[:], code), "", &masked)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"net"
+	"time"
 
 	"github.com/cardswitch/cardswitch/iso"
 )
@@ -14,16 +15,19 @@ import (
 func (l *Link) readLoop(conn net.Conn) error {
 	fr := iso.NewFrameReader(conn, l.cfg.MaxFrame)
 	var v iso.View
+	var rx int64 // when the frames being handled were read (l.now)
 	for {
-		// Only a frame that needed a read stamps lastRx: frames read ahead
-		// in the same batch arrived with it, and need no clock read each.
+		// Only a frame that needed a read stamps lastRx and rx: frames
+		// read ahead in the same batch arrived with it, and need no clock
+		// read each.
 		fresh := !fr.Complete()
 		frame, err := fr.Next()
 		if err != nil {
 			return err
 		}
 		if fresh {
-			l.lastRx.Store(l.now())
+			rx = l.now()
+			l.lastRx.Store(rx)
 		}
 		if len(frame) == 0 {
 			continue
@@ -39,12 +43,13 @@ func (l *Link) readLoop(conn net.Conn) error {
 			l.inbound(frame, mti, scanErr)
 			continue
 		}
-		l.response(frame, &v, scanErr)
+		l.response(frame, &v, scanErr, rx)
 	}
 }
 
-// response hands one issuer response to the request it answers.
-func (l *Link) response(frame []byte, v *iso.View, scanErr error) {
+// response hands one issuer response, read at rx (l.now), to the request
+// it answers.
+func (l *Link) response(frame []byte, v *iso.View, scanErr error, rx int64) {
 	stan, ok := parseSTAN(v.Field(11))
 	if !ok {
 		l.cfg.Log.Warn("issuer response without a usable STAN dropped", "issuer", l.cfg.Issuer,
@@ -67,6 +72,7 @@ func (l *Link) response(frame []byte, v *iso.View, scanErr error) {
 		t.Owner.Fail(t, fmt.Errorf("%w: %v", ErrBadResponse, err))
 		return
 	}
+	t.Latency = l.epoch.Add(time.Duration(rx)).Sub(t.Started) // monotonic, no clock read
 	t.Owner.Answer(t, frame, v)
 }
 

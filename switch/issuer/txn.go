@@ -63,6 +63,10 @@ type Txn struct {
 
 	Issuer  string
 	Started time.Time
+	// Latency is Started to the read that brought the answer, set just
+	// before Answer: the link reads the clock once per read, not once per
+	// answer.
+	Latency time.Duration
 	// Cookie is free for the owner (e.g. an index into its own table).
 	Cookie uint64
 	// Spans are free for the owner too: where fields it needs again lie
