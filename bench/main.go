@@ -1,7 +1,7 @@
 // Command bench measures cardswitch's throughput, added latency, CPU time
 // and allocations per transaction:
 //
-//	go run ./bench [--duration 5s] [--connections 4] [--concurrency 256] [--json out.json] [--profile DIR] [--journal=false] [--rate N] [--pairs 3]
+//	go run ./bench [--duration 5s] [--connections 4] [--concurrency 256] [--json out.json] [--profile DIR] [--journal=false] [--rate N] [--pairs 3] [--sweep 16,64]
 //
 // Every party runs in its own process, as in production: the load
 // generator (replay) here, the issuer and the switch in child processes of
@@ -25,7 +25,11 @@
 // --profile writes the switch's cpu, allocs, block and mutex profiles of
 // the closed-loop switched phase to DIR/closed and of the fixed-rate one
 // to DIR/fixed. --journal=false runs the switch without its journal, to
-// measure what the journal costs (the table then says so).
+// measure what the journal costs (the table then says so). --sweep N,M,...
+// runs the closed loop again, direct, through socat, the Go relay and the
+// switch, with the same requests in flight over N, M, ... connections
+// (sweep.go): the paths compare differently as each connection's pipeline
+// gets shallower.
 package main
 
 import (
@@ -46,6 +50,7 @@ type config struct {
 	journal     bool
 	rate        float64
 	pairs       int
+	sweep       []int // --sweep: connection counts for the extra closed-loop rows
 }
 
 func main() {
@@ -65,9 +70,15 @@ func main() {
 	flag.BoolVar(&c.journal, "journal", true, "run the switch with its journal (false: measure what the journal costs)")
 	flag.Float64Var(&c.rate, "rate", 0, "fixed-rate phases at this rate (default: half the switched maximum)")
 	flag.IntVar(&c.pairs, "pairs", 3, "fixed-rate phases as this many alternating pairs (direct, switched); the pair with the median added p99 is reported")
+	sweep := flag.String("sweep", "", "after the main phases, the closed loop again (direct, socat, Go relay, switch) at each of these connection counts, e.g. 16,64")
 	flag.Parse()
 	if c.pairs < 1 {
 		fmt.Fprintln(os.Stderr, "bench: --pairs must be at least 1")
+		os.Exit(2)
+	}
+	var err error
+	if c.sweep, err = parseSweep(*sweep); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(2)
 	}
 	if err := run(context.Background(), c); err != nil {
@@ -82,6 +93,7 @@ func run(ctx context.Context, c config) error {
 		return err
 	}
 	printTable(os.Stdout, c, res)
+	printSweep(os.Stdout, c, res.Sweep)
 	if c.jsonOut == "" {
 		return nil
 	}

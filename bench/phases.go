@@ -75,6 +75,8 @@ type Results struct {
 	SwOverDir float64   `json:"ratio_switched_direct"`
 	SwOverSoc float64   `json:"ratio_switched_socat,omitempty"`
 	SwOverGo  float64   `json:"ratio_switched_go_relay"`
+	// Sweep is the closed loop at other connection counts (--sweep).
+	Sweep []SweepRow `json:"sweep,omitempty"`
 }
 
 type runner struct {
@@ -151,7 +153,10 @@ func runPhases(ctx context.Context, c config) (*Results, error) {
 	if res.FixedRate < 1 {
 		return nil, fmt.Errorf("switched throughput too low for a fixed-rate phase")
 	}
-	return res, r.ratePairs(res, iss.addr, sw)
+	if err := r.ratePairs(res, iss.addr, sw); err != nil {
+		return nil, err
+	}
+	return res, r.sweep(res, iss.addr, sw)
 }
 
 // ratePairs runs the fixed-rate phases as alternating pairs (direct, then

@@ -1,0 +1,98 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+)
+
+// SweepRow is the closed loop at one connection count (--sweep): the same
+// requests in flight (--concurrency) spread over more or fewer
+// connections. How deep each connection's pipeline is decides how many
+// frames a relay moves per system call, and so how the paths compare:
+// with few deep connections a byte relay batches ~50 frames a write and
+// costs little besides the switch's per-message work; with many shallow
+// ones every path pays system calls per frame, and the switch carries all
+// of them to the issuer over one link.
+type SweepRow struct {
+	Connections int     `json:"connections"`
+	Direct      Result  `json:"direct"`
+	Socat       *Result `json:"socat,omitempty"`
+	GoRelay     Result  `json:"go_relay"`
+	Switched    Result  `json:"switched"`
+	SwOverSoc   float64 `json:"ratio_switched_socat,omitempty"`
+	SwOverGo    float64 `json:"ratio_switched_go_relay"`
+}
+
+// parseSweep reads --sweep: connection counts separated by commas.
+func parseSweep(s string) ([]int, error) {
+	if s == "" {
+		return nil, nil
+	}
+	var out []int
+	for _, f := range strings.Split(s, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n < 1 {
+			return nil, fmt.Errorf("--sweep %q: %q is not a connection count (a whole number, at least 1)", s, f)
+		}
+		out = append(out, n)
+	}
+	return out, nil
+}
+
+// sweep runs the closed-loop phases (direct, socat, Go relay, switch) once
+// per connection count, against the same issuer and switch processes.
+func (r *runner) sweep(res *Results, issuer string, sw *child) error {
+	for _, n := range r.c.sweep {
+		rn := *r
+		rn.c.connections = n
+		row := SweepRow{Connections: n}
+		var err error
+		if row.Direct, err = rn.closed(fmt.Sprintf("%d conns: replay → issuer", n), issuer); err != nil {
+			return err
+		}
+		var soc Results
+		if err := rn.socatPhase(&soc, issuer); err != nil {
+			return err
+		}
+		row.Socat = soc.Socat
+		if row.GoRelay, err = rn.goRelayPhase(issuer); err != nil {
+			return err
+		}
+		if row.Switched, err = measured(sw, "", "", func() (Result, error) {
+			return rn.closed(fmt.Sprintf("%d conns: replay → switch → issuer", n), sw.addr)
+		}); err != nil {
+			return err
+		}
+		if row.Socat != nil {
+			row.SwOverSoc = ratio(row.Switched.ThroughputPerS, row.Socat.ThroughputPerS)
+		}
+		row.SwOverGo = ratio(row.Switched.ThroughputPerS, row.GoRelay.ThroughputPerS)
+		res.Sweep = append(res.Sweep, row)
+	}
+	return nil
+}
+
+func printSweep(w io.Writer, c config, rows []SweepRow) {
+	if len(rows) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "\nclosed loop, %d in flight over N connections (--sweep): throughput/s\n\n", c.concurrency)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "connections\tdirect\tsocat\tGo relay\tswitch\tswitch/socat\tswitch/Go relay\tswitch CPU-µs/tx\tswitch syscalls/tx\t")
+	for _, x := range rows {
+		soc, ratioSoc := "-", "-"
+		if x.Socat != nil {
+			soc, ratioSoc = fmt.Sprintf("%.0f", x.Socat.ThroughputPerS), fmt.Sprintf("%.2f", x.SwOverSoc)
+		}
+		cpu, sys := "", ""
+		if m := x.Switched.Middle; m != nil {
+			cpu, sys = fmt.Sprintf("%.1f", m.CPUusPerTx), fmt.Sprintf("%.2f", m.SyscallsPerTx)
+		}
+		fmt.Fprintf(tw, "%d\t%.0f\t%s\t%.0f\t%.0f\t%s\t%.2f\t%s\t%s\t\n", x.Connections, x.Direct.ThroughputPerS,
+			soc, x.GoRelay.ThroughputPerS, x.Switched.ThroughputPerS, ratioSoc, x.SwOverGo, cpu, sys)
+	}
+	_ = tw.Flush()
+}
