@@ -2,6 +2,7 @@ package journal
 
 import (
 	"testing"
+	"testing/synctest"
 
 	"github.com/stretchr/testify/require"
 )
@@ -20,16 +21,22 @@ func TestFreeListIsLIFO(t *testing.T) {
 
 // TestFreeListWaitsForAPut: with every buffer taken, get waits for the
 // next put (the backpressure the writer relies on) and gets that buffer.
+// synctest.Wait returns once the getter has either returned or is blocked
+// for good (sync.Cond.Wait), so the first check sees a get that does not
+// wait.
 func TestFreeListWaitsForAPut(t *testing.T) {
-	f := newFreeList(1)
-	held := f.get()
-	got := make(chan *logBatch)
-	go func() { got <- f.get() }()
-	select {
-	case <-got:
-		t.Fatal("get returned with no buffer free")
-	default:
-	}
-	f.put(held)
-	require.Same(t, held, <-got)
+	synctest.Test(t, func(t *testing.T) {
+		f := newFreeList(1)
+		held := f.get()
+		got := make(chan *logBatch, 1)
+		go func() { got <- f.get() }()
+		synctest.Wait()
+		select {
+		case <-got:
+			t.Fatal("get returned with no buffer free")
+		default:
+		}
+		f.put(held)
+		require.Same(t, held, <-got)
+	})
 }
