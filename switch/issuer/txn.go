@@ -28,6 +28,7 @@ type Owner interface {
 	// Answer gets the issuer's response with the acquirer's own STAN, RRN
 	// and terminal id put back, and the link's scan of it (so the owner
 	// need not scan it again). Both are only valid during the call.
+	// t.Latency is set by then.
 	Answer(t *Txn, resp []byte, v *iso.View)
 	// Fail tells why no usable answer will come.
 	Fail(t *Txn, err error)
