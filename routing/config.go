@@ -49,6 +49,13 @@ type Listen struct {
 	// ShutdownTimeout is how long SIGTERM waits for in-flight requests.
 	// Default 10s; 0 means do not wait.
 	ShutdownTimeout time.Duration
+	// CloseLinger is how long, at shutdown, acquirer connections stay open
+	// after the requests in flight are answered, answering 91 to whatever
+	// arrives, before the switch closes them: an acquirer gets every answer
+	// before it sees the close, and what it sent meanwhile is answered
+	// rather than dropped. A connection its acquirer closes ends sooner.
+	// Default 250ms; 0 closes at once.
+	CloseLinger time.Duration
 	// IdleTimeout closes an acquirer connection that sent nothing for this
 	// long. Default 5m; 0 disables.
 	IdleTimeout time.Duration

@@ -64,6 +64,8 @@ simulators:
 		{"max_message_size too big", minimal + "listen: {max_message_size: 65536}\n", []string{`t.yaml: listen.max_message_size: 65536: must be between 64 and 65535`}},
 		{"max_message_size not a number", minimal + "listen: {max_message_size: 8k}\n", []string{`t.yaml: listen.max_message_size: "8k": not an integer`}},
 		{"shutdown_timeout negative", minimal + "listen: {shutdown_timeout: -1s}\n", []string{`t.yaml: listen.shutdown_timeout: "-1s": must not be negative`}},
+		{"close_linger negative", minimal + "listen: {close_linger: -250ms}\n", []string{`t.yaml: listen.close_linger: "-250ms": must not be negative`}},
+		{"close_linger not a duration", minimal + "listen: {close_linger: soon}\n", []string{`t.yaml: listen.close_linger: "soon": invalid duration`}},
 		{"issuer problems", `
 issuers:
   - name: bank-a
@@ -170,6 +172,7 @@ func TestLoadExample(t *testing.T) {
 	require.NoError(t, err)
 	listen, _ := Defaults()
 	listen.Address, listen.MaxMessageSize, listen.ShutdownTimeout = "0.0.0.0:8583", 4096, 15*time.Second
+	listen.CloseLinger = time.Second
 	assert.Equal(t, listen, cfg.Listen)
 	assert.Equal(t, Issuer{
 		Name: "bank-a", Endpoints: []string{"10.0.1.10:9101", "10.0.1.11:9101"},
@@ -226,6 +229,7 @@ func TestEnvOverrides(t *testing.T) {
 	require.NoError(t, err)
 	listen, _ := Defaults()
 	listen.Address, listen.MaxMessageSize, listen.ShutdownTimeout = "127.0.0.1:18583", 1024, 3*time.Second
+	listen.CloseLinger = time.Second // the file's
 	assert.Equal(t, listen, cfg.Listen)
 	assert.Equal(t, "bank-b", cfg.DefaultIssuer)
 	m, ok := cfg.Table().Lookup([]byte("6011000000000004"))

@@ -8,6 +8,7 @@ const (
 	DefaultListenAddress   = "127.0.0.1:8583"
 	DefaultMaxMessageSize  = 8192
 	DefaultShutdownTimeout = 10 * time.Second
+	DefaultCloseLinger     = 250 * time.Millisecond
 	DefaultIdleTimeout     = 5 * time.Minute
 	DefaultFrameTimeout    = 10 * time.Second
 	DefaultMaxConnections  = 10000
@@ -43,6 +44,7 @@ func Defaults() (Listen, Issuer) {
 			Address:         DefaultListenAddress,
 			MaxMessageSize:  DefaultMaxMessageSize,
 			ShutdownTimeout: DefaultShutdownTimeout,
+			CloseLinger:     DefaultCloseLinger,
 			IdleTimeout:     DefaultIdleTimeout,
 			FrameTimeout:    DefaultFrameTimeout,
 			MaxConnections:  DefaultMaxConnections,

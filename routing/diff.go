@@ -132,6 +132,7 @@ func diffKeys(old, new *Config) (restart, other []string) {
 	check(&restart, "journal.sync", old.Journal.Sync, new.Journal.Sync)
 	check(&other, "listen.max_message_size", ol.MaxMessageSize, nl.MaxMessageSize)
 	check(&other, "listen.shutdown_timeout", ol.ShutdownTimeout, nl.ShutdownTimeout)
+	check(&other, "listen.close_linger", ol.CloseLinger, nl.CloseLinger)
 	check(&other, "listen.idle_timeout", ol.IdleTimeout, nl.IdleTimeout)
 	check(&other, "listen.frame_timeout", ol.FrameTimeout, nl.FrameTimeout)
 	check(&other, "listen.max_connections", ol.MaxConnections, nl.MaxConnections)

@@ -91,7 +91,7 @@ routes: [{bin: "4", issuer: bank-a}]
 `))
 	require.NoError(t, err)
 	new, err := LoadBytes("new.yaml", []byte(`
-listen: {address: "127.0.0.1:9583", idle_timeout: 2m}
+listen: {address: "127.0.0.1:9583", idle_timeout: 2m, close_linger: 1s}
 admin: {address: "127.0.0.1:0"}
 journal: {path: j.db, sync: full}
 reversals: {retry_min: 2s}
@@ -108,7 +108,7 @@ acquirers: [{name: acq, institution_id: "1", allow_cidrs: [127.0.0.0/8]}]
 	assert.Equal(t, []string{"bank-c"}, d.IssuersRemoved)
 	assert.Equal(t, []string{"bank-b"}, d.IssuersChanged)
 	assert.Equal(t, []string{"listen.address", "admin.address", "journal.path", "journal.sync"}, d.Restart)
-	assert.Equal(t, []string{"listen.idle_timeout", "reversals", "acquirers"}, d.Other)
+	assert.Equal(t, []string{"listen.close_linger", "listen.idle_timeout", "reversals", "acquirers"}, d.Other)
 	assert.Empty(t, d.Moves)
 	assert.Equal(t, `+ issuer bank-d
 - issuer bank-c
@@ -117,6 +117,7 @@ restart needed: listen.address
 restart needed: admin.address
 restart needed: journal.path
 restart needed: journal.sync
+~ listen.close_linger
 ~ listen.idle_timeout
 ~ reversals
 ~ acquirers

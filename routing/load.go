@@ -20,7 +20,7 @@ const EnvPrefix = "CARDSWITCH"
 
 // envKeys are the scalar keys environment variables may override.
 var envKeys = []string{
-	"listen.address", "listen.max_message_size", "listen.shutdown_timeout",
+	"listen.address", "listen.max_message_size", "listen.shutdown_timeout", "listen.close_linger",
 	"listen.idle_timeout", "listen.frame_timeout", "listen.max_connections", "listen.max_in_flight",
 	"default_issuer",
 	"admin.address",

@@ -24,6 +24,7 @@ type rawListen struct {
 	Address         string       `mapstructure:"address"`
 	MaxMessageSize  string       `mapstructure:"max_message_size"`
 	ShutdownTimeout string       `mapstructure:"shutdown_timeout"`
+	CloseLinger     string       `mapstructure:"close_linger"`
 	IdleTimeout     string       `mapstructure:"idle_timeout"`
 	FrameTimeout    string       `mapstructure:"frame_timeout"`
 	MaxConnections  string       `mapstructure:"max_connections"`

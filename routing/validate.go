@@ -48,6 +48,7 @@ func (v *validator) listen(raw rawListen) Listen {
 		v.add("listen.max_message_size", "%d: must be between %d and %d", l.MaxMessageSize, MinMessageSize, MaxMessageSize)
 	}
 	l.ShutdownTimeout = v.duration("listen.shutdown_timeout", "", raw.ShutdownTimeout, def.ShutdownTimeout, false)
+	l.CloseLinger = v.duration("listen.close_linger", "", raw.CloseLinger, def.CloseLinger, false)
 	l.IdleTimeout = v.duration("listen.idle_timeout", "", raw.IdleTimeout, def.IdleTimeout, false)
 	l.FrameTimeout = v.duration("listen.frame_timeout", "", raw.FrameTimeout, def.FrameTimeout, false)
 	l.MaxConnections = v.positive("listen.max_connections", raw.MaxConnections, def.MaxConnections)

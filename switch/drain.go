@@ -55,9 +55,3 @@ func (f *inflight) wait(d time.Duration) bool {
 		return false
 	}
 }
-
-// closeLinger is how long, after the last request in flight is answered,
-// a connection keeps reading (and answering 91) before the switch closes
-// it: an acquirer gets every answer before it sees the connection close,
-// and whatever it sent meanwhile is answered rather than dropped.
-const closeLinger = 250 * time.Millisecond

@@ -23,3 +23,8 @@ func (s *Switch) BreakJournal() error { return s.jrnl.Close() }
 
 // Metrics exposes the switch's metrics to the tests.
 func (s *Switch) Metrics() *metrics.Metrics { return s.metrics }
+
+// Lingering reports whether shutdown has reached the close linger: the
+// requests in flight are answered and acquirer connections are being
+// given listen.close_linger before they close.
+func (s *Switch) Lingering() bool { return s.lingerAt.Load() != 0 }

@@ -211,7 +211,7 @@ func (s *Switch) shutdown(accepted <-chan struct{}) {
 	s.links.shutdown()
 	s.bg.Wait()
 	s.txns.wait(5 * time.Second) // answers for what the links failed at close
-	linger := time.Now().Add(closeLinger)
+	linger := time.Now().Add(s.live().Listen.CloseLinger)
 	s.lingerAt.Store(linger.UnixNano())
 	s.eachConn(func(c *acqConn) { _ = c.conn.SetReadDeadline(linger) })
 	s.handlers.Wait()

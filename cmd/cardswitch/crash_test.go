@@ -87,10 +87,15 @@ func count(mti string, n int) func([]issuersim.Request) bool {
 	}
 }
 
+// crashYAML: a close linger far longer than any test, so that at SIGTERM an
+// acquirer that is slow to send its next request still gets its 91 instead
+// of a closed connection; the load clients close their connections after
+// their 91, which ends the linger.
 func crashYAML(t *testing.T, journalPath, simAddr, timeout string) string {
 	return fmt.Sprintf(`listen:
   address: %s
   shutdown_timeout: 5s
+  close_linger: 30s
 admin: {address: ""}
 issuers:
   - name: bank
