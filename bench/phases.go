@@ -124,7 +124,7 @@ func runPhases(ctx context.Context, c config) (*Results, error) {
 	if res.Direct, err = r.closed("replay → issuer", iss.addr); err != nil {
 		return nil, err
 	}
-	if err := r.socatPhase(res, iss.addr); err != nil {
+	if res.Socat, err = r.socatPhase(iss.addr); err != nil {
 		return nil, err
 	}
 	if res.GoRelay, err = r.goRelayPhase(iss.addr); err != nil {
@@ -210,22 +210,22 @@ func (r *runner) generatorCost() (Result, error) {
 	return res, err
 }
 
-func (r *runner) socatPhase(res *Results, target string) error {
+// socatPhase runs the closed loop through socat; nil without socat.
+func (r *runner) socatPhase(target string) (*Result, error) {
 	addr, stop, ok, err := startSocat(target)
 	if !ok {
 		fmt.Fprintln(os.Stderr, "bench: socat not on PATH: skipping the socat phase (apt-get install socat)")
-		return nil
+		return nil, nil
 	}
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer stop()
 	s, err := r.closed("replay → socat → issuer", addr)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	res.Socat = &s
-	return nil
+	return &s, nil
 }
 
 // goRelayPhase runs the closed loop through a byte relay written in Go

@@ -53,11 +53,9 @@ func (r *runner) sweep(res *Results, issuer string, sw *child) error {
 		if row.Direct, err = rn.closed(fmt.Sprintf("%d conns: replay → issuer", n), issuer); err != nil {
 			return err
 		}
-		var soc Results
-		if err := rn.socatPhase(&soc, issuer); err != nil {
+		if row.Socat, err = rn.socatPhase(issuer); err != nil {
 			return err
 		}
-		row.Socat = soc.Socat
 		if row.GoRelay, err = rn.goRelayPhase(issuer); err != nil {
 			return err
 		}

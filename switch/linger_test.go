@@ -19,12 +19,7 @@ func TestCloseLinger(t *testing.T) {
 	// An hour: the connection outlives twice the default linger, still
 	// answering, and only the acquirer's own close lets shutdown finish.
 	t.Run("long", func(t *testing.T) {
-		sw := startSwitch(t, "listen: {close_linger: 1h}\n"+routes, "bank")
-		raw := dialRaw(t, sw.addr)
-		raw.write(t, pack(t, auth(panApprove, 100, 1)))
-		require.Equal(t, "00", str(t, raw.read(t), 39))
-
-		sw.cancel()
+		sw, raw := shutDownWithAcquirer(t, "1h", routes)
 		require.Eventually(t, sw.Lingering, 10*time.Second, time.Millisecond)
 		select {
 		case err := <-sw.done:
@@ -42,17 +37,24 @@ func TestCloseLinger(t *testing.T) {
 	// Zero: the switch closes the connection itself as soon as nothing is
 	// in flight, though the acquirer keeps it open.
 	t.Run("zero", func(t *testing.T) {
-		sw := startSwitch(t, "listen: {close_linger: 0s}\n"+routes, "bank")
-		raw := dialRaw(t, sw.addr)
-		raw.write(t, pack(t, auth(panApprove, 100, 1)))
-		require.Equal(t, "00", str(t, raw.read(t), 39))
-
-		sw.cancel()
+		sw, raw := shutDownWithAcquirer(t, "0s", routes)
 		awaitRun(t, sw)
 		require.NoError(t, raw.SetReadDeadline(time.Now().Add(10*time.Second)))
 		_, err := raw.fr.Next()
 		require.True(t, errors.Is(err, io.EOF), "the switch closed the connection: %v", err)
 	})
+}
+
+// shutDownWithAcquirer starts a switch with the given close_linger, has an
+// acquirer connection get one approval, and begins the shutdown.
+func shutDownWithAcquirer(t *testing.T, linger, routes string) (*running, *rawConn) {
+	t.Helper()
+	sw := startSwitch(t, "listen: {close_linger: "+linger+"}\n"+routes, "bank")
+	raw := dialRaw(t, sw.addr)
+	raw.write(t, pack(t, auth(panApprove, 100, 1)))
+	require.Equal(t, "00", str(t, raw.read(t), 39))
+	sw.cancel()
+	return sw, raw
 }
 
 // awaitRun waits for the switch's Run to return nil; ten seconds is a
