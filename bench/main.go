@@ -94,6 +94,7 @@ func run(ctx context.Context, c config) error {
 	}
 	printTable(os.Stdout, c, res)
 	printSweep(os.Stdout, c, res.Sweep)
+	printFailed(os.Stdout, res.Failed)
 	if c.jsonOut == "" {
 		return nil
 	}

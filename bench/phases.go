@@ -77,6 +77,8 @@ type Results struct {
 	SwOverGo  float64   `json:"ratio_switched_go_relay"`
 	// Sweep is the closed loop at other connection counts (--sweep).
 	Sweep []SweepRow `json:"sweep,omitempty"`
+	// Failed lists every phase run that had failures (failed.go).
+	Failed []Failed `json:"failed_phases,omitempty"`
 }
 
 type runner struct {
@@ -88,6 +90,9 @@ type runner struct {
 	// timeout) and counts as a failure. Without it an overloaded switch's
 	// quick 91s would count as fast transactions.
 	approved []trace.Message
+	// failed collects every phase with failures; a pointer, so that the
+	// sweep's copies of the runner add to the same list.
+	failed *[]Failed
 }
 
 func (r *runner) closed(name, target string) (Result, error) {
@@ -95,12 +100,12 @@ func (r *runner) closed(name, target string) (Result, error) {
 }
 
 func (r *runner) closedWith(name, target string, msgs []trace.Message) (Result, error) {
-	return phase(r.ctx, name, replay.Options{Target: target, Connections: r.c.connections,
+	return r.phase(name, replay.Options{Target: target, Connections: r.c.connections,
 		Concurrency: r.c.concurrency, Duration: r.c.duration, Warmup: r.c.duration / 10, MaxErrors: -1}, msgs)
 }
 
 func (r *runner) rate(name, target string, rate float64) (Result, error) {
-	return phase(r.ctx, name, replay.Options{Target: target, Connections: r.c.connections, Rate: rate,
+	return r.phase(name, replay.Options{Target: target, Connections: r.c.connections, Rate: rate,
 		Duration: r.c.duration, Warmup: r.c.duration / 10, MaxErrors: -1}, r.approved)
 }
 
@@ -110,8 +115,8 @@ func runPhases(ctx context.Context, c config) (*Results, error) {
 	for i := range approved {
 		approved[i].Expect = []string{"00"}
 	}
-	r := &runner{ctx: ctx, c: c, msgs: msgs, approved: approved}
 	res := &Results{Duration: c.duration.String(), Journal: c.journal}
+	r := &runner{ctx: ctx, c: c, msgs: msgs, approved: approved, failed: &res.Failed}
 	var err error
 	if res.Echo, err = r.generatorCost(); err != nil {
 		return nil, err
@@ -338,11 +343,14 @@ func mark(c *child) (marks, error) {
 	return m, nil
 }
 
-func phase(ctx context.Context, name string, opt replay.Options, msgs []trace.Message) (Result, error) {
+func (r *runner) phase(name string, opt replay.Options, msgs []trace.Message) (Result, error) {
 	fmt.Fprintf(os.Stderr, "bench: %s ...\n", name)
-	rep, err := replay.Run(ctx, opt, msgs)
+	rep, err := replay.Run(r.ctx, opt, msgs)
 	if err != nil {
 		return Result{}, fmt.Errorf("%s: %w", name, err)
+	}
+	if f, ok := failedOf(name, rep); ok {
+		*r.failed = append(*r.failed, f)
 	}
 	return Result{
 		Name: name, Target: opt.Target, Mode: rep.Mode, Rate: rep.Rate, Answered: rep.Answered,
