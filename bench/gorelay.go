@@ -6,7 +6,6 @@ import (
 	"io"
 	"net"
 	"os"
-	"runtime"
 	"strings"
 )
 
@@ -35,12 +34,9 @@ func runRelayChild() error {
 			fmt.Println("unknown command")
 			continue
 		}
-		// The switch child's mark, with no request count (a relay sees
-		// bytes, not requests) and no journal.
-		var ms runtime.MemStats
-		runtime.ReadMemStats(&ms)
-		sys, waits := kernelCounts()
-		fmt.Printf("%d %d %d %d %d %d\n", int64(cpuTime()), ms.Mallocs, 0, sys, waits, 0)
+		// No request count (a relay sees bytes, not requests) and no
+		// journal.
+		fmt.Println(markLine(0, 0))
 	}
 	return in.Err()
 }

@@ -57,24 +57,38 @@ type Cost struct {
 	JournalLag int64 `json:"journal_lag_at_end"`
 }
 
-// Results are all phases; Socat is nil without socat.
+// Paths are the closed loop through each path, at one connection count:
+// the main run's and each --sweep row's. Socat is nil without socat.
+type Paths struct {
+	Direct    Result  `json:"direct"`
+	Socat     *Result `json:"socat,omitempty"`
+	GoRelay   Result  `json:"go_relay"`
+	Switched  Result  `json:"switched"`
+	SwOverSoc float64 `json:"ratio_switched_socat,omitempty"`
+	SwOverGo  float64 `json:"ratio_switched_go_relay"`
+}
+
+// setRatios derives the switched throughput's ratios to the relays'.
+func (p *Paths) setRatios() {
+	if p.Socat != nil {
+		p.SwOverSoc = ratio(p.Switched.ThroughputPerS, p.Socat.ThroughputPerS)
+	}
+	p.SwOverGo = ratio(p.Switched.ThroughputPerS, p.GoRelay.ThroughputPerS)
+}
+
+// Results are all phases.
 type Results struct {
-	Duration string  `json:"phase_duration"`
-	Journal  bool    `json:"switch_journal"`
-	Echo     Result  `json:"generator_echo"`
-	Direct   Result  `json:"direct"`
-	Socat    *Result `json:"socat,omitempty"`
-	GoRelay  Result  `json:"go_relay"`
-	Switched Result  `json:"switched"`
-	RateDir  Result  `json:"fixed_rate_direct"`   // of the median pair
-	RateSw   Result  `json:"fixed_rate_switched"` // of the median pair
+	Duration string `json:"phase_duration"`
+	Journal  bool   `json:"switch_journal"`
+	Echo     Result `json:"generator_echo"`
+	Paths           // the closed loop at --connections
+	RateDir  Result `json:"fixed_rate_direct"`   // of the median pair
+	RateSw   Result `json:"fixed_rate_switched"` // of the median pair
 	// RatePairs are the added p99s (switched minus direct, ms) of every
 	// fixed-rate pair, in the order run.
 	RatePairs []float64 `json:"fixed_rate_added_p99_ms_per_pair"`
 	FixedRate float64   `json:"fixed_rate"`
 	SwOverDir float64   `json:"ratio_switched_direct"`
-	SwOverSoc float64   `json:"ratio_switched_socat,omitempty"`
-	SwOverGo  float64   `json:"ratio_switched_go_relay"`
 	// Sweep is the closed loop at other connection counts (--sweep).
 	Sweep []SweepRow `json:"sweep,omitempty"`
 	// Failed lists every phase run that had failures (failed.go).
@@ -126,13 +140,7 @@ func runPhases(ctx context.Context, c config) (*Results, error) {
 		return nil, err
 	}
 	defer iss.stop()
-	if res.Direct, err = r.closed("replay → issuer", iss.addr); err != nil {
-		return nil, err
-	}
-	if res.Socat, err = r.socatPhase(iss.addr); err != nil {
-		return nil, err
-	}
-	if res.GoRelay, err = r.goRelayPhase(iss.addr); err != nil {
+	if err := r.relays(&res.Paths, "", iss.addr); err != nil {
 		return nil, err
 	}
 	sw, cleanup, err := startSwitchChild(iss.addr, c.profile, c.journal)
@@ -146,10 +154,7 @@ func runPhases(ctx context.Context, c config) (*Results, error) {
 		return nil, err
 	}
 	res.SwOverDir = ratio(res.Switched.ThroughputPerS, res.Direct.ThroughputPerS)
-	if res.Socat != nil {
-		res.SwOverSoc = ratio(res.Switched.ThroughputPerS, res.Socat.ThroughputPerS)
-	}
-	res.SwOverGo = ratio(res.Switched.ThroughputPerS, res.GoRelay.ThroughputPerS)
+	res.setRatios()
 
 	res.FixedRate = float64(int(res.Switched.ThroughputPerS / 2))
 	if c.rate > 0 {
@@ -215,8 +220,22 @@ func (r *runner) generatorCost() (Result, error) {
 	return res, err
 }
 
+// relays runs the closed loop direct to the issuer, through socat and
+// through the Go relay into p; prefix starts the phases' names.
+func (r *runner) relays(p *Paths, prefix, issuer string) error {
+	var err error
+	if p.Direct, err = r.closed(prefix+"replay → issuer", issuer); err != nil {
+		return err
+	}
+	if p.Socat, err = r.socatPhase(prefix, issuer); err != nil {
+		return err
+	}
+	p.GoRelay, err = r.goRelayPhase(prefix, issuer)
+	return err
+}
+
 // socatPhase runs the closed loop through socat; nil without socat.
-func (r *runner) socatPhase(target string) (*Result, error) {
+func (r *runner) socatPhase(prefix, target string) (*Result, error) {
 	addr, stop, ok, err := startSocat(target)
 	if !ok {
 		fmt.Fprintln(os.Stderr, "bench: socat not on PATH: skipping the socat phase (apt-get install socat)")
@@ -226,7 +245,7 @@ func (r *runner) socatPhase(target string) (*Result, error) {
 		return nil, err
 	}
 	defer stop()
-	s, err := r.closed("replay → socat → issuer", addr)
+	s, err := r.closed(prefix+"replay → socat → issuer", addr)
 	if err != nil {
 		return nil, err
 	}
@@ -236,7 +255,7 @@ func (r *runner) socatPhase(target string) (*Result, error) {
 // goRelayPhase runs the closed loop through a byte relay written in Go
 // (gorelay.go), with its CPU time, allocations, syscalls and waits per
 // request as for the switch: the floor beneath the switch's figures.
-func (r *runner) goRelayPhase(target string) (Result, error) {
+func (r *runner) goRelayPhase(prefix, target string) (Result, error) {
 	rel, err := startChild("relay", envRelayTarget+"="+target)
 	if err != nil {
 		return Result{}, err
@@ -246,7 +265,7 @@ func (r *runner) goRelayPhase(target string) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	res, err := r.closed("replay → Go relay → issuer", rel.addr)
+	res, err := r.closed(prefix+"replay → Go relay → issuer", rel.addr)
 	if err != nil {
 		return res, err
 	}

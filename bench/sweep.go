@@ -17,13 +17,8 @@ import (
 // ones every path pays system calls per frame, and the switch carries all
 // of them to the issuer over one link.
 type SweepRow struct {
-	Connections int     `json:"connections"`
-	Direct      Result  `json:"direct"`
-	Socat       *Result `json:"socat,omitempty"`
-	GoRelay     Result  `json:"go_relay"`
-	Switched    Result  `json:"switched"`
-	SwOverSoc   float64 `json:"ratio_switched_socat,omitempty"`
-	SwOverGo    float64 `json:"ratio_switched_go_relay"`
+	Connections int `json:"connections"`
+	Paths
 }
 
 // parseSweep reads --sweep: connection counts separated by commas.
@@ -49,25 +44,17 @@ func (r *runner) sweep(res *Results, issuer string, sw *child) error {
 		rn := *r
 		rn.c.connections = n
 		row := SweepRow{Connections: n}
+		prefix := fmt.Sprintf("%d conns: ", n)
+		if err := rn.relays(&row.Paths, prefix, issuer); err != nil {
+			return err
+		}
 		var err error
-		if row.Direct, err = rn.closed(fmt.Sprintf("%d conns: replay → issuer", n), issuer); err != nil {
-			return err
-		}
-		if row.Socat, err = rn.socatPhase(issuer); err != nil {
-			return err
-		}
-		if row.GoRelay, err = rn.goRelayPhase(issuer); err != nil {
-			return err
-		}
 		if row.Switched, err = measured(sw, "", "", func() (Result, error) {
-			return rn.closed(fmt.Sprintf("%d conns: replay → switch → issuer", n), sw.addr)
+			return rn.closed(prefix+"replay → switch → issuer", sw.addr)
 		}); err != nil {
 			return err
 		}
-		if row.Socat != nil {
-			row.SwOverSoc = ratio(row.Switched.ThroughputPerS, row.Socat.ThroughputPerS)
-		}
-		row.SwOverGo = ratio(row.Switched.ThroughputPerS, row.GoRelay.ThroughputPerS)
+		row.setRatios()
 		res.Sweep = append(res.Sweep, row)
 	}
 	return nil

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"fmt"
-	"github.com/cardswitch/cardswitch/internal/gctune"
 	"io"
 	"log/slog"
 	"os"
@@ -14,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cardswitch/cardswitch/internal/gctune"
 	"github.com/cardswitch/cardswitch/routing"
 	switchd "github.com/cardswitch/cardswitch/switch"
 )
@@ -44,7 +44,7 @@ routes:
 
 // runSwitchChild runs the switch until stdin closes. Commands, one per line:
 //
-//	mark        prints "cpu_ns mallocs requests" (process totals so far)
+//	mark        prints markLine's six process totals so far
 //	prof-start NAME  starts the CPU profile and block/mutex sampling
 //	prof-stop        writes cpu, allocs, block and mutex profiles to DIR/NAME
 func runSwitchChild() error {
@@ -87,11 +87,8 @@ func command(cmd string, sw *switchd.Switch, p *profiler) string {
 	verb, arg, _ := strings.Cut(strings.TrimSpace(cmd), " ")
 	switch verb {
 	case "mark":
-		var ms runtime.MemStats
-		runtime.ReadMemStats(&ms)
-		sys, ctx := kernelCounts()
 		st := sw.Stats()
-		return fmt.Sprintf("%d %d %d %d %d %d", int64(cpuTime()), ms.Mallocs, st.Requests, sys, ctx, st.JournalLag)
+		return markLine(st.Requests, st.JournalLag)
 	case "prof-start":
 		return errText(p.start(arg))
 	case "prof-stop":
@@ -160,4 +157,14 @@ func writeProfile(path, name string) error {
 		return err
 	}
 	return f.Close()
+}
+
+// markLine is a child's answer to "mark", read by mark: its CPU time (ns),
+// mallocs, requests handled, read and write syscalls, voluntary context
+// switches and journal lag, process totals so far.
+func markLine(requests, lag int64) string {
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	sys, waits := kernelCounts()
+	return fmt.Sprintf("%d %d %d %d %d %d", int64(cpuTime()), ms.Mallocs, requests, sys, waits, lag)
 }

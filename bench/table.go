@@ -40,7 +40,7 @@ func printTable(w io.Writer, c config, r *Results) {
 	fmt.Fprintf(w, "\ngenerator cost: %.1f CPU-µs per request (replay process alone, echo target in a child process)\n", r.Echo.GeneratorCPUus)
 	fmt.Fprintf(w, "throughput switched/direct: %.2f\n", r.SwOverDir)
 	if r.Socat != nil {
-		fmt.Fprintf(w, "throughput switched/socat:  %.2f (goal >= 0.80)\n", ratio(r.Switched.ThroughputPerS, r.Socat.ThroughputPerS))
+		fmt.Fprintf(w, "throughput switched/socat:  %.2f (goal >= 0.80)\n", r.SwOverSoc)
 	}
 	fmt.Fprintf(w, "throughput switched/Go relay: %.2f (the same relay in Go: what the network and the runtime alone allow)\n", r.SwOverGo)
 	how := "half the switched maximum"
