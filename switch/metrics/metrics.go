@@ -14,10 +14,9 @@ import (
 type Metrics struct {
 	reg *prometheus.Registry
 
-	requests       *prometheus.CounterVec
-	duration       prometheus.Histogram
-	issuerDuration *prometheus.HistogramVec
-	requestCache   cowMap[requestKey, requestChildren]
+	requests     *prometheus.CounterVec
+	latencies    *latencies
+	requestCache cowMap[requestKey, requestChildren]
 
 	linkUp        *prometheus.GaugeVec
 	inFlight      *perIssuerGauge
@@ -36,18 +35,17 @@ type Metrics struct {
 // runtime and process collectors.
 func New() *Metrics {
 	m := &Metrics{
-		reg:            prometheus.NewRegistry(),
-		requests:       prometheus.NewCounterVec(counterOpts(NameRequests), family(NameRequests).Labels),
-		duration:       prometheus.NewHistogram(histogramOpts(NameRequestDuration)),
-		issuerDuration: prometheus.NewHistogramVec(histogramOpts(NameIssuerDuration), family(NameIssuerDuration).Labels),
-		linkUp:         prometheus.NewGaugeVec(gaugeOpts(NameLinkUp), family(NameLinkUp).Labels),
-		inFlight:       newPerIssuerGauge(NameInFlight),
-		acquirerConns:  prometheus.NewGauge(gaugeOpts(NameAcquirerConns)),
-		reversalQueue:  newFuncGauge(NameReversalQueue),
-		journalLag:     newFuncGauge(NameJournalLag),
-		journalErrors:  prometheus.NewCounter(counterOpts(NameJournalErrors)),
-		rejected:       prometheus.NewCounterVec(counterOpts(NameRejected), family(NameRejected).Labels),
-		unreadable:     prometheus.NewCounter(counterOpts(NameUnreadable)),
+		reg:           prometheus.NewRegistry(),
+		requests:      prometheus.NewCounterVec(counterOpts(NameRequests), family(NameRequests).Labels),
+		latencies:     newLatencies(),
+		linkUp:        prometheus.NewGaugeVec(gaugeOpts(NameLinkUp), family(NameLinkUp).Labels),
+		inFlight:      newPerIssuerGauge(NameInFlight),
+		acquirerConns: prometheus.NewGauge(gaugeOpts(NameAcquirerConns)),
+		reversalQueue: newFuncGauge(NameReversalQueue),
+		journalLag:    newFuncGauge(NameJournalLag),
+		journalErrors: prometheus.NewCounter(counterOpts(NameJournalErrors)),
+		rejected:      prometheus.NewCounterVec(counterOpts(NameRejected), family(NameRejected).Labels),
+		unreadable:    prometheus.NewCounter(counterOpts(NameUnreadable)),
 	}
 	reloads := prometheus.NewCounterVec(counterOpts(NameReloads), family(NameReloads).Labels)
 	// Both results exist from the start so that rate() and alerts see a 0,
@@ -58,7 +56,7 @@ func New() *Metrics {
 	m.reg.MustRegister(
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		m.requests, m.duration, m.issuerDuration, m.linkUp, m.inFlight, m.acquirerConns,
+		m.requests, m.latencies, m.linkUp, m.inFlight, m.acquirerConns,
 		reloads, m.reversalQueue, m.journalLag, m.journalErrors, m.rejected, m.unreadable,
 	)
 	return m
@@ -140,8 +138,4 @@ func counterOpts(name string) prometheus.CounterOpts {
 
 func gaugeOpts(name string) prometheus.GaugeOpts {
 	return prometheus.GaugeOpts{Name: name, Help: family(name).Help}
-}
-
-func histogramOpts(name string) prometheus.HistogramOpts {
-	return prometheus.HistogramOpts{Name: name, Help: family(name).Help, Buckets: DurationBuckets}
 }

@@ -1,6 +1,7 @@
 package metrics_test
 
 import (
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -43,6 +44,44 @@ cardswitch_requests_total{code="15",issuer="",mti="0100"} 1
 	assert.Equal(t, 1, testutil.CollectAndCount(m.Registry(), metrics.NameIssuerDuration))
 	assert.Equal(t, uint64(4), histogramCount(t, m, metrics.NameRequestDuration, ""))
 	assert.Equal(t, uint64(3), histogramCount(t, m, metrics.NameIssuerDuration, "bank-a"))
+}
+
+// TestDurationIsTheSumOfIssuersAndOwnAnswers: each answer is observed once,
+// in its issuer's histogram or the switch's own; the switch-wide histogram
+// is their sum at scrape time, bucket by bucket. Bounds are inclusive, as in
+// Prometheus's own histograms (1ms lands in le="0.001").
+func TestDurationIsTheSumOfIssuersAndOwnAnswers(t *testing.T) {
+	m := metrics.New()
+	m.Request("0100", "bank-a", "00", 300*time.Microsecond)
+	m.Request("0100", "bank-a", "05", 2*time.Millisecond)
+	m.Request("0200", "bank-b", "00", time.Millisecond)
+	m.Request("0100", "", "15", 50*time.Microsecond)
+	m.Request("0100", "", "91", 20*time.Second)
+
+	const bucketsHead = "\n# HELP cardswitch_%s Time from reading a request to queuing its response (its journal write and the socket write follow), %s\n# TYPE cardswitch_%s histogram\n"
+	all := fmt.Sprintf(bucketsHead, "request_duration_seconds", "across the whole switch.", "request_duration_seconds") +
+		histogramText("cardswitch_request_duration_seconds", "", []int{1, 1, 2, 3, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4}, 5, 20.00335)
+	per := fmt.Sprintf(bucketsHead, "issuer_duration_seconds", "for requests routed to an issuer.", "issuer_duration_seconds") +
+		histogramText("cardswitch_issuer_duration_seconds", `issuer="bank-a",`, []int{0, 0, 1, 1, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2}, 2, 0.0023) +
+		histogramText("cardswitch_issuer_duration_seconds", `issuer="bank-b",`, []int{0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1}, 1, 0.001)
+	gatherEq(t, m, all, metrics.NameRequestDuration)
+	gatherEq(t, m, per, metrics.NameIssuerDuration)
+}
+
+// histogramText is one histogram series in the exposition format; labels,
+// when not empty, ends with a comma.
+func histogramText(name, labels string, cumulative []int, count int, sum float64) string {
+	var b strings.Builder
+	for i, ub := range metrics.DurationBuckets {
+		fmt.Fprintf(&b, "%s_bucket{%sle=\"%g\"} %d\n", name, labels, ub, cumulative[i])
+	}
+	fmt.Fprintf(&b, "%s_bucket{%sle=\"+Inf\"} %d\n", name, labels, count)
+	braces := ""
+	if labels != "" {
+		braces = "{" + strings.TrimSuffix(labels, ",") + "}"
+	}
+	fmt.Fprintf(&b, "%s_sum%s %g\n%s_count%s %d\n", name, braces, sum, name, braces, count)
+	return b.String()
 }
 
 // histogramCount returns the sample count of the histogram series whose

@@ -74,7 +74,7 @@ func family(name string) Family {
 // DurationBuckets are the latency histogram bounds in seconds: 100µs to
 // 10s, dense where a healthy switch and issuer answer (sub-millisecond to a
 // few hundred milliseconds), sparse up to typical issuer timeouts.
-var DurationBuckets = []float64{
+var DurationBuckets = [...]float64{
 	0.0001, 0.00025, 0.0005,
 	0.001, 0.0025, 0.005,
 	0.01, 0.025, 0.05,

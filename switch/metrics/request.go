@@ -18,8 +18,8 @@ type requestKey struct {
 // requestChildren are the resolved series for one (mti, issuer, code), so
 // the hot path never hashes label values.
 type requestChildren struct {
-	count  prometheus.Counter
-	issuer prometheus.Observer // nil when issuer == ""
+	count   prometheus.Counter
+	latency *latency // the issuer's, or the switch's own answers'
 }
 
 // Request records one answered request: its request MTI (e.g. "0100"), the
@@ -36,11 +36,7 @@ func (m *Metrics) Request(mti, issuer, code string, d time.Duration) {
 		ch = m.newRequestChildren(k, mtiLabel(mti), codeLabel(code))
 	}
 	ch.count.Inc()
-	s := d.Seconds()
-	m.duration.Observe(s)
-	if ch.issuer != nil {
-		ch.issuer.Observe(s)
-	}
+	ch.latency.observe(d)
 }
 
 // labelKey packs the MTI and code labels, 4 and 2 bytes, in one word. The
@@ -63,11 +59,10 @@ func labelKey(mti, code string) uint64 {
 func (m *Metrics) newRequestChildren(k requestKey, mti, code string) requestChildren {
 	own := [3]string{cloneString(mti), cloneString(k.issuer), cloneString(code)}
 	return m.requestCache.loadOrStore(requestKey{own[1], k.labels}, func() requestChildren {
-		ch := requestChildren{count: m.requests.WithLabelValues(own[:]...)}
-		if own[1] != "" {
-			ch.issuer = m.issuerDuration.WithLabelValues(own[1])
+		return requestChildren{
+			count:   m.requests.WithLabelValues(own[:]...),
+			latency: m.latencies.of(own[1]),
 		}
-		return ch
 	})
 }
 
