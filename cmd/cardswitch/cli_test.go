@@ -75,13 +75,11 @@ func TestConfigDefaultIsTheEmbeddedConfig(t *testing.T) {
 // (which holds 8583, 8080, 9101 and 9102); the environment must win over
 // the file's listen address.
 func TestEnvOverridesListenAddress(t *testing.T) {
-	cfg := freePorts(t, string(routing.DefaultYAML))
-	file, err := routing.LoadBytes("default.yaml", []byte(cfg))
+	_, listening := serveOnFreePorts(t, []string{"CARDSWITCH_LISTEN_ADDRESS=127.0.0.1:0", "CARDSWITCH_ADMIN_ADDRESS=127.0.0.1:0",
+		"CARDSWITCH_JOURNAL_PATH=" + filepath.Join(t.TempDir(), "j.db")}, string(routing.DefaultYAML))
+	file, err := routing.Load(listening["config"].(string))
 	require.NoError(t, err)
-	p := startServeEnv(t, []string{"CARDSWITCH_LISTEN_ADDRESS=127.0.0.1:0", "CARDSWITCH_ADMIN_ADDRESS=127.0.0.1:0",
-		"CARDSWITCH_JOURNAL_PATH=" + filepath.Join(t.TempDir(), "j.db")}, "--config", writeFile(t, "default.yaml", cfg))
-	addr := p.waitLog(t, "cardswitch listening", nil)["addr"].(string)
-	assert.NotEqual(t, file.Listen.Address, addr, "the environment's address, not the file's")
+	assert.NotEqual(t, file.Listen.Address, listening["addr"], "the environment's address, not the file's")
 }
 
 func TestParseRule(t *testing.T) {

@@ -100,13 +100,23 @@ func (p *proc) lines() []string {
 // match, and returns it.
 func (p *proc) waitLog(t *testing.T, msg string, match map[string]string) map[string]any {
 	t.Helper()
-	deadline := time.After(20 * time.Second)
+	l, err := p.awaitLog(msg, match, 20*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l
+}
+
+// awaitLog is waitLog that returns its failure: the process exited first,
+// or the line did not come in time.
+func (p *proc) awaitLog(msg string, match map[string]string, wait time.Duration) (map[string]any, error) {
+	deadline := time.After(wait)
 	for i := 0; ; {
 		p.mu.Lock()
 		for ; i < len(p.logs); i++ {
 			if l := p.logs[i]; l != nil && l["msg"] == msg && matches(l, match) {
 				p.mu.Unlock()
-				return l
+				return l, nil
 			}
 		}
 		p.mu.Unlock()
@@ -114,10 +124,44 @@ func (p *proc) waitLog(t *testing.T, msg string, match map[string]string) map[st
 		case <-p.seen:
 		case err := <-p.done:
 			p.done <- err
-			t.Fatalf("switch exited (%v) before logging %q", err, msg)
+			return nil, fmt.Errorf("switch exited (%v) before logging %q", err, msg)
 		case <-deadline:
-			t.Fatalf("no log line %q %v", msg, match)
+			return nil, fmt.Errorf("no log line %q %v", msg, match)
 		}
+	}
+}
+
+// logged reports whether any line the process wrote contains s.
+func (p *proc) logged(s string) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, l := range p.raw {
+		if strings.Contains(l, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// serveOnFreePorts runs serve on yaml with its 127.0.0.1 ports made free
+// ones (freePorts) and returns the process once it listens, with that log
+// line. For configs whose issuers point at the config's own simulators,
+// which cannot take port 0. A freed port can be taken by another process
+// before the switch binds it again: such a start is retried on new ports,
+// twice at most; any other failure is fatal.
+func serveOnFreePorts(t *testing.T, env []string, yaml string, args ...string) (*proc, map[string]any) {
+	t.Helper()
+	for attempt := 1; ; attempt++ {
+		path := writeFile(t, "cardswitch.yaml", freePorts(t, yaml))
+		p := startServeEnv(t, env, append([]string{"--config", path}, args...)...)
+		l, err := p.awaitLog("cardswitch listening", nil, 20*time.Second)
+		if err == nil {
+			return p, l
+		}
+		if attempt == 3 || !p.logged("address already in use") {
+			t.Fatal(err)
+		}
+		t.Logf("attempt %d: a port was taken before the switch bound it; new ports", attempt)
 	}
 }
 
@@ -130,8 +174,9 @@ func matches(l map[string]any, match map[string]string) bool {
 	return true
 }
 
-// freePorts rewrites every 127.0.0.1:PORT in a config to a free port, so
-// a shipped example can run next to anything else on the machine.
+// freePorts rewrites every 127.0.0.1:PORT in a config to a port free a
+// moment ago, so a shipped example can run next to anything else on the
+// machine; serveOnFreePorts retries when one is taken in between.
 func freePorts(t *testing.T, yaml string) string {
 	t.Helper()
 	ports := map[string]string{}

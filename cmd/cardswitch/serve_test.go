@@ -1,6 +1,7 @@
 package main
 
 import (
+	"net"
 	"os"
 	"strings"
 	"syscall"
@@ -19,8 +20,8 @@ import (
 func TestServeDemoConfigEndToEnd(t *testing.T) {
 	raw, err := os.ReadFile("../../testdata/demo.yaml")
 	require.NoError(t, err)
-	p := startServe(t, "--config", writeFile(t, "demo.yaml", freePorts(t, string(raw))))
-	addr := p.waitLog(t, "cardswitch listening", nil)["addr"].(string)
+	p, listening := serveOnFreePorts(t, nil, string(raw))
+	addr := listening["addr"].(string)
 	p.waitLog(t, "issuer link up", map[string]string{"issuer": "bank-a"})
 	p.waitLog(t, "issuer link up", map[string]string{"issuer": "bank-b"})
 
@@ -112,4 +113,17 @@ routes:
 	p.done <- err
 	assert.NoError(t, err, "exit status 0 after SIGTERM")
 	p.waitLog(t, "shutdown complete", nil)
+}
+
+// A listen port another process holds stops serve with an error that names
+// it; serveOnFreePorts retries on exactly that text.
+func TestServeOnBusyPortSaysAddressInUse(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer ln.Close()
+	p := startServe(t, "--config", writeFile(t, "busy.yaml", "listen: {address: \""+ln.Addr().String()+"\"}\n"+
+		"admin: {address: \"\"}\nissuers: [{name: bank, endpoints: [\"127.0.0.1:1\"]}]\nroutes: [{bin: \"4\", issuer: bank}]\n"))
+	_, err = p.awaitLog("cardswitch listening", nil, 20*time.Second)
+	require.ErrorContains(t, err, "switch exited")
+	assert.True(t, p.logged("address already in use"), strings.Join(p.lines(), "\n"))
 }
