@@ -149,6 +149,24 @@ func (fr *FrameReader) Complete() bool {
 	return b >= headerLen+int(binary.BigEndian.Uint16(hdr))
 }
 
+// PeekNext returns the next frame's body when the whole frame is already
+// read ahead, without consuming it or reading, and nil otherwise. The
+// slice is the one Next will return for that frame (same bytes, same
+// address), valid as long as Next's. A caller can prepare the next frame
+// (scan it, prefetch what it will need) before handling the current one.
+func (fr *FrameReader) PeekNext() []byte {
+	if !fr.Complete() {
+		return nil
+	}
+	hdr, _ := fr.br.Peek(headerLen)
+	n := int(binary.BigEndian.Uint16(hdr))
+	if n > fr.max {
+		return nil // Next refuses it
+	}
+	buf, _ := fr.br.Peek(headerLen + n) // buffered: no read
+	return buf[headerLen:]
+}
+
 // Wait blocks until at least one byte of the next frame is available
 // (or a read error, such as a deadline). A switch uses it to apply an idle
 // timeout between frames and a shorter frame timeout once a frame starts.

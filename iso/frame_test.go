@@ -183,3 +183,38 @@ func (c *countingReader) Read(p []byte) (int, error) {
 	c.reads++
 	return c.r.Read(p)
 }
+
+// TestFrameReaderPeekNext: the next frame, when wholly read ahead, is
+// peeked without a read and without consuming it, and Next then returns
+// the very same slice; a partial or oversized next frame peeks as nil.
+func TestFrameReaderPeekNext(t *testing.T) {
+	r := &countingReader{r: bytes.NewReader(frames(golden0100, golden0800))}
+	fr := NewFrameReader(r, 0)
+	require.Nil(t, fr.PeekNext(), "nothing read yet")
+	first, err := fr.Next() // one read brings both frames
+	require.NoError(t, err)
+	require.Equal(t, golden0100, string(first))
+	reads := r.reads
+	next := fr.PeekNext()
+	require.Equal(t, golden0800, string(next))
+	require.Equal(t, golden0100, string(first), "peeking leaves the current frame intact")
+	got, err := fr.Next()
+	require.NoError(t, err)
+	require.Equal(t, &next[0], &got[0], "Next returns the peeked slice")
+	require.Len(t, got, len(next))
+	require.Equal(t, reads, r.reads, "neither PeekNext nor Next read")
+	require.Nil(t, fr.PeekNext(), "no frame left")
+
+	partial := frames(golden0100, golden0800)
+	fr = NewFrameReader(bytes.NewReader(partial[:len(partial)-1]), 0)
+	_, err = fr.Next()
+	require.NoError(t, err)
+	require.Nil(t, fr.PeekNext(), "the second frame lacks its last byte")
+
+	fr = NewFrameReader(bytes.NewReader(frames("0800", strings.Repeat("9", 200))), 100) // both in one 4 KiB read
+	_, err = fr.Next()
+	require.NoError(t, err)
+	require.Nil(t, fr.PeekNext(), "a frame over max is Next's to refuse")
+	_, err = fr.Next()
+	require.ErrorIs(t, err, ErrFrameTooLarge)
+}

@@ -32,8 +32,12 @@ type acqConn struct {
 	id     uint64
 	remote string
 	out    *wire.Writer
-	view   iso.View // the read loop's scratch view
-	once   sync.Once
+	// views are the read loop's: the frame being handled's, and the next
+	// one's when it was scanned ahead (scanAhead); cur picks the first.
+	views [2]iso.View
+	cur   int
+	ahead aheadScan
+	once  sync.Once
 
 	started    time.Time // when the frame being handled arrived (read loop only)
 	acquirer   string    // the acquirer's configured name, "" when none are configured
@@ -139,7 +143,9 @@ func (c *acqConn) readLoop() error {
 		if fresh {
 			c.started = time.Now()
 		}
-		c.handle(frame)
+		v, scanErr := c.scanned(frame)
+		c.scanAhead(fr)
+		c.handle(frame, v, scanErr)
 		if c.hangUp != nil {
 			return c.hangUp
 		}

@@ -52,7 +52,11 @@ const (
 // state of two shards out of one cache line whatever the array's
 // alignment, so goroutines on different shards do not bounce lines.
 type dupShard struct {
-	_        [64]byte // a cache line
+	_ [64]byte // a cache line
+	// hint is read without the lock, by prefetch; it sits on a line of its
+	// own so that taking mu on the other core does not pull it away.
+	hint     atomic.Pointer[dupHint]
+	_        [56]byte
 	mu       sync.Mutex
 	cur, old dupTable // key -> unix nanos first seen
 	curStart int64    // when cur began collecting
@@ -134,6 +138,7 @@ func (s *dupShard) check(key uint64, at, w int64) bool {
 		// a few ms per million keys in the shard, and only requests hashed
 		// to this shard wait for it.
 		s.old, s.cur, s.curStart = s.cur, newDupTable(s.cur.n), at
+		s.refreshHint()
 	}
 	s.cur.step() // a growth under way moves a few more keys
 	first, i, found := s.cur.lookup(key)
@@ -148,5 +153,6 @@ func (s *dupShard) check(key uint64, at, w int64) bool {
 		return false
 	}
 	s.cur.insert(i, key, at)
+	s.refreshHint() // the insert may have grown cur
 	return false
 }

@@ -24,12 +24,11 @@ const (
 	CodeSystemError = "96" // internal error, or the issuer's answer was unreadable
 )
 
-// handle routes one frame from the acquirer. It runs on the connection's
-// read goroutine and must not block on the issuer.
-func (c *acqConn) handle(frame []byte) {
+// handle routes one frame from the acquirer, scanned into v (scanErr the
+// scan's error). It runs on the connection's read goroutine and must not
+// block on the issuer.
+func (c *acqConn) handle(frame []byte, v *iso.View, scanErr error) {
 	s := c.s
-	v := &c.view
-	scanErr := s.scanner.ScanLenient(frame, v)
 	mti := v.MTI()
 	if mti == nil {
 		// Nothing to answer to: without an MTI there is no response MTI.

@@ -1,0 +1,50 @@
+package switchd
+
+import "github.com/cardswitch/cardswitch/iso"
+
+// aheadScan is the next frame, scanned by scanAhead before the current one
+// was handled: its bytes (the slice Next will return for it) and the
+// scan's error; the view is views[cur^1].
+type aheadScan struct {
+	frame []byte // nil when nothing was scanned ahead
+	err   error
+}
+
+// scanned returns frame's scan: the one scanAhead made, when frame is the
+// frame it scanned, or a scan made now. Either way the view is the
+// current one, and the next frame's is the other.
+func (c *acqConn) scanned(frame []byte) (*iso.View, error) {
+	if a := c.ahead; a.frame != nil && sameBytes(a.frame, frame) {
+		c.ahead = aheadScan{}
+		c.cur ^= 1
+		return &c.views[c.cur], a.err
+	}
+	c.ahead = aheadScan{}
+	v := &c.views[c.cur]
+	return v, c.s.scanner.ScanLenient(frame, v)
+}
+
+// scanAhead scans the next frame when it is already read ahead, and
+// prefetches its duplicate-check slots, so that the check finds them in
+// cache when that frame's turn comes (dup_prefetch.go). Under load most
+// frames arrive in batches, so most frames are scanned this way; the scan
+// is the one the frame needs anyway.
+func (c *acqConn) scanAhead(fr *iso.FrameReader) {
+	d := c.s.dups
+	if d == nil {
+		return // nothing to prefetch: scanning ahead would gain nothing
+	}
+	next := fr.PeekNext()
+	if len(next) == 0 {
+		return
+	}
+	v := &c.views[c.cur^1]
+	c.ahead = aheadScan{frame: next, err: c.s.scanner.ScanLenient(next, v)}
+	if c.ahead.err == nil && v.MTI() != nil {
+		d.prefetch(d.key(c.acquirer, v))
+	}
+}
+
+// sameBytes reports whether a and b are the same slice of the same array,
+// not merely equal bytes. Both are non-empty.
+func sameBytes(a, b []byte) bool { return len(a) == len(b) && &a[0] == &b[0] }
