@@ -34,7 +34,9 @@ type acqConn struct {
 	out    *wire.Writer
 	// views are the read loop's: the frame being handled's, and the next
 	// one's when it was scanned ahead (scanAhead); cur picks the first.
-	views [2]iso.View
+	// Allocated with the frame buffer, at the first byte, so that an idle
+	// connection does not hold them.
+	views *[2]iso.View
 	cur   int
 	ahead aheadScan
 	once  sync.Once
@@ -115,6 +117,7 @@ func (c *acqConn) readLoop() error {
 	if err != nil {
 		return err
 	}
+	c.views = new([2]iso.View)
 	for {
 		lc := &c.s.live().Listen // a reload may change the timeouts
 		idle, frameTO := lc.IdleTimeout, lc.FrameTimeout
