@@ -141,12 +141,8 @@ func (fr *FrameReader) Buffered() int { return fr.br.Buffered() }
 // Next returns it without reading: under load most frames arrive in a
 // batch, and a caller can skip arming a read deadline for each of them.
 func (fr *FrameReader) Complete() bool {
-	b := fr.br.Buffered()
-	if b < headerLen {
-		return false
-	}
-	hdr, _ := fr.br.Peek(headerLen) // buffered: no read
-	return b >= headerLen+int(binary.BigEndian.Uint16(hdr))
+	_, whole := fr.buffered()
+	return whole
 }
 
 // PeekNext returns the next frame's body when the whole frame is already
@@ -155,16 +151,24 @@ func (fr *FrameReader) Complete() bool {
 // address), valid as long as Next's. A caller can prepare the next frame
 // (scan it, prefetch what it will need) before handling the current one.
 func (fr *FrameReader) PeekNext() []byte {
-	if !fr.Complete() {
-		return nil
-	}
-	hdr, _ := fr.br.Peek(headerLen)
-	n := int(binary.BigEndian.Uint16(hdr))
-	if n > fr.max {
-		return nil // Next refuses it
+	n, whole := fr.buffered()
+	if !whole || n > fr.max {
+		return nil // not here yet, or Next's to refuse
 	}
 	buf, _ := fr.br.Peek(headerLen + n) // buffered: no read
 	return buf[headerLen:]
+}
+
+// buffered is the next frame's body length, when its header is read
+// ahead, and whether the whole frame is. It never reads.
+func (fr *FrameReader) buffered() (n int, whole bool) {
+	b := fr.br.Buffered()
+	if b < headerLen {
+		return 0, false
+	}
+	hdr, _ := fr.br.Peek(headerLen) // buffered: no read
+	n = int(binary.BigEndian.Uint16(hdr))
+	return n, b >= headerLen+n
 }
 
 // Wait blocks until at least one byte of the next frame is available

@@ -39,6 +39,7 @@ type acqConn struct {
 	views *[2]iso.View
 	cur   int
 	ahead aheadScan
+	key   hashedKey // the current frame's duplicate key, when hashed ahead
 	once  sync.Once
 
 	started    time.Time // when the frame being handled arrived (read loop only)

@@ -96,7 +96,7 @@ func (c *acqConn) relay(frame []byte, v *iso.View) {
 	// the switch refused before any issuer saw it may be sent again.
 	var dupKey uint64
 	if s.dups != nil {
-		dupKey = s.dups.key(c.acquirer, v)
+		dupKey = c.dupKey(v)
 		if s.dups.check(dupKey, c.started) {
 			if limited {
 				s.limiter.End(c.acq)

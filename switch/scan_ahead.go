@@ -3,25 +3,48 @@ package switchd
 import "github.com/cardswitch/cardswitch/iso"
 
 // aheadScan is the next frame, scanned by scanAhead before the current one
-// was handled: its bytes (the slice Next will return for it) and the
-// scan's error; the view is views[cur^1].
+// was handled: its bytes (the slice Next will return for it), the scan's
+// error and the duplicate key it prefetched for; the view is
+// views[cur^1].
 type aheadScan struct {
 	frame []byte // nil when nothing was scanned ahead
 	err   error
+	key   hashedKey
+}
+
+// hashedKey is a frame's duplicate key and the acquirer it was hashed
+// for; the zero value is no key.
+type hashedKey struct {
+	key      uint64
+	acquirer string
+	ok       bool
 }
 
 // scanned returns frame's scan: the one scanAhead made, when frame is the
 // frame it scanned, or a scan made now. Either way the view is the
-// current one, and the next frame's is the other.
+// current one, and the next frame's is the other; c.key is the
+// duplicate key scanAhead hashed for frame, if it did.
 func (c *acqConn) scanned(frame []byte) (*iso.View, error) {
-	if a := c.ahead; a.frame != nil && sameBytes(a.frame, frame) {
-		c.ahead = aheadScan{}
+	a := c.ahead
+	c.ahead = aheadScan{}
+	if a.frame != nil && sameBytes(a.frame, frame) {
 		c.cur ^= 1
+		c.key = a.key
 		return &c.views[c.cur], a.err
 	}
-	c.ahead = aheadScan{}
+	c.key = hashedKey{}
 	v := &c.views[c.cur]
 	return v, c.s.scanner.ScanLenient(frame, v)
+}
+
+// dupKey is the duplicate key of the frame being handled (scanned into
+// v): the one scanAhead hashed, unless the acquirer was re-identified
+// since (a reload), else hashed now.
+func (c *acqConn) dupKey(v *iso.View) uint64 {
+	if k := c.key; k.ok && k.acquirer == c.acquirer {
+		return k.key
+	}
+	return c.s.dups.key(c.acquirer, v)
 }
 
 // scanAhead scans the next frame when it is already read ahead, and
@@ -41,7 +64,8 @@ func (c *acqConn) scanAhead(fr *iso.FrameReader) {
 	v := &c.views[c.cur^1]
 	c.ahead = aheadScan{frame: next, err: c.s.scanner.ScanLenient(next, v)}
 	if c.ahead.err == nil && v.MTI() != nil {
-		d.prefetch(d.key(c.acquirer, v))
+		c.ahead.key = hashedKey{key: d.key(c.acquirer, v), acquirer: c.acquirer, ok: true}
+		d.prefetch(c.ahead.key.key)
 	}
 }
 

@@ -14,8 +14,9 @@ import (
 // TestScanAheadHandsOverTheNextFramesScan: with two frames read in one
 // go, the second is scanned while the first is current, into the other
 // view, and handed over (not scanned again) when its turn comes; a frame
-// that was not scanned ahead is scanned then. Without a duplicate cache
-// nothing is scanned ahead.
+// that was not scanned ahead is scanned then. The duplicate key hashed
+// ahead comes with the scan, unless the acquirer changed meanwhile.
+// Without a duplicate cache nothing is scanned ahead.
 func TestScanAheadHandsOverTheNextFramesScan(t *testing.T) {
 	sc, err := iso.NewScanner(iso.Spec87())
 	require.NoError(t, err)
@@ -47,6 +48,13 @@ func TestScanAheadHandsOverTheNextFramesScan(t *testing.T) {
 	assert.NotSame(t, v1, v2, "the view scanned ahead, not the current one scanned again")
 	assert.Same(t, &c.views[c.cur], v2)
 	assert.Equal(t, "000002", string(v2.Field(11)))
+	d := c.s.dups
+	assert.True(t, c.key.ok, "the key hashed ahead is handed over with the scan")
+	assert.Equal(t, d.key("acq", v2), c.dupKey(v2))
+	c.acquirer = "acq-renamed" // re-identified by a reload since the scan ahead
+	assert.Equal(t, d.key("acq-renamed", v2), c.dupKey(v2), "hashed again for the acquirer now")
+	assert.NotEqual(t, d.key("acq", v2), c.dupKey(v2))
+	c.acquirer = "acq"
 
 	// Not scanned ahead: the third frame is scanned when it comes.
 	f3, err := fr.Next()
@@ -55,6 +63,8 @@ func TestScanAheadHandsOverTheNextFramesScan(t *testing.T) {
 	require.NoError(t, err)
 	assert.Same(t, v2, v3, "scanned into the current view")
 	assert.Equal(t, "000003", string(v3.Field(11)))
+	assert.False(t, c.key.ok, "no key from a scan ahead")
+	assert.Equal(t, d.key("acq", v3), c.dupKey(v3))
 	c.scanAhead(fr)
 	assert.Nil(t, c.ahead.frame, "nothing left to scan ahead")
 

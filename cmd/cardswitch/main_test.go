@@ -100,7 +100,7 @@ func (p *proc) lines() []string {
 // match, and returns it.
 func (p *proc) waitLog(t *testing.T, msg string, match map[string]string) map[string]any {
 	t.Helper()
-	l, err := p.awaitLog(msg, match, 20*time.Second)
+	l, err := p.awaitLog(msg, match)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -108,9 +108,9 @@ func (p *proc) waitLog(t *testing.T, msg string, match map[string]string) map[st
 }
 
 // awaitLog is waitLog that returns its failure: the process exited first,
-// or the line did not come in time.
-func (p *proc) awaitLog(msg string, match map[string]string, wait time.Duration) (map[string]any, error) {
-	deadline := time.After(wait)
+// or the line did not come within 20 s.
+func (p *proc) awaitLog(msg string, match map[string]string) (map[string]any, error) {
+	deadline := time.After(20 * time.Second)
 	for i := 0; ; {
 		p.mu.Lock()
 		for ; i < len(p.logs); i++ {
@@ -149,12 +149,11 @@ func (p *proc) logged(s string) bool {
 // which cannot take port 0. A freed port can be taken by another process
 // before the switch binds it again: such a start is retried on new ports,
 // twice at most; any other failure is fatal.
-func serveOnFreePorts(t *testing.T, env []string, yaml string, args ...string) (*proc, map[string]any) {
+func serveOnFreePorts(t *testing.T, env []string, yaml string) (*proc, map[string]any) {
 	t.Helper()
 	for attempt := 1; ; attempt++ {
-		path := writeFile(t, "cardswitch.yaml", freePorts(t, yaml))
-		p := startServeEnv(t, env, append([]string{"--config", path}, args...)...)
-		l, err := p.awaitLog("cardswitch listening", nil, 20*time.Second)
+		p := startServeEnv(t, env, "--config", writeFile(t, "cardswitch.yaml", freePorts(t, yaml)))
+		l, err := p.awaitLog("cardswitch listening", nil)
 		if err == nil {
 			return p, l
 		}

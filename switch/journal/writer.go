@@ -84,9 +84,13 @@ func (j *Journal) StageFields(f *Fields) (Ticket, error) {
 	if err := checkFields(f); err != nil {
 		return 0, err
 	}
-	// Hashed here, outside the stage's lock.
-	k := recKeys{time: f.Time.UnixNano(), rrn: hashKey(keyRRN, f.RRN), stan: hashKey(keySTAN, f.STAN)}
-	return j.stageItem(item{}, f, k)
+	return j.stageItem(item{}, f, fieldKeys(f)) // hashed here, outside the stage's lock
+}
+
+// fieldKeys is f's keys, as keysOf reads them back from a record (all but
+// the id, which the stage gives).
+func fieldKeys(f *Fields) recKeys {
+	return recKeys{time: f.Time.UnixNano(), rrn: hashKey(keyRRN, f.RRN), stan: hashKey(keySTAN, f.STAN)}
 }
 
 // stageItem stages it, or f (checked) with its keys fk when f is not nil.
