@@ -37,8 +37,23 @@ type ClientTLS struct {
 // /admin/routes, /admin/reload).
 type Admin struct {
 	// Address is the host:port to serve on. Default "": no admin server.
-	// The embedded default config sets 127.0.0.1:8080.
+	// The embedded default config sets 127.0.0.1:8080. An address that is
+	// not a loopback IP (0.0.0.0, [::], another IP, any host name) needs
+	// TokenFile.
 	Address string
+	// TokenFile holds the bearer token every /admin/ endpoint then requires
+	// (/metrics, /healthz and /readyz stay open). Default "": no token,
+	// allowed on a loopback address only. Read at load, so at start and on
+	// every reload.
+	TokenFile string
+	// Token is TokenFile's content without its trailing newline: at least
+	// MinAdminTokenLen visible ASCII characters. A secret: never logged,
+	// printed or diffed.
+	Token string
+	// Hosts are further names (or name:port) the listener answers to in
+	// the Host header, e.g. the name a proxy or operators use; its own
+	// address, and localhost on loopback, are always accepted. Default none.
+	Hosts []string
 }
 
 // Journal configures the SQLite transaction journal.

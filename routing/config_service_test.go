@@ -200,6 +200,7 @@ func TestLoadDefaultServices(t *testing.T) {
 
 func TestLoadBytesServices(t *testing.T) {
 	dir := pemFiles(t)
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "token"), []byte("0123456789abcdef\n"), 0o600))
 	yaml := strings.ReplaceAll(`
 listen:
   idle_timeout: 0s
@@ -216,7 +217,7 @@ issuers:
     tls: {}
 routes:
   - {bin: "4", issuer: bank-a}
-admin: {address: ":0"}
+admin: {address: ":0", token_file: DIR/token}
 journal: {path: DIR/j.db, duplicate_window: 30s, sync: full}
 reversals: {retry_min: 500ms, retry_max: 500ms}
 acquirers:
@@ -240,7 +241,7 @@ acquirers:
 	assert.Equal(t, &ServerTLS{CertFile: dir + "/cert.pem", KeyFile: dir + "/key.pem", ClientCAFile: dir + "/ca.pem"}, cfg.Listen.TLS)
 	assert.Equal(t, &ClientTLS{CAFile: dir + "/ca.pem", ServerName: "bank-a.example", CertFile: dir + "/cert.pem", KeyFile: dir + "/key.pem"}, cfg.Issuers[0].TLS)
 	assert.Equal(t, &ClientTLS{}, cfg.Issuers[1].TLS, "tls: {} means TLS with system roots")
-	assert.Equal(t, Admin{Address: ":0"}, cfg.Admin)
+	assert.Equal(t, Admin{Address: ":0", TokenFile: dir + "/token", Token: "0123456789abcdef"}, cfg.Admin)
 	assert.Equal(t, Journal{Path: dir + "/j.db", DuplicateWindow: 30 * time.Second, Sync: "full"}, cfg.Journal)
 	assert.Equal(t, Reversals{RetryMin: 500 * time.Millisecond, RetryMax: 500 * time.Millisecond}, cfg.Reversals)
 	assert.Equal(t, []Acquirer{{

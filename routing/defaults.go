@@ -28,6 +28,13 @@ const (
 	DefaultDuplicateWindow = 10 * time.Minute
 	DefaultJournalSync     = "normal"
 
+	// DefaultAdminTokenFile is "": no admin token, which only a loopback
+	// admin.address allows.
+	DefaultAdminTokenFile = ""
+	// MinAdminTokenLen is the shortest admin token accepted: 16 characters
+	// of a random token leave no room for guessing over the network.
+	MinAdminTokenLen = 16
+
 	DefaultRetryMin = time.Second
 	DefaultRetryMax = time.Minute
 
@@ -61,7 +68,7 @@ func Defaults() (Listen, Issuer) {
 // ServiceDefaults returns the defaults of the admin, journal and reversals
 // sections.
 func ServiceDefaults() (Admin, Journal, Reversals) {
-	return Admin{Address: DefaultAdminAddress},
+	return Admin{Address: DefaultAdminAddress, TokenFile: DefaultAdminTokenFile},
 		Journal{Path: DefaultJournalPath, DuplicateWindow: DefaultDuplicateWindow, Sync: DefaultJournalSync},
 		Reversals{RetryMin: DefaultRetryMin, RetryMax: DefaultRetryMax}
 }

@@ -28,7 +28,7 @@ type ConfigDiff struct {
 	Restart []string
 	// Other are other changed keys, applied by a reload: listen.* limits and
 	// timeouts (max_message_size for new connections), journal.duplicate_window,
-	// reversals, acquirers.
+	// reversals, acquirers, admin.token_file and admin.hosts.
 	// Not in the brief; without it a diff of only such keys would be Empty.
 	Other []string
 }
@@ -128,6 +128,8 @@ func diffKeys(old, new *Config) (restart, other []string) {
 	check(&restart, "listen.address", ol.Address, nl.Address)
 	check(&restart, "listen.tls", ol.TLS, nl.TLS)
 	check(&restart, "admin.address", old.Admin.Address, new.Admin.Address)
+	check(&other, "admin.token_file", old.Admin.TokenFile, new.Admin.TokenFile)
+	check(&other, "admin.hosts", emptyNil(old.Admin.Hosts), emptyNil(new.Admin.Hosts))
 	check(&restart, "journal.path", old.Journal.Path, new.Journal.Path)
 	check(&restart, "journal.sync", old.Journal.Sync, new.Journal.Sync)
 	check(&other, "listen.max_message_size", ol.MaxMessageSize, nl.MaxMessageSize)

@@ -23,7 +23,7 @@ var envKeys = []string{
 	"listen.address", "listen.max_message_size", "listen.shutdown_timeout", "listen.close_linger",
 	"listen.idle_timeout", "listen.frame_timeout", "listen.max_connections", "listen.max_in_flight",
 	"default_issuer",
-	"admin.address",
+	"admin.address", "admin.token_file",
 	"journal.path", "journal.duplicate_window", "journal.retention", "journal.sync",
 	"reversals.retry_min", "reversals.retry_max",
 }

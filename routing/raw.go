@@ -50,7 +50,9 @@ type rawClientTLS struct {
 }
 
 type rawAdmin struct {
-	Address string `mapstructure:"address"`
+	Address   string   `mapstructure:"address"`
+	TokenFile string   `mapstructure:"token_file"`
+	Hosts     []string `mapstructure:"hosts"`
 }
 
 type rawJournal struct {

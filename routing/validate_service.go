@@ -1,12 +1,103 @@
 package routing
 
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"net"
+	"net/netip"
+	"os"
+	"strconv"
+	"strings"
+)
+
 func (v *validator) admin(raw rawAdmin) Admin {
+	a := Admin{Address: raw.Address, TokenFile: raw.TokenFile}
+	addrOK := true
 	if raw.Address != "" {
 		if err := checkHostPort(raw.Address, false); err != nil {
 			v.add("admin.address", "%q: %v", raw.Address, err)
+			addrOK = false
 		}
 	}
-	return Admin{Address: raw.Address}
+	if raw.TokenFile != "" {
+		token, err := ReadAdminToken(raw.TokenFile)
+		if err != nil {
+			v.add("admin.token_file", "%v", err)
+		}
+		a.Token = token
+	}
+	if addrOK && raw.Address != "" && raw.TokenFile == "" && !IsLoopbackAddress(raw.Address) {
+		v.add("admin.address", "%q: not a loopback address and admin.token_file is not set: "+
+			"anyone who reaches it could reload the configuration; set admin.token_file, or bind 127.0.0.1 or [::1]",
+			raw.Address)
+	}
+	for i, h := range raw.Hosts {
+		if err := checkAdminHost(h); err != nil {
+			v.add(fmt.Sprintf("admin.hosts[%d]", i), "%q: %v", h, err)
+			continue
+		}
+		a.Hosts = append(a.Hosts, strings.ToLower(h))
+	}
+	return a
+}
+
+// IsLoopbackAddress reports whether host:port names a loopback IP
+// (127.0.0.0/8 or ::1). An empty host, an unspecified address and any
+// host name are not: a name can resolve anywhere, and localhost need not
+// mean loopback on every host.
+func IsLoopbackAddress(hostport string) bool {
+	host, _, err := net.SplitHostPort(hostport)
+	if err != nil {
+		return false
+	}
+	ip, err := netip.ParseAddr(host)
+	return err == nil && ip.Unmap().IsLoopback()
+}
+
+// checkAdminHost accepts a host name or IP, with an optional port, as a
+// Host header carries it.
+func checkAdminHost(h string) error {
+	if h == "" || strings.ContainsFunc(h, func(r rune) bool { return r <= ' ' || r > '~' || strings.ContainsRune("/@?#", r) }) {
+		return errors.New("want a host name or host:port, as in the Host header")
+	}
+	host, port, err := net.SplitHostPort(h)
+	if err != nil {
+		if strings.Contains(h, ":") && !strings.HasPrefix(h, "[") {
+			return errors.New("want a host name or host:port; write an IPv6 address in brackets")
+		}
+		return nil
+	}
+	if p, err := strconv.ParseUint(port, 10, 16); host == "" || err != nil || p == 0 {
+		return errors.New("want host:port with a port 1..65535")
+	}
+	return nil
+}
+
+// ReadAdminToken reads an admin token file, as the switch and the CLIs
+// that call its admin API do: its content without a trailing newline (LF
+// or CRLF), at least MinAdminTokenLen visible ASCII characters, since it
+// travels in an HTTP header. The error names the file and the rule, never
+// the content.
+func ReadAdminToken(path string) (string, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return "", fmt.Errorf("%q: cannot read: %w", path, err)
+	}
+	token := strings.TrimSuffix(strings.TrimSuffix(string(data), "\n"), "\r")
+	switch {
+	case token == "":
+		return "", fmt.Errorf("%q: is empty: it must hold the admin token", path)
+	case strings.ContainsFunc(token, func(r rune) bool { return r <= ' ' || r > '~' }):
+		return "", fmt.Errorf("%q: the token must be visible ASCII only (no spaces, control characters or further lines)", path)
+	case len(token) < MinAdminTokenLen:
+		return "", fmt.Errorf("%q: the token has %d characters: at least %d required", path, len(token), MinAdminTokenLen)
+	}
+	return token, nil
 }
 
 func (v *validator) journal(raw rawJournal) Journal {
