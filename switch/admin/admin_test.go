@@ -34,6 +34,7 @@ type fakeBackend struct {
 	reloading chan struct{} // when set, Reload signals it and waits for release
 	release   chan struct{}
 	deadline  bool // whether the last Reload context had a deadline
+	reloads   int  // how many times Reload ran
 }
 
 func (f *fakeBackend) Ready() (bool, string) {
@@ -50,6 +51,7 @@ func (f *fakeBackend) Routes() any {
 
 func (f *fakeBackend) Reload(ctx context.Context) (any, error) {
 	f.mu.Lock()
+	f.reloads++
 	_, f.deadline = ctx.Deadline()
 	reloading, release := f.reloading, f.release
 	f.mu.Unlock()
@@ -70,7 +72,13 @@ func (e *problemsError) Lines() []string { return e.lines }
 // checking that Serve returned nil.
 func start(t *testing.T, b Backend, m http.Handler, lim limits) *Server {
 	t.Helper()
-	s, err := newServer("127.0.0.1:0", b, m, nil, lim)
+	return startOn(t, "127.0.0.1:0", Access{}, b, m, lim)
+}
+
+// startOn is start with an address and an Access.
+func startOn(t *testing.T, addr string, acc Access, b Backend, m http.Handler, lim limits) *Server {
+	t.Helper()
+	s, err := newServer(addr, acc, b, m, nil, lim)
 	require.NoError(t, err)
 	done := make(chan error, 1)
 	go func() { done <- s.Serve() }()
@@ -198,7 +206,7 @@ func TestSlowHeadersAreCut(t *testing.T) {
 }
 
 func TestCloseBeforeServe(t *testing.T) {
-	s, err := New("127.0.0.1:0", &fakeBackend{}, nil, nil)
+	s, err := New("127.0.0.1:0", Access{}, &fakeBackend{}, nil, nil)
 	require.NoError(t, err)
 	require.NoError(t, s.Close(context.Background()))
 	assert.NoError(t, s.Serve())
@@ -208,7 +216,7 @@ func TestCloseBeforeServe(t *testing.T) {
 
 func TestCloseGivesUpWhenContextEnds(t *testing.T) {
 	b := &fakeBackend{result: "ok", reloading: make(chan struct{}), release: make(chan struct{})}
-	s, err := New("127.0.0.1:0", b, nil, nil)
+	s, err := New("127.0.0.1:0", Access{}, b, nil, nil)
 	require.NoError(t, err)
 	done := make(chan error, 1)
 	go func() { done <- s.Serve() }()
@@ -234,12 +242,12 @@ func TestNewErrors(t *testing.T) {
 	require.NoError(t, err)
 	defer ln.Close()
 
-	_, err = New(ln.Addr().String(), &fakeBackend{}, nil, nil)
+	_, err = New(ln.Addr().String(), Access{}, &fakeBackend{}, nil, nil)
 	var le *ListenError
 	require.ErrorAs(t, err, &le)
 	assert.True(t, strings.HasPrefix(err.Error(), "admin: listen on "+ln.Addr().String()+": "), err.Error())
 
-	_, err = New("127.0.0.1:0", nil, nil, nil)
+	_, err = New("127.0.0.1:0", Access{}, nil, nil, nil)
 	assert.EqualError(t, err, "admin: nil Backend")
 }
 

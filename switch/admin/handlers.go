@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 )
 
@@ -40,6 +41,42 @@ func (s *Server) readyz(w http.ResponseWriter, _ *http.Request) {
 
 func (s *Server) adminRoutes(w http.ResponseWriter, _ *http.Request) {
 	s.writeJSON(w, http.StatusOK, s.b.Routes())
+}
+
+// guard answers before any handler: 421 to a Host that is not this
+// listener's (DNS rebinding: a page on a name the attacker controls that
+// now resolves to this listener), 403 to a browser request from another
+// site's page (a cross-site POST needs no CORS preflight), then, with a
+// token configured, 401 without it on every path but the open ones.
+func (s *Server) guard(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p := s.policy.Load()
+		switch {
+		case !p.hostOK(r.Host):
+			s.log.Debug("admin: request for another host refused", "host", r.Host, "path", r.URL.Path)
+			writeText(w, http.StatusMisdirectedRequest, fmt.Sprintf("admin: Host %q is not this listener's address; "+
+				"use its address, or add the name to admin.hosts", r.Host))
+		case !sameOrigin(r):
+			s.log.Debug("admin: cross-origin request refused", "origin", r.Header.Get("Origin"), "path", r.URL.Path)
+			writeText(w, http.StatusForbidden, "admin: cross-origin request refused: "+
+				"the Origin or Sec-Fetch-Site header shows it comes from another site's page")
+		case p.token && !openPaths[r.URL.Path]:
+			present, ok := p.tokenOK(r)
+			if ok {
+				next.ServeHTTP(w, r)
+				return
+			}
+			challenge := `Bearer realm="cardswitch admin"`
+			if present {
+				challenge += `, error="invalid_token"`
+			}
+			w.Header().Set("WWW-Authenticate", challenge)
+			writeText(w, http.StatusUnauthorized, "admin: this endpoint needs the admin token "+
+				"(admin.token_file): Authorization: Bearer <token>")
+		default:
+			next.ServeHTTP(w, r)
+		}
+	})
 }
 
 // reloadFailure is the 422 body.

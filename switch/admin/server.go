@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"sync/atomic"
 )
 
 // Server is the admin HTTP listener. Create it with New, run Serve in a
@@ -18,16 +19,19 @@ type Server struct {
 	log      *slog.Logger
 	limits   limits
 	reloadMu sync.Mutex // held during a reload: one at a time
+	self     self
+	policy   atomic.Pointer[policy] // swapped by SetAccess while requests run
 }
 
 // New binds addr (port 0 picks a free port) and prepares the handlers.
-// metrics serves GET /metrics; nil leaves /metrics unrouted (404). A nil log
-// discards log output.
-func New(addr string, b Backend, metrics http.Handler, log *slog.Logger) (*Server, error) {
-	return newServer(addr, b, metrics, log, defaultLimits)
+// acc says who may use them; a listener that is not on loopback needs a
+// token (ErrTokenRequired). metrics serves GET /metrics; nil leaves
+// /metrics unrouted (404). A nil log discards log output.
+func New(addr string, acc Access, b Backend, metrics http.Handler, log *slog.Logger) (*Server, error) {
+	return newServer(addr, acc, b, metrics, log, defaultLimits)
 }
 
-func newServer(addr string, b Backend, metrics http.Handler, log *slog.Logger, lim limits) (*Server, error) {
+func newServer(addr string, acc Access, b Backend, metrics http.Handler, log *slog.Logger, lim limits) (*Server, error) {
 	if b == nil {
 		return nil, errors.New("admin: nil Backend")
 	}
@@ -38,9 +42,13 @@ func newServer(addr string, b Backend, metrics http.Handler, log *slog.Logger, l
 	if err != nil {
 		return nil, &ListenError{Addr: addr, Err: err}
 	}
-	s := &Server{ln: ln, b: b, log: log, limits: lim}
+	s := &Server{ln: ln, b: b, log: log, limits: lim, self: selfOf(addr, ln.Addr().(*net.TCPAddr))}
+	if err := s.SetAccess(acc); err != nil {
+		_ = ln.Close()
+		return nil, err
+	}
 	s.srv = &http.Server{
-		Handler:           s.routes(metrics),
+		Handler:           s.guard(s.routes(metrics)),
 		ReadHeaderTimeout: s.limits.readHeader,
 		ReadTimeout:       s.limits.read,
 		WriteTimeout:      s.limits.write,
@@ -49,6 +57,18 @@ func newServer(addr string, b Backend, metrics http.Handler, log *slog.Logger, l
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	return s, nil
+}
+
+// SetAccess replaces the token and extra host names, for requests that
+// start from now on. It refuses to leave a listener that is not on
+// loopback without a token (ErrTokenRequired), keeping the access in force.
+func (s *Server) SetAccess(acc Access) error {
+	p, err := s.self.policy(acc)
+	if err != nil {
+		return err
+	}
+	s.policy.Store(p)
+	return nil
 }
 
 // Addr is the bound address, e.g. "127.0.0.1:41234".
