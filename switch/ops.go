@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/cardswitch/cardswitch/routing"
 	"github.com/cardswitch/cardswitch/switch/admin"
 	"github.com/cardswitch/cardswitch/switch/issuer"
 	"github.com/cardswitch/cardswitch/switch/metrics"
@@ -32,11 +33,28 @@ func (s *Switch) setupOps() error {
 	if s.cfg.Admin.Address == "" {
 		return nil
 	}
-	a, err := admin.New(s.cfg.Admin.Address, adminBackend{s}, s.metrics.Handler(), s.log)
+	a, err := admin.New(s.cfg.Admin.Address, adminAccess(s.cfg), adminBackend{s}, s.metrics.Handler(), s.log)
 	if err != nil {
 		return fmt.Errorf("admin listener: %w", err)
 	}
 	s.admin = a
+	return nil
+}
+
+func adminAccess(cfg *routing.Config) admin.Access {
+	return admin.Access{Token: cfg.Admin.Token, Hosts: cfg.Admin.Hosts}
+}
+
+// setAdminAccess applies a loaded config's admin token and hosts before
+// the content-hash check, so that a token file rewritten under an
+// unchanged config takes effect on the next reload.
+func (s *Switch) setAdminAccess(cfg *routing.Config) error {
+	if s.admin == nil {
+		return nil
+	}
+	if err := s.admin.SetAccess(adminAccess(cfg)); err != nil {
+		return fmt.Errorf("admin.token_file: %w; the admin listener keeps its token until a restart", err)
+	}
 	return nil
 }
 

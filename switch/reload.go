@@ -65,6 +65,11 @@ func (s *Switch) apply(ctx context.Context, cfg *routing.Config) (ReloadResult, 
 	if s.draining.Load() {
 		return ReloadResult{}, ErrShuttingDown
 	}
+	if err := s.setAdminAccess(cfg); err != nil {
+		s.reloads(false)
+		s.log.Error("config reload rejected; the running configuration stays in force", "file", cfg.Source, "err", err)
+		return ReloadResult{}, err
+	}
 	old := s.routes.Load()
 	res := ReloadResult{Hash: old.cfg.Hash, Loaded: old.cfg.LoadedAt}
 	if cfg.Hash == old.cfg.Hash {

@@ -10,6 +10,12 @@
 //
 // Any other method on these paths gets 405 with an Allow header. The
 // listener has header, read, write and idle timeouts so that a slow or idle
-// client cannot hold connections open. It has no authentication: bind it to
-// loopback or a management network.
+// client cannot hold connections open.
+//
+// Before any handler, a request is refused with 421 when its Host is not the
+// listener's own address (or an Access.Hosts name), with 403 when a browser
+// sent it from another site's page (Origin, Sec-Fetch-Site), and, when
+// Access.Token is set, with 401 when it lacks "Authorization: Bearer
+// <token>" on any path but /metrics, /healthz and /readyz. A listener that
+// is not on loopback must have a token.
 package admin
