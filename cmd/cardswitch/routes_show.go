@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net/http"
 	"slices"
 	"strings"
 	"time"
@@ -27,17 +26,19 @@ const (
 // newRoutesShow is `cardswitch routes show --admin ADDR`: the routing table
 // a running switch uses, from GET /admin/routes.
 func newRoutesShow() *cobra.Command {
-	var addr string
+	var admin adminClient
 	var raw bool
 	cmd := &cobra.Command{
-		Use:   "show [--admin ADDR] [--json]",
+		Use:   "show [--admin ADDR] [--token-file FILE] [--json]",
 		Short: "Show the routing table a running switch uses, with its issuers' link states",
 		Long: `Asks a running switch's admin listener (GET /admin/routes) for the routing
 table in force and prints its content hash and load time, the rules sorted by
-BIN, and each issuer with the state of its links. --json prints the answer as is.`,
+BIN, and each issuer with the state of its links. --json prints the answer as is.
+A switch with admin.token_file needs its token: --token-file FILE, or the file
+named by $` + adminTokenEnv + `.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			body, err := fetchRoutes(cmd.Context(), addr)
+			body, err := fetchRoutes(cmd.Context(), &admin)
 			if err != nil {
 				return err
 			}
@@ -47,51 +48,26 @@ BIN, and each issuer with the state of its links. --json prints the answer as is
 			}
 			var r switchd.Routes
 			if err := json.Unmarshal(body, &r); err != nil {
-				return fmt.Errorf("routes show: %s/admin/routes: not a routes answer: %w", adminURL(addr), err)
+				return fmt.Errorf("routes show: %s/admin/routes: not a routes answer: %w", adminURL(admin.addr), err)
 			}
 			return printRoutes(cmd.OutOrStdout(), r)
 		},
 	}
-	cmd.Flags().StringVar(&addr, "admin", defaultAdminAddr, "admin listener of the switch: host:port or http://host:port")
+	admin.addFlags(cmd)
 	cmd.Flags().BoolVar(&raw, "json", false, "print the raw JSON answer")
 	return cmd
 }
 
-// adminURL accepts a bare host:port, as the config's admin.address is written.
-func adminURL(addr string) string {
-	if strings.Contains(addr, "://") {
-		return strings.TrimRight(addr, "/")
-	}
-	return "http://" + addr
-}
-
 // fetchRoutes GETs /admin/routes and returns the body of a 200 answer.
-func fetchRoutes(ctx context.Context, addr string) ([]byte, error) {
+func fetchRoutes(ctx context.Context, admin *adminClient) ([]byte, error) {
 	if ctx == nil {
 		ctx = context.Background()
 	}
 	ctx, cancel := context.WithTimeout(ctx, showTimeout)
 	defer cancel()
-	url := adminURL(addr) + "/admin/routes"
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	body, err := admin.get(ctx, "/admin/routes")
 	if err != nil {
 		return nil, fmt.Errorf("routes show: %w", err)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return nil, fmt.Errorf("routes show: %w", err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return nil, fmt.Errorf("routes show: GET %s: reading the answer: %w", url, err)
-	}
-	if resp.StatusCode != http.StatusOK {
-		msg := strings.TrimSpace(string(body))
-		if len(msg) > maxErrorBody {
-			msg = msg[:maxErrorBody] + "..."
-		}
-		return nil, fmt.Errorf("routes show: GET %s: %s: %s", url, resp.Status, msg)
 	}
 	return body, nil
 }

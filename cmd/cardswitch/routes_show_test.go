@@ -150,3 +150,80 @@ func TestRoutesShowRejectsArgs(t *testing.T) {
 	_, err := runShow(t, "extra")
 	require.EqualError(t, err, `unknown command "extra" for "show"`)
 }
+
+// serveWithToken answers /admin/routes like serveJSON, but only to the
+// bearer token given, as a switch with admin.token_file does.
+func serveWithToken(t *testing.T, token string) string {
+	t.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") != "Bearer "+token {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="cardswitch admin"`)
+			http.Error(w, "admin: this endpoint needs the admin token", http.StatusUnauthorized)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(routesJSON))
+	}))
+	t.Cleanup(srv.Close)
+	return strings.TrimPrefix(srv.URL, "http://")
+}
+
+func TestRoutesShowToken(t *testing.T) {
+	const token = "0123456789abcdef-token"
+	addr := serveWithToken(t, token)
+	good := writeFile(t, "admin.token", token+"\n")
+	wrong := writeFile(t, "wrong.token", "0123456789abcdef-wrong\n")
+	short := writeFile(t, "short.token", "short\n")
+	url := "http://" + addr + "/admin/routes"
+	t.Setenv(adminTokenEnv, "")
+
+	_, err := runShow(t, "--admin", addr)
+	require.EqualError(t, err, "routes show: GET "+url+": 401 Unauthorized: the switch's admin API needs a token: "+
+		"--token-file FILE (or $CARDSWITCH_ADMIN_TOKEN_FILE)")
+	_, err = runShow(t, "--admin", addr, "--token-file", wrong)
+	require.EqualError(t, err, "routes show: GET "+url+": 401 Unauthorized: the switch refused the token in \""+wrong+
+		"\": is it the file of its admin.token_file?")
+	_, err = runShow(t, "--admin", addr, "--token-file", short)
+	require.EqualError(t, err, "routes show: --token-file \""+short+"\": the token has 5 characters: at least 16 required")
+	_, err = runShow(t, "--admin", addr, "--token-file", short+".missing")
+	require.EqualError(t, err, "routes show: --token-file \""+short+".missing\": cannot read: no such file or directory")
+
+	out, err := runShow(t, "--admin", addr, "--token-file", good, "--json")
+	require.NoError(t, err)
+	assert.Equal(t, routesJSON, out)
+
+	t.Setenv(adminTokenEnv, good)
+	out, err = runShow(t, "--admin", addr, "--json")
+	require.NoError(t, err, "the token file from the environment")
+	assert.Equal(t, routesJSON, out)
+	_, err = runShow(t, "--admin", addr, "--token-file", wrong)
+	require.ErrorContains(t, err, "the switch refused the token", "--token-file wins over the environment")
+}
+
+// End to end: a switch process whose admin listener needs a token, and
+// `routes show` with and without --token-file.
+func TestRoutesShowTokenAgainstSwitch(t *testing.T) {
+	sim := startIssuer(t, "A")
+	const token = "e2e-admin-token-0123456789"
+	tokenFile := writeFile(t, "admin.token", token+"\n")
+	cfg := writeFile(t, "cardswitch.yaml", `listen: {address: "127.0.0.1:0"}
+admin: {address: "127.0.0.1:0", token_file: `+tokenFile+`}
+journal: {path: ""}
+issuers:
+  - {name: bank-a, endpoints: [`+sim+`], reconnect_min: 10ms, reconnect_max: 100ms}
+routes:
+  - {bin: "4", issuer: bank-a}
+`)
+	p := startServeEnv(t, []string{adminTokenEnv + "="}, "--config", cfg, "--watch=false")
+	admin := p.waitLog(t, "cardswitch listening", nil)["admin"].(string)
+	p.waitLog(t, "issuer link up", map[string]string{"issuer": "bank-a"})
+	t.Setenv(adminTokenEnv, "")
+
+	_, err := runShow(t, "--admin", admin)
+	require.ErrorContains(t, err, "401 Unauthorized: the switch's admin API needs a token: --token-file FILE")
+
+	out, err := runShow(t, "--admin", admin, "--token-file", tokenFile)
+	require.NoError(t, err)
+	assert.Contains(t, out, "BIN  ISSUER\n4    bank-a\n(1 rules)\n")
+	assert.Contains(t, out, "bank-a  5s       0          "+sim+"  up")
+}
