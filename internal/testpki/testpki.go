@@ -1,12 +1,14 @@
 // Package testpki makes throwaway certificate authorities and certificates
-// for tests, generated at run time (ECDSA P-256), so no private key is ever
-// checked in. Certificates are valid from an hour ago for a day.
+// for tests, generated at run time (ECDSA P-256; RSA leaves on request), so
+// no private key is ever checked in. Certificates are valid from an hour ago for a day.
 package testpki
 
 import (
+	"crypto"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/rsa"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
@@ -58,7 +60,22 @@ func (ca *CA) CertPEM() []byte { return append([]byte(nil), ca.certPEM...) }
 // the certificate and its PKCS #8 private key, both PEM encoded.
 func (ca *CA) Issue(t testing.TB, cn string, dnsNames []string, ips []net.IP, client bool) (certPEM, keyPEM []byte) {
 	t.Helper()
-	key := newKey(t)
+	return ca.issue(t, newKey(t), cn, dnsNames, ips, client)
+}
+
+// IssueRSA is Issue with a 2048-bit RSA key, for the TLS suites that
+// authenticate with RSA.
+func (ca *CA) IssueRSA(t testing.TB, cn string, dnsNames []string, ips []net.IP, client bool) (certPEM, keyPEM []byte) {
+	t.Helper()
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatalf("testpki: generate RSA key: %v", err)
+	}
+	return ca.issue(t, key, cn, dnsNames, ips, client)
+}
+
+func (ca *CA) issue(t testing.TB, key crypto.Signer, cn string, dnsNames []string, ips []net.IP, client bool) (certPEM, keyPEM []byte) {
+	t.Helper()
 	usage := x509.ExtKeyUsageServerAuth
 	if client {
 		usage = x509.ExtKeyUsageClientAuth
@@ -73,7 +90,7 @@ func (ca *CA) Issue(t testing.TB, cn string, dnsNames []string, ips []net.IP, cl
 		DNSNames:     dnsNames,
 		IPAddresses:  ips,
 	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, &key.PublicKey, ca.key)
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, key.Public(), ca.key)
 	if err != nil {
 		t.Fatalf("testpki: issue %q: %v", cn, err)
 	}

@@ -42,7 +42,9 @@ func request(t *testing.T, s *Server, method, path, host string, hdr map[string]
 	return answer{resp.StatusCode, resp.Header.Get("WWW-Authenticate"), string(body)}
 }
 
-func bearer(token string) map[string]string { return map[string]string{"Authorization": "Bearer " + token} }
+func bearer(token string) map[string]string {
+	return map[string]string{"Authorization": "Bearer " + token}
+}
 
 func (f *fakeBackend) reloadCount() int {
 	f.mu.Lock()

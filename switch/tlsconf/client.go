@@ -15,12 +15,12 @@ import (
 type Client = routing.ClientTLS
 
 // ClientConfig builds the tls.Config for dialing one issuer endpoint:
-// TLS 1.2 or later, the issuer verified against CAFile (or the system
+// TLS 1.2 or later (1.2 with ECDHE AEAD suites only), the issuer verified against CAFile (or the system
 // roots), ServerName defaulting to endpointHost, and the client
 // certificate when set. endpointHost may be "host" or "host:port"; an IP
 // address is verified against the certificate's IP SANs. Errors are *Error.
 func ClientConfig(c Client, endpointHost string) (*tls.Config, error) {
-	cfg := &tls.Config{MinVersion: tls.VersionTLS12, ServerName: c.ServerName}
+	cfg := &tls.Config{MinVersion: tls.VersionTLS12, CipherSuites: cipherSuites(), ServerName: c.ServerName}
 	if cfg.ServerName == "" {
 		cfg.ServerName = hostOnly(endpointHost)
 	}

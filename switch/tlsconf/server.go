@@ -11,8 +11,8 @@ import (
 // (listen.tls): certificate and key required; ClientCAFile set = mutual TLS.
 type Server = routing.ServerTLS
 
-// ServerConfig builds the listener's tls.Config: TLS 1.2 or later, the
-// server certificate, and mandatory verified client certificates when
+// ServerConfig builds the listener's tls.Config: TLS 1.2 or later (1.2
+// with ECDHE AEAD suites only), the server certificate, and mandatory verified client certificates when
 // ClientCAFile is set. Errors are *Error.
 func ServerConfig(s Server) (*tls.Config, error) {
 	pair, err := loadKeyPair(s.CertFile, s.KeyFile, time.Now())
@@ -21,6 +21,7 @@ func ServerConfig(s Server) (*tls.Config, error) {
 	}
 	cfg := &tls.Config{
 		MinVersion:   tls.VersionTLS12,
+		CipherSuites: cipherSuites(),
 		Certificates: []tls.Certificate{pair},
 	}
 	if s.ClientCAFile != "" {
