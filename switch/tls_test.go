@@ -167,12 +167,19 @@ type tlsProxy struct {
 
 func startTLSProxy(t testing.TB, p *tlsPKI, target string, requireClientCert bool) *tlsProxy {
 	t.Helper()
+	return startTLSProxyWith(t, p, target, requireClientCert, func(*tls.Config) {})
+}
+
+// startTLSProxyWith is startTLSProxy with its tls.Config changed by tweak.
+func startTLSProxyWith(t testing.TB, p *tlsPKI, target string, requireClientCert bool, tweak func(*tls.Config)) *tlsProxy {
+	t.Helper()
 	pair, err := tls.LoadX509KeyPair(p.serverCert, p.srvKey)
 	require.NoError(t, err)
 	cfg := &tls.Config{Certificates: []tls.Certificate{pair}, MinVersion: tls.VersionTLS12}
 	if requireClientCert {
 		cfg.ClientCAs, cfg.ClientAuth = p.pool, tls.RequireAndVerifyClientCert
 	}
+	tweak(cfg)
 	ln, err := tls.Listen("tcp", "127.0.0.1:0", cfg)
 	require.NoError(t, err)
 	px := &tlsProxy{ln: ln, failures: make(chan error, 100)}
@@ -274,5 +281,59 @@ func TestIssuerLinkTLS(t *testing.T) {
 		}
 		assert.Zero(t, sw.IssuerLinksUp("bank"))
 		assert.Equal(t, "91", str(t, send(t, dial(t, sw.addr), auth("4111111111111111", 100, 1)), 39))
+	})
+}
+
+// tls12With makes cfg an old TLS 1.2 peer offering only suite.
+func tls12With(cfg *tls.Config, suite uint16) *tls.Config {
+	cfg.MinVersion, cfg.MaxVersion, cfg.CipherSuites = tls.VersionTLS12, tls.VersionTLS12, []uint16{suite}
+	return cfg
+}
+
+// The acquirer listener negotiates TLS 1.2 only with an AEAD suite: a
+// client offering only ECDHE-ECDSA-AES128-SHA (CBC) fails the handshake,
+// one offering AES-GCM is approved.
+func TestTLSListenerRefusesCBC(t *testing.T) {
+	p := newTLSPKI(t)
+	sim := startSim(t, routing.Simulator{})
+	sw := startSwitch(t, p.listenYAML(false)+bankYAML(sim.Addr()), "bank")
+
+	_, err := dialTLS(t, sw.addr, tls12With(p.clientConfig(), tls.TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA))
+	require.Error(t, err, "a CBC-only TLS 1.2 client got a session")
+	assert.Contains(t, err.Error(), "handshake failure")
+
+	c, err := dialTLS(t, sw.addr, tls12With(p.clientConfig(), tls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256))
+	require.NoError(t, err)
+	c.write(t, pack(t, auth("4111111111111111", 100, 1)))
+	assert.Equal(t, "00", str(t, c.read(t), 39))
+}
+
+// An issuer link does not come up against a TLS 1.2 front end offering
+// only CBC suites (its requests get 91), and does against AES-GCM.
+func TestIssuerLinkRefusesCBC(t *testing.T) {
+	p := newTLSPKI(t)
+	sim := startSim(t, routing.Simulator{})
+	tlsBlock := fmt.Sprintf("    tls: {ca_file: %s, server_name: localhost}\n", p.caFile)
+
+	t.Run("CBC only: link down", func(t *testing.T) {
+		px := startTLSProxyWith(t, p, sim.Addr(), false, func(c *tls.Config) {
+			tls12With(c, tls.TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA)
+		})
+		sw := startSwitch(t, issuerTLSYAML(px.addr(), tlsBlock))
+		select {
+		case err := <-px.failures:
+			assert.Contains(t, err.Error(), "no cipher suite supported by both client and server")
+		case <-time.After(10 * time.Second):
+			t.Fatal("the switch never tried to connect")
+		}
+		assert.Zero(t, sw.IssuerLinksUp("bank"))
+		assert.Equal(t, "91", str(t, send(t, dial(t, sw.addr), auth("4111111111111111", 100, 1)), 39))
+	})
+	t.Run("AES-GCM: link up", func(t *testing.T) {
+		px := startTLSProxyWith(t, p, sim.Addr(), false, func(c *tls.Config) {
+			tls12With(c, tls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256)
+		})
+		sw := startSwitch(t, issuerTLSYAML(px.addr(), tlsBlock), "bank")
+		assert.Equal(t, "00", str(t, send(t, dial(t, sw.addr), auth("4111111111111111", 100, 1)), 39))
 	})
 }
