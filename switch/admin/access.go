@@ -110,8 +110,9 @@ func (p *policy) hostOK(hostHeader string) bool {
 
 // sameOrigin reports whether a browser's request comes from a page the
 // listener itself served: an Origin header, when present, must be
-// http://<Host>; Sec-Fetch-Site, when present, same-origin or none (typed
-// by the user). Clients that are not browsers send neither.
+// http://<Host>, or https://<Host> behind a TLS proxy; Sec-Fetch-Site,
+// when present, same-origin or none (typed by the user). Clients that are
+// not browsers send neither.
 func sameOrigin(r *http.Request) bool {
 	if site := r.Header.Get("Sec-Fetch-Site"); site != "" && site != "same-origin" && site != "none" {
 		return false
@@ -124,19 +125,22 @@ func sameOrigin(r *http.Request) bool {
 		return false
 	}
 	u, err := url.Parse(origin[0])
-	return err == nil && u.Scheme == "http" && u.Opaque == "" && u.User == nil && (u.Path == "" || u.Path == "/") &&
-		u.RawQuery == "" && sameHost(u.Host, r.Host)
-}
-
-func sameHost(a, b string) bool {
-	norm := func(h string) string {
-		h = strings.ToLower(h)
-		if _, _, err := net.SplitHostPort(h); err != nil {
-			return net.JoinHostPort(strings.Trim(h, "[]"), "80")
-		}
-		return h
+	if err != nil || u.Opaque != "" || u.User != nil || (u.Path != "" && u.Path != "/") || u.RawQuery != "" {
+		return false
 	}
-	return norm(a) == norm(b)
+	var defaultPort string
+	switch u.Scheme {
+	case "http":
+		defaultPort = ":80"
+	case "https":
+		defaultPort = ":443"
+	default:
+		return false
+	}
+	// Ports are compared as written, minus the scheme's default: a page
+	// on another port of the same host is another origin.
+	norm := func(h string) string { return strings.TrimSuffix(strings.ToLower(h), defaultPort) }
+	return u.Host != "" && norm(u.Host) == norm(r.Host)
 }
 
 // tokenOK compares the bearer token in constant time.

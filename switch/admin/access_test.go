@@ -119,6 +119,11 @@ func TestForeignHostRefused(t *testing.T) {
 		"admin.example", "admin.example:" + port, "Admin.Example:443", "ops.example:9999"} {
 		assert.Equal(t, 200, request(t, s, "GET", "/admin/routes", host, nil).status, host)
 	}
+	// Origin is compared with the Host as sent, a scheme's default port aside.
+	for origin, want := range map[string]int{"http://admin.example": 200, "http://admin.example:80": 200,
+		"https://admin.example": 200, "http://admin.example:8080": 403, "https://admin.example:80": 403} {
+		assert.Equal(t, want, request(t, s, "POST", "/admin/reload", "admin.example", map[string]string{"Origin": origin}).status, origin)
+	}
 }
 
 // A listener on every address accepts IP literals with its port (a
@@ -145,7 +150,8 @@ func TestCrossOriginRefused(t *testing.T) {
 	for _, hdr := range []map[string]string{
 		{"Origin": "http://evil.example", "Content-Type": "text/plain"},
 		{"Origin": "null", "Content-Type": "text/plain"},
-		{"Origin": "https://" + s.Addr()},
+		{"Origin": "ftp://" + s.Addr()},
+		{"Origin": "http://127.0.0.1"},
 		{"Origin": "http://" + s.Addr() + ".evil.example"},
 		{"Origin": "http://localhost:1"},
 		{"Sec-Fetch-Site": "cross-site"},
@@ -159,6 +165,7 @@ func TestCrossOriginRefused(t *testing.T) {
 
 	for _, hdr := range []map[string]string{
 		{"Origin": "http://" + s.Addr(), "Sec-Fetch-Site": "same-origin"},
+		{"Origin": "https://" + s.Addr()},
 		{"Sec-Fetch-Site": "none"},
 	} {
 		assert.Equal(t, 200, request(t, s, "POST", "/admin/reload", "", hdr).status, "%v", hdr)
