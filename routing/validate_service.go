@@ -27,7 +27,7 @@ func (v *validator) admin(raw rawAdmin) Admin {
 		}
 		a.Token = token
 	}
-	if addrOK && raw.Address != "" && raw.TokenFile == "" && !IsLoopbackAddress(raw.Address) {
+	if addrOK && raw.Address != "" && raw.TokenFile == "" && !isLoopbackAddress(raw.Address) {
 		v.add("admin.address", "%q: not a loopback address and admin.token_file is not set: "+
 			"anyone who reaches it could reload the configuration; set admin.token_file, or bind 127.0.0.1 or [::1]",
 			raw.Address)
@@ -42,11 +42,11 @@ func (v *validator) admin(raw rawAdmin) Admin {
 	return a
 }
 
-// IsLoopbackAddress reports whether host:port names a loopback IP
+// isLoopbackAddress reports whether host:port names a loopback IP
 // (127.0.0.0/8 or ::1). An empty host, an unspecified address and any
 // host name are not: a name can resolve anywhere, and localhost need not
 // mean loopback on every host.
-func IsLoopbackAddress(hostport string) bool {
+func isLoopbackAddress(hostport string) bool {
 	host, _, err := net.SplitHostPort(hostport)
 	if err != nil {
 		return false

@@ -32,16 +32,16 @@ func (a *adminClient) addFlags(cmd *cobra.Command) {
 // token reads the token file named by --token-file or the environment;
 // "" when neither names one.
 func (a *adminClient) token() (file, token string, err error) {
-	file = a.tokenFile
+	file, from := a.tokenFile, "--token-file"
 	if file == "" {
-		file = os.Getenv(adminTokenEnv)
+		file, from = os.Getenv(adminTokenEnv), "$"+adminTokenEnv
 	}
 	if file == "" {
 		return "", "", nil
 	}
 	token, err = routing.ReadAdminToken(file)
 	if err != nil {
-		return file, "", fmt.Errorf("--token-file %w", err)
+		return file, "", fmt.Errorf("%s %w", from, err)
 	}
 	return file, token, nil
 }

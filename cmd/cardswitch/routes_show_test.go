@@ -192,6 +192,10 @@ func TestRoutesShowToken(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, routesJSON, out)
 
+	t.Setenv(adminTokenEnv, short)
+	_, err = runShow(t, "--admin", addr)
+	require.EqualError(t, err, "routes show: $CARDSWITCH_ADMIN_TOKEN_FILE \""+short+"\": the token has 5 characters: at least 16 required")
+
 	t.Setenv(adminTokenEnv, good)
 	out, err = runShow(t, "--admin", addr, "--json")
 	require.NoError(t, err, "the token file from the environment")
