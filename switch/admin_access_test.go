@@ -129,7 +129,8 @@ func TestAdminNonLoopbackNeedsToken(t *testing.T) {
 	// listener, still on every address, must keep its token.
 	require.NoError(t, os.WriteFile(path, []byte("listen: {address: \"127.0.0.1:0\"}\nadmin: {address: \"127.0.0.1:0\"}\n"+body), 0o600))
 	_, err = sw.Reload(context.Background())
-	require.ErrorContains(t, err, "admin.token_file: admin: the listener is not on a loopback address: admin.token_file is required")
+	require.ErrorContains(t, err, "admin: the listener is not on a loopback address: admin.token_file is required; "+
+		"the admin listener keeps its token until a restart")
 	code, _ := adminReq(t, "GET", "http://"+sw.AdminAddr()+"/admin/routes", "", nil)
 	assert.Equal(t, http.StatusUnauthorized, code)
 }

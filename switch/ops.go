@@ -41,6 +41,7 @@ func (s *Switch) setupOps() error {
 	return nil
 }
 
+// adminAccess is who may use the admin listener under cfg.
 func adminAccess(cfg *routing.Config) admin.Access {
 	return admin.Access{Token: cfg.Admin.Token, Hosts: cfg.Admin.Hosts}
 }
@@ -53,7 +54,7 @@ func (s *Switch) setAdminAccess(cfg *routing.Config) error {
 		return nil
 	}
 	if err := s.admin.SetAccess(adminAccess(cfg)); err != nil {
-		return fmt.Errorf("admin.token_file: %w; the admin listener keeps its token until a restart", err)
+		return fmt.Errorf("%w; the admin listener keeps its token until a restart", err)
 	}
 	return nil
 }
