@@ -20,7 +20,8 @@ type Limits struct {
 	LinkInFlight int
 	// LogBurst lines of one log message (by level and message text) are
 	// written per LogInterval; the rest are counted and reported in one
-	// summary line per message and interval. 0 writes every line.
+	// summary line per message and interval. Debug lines are not limited.
+	// 0 writes every line.
 	LogBurst    int
 	LogInterval time.Duration
 }

@@ -93,10 +93,11 @@ func New(cfg *routing.Config, opts ...Option) (_ *Switch, err error) {
 	for _, o := range opts {
 		o(s)
 	}
-	// Every line of the switch goes through the rate limit, so that no
-	// per-frame or per-answer line can be multiplied by a peer.
+	// Every line of the switch at info level and above goes through the
+	// rate limit, so that no per-frame or per-answer line can be multiplied
+	// by a peer; debug lines are wanted whole when they are on.
 	s.logRate = lograte.New(s.log.Handler(), lograte.Limits{Burst: s.limits.LogBurst,
-		Interval: s.limits.LogInterval, MaxKeys: logKeys})
+		Interval: s.limits.LogInterval, MaxKeys: logKeys, Below: slog.LevelInfo})
 	s.log = slog.New(s.logRate)
 	if s.scanner, err = iso.NewScanner(s.spec); err != nil {
 		return nil, err

@@ -31,6 +31,10 @@ type Limits struct {
 	// Interval is the window the burst is counted in, aligned to the Unix
 	// epoch. Must be > 0 when Burst is.
 	Interval time.Duration
+	// Below is the level under which lines pass unlimited: debug lines
+	// (one per transaction) are written only when an operator asked for
+	// them, and then all of them are wanted.
+	Below slog.Level
 	// MaxKeys bounds the distinct (level, message) pairs tracked; lines of
 	// further messages share one budget. Messages are constants in the
 	// code, so the cap is a guard, not a working limit.
@@ -56,7 +60,7 @@ func (h *Handler) Enabled(ctx context.Context, level slog.Level) bool {
 
 // Handle passes r on unless its message is over its budget.
 func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
-	if h.lim.burst <= 0 || h.lim.allow(ctx, r) {
+	if h.lim.burst <= 0 || r.Level < h.lim.below || h.lim.allow(ctx, r) {
 		return h.next.Handle(ctx, r)
 	}
 	return nil
@@ -85,6 +89,7 @@ type limiter struct {
 	base     slog.Handler // summaries go here, without a line's attributes
 	burst    uint64
 	interval int64 // nanoseconds
+	below    slog.Level
 	seed     maphash.Seed
 	slots    []atomic.Pointer[entry]
 	keys     atomic.Int64
@@ -119,7 +124,7 @@ func newLimiter(base slog.Handler, l Limits) *limiter {
 	for size < 2*maxKeys {
 		size <<= 1
 	}
-	lim := &limiter{base: base, burst: uint64(max(l.Burst, 0)), interval: int64(l.Interval), seed: maphash.MakeSeed(),
+	lim := &limiter{base: base, burst: uint64(max(l.Burst, 0)), interval: int64(l.Interval), below: l.Below, seed: maphash.MakeSeed(),
 		slots: make([]atomic.Pointer[entry], size), maxKeys: int64(maxKeys), afterFunc: afterFunc}
 	lim.overflow.msg = overflowMessage
 	if lim.interval <= 0 {

@@ -232,6 +232,15 @@ func TestConcurrentFloodCountsEveryLine(t *testing.T) {
 	assert.Equal(t, []int64{goroutines*each - burst}, c.summaries("x"))
 }
 
+// Lines below Below pass unlimited.
+func TestLinesBelowTheLevelPass(t *testing.T) {
+	c := &capture{}
+	h := New(c, Limits{Burst: 1, Interval: interval, MaxKeys: 4, Below: slog.LevelInfo})
+	logAt(t, h, window0, slog.LevelDebug, "x", 100)
+	logAt(t, h, window0, slog.LevelInfo, "x", 100)
+	assert.Equal(t, 101, c.count("x"))
+}
+
 // Burst 0 turns limiting off.
 func TestZeroBurstPassesEverything(t *testing.T) {
 	c := &capture{}
