@@ -260,3 +260,17 @@ func TestSuppressedLineDoesNotAllocate(t *testing.T) {
 	allocs := testing.AllocsPerRun(1000, func() { _ = h.Handle(context.Background(), r) })
 	assert.Zero(t, allocs)
 }
+
+// BenchmarkSuppressed: the cost of a line over its budget, from many
+// goroutines (a flood over many connections).
+func BenchmarkSuppressed(b *testing.B) {
+	h := New(&capture{}, Limits{Burst: burst, Interval: time.Hour, MaxKeys: 64})
+	h.lim.afterFunc = (&fakeTimer{}).after
+	r := slog.NewRecord(window0, slog.LevelWarn, "acquirer sent a non-request message; ignored", 0)
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			_ = h.Handle(context.Background(), r)
+		}
+	})
+}
