@@ -79,7 +79,7 @@ func TestFrameFloodLogsAreRateLimited(t *testing.T) {
 		frames[i] = resp
 	}
 	floodFrames(t, dialRaw(t, sw.addr), frames, 0) // response MTIs are not answered
-	sw.stop() // writes the summaries owed
+	sw.stop()                                      // writes the summaries owed
 
 	const msg = "acquirer sent a non-request message; ignored"
 	var lines, summaries int
