@@ -28,9 +28,14 @@ const (
 
 // switchYAML is a production configuration: the journal on (in a temporary
 // directory), the admin listener with /metrics on, everything else at the
-// defaults. It routes the generator's BINs (2..., 4..., 5...) to the issuer.
+// defaults but the per-source caps: every load connection comes from
+// 127.0.0.1, and a sweep opens more of them at once than one production
+// source would. It routes the generator's BINs (2..., 4..., 5...) to the
+// issuer.
 const switchYAML = `listen:
   address: 127.0.0.1:0
+  max_connections_per_ip: 10000
+  max_pending_per_ip: 10000
 admin:
   address: 127.0.0.1:0
 %sissuers:

@@ -68,6 +68,16 @@ type Listen struct {
 	// MaxInFlight caps, per connection, the requests waiting for an issuer;
 	// a request past it is declined at once. Default 1000; must be > 0.
 	MaxInFlight int
+	// MaxConnectionsPerIP caps the open acquirer connections from one
+	// source address (an IPv6 source counts by its /64); connections past
+	// it are closed at once. Default 64; must be > 0.
+	MaxConnectionsPerIP int
+	// MaxPendingPerIP caps, per source address (IPv6: /64), the
+	// connections that have not yet completed their first frame (a TLS
+	// connection counts from accept, through its handshake, to its first
+	// frame); connections past it are closed at once. Default 16; must be
+	// > 0 and at most MaxConnectionsPerIP.
+	MaxPendingPerIP int
 	// TLS, when set, makes the listener speak TLS. Default nil: plain TCP.
 	TLS *ServerTLS
 }

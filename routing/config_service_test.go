@@ -37,6 +37,13 @@ listen: {idle_timeout: -1s, frame_timeout: 10, max_connections: 0, max_in_flight
 			`t.yaml: listen.max_connections: "0": must be positive`,
 			`t.yaml: listen.max_in_flight: "-3": must not be negative`,
 		}},
+		{"per-source caps", minimal + "listen: {max_connections_per_ip: 0, max_pending_per_ip: x}\n", []string{
+			`t.yaml: listen.max_connections_per_ip: "0": must be positive`,
+			`t.yaml: listen.max_pending_per_ip: "x": not an integer`,
+		}},
+		{"pending above the per-source cap", minimal + "listen: {max_connections_per_ip: 8, max_pending_per_ip: 9}\n", []string{
+			`t.yaml: listen.max_pending_per_ip: 9: must not exceed listen.max_connections_per_ip (8)`,
+		}},
 		{"listen tls empty", minimal + "listen: {tls: {}}\n", []string{
 			`t.yaml: listen.tls.cert_file: required when listen.tls is set`,
 			`t.yaml: listen.tls.key_file: required when listen.tls is set`,
@@ -291,4 +298,26 @@ func TestHashIsOfFileBytes(t *testing.T) {
 	require.NoError(t, err)
 	assert.NotEqual(t, a.Hash, c.Hash, "any byte changes the hash")
 	assert.Equal(t, "09147739a9d1e9125f4afa50172192601a493e9dcac03aca7a8a22afd72a7f92", a.Hash, "hex sha256 of the bytes")
+}
+
+// The per-source caps: defaults, set values, and a left-out pending cap
+// that follows a lower per-source cap.
+func TestPerSourceCaps(t *testing.T) {
+	for _, tt := range []struct {
+		yaml              string
+		perIP, perPending int
+	}{
+		{"", DefaultMaxConnectionsPerIP, DefaultMaxPendingPerIP},
+		{"listen: {max_connections_per_ip: 100, max_pending_per_ip: 30}\n", 100, 30},
+		{"listen: {max_connections_per_ip: 4}\n", 4, 4},
+	} {
+		cfg, err := LoadBytes("t.yaml", []byte(minimal+tt.yaml))
+		require.NoError(t, err, tt.yaml)
+		assert.Equal(t, tt.perIP, cfg.Listen.MaxConnectionsPerIP, tt.yaml)
+		assert.Equal(t, tt.perPending, cfg.Listen.MaxPendingPerIP, tt.yaml)
+	}
+	t.Setenv("CARDSWITCH_LISTEN_MAX_PENDING_PER_IP", "3")
+	cfg, err := LoadBytes("t.yaml", []byte(minimal))
+	require.NoError(t, err)
+	assert.Equal(t, 3, cfg.Listen.MaxPendingPerIP, "overridable from the environment")
 }

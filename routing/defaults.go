@@ -13,6 +13,11 @@ const (
 	DefaultFrameTimeout    = 10 * time.Second
 	DefaultMaxConnections  = 10000
 	DefaultMaxInFlight     = 1000
+	// DefaultMaxConnectionsPerIP and DefaultMaxPendingPerIP bound what one
+	// source address can hold: connections that never send a frame must
+	// not fill listen.max_connections.
+	DefaultMaxConnectionsPerIP = 64
+	DefaultMaxPendingPerIP     = 16
 
 	DefaultIssuerTimeout  = 5 * time.Second
 	DefaultEchoInterval   = 30 * time.Second
@@ -56,6 +61,9 @@ func Defaults() (Listen, Issuer) {
 			FrameTimeout:    DefaultFrameTimeout,
 			MaxConnections:  DefaultMaxConnections,
 			MaxInFlight:     DefaultMaxInFlight,
+
+			MaxConnectionsPerIP: DefaultMaxConnectionsPerIP,
+			MaxPendingPerIP:     DefaultMaxPendingPerIP,
 		}, Issuer{
 			Timeout:        DefaultIssuerTimeout,
 			EchoInterval:   DefaultEchoInterval,

@@ -139,6 +139,8 @@ func diffKeys(old, new *Config) (restart, other []string) {
 	check(&other, "listen.frame_timeout", ol.FrameTimeout, nl.FrameTimeout)
 	check(&other, "listen.max_connections", ol.MaxConnections, nl.MaxConnections)
 	check(&other, "listen.max_in_flight", ol.MaxInFlight, nl.MaxInFlight)
+	check(&other, "listen.max_connections_per_ip", ol.MaxConnectionsPerIP, nl.MaxConnectionsPerIP)
+	check(&other, "listen.max_pending_per_ip", ol.MaxPendingPerIP, nl.MaxPendingPerIP)
 	check(&other, "journal.duplicate_window", old.Journal.DuplicateWindow, new.Journal.DuplicateWindow)
 	check(&other, "journal.retention", old.Journal.Retention, new.Journal.Retention)
 	check(&other, "reversals", old.Reversals, new.Reversals)

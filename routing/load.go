@@ -22,6 +22,7 @@ const EnvPrefix = "CARDSWITCH"
 var envKeys = []string{
 	"listen.address", "listen.max_message_size", "listen.shutdown_timeout", "listen.close_linger",
 	"listen.idle_timeout", "listen.frame_timeout", "listen.max_connections", "listen.max_in_flight",
+	"listen.max_connections_per_ip", "listen.max_pending_per_ip",
 	"default_issuer",
 	"admin.address", "admin.token_file",
 	"journal.path", "journal.duplicate_window", "journal.retention", "journal.sync",

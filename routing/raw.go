@@ -29,6 +29,8 @@ type rawListen struct {
 	FrameTimeout    string       `mapstructure:"frame_timeout"`
 	MaxConnections  string       `mapstructure:"max_connections"`
 	MaxInFlight     string       `mapstructure:"max_in_flight"`
+	MaxConnsPerIP   string       `mapstructure:"max_connections_per_ip"`
+	MaxPendingPerIP string       `mapstructure:"max_pending_per_ip"`
 	TLS             rawServerTLS `mapstructure:"tls"`
 	// HasTLS tells an absent tls section (plain TCP) from an empty one
 	// (which lacks its required files). The decoder cannot: it drops empty

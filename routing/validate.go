@@ -53,6 +53,16 @@ func (v *validator) listen(raw rawListen) Listen {
 	l.FrameTimeout = v.duration("listen.frame_timeout", "", raw.FrameTimeout, def.FrameTimeout, false)
 	l.MaxConnections = v.positive("listen.max_connections", raw.MaxConnections, def.MaxConnections)
 	l.MaxInFlight = v.positive("listen.max_in_flight", raw.MaxInFlight, def.MaxInFlight)
+	l.MaxConnectionsPerIP = v.positive("listen.max_connections_per_ip", raw.MaxConnsPerIP, def.MaxConnectionsPerIP)
+	l.MaxPendingPerIP = v.positive("listen.max_pending_per_ip", raw.MaxPendingPerIP, def.MaxPendingPerIP)
+	if l.MaxPendingPerIP > l.MaxConnectionsPerIP && l.MaxConnectionsPerIP > 0 {
+		if raw.MaxPendingPerIP == "" { // left out: the default follows a lower per-address cap
+			l.MaxPendingPerIP = l.MaxConnectionsPerIP
+		} else {
+			v.add("listen.max_pending_per_ip", "%d: must not exceed listen.max_connections_per_ip (%d)",
+				l.MaxPendingPerIP, l.MaxConnectionsPerIP)
+		}
+	}
 	l.TLS = v.serverTLS(raw.TLS, raw.HasTLS)
 	return l
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"net/netip"
 	"os"
 	"sync"
 	"sync/atomic"
@@ -49,6 +50,8 @@ type acqConn struct {
 	subject    string              // verified client certificate subject, "" without mTLS
 	hangUp     error               // set by a handler: close the connection after this frame (read loop only)
 	unreadable int                 // frames without a readable MTI so far (read loop only)
+	src        netip.Addr          // the source the per-address caps count it under
+	pending    bool                // no complete frame yet (read loop only)
 	slow       atomic.Bool         // closed for not reading its answers (counted once)
 	inflight   atomic.Int64        // requests of this connection waiting for an issuer
 }
@@ -146,6 +149,9 @@ func (c *acqConn) readLoop() error {
 		}
 		if fresh {
 			c.started = time.Now()
+		}
+		if c.pending {
+			c.firstFrame()
 		}
 		v, scanErr := c.scanned(frame)
 		c.scanAhead(fr)

@@ -26,17 +26,24 @@ const (
 // handshakeTimeout bounds a TLS handshake when no frame timeout is set.
 const handshakeTimeout = 10 * time.Second
 
-// admit decides whether a new connection may stay: the total cap, the TLS
-// handshake, and, when acquirers are configured, who it is and that
-// acquirer's connection cap. On refusal the connection is closed with a
-// log line and a counted reason.
+// admit decides whether a new connection may stay: the per-source caps,
+// the total cap, the TLS handshake, and, when acquirers are configured,
+// who it is and that acquirer's connection cap. On refusal the connection
+// is closed with a log line and a counted reason. The per-source caps come
+// first, before anything else is spent on the connection: a source over
+// them takes no slot of listen.max_connections.
 func (s *Switch) admit(c *acqConn) (release func(), ok bool) {
+	release, ok = s.admitSource(c)
+	if !ok {
+		return nil, false
+	}
 	if max := s.live().Listen.MaxConnections; int(s.open.Add(1)) > max {
 		s.open.Add(-1)
+		release()
 		return nil, s.refuse(c, metrics.ReasonMaxConnections, "connection cap reached", "max", max)
 	}
-	total := func() { s.open.Add(-1) }
-	release = total
+	source := release
+	release = func() { s.open.Add(-1); source() }
 	subject, err := s.handshake(c.conn)
 	if err != nil {
 		release()
@@ -60,7 +67,33 @@ func (s *Switch) admit(c *acqConn) (release func(), ok bool) {
 		return nil, s.refuse(c, metrics.ReasonMaxConnections, "acquirer connection cap reached", "acquirer", a.Name)
 	}
 	c.acq, c.acquirer = a, a.Name
+	total := release
 	return func() { relAcq(); total() }, true
+}
+
+// admitSource applies listen.max_connections_per_ip and
+// listen.max_pending_per_ip to the connection's source address. The
+// connection is pending until its first complete frame (firstFrame).
+func (s *Switch) admitSource(c *acqConn) (release func(), ok bool) {
+	lc := &s.live().Listen
+	c.src = ipSource(c.conn.RemoteAddr())
+	switch s.perIP.take(c.src, lc.MaxConnectionsPerIP, lc.MaxPendingPerIP) {
+	case metrics.ReasonMaxConnectionsPerIP:
+		return nil, s.refuse(c, metrics.ReasonMaxConnectionsPerIP, "too many connections from this address",
+			"max", lc.MaxConnectionsPerIP)
+	case metrics.ReasonMaxPendingPerIP:
+		return nil, s.refuse(c, metrics.ReasonMaxPendingPerIP,
+			"too many connections from this address that have not sent a frame", "max", lc.MaxPendingPerIP)
+	}
+	c.pending = true
+	return func() { s.perIP.release(c.src, c.pending) }, true
+}
+
+// firstFrame: the connection completed a frame and no longer counts as
+// pending against its source (read loop only).
+func (c *acqConn) firstFrame() {
+	c.pending = false
+	c.s.perIP.sent(c.src)
 }
 
 func (s *Switch) refuse(c *acqConn, reason, msg string, args ...any) bool {

@@ -1,5 +1,7 @@
 package switchd
 
+import "time"
+
 // Limits are the switch's internal bounds that the config file does not
 // (yet) expose. Each is a safety valve against a misbehaving peer, never a
 // queue that grows without bound.
@@ -16,11 +18,23 @@ type Limits struct {
 	// LinkInFlight is the most requests pending on one issuer link; past it
 	// the request goes to another link, or is answered 91.
 	LinkInFlight int
+	// LogBurst lines of one log message (by level and message text) are
+	// written per LogInterval; the rest are counted and reported in one
+	// summary line per message and interval. Debug lines are not limited.
+	// 0 writes every line.
+	LogBurst    int
+	LogInterval time.Duration
 }
+
+// logKeys bounds the distinct log messages the rate limit tracks; the
+// switch has far fewer, all constants.
+const logKeys = 512
 
 // DefaultLimits are the bounds used unless WithLimits says otherwise.
 var DefaultLimits = Limits{
 	AcquirerBacklog: 4 << 20,
 	IssuerBacklog:   16 << 20,
 	LinkInFlight:    100_000,
+	LogBurst:        10,
+	LogInterval:     time.Second,
 }

@@ -2,6 +2,7 @@ package switchd
 
 import (
 	"context"
+	"time"
 
 	"github.com/cardswitch/cardswitch/switch/metrics"
 )
@@ -28,3 +29,21 @@ func (s *Switch) Metrics() *metrics.Metrics { return s.metrics }
 // requests in flight are answered and acquirer connections are being
 // given listen.close_linger before they close.
 func (s *Switch) Lingering() bool { return s.lingerAt.Load() != 0 }
+
+// Sources is how many source addresses have a connection open.
+func (s *Switch) Sources() int { return s.perIP.sources() }
+
+// WaitSources waits until Sources is n. A closed connection leaves the
+// count when its handler has ended, which no event announces: it polls.
+func (s *Switch) WaitSources(ctx context.Context, n int) error {
+	tick := time.NewTicker(time.Millisecond)
+	defer tick.Stop()
+	for s.perIP.sources() != n {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-tick.C:
+		}
+	}
+	return nil
+}

@@ -13,6 +13,7 @@ import (
 	"github.com/cardswitch/cardswitch/routing"
 	"github.com/cardswitch/cardswitch/switch/acquirers"
 	"github.com/cardswitch/cardswitch/switch/admin"
+	"github.com/cardswitch/cardswitch/switch/internal/lograte"
 	"github.com/cardswitch/cardswitch/switch/issuer"
 	"github.com/cardswitch/cardswitch/switch/issuersim"
 	"github.com/cardswitch/cardswitch/switch/journal"
@@ -26,6 +27,7 @@ import (
 type Switch struct {
 	cfg     *routing.Config
 	log     *slog.Logger
+	logRate *lograte.Handler // log's rate limit, wrapping the logger given
 	limits  Limits
 	spec    *iso8583.MessageSpec
 	scanner *iso.Scanner
@@ -50,6 +52,7 @@ type Switch struct {
 	mu       sync.Mutex
 	conns    map[*acqConn]struct{}
 	limiter  *acquirers.Limiter
+	perIP    perIP        // connections per source address
 	open     atomic.Int64 // acquirer connections open
 	draining atomic.Bool
 	lingerAt atomic.Int64   // unix nanos: acquirer reads end then (shutdown)
@@ -90,6 +93,12 @@ func New(cfg *routing.Config, opts ...Option) (_ *Switch, err error) {
 	for _, o := range opts {
 		o(s)
 	}
+	// Every line of the switch at info level and above goes through the
+	// rate limit, so that no per-frame or per-answer line can be multiplied
+	// by a peer; debug lines are wanted whole when they are on.
+	s.logRate = lograte.New(s.log.Handler(), lograte.Limits{Burst: s.limits.LogBurst,
+		Interval: s.limits.LogInterval, MaxKeys: logKeys, Below: slog.LevelInfo})
+	s.log = slog.New(s.logRate)
 	if s.scanner, err = iso.NewScanner(s.spec); err != nil {
 		return nil, err
 	}
@@ -191,6 +200,7 @@ func (s *Switch) Run(ctx context.Context) error {
 		_ = s.admin.Close(context.Background())
 	}
 	bg.Wait()
+	s.logRate.Close()
 	return nil
 }
 

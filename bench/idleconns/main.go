@@ -104,7 +104,10 @@ func measure(n int) error {
 	}
 	go func() { _ = sim.Serve() }()
 	defer sim.Close()
-	yaml := fmt.Sprintf("listen: {address: 127.0.0.1:0, max_connections: %d, idle_timeout: 0s}\n", n+100) +
+	// Every connection comes from 127.0.0.1 and never sends a frame: the
+	// per-source caps are raised with the total one.
+	yaml := fmt.Sprintf("listen: {address: 127.0.0.1:0, max_connections: %[1]d, max_connections_per_ip: %[1]d, "+
+		"max_pending_per_ip: %[1]d, idle_timeout: 0s}\n", n+100) +
 		"issuers:\n  - {name: bank, endpoints: [" + sim.Addr() + "]}\nroutes:\n  - {bin: \"4\", issuer: bank}\n"
 	cfg, err := routing.LoadBytes("idleconns.yaml", []byte(yaml))
 	if err != nil {

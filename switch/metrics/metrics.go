@@ -120,14 +120,18 @@ func (m *Metrics) JournalErrors(n int) { m.journalErrors.Add(float64(n)) }
 func (m *Metrics) Unreadable() { m.unreadable.Inc() }
 
 // Rejected counts one connection or request refused before routing. reason
-// should be one of the Reason constants: each distinct value is a series.
+// is one of the Reason constants; any other value is counted as "other".
 func (m *Metrics) Rejected(reason string) {
 	c, ok := m.rejectedCache.load(reason)
 	if !ok {
-		r := cloneString(reason)
+		r := reasonLabel(reason)
 		c = m.rejectedCache.loadOrStore(r, func() prometheus.Counter {
 			return m.rejected.WithLabelValues(r)
 		})
+		if r == otherLabel {
+			c.Inc() // not cached under reason: the cache holds only known keys
+			return
+		}
 	}
 	c.Inc()
 }

@@ -32,7 +32,7 @@ func TestRequestCountsAndHistograms(t *testing.T) {
 	m.Request("0100", "", "15", 50*time.Microsecond)
 
 	gatherEq(t, m, `
-# HELP cardswitch_requests_total Requests answered, by request MTI, issuer (empty when the switch answered without one) and response code (field 39).
+# HELP cardswitch_requests_total Requests answered, by request MTI (one of the 16 request MTIs the switch handles, else other), issuer (empty when the switch answered without one) and response code (field 39: two digits or an EMV offline code Y1-Y3, Z1-Z3, else other).
 # TYPE cardswitch_requests_total counter
 cardswitch_requests_total{code="00",issuer="bank-a",mti="0100"} 2
 cardswitch_requests_total{code="51",issuer="bank-a",mti="0200"} 1
@@ -116,18 +116,25 @@ func TestRequestLabelsAreBounded(t *testing.T) {
 	}{
 		{"valid", "0100", "00", "0100", "00"},
 		{"letters in code", "0200", "Y1", "0200", "Y1"},
-		{"short mti", "100", "00", "invalid", "00"},
-		{"letter in mti", "01X0", "00", "invalid", "00"},
-		{"long code", "0100", "000", "0100", "invalid"},
-		{"empty code", "0100", "", "0100", "invalid"},
-		{"binary code", "0100", "\x00\xff", "0100", "invalid"},
+		{"advice repeat", "0421", "00", "0421", "00"},
+		{"network management", "0800", "00", "0800", "00"},
+		{"short mti", "100", "00", "other", "00"},
+		{"letter in mti", "01X0", "00", "other", "00"},
+		{"version 1", "1100", "00", "other", "00"},
+		{"unsupported class", "0300", "00", "other", "00"},
+		{"response mti", "0110", "00", "other", "00"},
+		{"issuer origin", "0102", "00", "other", "00"},
+		{"letters outside the known codes", "0100", "N7", "0100", "other"},
+		{"long code", "0100", "000", "0100", "other"},
+		{"empty code", "0100", "", "0100", "other"},
+		{"binary code", "0100", "\x00\xff", "0100", "other"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			m := metrics.New()
 			m.Request(tt.mti, "bank-a", tt.code, time.Millisecond)
 			gatherEq(t, m, `
-# HELP cardswitch_requests_total Requests answered, by request MTI, issuer (empty when the switch answered without one) and response code (field 39).
+# HELP cardswitch_requests_total Requests answered, by request MTI (one of the 16 request MTIs the switch handles, else other), issuer (empty when the switch answered without one) and response code (field 39: two digits or an EMV offline code Y1-Y3, Z1-Z3, else other).
 # TYPE cardswitch_requests_total counter
 cardswitch_requests_total{code="`+tt.wantCode+`",issuer="bank-a",mti="`+tt.wantMTI+`"} 1
 `, metrics.NameRequests)
@@ -148,7 +155,7 @@ func TestRequestCopiesAliasedStrings(t *testing.T) {
 	m.Request("0100", "bank-a", "00", time.Millisecond)
 
 	gatherEq(t, m, `
-# HELP cardswitch_requests_total Requests answered, by request MTI, issuer (empty when the switch answered without one) and response code (field 39).
+# HELP cardswitch_requests_total Requests answered, by request MTI (one of the 16 request MTIs the switch handles, else other), issuer (empty when the switch answered without one) and response code (field 39: two digits or an EMV offline code Y1-Y3, Z1-Z3, else other).
 # TYPE cardswitch_requests_total counter
 cardswitch_requests_total{code="00",issuer="bank-a",mti="0100"} 2
 `, metrics.NameRequests)
@@ -333,4 +340,54 @@ func populated() *metrics.Metrics {
 	m.Rejected(metrics.ReasonRate)
 	m.Unreadable()
 	return m
+}
+
+// Every possible MTI and every two-character code leave at most the 16
+// known MTIs, the 106 known codes and "other" as label values.
+func TestRequestLabelsTakeOnlyKnownValues(t *testing.T) {
+	m := metrics.New()
+	for i := range 10_000 {
+		m.Request(fmt.Sprintf("%04d", i), "bank-a", "00", time.Millisecond)
+	}
+	for a := 0x20; a < 0x7f; a++ {
+		for b := 0x20; b < 0x7f; b++ {
+			m.Request("0100", "bank-a", string([]byte{byte(a), byte(b)}), time.Millisecond)
+		}
+	}
+	mtis, codes := map[string]bool{}, map[string]bool{}
+	fams, err := m.Registry().Gather()
+	require.NoError(t, err)
+	for _, f := range fams {
+		if f.GetName() != metrics.NameRequests {
+			continue
+		}
+		for _, mt := range f.GetMetric() {
+			for _, l := range mt.GetLabel() {
+				switch l.GetName() {
+				case "mti":
+					mtis[l.GetValue()] = true
+				case "code":
+					codes[l.GetValue()] = true
+				}
+			}
+		}
+	}
+	assert.Len(t, mtis, 16+1)
+	assert.True(t, mtis["other"] && mtis["0100"] && mtis["0421"] && mtis["0800"])
+	assert.Len(t, codes, 100+6+1)
+	assert.True(t, codes["other"] && codes["00"] && codes["Y1"] && codes["Z3"])
+}
+
+// A reason outside the Reason constants is counted as "other".
+func TestRejectedReasonsAreBounded(t *testing.T) {
+	m := metrics.New()
+	m.Rejected(metrics.ReasonTLS)
+	m.Rejected("made up")
+	m.Rejected("made up too")
+	gatherEq(t, m, `
+# HELP cardswitch_rejected_total Connections or requests refused before routing, by reason.
+# TYPE cardswitch_rejected_total counter
+cardswitch_rejected_total{reason="other"} 2
+cardswitch_rejected_total{reason="tls"} 1
+`, metrics.NameRejected)
 }

@@ -37,7 +37,7 @@ type Family struct {
 
 // families is the single source of names, types, labels and help texts.
 var families = []Family{
-	{NameRequests, Counter, []string{"mti", "issuer", "code"}, "Requests answered, by request MTI, issuer (empty when the switch answered without one) and response code (field 39)."},
+	{NameRequests, Counter, []string{"mti", "issuer", "code"}, "Requests answered, by request MTI (one of the 16 request MTIs the switch handles, else other), issuer (empty when the switch answered without one) and response code (field 39: two digits or an EMV offline code Y1-Y3, Z1-Z3, else other)."},
 	{NameRequestDuration, Histogram, nil, "Time from reading a request to queuing its response (its journal write and the socket write follow), across the whole switch."},
 	{NameIssuerDuration, Histogram, []string{"issuer"}, "Time from reading a request to queuing its response (its journal write and the socket write follow), for requests routed to an issuer."},
 	{NameLinkUp, Gauge, []string{"issuer", "endpoint"}, "1 when the issuer link to the endpoint is signed on, else 0."},
@@ -82,10 +82,14 @@ var DurationBuckets = [...]float64{
 	1, 2.5, 5, 10,
 }
 
-// Reasons for Rejected. Callers may use others, but each distinct reason is
-// a time series: use a small fixed set, never a value taken from input.
+// Reasons for Rejected, the only values its reason label takes (anything
+// else is counted as "other").
 const (
-	ReasonMaxConnections  = "max_connections"  // switch-wide or per-acquirer connection cap
+	ReasonMaxConnections = "max_connections" // switch-wide or per-acquirer connection cap
+	// ReasonMaxConnectionsPerIP: listen.max_connections_per_ip.
+	ReasonMaxConnectionsPerIP = "max_connections_per_ip"
+	// ReasonMaxPendingPerIP: listen.max_pending_per_ip (connections without a first frame).
+	ReasonMaxPendingPerIP = "max_pending_per_ip"
 	ReasonUnknownAcquirer = "unknown_acquirer" // no acquirer matches the peer address or certificate
 	ReasonInstitution     = "institution"      // field 32 is not the acquirer's institution id
 	ReasonRate            = "rate"             // per-acquirer rate limit

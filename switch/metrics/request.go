@@ -25,9 +25,9 @@ type requestChildren struct {
 // Request records one answered request: its request MTI (e.g. "0100"), the
 // issuer that answered ("" when the switch answered by itself), the response
 // code (field 39) and the time from reading the request to writing the
-// response. An MTI that is not four digits, or a code that is not two
-// letters or digits, is counted as "invalid" so that peers cannot create
-// series at will. The strings may alias reused buffers: they are copied
+// response. An MTI outside the request MTIs the switch handles, or a code
+// that is neither two digits nor an EMV offline code, is counted as "other" so that peers cannot create
+// series at will (see mtiLabel, codeLabel). The strings may alias reused buffers: they are copied
 // when first seen. After warm-up Request does not allocate.
 func (m *Metrics) Request(mti, issuer, code string, d time.Duration) {
 	k := requestKey{issuer, labelKey(mti, code)}
@@ -40,7 +40,7 @@ func (m *Metrics) Request(mti, issuer, code string, d time.Duration) {
 }
 
 // labelKey packs the MTI and code labels, 4 and 2 bytes, in one word. The
-// invalid label packs as zero, which no valid one does (digits and letters
+// other label packs as zero, which no known one does (digits and letters
 // are not zero bytes).
 func labelKey(mti, code string) uint64 {
 	var k uint64
