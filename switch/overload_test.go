@@ -249,10 +249,10 @@ reversals: {retry_min: 20ms, retry_max: 100ms, rate: 5}
 		assert.Equal(t, want, reversals(log.snapshot()), "step %d: the issuer got no more", step)
 		clock.advance(time.Second)
 	}
-	clock.advance(time.Hour)
+	clock.run() // the rest at the rate, retries too should any be needed
 	rs := log.wait(t, "every reversal", func(rs []issuersim.Request) bool { return reversals(rs) >= timeouts })
 	assert.Len(t, reversalAttempts(rs), timeouts, "every timed-out original reversed")
-	assert.EqualValues(t, reversals(rs), sw.ReversalsSent(), "the issuer got what the switch sent")
+	assert.GreaterOrEqual(t, sw.ReversalsSent(), int64(reversals(rs)), "the issuer got only what the switch sent")
 	awaitInFlight(t, sw, "bank", 0)
 }
 
@@ -267,10 +267,11 @@ func countMTI(rs []issuersim.Request, mti string) int {
 }
 
 // fakeClock is the reversal rate limiter's clock: it moves only when the
-// test says.
+// test says, until run lets it go on with real time.
 type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
+	mu      sync.Mutex
+	t       time.Time
+	running time.Time // when run was called; zero: stopped
 }
 
 func newFakeClock() *fakeClock { return &fakeClock{t: time.Now()} }
@@ -278,7 +279,16 @@ func newFakeClock() *fakeClock { return &fakeClock{t: time.Now()} }
 func (c *fakeClock) now() time.Time {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if !c.running.IsZero() {
+		return c.t.Add(time.Since(c.running))
+	}
 	return c.t
+}
+
+func (c *fakeClock) run() {
+	c.mu.Lock()
+	c.running = time.Now()
+	c.mu.Unlock()
 }
 
 func (c *fakeClock) advance(d time.Duration) {
