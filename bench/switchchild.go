@@ -62,7 +62,7 @@ func runSwitchChild() error {
 		return err
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	gctune.Apply() // as `cardswitch serve` does
+	gctune.Apply(cfg.MemoryLimit) // as `cardswitch serve` does
 	sw, err := switchd.New(cfg, switchd.WithLogger(log))
 	if err != nil {
 		return err

@@ -28,6 +28,13 @@ type Config struct {
 	// Acquirers are the acquirers allowed to connect. Default: none, which
 	// lets anyone connect.
 	Acquirers []Acquirer
+	// MemoryLimit is the process's soft memory limit in bytes (as
+	// GOMEMLIMIT, which wins when set), applied at start: near it the
+	// garbage collector works harder and returns memory to the OS, so RSS
+	// comes back down after a spike. It also sizes the default of
+	// Listen.MaxInFlightTotal. Default 1 GiB (DefaultMemoryLimit); 0: no
+	// limit. Applies at restart.
+	MemoryLimit int64
 
 	// Hash is the hex SHA-256 of the exact bytes read, before environment
 	// overrides are applied: two loads of an unchanged file have the same
@@ -78,6 +85,10 @@ type Listen struct {
 	// frame); connections past it are closed at once. Default 16; must be
 	// > 0 and at most MaxConnectionsPerIP.
 	MaxPendingPerIP int
+	// MaxInFlightTotal caps the requests waiting for an issuer across the
+	// whole switch; a request past it is answered 91 at once. Default 0:
+	// sized to the memory limit (MaxInFlightTotalFor).
+	MaxInFlightTotal int
 	// TLS, when set, makes the listener speak TLS. Default nil: plain TCP.
 	TLS *ServerTLS
 }
@@ -104,6 +115,12 @@ type Issuer struct {
 	// TLS, when set, makes the links to this issuer use TLS. Default nil:
 	// plain TCP.
 	TLS *ClientTLS
+	// MaxInFlight caps the requests waiting for this issuer, across its
+	// links; a request past it is answered 91 at once, so that an issuer
+	// that stops answering cannot take the switch-wide cap from the others.
+	// Default 0: half of the switch-wide cap (all of it when only one
+	// issuer is configured); see MaxInFlightFor.
+	MaxInFlight int
 }
 
 // Route sends PANs matching BIN to Issuer.

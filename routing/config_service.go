@@ -85,6 +85,11 @@ type Reversals struct {
 	RetryMin time.Duration
 	// RetryMax caps the delay. Default 1m; must be >= RetryMin.
 	RetryMax time.Duration
+	// Rate caps the reversals sent to one issuer per second (first tries
+	// and retries alike), with a burst of Rate rounded up: a mass timeout
+	// must not turn into a storm of 0420s on an issuer that is already
+	// slow. Default 100; must be > 0.
+	Rate float64
 }
 
 // Acquirer is one acquirer allowed to connect. When Config.Acquirers is

@@ -1,6 +1,7 @@
 package routing
 
 import (
+	"math"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -106,6 +107,15 @@ issuers:
 		{"reversals", minimal + "reversals: {retry_min: 2m, retry_max: 1m}\n", []string{
 			`t.yaml: reversals: retry_min 2m0s is above retry_max 1m0s`,
 		}},
+		{"reversals rate", minimal + "reversals: {rate: 0}\n", []string{
+			`t.yaml: reversals.rate: "0": must be a positive number (reversals per second per issuer)`,
+		}},
+		{"memory limit", minimal + "memory_limit: 1GB\n", []string{
+			`t.yaml: memory_limit: "1GB": want a byte count with an optional unit B, KiB, MiB, GiB or TiB (e.g. 1GiB), or 0 for none`,
+		}},
+		{"in-flight caps", minimal + "listen: {max_in_flight_total: -1}\n", []string{
+			`t.yaml: listen.max_in_flight_total: "-1": must not be negative`,
+		}},
 		{"reversals bad durations", minimal + "reversals: {retry_min: 0s, retry_max: soon}\n", []string{
 			`t.yaml: reversals.retry_min: "0s": must be positive`,
 			`t.yaml: reversals.retry_max: "soon": invalid duration`,
@@ -187,7 +197,10 @@ func TestLoadBytesServiceDefaults(t *testing.T) {
 	assert.Nil(t, cfg.Issuers[0].TLS)
 	assert.Equal(t, Admin{}, cfg.Admin)
 	assert.Equal(t, Journal{DuplicateWindow: 10 * time.Minute, Sync: "normal"}, cfg.Journal)
-	assert.Equal(t, Reversals{RetryMin: time.Second, RetryMax: time.Minute}, cfg.Reversals)
+	assert.Equal(t, Reversals{RetryMin: time.Second, RetryMax: time.Minute, Rate: 100}, cfg.Reversals)
+	assert.EqualValues(t, 1<<30, cfg.MemoryLimit)
+	assert.Zero(t, cfg.Listen.MaxInFlightTotal, "0: sized to the memory limit")
+	assert.Zero(t, cfg.Issuers[0].MaxInFlight, "0: derived from the switch-wide cap")
 	admin, journal, reversals := ServiceDefaults()
 	assert.Equal(t, admin, cfg.Admin)
 	assert.Equal(t, journal, cfg.Journal)
@@ -226,7 +239,7 @@ routes:
   - {bin: "4", issuer: bank-a}
 admin: {address: ":0", token_file: DIR/token}
 journal: {path: DIR/j.db, duplicate_window: 30s, sync: full}
-reversals: {retry_min: 500ms, retry_max: 500ms}
+reversals: {retry_min: 500ms, retry_max: 500ms, rate: 2.5}
 acquirers:
   - name: acq-1
     institution_id: "00123456"
@@ -250,7 +263,7 @@ acquirers:
 	assert.Equal(t, &ClientTLS{}, cfg.Issuers[1].TLS, "tls: {} means TLS with system roots")
 	assert.Equal(t, Admin{Address: ":0", TokenFile: dir + "/token", Token: "0123456789abcdef"}, cfg.Admin)
 	assert.Equal(t, Journal{Path: dir + "/j.db", DuplicateWindow: 30 * time.Second, Sync: "full"}, cfg.Journal)
-	assert.Equal(t, Reversals{RetryMin: 500 * time.Millisecond, RetryMax: 500 * time.Millisecond}, cfg.Reversals)
+	assert.Equal(t, Reversals{RetryMin: 500 * time.Millisecond, RetryMax: 500 * time.Millisecond, Rate: 2.5}, cfg.Reversals)
 	assert.Equal(t, []Acquirer{{
 		Name: "acq-1", InstitutionID: "00123456",
 		AllowCIDRs:     []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("::1/128")},
@@ -320,4 +333,37 @@ func TestPerSourceCaps(t *testing.T) {
 	cfg, err := LoadBytes("t.yaml", []byte(minimal))
 	require.NoError(t, err)
 	assert.Equal(t, 3, cfg.Listen.MaxPendingPerIP, "overridable from the environment")
+}
+
+// The overload limits: memory_limit in GOMEMLIMIT's units, the
+// switch-wide cap sized to it unless set, the per-issuer cap half of it
+// unless set (all of it for a lone issuer).
+func TestOverloadLimits(t *testing.T) {
+	for in, want := range map[string]int64{"0": 0, "1GiB": 1 << 30, "768MiB": 768 << 20, "4096": 4096, "64KiB": 64 << 10, "2TiB": 2 << 40, "100B": 100} {
+		cfg, err := LoadBytes("t.yaml", []byte(minimal+"memory_limit: "+in+"\n"))
+		require.NoError(t, err, in)
+		assert.Equal(t, want, cfg.MemoryLimit, in)
+	}
+	cfg, err := LoadBytes("t.yaml", []byte(`listen: {max_in_flight_total: 500}
+issuers:
+  - {name: a, endpoints: ["127.0.0.1:1"], max_in_flight: 30}
+  - {name: b, endpoints: ["127.0.0.1:2"]}
+routes: [{bin: "4", issuer: a}]
+`))
+	require.NoError(t, err)
+	assert.Equal(t, 500, MaxInFlightTotalFor(cfg.Listen, 1<<30), "set: as set")
+	assert.Equal(t, 30, MaxInFlightFor(cfg.Issuers[0], 2, 500))
+	assert.Equal(t, 250, MaxInFlightFor(cfg.Issuers[1], 2, 500), "half the switch-wide cap")
+	assert.Equal(t, 500, MaxInFlightFor(cfg.Issuers[1], 1, 500), "a lone issuer: all of it")
+	assert.Equal(t, 131072, MaxInFlightTotalFor(Listen{}, 1<<30))
+	assert.Equal(t, MinInFlightTotal, MaxInFlightTotalFor(Listen{}, 1<<20))
+	assert.Equal(t, MaxInFlightTotal, MaxInFlightTotalFor(Listen{}, math.MaxInt64), "no limit: the ceiling")
+	t.Setenv("CARDSWITCH_MEMORY_LIMIT", "256MiB")
+	t.Setenv("CARDSWITCH_REVERSALS_RATE", "12")
+	t.Setenv("CARDSWITCH_LISTEN_MAX_IN_FLIGHT_TOTAL", "77")
+	cfg, err = LoadBytes("t.yaml", []byte(minimal))
+	require.NoError(t, err)
+	assert.EqualValues(t, 256<<20, cfg.MemoryLimit)
+	assert.Equal(t, 12.0, cfg.Reversals.Rate)
+	assert.Equal(t, 77, cfg.Listen.MaxInFlightTotal)
 }

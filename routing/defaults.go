@@ -42,6 +42,27 @@ const (
 
 	DefaultRetryMin = time.Second
 	DefaultRetryMax = time.Minute
+	// DefaultReversalRate (per issuer per second) drains a storm of 10,000
+	// reversals in under two minutes while taking at most about 1% of a
+	// 10,000 tx/s issuer's capacity.
+	DefaultReversalRate = 100
+
+	// DefaultMemoryLimit is the soft memory limit: the same on every host
+	// (a config means the same thing everywhere, and validation does not
+	// depend on the machine), about ten times what the switch needs at
+	// 10,000 connections and full speed. A host or container with less
+	// sets memory_limit (or GOMEMLIMIT) to about 90% of what it has.
+	DefaultMemoryLimit = 1 << 30
+	// InFlightCost is the memory budgeted per request in flight when the
+	// switch-wide cap is sized to the memory limit: the request's own
+	// ~2 KiB (its Txn with the frame, link table entries, answer and
+	// journal buffers) plus as much again for the garbage collector's
+	// headroom, times two so that half the limit stays for connections,
+	// the journal and everything else.
+	InFlightCost = 8 << 10
+	// MinInFlightTotal and MaxInFlightTotal bound the sized default.
+	MinInFlightTotal = 1000
+	MaxInFlightTotal = 1_000_000
 
 	// MinMessageSize and MaxMessageSize bound listen.max_message_size: the
 	// two-byte length header cannot express more than 65535.
@@ -78,5 +99,33 @@ func Defaults() (Listen, Issuer) {
 func ServiceDefaults() (Admin, Journal, Reversals) {
 	return Admin{Address: DefaultAdminAddress, TokenFile: DefaultAdminTokenFile},
 		Journal{Path: DefaultJournalPath, DuplicateWindow: DefaultDuplicateWindow, Sync: DefaultJournalSync},
-		Reversals{RetryMin: DefaultRetryMin, RetryMax: DefaultRetryMax}
+		Reversals{RetryMin: DefaultRetryMin, RetryMax: DefaultRetryMax, Rate: DefaultReversalRate}
+}
+
+// MaxInFlightTotalFor is the switch-wide in-flight cap in force: l's
+// listen.max_in_flight_total when set, else memoryLimit / InFlightCost
+// bounded to [MinInFlightTotal, MaxInFlightTotal] (131,072 at the default
+// 1 GiB). memoryLimit is the limit in force, math.MaxInt64 when none.
+func MaxInFlightTotalFor(l Listen, memoryLimit int64) int {
+	if l.MaxInFlightTotal > 0 {
+		return l.MaxInFlightTotal
+	}
+	if memoryLimit <= 0 {
+		return MaxInFlightTotal
+	}
+	return int(min(max(memoryLimit/InFlightCost, MinInFlightTotal), MaxInFlightTotal))
+}
+
+// MaxInFlightFor is the in-flight cap in force for issuer is, of issuers
+// configured in all, under the switch-wide cap total: its max_in_flight
+// when set, else half of total (all of it for a lone issuer), so that one
+// issuer that stops answering leaves the other half to the rest.
+func MaxInFlightFor(is Issuer, issuers, total int) int {
+	switch {
+	case is.MaxInFlight > 0:
+		return is.MaxInFlight
+	case issuers <= 1:
+		return total
+	}
+	return max(1, total/2)
 }

@@ -24,7 +24,7 @@ func TestScalarKeysAreListedEverywhere(t *testing.T) {
 			}
 		}
 	}
-	keys = append(keys, "default_issuer")
+	keys = append(keys, "default_issuer", "memory_limit")
 	slices.Sort(keys)
 	env := slices.Sorted(slices.Values(envKeys))
 	if !slices.Equal(keys, env) {

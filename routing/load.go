@@ -26,7 +26,8 @@ var envKeys = []string{
 	"default_issuer",
 	"admin.address", "admin.token_file",
 	"journal.path", "journal.duplicate_window", "journal.retention", "journal.sync",
-	"reversals.retry_min", "reversals.retry_max",
+	"reversals.retry_min", "reversals.retry_max", "reversals.rate",
+	"listen.max_in_flight_total", "memory_limit",
 }
 
 // Load reads the YAML config at path, applies environment overrides,

@@ -14,6 +14,7 @@ type rawConfig struct {
 	Journal       rawJournal     `mapstructure:"journal"`
 	Reversals     rawReversals   `mapstructure:"reversals"`
 	Acquirers     []rawAcquirer  `mapstructure:"acquirers"`
+	MemoryLimit   string         `mapstructure:"memory_limit"`
 	// FastRoutes, when HasFastRoutes, are the routes read by splitRoutes
 	// instead of the decoder; Routes is then empty.
 	FastRoutes    []Route `mapstructure:"-"`
@@ -21,17 +22,18 @@ type rawConfig struct {
 }
 
 type rawListen struct {
-	Address         string       `mapstructure:"address"`
-	MaxMessageSize  string       `mapstructure:"max_message_size"`
-	ShutdownTimeout string       `mapstructure:"shutdown_timeout"`
-	CloseLinger     string       `mapstructure:"close_linger"`
-	IdleTimeout     string       `mapstructure:"idle_timeout"`
-	FrameTimeout    string       `mapstructure:"frame_timeout"`
-	MaxConnections  string       `mapstructure:"max_connections"`
-	MaxInFlight     string       `mapstructure:"max_in_flight"`
-	MaxConnsPerIP   string       `mapstructure:"max_connections_per_ip"`
-	MaxPendingPerIP string       `mapstructure:"max_pending_per_ip"`
-	TLS             rawServerTLS `mapstructure:"tls"`
+	Address          string       `mapstructure:"address"`
+	MaxMessageSize   string       `mapstructure:"max_message_size"`
+	ShutdownTimeout  string       `mapstructure:"shutdown_timeout"`
+	CloseLinger      string       `mapstructure:"close_linger"`
+	IdleTimeout      string       `mapstructure:"idle_timeout"`
+	FrameTimeout     string       `mapstructure:"frame_timeout"`
+	MaxConnections   string       `mapstructure:"max_connections"`
+	MaxInFlight      string       `mapstructure:"max_in_flight"`
+	MaxInFlightTotal string       `mapstructure:"max_in_flight_total"`
+	MaxConnsPerIP    string       `mapstructure:"max_connections_per_ip"`
+	MaxPendingPerIP  string       `mapstructure:"max_pending_per_ip"`
+	TLS              rawServerTLS `mapstructure:"tls"`
 	// HasTLS tells an absent tls section (plain TCP) from an empty one
 	// (which lacks its required files). The decoder cannot: it drops empty
 	// maps, and a pointer stays nil when the section has an unknown key.
@@ -67,6 +69,7 @@ type rawJournal struct {
 type rawReversals struct {
 	RetryMin string `mapstructure:"retry_min"`
 	RetryMax string `mapstructure:"retry_max"`
+	Rate     string `mapstructure:"rate"`
 }
 
 type rawAcquirer struct {
@@ -89,6 +92,7 @@ type rawIssuer struct {
 	ConnectTimeout string       `mapstructure:"connect_timeout"`
 	ReconnectMin   string       `mapstructure:"reconnect_min"`
 	ReconnectMax   string       `mapstructure:"reconnect_max"`
+	MaxInFlight    string       `mapstructure:"max_in_flight"`
 	TLS            rawClientTLS `mapstructure:"tls"`
 	HasTLS         bool         `mapstructure:"-"` // as rawListen.HasTLS
 }

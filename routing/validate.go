@@ -29,6 +29,7 @@ func build(source string, raw *rawConfig) (*Config, []Problem) {
 		Admin:         v.admin(raw.Admin),
 		Journal:       v.journal(raw.Journal),
 		Reversals:     v.reversals(raw.Reversals),
+		MemoryLimit:   v.memoryLimit(raw.MemoryLimit),
 	}
 	c.Acquirers = v.acquirers(raw.Acquirers, c.Listen.TLS)
 	table, problems := NewTable(c.Routes, c.IssuerNames(), c.DefaultIssuer)
@@ -63,6 +64,7 @@ func (v *validator) listen(raw rawListen) Listen {
 				l.MaxPendingPerIP, l.MaxConnectionsPerIP)
 		}
 	}
+	l.MaxInFlightTotal = int(v.integer("listen.max_in_flight_total", "", raw.MaxInFlightTotal, 0))
 	l.TLS = v.serverTLS(raw.TLS, raw.HasTLS)
 	return l
 }

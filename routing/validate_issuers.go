@@ -37,6 +37,7 @@ func (v *validator) issuers(raw []rawIssuer) []Issuer {
 			ReconnectMin:   v.duration(where, "reconnect_min", r.ReconnectMin, def.ReconnectMin, true),
 			ReconnectMax:   v.duration(where, "reconnect_max", r.ReconnectMax, def.ReconnectMax, true),
 			TLS:            v.clientTLS(where, r.TLS, r.HasTLS),
+			MaxInFlight:    int(v.integer(where, "max_in_flight", r.MaxInFlight, 0)),
 		}
 		if is.ReconnectMin > is.ReconnectMax {
 			v.add(where, "reconnect_min %s is above reconnect_max %s", is.ReconnectMin, is.ReconnectMax)

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"math"
 	"net"
 	"net/netip"
 	"os"
@@ -127,9 +128,45 @@ func (v *validator) reversals(raw rawReversals) Reversals {
 	r := Reversals{
 		RetryMin: v.duration("reversals.retry_min", "", raw.RetryMin, def.RetryMin, true),
 		RetryMax: v.duration("reversals.retry_max", "", raw.RetryMax, def.RetryMax, true),
+		Rate:     def.Rate,
+	}
+	if raw.Rate != "" {
+		n, err := strconv.ParseFloat(raw.Rate, 64)
+		if err != nil || n <= 0 || math.IsInf(n, 0) || math.IsNaN(n) {
+			v.add("reversals.rate", "%q: must be a positive number (reversals per second per issuer)", raw.Rate)
+		} else {
+			r.Rate = n
+		}
 	}
 	if r.RetryMin > r.RetryMax {
 		v.add("reversals", "retry_min %s is above retry_max %s", r.RetryMin, r.RetryMax)
 	}
 	return r
+}
+
+// memoryUnits are the suffixes memory_limit takes, as GOMEMLIMIT does.
+var memoryUnits = []struct {
+	suffix string
+	shift  uint
+}{{"TiB", 40}, {"GiB", 30}, {"MiB", 20}, {"KiB", 10}, {"B", 0}, {"", 0}}
+
+// memoryLimit parses memory_limit: a byte count with an optional unit B,
+// KiB, MiB, GiB or TiB ("1GiB", "768MiB"); 0 for no limit; "" the default.
+func (v *validator) memoryLimit(s string) int64 {
+	if s == "" {
+		return DefaultMemoryLimit
+	}
+	for _, u := range memoryUnits {
+		digits, ok := strings.CutSuffix(s, u.suffix)
+		if !ok {
+			continue
+		}
+		n, err := strconv.ParseInt(digits, 10, 64)
+		if err != nil || n < 0 || n > math.MaxInt64>>u.shift {
+			break
+		}
+		return n << u.shift
+	}
+	v.add("memory_limit", "%q: want a byte count with an optional unit B, KiB, MiB, GiB or TiB (e.g. 1GiB), or 0 for none", s)
+	return DefaultMemoryLimit
 }

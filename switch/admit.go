@@ -144,11 +144,14 @@ func registry(cfg *routing.Config) *acquirers.Registry { return acquirers.NewReg
 
 // limit applies the per-request checks of identity and load: field 32 must
 // be the connection's acquirer's, and the acquirer's and connection's
-// in-flight caps and rate must allow one more. It answers a refused
-// request itself and returns ok false; limited tells that the request now
-// holds an acquirer limiter slot (released with the Txn).
+// in-flight caps and rate, and the switch-wide in-flight cap, must allow
+// one more. It answers a refused request itself and returns ok false. On
+// ok the request holds a place in the switch-wide count (s.txns), and
+// limited tells that it also holds an acquirer limiter slot; the Txn
+// releases both (release), or unlimit before there is one.
 func (c *acqConn) limit(v *iso.View) (limited, ok bool) {
-	if reg := c.s.routes.Load().acqs; reg != c.reg && !c.reidentify(reg) {
+	snap := c.s.routes.Load()
+	if reg := snap.acqs; reg != c.reg && !c.reidentify(reg) {
 		c.s.log.Warn("acquirer no longer configured after a reload: connection closed", "conn", c.id,
 			"remote", c.remote, "was", c.acquirer)
 		c.s.metrics.Rejected(metrics.ReasonUnknownAcquirer)
@@ -161,9 +164,28 @@ func (c *acqConn) limit(v *iso.View) (limited, ok bool) {
 		c.s.metrics.Rejected(metrics.ReasonInFlight)
 		return false, false
 	}
-	if c.acq == nil {
-		return false, true
+	if c.acq != nil {
+		if limited, ok = c.limitAcquirer(v); !ok {
+			return false, false
+		}
 	}
+	// The switch-wide cap is taken last: a request another check refuses
+	// never holds it.
+	if !c.s.txns.tryAdd(snap.maxTotal) {
+		if limited {
+			c.s.limiter.End(c.acq)
+		}
+		c.s.metrics.Rejected(metrics.ReasonInFlight)
+		c.decline(v, c.started, "", CodeOverloaded, journal.SwitchDeclined, "switch-wide in-flight cap reached")
+		return false, false
+	}
+	return limited, true
+}
+
+// limitAcquirer applies the checks of the connection's acquirer: field 32
+// and its limiter (in-flight and rate). limited: the request holds a
+// limiter slot.
+func (c *acqConn) limitAcquirer(v *iso.View) (limited, ok bool) {
 	if !acquirers.CheckInstitution(c.acq, v.Field(32)) {
 		c.s.log.Warn("field 32 is not this acquirer's institution id: impersonation refused", "conn", c.id,
 			"acquirer", c.acquirer, "field32", string(v.Field(32)))
@@ -181,6 +203,15 @@ func (c *acqConn) limit(v *iso.View) (limited, ok bool) {
 		return false, false
 	}
 	return true, true
+}
+
+// unlimit gives back what limit took, for a request refused before it
+// became a Txn.
+func (c *acqConn) unlimit(limited bool) {
+	if limited {
+		c.s.limiter.End(c.acq)
+	}
+	c.s.txns.done()
 }
 
 // reidentify applies a reloaded acquirer list to an open connection: it is

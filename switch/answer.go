@@ -235,9 +235,12 @@ func (c *acqConn) netMgmt(frame []byte, v *iso.View) {
 const cookieLimited = 1
 
 // release gives back what a request sent to an issuer held: its place in
-// the switch's and the connection's in-flight counts and its acquirer
-// limiter slot.
+// the switch's, its issuer's and the connection's in-flight counts and its
+// acquirer limiter slot. Every way a request finishes (answered, refused
+// by the issuer's cap or a link, timed out, link lost, unreadable answer,
+// stored as an advice) comes through here once.
 func (c *acqConn) release(t *issuer.Txn) {
+	t.Leave()
 	c.inflight.Add(-1)
 	if t.Cookie&cookieLimited != 0 {
 		c.s.limiter.End(c.acq)

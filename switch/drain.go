@@ -18,6 +18,17 @@ type inflight struct {
 
 func (f *inflight) add() { f.n.Add(1) }
 
+// tryAdd adds one unless that would pass limit: one atomic add, and one
+// more to undo it on refusal. A refusal goes through done, so that a
+// waiter for zero is not left behind by the brief excess.
+func (f *inflight) tryAdd(limit int64) bool {
+	if f.n.Add(1) > limit {
+		f.done()
+		return false
+	}
+	return true
+}
+
 func (f *inflight) done() {
 	if f.n.Add(-1) != 0 {
 		return

@@ -47,3 +47,27 @@ func (s *Switch) WaitSources(ctx context.Context, n int) error {
 	}
 	return nil
 }
+
+// InFlight is the switch-wide count of requests holding a place under
+// listen.max_in_flight_total.
+func (s *Switch) InFlight() int64 { return s.txns.n.Load() }
+
+// IssuerInFlight is the count of requests holding a place under the
+// issuer's max_in_flight (0 for an unknown issuer).
+func (s *Switch) IssuerInFlight(name string) int64 {
+	if is := s.issuerNamed(name); is != nil {
+		return is.Admitted()
+	}
+	return 0
+}
+
+// WithReversalClock sets the clock of the reversal rate limiters: a test
+// moves it to let a known number of tokens in.
+func WithReversalClock(now func() time.Time) Option { return func(s *Switch) { s.revClock = now } }
+
+// WithReversalPass calls fn after each pass of the reversal manager over
+// the due reversals.
+func WithReversalPass(fn func()) Option { return func(s *Switch) { s.revPass = fn } }
+
+// ReversalsSent counts the reversal attempts handed to an issuer link.
+func (s *Switch) ReversalsSent() int64 { return s.revs.sent.Load() }

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/cardswitch/cardswitch/internal/gctune"
 	"github.com/cardswitch/cardswitch/routing"
 	"github.com/cardswitch/cardswitch/switch/issuer"
 	"github.com/cardswitch/cardswitch/switch/tlsconf"
@@ -109,6 +110,7 @@ func (s *Switch) buildIssuers(cfg *routing.Config, prev []*issuer.Issuer) (issue
 	for _, is := range prev {
 		byName[is.Name] = is
 	}
+	total := maxTotal(cfg)
 	for _, ic := range cfg.Issuers {
 		links := make([]*issuer.Link, 0, len(ic.Endpoints))
 		for _, ep := range ic.Endpoints {
@@ -123,9 +125,17 @@ func (s *Switch) buildIssuers(cfg *routing.Config, prev []*issuer.Issuer) (issue
 			links = append(links, l)
 			fresh = append(fresh, l)
 		}
-		issuers = append(issuers, issuer.New(ic.Name, links))
+		capped := routing.MaxInFlightFor(ic, len(cfg.Issuers), total)
+		issuers = append(issuers, issuer.New(ic.Name, links, capped, byName[ic.Name]))
 	}
 	return issuers, fresh
+}
+
+// maxTotal is cfg's switch-wide in-flight cap under the memory limit in
+// force: the one gctune applied from the config, or the operator's
+// GOMEMLIMIT.
+func maxTotal(cfg *routing.Config) int {
+	return routing.MaxInFlightTotalFor(cfg.Listen, gctune.MemoryLimit())
 }
 
 // sameConnection: a live link can be kept when everything that shaped its

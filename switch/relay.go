@@ -11,6 +11,7 @@ import (
 	"github.com/cardswitch/cardswitch/iso"
 	"github.com/cardswitch/cardswitch/switch/issuer"
 	"github.com/cardswitch/cardswitch/switch/journal"
+	"github.com/cardswitch/cardswitch/switch/metrics"
 )
 
 // Response codes the switch generates itself (field 39).
@@ -98,9 +99,7 @@ func (c *acqConn) relay(frame []byte, v *iso.View) {
 	if s.dups != nil {
 		dupKey = c.dupKey(v)
 		if s.dups.check(dupKey, c.started) {
-			if limited {
-				s.limiter.End(c.acq)
-			}
+			c.unlimit(limited)
 			c.decline(v, c.started, "", CodeDuplicate, journal.Duplicate, "duplicate transmission")
 			return
 		}
@@ -110,8 +109,7 @@ func (c *acqConn) relay(frame []byte, v *iso.View) {
 		t.Cookie |= cookieLimited
 	}
 	c.inflight.Add(1)
-	s.txns.add()
-	if err := snap.issuers[m.IssuerIndex].Send(t, v.Offset(11)); err != nil {
+	if err := c.send(snap.issuers[m.IssuerIndex], t, v); err != nil {
 		c.release(t)
 		if isAdvice(v.MTI()) && s.revs != nil {
 			c.storeAdvice(t, v)
@@ -124,6 +122,17 @@ func (c *acqConn) relay(frame []byte, v *iso.View) {
 		return
 	}
 	s.stats.relayed.Add(1)
+}
+
+// send puts t on one of is's links, within the issuer's in-flight cap:
+// past it, ErrIssuerBusy at once (the caller answers 91, or stores an
+// advice), never a queue.
+func (c *acqConn) send(is *issuer.Issuer, t *issuer.Txn, v *iso.View) error {
+	if !is.Admit(t) {
+		c.s.metrics.Rejected(metrics.ReasonInFlight)
+		return issuer.ErrIssuerBusy
+	}
+	return is.Send(t, v.Offset(11))
 }
 
 // checkMandatory names the first missing mandatory field, "" if none.

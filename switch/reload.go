@@ -86,7 +86,8 @@ func (s *Switch) apply(ctx context.Context, cfg *routing.Config) (ReloadResult, 
 		s.links.start(l)
 	}
 	s.awaitFresh(ctx, cfg, issuers, fresh)
-	s.routes.Store(&snapshot{cfg: cfg, table: cfg.Table(), issuers: issuers, acqs: registry(cfg)})
+	s.routes.Store(&snapshot{cfg: cfg, table: cfg.Table(), issuers: issuers, acqs: registry(cfg),
+		maxTotal: int64(maxTotal(cfg))})
 	if s.dups != nil {
 		s.dups.window.Store(int64(cfg.Journal.DuplicateWindow))
 	}

@@ -3,14 +3,17 @@ package switchd
 import (
 	"context"
 	"fmt"
+	"math"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/cardswitch/cardswitch/iso"
 	"github.com/cardswitch/cardswitch/switch/issuer"
 	"github.com/cardswitch/cardswitch/switch/journal"
 	"github.com/moov-io/iso8583"
+	"golang.org/x/time/rate"
 )
 
 // reversalMgr is the store-and-forward queue of reversal advices (0420).
@@ -25,6 +28,16 @@ import (
 //
 // Stored reversals never contain card data (no 2, 35, 45, 52, 55): the
 // issuer matches them by field 90, and the journal stays free of PANs.
+//
+// Under overload the switch's own scheduling can time requests out by the
+// thousand: the queue must not turn that into a storm on the issuer. So
+// each issuer's reversals go out at no more than reversals.rate per second
+// (first tries and retries alike, the oldest first), and a timeout of an
+// original already owed a reversal (same issuer, field 90 and RRN) is not
+// queued again. The queue itself is the journal; in memory there are only
+// the store hand-over (storeQueue), the reversals awaiting an answer
+// (bounded by the rate times the issuer's timeout) and the coalescing keys
+// (at most maxOwedKeys).
 type reversalMgr struct {
 	s       *Switch
 	j       *journal.Journal
@@ -35,11 +48,25 @@ type reversalMgr struct {
 	done    chan struct{}
 	cancel  context.CancelFunc
 	once    sync.Once
+
+	limits map[string]*rate.Limiter // per issuer (reversals.rate); manager goroutine only
+	owed   map[string]struct{}      // coalescing keys (revKey) of stored timeout reversals; manager goroutine only
+	now    func() time.Time         // the rate limiters' clock
+	passed func()                   // called after each pass over the due reversals (tests); may be nil
+
+	sent      atomic.Int64 // reversal attempts handed to an issuer link
+	coalesced atomic.Int64 // timeouts not queued: their original was already owed a reversal
 }
+
+// maxOwedKeys bounds the coalescing keys kept: past it a new timeout
+// reversal is stored without a key (never coalesced), rather than the
+// map growing with the backlog.
+const maxOwedKeys = 1 << 16
 
 type storeReq struct {
 	rv   journal.Reversal
 	then *finished // the acquirer's answer, sent once the reversal is durable
+	key  string    // revKey of a timeout reversal, "" for an acquirer's advice
 }
 
 type revResult struct {
@@ -49,8 +76,13 @@ type revResult struct {
 }
 
 func newReversalMgr(s *Switch, j *journal.Journal) *reversalMgr {
-	return &reversalMgr{s: s, j: j, stores: make(chan storeReq, storeQueue), results: make(chan revResult, 1024),
-		wake: make(chan struct{}, 1), pending: make(map[int64]bool), done: make(chan struct{})}
+	r := &reversalMgr{s: s, j: j, stores: make(chan storeReq, storeQueue), results: make(chan revResult, 1024),
+		wake: make(chan struct{}, 1), pending: make(map[int64]bool), done: make(chan struct{}),
+		limits: make(map[string]*rate.Limiter), owed: make(map[string]struct{}), now: time.Now, passed: s.revPass}
+	if s.revClock != nil {
+		r.now = s.revClock
+	}
+	return r
 }
 
 func (r *reversalMgr) start() {
@@ -125,14 +157,20 @@ more:
 			break more
 		}
 	}
-	rs := make([]*journal.Reversal, len(batch))
+	rs := make([]*journal.Reversal, 0, len(batch))
+	var keys []string
 	for i := range batch {
-		rs[i] = &batch[i].rv
+		if r.coalesce(&batch[i]) {
+			continue
+		}
+		rs = append(rs, &batch[i].rv)
+		if batch[i].key != "" {
+			keys = append(keys, batch[i].key)
+		}
 	}
-	if err := r.j.AddReversals(context.Background(), rs); err != nil {
-		for _, sr := range batch {
-			r.s.log.Error("REVERSAL NOT STORED: reverse manually", "issuer", sr.rv.Issuer, "stan", sr.rv.STAN,
-				"rrn", sr.rv.RRN, "err", err)
+	if err := r.add(rs); err != nil {
+		for _, k := range keys {
+			delete(r.owed, k) // not stored: a later timeout of that original must be
 		}
 	}
 	for _, sr := range batch {
@@ -146,33 +184,112 @@ more:
 	}
 }
 
+// add stores rs in one transaction (none: nothing to do).
+func (r *reversalMgr) add(rs []*journal.Reversal) error {
+	if len(rs) == 0 {
+		return nil
+	}
+	err := r.j.AddReversals(context.Background(), rs)
+	if err != nil {
+		for _, rv := range rs {
+			r.s.log.Error("REVERSAL NOT STORED: reverse manually", "issuer", rv.Issuer, "stan", rv.STAN,
+				"rrn", rv.RRN, "err", err)
+		}
+	}
+	return err
+}
+
+// coalesce reports whether sr's original is already owed a reversal (it
+// is then not stored again; its acquirer still gets its 91), and else
+// remembers its key while there is room.
+func (r *reversalMgr) coalesce(sr *storeReq) bool {
+	if sr.key == "" {
+		return false
+	}
+	if _, owed := r.owed[sr.key]; owed {
+		r.coalesced.Add(1)
+		r.s.log.Info("reversal already owed for this original: not queued again", "issuer", sr.rv.Issuer,
+			"stan", sr.rv.STAN, "rrn", sr.rv.RRN)
+		return true
+	}
+	if len(r.owed) < maxOwedKeys {
+		r.owed[sr.key] = struct{}{}
+	}
+	return false
+}
+
+// revKey identifies the original a timeout reversal reverses: its issuer,
+// field 90 (MTI, the link STAN the issuer saw, 7, 32, 33) and RRN.
+func revKey(issuerName, original string, rrn []byte) string {
+	return issuerName + "\x00" + original + "\x00" + string(rrn)
+}
+
 // timedOut queues the reversal of t; f (the acquirer's 91) is sent once
-// the reversal is durable.
+// the reversal is durable (or found already owed).
 func (r *reversalMgr) timedOut(t *issuer.Txn, v *iso.View, f *finished) {
-	frame, err := buildReversal(r.s.spec, t, v, time.Now())
+	orig := originalData(t, v)
+	frame, err := buildReversal(r.s.spec, t, v, orig, time.Now())
 	if err != nil {
 		r.s.log.Error("cannot build reversal: reverse manually", "issuer", t.Issuer, "stan", string(t.STAN[:]), "err", err)
 		f.commit()
 		return
 	}
 	r.stores <- storeReq{rv: journal.Reversal{Created: time.Now(), Issuer: t.Issuer, STAN: string(t.STAN[:]),
-		RRN: string(v.Field(37)), Frame: frame, NextAttempt: time.Now()}, then: f}
+		RRN: string(v.Field(37)), Frame: frame, NextAttempt: time.Now()}, then: f, key: revKey(t.Issuer, orig, v.Field(37))}
 }
 
-// sendDue sends every stored reversal whose retry time has come.
+// sendDue sends, for each configured issuer, the stored reversals whose
+// retry time has come, as far as the issuer's rate allows. A reversal
+// owed to an issuer no longer configured stays owed until it is again.
 func (r *reversalMgr) sendDue() {
-	// Ask for more than are in flight, so that reversals still awaiting an
-	// answer cannot keep newer ones (perhaps for other issuers) waiting.
-	due, err := r.j.DueReversals(time.Now(), len(r.pending)+256)
+	if r.passed != nil {
+		defer r.passed()
+	}
+	now := r.now()
+	for _, is := range r.s.routes.Load().issuers {
+		r.sendDueOf(is.Name, now)
+	}
+}
+
+// sendDueOf sends issuer name's due reversals, oldest first, while its
+// limiter has tokens at now.
+func (r *reversalMgr) sendDueOf(name string, now time.Time) {
+	lim := r.limiter(name, now)
+	n := int(lim.TokensAt(now))
+	if n < 1 {
+		return
+	}
+	// Those awaiting an answer are still due: skip them, so that they do
+	// not keep the next ones waiting.
+	due, err := r.j.DueReversalsOf(name, time.Now(), n+len(r.pending))
 	if err != nil {
-		r.s.log.Error("cannot read due reversals", "err", err)
+		r.s.log.Error("cannot read due reversals", "issuer", name, "err", err)
 		return
 	}
 	for _, rv := range due {
-		if !r.pending[rv.ID] {
-			r.send(rv)
+		if r.pending[rv.ID] {
+			continue
 		}
+		if !lim.AllowN(now, 1) {
+			return
+		}
+		r.send(rv)
 	}
+}
+
+// limiter is issuer name's reversal rate limiter, with the rate in force.
+func (r *reversalMgr) limiter(name string, now time.Time) *rate.Limiter {
+	rps := r.s.live().Reversals.Rate
+	burst := max(1, int(math.Ceil(rps)))
+	lim := r.limits[name]
+	if lim == nil {
+		lim = rate.NewLimiter(rate.Limit(rps), burst)
+		r.limits[name] = lim
+	} else if lim.Limit() != rate.Limit(rps) {
+		lim.SetLimitAt(now, rate.Limit(rps))
+		lim.SetBurstAt(now, burst)
+	}
+	return lim
 }
 
 func (r *reversalMgr) send(rv journal.Reversal) {
@@ -193,6 +310,7 @@ func (r *reversalMgr) send(rv journal.Reversal) {
 		r.result(revResult{rv: rv, err: err})
 		return
 	}
+	r.sent.Add(1)
 	r.pending[rv.ID] = true
 }
 
@@ -200,6 +318,7 @@ func (r *reversalMgr) send(rv journal.Reversal) {
 func (r *reversalMgr) result(res revResult) {
 	delete(r.pending, res.rv.ID)
 	if res.err == nil {
+		r.forget(res.rv)
 		if err := r.j.ReversalAcked(res.rv.ID, res.code); err != nil {
 			r.s.log.Error("cannot record reversal acknowledgement", "id", res.rv.ID, "err", err)
 			return
@@ -218,6 +337,15 @@ func (r *reversalMgr) result(res revResult) {
 	}
 	r.s.log.Warn("reversal not acknowledged; will retry", "issuer", res.rv.Issuer, "stan", res.rv.STAN,
 		"attempts", res.rv.Attempts+1, "next", next.Format(time.RFC3339Nano), "err", res.err)
+}
+
+// forget drops the coalescing key of an acknowledged reversal: a later
+// timeout of that original (a reused STAN) is a new one.
+func (r *reversalMgr) forget(rv journal.Reversal) {
+	var v iso.View
+	if r.s.scanner.Scan(rv.Frame, &v) == nil {
+		delete(r.owed, revKey(rv.Issuer, string(v.Field(90)), []byte(rv.RRN)))
+	}
 }
 
 func (r *reversalMgr) backoff(attempts int) time.Duration {
@@ -268,7 +396,7 @@ var reversalFields = []int{3, 4, 11, 12, 13, 22, 25, 32, 33, 37, 41, 42, 49}
 // Field 90 carries the original MTI, the STAN the issuer saw (the link's),
 // the original transmission date-time and the acquiring and forwarding
 // institution ids, so the issuer can find what it is reversing.
-func buildReversal(spec *iso8583.MessageSpec, t *issuer.Txn, v *iso.View, now time.Time) ([]byte, error) {
+func buildReversal(spec *iso8583.MessageSpec, t *issuer.Txn, v *iso.View, orig string, now time.Time) ([]byte, error) {
 	in := iso8583.NewMessage(spec)
 	if err := in.Unpack(t.Frame); err != nil {
 		return nil, err
@@ -284,8 +412,6 @@ func buildReversal(spec *iso8583.MessageSpec, t *issuer.Txn, v *iso.View, now ti
 			}
 		}
 	}
-	orig := string(t.MTI[:]) + fmt.Sprintf("%06d", t.LinkSTAN()) + pad(string(v.Field(7)), 10) +
-		pad(string(v.Field(32)), 11) + pad(string(v.Field(33)), 11)
 	if err := out.Field(7, now.UTC().Format("0102150405")); err != nil {
 		return nil, err
 	}
@@ -296,6 +422,13 @@ func buildReversal(spec *iso8583.MessageSpec, t *issuer.Txn, v *iso.View, now ti
 		return nil, err
 	}
 	return out.Pack()
+}
+
+// originalData is field 90 of t's reversal: the original MTI, the STAN the
+// issuer saw (the link's), the original field 7 and 32 and 33.
+func originalData(t *issuer.Txn, v *iso.View) string {
+	return string(t.MTI[:]) + fmt.Sprintf("%06d", t.LinkSTAN()) + pad(string(v.Field(7)), 10) +
+		pad(string(v.Field(32)), 11) + pad(string(v.Field(33)), 11)
 }
 
 // stripCardData repacks an acquirer's message without PAN, track data,

@@ -59,6 +59,9 @@ type Switch struct {
 	handlers sync.WaitGroup // acquirer connection goroutines
 	txns     inflight       // requests waiting for an issuer
 	nextConn atomic.Uint64
+
+	revClock func() time.Time // the reversal rate limiters' clock; nil: time.Now (tests set it)
+	revPass  func()           // called after each pass over due reversals; nil: none (tests set it)
 }
 
 // snapshot is the routing state one request is routed with, swapped whole
@@ -68,6 +71,9 @@ type snapshot struct {
 	table   *routing.Table
 	issuers []*issuer.Issuer // by routing issuer index
 	acqs    *acquirers.Registry
+	// maxTotal is the switch-wide in-flight cap in force
+	// (routing.MaxInFlightTotalFor under the memory limit in force).
+	maxTotal int64
 }
 
 // Option adjusts a Switch built by New.
@@ -132,7 +138,8 @@ func New(cfg *routing.Config, opts ...Option) (_ *Switch, err error) {
 		return nil, err
 	}
 	issuers, _ := s.buildIssuers(cfg, nil)
-	s.routes.Store(&snapshot{cfg: cfg, table: cfg.Table(), issuers: issuers, acqs: registry(cfg)})
+	s.routes.Store(&snapshot{cfg: cfg, table: cfg.Table(), issuers: issuers, acqs: registry(cfg),
+		maxTotal: int64(maxTotal(cfg))})
 	return s, nil
 }
 

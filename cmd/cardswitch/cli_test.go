@@ -103,3 +103,18 @@ func TestNoConfigIsTheEmbeddedDefault(t *testing.T) {
 	assert.Equal(t, routing.DefaultSource, cfg.Source)
 	assert.Equal(t, "127.0.0.1:8583", cfg.Listen.Address)
 }
+
+// d. `serve` applies memory_limit (here from the environment) to the
+// process, and an operator's GOMEMLIMIT wins over it.
+func TestServeAppliesMemoryLimit(t *testing.T) {
+	env := func(more ...string) []string {
+		return append([]string{"CARDSWITCH_LISTEN_ADDRESS=127.0.0.1:0", "CARDSWITCH_ADMIN_ADDRESS=127.0.0.1:0",
+			"CARDSWITCH_JOURNAL_PATH=" + filepath.Join(t.TempDir(), "j.db"), "CARDSWITCH_MEMORY_LIMIT=256MiB",
+			"GOMEMLIMIT="}, more...)
+	}
+	p, _ := serveOnFreePorts(t, env(), string(routing.DefaultYAML))
+	p.waitLog(t, "garbage collector", map[string]string{"memory_limit": "256MiB", "memory_limit_from": "config"})
+
+	p, _ = serveOnFreePorts(t, env("GOMEMLIMIT=300MiB"), string(routing.DefaultYAML))
+	p.waitLog(t, "garbage collector", map[string]string{"memory_limit": "300MiB", "memory_limit_from": "GOMEMLIMIT"})
+}

@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
+	"math"
 	"os"
 	"os/signal"
+	"strconv"
 	"syscall"
 
 	"github.com/cardswitch/cardswitch/internal/gctune"
@@ -32,11 +34,19 @@ SIGHUP, a change to the config file, or POST /admin/reload: reload the config
 			if err != nil {
 				return err
 			}
-			gctune.Apply()
 			cfg, err := loadConfig(path)
 			if err != nil {
 				return err
 			}
+			// Before the switch is built: its switch-wide in-flight cap is
+			// sized to the memory limit in force.
+			gc := gctune.Apply(cfg.MemoryLimit)
+			from := "config"
+			if gc.FromEnv {
+				from = "GOMEMLIMIT"
+			}
+			log.Info("garbage collector", "gogc", gc.GOGC, "memory_limit", memoryLimitString(gc.MemoryLimit),
+				"memory_limit_from", from)
 			sw, err := switchd.New(cfg, switchd.WithLogger(log), switchd.WithWatch(watch))
 			if err != nil {
 				return err
@@ -66,4 +76,12 @@ func reloadOnHangup(ctx context.Context, sw *switchd.Switch, hup <-chan os.Signa
 			_, _ = sw.Reload(ctx) // the switch logs the outcome
 		}
 	}
+}
+
+// memoryLimitString is a memory limit for the start-up log line.
+func memoryLimitString(n int64) string {
+	if n == math.MaxInt64 {
+		return "none"
+	}
+	return strconv.FormatInt(n>>20, 10) + "MiB"
 }

@@ -8,19 +8,54 @@
 // batches writes, sweeps timeouts from one queue, and reconnects forever.
 package issuer
 
-import "sync/atomic"
+import (
+	"errors"
+	"sync/atomic"
+)
 
 // Issuer is the set of links to one issuer's endpoints.
 type Issuer struct {
 	Name  string
 	links []*Link
 	rr    atomic.Uint32
+	// admitted counts the requests holding a place under maxInFlight
+	// (Admit). It is shared with the Issuer of the same name that a
+	// reload replaced: requests admitted before the reload still count.
+	admitted    *atomic.Int64
+	maxInFlight int64
 }
 
-// New groups links under an issuer name.
-func New(name string, links []*Link) *Issuer {
-	return &Issuer{Name: name, links: links}
+// ErrIssuerBusy: the issuer has its max_in_flight requests waiting.
+var ErrIssuerBusy = errors.New("issuer at its in-flight limit")
+
+// New groups links under an issuer name, with at most maxInFlight requests
+// admitted at once (0: no limit). prev, when not nil, is the Issuer of the
+// same name it replaces: the count of admitted requests carries over.
+func New(name string, links []*Link, maxInFlight int, prev *Issuer) *Issuer {
+	g := &Issuer{Name: name, links: links, maxInFlight: int64(maxInFlight)}
+	if prev != nil {
+		g.admitted = prev.admitted
+	} else {
+		g.admitted = new(atomic.Int64)
+	}
+	return g
 }
+
+// Admit takes a place for t under the issuer's in-flight cap; false when
+// it is full (t holds nothing then). One atomic add, and one more to
+// undo it on refusal. The Txn's owner gives the place back with t.Leave
+// once t is finished, whatever the outcome.
+func (g *Issuer) Admit(t *Txn) bool {
+	if n := g.admitted.Add(1); g.maxInFlight > 0 && n > g.maxInFlight {
+		g.admitted.Add(-1)
+		return false
+	}
+	t.admitted = g.admitted
+	return true
+}
+
+// Admitted is the number of requests holding a place under the cap.
+func (g *Issuer) Admitted() int64 { return g.admitted.Load() }
 
 // Links returns the issuer's links.
 func (g *Issuer) Links() []*Link { return g.links }

@@ -2,6 +2,7 @@ package issuer
 
 import (
 	"errors"
+	"sync/atomic"
 	"time"
 
 	"github.com/cardswitch/cardswitch/iso"
@@ -77,6 +78,7 @@ type Txn struct {
 
 	linkSTAN uint32
 	seq      uint64
+	admitted *atomic.Int64 // the issuer's count it holds a place in (Admit), nil when none
 
 	inline [inlineFrame]byte // Frame's storage when it fits (SetFrame)
 }
@@ -94,6 +96,16 @@ func (t *Txn) SetFrame(frame []byte) {
 		return
 	}
 	t.Frame = append([]byte(nil), frame...)
+}
+
+// Leave gives back t's place under its issuer's in-flight cap (Admit);
+// calling it again, or for a Txn never admitted, does nothing. Call it
+// from the goroutine that finishes t.
+func (t *Txn) Leave() {
+	if t.admitted != nil {
+		t.admitted.Add(-1)
+		t.admitted = nil
+	}
 }
 
 // LinkSTAN is the STAN the issuer saw for this request (0 before Send).

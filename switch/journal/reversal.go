@@ -98,6 +98,17 @@ func (j *Journal) DueReversals(now time.Time, limit int) ([]Reversal, error) {
 		WHERE acked = 0 AND next_attempt <= ? ORDER BY id LIMIT ?`, now.UnixNano(), limit)
 }
 
+// DueReversalsOf is DueReversals for one issuer's reversals: the switch
+// sends each issuer's at its own rate, so one issuer's backlog must not
+// keep another's waiting behind it.
+func (j *Journal) DueReversalsOf(issuer string, now time.Time, limit int) ([]Reversal, error) {
+	if limit <= 0 {
+		limit = -1 // SQLite: no limit
+	}
+	return j.reversals(`SELECT `+reversalCols+` FROM reversals
+		WHERE acked = 0 AND next_attempt <= ? AND issuer = ? ORDER BY id LIMIT ?`, now.UnixNano(), issuer, limit)
+}
+
 // PendingReversals lists every reversal not yet acked, oldest first.
 func (j *Journal) PendingReversals() ([]Reversal, error) {
 	return j.reversals(`SELECT ` + reversalCols + ` FROM reversals WHERE acked = 0 ORDER BY id`)

@@ -93,7 +93,7 @@ const (
 	ReasonUnknownAcquirer = "unknown_acquirer" // no acquirer matches the peer address or certificate
 	ReasonInstitution     = "institution"      // field 32 is not the acquirer's institution id
 	ReasonRate            = "rate"             // per-acquirer rate limit
-	ReasonInFlight        = "in_flight"        // in-flight cap (per connection or per acquirer)
+	ReasonInFlight        = "in_flight"        // in-flight cap (per connection, acquirer or issuer, or switch-wide)
 	ReasonOversized       = "oversized"        // length header above the maximum message size
 	ReasonFrameTimeout    = "frame_timeout"    // a started frame did not complete in time
 	ReasonIdle            = "idle"             // connection idle for too long
