@@ -1,0 +1,259 @@
+package switchd_test
+
+import (
+	"bytes"
+	"database/sql"
+	"errors"
+	"io/fs"
+	"net"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/cardswitch/cardswitch/iso"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// The stored-message tests: advices and reversals owed to an issuer are
+// kept encrypted (AES-256-GCM) in the journal and erased once the issuer
+// acknowledges them; the journal's files are private to the switch's user.
+
+const (
+	advicePAN    = "4111111111111111"
+	adviceCVV    = "CVV2=987;CVC=654"
+	adviceExpiry = "3108"
+)
+
+// holdIssuer is an issuer that answers sign-ons and echoes but ignores
+// every 0420 until release is called; it keeps every 0420 it receives.
+type holdIssuer struct {
+	ln       net.Listener
+	sc       *iso.Scanner
+	mu       sync.Mutex
+	released bool
+	advices  [][]byte
+	acked    int
+	changed  chan struct{}
+	wg       sync.WaitGroup
+	conns    []net.Conn
+}
+
+func startHoldIssuer(t *testing.T) *holdIssuer {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	sc, err := iso.NewScanner(iso.Spec87())
+	require.NoError(t, err)
+	h := &holdIssuer{ln: ln, sc: sc, changed: make(chan struct{}, 1)}
+	h.wg.Add(1)
+	go h.accept()
+	t.Cleanup(h.close)
+	return h
+}
+
+func (h *holdIssuer) accept() {
+	defer h.wg.Done()
+	for {
+		c, err := h.ln.Accept()
+		if err != nil {
+			return
+		}
+		h.mu.Lock()
+		h.conns = append(h.conns, c)
+		h.mu.Unlock()
+		h.wg.Add(1)
+		go h.serve(c)
+	}
+}
+
+func (h *holdIssuer) serve(c net.Conn) {
+	defer h.wg.Done()
+	fr := iso.NewFrameReader(c, 65535)
+	for {
+		body, err := fr.Next()
+		if err != nil {
+			return
+		}
+		if resp := h.handle(append([]byte(nil), body...)); resp != nil {
+			if iso.WriteFrame(c, resp) != nil {
+				return
+			}
+		}
+	}
+}
+
+// handle returns the answer to body, nil for none.
+func (h *holdIssuer) handle(body []byte) []byte {
+	var v iso.View
+	if h.sc.Scan(body, &v) != nil {
+		return nil
+	}
+	switch string(v.MTI()) {
+	case "0800":
+		resp, _ := iso.NetMgmtResponse(iso.Spec87(), body, "00")
+		return resp
+	case "0420":
+		h.mu.Lock()
+		h.advices = append(h.advices, body)
+		answer := h.released
+		if answer {
+			h.acked++
+		}
+		h.mu.Unlock()
+		h.notify()
+		if !answer {
+			return nil
+		}
+		resp, _ := iso.BuildResponse(iso.Spec87(), &v, "00")
+		return resp
+	}
+	return nil
+}
+
+func (h *holdIssuer) notify() {
+	select {
+	case h.changed <- struct{}{}:
+	default:
+	}
+}
+
+func (h *holdIssuer) release() {
+	h.mu.Lock()
+	h.released = true
+	h.mu.Unlock()
+}
+
+// waitAdvices waits until cond holds on the 0420s received and the number
+// answered.
+func (h *holdIssuer) waitAdvices(t *testing.T, what string, cond func(advices [][]byte, acked int) bool) [][]byte {
+	t.Helper()
+	deadline := time.NewTimer(lostDeadline)
+	defer deadline.Stop()
+	for {
+		h.mu.Lock()
+		advices, acked := append([][]byte(nil), h.advices...), h.acked
+		h.mu.Unlock()
+		if cond(advices, acked) {
+			return advices
+		}
+		select {
+		case <-h.changed:
+		case <-deadline.C:
+			t.Fatalf("issuer: gave up waiting for %s; saw %d advices", what, len(advices))
+		}
+	}
+}
+
+func (h *holdIssuer) close() {
+	_ = h.ln.Close()
+	h.mu.Lock()
+	for _, c := range h.conns {
+		_ = c.Close()
+	}
+	h.mu.Unlock()
+	h.wg.Wait()
+}
+
+// adviceFrame is an acquirer's 0420 carrying field 48 (CVV2/CVC2, as some
+// networks put it there) and field 14 (expiry).
+func adviceFrame(t *testing.T, stan int) []byte {
+	t.Helper()
+	r := auth(advicePAN, 100, stan)
+	r.MTI = "0420"
+	m, err := r.Message()
+	require.NoError(t, err)
+	require.NoError(t, m.Field(48, adviceCVV))
+	require.NoError(t, m.Field(14, adviceExpiry))
+	b, err := m.Pack()
+	require.NoError(t, err)
+	return b
+}
+
+// secrets are byte strings that must never be found in a journal file:
+// field 48's CVV2, the full PAN, and the expiry with the 4 bytes before it
+// in the frame (4 digits alone could be any timestamp's).
+func secrets(t *testing.T, frame []byte) [][]byte {
+	t.Helper()
+	sc, err := iso.NewScanner(iso.Spec87())
+	require.NoError(t, err)
+	var v iso.View
+	require.NoError(t, sc.Scan(frame, &v))
+	off := v.Offset(14)
+	require.Equal(t, adviceExpiry, string(frame[off:off+4]))
+	return [][]byte{[]byte("CVV2=987"), []byte("CVC=654"), []byte(advicePAN),
+		append([]byte(nil), frame[off-4:off+4]...)}
+}
+
+// assertNotOnDisk scans every file under dir for each secret.
+func assertNotOnDisk(t *testing.T, dir string, secrets [][]byte, when string) {
+	t.Helper()
+	files := 0
+	require.NoError(t, filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := os.ReadFile(p)
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil // a log segment removed under the walk
+		}
+		require.NoError(t, err)
+		files++
+		for _, s := range secrets {
+			assert.False(t, bytes.Contains(b, s), "%s: %q found in %s", when, s, p)
+		}
+		return nil
+	}))
+	require.NotZero(t, files)
+}
+
+// storedRows counts the rows of the reversals table, owed or not.
+func storedRows(t *testing.T, path string) int {
+	t.Helper()
+	db, err := sql.Open("sqlite", "file:"+path+"?mode=ro")
+	require.NoError(t, err)
+	defer db.Close()
+	var n int
+	require.NoError(t, db.QueryRow("SELECT count(*) FROM reversals").Scan(&n))
+	return n
+}
+
+// An acquirer's advice with CVV2 in field 48 and an expiry in field 14, to
+// an issuer that does not acknowledge it at first: while it is owed, no
+// journal file (database, WAL, log segments) holds those bytes or the PAN;
+// the stored advice reaches the issuer with 48 and 14 intact; after the
+// 0430 its row is gone.
+func TestStoredAdviceEncryptedAndErasedOnAck(t *testing.T) {
+	iss := startHoldIssuer(t)
+	dir := filepath.Join(t.TempDir(), "journal")
+	path := filepath.Join(dir, "journal.db")
+	sw := startSwitch(t, lostYAML(path, iss.ln.Addr().String(), "200ms", ""), "bank")
+	raw := dialRaw(t, sw.addr)
+	frame := adviceFrame(t, 420)
+	raw.write(t, frame)
+	resp := raw.read(t)
+	require.Equal(t, "0430", mti(t, resp))
+	require.Equal(t, "00", str(t, resp, 39))
+
+	// The first 0420 is the acquirer's, relayed; the next are from the store.
+	advices := iss.waitAdvices(t, "a retry from the store", func(a [][]byte, _ int) bool { return len(a) >= 2 })
+	sc, err := iso.NewScanner(iso.Spec87())
+	require.NoError(t, err)
+	var v iso.View
+	require.NoError(t, sc.Scan(advices[1], &v))
+	assert.Equal(t, adviceCVV, string(v.Field(48)), "field 48 delivered intact")
+	assert.Equal(t, adviceExpiry, string(v.Field(14)), "field 14 delivered intact")
+	assert.False(t, v.Has(2), "stored advices never carry the PAN")
+	assert.Equal(t, 1, storedRows(t, path), "owed")
+	bad := secrets(t, frame)
+	assertNotOnDisk(t, dir, bad, "while owed")
+
+	iss.release()
+	iss.waitAdvices(t, "an acknowledged retry", func(_ [][]byte, acked int) bool { return acked >= 1 })
+	awaitNoReversalsOwed(t, path)
+	sw.stop()
+	assert.Zero(t, storedRows(t, path), "acknowledged: the row is erased")
+	assertNotOnDisk(t, dir, bad, "after the ack")
+}
