@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cardswitch/cardswitch/internal/keyfile"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -290,4 +291,28 @@ func TestHashIsOfFileBytes(t *testing.T) {
 	require.NoError(t, err)
 	assert.NotEqual(t, a.Hash, c.Hash, "any byte changes the hash")
 	assert.Equal(t, "09147739a9d1e9125f4afa50172192601a493e9dcac03aca7a8a22afd72a7f92", a.Hash, "hex sha256 of the bytes")
+}
+
+// journal.key_file: a file that is not in the key format is a config
+// error naming the file, the line and the rule; the env variable sets it.
+func TestJournalKeyFileValidated(t *testing.T) {
+	dir := t.TempDir()
+	good := filepath.Join(dir, "good.key")
+	require.NoError(t, os.WriteFile(good, []byte("# rotated 2026-12\n"+strings.Repeat("ab", 32)+"\n"+
+		"AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=\n"), 0o600))
+	bad := filepath.Join(dir, "bad.key")
+	require.NoError(t, os.WriteFile(bad, []byte(strings.Repeat("ab", 32)+"\nnot-a-key\n"), 0o600))
+	cfg, err := LoadBytes("t.yaml", []byte(minimal+"journal: {path: j.db, key_file: "+good+"}\n"))
+	require.NoError(t, err)
+	assert.Equal(t, good, cfg.Journal.KeyFile)
+
+	_, err = LoadBytes("t.yaml", []byte(minimal+"journal: {path: j.db, key_file: "+bad+"}\n"))
+	require.EqualError(t, err, `t.yaml: journal.key_file: "`+bad+`": line 2: `+keyfile.Rule)
+	_, err = LoadBytes("t.yaml", []byte(minimal+"journal: {path: j.db, key_file: "+dir+"/none.key}\n"))
+	require.EqualError(t, err, `t.yaml: journal.key_file: "`+dir+`/none.key": no such file`)
+
+	t.Setenv("CARDSWITCH_JOURNAL_KEY_FILE", good)
+	cfg, err = LoadBytes("t.yaml", []byte(minimal))
+	require.NoError(t, err)
+	assert.Equal(t, good, cfg.Journal.KeyFile)
 }

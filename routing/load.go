@@ -24,7 +24,7 @@ var envKeys = []string{
 	"listen.idle_timeout", "listen.frame_timeout", "listen.max_connections", "listen.max_in_flight",
 	"default_issuer",
 	"admin.address",
-	"journal.path", "journal.duplicate_window", "journal.retention", "journal.sync",
+	"journal.path", "journal.duplicate_window", "journal.retention", "journal.sync", "journal.key_file",
 	"reversals.retry_min", "reversals.retry_max",
 }
 
