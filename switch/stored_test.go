@@ -3,16 +3,21 @@ package switchd_test
 import (
 	"bytes"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"io/fs"
 	"net"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/cardswitch/cardswitch/iso"
+	"github.com/cardswitch/cardswitch/routing"
+	switchd "github.com/cardswitch/cardswitch/switch"
+	"github.com/cardswitch/cardswitch/switch/issuersim"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -256,4 +261,90 @@ func TestStoredAdviceEncryptedAndErasedOnAck(t *testing.T) {
 	sw.stop()
 	assert.Zero(t, storedRows(t, path), "acknowledged: the row is erased")
 	assertNotOnDisk(t, dir, bad, "after the ack")
+}
+
+// logLines decodes a JSON log into its records.
+func logLines(t *testing.T, buf *logBuffer) []map[string]any {
+	t.Helper()
+	var out []map[string]any
+	for _, l := range strings.Split(strings.TrimSpace(buf.String()), "\n") {
+		var m map[string]any
+		require.NoError(t, json.Unmarshal([]byte(l), &m), l)
+		out = append(out, m)
+	}
+	return out
+}
+
+// findLog returns the first record whose message starts with prefix.
+func findLog(t *testing.T, buf *logBuffer, prefix string) map[string]any {
+	t.Helper()
+	for _, m := range logLines(t, buf) {
+		if msg, _ := m["msg"].(string); strings.HasPrefix(msg, prefix) {
+			return m
+		}
+	}
+	t.Fatalf("no log line %q in:\n%s", prefix, buf.String())
+	return nil
+}
+
+// storedRow is a stored message's row as it is on disk.
+func storedRow(t *testing.T, path string) (frame []byte, attempts int) {
+	t.Helper()
+	db, err := sql.Open("sqlite", "file:"+path+"?mode=ro")
+	require.NoError(t, err)
+	defer db.Close()
+	require.NoError(t, db.QueryRow("SELECT frame, attempts FROM reversals").Scan(&frame, &attempts))
+	return frame, attempts
+}
+
+// The key beside the journal is created 0600 and announced by path, never
+// by value. A stored message whose key is gone is reported at start by
+// name and counted (log and metric), and stays stored, untouched, until
+// its key is back; then it is delivered.
+func TestStoredMessageWhoseKeyIsGoneIsReportedAtStart(t *testing.T) {
+	path := journalPath(t)
+	keyPath := path + switchd.KeyFileSuffix
+	addr := deadAddr(t)
+	log1, buf1 := jsonLogger()
+	sw := startSwitchLog(t, lostYAML(path, addr, "1s", ""), log1)
+	st, err := os.Stat(keyPath)
+	require.NoError(t, err)
+	assert.Equal(t, fs.FileMode(0o600), st.Mode().Perm())
+	assert.Equal(t, keyPath, findLog(t, buf1, "journal key created")["key_file"])
+	oldKey, err := os.ReadFile(keyPath)
+	require.NoError(t, err)
+	adv := auth(panApprove, 100, 77)
+	adv.MTI = "0420"
+	require.Equal(t, "0430", mti(t, send(t, dial(t, sw.addr), adv)))
+	sw.stop()
+	frame, attempts := storedRow(t, path)
+
+	require.NoError(t, os.Remove(keyPath)) // the key is lost; a new one is created
+	log2, buf2 := jsonLogger()
+	sw2 := startSwitchLog(t, lostYAML(path, addr, "1s", "")+"admin:\n  address: 127.0.0.1:0\n", log2)
+	line := findLog(t, buf2, "stored message cannot be decrypted")
+	assert.Equal(t, "bank", line["issuer"])
+	assert.Equal(t, adv.RRN, line["rrn"])
+	assert.NotEmpty(t, line["stan"])
+	assert.EqualValues(t, 1, findLog(t, buf2, "stored messages without their key")["count"])
+	opsRequireMetric(t, opsScrape(t, sw2), "cardswitch_reversals_key_missing", nil, 1)
+	n, err := openJournal(t, path).ReversalCount()
+	require.NoError(t, err)
+	assert.Equal(t, 1, n, "still owed")
+	sw2.stop()
+	frame2, attempts2 := storedRow(t, path)
+	assert.Equal(t, frame, frame2, "untouched")
+	assert.Equal(t, attempts, attempts2, "not attempted")
+	for _, b := range []*logBuffer{buf1, buf2} {
+		assert.NotContains(t, b.String(), strings.TrimSpace(string(oldKey)), "a key in the log")
+	}
+
+	// The old key back, on a line after the new one: delivered.
+	newKey, err := os.ReadFile(keyPath)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(keyPath, append(newKey, oldKey...), 0o600))
+	_, log := startWatchedSim(t, routing.Simulator{Name: "bank", Listen: addr})
+	startSwitch(t, lostYAML(path, addr, "1s", ""))
+	log.wait(t, "the advice", func(rs []issuersim.Request) bool { return len(reversalAttempts(rs)) == 1 })
+	awaitNoReversalsOwed(t, path)
 }
