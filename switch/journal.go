@@ -63,8 +63,8 @@ func (s *Switch) journalKeys(jc routing.Journal) ([][32]byte, error) {
 			return nil, fmt.Errorf("journal %s: folder: %w", jc.Path, err)
 		}
 		if _, err := keyfile.Create(path); err == nil {
-			s.log.Info("journal key created: stored reversals and advices are encrypted with it; back it up "+
-				"with the journal, and keep it as private", "key_file", path)
+			s.log.Info("journal key created: stored reversals and advices are encrypted with it; back it up, "+
+				"apart from the journal's backups", "key_file", path)
 		} else if !errors.Is(err, fs.ErrExist) {
 			return nil, fmt.Errorf("journal %s: %w", jc.Path, err)
 		}
