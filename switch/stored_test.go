@@ -287,20 +287,20 @@ func findLog(t *testing.T, buf *logBuffer, prefix string) map[string]any {
 	return nil
 }
 
-// storedRow is a stored message's row as it is on disk.
-func storedRow(t *testing.T, path string) (frame []byte, attempts int) {
+// storedRow is the row of the stored message with RRN rrn as it is on disk.
+func storedRow(t *testing.T, path, rrn string) (frame []byte, attempts int) {
 	t.Helper()
 	db, err := sql.Open("sqlite", "file:"+path+"?mode=ro")
 	require.NoError(t, err)
 	defer db.Close()
-	require.NoError(t, db.QueryRow("SELECT frame, attempts FROM reversals").Scan(&frame, &attempts))
+	require.NoError(t, db.QueryRow("SELECT frame, attempts FROM reversals WHERE rrn = ?", rrn).Scan(&frame, &attempts))
 	return frame, attempts
 }
 
 // The key beside the journal is created 0600 and announced by path, never
 // by value. A stored message whose key is gone is reported at start by
 // name and counted (log and metric), and stays stored, untouched, until
-// its key is back; then it is delivered.
+// its key is back; then it is delivered. Meanwhile the others flow.
 func TestStoredMessageWhoseKeyIsGoneIsReportedAtStart(t *testing.T) {
 	path := journalPath(t)
 	keyPath := path + switchd.KeyFileSuffix
@@ -317,7 +317,7 @@ func TestStoredMessageWhoseKeyIsGoneIsReportedAtStart(t *testing.T) {
 	adv.MTI = "0420"
 	require.Equal(t, "0430", mti(t, send(t, dial(t, sw.addr), adv)))
 	sw.stop()
-	frame, attempts := storedRow(t, path)
+	frame, attempts := storedRow(t, path, adv.RRN)
 
 	require.NoError(t, os.Remove(keyPath)) // the key is lost; a new one is created
 	log2, buf2 := jsonLogger()
@@ -328,11 +328,20 @@ func TestStoredMessageWhoseKeyIsGoneIsReportedAtStart(t *testing.T) {
 	assert.NotEmpty(t, line["stan"])
 	assert.EqualValues(t, 1, findLog(t, buf2, "stored messages without their key")["count"])
 	opsRequireMetric(t, opsScrape(t, sw2), "cardswitch_reversals_key_missing", nil, 1)
+	// Another advice, stored with the new key, is attempted (the issuer is
+	// down): the queue ran past the locked one, which it lists first.
+	adv2 := auth(panApprove, 200, 78)
+	adv2.MTI = "0420"
+	require.Equal(t, "0430", mti(t, send(t, dial(t, sw2.addr), adv2)))
+	require.Eventually(t, func() bool {
+		_, n := storedRow(t, path, adv2.RRN)
+		return n > 0
+	}, lostDeadline, 10*time.Millisecond, "the new advice was never attempted")
 	n, err := openJournal(t, path).ReversalCount()
 	require.NoError(t, err)
-	assert.Equal(t, 1, n, "still owed")
+	assert.Equal(t, 2, n, "both owed")
 	sw2.stop()
-	frame2, attempts2 := storedRow(t, path)
+	frame2, attempts2 := storedRow(t, path, adv.RRN)
 	assert.Equal(t, frame, frame2, "untouched")
 	assert.Equal(t, attempts, attempts2, "not attempted")
 	for _, b := range []*logBuffer{buf1, buf2} {
@@ -345,6 +354,12 @@ func TestStoredMessageWhoseKeyIsGoneIsReportedAtStart(t *testing.T) {
 	require.NoError(t, os.WriteFile(keyPath, append(newKey, oldKey...), 0o600))
 	_, log := startWatchedSim(t, routing.Simulator{Name: "bank", Listen: addr})
 	startSwitch(t, lostYAML(path, addr, "1s", ""))
-	log.wait(t, "the advice", func(rs []issuersim.Request) bool { return len(reversalAttempts(rs)) == 1 })
+	log.wait(t, "both advices", func(rs []issuersim.Request) bool {
+		seen := map[string]bool{}
+		for _, r := range rs {
+			seen[r.MTI+"/"+r.RRN] = true
+		}
+		return seen["0420/"+adv.RRN] && seen["0420/"+adv2.RRN]
+	})
 	awaitNoReversalsOwed(t, path)
 }
