@@ -105,8 +105,9 @@ func (j *Journal) PendingReversals() ([]Reversal, error) {
 }
 
 // LockedReversals lists the reversals owed that were sealed with a key no
-// longer configured, oldest first, without their frames (nor FrameErr):
-// they stay stored, untouched, until their key is configured again.
+// longer configured, oldest first, without their frames; FrameErr is a
+// *KeyGoneError naming the key. They stay stored, untouched, until their
+// key is configured again.
 func (j *Journal) LockedReversals() ([]Reversal, error) {
 	rows, err := j.rdb.QueryContext(context.Background(), `SELECT id, created, issuer, entry_id, stan, rrn, attempts,
 		key_id FROM reversals WHERE key_id NOT IN (`+j.seal.inIDs+`) ORDER BY id`)
