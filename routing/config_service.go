@@ -66,16 +66,24 @@ type Journal struct {
 	// same acquirer, STAN, terminal, RRN and field 7 within it is answered
 	// 94 (duplicate). Default 10m; must be > 0.
 	DuplicateWindow time.Duration
-	// Retention is how long entries (and acknowledged reversals) are kept;
-	// older ones are deleted hourly. Default 0: kept forever. Must be 0 or
-	// at least DuplicateWindow, which is refilled from the journal at start.
-	// Reversals still owed are never deleted.
+	// Retention is how long entries are kept; older ones are deleted
+	// hourly. Default 0: kept forever. Must be 0 or at least
+	// DuplicateWindow, which is refilled from the journal at start.
+	// Reversals still owed are never deleted; an acknowledged one is
+	// deleted at once.
 	Retention time.Duration
 	// Sync is the durability policy: "normal" (default) writes each batch
 	// of entries to the journal log before the answers go out, which
 	// survives a crash of the process; "full" also fsyncs every write, which
 	// survives power loss and costs an fsync per batch.
 	Sync string
+	// KeyFile holds the AES-256 keys that encrypt the messages the journal
+	// stores (reversals and advices owed): one key per line, 64 hex digits
+	// or base64 of 32 bytes each (or a file of exactly 32 raw bytes); the
+	// first encrypts, all decrypt (rotation). Default "": the file
+	// <Path>.key, created (mode 0600, one random key) when missing. Read
+	// at start; a change takes a restart.
+	KeyFile string
 }
 
 // Reversals configures how unacknowledged 0420 advices are retried: the

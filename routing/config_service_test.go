@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cardswitch/cardswitch/internal/keyfile"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -366,4 +367,28 @@ routes: [{bin: "4", issuer: a}]
 	assert.EqualValues(t, 256<<20, cfg.MemoryLimit)
 	assert.Equal(t, 12.0, cfg.Reversals.Rate)
 	assert.Equal(t, 77, cfg.Listen.MaxInFlightTotal)
+}
+
+// journal.key_file: a file that is not in the key format is a config
+// error naming the file, the line and the rule; the env variable sets it.
+func TestJournalKeyFileValidated(t *testing.T) {
+	dir := t.TempDir()
+	good := filepath.Join(dir, "good.key")
+	require.NoError(t, os.WriteFile(good, []byte("# rotated 2026-12\n"+strings.Repeat("ab", 32)+"\n"+
+		"AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=\n"), 0o600))
+	bad := filepath.Join(dir, "bad.key")
+	require.NoError(t, os.WriteFile(bad, []byte(strings.Repeat("ab", 32)+"\nnot-a-key\n"), 0o600))
+	cfg, err := LoadBytes("t.yaml", []byte(minimal+"journal: {path: j.db, key_file: "+good+"}\n"))
+	require.NoError(t, err)
+	assert.Equal(t, good, cfg.Journal.KeyFile)
+
+	_, err = LoadBytes("t.yaml", []byte(minimal+"journal: {path: j.db, key_file: "+bad+"}\n"))
+	require.EqualError(t, err, `t.yaml: journal.key_file: "`+bad+`": line 2: `+keyfile.Rule)
+	_, err = LoadBytes("t.yaml", []byte(minimal+"journal: {path: j.db, key_file: "+dir+"/none.key}\n"))
+	require.EqualError(t, err, `t.yaml: journal.key_file: "`+dir+`/none.key": no such file`)
+
+	t.Setenv("CARDSWITCH_JOURNAL_KEY_FILE", good)
+	cfg, err = LoadBytes("t.yaml", []byte(minimal))
+	require.NoError(t, err)
+	assert.Equal(t, good, cfg.Journal.KeyFile)
 }

@@ -24,7 +24,8 @@ type ConfigDiff struct {
 	// differ. Sorted.
 	IssuersAdded, IssuersRemoved, IssuersChanged []string
 	// Restart are changed keys that take effect only after a restart:
-	// listen.address, listen.tls, admin.address, journal.path.
+	// listen.address, listen.tls, admin.address, journal.path,
+	// journal.sync, journal.key_file.
 	Restart []string
 	// Other are other changed keys, applied by a reload: listen.* limits and
 	// timeouts (max_message_size for new connections), journal.duplicate_window,
@@ -133,6 +134,7 @@ func diffKeys(old, new *Config) (restart, other []string) {
 	check(&restart, "journal.path", old.Journal.Path, new.Journal.Path)
 	check(&restart, "journal.sync", old.Journal.Sync, new.Journal.Sync)
 	check(&restart, "memory_limit", old.MemoryLimit, new.MemoryLimit)
+	check(&restart, "journal.key_file", old.Journal.KeyFile, new.Journal.KeyFile)
 	check(&other, "listen.max_message_size", ol.MaxMessageSize, nl.MaxMessageSize)
 	check(&other, "listen.shutdown_timeout", ol.ShutdownTimeout, nl.ShutdownTimeout)
 	check(&other, "listen.close_linger", ol.CloseLinger, nl.CloseLinger)

@@ -25,7 +25,7 @@ var envKeys = []string{
 	"listen.max_connections_per_ip", "listen.max_pending_per_ip",
 	"default_issuer",
 	"admin.address", "admin.token_file",
-	"journal.path", "journal.duplicate_window", "journal.retention", "journal.sync",
+	"journal.path", "journal.duplicate_window", "journal.retention", "journal.sync", "journal.key_file",
 	"reversals.retry_min", "reversals.retry_max", "reversals.rate",
 	"listen.max_in_flight_total", "memory_limit",
 }

@@ -64,6 +64,7 @@ type rawJournal struct {
 	DuplicateWindow string `mapstructure:"duplicate_window"`
 	Retention       string `mapstructure:"retention"`
 	Sync            string `mapstructure:"sync"`
+	KeyFile         string `mapstructure:"key_file"`
 }
 
 type rawReversals struct {

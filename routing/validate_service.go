@@ -10,6 +10,8 @@ import (
 	"os"
 	"strconv"
 	"strings"
+
+	"github.com/cardswitch/cardswitch/internal/keyfile"
 )
 
 func (v *validator) admin(raw rawAdmin) Admin {
@@ -108,7 +110,9 @@ func (v *validator) journal(raw rawJournal) Journal {
 		DuplicateWindow: v.duration("journal.duplicate_window", "", raw.DuplicateWindow, def.DuplicateWindow, true),
 		Retention:       v.duration("journal.retention", "", raw.Retention, 0, false),
 		Sync:            raw.Sync,
+		KeyFile:         raw.KeyFile,
 	}
+	v.keyFile(raw.KeyFile)
 	switch j.Sync {
 	case "":
 		j.Sync = def.Sync
@@ -121,6 +125,30 @@ func (v *validator) journal(raw rawJournal) Journal {
 			j.Retention, j.DuplicateWindow)
 	}
 	return j
+}
+
+// keyFile reports a set journal.key_file that cannot be read or does not
+// hold keys in its format (keyfile.Rule), naming the file and the line.
+func (v *validator) keyFile(path string) {
+	if path == "" {
+		return
+	}
+	if msg := unreadable(path); msg != "" {
+		v.add("journal.key_file", "%q: %s", path, msg)
+		return
+	}
+	if _, err := keyfile.Load(path); err != nil {
+		var ke *keyfile.Error
+		if errors.As(err, &ke) && ke.Line > 0 {
+			v.add("journal.key_file", "%q: line %d: %s", path, ke.Line, ke.Rule)
+			return
+		}
+		if errors.As(err, &ke) {
+			v.add("journal.key_file", "%q: %s", path, ke.Rule)
+			return
+		}
+		v.add("journal.key_file", "%q: %v", path, err)
+	}
 }
 
 func (v *validator) reversals(raw rawReversals) Reversals {

@@ -2,9 +2,15 @@ package switchd
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"time"
 
+	"github.com/cardswitch/cardswitch/internal/keyfile"
+	"github.com/cardswitch/cardswitch/routing"
 	"github.com/cardswitch/cardswitch/switch/journal"
 )
 
@@ -15,7 +21,12 @@ func (s *Switch) openJournal() error {
 	if jc.Path == "" {
 		return nil
 	}
-	j, err := journal.Open(jc.Path, journal.Options{Log: s.log, Sync: jc.Sync, WriteFailed: s.journalLost, Retention: jc.Retention})
+	sealKeys, err := s.journalKeys(jc)
+	if err != nil {
+		return err
+	}
+	j, err := journal.Open(jc.Path, journal.Options{Log: s.log, Sync: jc.Sync, WriteFailed: s.journalLost,
+		Retention: jc.Retention, Keys: sealKeys})
 	if err != nil {
 		return fmt.Errorf("journal %s: %w", jc.Path, err)
 	}
@@ -34,7 +45,64 @@ func (s *Switch) openJournal() error {
 	s.revs = newReversalMgr(s, j)
 	pending, _ := j.ReversalCount()
 	s.log.Info("journal open", "path", jc.Path, "recent_requests", len(keys), "reversals_owed", pending)
+	s.reportLocked(j)
 	return nil
+}
+
+// KeyFileSuffix names the key file created beside a journal when
+// journal.key_file is not set: <journal.path>.key.
+const KeyFileSuffix = ".key"
+
+// journalKeys reads the stored messages' keys: journal.key_file, else the
+// key file beside the journal, created with one random key when missing.
+func (s *Switch) journalKeys(jc routing.Journal) ([][32]byte, error) {
+	path := jc.KeyFile
+	if path == "" {
+		path = jc.Path + KeyFileSuffix
+		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+			return nil, fmt.Errorf("journal %s: folder: %w", jc.Path, err)
+		}
+		if _, err := keyfile.Create(path); err == nil {
+			s.log.Info("journal key created: stored reversals and advices are encrypted with it; back it up, "+
+				"apart from the journal's backups", "key_file", path)
+		} else if !errors.Is(err, fs.ErrExist) {
+			return nil, fmt.Errorf("journal %s: %w", jc.Path, err)
+		}
+	}
+	ks, err := keyfile.Load(path)
+	if err != nil {
+		return nil, fmt.Errorf("journal.key_file: %w", err)
+	}
+	if st, err := os.Stat(path); err == nil && st.Mode().Perm()&0o077 != 0 {
+		s.log.Warn("journal key file is accessible to other users: make it 0600", "key_file", path,
+			"mode", fmt.Sprintf("%04o", st.Mode().Perm()))
+	}
+	out := make([][32]byte, len(ks))
+	for i := range ks {
+		out[i] = ks[i]
+	}
+	return out, nil
+}
+
+// reportLocked names every stored message whose key is not configured: it
+// cannot be sent, and stays stored until its key is back.
+func (s *Switch) reportLocked(j *journal.Journal) {
+	locked, err := j.LockedReversals()
+	if err != nil {
+		s.log.Error("cannot list stored messages", "err", err)
+		return
+	}
+	s.lockedReversals.Store(int64(len(locked)))
+	if len(locked) == 0 {
+		return
+	}
+	for _, rv := range locked {
+		s.log.Error("stored message cannot be decrypted: its key is not in journal.key_file; kept, not sent, "+
+			"until the key is back", "id", rv.ID, "issuer", rv.Issuer, "stan", rv.STAN, "rrn", rv.RRN,
+			"created", rv.Created.Format(time.RFC3339), "err", rv.FrameErr)
+	}
+	s.log.Error("stored messages without their key: put the missing key back in journal.key_file (any line "+
+		"after the first) and restart", "count", len(locked))
 }
 
 // closeJournal stops the reversal queue and closes the journal; what was

@@ -2,15 +2,19 @@ package switchd_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"net"
 	"path/filepath"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/cardswitch/cardswitch/internal/keyfile"
 	"github.com/cardswitch/cardswitch/iso"
 	"github.com/cardswitch/cardswitch/routing"
+	switchd "github.com/cardswitch/cardswitch/switch"
 	"github.com/cardswitch/cardswitch/switch/issuersim"
 	"github.com/cardswitch/cardswitch/switch/journal"
 	"github.com/stretchr/testify/require"
@@ -136,10 +140,11 @@ func answeredAtLeast(want, drop int) func([]issuersim.Request) bool {
 	}
 }
 
-// openJournal opens the journal read-only (safe while a switch writes it).
+// openJournal opens the journal read-only (safe while a switch writes it),
+// with the key the switch created beside it, if any.
 func openJournal(t testing.TB, path string) *journal.Journal {
 	t.Helper()
-	j, err := journal.OpenReadOnly(path)
+	j, err := journal.OpenReadOnly(path, switchKeys(t, path)...)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = j.Close() })
 	return j
@@ -177,4 +182,20 @@ func field90(t testing.TB, frame []byte) string {
 	var v iso.View
 	require.NoError(t, sc.Scan(frame, &v))
 	return string(v.Field(90))
+}
+
+// switchKeys reads the key file a switch created beside the journal at
+// path (none: no keys).
+func switchKeys(t testing.TB, path string) [][32]byte {
+	t.Helper()
+	ks, err := keyfile.Load(path + switchd.KeyFileSuffix)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	require.NoError(t, err)
+	out := make([][32]byte, len(ks))
+	for i := range ks {
+		out[i] = ks[i]
+	}
+	return out
 }

@@ -29,6 +29,7 @@ func (s *Switch) setupOps() error {
 			n, _ := s.jrnl.ReversalCount()
 			return float64(n)
 		})
+		s.metrics.SetReversalsLocked(func() float64 { return float64(s.lockedReversals.Load()) })
 	}
 	if s.cfg.Admin.Address == "" {
 		return nil

@@ -26,8 +26,11 @@ import (
 // acquirer hears 91, and sends it to the issuer, retrying with backoff
 // across reconnects and restarts until an 0430 arrives.
 //
-// Stored reversals never contain card data (no 2, 35, 45, 52, 55): the
-// issuer matches them by field 90, and the journal stays free of PANs.
+// Stored reversals never contain the PAN, track data, PIN blocks or ICC
+// data (no 2, 35, 36, 45, 52, 53, 55): the issuer matches them by field
+// 90. What else they carry (an acquirer's advice may have 14, the expiry,
+// and 48 with a CVV2) the journal keeps only encrypted (journal/seal.go),
+// and erases when the issuer acknowledges it.
 //
 // Under overload the switch's own scheduling can time requests out by the
 // thousand: the queue must not turn that into a storm on the issuer. So
@@ -293,6 +296,10 @@ func (r *reversalMgr) limiter(name string, now time.Time) *rate.Limiter {
 }
 
 func (r *reversalMgr) send(rv journal.Reversal) {
+	if rv.FrameErr != nil {
+		r.result(revResult{rv: rv, err: fmt.Errorf("stored reversal cannot be decrypted: %w", rv.FrameErr)})
+		return
+	}
 	var v iso.View
 	if err := r.s.scanner.Scan(rv.Frame, &v); err != nil || !v.Has(11) {
 		r.result(revResult{rv: rv, err: fmt.Errorf("stored reversal unreadable: %v", err)})
@@ -319,6 +326,8 @@ func (r *reversalMgr) result(res revResult) {
 	delete(r.pending, res.rv.ID)
 	if res.err == nil {
 		r.forget(res.rv)
+		// The acknowledged reversal's row is erased; its ack is the
+		// journal entry below.
 		if err := r.j.ReversalAcked(res.rv.ID, res.code); err != nil {
 			r.s.log.Error("cannot record reversal acknowledgement", "id", res.rv.ID, "err", err)
 			return
@@ -432,7 +441,8 @@ func originalData(t *issuer.Txn, v *iso.View) string {
 }
 
 // stripCardData repacks an acquirer's message without PAN, track data,
-// PIN block or ICC data, for storage.
+// PIN block or ICC data, for storage: those are never written, not even
+// encrypted. The rest (14, 48 among them) is stored sealed.
 func stripCardData(spec *iso8583.MessageSpec, frame []byte) ([]byte, error) {
 	m := iso8583.NewMessage(spec)
 	if err := m.Unpack(frame); err != nil {

@@ -45,6 +45,8 @@ type Switch struct {
 	dups    *dupCache        // nil without a journal
 	revs    *reversalMgr     // nil without a journal
 
+	lockedReversals atomic.Int64 // stored messages whose key is gone, counted at start
+
 	watch    bool
 	reloadMu sync.Mutex     // one reload at a time
 	bg       sync.WaitGroup // drains and watchers

@@ -10,8 +10,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cardswitch/cardswitch/internal/keyfile"
 	"github.com/cardswitch/cardswitch/iso"
 	"github.com/cardswitch/cardswitch/routing"
+	switchd "github.com/cardswitch/cardswitch/switch"
 	"github.com/cardswitch/cardswitch/switch/acqclient"
 	"github.com/cardswitch/cardswitch/switch/issuersim"
 	"github.com/cardswitch/cardswitch/switch/journal"
@@ -278,7 +280,7 @@ func TestKill9JournalHasEveryAnswerAndReversalsResume(t *testing.T) {
 	p2 := startServe(t, "--config", cfg)
 	owed := p2.waitLog(t, "journal open", nil)["reversals_owed"]
 	require.Greater(t, owed, float64(0), "the kill came right after a first reversal attempt")
-	j, err := journal.OpenReadOnly(path)
+	j, err := journal.OpenReadOnly(path, createdKeys(t, path)...)
 	require.NoError(t, err)
 	defer j.Close()
 	pending, err := j.PendingReversals()
@@ -333,4 +335,17 @@ func assertJournaled(t *testing.T, j *journal.Journal, client int, answers []ans
 		}
 		assert.Equal(t, []string{a.Code}, found, "client %d rrn %s: journaled codes", client, a.RRN)
 	}
+}
+
+// createdKeys reads the key file the switch created beside the journal at
+// path: the stored reversals' frames are encrypted with it.
+func createdKeys(t *testing.T, path string) [][32]byte {
+	t.Helper()
+	ks, err := keyfile.Load(path + switchd.KeyFileSuffix)
+	require.NoError(t, err)
+	out := make([][32]byte, len(ks))
+	for i := range ks {
+		out[i] = ks[i]
+	}
+	return out
 }

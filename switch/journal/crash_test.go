@@ -65,7 +65,7 @@ func TestCrashKeepsNotifiedEntries(t *testing.T) {
 	require.GreaterOrEqual(t, entries, 5000, "helper stderr:\n%s", stderr.String())
 
 	t.Logf("%d entries, %d reversals notified before the kill", entries, revs)
-	j, err := Open(path, Options{}) // a restarted switch
+	j, err := Open(path, Options{Keys: testKeys}) // a restarted switch
 	require.NoError(t, err)
 	defer j.Close()
 	checkCrashLines(t, j, lines)
@@ -134,7 +134,7 @@ func TestHelperProcess(t *testing.T) {
 	if path == "" {
 		t.Skip("helper process for TestCrashKeepsNotifiedEntries")
 	}
-	j, err := Open(path, Options{BatchMax: 256})
+	j, err := Open(path, Options{BatchMax: 256, Keys: testKeys})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(2)

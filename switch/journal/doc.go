@@ -32,8 +32,11 @@
 // synchronous=FULL for SQLite), and survives power loss.
 //
 // Reversals are written to SQLite directly (they are few, and each must be
-// durable before the 91 it follows); they share the write connection with
-// the indexer.
+// durable before the 91 it follows), never through the log; they share the
+// write connection with the indexer. Their frames are sealed with
+// AES-256-GCM under Options.Keys (seal.go), and a reversal's row is deleted
+// when it is acknowledged. The journal's files are created 0600 in a 0700
+// folder (stored.go).
 //
 // Encoding: records hold times as unix nanoseconds (UTC), latencies as
 // microseconds, strings as they were on the wire (record.go); only this

@@ -13,8 +13,17 @@ import (
 
 var t0 = time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
 
+// testKeys seal the stored messages of the journals the tests open.
+var testKeys = [][32]byte{{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25,
+	26, 27, 28, 29, 30, 31, 32}}
+
+// openTemp opens a new journal in a temp dir, with testKeys unless o has
+// keys.
 func openTemp(t testing.TB, o Options) (*Journal, string) {
 	t.Helper()
+	if o.Keys == nil {
+		o.Keys = testKeys
+	}
 	path := filepath.Join(t.TempDir(), "journal.db")
 	j, err := Open(path, o)
 	require.NoError(t, err)

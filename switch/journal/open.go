@@ -21,6 +21,7 @@ type Journal struct {
 	wdb  *sql.DB       // nil when read-only; one connection, so writes queue in Go, not in SQLite's busy loop
 	rdb  *sql.DB       // queries; WAL readers never block the writer
 	cp   *checkpointer // nil when read-only
+	seal *sealer       // stored messages' keys (seal.go)
 
 	st  stage      // entries waiting for their log write (writer.go)
 	log *appendLog // the writing leader only (writer.go, indexer.go)
@@ -54,13 +55,20 @@ func Open(path string, o Options) (*Journal, error) {
 	if err != nil {
 		return nil, err
 	}
+	seal, err := newSealer(o.Keys)
+	if err != nil {
+		return nil, err
+	}
+	if err := privateFiles(path, o.Log); err != nil {
+		return nil, err
+	}
 	wdb, err := sql.Open("sqlite", writeDSN(path, o.Sync))
 	if err != nil {
 		return nil, fmt.Errorf("journal: open %s: %w", path, err)
 	}
 	wdb.SetMaxOpenConns(1)
 	wdb.SetMaxIdleConns(1)
-	j := &Journal{opt: o, wdb: wdb, path: path}
+	j := &Journal{opt: o, wdb: wdb, path: path, seal: seal}
 	if err := j.initWriter(path); err != nil {
 		j.closeDBs()
 		return nil, err
@@ -103,10 +111,13 @@ func (j *Journal) initWriter(path string) error {
 	if !strings.EqualFold(mode, "wal") {
 		return fmt.Errorf("journal: open %s: journal_mode is %q, want wal", path, mode)
 	}
-	if err := migrate(ctx, j.wdb); err != nil {
+	if err := j.migrateErasing(ctx); err != nil {
 		return err
 	}
 	if err := j.moveOldEntries(ctx); err != nil {
+		return err
+	}
+	if err := j.sealStored(ctx); err != nil {
 		return err
 	}
 	var err error
@@ -120,11 +131,34 @@ func (j *Journal) initWriter(path string) error {
 	return nil
 }
 
+// migrateErasing migrates the schema with secure_delete ON: schema 6
+// drops the old reversals table, whose frames were in clear, and its
+// pages are zeroed, not only freed. The entries' move (moveOldEntries)
+// runs after, back at FAST: zeroing its freed pages would double the
+// writes of a long move, for no card data.
+func (j *Journal) migrateErasing(ctx context.Context) error {
+	if _, err := j.wdb.ExecContext(ctx, "PRAGMA secure_delete = ON"); err != nil {
+		return fmt.Errorf("journal: migrate: %w", err)
+	}
+	if err := migrate(ctx, j.wdb); err != nil {
+		return err
+	}
+	if _, err := j.wdb.ExecContext(ctx, "PRAGMA secure_delete = FAST"); err != nil {
+		return fmt.Errorf("journal: migrate: %w", err)
+	}
+	return nil
+}
+
 // OpenReadOnly opens an existing journal for queries only; it works while a
-// switch writes to the same file.
-func OpenReadOnly(path string) (*Journal, error) {
+// switch writes to the same file. keys open the stored messages' frames
+// (Options.Keys); without them no reversal is listed as pending.
+func OpenReadOnly(path string, keys ...[32]byte) (*Journal, error) {
 	if _, err := os.Stat(path); err != nil {
 		return nil, fmt.Errorf("journal: %w", err)
+	}
+	seal, err := newSealer(keys)
+	if err != nil {
+		return nil, err
 	}
 	rdb, err := sql.Open("sqlite", readDSN(path))
 	if err != nil {
@@ -135,7 +169,7 @@ func OpenReadOnly(path string) (*Journal, error) {
 		rdb.Close()
 		return nil, err
 	}
-	return &Journal{rdb: rdb, path: path}, nil
+	return &Journal{rdb: rdb, path: path, seal: seal}, nil
 }
 
 // Close writes and indexes everything appended so far, stops the
@@ -175,11 +209,16 @@ func (j *Journal) readOnly() bool { return j.wdb == nil }
 
 // writeDSN sets the pragmas on every connection; _txlock=immediate takes the
 // write lock at BEGIN so a transaction never fails upgrading it;
-// wal_autocheckpoint(0) keeps checkpoints out of commits (checkpoint.go).
+// wal_autocheckpoint(0) keeps checkpoints out of commits (checkpoint.go);
+// secure_delete(FAST) zeroes a deleted row's bytes inside its page (an
+// acknowledged reversal's sealed frame) at no extra I/O: the page is
+// written anyway. Freed overflow pages are not zeroed (that would be
+// extra writes on every prune of batch rows): a frame larger than a page
+// (~4 KB, rare) leaves its sealed tail there, which is ciphertext.
 func writeDSN(path, syncMode string) string {
 	return "file:" + escapePath(path) + "?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)" +
 		"&_pragma=synchronous(" + strings.ToUpper(syncMode) + ")&_pragma=foreign_keys(1)" +
-		"&_pragma=wal_autocheckpoint(0)&_txlock=immediate"
+		"&_pragma=wal_autocheckpoint(0)&_pragma=secure_delete(FAST)&_txlock=immediate"
 }
 
 // readDSN uses a URI so mode=ro applies: queries can never write or create.

@@ -30,6 +30,10 @@ type Options struct {
 	// failure would bring back, at the next start, entries pruned since.
 	// Default 0: every record is indexed.
 	Retention time.Duration
+	// Keys seal the stored messages (reversals and advices owed, seal.go):
+	// the first seals, every one opens, for rotation. Without keys the
+	// journal stores no reversal (ErrNoKey) and lists none.
+	Keys [][32]byte
 
 	segMax int64 // log segment size before rotation; tests shrink it
 }

@@ -14,9 +14,9 @@ const pruneChunk = 16
 
 // Prune deletes entries older than before: whole batch rows when all their
 // entries are, then the older entries of the rows that straddle the cut
-// (rewritten without them). Reversals acknowledged before the cut are
-// deleted too; reversals still owed never are. It returns the number of
-// entries deleted.
+// (rewritten without them). Reversals are never pruned: one is deleted
+// when its issuer acknowledges it (ReversalAcked). It returns the number
+// of entries deleted.
 func (j *Journal) Prune(ctx context.Context, before time.Time) (int64, error) {
 	if err := j.writable(); err != nil {
 		return 0, err
@@ -42,9 +42,6 @@ func (j *Journal) Prune(ctx context.Context, before time.Time) (int64, error) {
 		if !found {
 			break
 		}
-	}
-	if _, err := j.wdb.ExecContext(ctx, `DELETE FROM reversals WHERE acked = 1 AND acked_at < ?`, cut); err != nil {
-		return total, fmt.Errorf("journal: prune reversals: %w", err)
 	}
 	return total, nil
 }

@@ -8,6 +8,8 @@ import (
 )
 
 // Reversal is a stored 0420 advice owed to an issuer (store-and-forward).
+// Its frame is sealed (seal.go) before it is written and opened when it
+// is read: on disk it exists only encrypted.
 type Reversal struct {
 	ID          int64
 	Created     time.Time
@@ -18,43 +20,28 @@ type Reversal struct {
 	Attempts    int
 	NextAttempt time.Time
 	LastError   string
-	Acked       bool
-	AckCode     string
-	AckedAt     time.Time
+	// FrameErr says why Frame could not be opened (nil then): damaged, or
+	// moved from another row. Rows whose key is gone are not listed as
+	// due at all (LockedReversals).
+	FrameErr error
 }
 
-const reversalCols = `id, created, issuer, entry_id, stan, rrn, frame, attempts, next_attempt,
-	last_error, acked, ack_code, acked_at`
+const reversalCols = `id, created, issuer, entry_id, stan, rrn, frame, attempts, next_attempt, last_error`
 
 // AddReversal stores r and returns its id (also set in r.ID); it is durable
 // when AddReversal returns. A zero Created is now; a zero NextAttempt is
 // Created (due at once).
 func (j *Journal) AddReversal(ctx context.Context, r *Reversal) (int64, error) {
-	if err := j.writable(); err != nil {
+	if err := j.AddReversals(ctx, []*Reversal{r}); err != nil {
 		return 0, err
-	}
-	if r.Created.IsZero() {
-		r.Created = time.Now()
-	}
-	if r.NextAttempt.IsZero() {
-		r.NextAttempt = r.Created
-	}
-	res, err := j.wdb.ExecContext(ctx, `INSERT INTO reversals (created, issuer, entry_id, stan, rrn, frame,
-		attempts, next_attempt, last_error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		r.Created.UnixNano(), r.Issuer, r.EntryID, r.STAN, r.RRN, nonNil(r.Frame), r.Attempts,
-		r.NextAttempt.UnixNano(), r.LastError)
-	if err != nil {
-		return 0, fmt.Errorf("journal: add reversal: %w", err)
-	}
-	if r.ID, err = res.LastInsertId(); err != nil {
-		return 0, fmt.Errorf("journal: add reversal: %w", err)
 	}
 	return r.ID, nil
 }
 
 // AddReversals stores several reversals in one transaction (a mass
 // timeout stores hundreds at once); each gets its ID. All are durable when
-// it returns, or none is stored.
+// it returns, or none is stored. The ids are chosen here, before the
+// insert, because each frame is sealed to its row's id.
 func (j *Journal) AddReversals(ctx context.Context, rs []*Reversal) error {
 	if err := j.writable(); err != nil {
 		return err
@@ -64,38 +51,50 @@ func (j *Journal) AddReversals(ctx context.Context, rs []*Reversal) error {
 		return fmt.Errorf("journal: add reversals: %w", err)
 	}
 	defer func() { _ = tx.Rollback() }()
-	for _, r := range rs {
+	// The highest id ever given (AUTOINCREMENT's record), or ever present.
+	var last int64
+	if err := tx.QueryRowContext(ctx, `SELECT max(coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'reversals'), 0),
+		coalesce((SELECT max(id) FROM reversals), 0))`).Scan(&last); err != nil {
+		return fmt.Errorf("journal: add reversals: %w", err)
+	}
+	for i, r := range rs {
 		if r.Created.IsZero() {
 			r.Created = time.Now()
 		}
 		if r.NextAttempt.IsZero() {
 			r.NextAttempt = r.Created
 		}
-		res, err := tx.ExecContext(ctx, `INSERT INTO reversals (created, issuer, entry_id, stan, rrn, frame,
-			attempts, next_attempt, last_error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			r.Created.UnixNano(), r.Issuer, r.EntryID, r.STAN, r.RRN, nonNil(r.Frame), r.Attempts,
-			r.NextAttempt.UnixNano(), r.LastError)
+		id := last + 1 + int64(i)
+		kid, sealed, err := j.seal.seal(r.Frame, id, r.Created.UnixNano(), r.Issuer)
 		if err != nil {
-			return fmt.Errorf("journal: add reversals: %w", err)
+			return err
 		}
-		if r.ID, err = res.LastInsertId(); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO reversals (id, created, issuer, entry_id, stan, rrn, frame,
+			key_id, attempts, next_attempt, last_error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			id, r.Created.UnixNano(), r.Issuer, r.EntryID, r.STAN, r.RRN, sealed, kid, r.Attempts,
+			r.NextAttempt.UnixNano(), r.LastError); err != nil {
 			return fmt.Errorf("journal: add reversals: %w", err)
 		}
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("journal: add reversals: %w", err)
 	}
+	for i, r := range rs {
+		r.ID = last + 1 + int64(i)
+	}
 	return nil
 }
 
-// DueReversals lists reversals not acked whose NextAttempt <= now, oldest
-// first; limit <= 0 means no limit.
+// DueReversals lists reversals owed whose NextAttempt <= now, oldest
+// first; limit <= 0 means no limit. Reversals sealed with a key that is
+// not configured are left out (LockedReversals lists them): they could
+// not be sent, and must not hold up the others.
 func (j *Journal) DueReversals(now time.Time, limit int) ([]Reversal, error) {
 	if limit <= 0 {
 		limit = -1 // SQLite: no limit
 	}
 	return j.reversals(`SELECT `+reversalCols+` FROM reversals
-		WHERE acked = 0 AND next_attempt <= ? ORDER BY id LIMIT ?`, now.UnixNano(), limit)
+		WHERE next_attempt <= ? AND key_id IN (`+j.seal.inIDs+`) ORDER BY id LIMIT ?`, now.UnixNano(), limit)
 }
 
 // DueReversalsOf is DueReversals for one issuer's reversals: the switch
@@ -106,46 +105,75 @@ func (j *Journal) DueReversalsOf(issuer string, now time.Time, limit int) ([]Rev
 		limit = -1 // SQLite: no limit
 	}
 	return j.reversals(`SELECT `+reversalCols+` FROM reversals
-		WHERE acked = 0 AND next_attempt <= ? AND issuer = ? ORDER BY id LIMIT ?`, now.UnixNano(), issuer, limit)
+		WHERE next_attempt <= ? AND issuer = ? AND key_id IN (`+j.seal.inIDs+`) ORDER BY id LIMIT ?`,
+		now.UnixNano(), issuer, limit)
 }
 
-// PendingReversals lists every reversal not yet acked, oldest first.
+// PendingReversals lists every reversal owed whose key is configured,
+// oldest first.
 func (j *Journal) PendingReversals() ([]Reversal, error) {
-	return j.reversals(`SELECT ` + reversalCols + ` FROM reversals WHERE acked = 0 ORDER BY id`)
+	return j.reversals(`SELECT ` + reversalCols + ` FROM reversals WHERE key_id IN (` +
+		j.seal.inIDs + `) ORDER BY id`)
+}
+
+// LockedReversals lists the reversals owed that were sealed with a key no
+// longer configured, oldest first, without their frames; FrameErr is a
+// *KeyGoneError naming the key. They stay stored, untouched, until their
+// key is configured again.
+func (j *Journal) LockedReversals() ([]Reversal, error) {
+	rows, err := j.rdb.QueryContext(context.Background(), `SELECT id, created, issuer, entry_id, stan, rrn, attempts,
+		key_id FROM reversals WHERE key_id NOT IN (`+j.seal.inIDs+`) ORDER BY id`)
+	if err != nil {
+		return nil, fmt.Errorf("journal: list reversals: %w", err)
+	}
+	defer rows.Close()
+	var out []Reversal
+	for rows.Next() {
+		var r Reversal
+		var created int64
+		var kid uint32
+		if err := rows.Scan(&r.ID, &created, &r.Issuer, &r.EntryID, &r.STAN, &r.RRN, &r.Attempts, &kid); err != nil {
+			return nil, fmt.Errorf("journal: read reversal: %w", err)
+		}
+		r.Created, r.FrameErr = fromNanos(created), &KeyGoneError{KeyID: kid}
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("journal: list reversals: %w", err)
+	}
+	return out, nil
 }
 
 // ReversalAttempted records a failed or unanswered send: one more attempt,
-// the next one not before next. A no-op on an acked reversal.
+// the next one not before next. An acked reversal is gone: NotFoundError.
 func (j *Journal) ReversalAttempted(id int64, next time.Time, lastErr string) error {
 	if err := j.writable(); err != nil {
 		return err
 	}
 	res, err := j.wdb.ExecContext(context.Background(), `UPDATE reversals SET
-		attempts = attempts + CASE WHEN acked = 0 THEN 1 ELSE 0 END,
-		next_attempt = CASE WHEN acked = 0 THEN ? ELSE next_attempt END,
-		last_error = CASE WHEN acked = 0 THEN ? ELSE last_error END
+		attempts = attempts + 1, next_attempt = ?, last_error = ?
 		WHERE id = ?`, next.UnixNano(), lastErr, id)
 	return checkOne(res, err, "reversal attempted", "reversal", id)
 }
 
-// ReversalAcked records the issuer's 0430: the reversal is no longer owed.
-// Acking twice keeps the first ack.
-func (j *Journal) ReversalAcked(id int64, code string) error {
+// ReversalAcked records the issuer's 0430: the reversal is no longer owed,
+// and its row, sealed frame and all, is deleted (the caller journals the
+// ack as an entry). The writer connection runs with secure_delete=FAST
+// (open.go), so the row's bytes in its page are zeroed, not just unlinked.
+// A second ack finds nothing: NotFoundError.
+func (j *Journal) ReversalAcked(id int64, _ string) error {
 	if err := j.writable(); err != nil {
 		return err
 	}
-	res, err := j.wdb.ExecContext(context.Background(), `UPDATE reversals SET
-		ack_code = CASE WHEN acked = 0 THEN ? ELSE ack_code END,
-		acked_at = CASE WHEN acked = 0 THEN ? ELSE acked_at END,
-		acked = 1
-		WHERE id = ?`, code, time.Now().UnixNano(), id)
+	res, err := j.wdb.ExecContext(context.Background(), `DELETE FROM reversals WHERE id = ?`, id)
 	return checkOne(res, err, "reversal acked", "reversal", id)
 }
 
-// ReversalCount is the number of reversals still owed.
+// ReversalCount is the number of reversals still owed, LockedReversals
+// included.
 func (j *Journal) ReversalCount() (pending int, err error) {
 	err = j.rdb.QueryRowContext(context.Background(),
-		`SELECT count(*) FROM reversals WHERE acked = 0`).Scan(&pending)
+		`SELECT count(*) FROM reversals`).Scan(&pending)
 	if err != nil {
 		return 0, fmt.Errorf("journal: count reversals: %w", err)
 	}
@@ -160,7 +188,7 @@ func (j *Journal) reversals(query string, args ...any) ([]Reversal, error) {
 	defer rows.Close()
 	var out []Reversal
 	for rows.Next() {
-		r, err := scanReversal(rows)
+		r, err := j.scanReversal(rows)
 		if err != nil {
 			return nil, err
 		}
@@ -172,18 +200,17 @@ func (j *Journal) reversals(query string, args ...any) ([]Reversal, error) {
 	return out, nil
 }
 
-func scanReversal(rows *sql.Rows) (Reversal, error) {
+func (j *Journal) scanReversal(rows *sql.Rows) (Reversal, error) {
 	var r Reversal
-	var created, next, ackedAt int64
-	err := rows.Scan(&r.ID, &created, &r.Issuer, &r.EntryID, &r.STAN, &r.RRN, &r.Frame, &r.Attempts,
-		&next, &r.LastError, &r.Acked, &r.AckCode, &ackedAt)
+	var created, next int64
+	var sealed []byte
+	err := rows.Scan(&r.ID, &created, &r.Issuer, &r.EntryID, &r.STAN, &r.RRN, &sealed, &r.Attempts,
+		&next, &r.LastError)
 	if err != nil {
 		return r, fmt.Errorf("journal: read reversal: %w", err)
 	}
 	r.Created, r.NextAttempt = fromNanos(created), fromNanos(next)
-	if ackedAt != 0 {
-		r.AckedAt = fromNanos(ackedAt)
-	}
+	r.Frame, r.FrameErr = j.seal.open(sealed, r.ID, created, r.Issuer)
 	return r, nil
 }
 
@@ -198,12 +225,4 @@ func (j *Journal) writable() error {
 		return ErrClosed
 	}
 	return nil
-}
-
-// nonNil keeps the NOT NULL frame column happy for an empty frame.
-func nonNil(b []byte) []byte {
-	if b == nil {
-		return []byte{}
-	}
-	return b
 }

@@ -2,6 +2,7 @@ package journal
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -42,14 +43,15 @@ func TestReversalLifecycle(t *testing.T) {
 	assert.Equal(t, frame, r.Frame)
 	assert.Equal(t, now, r.Created)
 	assert.Equal(t, int64(7), r.EntryID)
-	assert.False(t, r.Acked)
+	assert.NoError(t, r.FrameErr)
 	limited, err := j.DueReversals(now.Add(2*time.Hour), 1)
 	require.NoError(t, err)
 	assert.Len(t, limited, 1)
 
 	require.NoError(t, j.ReversalAcked(id, "00"))
-	require.NoError(t, j.ReversalAcked(id, "12"), "second ack keeps the first")
-	require.NoError(t, j.ReversalAttempted(id, now, "late retry"), "attempt after ack is a no-op")
+	require.EqualError(t, j.ReversalAcked(id, "12"), fmt.Sprintf("journal: reversal %d not found", id),
+		"acked: the row is erased")
+	require.Error(t, j.ReversalAttempted(id, now, "late retry"), "attempt after ack finds nothing")
 	assert.Empty(t, dueIDs(t, j, now.Add(time.Minute)), "acked: gone")
 	pending, err := j.PendingReversals()
 	require.NoError(t, err)
@@ -59,19 +61,14 @@ func TestReversalLifecycle(t *testing.T) {
 	require.EqualError(t, j.ReversalAcked(99, "00"), "journal: reversal 99 not found")
 	require.EqualError(t, j.ReversalAttempted(99, now, ""), "journal: reversal 99 not found")
 
-	// The ack survives a reopen, with its code and time.
+	// The ack survives a reopen: the row is gone.
 	require.NoError(t, j.Close())
-	ro, err := OpenReadOnly(path)
+	ro, err := OpenReadOnly(path, testKeys...)
 	require.NoError(t, err)
 	defer ro.Close()
-	var acked int
-	var code string
-	var at int64
-	require.NoError(t, ro.rdb.QueryRow("SELECT acked, ack_code, acked_at FROM reversals WHERE id = ?", id).
-		Scan(&acked, &code, &at))
-	assert.Equal(t, 1, acked)
-	assert.Equal(t, "00", code)
-	assert.NotZero(t, at)
+	var rows int
+	require.NoError(t, ro.rdb.QueryRow("SELECT count(*) FROM reversals WHERE id = ?", id).Scan(&rows))
+	assert.Zero(t, rows)
 	n, err = ro.ReversalCount()
 	require.NoError(t, err)
 	assert.Equal(t, 1, n)

@@ -102,6 +102,35 @@ var migrations = []string{
 	// the tables: the version only keeps an older build, which would take
 	// a compressed blob for damage, from reading the file.
 	`SELECT 1`,
+
+	// 6: stored frames are sealed (seal.go) and a reversal's row is
+	// deleted when it is acknowledged. key_id names the key that sealed a
+	// row's frame, 0 for a frame stored in clear before this version,
+	// which sealStored (stored.go) seals at the next Open with keys.
+	// AUTOINCREMENT: an id is never reused after its row is deleted, as
+	// the frame's seal and the switch's queue name a reversal by it.
+	// Acknowledged rows are not carried over (their acks are entries),
+	// nor are their ids given again.
+	`CREATE TABLE reversals6 (
+		id           INTEGER PRIMARY KEY AUTOINCREMENT,
+		created      INTEGER NOT NULL, -- unix nanos
+		issuer       TEXT NOT NULL DEFAULT '',
+		entry_id     INTEGER NOT NULL DEFAULT 0, -- no FK: the entry may commit after the reversal
+		stan         TEXT NOT NULL DEFAULT '',
+		rrn          TEXT NOT NULL DEFAULT '',
+		frame        BLOB NOT NULL,              -- sealed with key_id's key (seal.go)
+		key_id       INTEGER NOT NULL DEFAULT 0, -- 0: in clear, until sealStored
+		attempts     INTEGER NOT NULL DEFAULT 0,
+		next_attempt INTEGER NOT NULL,           -- unix nanos
+		last_error   TEXT NOT NULL DEFAULT ''
+	);
+	INSERT INTO sqlite_sequence (name, seq) SELECT 'reversals6', coalesce(max(id), 0) FROM reversals;
+	INSERT INTO reversals6 (id, created, issuer, entry_id, stan, rrn, frame, attempts, next_attempt, last_error)
+		SELECT id, created, issuer, entry_id, stan, rrn, frame, attempts, next_attempt, last_error
+		FROM reversals WHERE acked = 0;
+	DROP TABLE reversals;
+	ALTER TABLE reversals6 RENAME TO reversals;
+	CREATE INDEX reversals_due ON reversals(next_attempt);`,
 }
 
 // migrate brings the schema to len(migrations) in one transaction; running

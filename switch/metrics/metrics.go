@@ -24,6 +24,7 @@ type Metrics struct {
 	reloadOK      prometheus.Counter
 	reloadError   prometheus.Counter
 	reversalQueue *funcGauge
+	revsLocked    *funcGauge
 	journalLag    *funcGauge
 	journalErrors prometheus.Counter
 	rejected      *prometheus.CounterVec
@@ -42,6 +43,7 @@ func New() *Metrics {
 		inFlight:      newPerIssuerGauge(NameInFlight),
 		acquirerConns: prometheus.NewGauge(gaugeOpts(NameAcquirerConns)),
 		reversalQueue: newFuncGauge(NameReversalQueue),
+		revsLocked:    newFuncGauge(NameReversalsLocked),
 		journalLag:    newFuncGauge(NameJournalLag),
 		journalErrors: prometheus.NewCounter(counterOpts(NameJournalErrors)),
 		rejected:      prometheus.NewCounterVec(counterOpts(NameRejected), family(NameRejected).Labels),
@@ -57,7 +59,7 @@ func New() *Metrics {
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		m.requests, m.latencies, m.linkUp, m.inFlight, m.acquirerConns,
-		reloads, m.reversalQueue, m.journalLag, m.journalErrors, m.rejected, m.unreadable,
+		reloads, m.reversalQueue, m.revsLocked, m.journalLag, m.journalErrors, m.rejected, m.unreadable,
 	)
 	return m
 }
@@ -108,6 +110,10 @@ func (m *Metrics) Reload(ok bool) {
 // SetReversalQueue sets the callback that reports, at scrape time, the
 // reversals waiting for delivery. Nil removes it (no series exported).
 func (m *Metrics) SetReversalQueue(f func() float64) { m.reversalQueue.set(f) }
+
+// SetReversalsLocked sets the callback that reports, at scrape time, the
+// stored reversals whose key is not configured. Nil removes it.
+func (m *Metrics) SetReversalsLocked(f func() float64) { m.revsLocked.set(f) }
 
 // SetJournalLag sets the callback that reports, at scrape time, the journal
 // entries not yet indexed. Nil removes it (no series exported).

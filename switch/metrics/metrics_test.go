@@ -336,6 +336,7 @@ func populated() *metrics.Metrics {
 	m.AcquirerConn(1)
 	m.Reload(true)
 	m.SetReversalQueue(func() float64 { return 0 })
+	m.SetReversalsLocked(func() float64 { return 0 })
 	m.SetJournalLag(func() float64 { return 0 })
 	m.Rejected(metrics.ReasonRate)
 	m.Unreadable()

@@ -11,6 +11,7 @@ const (
 	NameAcquirerConns   = "cardswitch_acquirer_connections"
 	NameReloads         = "cardswitch_config_reloads_total"
 	NameReversalQueue   = "cardswitch_reversal_queue_depth"
+	NameReversalsLocked = "cardswitch_reversals_key_missing"
 	NameJournalLag      = "cardswitch_journal_lag"
 	NameJournalErrors   = "cardswitch_journal_errors_total"
 	NameRejected        = "cardswitch_rejected_total"
@@ -45,6 +46,7 @@ var families = []Family{
 	{NameAcquirerConns, Gauge, nil, "Open acquirer connections."},
 	{NameReloads, Counter, []string{"result"}, "Configuration reloads, by result (ok or error)."},
 	{NameReversalQueue, Gauge, nil, "Reversals (0420) waiting to be delivered to an issuer."},
+	{NameReversalsLocked, Gauge, nil, "Stored reversals and advices whose encryption key is not in journal.key_file (counted at start): kept, not sent."},
 	{NameJournalLag, Gauge, nil, "Journal entries not yet indexed (queued for the log, or in it and waiting for the indexer)."},
 	{NameJournalErrors, Counter, nil, "Journal entries that could not be written (refused, disk full, closed); their answers were sent anyway."},
 	{NameRejected, Counter, []string{"reason"}, "Connections or requests refused before routing, by reason."},
