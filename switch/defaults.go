@@ -1,5 +1,7 @@
 package switchd
 
+import "time"
+
 // Limits are the switch's internal bounds that the config file does not
 // (yet) expose. Each is a safety valve against a misbehaving peer, never a
 // queue that grows without bound.
@@ -16,6 +18,11 @@ type Limits struct {
 	// LinkInFlight is the most requests pending on one issuer link; past it
 	// the request goes to another link, or is answered 91.
 	LinkInFlight int
+	// LinkSTANs and LinkLateGrace are issuer.LinkConfig's STANSpace and
+	// LateGrace: 0 (the defaults) in production, small in tests that must
+	// make a link's STANs wrap.
+	LinkSTANs     int
+	LinkLateGrace time.Duration
 }
 
 // DefaultLimits are the bounds used unless WithLimits says otherwise.

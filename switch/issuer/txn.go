@@ -2,6 +2,7 @@ package issuer
 
 import (
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/cardswitch/cardswitch/iso"
@@ -18,8 +19,12 @@ var (
 	// ErrNoLink: no live connection to the issuer (91, at once).
 	ErrNoLink = errors.New("issuer has no live connection")
 	// ErrBadResponse: the issuer's answer matched the request by STAN but
-	// could not be parsed, or had the wrong MTI (96).
+	// could not be parsed (96).
 	ErrBadResponse = errors.New("issuer response unreadable")
+	// ErrNoSTAN: every STAN of the link is held by a pending or a
+	// remembered (timed-out) request; the link takes nothing until one is
+	// free (91, or another link). It is an ErrBusy.
+	ErrNoSTAN = fmt.Errorf("%w: every STAN pending or remembered", ErrBusy)
 )
 
 // Owner receives the outcome of a Txn. Exactly one of Answer or Fail is
@@ -38,6 +43,16 @@ type Owner interface {
 // request timed out (to journal them; they are never relayed).
 type LateOwner interface {
 	Late(t *Txn, resp []byte, v *iso.View)
+}
+
+// UnmatchedOwner is an Owner that wants to hear of an answer that came
+// under its request's link STAN but is not the answer to it (Txn.Mismatch
+// names the field): it is never relayed, and the request stays pending (or
+// remembered, when it had timed out) for its own answer. late: the request
+// had already timed out. Called from a link goroutine without the link's
+// lock held; resp and v are only valid during the call.
+type UnmatchedOwner interface {
+	Unmatched(t *Txn, resp []byte, v *iso.View, field int, late bool)
 }
 
 // Txn is one request in flight to an issuer.
@@ -61,6 +76,10 @@ type Txn struct {
 	Terminal [8]byte
 	HasTID   bool
 	MTI      [4]byte
+	// PAN and Amount are where the request's PAN (field 2, or the PAN in
+	// track 2) and amount (4) lie in Frame: an answer that echoes them
+	// must carry the same (see Mismatch). Zero spans are not compared.
+	PAN, Amount iso.Span
 
 	Issuer  string
 	Started time.Time
