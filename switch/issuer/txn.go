@@ -64,7 +64,11 @@ type UnmatchedOwner interface {
 // STAN at once; a per-link STAN makes every in-flight request on a link
 // unique by construction, keeps the issuer's view of the link consistent
 // (it sees a normal, unique STAN sequence) and needs no composite key
-// that the issuer would have to echo faithfully.
+// that the issuer would have to echo faithfully. A link STAN is not handed
+// out again while a pending or remembered request holds it (stanSet,
+// forgetLate), and an answer under it reaches the request only if the
+// fields it echoes are the request's (mismatch): a late answer to an
+// older request must never be taken for a newer one's.
 type Txn struct {
 	Frame []byte // the request as sent by the acquirer; owned by the Txn
 	Owner Owner
