@@ -27,6 +27,7 @@ import (
 type lateIssuer struct {
 	ln       net.Listener
 	sc       *iso.Scanner
+	mu       sync.Mutex        // held: a reconnected link's reader may start before the old one ends
 	held     map[string][]byte // the answer owed, by the link STAN it came under
 	released atomic.Int64      // answers sent under a reused STAN
 	wg       sync.WaitGroup
@@ -57,8 +58,8 @@ func (li *lateIssuer) accept() {
 	}
 }
 
-// serve reads the switch's requests on one link (one goroutine reads and
-// writes, so held needs no lock) until the switch closes it.
+// serve reads the switch's requests on one link, and writes its answers,
+// until the switch closes it.
 func (li *lateIssuer) serve(c net.Conn) {
 	defer li.wg.Done()
 	defer func() { _ = c.Close() }()
@@ -85,11 +86,14 @@ func (li *lateIssuer) serve(c net.Conn) {
 			out = append(out, resp)
 		default:
 			stan := string(v.Field(11))
+			resp, _ := li.sc.AppendResponse(nil, &v, "00")
+			li.mu.Lock()
 			if old := li.held[stan]; old != nil {
 				out = append(out, old)
 				li.released.Add(1)
 			}
-			li.held[stan], _ = li.sc.AppendResponse(nil, &v, "00")
+			li.held[stan] = resp
+			li.mu.Unlock()
 		}
 		for _, b := range out {
 			if iso.WriteFrame(c, b) != nil {
