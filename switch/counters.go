@@ -17,6 +17,7 @@ type counters struct {
 	reloads       atomic.Int64
 	reloadErrors  atomic.Int64
 	journalErrors atomic.Int64
+	unmatched     atomic.Int64
 }
 
 // Stats is a copy of the switch's counters.
@@ -38,6 +39,9 @@ type Stats struct {
 	ReloadErrors  int64 // reloads rejected (invalid file); the old config kept serving
 	JournalErrors int64 // journal writes that failed (the answer was still sent)
 	JournalLag    int64 // entries answered but not yet indexed (cardswitch_journal_lag); 0 without a journal
+	// UnmatchedAnswers: issuer answers under a request's link STAN that
+	// were not its answer; never relayed (cardswitch_issuer_unmatched_answers_total)
+	UnmatchedAnswers int64
 }
 
 var ownCodes = [4]string{"15", "30", "91", "96"}
@@ -60,7 +64,7 @@ func (s *Switch) Stats() Stats {
 		Declined15: c.own[0].Load(), Declined30: c.own[1].Load(), Declined91: c.own[2].Load(),
 		Declined96: c.own[3].Load(), NetMgmt: c.netMgmt.Load(),
 		Reloads: c.reloads.Load(), ReloadErrors: c.reloadErrors.Load(), JournalErrors: c.journalErrors.Load(),
-		JournalLag: s.journalLag(),
+		JournalLag: s.journalLag(), UnmatchedAnswers: c.unmatched.Load(),
 	}
 }
 

@@ -24,6 +24,11 @@ type Limits struct {
 	// 0 writes every line.
 	LogBurst    int
 	LogInterval time.Duration
+	// LinkSTANs and LinkLateGrace are issuer.LinkConfig's STANSpace and
+	// LateGrace: 0 (the defaults) in production, small in tests that must
+	// make a link's STANs wrap.
+	LinkSTANs     int
+	LinkLateGrace time.Duration
 }
 
 // logKeys bounds the distinct log messages the rate limit tracks; the

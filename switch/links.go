@@ -77,7 +77,7 @@ func (s *Switch) newLink(ic routing.Issuer, endpoint string, maxFrame int) *issu
 		Issuer: ic.Name, Addr: endpoint, Timeout: ic.Timeout, EchoInterval: ic.EchoInterval,
 		ConnectTimeout: ic.ConnectTimeout, ReconnectMin: ic.ReconnectMin, ReconnectMax: ic.ReconnectMax,
 		MaxFrame: maxFrame, MaxInFlight: s.limits.LinkInFlight,
-		WriteBacklog: s.limits.IssuerBacklog, Spec: s.spec, Scanner: s.scanner, TLS: ic.TLS,
+		WriteBacklog: s.limits.IssuerBacklog, STANSpace: s.limits.LinkSTANs, LateGrace: s.limits.LinkLateGrace, Spec: s.spec, Scanner: s.scanner, TLS: ic.TLS,
 		Log: s.log, OnState: s.linkState, Dial: s.dialer(ic),
 	})
 }

@@ -172,6 +172,7 @@ func (c *acqConn) newTxn(frame []byte, v *iso.View, issuerName string) *issuer.T
 		t.HasTID = true
 	}
 	t.Spans = requestSpans(v)
+	t.PAN, t.Amount = t.Spans[spanPAN], t.Spans[spanAmount]
 	return t
 }
 
@@ -288,6 +289,36 @@ func (c *acqConn) Late(t *issuer.Txn, _ []byte, rv *iso.View) {
 	// Nothing waits for it: the committer writes it within the sweep.
 	if _, err := s.jrnl.StageFields(&fl); err != nil {
 		s.log.Error("late issuer answer not journaled", "conn", c.id, "err", err)
+	}
+}
+
+// Unmatched journals and counts an issuer answer that came under t's link
+// STAN but is not t's answer (issuer.UnmatchedOwner); the link has logged
+// it. It was not relayed, and t stays as it was. The entry holds the
+// answer's own fields (the PAN masked), so that it can be found by the
+// RRN or PAN of the request it answers.
+func (c *acqConn) Unmatched(t *issuer.Txn, _ []byte, rv *iso.View, field int, late bool) {
+	s := c.s
+	s.stats.unmatched.Add(1)
+	s.metrics.Unmatched()
+	if s.jrnl == nil {
+		return
+	}
+	state := "pending"
+	if late {
+		state = "timed out"
+	}
+	what := "the MTI"
+	if field > 0 {
+		what = "field " + strconv.Itoa(field)
+	}
+	reason := "issuer answer under link STAN " + strconv.FormatUint(uint64(t.LinkSTAN()), 10) +
+		" is not the answer to the request " + state + " there (acquirer STAN " + string(t.STAN[:]) +
+		"): " + what + " differs; not relayed"
+	var masked [pan.MaxLen]byte
+	fl := c.entryFields(rv, time.Now(), 0, t.Issuer, codeString(rv.Field(39)), journal.Unmatched, reason, &masked)
+	if _, err := s.jrnl.StageFields(&fl); err != nil {
+		s.log.Error("unmatched issuer answer not journaled", "conn", c.id, "err", err)
 	}
 }
 

@@ -146,7 +146,7 @@ func txnParseSince(s string, now time.Time) (time.Time, error) {
 }
 
 var txnOutcomes = []journal.Outcome{journal.Approved, journal.Declined, journal.SwitchDeclined,
-	journal.TimedOut, journal.Late, journal.Reversed, journal.Duplicate}
+	journal.TimedOut, journal.Late, journal.Reversed, journal.Duplicate, journal.Unmatched}
 
 func txnParseOutcome(s string) (journal.Outcome, error) {
 	if s == "" {

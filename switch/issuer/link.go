@@ -37,6 +37,15 @@ type LinkConfig struct {
 	// dialer applies it, a reload compares it.
 	TLS *routing.ClientTLS
 
+	// STANSpace is how many STANs the link hands out (1 to STANSpace);
+	// 0 means all of them, 999,999. Only tests set it, to make the STANs
+	// wrap after a few requests.
+	STANSpace int
+	// LateGrace is added to twice the timeout for how long a timed-out
+	// request is remembered at least (see lateFloor); 0 means 10 s. Only
+	// tests set it.
+	LateGrace time.Duration
+
 	Spec    *iso8583.MessageSpec
 	Scanner *iso.Scanner
 	Log     *slog.Logger
@@ -59,7 +68,7 @@ type Link struct {
 	conn    net.Conn
 	pending map[uint32]*Txn
 	fifo    deadlineQueue
-	nextSTN uint32
+	stans   stanSet // the STANs held by pending and remembered requests
 	seq     uint64
 
 	lastRx atomic.Int64 // nanoseconds since epoch of the last frame received (frames read in one batch share a stamp)
@@ -69,39 +78,53 @@ type Link struct {
 	echo    atomic.Int64 // time.Duration
 
 	idle []chan struct{} // WaitIdle waiters, closed when pending empties; l.mu
-	// late keeps timed-out requests for a while, so that an answer that
-	// comes after the timeout is recognised (and journaled as late) and
-	// their STANs are not reused meanwhile. l.mu
-	late      map[uint32]lateEntry
-	lateOrder []lateItem // late's entries in expiry order, for the sweep
+	// late keeps timed-out requests for their window (see forgetLate),
+	// so that an answer that comes after the timeout is recognised (and
+	// journaled as late), and their STANs stay held meanwhile. l.mu
+	late      map[uint32]*Txn
+	lateOrder []lateItem // late's entries in time-out order, for the sweep
 	lateHead  int
+	latePeak  int // the most entries late has had since it was last made anew
 }
 
-// maxLate bounds the timed-out requests remembered per link: an issuer
-// that stops answering under load must not fill the STAN space (the
-// oldest are forgotten first; their late answers are then logged as
-// unknown).
-const maxLate = 200_000
-
+// lateItem is a request that timed out at at (l.now); seq tells it from a
+// later request under the same STAN.
 type lateItem struct {
-	stan  uint32
-	until int64
+	stan uint32
+	seq  uint64
+	at   int64
 }
 
-type lateEntry struct {
-	t     *Txn
-	until int64
+// lateFloor is how long a timed-out request is remembered at least: twice
+// the timeout plus a grace (10 s unless a test shrinks it), within which
+// an issuer's late answer normally comes.
+func lateFloor(timeout, grace time.Duration) int64 {
+	if grace <= 0 {
+		grace = 10 * time.Second
+	}
+	return int64(2*timeout + grace)
 }
 
-// lateKeep is how long a timed-out request is remembered.
-func lateKeep(timeout time.Duration) int64 { return int64(2*timeout + 10*time.Second) }
+// lateMax is how long a timed-out request is remembered at most: a quiet
+// link does not keep requests (and their frames) for ever.
+const lateMax = 10 * time.Minute
+
+// lateOrderSlack is how far lateOrder may run ahead of late (entries
+// whose late answer came, or whose STAN timed out again) before it is
+// compacted.
+const lateOrderSlack = 1024
 
 // ErrBusy: the link has MaxInFlight requests pending.
 var ErrBusy = errors.New("issuer link at its in-flight limit")
 
 // NewLink returns a link; Run connects it.
 func NewLink(cfg LinkConfig) *Link {
-	l := &Link{cfg: cfg, epoch: time.Now(), pending: make(map[uint32]*Txn), late: make(map[uint32]lateEntry)}
+	space := uint32(maxSTAN)
+	if cfg.STANSpace > 0 && cfg.STANSpace < maxSTAN {
+		space = uint32(cfg.STANSpace) // #nosec G115 -- below maxSTAN
+	}
+	l := &Link{cfg: cfg, epoch: time.Now(), pending: make(map[uint32]*Txn), late: make(map[uint32]*Txn),
+		stans: newSTANSet(space)}
 	l.SetTiming(cfg.Timeout, cfg.EchoInterval)
 	return l
 }
@@ -280,9 +303,11 @@ func (l *Link) teardown(conn net.Conn, out *wire.Writer, readExit <-chan struct{
 	l.mu.Lock()
 	l.out, l.conn = nil, nil
 	lost := make([]*Txn, 0, len(l.pending))
+	now := l.now()
 	for k, t := range l.pending {
 		lost = append(lost, t)
 		delete(l.pending, k)
+		l.remember(k, t, now) // the issuer may have it, and answer on the next connection
 	}
 	l.fifo.reset()
 	l.notifyIdle()

@@ -1,7 +1,6 @@
 package issuer
 
 import (
-	"bytes"
 	"fmt"
 	"net"
 	"time"
@@ -48,7 +47,11 @@ func (l *Link) readLoop(conn net.Conn) error {
 }
 
 // response hands one issuer response, read at rx (l.now), to the request
-// it answers.
+// it answers: the one pending, or remembered, under its STAN, if the
+// response is that request's answer (mismatch). One that is not is
+// reported as unmatched and the request stays as it was: its own answer
+// may still come. An unreadable response under a pending request's STAN
+// fails it (96): it cannot be compared, and it is no approval.
 func (l *Link) response(frame []byte, v *iso.View, scanErr error, rx int64) {
 	stan, ok := parseSTAN(v.Field(11))
 	if !ok {
@@ -56,13 +59,20 @@ func (l *Link) response(frame []byte, v *iso.View, scanErr error, rx int64) {
 			"endpoint", l.cfg.Addr, "err", scanErr)
 		return
 	}
-	t := l.take(stan)
-	if t == nil {
-		l.lateResponse(stan, frame, v)
+	t, late, field := l.claim(stan, v, scanErr == nil)
+	switch {
+	case t == nil:
+		l.cfg.Log.Warn("issuer response matches no request (unknown STAN)", "issuer", l.cfg.Issuer,
+			"endpoint", l.cfg.Addr, "stan", stan)
+		return
+	case field != matched:
+		l.unmatched(t, stan, frame, v, field, late)
+		return
+	case late:
+		l.lateResponse(t, stan, frame, v)
 		return
 	}
-	want := iso.ResponseMTI(t.MTI[:])
-	if scanErr != nil || !bytes.Equal(v.MTI(), want[:]) {
+	if scanErr != nil {
 		l.cfg.Log.Warn("issuer response unreadable", "issuer", l.cfg.Issuer, "endpoint", l.cfg.Addr,
 			"stan", stan, "err", scanErr, "mti", string(v.MTI()))
 		t.Owner.Fail(t, ErrBadResponse)
@@ -76,24 +86,51 @@ func (l *Link) response(frame []byte, v *iso.View, scanErr error, rx int64) {
 	t.Owner.Answer(t, frame, v)
 }
 
-// restore puts the acquirer's own STAN, and its RRN and terminal id where
-// the issuer echoed them, back into the response (all fixed-length, so in
-// place).
+// claim finds the request pending, or else remembered (late), under stan
+// and takes it if v is its answer; field names the first field in which
+// it is not (matched if it is). An answer that did not scan (check false)
+// is not compared.
+func (l *Link) claim(stan uint32, v *iso.View, check bool) (t *Txn, late bool, field int) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if t = l.pending[stan]; t == nil {
+		if t = l.late[stan]; t == nil {
+			return nil, false, matched
+		}
+		late = true
+	}
+	if check {
+		if field = mismatch(t, v); field != matched {
+			return t, late, field
+		}
+	}
+	if late {
+		l.lateAnswered(t)
+	} else {
+		l.answered(t)
+	}
+	return t, late, matched
+}
+
+// unmatched reports an answer that came under t's link STAN but is not
+// t's answer: it is logged (the PANs masked) and its owner told; it is
+// never relayed.
+func (l *Link) unmatched(t *Txn, stan uint32, frame []byte, v *iso.View, field int, late bool) {
+	got, _ := iso.RoutingPAN(v)
+	l.cfg.Log.Warn("issuer response is not the answer to the request under its STAN; not relayed",
+		"issuer", l.cfg.Issuer, "endpoint", l.cfg.Addr, "stan", stan, "field", field, "late", late,
+		"mti", string(v.MTI()), "pan", iso.MaskPAN(got), "request_pan", iso.MaskPAN(t.PAN.In(t.Frame)),
+		"code", string(v.Field(39)))
+	if uo, ok := t.Owner.(UnmatchedOwner); ok {
+		uo.Unmatched(t, frame, v, field, late)
+	}
+}
+
+// restore puts the acquirer's own STAN back into the response (fixed
+// length, so in place). Its RRN and terminal id need no restoring: an
+// answer that carries them carries the request's (mismatch).
 func restore(v *iso.View, t *Txn) error {
-	if err := v.Set(11, t.STAN[:]); err != nil {
-		return err
-	}
-	if t.HasRRN && v.Has(37) {
-		if err := v.Set(37, t.RRN[:]); err != nil {
-			return err
-		}
-	}
-	if t.HasTID && v.Has(41) {
-		if err := v.Set(41, t.Terminal[:]); err != nil {
-			return err
-		}
-	}
-	return nil
+	return v.Set(11, t.STAN[:])
 }
 
 // inbound answers requests the issuer sends us. Only network management
@@ -131,15 +168,9 @@ func (o *netOwner) Answer(_ *Txn, _ []byte, v *iso.View) {
 
 func (o *netOwner) Fail(_ *Txn, err error) { o.res <- err }
 
-// lateResponse handles an answer to a request that already timed out (and
-// was answered 91): it is never relayed, only reported to its owner.
-func (l *Link) lateResponse(stan uint32, frame []byte, v *iso.View) {
-	t := l.takeLate(stan)
-	if t == nil {
-		l.cfg.Log.Warn("issuer response matches no request (unknown STAN)", "issuer", l.cfg.Issuer,
-			"endpoint", l.cfg.Addr, "stan", stan)
-		return
-	}
+// lateResponse handles the answer to t, a request that already timed out
+// (and was answered 91): it is never relayed, only reported to its owner.
+func (l *Link) lateResponse(t *Txn, stan uint32, frame []byte, v *iso.View) {
 	l.cfg.Log.Warn("late issuer response (after the timeout) dropped", "issuer", l.cfg.Issuer,
 		"endpoint", l.cfg.Addr, "stan", stan, "code", string(v.Field(39)))
 	if lo, ok := t.Owner.(LateOwner); ok {

@@ -34,30 +34,40 @@ func (l *Link) Send(t *Txn, stanOff int) error {
 }
 
 // register assigns a free link STAN and records t as pending. l.mu held.
+// A STAN held by a pending or remembered request is never assigned: when
+// none is free, even after forgetting what may be forgotten, the link
+// refuses (ErrNoSTAN).
 func (l *Link) register(t *Txn) (uint32, error) {
 	if len(l.pending) >= l.cfg.MaxInFlight {
 		return 0, ErrBusy
 	}
-	for tries := 0; ; tries++ {
-		if tries == 999999 {
-			return 0, ErrBusy // every STAN pending or recently timed out
-		}
-		l.nextSTN = l.nextSTN%999999 + 1
-		_, busy := l.pending[l.nextSTN]
-		_, recent := l.late[l.nextSTN]
-		if !busy && !recent {
-			break
+	stan, ok := l.stans.take()
+	if !ok {
+		l.forgetLate(l.now())
+		if stan, ok = l.stans.take(); !ok {
+			return 0, ErrNoSTAN
 		}
 	}
 	l.seq++
-	t.linkSTAN, t.seq = l.nextSTN, l.seq
-	l.pending[t.linkSTAN] = t
-	l.fifo.push(entry{stan: t.linkSTAN, seq: t.seq, deadline: l.now() + l.timeout.Load()})
-	return t.linkSTAN, nil
+	t.linkSTAN, t.seq = stan, l.seq
+	l.pending[stan] = t
+	l.fifo.push(entry{stan: stan, seq: t.seq, deadline: l.now() + l.timeout.Load()})
+	return stan, nil
 }
 
+// unregister undoes register (nothing was sent). l.mu held.
 func (l *Link) unregister(t *Txn) {
 	delete(l.pending, t.linkSTAN)
+	l.stans.free(t.linkSTAN)
+	l.fifo.done(t.seq)
+	l.notifyIdle()
+}
+
+// answered removes t, pending under its STAN, now that its answer came.
+// l.mu held.
+func (l *Link) answered(t *Txn) {
+	delete(l.pending, t.linkSTAN)
+	l.stans.free(t.linkSTAN)
 	l.fifo.done(t.seq)
 	l.notifyIdle()
 }
@@ -67,9 +77,7 @@ func (l *Link) take(stan uint32) *Txn {
 	l.mu.Lock()
 	t := l.pending[stan]
 	if t != nil {
-		delete(l.pending, stan)
-		l.fifo.done(t.seq)
-		l.notifyIdle()
+		l.answered(t)
 	}
 	l.mu.Unlock()
 	return t
@@ -80,12 +88,18 @@ func (l *Link) take(stan uint32) *Txn {
 func (l *Link) takeLate(stan uint32) *Txn {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	le, ok := l.late[stan]
-	if !ok {
-		return nil
+	t := l.late[stan]
+	if t != nil {
+		l.lateAnswered(t)
 	}
-	delete(l.late, stan)
-	return le.t
+	return t
+}
+
+// lateAnswered forgets t, remembered under its STAN, now that its late
+// answer came. l.mu held.
+func (l *Link) lateAnswered(t *Txn) {
+	delete(l.late, t.linkSTAN)
+	l.stans.free(t.linkSTAN)
 }
 
 // sweep fails every request whose deadline has passed.
@@ -93,11 +107,10 @@ func (l *Link) sweep() {
 	now := l.now()
 	var expired []*Txn
 	l.mu.Lock()
-	keep := now + lateKeep(time.Duration(l.timeout.Load()))
 	l.fifo.expire(now, func(e entry) {
 		if t := l.pending[e.stan]; t != nil && t.seq == e.seq {
 			delete(l.pending, e.stan)
-			l.remember(e.stan, t, keep, now)
+			l.remember(e.stan, t, now)
 			expired = append(expired, t)
 		}
 	})
@@ -183,31 +196,64 @@ func parseSTAN(b []byte) (uint32, bool) {
 	return n, true
 }
 
-// remember keeps a timed-out request for its late answer. l.mu held.
-func (l *Link) remember(stan uint32, t *Txn, until, now int64) {
-	if len(l.late) >= maxLate {
-		l.forgetLate(now) // makes room by dropping the oldest
-	}
-	l.late[stan] = lateEntry{t: t, until: until}
-	l.lateOrder = append(l.lateOrder, lateItem{stan: stan, until: until})
+// remember keeps a request that timed out at now for its late answer;
+// its STAN stays held. l.mu held.
+func (l *Link) remember(stan uint32, t *Txn, now int64) {
+	l.late[stan] = t
+	l.latePeak = max(l.latePeak, len(l.late))
+	l.lateOrder = append(l.lateOrder, lateItem{stan: stan, seq: t.seq, at: now})
 }
 
-// forgetLate drops remembered requests whose time is up, and the oldest
-// others while there are maxLate or more. l.mu held.
+// forgetLate forgets the remembered requests whose window is over, and
+// sets their STANs free. l.mu held.
+//
+// The window: a timed-out request is remembered for at least lateFloor
+// (2 x timeout + 10 s), however many that holds: the STANs held are
+// bounded only by the STAN space, and when all are held the link refuses
+// requests rather than reuse one. Past the floor it is kept while fewer
+// than half the link's STANs are held, for at most lateMax. So the window
+// follows the link's rate: a link sending r requests/s goes round half
+// its STANs in 500,000/r s, which is how long a quiet link remembers (up
+// to lateMax); a busy one remembers for the floor. A STAN set free is
+// handed out again only after every other free one (stanSet.take).
 func (l *Link) forgetLate(now int64) {
-	for l.lateHead < len(l.lateOrder) {
+	floor := lateFloor(time.Duration(l.timeout.Load()), l.cfg.LateGrace)
+	for ; l.lateHead < len(l.lateOrder); l.lateHead++ {
 		it := l.lateOrder[l.lateHead]
-		if it.until > now && len(l.late) < maxLate {
+		age := now - it.at
+		if age < floor || (age < int64(lateMax) && 2*l.stans.held < int(l.stans.space)) {
 			break
 		}
-		if le, ok := l.late[it.stan]; ok && le.until == it.until {
-			delete(l.late, it.stan)
+		if t := l.late[it.stan]; t != nil && t.seq == it.seq {
+			l.lateAnswered(t)
 		}
-		l.lateHead++
 	}
-	if l.lateHead == len(l.lateOrder) {
+	l.compactLate()
+}
+
+// compactLate keeps lateOrder within twice late's size (plus a slack) and
+// makes late anew once a flood of timeouts is over: Go maps do not shrink.
+// l.mu held.
+func (l *Link) compactLate() {
+	if len(l.late) == 0 && l.latePeak > lateOrderSlack {
+		// Nothing remembered: every item left in lateOrder is stale.
+		l.late, l.latePeak = make(map[uint32]*Txn), 0
+		l.lateOrder, l.lateHead = nil, 0
+		return
+	}
+	live := len(l.lateOrder) - l.lateHead
+	switch {
+	case live == 0:
 		l.lateOrder, l.lateHead = l.lateOrder[:0], 0
-	} else if l.lateHead > 4096 && l.lateHead*2 > len(l.lateOrder) {
+	case live > 2*len(l.late)+lateOrderSlack:
+		kept := l.lateOrder[:0]
+		for _, it := range l.lateOrder[l.lateHead:] {
+			if t := l.late[it.stan]; t != nil && t.seq == it.seq {
+				kept = append(kept, it)
+			}
+		}
+		l.lateOrder, l.lateHead = kept, 0
+	case l.lateHead > 4096 && l.lateHead*2 > len(l.lateOrder):
 		n := copy(l.lateOrder, l.lateOrder[l.lateHead:])
 		l.lateOrder, l.lateHead = l.lateOrder[:n], 0
 	}

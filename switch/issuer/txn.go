@@ -2,6 +2,7 @@ package issuer
 
 import (
 	"errors"
+	"fmt"
 	"sync/atomic"
 	"time"
 
@@ -19,8 +20,12 @@ var (
 	// ErrNoLink: no live connection to the issuer (91, at once).
 	ErrNoLink = errors.New("issuer has no live connection")
 	// ErrBadResponse: the issuer's answer matched the request by STAN but
-	// could not be parsed, or had the wrong MTI (96).
+	// could not be parsed (96).
 	ErrBadResponse = errors.New("issuer response unreadable")
+	// ErrNoSTAN: every STAN of the link is held by a pending or a
+	// remembered (timed-out) request; the link takes nothing until one is
+	// free (91, or another link). It is an ErrBusy.
+	ErrNoSTAN = fmt.Errorf("%w: every STAN pending or remembered", ErrBusy)
 )
 
 // Owner receives the outcome of a Txn. Exactly one of Answer or Fail is
@@ -41,6 +46,16 @@ type LateOwner interface {
 	Late(t *Txn, resp []byte, v *iso.View)
 }
 
+// UnmatchedOwner is an Owner that wants to hear of an answer that came
+// under its request's link STAN but is not the answer to it (Txn.Mismatch
+// names the field): it is never relayed, and the request stays pending (or
+// remembered, when it had timed out) for its own answer. late: the request
+// had already timed out. Called from a link goroutine without the link's
+// lock held; resp and v are only valid during the call.
+type UnmatchedOwner interface {
+	Unmatched(t *Txn, resp []byte, v *iso.View, field int, late bool)
+}
+
 // Txn is one request in flight to an issuer.
 //
 // Matching: the switch gives every request its own STAN on the link it
@@ -50,7 +65,11 @@ type LateOwner interface {
 // STAN at once; a per-link STAN makes every in-flight request on a link
 // unique by construction, keeps the issuer's view of the link consistent
 // (it sees a normal, unique STAN sequence) and needs no composite key
-// that the issuer would have to echo faithfully.
+// that the issuer would have to echo faithfully. A link STAN is not handed
+// out again while a pending or remembered request holds it (stanSet,
+// forgetLate), and an answer under it reaches the request only if the
+// fields it echoes are the request's (mismatch): a late answer to an
+// older request must never be taken for a newer one's.
 type Txn struct {
 	Frame []byte // the request as sent by the acquirer; owned by the Txn
 	Owner Owner
@@ -62,6 +81,10 @@ type Txn struct {
 	Terminal [8]byte
 	HasTID   bool
 	MTI      [4]byte
+	// PAN and Amount are where the request's PAN (field 2, or the PAN in
+	// track 2) and amount (4) lie in Frame: an answer that echoes them
+	// must carry the same (see Mismatch). Zero spans are not compared.
+	PAN, Amount iso.Span
 
 	Issuer  string
 	Started time.Time

@@ -17,6 +17,10 @@ const (
 	Late           Outcome = "late"
 	Reversed       Outcome = "reversed"
 	Duplicate      Outcome = "duplicate"
+	// Unmatched: an issuer answer that came under a request's link STAN
+	// but was not its answer (another PAN, amount, RRN, terminal or MTI);
+	// it was not relayed. The entry holds the answer's fields.
+	Unmatched Outcome = "unmatched"
 )
 
 // Entry is one journaled request with its final answer. The caller must not

@@ -30,6 +30,7 @@ type Metrics struct {
 	rejected      *prometheus.CounterVec
 	rejectedCache cowMap[string, prometheus.Counter]
 	unreadable    prometheus.Counter
+	unmatched     prometheus.Counter
 }
 
 // New creates the metrics in a fresh registry that also holds the Go
@@ -48,6 +49,7 @@ func New() *Metrics {
 		journalErrors: prometheus.NewCounter(counterOpts(NameJournalErrors)),
 		rejected:      prometheus.NewCounterVec(counterOpts(NameRejected), family(NameRejected).Labels),
 		unreadable:    prometheus.NewCounter(counterOpts(NameUnreadable)),
+		unmatched:     prometheus.NewCounter(counterOpts(NameUnmatched)),
 	}
 	reloads := prometheus.NewCounterVec(counterOpts(NameReloads), family(NameReloads).Labels)
 	// Both results exist from the start so that rate() and alerts see a 0,
@@ -59,7 +61,7 @@ func New() *Metrics {
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		m.requests, m.latencies, m.linkUp, m.inFlight, m.acquirerConns,
-		reloads, m.reversalQueue, m.revsLocked, m.journalLag, m.journalErrors, m.rejected, m.unreadable,
+		reloads, m.reversalQueue, m.revsLocked, m.journalLag, m.journalErrors, m.rejected, m.unreadable, m.unmatched,
 	)
 	return m
 }
@@ -124,6 +126,10 @@ func (m *Metrics) JournalErrors(n int) { m.journalErrors.Add(float64(n)) }
 
 // Unreadable counts one frame without a readable MTI.
 func (m *Metrics) Unreadable() { m.unreadable.Inc() }
+
+// Unmatched counts one issuer answer that was not the answer to the
+// request pending (or remembered) under its link STAN.
+func (m *Metrics) Unmatched() { m.unmatched.Inc() }
 
 // Rejected counts one connection or request refused before routing. reason
 // is one of the Reason constants; any other value is counted as "other".

@@ -16,6 +16,7 @@ const (
 	NameJournalErrors   = "cardswitch_journal_errors_total"
 	NameRejected        = "cardswitch_rejected_total"
 	NameUnreadable      = "cardswitch_unreadable_frames_total"
+	NameUnmatched       = "cardswitch_issuer_unmatched_answers_total"
 )
 
 // Type is a Prometheus metric type as it appears in the exposition format.
@@ -51,6 +52,7 @@ var families = []Family{
 	{NameJournalErrors, Counter, nil, "Journal entries that could not be written (refused, disk full, closed); their answers were sent anyway."},
 	{NameRejected, Counter, []string{"reason"}, "Connections or requests refused before routing, by reason."},
 	{NameUnreadable, Counter, nil, "Frames from acquirers without a readable MTI (no answer possible)."},
+	{NameUnmatched, Counter, nil, "Issuer answers that came under a request's link STAN but were not its answer (another PAN, amount, RRN, terminal id or MTI); never relayed."},
 }
 
 // Families returns a copy of the metric families that New registers, besides
