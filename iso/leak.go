@@ -1,0 +1,101 @@
+package iso
+
+// PANWindow is the shortest run of a card number's digits that the switch
+// treats as card data outside the PAN's own field: 12 digits, more than a
+// masked PAN shows (first 6 + last 4) and as many as an amount or an RRN
+// holds, so that a misaligned frame cannot put a readable card number
+// into a journal column.
+const PANWindow = 12
+
+// minSignificant is how many digits other than '0' a shared window must
+// hold to count as card data. Test cards are mostly zeros
+// (5200000000000007) and amounts and RRNs are zero-padded: a zero amount
+// or the RRN 000000000007 shares 12 digits with such a card, yet reveals
+// nothing a masked PAN does not. A real card number's 12 digits hold 6 or
+// fewer non-zero ones about once in 10,000.
+const minSignificant = 6
+
+// SharesPANDigits reports whether col holds a run of PANWindow or more
+// digits that shares PANWindow consecutive digits, minSignificant of them
+// not '0', with pan. It does not allocate, and costs a few comparisons for
+// a 12-byte column and a 19-digit PAN.
+func SharesPANDigits(col, pan []byte) bool {
+	if len(col) < PANWindow || len(pan) < PANWindow {
+		return false
+	}
+	for i := 0; i+PANWindow <= len(col); {
+		run := digitRun(col[i:])
+		if run < PANWindow {
+			i += run + 1 // past the run and the non-digit that ends it
+			continue
+		}
+		for k := i; k+PANWindow <= i+run; k++ {
+			if w := col[k : k+PANWindow]; significant(w) && containsWindow(pan, w) {
+				return true
+			}
+		}
+		i += run
+	}
+	return false
+}
+
+// digitRun is the length of the run of digits b starts with.
+func digitRun(b []byte) int {
+	for i, c := range b {
+		if c < '0' || c > '9' {
+			return i
+		}
+	}
+	return len(b)
+}
+
+// significant reports whether window w holds minSignificant digits
+// other than '0'.
+func significant(w []byte) bool {
+	n := 0
+	for _, c := range w {
+		if c != '0' {
+			n++
+		}
+	}
+	return n >= minSignificant
+}
+
+// containsWindow reports whether w occurs in pan.
+func containsWindow(pan, w []byte) bool {
+	for j := 0; j+len(w) <= len(pan); j++ {
+		if string(pan[j:j+len(w)]) == string(w) { // compiled to a memequal: no allocation
+			return true
+		}
+	}
+	return false
+}
+
+// HasTrackSeparator reports whether col holds a separator of magnetic
+// stripe data: '=' (track 2 as ASCII, between the PAN and the expiry) or
+// '^' (track 1, around the cardholder name). No field the journal keeps
+// besides the PAN uses them; in one they mean track data shifted there by
+// a misaligned frame.
+func HasTrackSeparator(col []byte) bool {
+	for _, c := range col {
+		if c == '=' || c == '^' {
+			return true
+		}
+	}
+	return false
+}
+
+// TrackPANDigits returns the leading digits of track data (after an
+// optional ';' or '%B' start), whatever follows them: the card number a
+// track carries, even when the track is malformed or cut short.
+func TrackPANDigits(track []byte) []byte {
+	switch {
+	case len(track) > 0 && track[0] == ';':
+		track = track[1:]
+	case len(track) > 1 && track[0] == '%' && (track[1] == 'B' || track[1] == 'b'):
+		track = track[2:]
+	case len(track) > 0 && (track[0] == 'B' || track[0] == 'b'):
+		track = track[1:]
+	}
+	return track[:digitRun(track)]
+}

@@ -1,0 +1,129 @@
+package switchd
+
+import (
+	"strconv"
+
+	"github.com/cardswitch/cardswitch/iso"
+)
+
+// screen decides whether a request scanned into v (scanErr the scan's
+// error) may be handled: "" when it may, else why it is refused with 30.
+// A refused request is journaled with its MTI, STAN and that reason only
+// (refuse). The reasons name fields and rules, never field values.
+//
+// Only a request that passes screen has its fields journaled: screen is
+// the guard that keeps card data out of the journal's other columns, and
+// it checks exactly the fields those columns are built from
+// (entrySpanFields).
+func screen(v *iso.View, scanErr error) string {
+	mti := v.MTI()
+	switch {
+	case scanErr != nil:
+		return scanErr.Error()
+	case mti[0] != '0':
+		return "only ISO 8583:1987 (version 0) messages are accepted"
+	case mti[1] == '8':
+		return "" // network management: not journaled (netMgmt)
+	case mti[1] == '1' || mti[1] == '2' || mti[1] == '4':
+		pan, _ := iso.RoutingPAN(v)
+		if reason := checkMandatory(v, pan); reason != "" {
+			return reason
+		}
+		return journalLeak(v)
+	}
+	return "message class not supported"
+}
+
+// mandatory lists the fields an authorization or financial request must
+// carry besides a PAN (2, or 35 when 2 is absent).
+var mandatory = [...]int{3, 4, 7, 11}
+
+// checkMandatory names the first missing mandatory field, or the first
+// field whose content is invalid (iso.CheckContent), "" if none.
+// Reversals (x4xx) route like their originals and may omit all but the
+// PAN and 11, but what they carry is checked all the same.
+func checkMandatory(v *iso.View, pan []byte) string {
+	if pan == nil {
+		return "no PAN: field 2 absent and no usable track 2 (35)"
+	}
+	if !v.Has(11) {
+		return missingField(11)
+	}
+	if v.MTI()[1] != '4' {
+		for _, id := range mandatory {
+			if !v.Has(id) {
+				return missingField(id)
+			}
+		}
+	}
+	return contentReason(iso.CheckContent(v))
+}
+
+func missingField(id int) string {
+	return "mandatory field " + strconv.Itoa(id) + " missing"
+}
+
+// contentReason is why iso.CheckContent refused field id ("" for 0).
+func contentReason(id int) string {
+	switch id {
+	case 0:
+		return ""
+	case 3:
+		return "field 3 (processing code): not a known transaction type and account types"
+	case 4:
+		return "field 4 (amount): not 12 digits"
+	case 7:
+		return "field 7 (transmission date and time): not a valid MMDDhhmmss"
+	case 12:
+		return "field 12 (local time): not a valid hhmmss"
+	case 13:
+		return "field 13 (local date): not a valid MMDD"
+	case 49:
+		return "field 49 (currency code): not a numeric currency code"
+	}
+	return "field " + strconv.Itoa(id) + ": invalid content"
+}
+
+// journalLeak is the last guard before a request's fields become journal
+// columns: "" when none of the fields the columns are built from
+// (entrySpanFields; the PAN column is masked) holds card data, else why the
+// request is refused. Card data there means a misaligned frame, whose
+// bitmap omits a field whose bytes are present: PAN digits shifted into
+// the amount or the RRN, a track's separator into the RRN or the terminal
+// id. The card numbers looked for are those of 2, 35 and 45, whatever
+// their content: a malformed field still carries the card's digits. It
+// does not allocate.
+func journalLeak(v *iso.View) string {
+	pan2 := v.Field(2)
+	pan35 := iso.TrackPANDigits(v.Field(35))
+	pan45 := iso.TrackPANDigits(v.Field(45))
+	for i, id := range entrySpanFields {
+		col := v.Field(id)
+		if iso.HasTrackSeparator(col) {
+			return leakReasons[i].separator
+		}
+		if iso.SharesPANDigits(col, pan2) || iso.SharesPANDigits(col, pan35) || iso.SharesPANDigits(col, pan45) {
+			return leakReasons[i].pan
+		}
+	}
+	return ""
+}
+
+// leakReasons are journalLeak's reasons for each of entrySpanFields, built
+// once: the guard runs for every request.
+var leakReasons = func() (r [len(entrySpanFields)]struct{ pan, separator string }) {
+	for i, id := range entrySpanFields {
+		f := "field " + strconv.Itoa(id)
+		r[i].pan = f + " holds " + strconv.Itoa(iso.PANWindow) + " or more digits of the card number: misaligned message"
+		r[i].separator = f + " holds a track data separator ('=' or '^'): misaligned message"
+	}
+	return r
+}()
+
+// refusedSpans are the spans a refused request is journaled from: its MTI
+// and STAN only.
+func refusedSpans(v *iso.View) (sp entrySpans) {
+	sp[spanMTI] = v.Span(0)
+	sp[spanSTAN] = v.Span(11)
+	return sp
+}
