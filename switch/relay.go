@@ -48,19 +48,18 @@ func (c *acqConn) handle(frame []byte, v *iso.View, scanErr error) {
 		return
 	}
 	s.stats.requests.Add(1)
-	if reason := screen(v, scanErr); reason != "" {
-		c.refuse(v, CodeFormatError, reason)
-		return
-	}
+	sp, reason := screened(v, scanErr)
 	switch {
+	case reason != "":
+		c.answerOwn(v, &sp, c.started, "", CodeFormatError, journal.SwitchDeclined, reason)
 	case s.draining.Load() && mti[1] == '8':
 		c.refuse(v, CodeIssuerDown, "switch shutting down") // not a transaction: screen checked nothing
 	case s.draining.Load():
-		c.reject(v, CodeIssuerDown, "switch shutting down")
+		c.answerOwn(v, &sp, c.started, "", CodeIssuerDown, journal.SwitchDeclined, "switch shutting down")
 	case mti[1] == '8':
 		c.netMgmt(frame, v)
 	default:
-		c.relay(frame, v)
+		c.relay(frame, v, &sp)
 	}
 }
 
@@ -68,7 +67,8 @@ func (c *acqConn) handle(frame []byte, v *iso.View, scanErr error) {
 // logged as warnings, the rest at debug level.
 const unreadableWarnings = 10
 
-func (c *acqConn) relay(frame []byte, v *iso.View) {
+// relay sends a screened request (sp: its journal spans) to its issuer.
+func (c *acqConn) relay(frame []byte, v *iso.View, sp *entrySpans) {
 	s := c.s
 	pan, _ := iso.RoutingPAN(v) // screen made sure there is one
 	snap := s.routes.Load()
@@ -94,7 +94,7 @@ func (c *acqConn) relay(frame []byte, v *iso.View) {
 			return
 		}
 	}
-	t := c.newTxn(frame, v, m.Issuer)
+	t := c.newTxn(frame, v, sp, m.Issuer)
 	if limited {
 		t.Cookie |= cookieLimited
 	}
@@ -119,7 +119,7 @@ func (c *acqConn) relay(frame []byte, v *iso.View) {
 // issuer cannot take them now.
 func isAdvice(mti []byte) bool { return mti[1] == '4' && mti[2] == '2' }
 
-func (c *acqConn) newTxn(frame []byte, v *iso.View, issuerName string) *issuer.Txn {
+func (c *acqConn) newTxn(frame []byte, v *iso.View, sp *entrySpans, issuerName string) *issuer.Txn {
 	t := &issuer.Txn{Owner: c, Issuer: issuerName, Started: c.started}
 	t.SetFrame(frame)
 	copy(t.MTI[:], v.MTI())
@@ -132,7 +132,7 @@ func (c *acqConn) newTxn(frame []byte, v *iso.View, issuerName string) *issuer.T
 		copy(t.Terminal[:], f)
 		t.HasTID = true
 	}
-	t.Spans = requestSpans(v)
+	t.Spans = *sp
 	return t
 }
 

@@ -34,6 +34,16 @@ func screen(v *iso.View, scanErr error) string {
 	return "message class not supported"
 }
 
+// screened screens a request (screen) and returns the spans its journal
+// entry is built from: all of entrySpanFields when it passed (reason ""),
+// its MTI and STAN only when it is refused.
+func screened(v *iso.View, scanErr error) (entrySpans, string) {
+	if reason := screen(v, scanErr); reason != "" {
+		return refusedSpans(v), reason
+	}
+	return requestSpans(v), ""
+}
+
 // mandatory lists the fields an authorization or financial request must
 // carry besides a PAN (2, or 35 when 2 is absent).
 var mandatory = [...]int{3, 4, 7, 11}
