@@ -1,5 +1,11 @@
 package iso
 
+import (
+	"bytes"
+
+	panmask "github.com/cardswitch/cardswitch/internal/pan"
+)
+
 // PANWindow is the shortest run of a card number's digits that the switch
 // treats as card data outside the PAN's own field: 12 digits, more than a
 // masked PAN shows (first 6 + last 4) and as many as an amount or an RRN
@@ -98,4 +104,34 @@ func TrackPANDigits(track []byte) []byte {
 		track = track[1:]
 	}
 	return track[:digitRun(track)]
+}
+
+// SharesTrackDigits is SharesPANDigits for the card number of any track
+// data in frame, wherever its bitmap puts the track or whether it
+// announces one at all: the (at most 19) digits before each track
+// separator ('=' or '^'). A misaligned frame can scan its track as other
+// fields, where TrackPANDigits cannot find the card; its separator still
+// follows the card number. It does not allocate.
+func SharesTrackDigits(col, frame []byte) bool {
+	if len(col) < PANWindow {
+		return false
+	}
+	for _, sep := range [...]byte{'=', '^'} {
+		for off := 0; ; {
+			i := bytes.IndexByte(frame[off:], sep)
+			if i < 0 {
+				break
+			}
+			end := off + i
+			start := end
+			for start > 0 && end-start < panmask.MaxLen && frame[start-1] >= '0' && frame[start-1] <= '9' {
+				start--
+			}
+			if SharesPANDigits(col, frame[start:end]) {
+				return true
+			}
+			off = end + 1
+		}
+	}
+	return false
 }

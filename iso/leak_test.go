@@ -68,3 +68,21 @@ func TestTrackPANDigits(t *testing.T) {
 		assert.Equal(t, want, string(TrackPANDigits([]byte(track))), track)
 	}
 }
+
+func TestSharesTrackDigits(t *testing.T) {
+	frame := []byte("0100xxxx000042" + "33" + issuePAN + "=2512101000012345" + "B" + "5500000000000004" + "^SMITH/J^2512")
+	for col, want := range map[string]bool{
+		"739001010119": true, // the track's PAN, scanned as something else
+		"334761739001": true, // 10 of its digits and the length prefix before them: within the 19 digits before "="
+		"000042334761": false,
+		"550000000000": false, // not significant (mostly zeros)
+		"2512101000":   false,
+		"000000001000": false,
+	} {
+		assert.Equal(t, want, SharesTrackDigits([]byte(col), frame), col)
+	}
+	assert.True(t, SharesTrackDigits([]byte("617390010101"), []byte("00"+issuePAN+"^")))
+	assert.False(t, SharesTrackDigits([]byte("617390010101"), []byte(issuePAN)), "no separator: not track data")
+	col := []byte("739001010119")
+	require.Zero(t, testing.AllocsPerRun(10, func() { SharesTrackDigits(col, frame) }))
+}

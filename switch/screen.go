@@ -101,8 +101,10 @@ func contentReason(id int) string {
 // bitmap omits a field whose bytes are present: PAN digits shifted into
 // the amount or the RRN, a track's separator into the RRN or the terminal
 // id. The card numbers looked for are those of 2, 35 and 45, whatever
-// their content: a malformed field still carries the card's digits. It
-// does not allocate.
+// their content (a malformed field still carries the card's digits), and
+// the digits before any track separator in the frame. A card number the
+// frame carries in none of these forms (the switch cannot tell a PAN sent
+// as an amount from an amount) is not looked for. It does not allocate.
 func journalLeak(v *iso.View) string {
 	pan2 := v.Field(2)
 	pan35 := iso.TrackPANDigits(v.Field(35))
@@ -112,7 +114,11 @@ func journalLeak(v *iso.View) string {
 		if iso.HasTrackSeparator(col) {
 			return leakReasons[i].separator
 		}
-		if iso.SharesPANDigits(col, pan2) || iso.SharesPANDigits(col, pan35) || iso.SharesPANDigits(col, pan45) {
+		if len(col) < iso.PANWindow {
+			continue // too short to hold card data (all but the amount and the RRN)
+		}
+		if iso.SharesPANDigits(col, pan2) || iso.SharesPANDigits(col, pan35) || iso.SharesPANDigits(col, pan45) ||
+			iso.SharesTrackDigits(col, v.Frame()) {
 			return leakReasons[i].pan
 		}
 	}
