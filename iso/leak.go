@@ -26,7 +26,12 @@ const minSignificant = 6
 // not '0', with pan. It does not allocate, and costs a few comparisons for
 // a 12-byte column and a 19-digit PAN.
 func SharesPANDigits(col, pan []byte) bool {
-	if len(col) < PANWindow || len(pan) < PANWindow {
+	return MayHoldPANDigits(col) && sharesPAN(col, pan)
+}
+
+// sharesPAN is SharesPANDigits for a col that MayHoldPANDigits.
+func sharesPAN(col, pan []byte) bool {
+	if len(pan) < PANWindow {
 		return false
 	}
 	for i := 0; i+PANWindow <= len(col); {
@@ -36,13 +41,32 @@ func SharesPANDigits(col, pan []byte) bool {
 			continue
 		}
 		for k := i; k+PANWindow <= i+run; k++ {
-			if w := col[k : k+PANWindow]; significant(w) && containsWindow(pan, w) {
+			// A column of one window is significant already.
+			if w := col[k : k+PANWindow]; (len(col) == PANWindow || significant(w)) && containsWindow(pan, w) {
 				return true
 			}
 		}
 		i += run
 	}
 	return false
+}
+
+// SharesCardDigits is SharesPANDigits for each of pans and for the card
+// number of any track data in frame (SharesTrackDigits): the whole guard
+// for one column, with its quick test done once.
+func SharesCardDigits(col, frame []byte, pans *[3][]byte) bool {
+	if !MayHoldPANDigits(col) {
+		return false
+	}
+	for i, pan := range pans {
+		if i > 0 && string(pan) == string(pans[i-1]) {
+			continue // 35's card is most often 2's (and 45's 35's)
+		}
+		if sharesPAN(col, pan) {
+			return true
+		}
+	}
+	return sharesTrack(col, frame)
 }
 
 // digitRun is the length of the run of digits b starts with.
@@ -55,12 +79,18 @@ func digitRun(b []byte) int {
 	return len(b)
 }
 
+// MayHoldPANDigits is SharesPANDigits' quick test, for any card: false
+// when col is too short or has too few digits other than '0' to share a
+// significant window with one (a zero-padded amount, most RRNs of test
+// traffic), so that the search for the card's digits can be skipped.
+func MayHoldPANDigits(col []byte) bool { return len(col) >= PANWindow && significant(col) }
+
 // significant reports whether window w holds minSignificant digits
 // other than '0'.
 func significant(w []byte) bool {
 	n := 0
 	for _, c := range w {
-		if c != '0' {
+		if c >= '1' && c <= '9' {
 			n++
 		}
 	}
@@ -113,9 +143,11 @@ func TrackPANDigits(track []byte) []byte {
 // fields, where TrackPANDigits cannot find the card; its separator still
 // follows the card number. It does not allocate.
 func SharesTrackDigits(col, frame []byte) bool {
-	if len(col) < PANWindow {
-		return false
-	}
+	return MayHoldPANDigits(col) && sharesTrack(col, frame)
+}
+
+// sharesTrack is SharesTrackDigits for a col that MayHoldPANDigits.
+func sharesTrack(col, frame []byte) bool {
 	for _, sep := range [...]byte{'=', '^'} {
 		for off := 0; ; {
 			i := bytes.IndexByte(frame[off:], sep)
@@ -127,7 +159,7 @@ func SharesTrackDigits(col, frame []byte) bool {
 			for start > 0 && end-start < panmask.MaxLen && frame[start-1] >= '0' && frame[start-1] <= '9' {
 				start--
 			}
-			if SharesPANDigits(col, frame[start:end]) {
+			if sharesPAN(col, frame[start:end]) {
 				return true
 			}
 			off = end + 1

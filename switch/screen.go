@@ -106,19 +106,13 @@ func contentReason(id int) string {
 // frame carries in none of these forms (the switch cannot tell a PAN sent
 // as an amount from an amount) is not looked for. It does not allocate.
 func journalLeak(v *iso.View) string {
-	pan2 := v.Field(2)
-	pan35 := iso.TrackPANDigits(v.Field(35))
-	pan45 := iso.TrackPANDigits(v.Field(45))
+	pans := [3][]byte{v.Field(2), iso.TrackPANDigits(v.Field(35)), iso.TrackPANDigits(v.Field(45))}
 	for i, id := range entrySpanFields {
 		col := v.Field(id)
 		if iso.HasTrackSeparator(col) {
 			return leakReasons[i].separator
 		}
-		if len(col) < iso.PANWindow {
-			continue // too short to hold card data (all but the amount and the RRN)
-		}
-		if iso.SharesPANDigits(col, pan2) || iso.SharesPANDigits(col, pan35) || iso.SharesPANDigits(col, pan45) ||
-			iso.SharesTrackDigits(col, v.Frame()) {
+		if iso.SharesCardDigits(col, v.Frame(), &pans) {
 			return leakReasons[i].pan
 		}
 	}
