@@ -52,8 +52,9 @@ func sharesPAN(col, pan []byte) bool {
 }
 
 // SharesCardDigits is SharesPANDigits for each of pans and for the card
-// number of any track data in frame (SharesTrackDigits): the whole guard
-// for one column, with its quick test done once.
+// number of any track data in frame (SharesTrackDigits; frame may be nil
+// when it has no track separator): the whole guard for one column, with
+// its quick test done once.
 func SharesCardDigits(col, frame []byte, pans *[3][]byte) bool {
 	if !MayHoldPANDigits(col) {
 		return false
@@ -100,7 +101,7 @@ func significant(w []byte) bool {
 // containsWindow reports whether w occurs in pan.
 func containsWindow(pan, w []byte) bool {
 	for j := 0; j+len(w) <= len(pan); j++ {
-		if string(pan[j:j+len(w)]) == string(w) { // compiled to a memequal: no allocation
+		if pan[j] == w[0] && string(pan[j:j+len(w)]) == string(w) { // a memequal: no allocation
 			return true
 		}
 	}
@@ -113,12 +114,7 @@ func containsWindow(pan, w []byte) bool {
 // besides the PAN uses them; in one they mean track data shifted there by
 // a misaligned frame.
 func HasTrackSeparator(col []byte) bool {
-	for _, c := range col {
-		if c == '=' || c == '^' {
-			return true
-		}
-	}
-	return false
+	return bytes.IndexByte(col, '=') >= 0 || bytes.IndexByte(col, '^') >= 0
 }
 
 // TrackPANDigits returns the leading digits of track data (after an
@@ -148,6 +144,9 @@ func SharesTrackDigits(col, frame []byte) bool {
 
 // sharesTrack is SharesTrackDigits for a col that MayHoldPANDigits.
 func sharesTrack(col, frame []byte) bool {
+	if len(frame) == 0 {
+		return false
+	}
 	for _, sep := range [...]byte{'=', '^'} {
 		for off := 0; ; {
 			i := bytes.IndexByte(frame[off:], sep)

@@ -11,10 +11,8 @@ import (
 // A refused request is journaled with its MTI, STAN and that reason only
 // (refuse). The reasons name fields and rules, never field values.
 //
-// Only a request that passes screen has its fields journaled: screen is
-// the guard that keeps card data out of the journal's other columns, and
-// it checks exactly the fields those columns are built from
-// (entrySpanFields).
+// screen's reasons come from the request's form; screened adds the guard
+// on what its journal columns would hold (journalLeak).
 func screen(v *iso.View, scanErr error) string {
 	mti := v.MTI()
 	switch {
@@ -26,10 +24,7 @@ func screen(v *iso.View, scanErr error) string {
 		return "" // network management: not journaled (netMgmt)
 	case mti[1] == '1' || mti[1] == '2' || mti[1] == '4':
 		pan, _ := iso.RoutingPAN(v)
-		if reason := checkMandatory(v, pan); reason != "" {
-			return reason
-		}
-		return journalLeak(v)
+		return checkMandatory(v, pan)
 	}
 	return "message class not supported"
 }
@@ -37,11 +32,22 @@ func screen(v *iso.View, scanErr error) string {
 // screened screens a request (screen) and returns the spans its journal
 // entry is built from: all of entrySpanFields when it passed (reason ""),
 // its MTI and STAN only when it is refused.
+//
+// Only a request that passes has its fields journaled: screened is the
+// guard that keeps card data out of the journal's other columns, and it
+// checks exactly the spans those columns are built from.
 func screened(v *iso.View, scanErr error) (entrySpans, string) {
 	if reason := screen(v, scanErr); reason != "" {
 		return refusedSpans(v), reason
 	}
-	return requestSpans(v), ""
+	sp := requestSpans(v)
+	if v.MTI()[1] == '8' {
+		return sp, "" // network management: not journaled (netMgmt)
+	}
+	if reason := journalLeak(v, &sp); reason != "" {
+		return refusedSpans(v), reason
+	}
+	return sp, ""
 }
 
 // mandatory lists the fields an authorization or financial request must
@@ -95,9 +101,9 @@ func contentReason(id int) string {
 }
 
 // journalLeak is the last guard before a request's fields become journal
-// columns: "" when none of the fields the columns are built from
-// (entrySpanFields; the PAN column is masked) holds card data, else why the
-// request is refused. Card data there means a misaligned frame, whose
+// columns: "" when none of the columns it would have (sp, spans of
+// entrySpanFields; the PAN column is masked) holds card data, else why
+// the request is refused. Card data there means a misaligned frame, whose
 // bitmap omits a field whose bytes are present: PAN digits shifted into
 // the amount or the RRN, a track's separator into the RRN or the terminal
 // id. The card numbers looked for are those of 2, 35 and 45, whatever
@@ -105,14 +111,20 @@ func contentReason(id int) string {
 // the digits before any track separator in the frame. A card number the
 // frame carries in none of these forms (the switch cannot tell a PAN sent
 // as an amount from an amount) is not looked for. It does not allocate.
-func journalLeak(v *iso.View) string {
+func journalLeak(v *iso.View, sp *entrySpans) string {
 	pans := [3][]byte{v.Field(2), iso.TrackPANDigits(v.Field(35)), iso.TrackPANDigits(v.Field(45))}
-	for i, id := range entrySpanFields {
-		col := v.Field(id)
-		if iso.HasTrackSeparator(col) {
+	frame, tracks := v.Frame(), v.Frame()
+	// Most requests carry no track data: one look at the frame spares
+	// looking for separators in each column.
+	if !iso.HasTrackSeparator(frame) {
+		tracks = nil
+	}
+	for i := range entrySpanFields {
+		col := sp[i].In(frame)
+		if tracks != nil && iso.HasTrackSeparator(col) {
 			return leakReasons[i].separator
 		}
-		if iso.SharesCardDigits(col, v.Frame(), &pans) {
+		if len(col) >= iso.PANWindow && iso.SharesCardDigits(col, tracks, &pans) { // the amount and the RRN
 			return leakReasons[i].pan
 		}
 	}
