@@ -113,31 +113,36 @@ func TestContentRulesRefuse(t *testing.T) {
 	c := dialRaw(t, sw.addr)
 	type rule struct {
 		mti    string
+		track  bool // the card in track 2 (35) only
 		set    map[int]string
 		reason string // "" when the request is not refused
 		value  string // what the reason must not echo
 	}
 	rules := map[int]rule{
-		1:  {"0100", map[int]string{7: "1326043000"}, "field 7 (transmission date and time): not a valid MMDDhhmmss", "1326043000"},
-		2:  {"0100", map[int]string{7: "0230120000"}, "field 7 (transmission date and time): not a valid MMDDhhmmss", "0230120000"},
-		3:  {"0100", map[int]string{7: "1126243000"}, "field 7 (transmission date and time): not a valid MMDDhhmmss", "1126243000"},
-		4:  {"0100", map[int]string{3: "164761"}, "field 3 (processing code): not a known transaction type and account types", "164761"},
-		5:  {"0200", map[int]string{3: "650000"}, "field 3 (processing code): not a known transaction type and account types", "650000"},
-		6:  {"0100", map[int]string{49: "USD"}, "field 49 (currency code): not a numeric currency code", "USD"},
-		7:  {"0100", map[int]string{12: "246000"}, "field 12 (local time): not a valid hhmmss", "246000"},
-		8:  {"0100", map[int]string{13: "0431"}, "field 13 (local date): not a valid MMDD", "0431"},
-		9:  {"0400", map[int]string{7: "0000000000"}, "field 7 (transmission date and time): not a valid MMDDhhmmss", "0000000000"},
-		10: {"0100", map[int]string{4: "411111111111"}, "field 4 holds 12 or more digits of the card number: misaligned message", "411111111111"},
-		11: {"0100", map[int]string{37: "1=2512101000"}, "field 37 holds a track data separator ('=' or '^'): misaligned message", "2512101000"},
-		12: {"0100", map[int]string{41: "11=25121"}, "field 41 holds a track data separator ('=' or '^'): misaligned message", "25121"},
-		13: {"0100", map[int]string{}, "", ""},
-		14: {"0100", map[int]string{3: "301000", 4: "000000000000"}, "", ""}, // balance inquiry, zero amount
-		15: {"0400", map[int]string{}, "", ""},
+		1:  {"0100", false, map[int]string{7: "1326043000"}, "field 7 (transmission date and time): not a valid MMDDhhmmss", "1326043000"},
+		2:  {"0100", false, map[int]string{7: "0230120000"}, "field 7 (transmission date and time): not a valid MMDDhhmmss", "0230120000"},
+		3:  {"0100", false, map[int]string{7: "1126243000"}, "field 7 (transmission date and time): not a valid MMDDhhmmss", "1126243000"},
+		4:  {"0100", false, map[int]string{3: "164761"}, "field 3 (processing code): not a known transaction type and account types", "164761"},
+		5:  {"0200", false, map[int]string{3: "650000"}, "field 3 (processing code): not a known transaction type and account types", "650000"},
+		6:  {"0100", false, map[int]string{49: "USD"}, "field 49 (currency code): not a numeric currency code", "USD"},
+		7:  {"0100", false, map[int]string{12: "246000"}, "field 12 (local time): not a valid hhmmss", "246000"},
+		8:  {"0100", false, map[int]string{13: "0431"}, "field 13 (local date): not a valid MMDD", "0431"},
+		9:  {"0400", false, map[int]string{7: "0000000000"}, "field 7 (transmission date and time): not a valid MMDDhhmmss", "0000000000"},
+		10: {"0100", false, map[int]string{4: "411111111111"}, "field 4 holds 12 or more digits of the card number: misaligned message", "411111111111"},
+		11: {"0100", false, map[int]string{37: "1=2512101000"}, "field 37 holds a track data separator ('=' or '^'): misaligned message", "2512101000"},
+		12: {"0100", false, map[int]string{41: "11=25121"}, "field 41 holds a track data separator ('=' or '^'): misaligned message", "25121"},
+		13: {"0100", false, map[int]string{}, "", ""},
+		14: {"0100", false, map[int]string{3: "301000", 4: "000000000000"}, "", ""}, // balance inquiry, zero amount
+		15: {"0400", false, map[int]string{}, "", ""},
+		16: {"0100", true, map[int]string{37: "111111111111"}, "field 37 holds 12 or more digits of the card number: misaligned message", "111111111111"},
 	}
 	for stan := 1; stan <= len(rules); stan++ {
 		r := rules[stan]
 		req := auth(panApprove, 100, stan)
 		req.MTI = r.mti
+		if r.track {
+			req.PAN, req.Track2 = "", panApprove+"=2512101"
+		}
 		m, err := req.Message()
 		require.NoError(t, err)
 		for id, val := range r.set {
