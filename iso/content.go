@@ -100,7 +100,7 @@ var contentChecks = [...]struct {
 // Presence is the caller's rule (which fields a message class requires).
 func CheckContent(v *View) int {
 	for _, c := range contentChecks {
-		if v.Has(c.id) && !c.valid(v.Field(c.id)) {
+		if f := v.Field(c.id); f != nil && !c.valid(f) { // nil: absent
 			return c.id
 		}
 	}
