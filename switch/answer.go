@@ -14,14 +14,14 @@ import (
 
 // reject answers a request read on this connection by the switch itself:
 // MTI + 10, the request's echo fields, and 39 = code. reason is logged and
-// journaled, never sent. The request passed screen: its fields are
+// journaled, never sent. The request passed screened: its fields are
 // journaled.
 func (c *acqConn) reject(v *iso.View, code, reason string) {
 	c.decline(v, c.started, "", code, journal.SwitchDeclined, reason)
 }
 
-// refuse is reject for a request that failed screen, or was never
-// screened: it is journaled with its MTI, STAN and reason only. Its other
+// refuse is reject for a request that was never screened (or failed):
+// it is journaled with its MTI, STAN and reason only (refusedSpans). Its other
 // fields cannot be trusted to be what their columns say (a misaligned
 // frame puts card digits in the amount or RRN), so none reaches the
 // journal. The answer still echoes them: the acquirer needs its own

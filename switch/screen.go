@@ -9,7 +9,7 @@ import (
 // screen decides whether a request scanned into v (scanErr the scan's
 // error) may be handled: "" when it may, else why it is refused with 30.
 // A refused request is journaled with its MTI, STAN and that reason only
-// (refuse). The reasons name fields and rules, never field values.
+// (refusedSpans). The reasons name fields and rules, never field values.
 //
 // screen's reasons come from the request's form; screened adds the guard
 // on what its journal columns would hold (journalLeak).
