@@ -3,10 +3,10 @@ package switchd_test
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -101,6 +101,37 @@ func assertNoPANWindow(t *testing.T, db, pan string) []journal.Entry {
 	return es
 }
 
+// contentRule is one request of TestContentRulesRefuse, sent with STAN its
+// key: auth's request with fields set to new values.
+type contentRule struct {
+	mti    string
+	track  bool // the card in track 2 (35) only
+	set    map[int]string
+	reason string // "" when the request is not refused
+	value  string // what the reason must not echo
+}
+
+// contentRules: each content rule and the card-data guard, and requests
+// that pass them (15: a bare reversal, the PAN and 11 only).
+var contentRules = map[int]contentRule{
+	1:  {"0100", false, map[int]string{7: "1326043000"}, "field 7 (transmission date and time): not a valid MMDDhhmmss", "1326043000"},
+	2:  {"0100", false, map[int]string{7: "0230120000"}, "field 7 (transmission date and time): not a valid MMDDhhmmss", "0230120000"},
+	3:  {"0100", false, map[int]string{7: "1126243000"}, "field 7 (transmission date and time): not a valid MMDDhhmmss", "1126243000"},
+	4:  {"0100", false, map[int]string{3: "164761"}, "field 3 (processing code): not a known transaction type and account types", "164761"},
+	5:  {"0200", false, map[int]string{3: "650000"}, "field 3 (processing code): not a known transaction type and account types", "650000"},
+	6:  {"0100", false, map[int]string{49: "USD"}, "field 49 (currency code): not a numeric currency code", "USD"},
+	7:  {"0100", false, map[int]string{12: "246000"}, "field 12 (local time): not a valid hhmmss", "246000"},
+	8:  {"0100", false, map[int]string{13: "0431"}, "field 13 (local date): not a valid MMDD", "0431"},
+	9:  {"0400", false, map[int]string{7: "0000000000"}, "field 7 (transmission date and time): not a valid MMDDhhmmss", "0000000000"},
+	10: {"0100", false, map[int]string{4: "411111111111"}, "field 4 holds 12 or more digits of the card number: misaligned message", "411111111111"},
+	11: {"0100", false, map[int]string{37: "1=2512101000"}, "field 37 holds a track data separator ('=' or '^'): misaligned message", "2512101000"},
+	12: {"0100", false, map[int]string{41: "11=25121"}, "field 41 holds a track data separator ('=' or '^'): misaligned message", "25121"},
+	13: {"0100", false, map[int]string{}, "", ""},
+	14: {"0100", false, map[int]string{3: "301000", 4: "000000000000"}, "", ""}, // balance inquiry, zero amount
+	15: {"0400", false, map[int]string{}, "", ""},
+	16: {"0100", true, map[int]string{37: "111111111111"}, "field 37 holds 12 or more digits of the card number: misaligned message", "111111111111"},
+}
+
 // TestContentRulesRefuse: each content rule, and the card-data guard,
 // refuses its request with 30; the journal has the request's MTI, STAN and
 // a reason naming the field (never its value), and nothing else from it.
@@ -111,51 +142,9 @@ func TestContentRulesRefuse(t *testing.T) {
 	path := journalPath(t)
 	sw := startSwitch(t, lostYAML(path, sim.Addr(), "5s", ""), "bank")
 	c := dialRaw(t, sw.addr)
-	type rule struct {
-		mti    string
-		track  bool // the card in track 2 (35) only
-		set    map[int]string
-		reason string // "" when the request is not refused
-		value  string // what the reason must not echo
-	}
-	rules := map[int]rule{
-		1:  {"0100", false, map[int]string{7: "1326043000"}, "field 7 (transmission date and time): not a valid MMDDhhmmss", "1326043000"},
-		2:  {"0100", false, map[int]string{7: "0230120000"}, "field 7 (transmission date and time): not a valid MMDDhhmmss", "0230120000"},
-		3:  {"0100", false, map[int]string{7: "1126243000"}, "field 7 (transmission date and time): not a valid MMDDhhmmss", "1126243000"},
-		4:  {"0100", false, map[int]string{3: "164761"}, "field 3 (processing code): not a known transaction type and account types", "164761"},
-		5:  {"0200", false, map[int]string{3: "650000"}, "field 3 (processing code): not a known transaction type and account types", "650000"},
-		6:  {"0100", false, map[int]string{49: "USD"}, "field 49 (currency code): not a numeric currency code", "USD"},
-		7:  {"0100", false, map[int]string{12: "246000"}, "field 12 (local time): not a valid hhmmss", "246000"},
-		8:  {"0100", false, map[int]string{13: "0431"}, "field 13 (local date): not a valid MMDD", "0431"},
-		9:  {"0400", false, map[int]string{7: "0000000000"}, "field 7 (transmission date and time): not a valid MMDDhhmmss", "0000000000"},
-		10: {"0100", false, map[int]string{4: "411111111111"}, "field 4 holds 12 or more digits of the card number: misaligned message", "411111111111"},
-		11: {"0100", false, map[int]string{37: "1=2512101000"}, "field 37 holds a track data separator ('=' or '^'): misaligned message", "2512101000"},
-		12: {"0100", false, map[int]string{41: "11=25121"}, "field 41 holds a track data separator ('=' or '^'): misaligned message", "25121"},
-		13: {"0100", false, map[int]string{}, "", ""},
-		14: {"0100", false, map[int]string{3: "301000", 4: "000000000000"}, "", ""}, // balance inquiry, zero amount
-		15: {"0400", false, map[int]string{}, "", ""},
-		16: {"0100", true, map[int]string{37: "111111111111"}, "field 37 holds 12 or more digits of the card number: misaligned message", "111111111111"},
-	}
-	for stan := 1; stan <= len(rules); stan++ {
-		r := rules[stan]
-		req := auth(panApprove, 100, stan)
-		req.MTI = r.mti
-		if r.track {
-			req.PAN, req.Track2 = "", panApprove+"=2512101"
-		}
-		m, err := req.Message()
-		require.NoError(t, err)
-		for id, val := range r.set {
-			require.NoError(t, m.Field(id, val))
-		}
-		if stan == 15 { // a bare reversal: the PAN and 11 only
-			for _, id := range []int{3, 4, 7, 12, 13, 37, 41, 42, 49} {
-				m.UnsetField(id)
-			}
-		}
-		b, err := m.Pack()
-		require.NoError(t, err)
-		c.write(t, b)
+	for stan := 1; stan <= len(contentRules); stan++ {
+		r := contentRules[stan]
+		c.write(t, contentRuleFrame(t, stan, r))
 		want := "30"
 		if r.reason == "" {
 			want = "00"
@@ -166,26 +155,42 @@ func TestContentRulesRefuse(t *testing.T) {
 	require.NoError(t, sw.FlushJournal(context.Background()))
 	es, err := openJournal(t, path).List(context.Background(), journal.Filter{Limit: 1 << 20})
 	require.NoError(t, err)
-	require.Len(t, es, len(rules))
+	require.Len(t, es, len(contentRules))
 	for _, e := range es {
-		var stan int
-		for s, r := range rules {
-			if e.STAN == pad6(s) {
-				stan = s
-				assert.Equal(t, r.mti, e.MTI)
-			}
-		}
-		r := rules[stan]
-		require.NotZero(t, stan, "entry %d: STAN %q", e.ID, e.STAN)
+		stan, err := strconv.Atoi(e.STAN)
+		require.NoError(t, err)
+		r, ok := contentRules[stan]
+		require.True(t, ok, "entry %d: STAN %q", e.ID, e.STAN)
 		if r.reason == "" {
 			assert.NotEqual(t, "30", e.ResponseCode, "stan %d", stan)
 			continue
 		}
 		assert.Equal(t, journal.Entry{ID: e.ID, Time: e.Time, Conn: e.Conn, Remote: e.Remote, Latency: e.Latency,
-			MTI: r.mti, STAN: pad6(stan), ResponseCode: "30", Outcome: journal.SwitchDeclined, Reason: r.reason}, e,
+			MTI: r.mti, STAN: e.STAN, ResponseCode: "30", Outcome: journal.SwitchDeclined, Reason: r.reason}, e,
 			"stan %d", stan)
 		assert.NotContains(t, e.Reason, r.value, "stan %d: the reason echoes the value", stan)
 	}
 }
 
-func pad6(n int) string { return fmt.Sprintf("%06d", n) }
+// contentRuleFrame packs rule r's request.
+func contentRuleFrame(t *testing.T, stan int, r contentRule) []byte {
+	t.Helper()
+	req := auth(panApprove, 100, stan)
+	req.MTI = r.mti
+	if r.track {
+		req.PAN, req.Track2 = "", panApprove+"=2512101"
+	}
+	m, err := req.Message()
+	require.NoError(t, err)
+	for id, val := range r.set {
+		require.NoError(t, m.Field(id, val))
+	}
+	if stan == 15 { // a bare reversal: the PAN and 11 only
+		for _, id := range []int{3, 4, 7, 12, 13, 37, 41, 42, 49} {
+			m.UnsetField(id)
+		}
+	}
+	b, err := m.Pack()
+	require.NoError(t, err)
+	return b
+}
