@@ -14,13 +14,33 @@ import (
 
 // reject answers a request read on this connection by the switch itself:
 // MTI + 10, the request's echo fields, and 39 = code. reason is logged and
-// journaled, never sent.
+// journaled, never sent. The request passed screened: its fields are
+// journaled.
 func (c *acqConn) reject(v *iso.View, code, reason string) {
 	c.decline(v, c.started, "", code, journal.SwitchDeclined, reason)
 }
 
+// refuse is reject for a request that was never screened (or failed):
+// it is journaled with its MTI, STAN and reason only (refusedSpans). Its other
+// fields cannot be trusted to be what their columns say (a misaligned
+// frame puts card digits in the amount or RRN), so none reaches the
+// journal. The answer still echoes them: the acquirer needs its own
+// fields to match it.
+func (c *acqConn) refuse(v *iso.View, code, reason string) {
+	sp := refusedSpans(v)
+	c.answerOwn(v, &sp, c.started, "", code, journal.SwitchDeclined, reason)
+}
+
 // decline builds the switch's own answer and finishes the request with it.
 func (c *acqConn) decline(v *iso.View, started time.Time, issuerName, code string, outcome journal.Outcome, reason string) {
+	sp := requestSpans(v)
+	c.answerOwn(v, &sp, started, issuerName, code, outcome, reason)
+}
+
+// answerOwn answers with the switch's own code and journals the request
+// from its fields at sp.
+func (c *acqConn) answerOwn(v *iso.View, sp *entrySpans, started time.Time, issuerName, code string,
+	outcome journal.Outcome, reason string) {
 	s := c.s
 	s.stats.countOwn(code)
 	resp, err := s.response(v, code)
@@ -28,7 +48,7 @@ func (c *acqConn) decline(v *iso.View, started time.Time, issuerName, code strin
 		s.log.Error("cannot build switch response", "conn", c.id, "code", code, "err", err)
 		return
 	}
-	c.finish(v, started, resp, issuerName, code, outcome, reason, nil)
+	c.finish(v, sp, started, resp, issuerName, code, outcome, reason, nil)
 }
 
 // finished holds a request's final answer, with its journal entry
@@ -59,18 +79,18 @@ var finishedPool = sync.Pool{New: func() any { return new(finished) }}
 // answer or entry is not kept alive).
 const maxPooledBuf = 8 << 10
 
-// finish journals and sends resp. sent: the issuer request it answers,
+// finish journals (from v's fields at sp) and sends resp. sent: the issuer request it answers,
 // nil when the request never went to an issuer. The journal entry is
 // staged straight from the request's fields and the answer queued behind
 // it, with nothing to hold them in (a finished holder is for answers that
 // must wait for something else first).
-func (c *acqConn) finish(v *iso.View, started time.Time, resp []byte, issuerName, code string,
+func (c *acqConn) finish(v *iso.View, sp *entrySpans, started time.Time, resp []byte, issuerName, code string,
 	outcome journal.Outcome, reason string, sent *issuer.Txn) {
 	var t journal.Ticket
 	latency := time.Since(started) // one clock read for the journal entry and the metric
 	if c.s.jrnl != nil {
 		var masked [pan.MaxLen]byte
-		fl := c.entryFields(v, started, latency, issuerName, code, outcome, reason, &masked)
+		fl := c.fieldsAt(v.Frame(), sp, started, latency, issuerName, code, outcome, reason, &masked)
 		t = c.stage(&fl)
 	}
 	c.logTxn(v, started, issuerName, code, outcome, reason)
@@ -223,7 +243,7 @@ func (c *acqConn) netMgmt(frame []byte, v *iso.View) {
 	}
 	resp, err := iso.NetMgmtResponse(c.s.spec, frame, code)
 	if err != nil {
-		c.reject(v, CodeSystemError, err.Error())
+		c.refuse(v, CodeSystemError, err.Error())
 		return
 	}
 	c.s.stats.netMgmt.Add(1)

@@ -77,7 +77,6 @@ func TestJournalRecordsEveryAnswer(t *testing.T) {
 	require.NoError(t, err)
 	raw.write(t, body)
 	require.Equal(t, "30", str(t, raw.read(t), 39))
-	cases[5] = want{panFormat, "", "30", journal.SwitchDeclined, -1, false}
 
 	// Every answer the acquirer heard is journaled (that it was durable
 	// first is TestAnswerIsDurableBeforeItGoesOut's); the index follows
@@ -105,6 +104,15 @@ func TestJournalRecordsEveryAnswer(t *testing.T) {
 			assert.NotEmpty(t, e.Reason, "stan %d: a switch decline says why", stan)
 		}
 	}
+
+	// A refused request (30) is journaled with its MTI, STAN and reason
+	// only: none of its other fields is trusted.
+	require.Len(t, byRRN[""], 1, "entries without an RRN")
+	e := byRRN[""][0]
+	assert.Equal(t, journal.Entry{ID: e.ID, Time: e.Time, Conn: e.Conn, Remote: e.Remote, Latency: e.Latency,
+		MTI: "0100", STAN: "000005", ResponseCode: "30", Outcome: journal.SwitchDeclined,
+		Reason: "mandatory field 4 missing"}, e)
+	cases[5] = want{pan: panFormat}
 
 	var pans []string
 	for _, w := range cases {

@@ -18,7 +18,7 @@ import (
 const (
 	CodeApproved    = "00"
 	CodeNoRoute     = "15" // no route for the card's BIN (no such issuer)
-	CodeFormatError = "30" // message framed but not parseable, or a mandatory field missing
+	CodeFormatError = "30" // message framed but not parseable, a mandatory field missing or its content invalid
 	CodeLate        = "68" // in the 0420 the switch sends after a timeout: response received too late
 	CodeIssuerDown  = "91" // issuer has no live link, or did not answer in time
 	CodeDuplicate   = "94" // duplicate transmission, not sent to the issuer again
@@ -50,21 +50,18 @@ func (c *acqConn) handle(frame []byte, v *iso.View, scanErr error) {
 		return
 	}
 	s.stats.requests.Add(1)
-	if scanErr != nil {
-		c.reject(v, CodeFormatError, scanErr.Error())
-		return
-	}
+	sp, reason := screened(v, scanErr)
 	switch {
+	case reason != "":
+		c.answerOwn(v, &sp, c.started, "", CodeFormatError, journal.SwitchDeclined, reason)
+	case s.draining.Load() && mti[1] == '8':
+		c.refuse(v, CodeIssuerDown, "switch shutting down") // not a transaction: screen checked nothing
 	case s.draining.Load():
-		c.reject(v, CodeIssuerDown, "switch shutting down")
-	case mti[0] != '0':
-		c.reject(v, CodeFormatError, "only ISO 8583:1987 (version 0) messages are accepted")
+		c.answerOwn(v, &sp, c.started, "", CodeIssuerDown, journal.SwitchDeclined, "switch shutting down")
 	case mti[1] == '8':
 		c.netMgmt(frame, v)
-	case mti[1] == '1' || mti[1] == '2' || mti[1] == '4':
-		c.relay(frame, v)
 	default:
-		c.reject(v, CodeFormatError, "message class not supported")
+		c.relay(frame, v, &sp)
 	}
 }
 
@@ -72,17 +69,10 @@ func (c *acqConn) handle(frame []byte, v *iso.View, scanErr error) {
 // logged as warnings, the rest at debug level.
 const unreadableWarnings = 10
 
-// mandatory lists the fields an authorization or financial request must
-// carry besides a PAN (2, or 35 when 2 is absent).
-var mandatory = [...]int{3, 4, 7, 11}
-
-func (c *acqConn) relay(frame []byte, v *iso.View) {
+// relay sends a screened request (sp: its journal spans) to its issuer.
+func (c *acqConn) relay(frame []byte, v *iso.View, sp *entrySpans) {
 	s := c.s
-	pan, _ := iso.RoutingPAN(v)
-	if reason := checkMandatory(v, pan); reason != "" {
-		c.reject(v, CodeFormatError, reason)
-		return
-	}
+	pan, _ := iso.RoutingPAN(v) // screen made sure there is one
 	snap := s.routes.Load()
 	m, ok := snap.table.Lookup(pan)
 	if !ok {
@@ -104,7 +94,7 @@ func (c *acqConn) relay(frame []byte, v *iso.View) {
 			return
 		}
 	}
-	t := c.newTxn(frame, v, m.Issuer)
+	t := c.newTxn(frame, v, sp, m.Issuer)
 	if limited {
 		t.Cookie |= cookieLimited
 	}
@@ -135,30 +125,11 @@ func (c *acqConn) send(is *issuer.Issuer, t *issuer.Txn, v *iso.View) error {
 	return is.Send(t, v.Offset(11))
 }
 
-// checkMandatory names the first missing mandatory field, "" if none.
-func checkMandatory(v *iso.View, pan []byte) string {
-	if pan == nil {
-		return "no PAN: field 2 absent and no usable track 2 (35)"
-	}
-	if !v.Has(11) {
-		return missingField(11)
-	}
-	if v.MTI()[1] == '4' { // reversals route like their originals but may omit the rest
-		return ""
-	}
-	for _, id := range mandatory {
-		if !v.Has(id) {
-			return missingField(id)
-		}
-	}
-	return ""
-}
-
 // isAdvice: 0420/0421 reversal advices are stored and forwarded when the
 // issuer cannot take them now.
 func isAdvice(mti []byte) bool { return mti[1] == '4' && mti[2] == '2' }
 
-func (c *acqConn) newTxn(frame []byte, v *iso.View, issuerName string) *issuer.Txn {
+func (c *acqConn) newTxn(frame []byte, v *iso.View, sp *entrySpans, issuerName string) *issuer.Txn {
 	t := &issuer.Txn{Owner: c, Issuer: issuerName, Started: c.started}
 	t.SetFrame(frame)
 	copy(t.MTI[:], v.MTI())
@@ -171,7 +142,7 @@ func (c *acqConn) newTxn(frame []byte, v *iso.View, issuerName string) *issuer.T
 		copy(t.Terminal[:], f)
 		t.HasTID = true
 	}
-	t.Spans = requestSpans(v)
+	t.Spans = *sp
 	t.PAN, t.Amount = t.Spans[spanPAN], t.Spans[spanAmount]
 	return t
 }
@@ -227,7 +198,7 @@ func (c *acqConn) Answer(t *issuer.Txn, resp []byte, rv *iso.View) {
 	}
 	var req iso.View
 	_ = s.scanner.Scan(t.Frame, &req)
-	c.finish(&req, t.Started, resp, t.Issuer, code, issuerOutcome(req.MTI(), code), "", t)
+	c.finish(&req, &t.Spans, t.Started, resp, t.Issuer, code, issuerOutcome(req.MTI(), code), "", t)
 }
 
 // issuerOutcome classifies an issuer's answer for the journal.
@@ -320,10 +291,6 @@ func (c *acqConn) Unmatched(t *issuer.Txn, _ []byte, rv *iso.View, field int, la
 	if _, err := s.jrnl.StageFields(&fl); err != nil {
 		s.log.Error("unmatched issuer answer not journaled", "conn", c.id, "err", err)
 	}
-}
-
-func missingField(id int) string {
-	return "mandatory field " + strconv.Itoa(id) + " missing"
 }
 
 // twoDigits holds "00" to "99": response codes are almost always two

@@ -36,7 +36,8 @@ func TestTxnFieldsMatchTheView(t *testing.T) {
 			require.NoError(t, err)
 			var v iso.View
 			require.NoError(t, sc.Scan(frame, &v))
-			txn := c.newTxn(frame, &v, "bank")
+			sp := requestSpans(&v)
+			txn := c.newTxn(frame, &v, &sp, "bank")
 			clear(frame) // the Txn has its own copy
 
 			var m1, m2 [pan.MaxLen]byte
