@@ -9,9 +9,9 @@ import (
 	"time"
 
 	"github.com/cardswitch/cardswitch/iso"
+	"github.com/cardswitch/cardswitch/journal"
 	"github.com/cardswitch/cardswitch/routing"
 	"github.com/cardswitch/cardswitch/switch/acquirers"
-	"github.com/cardswitch/cardswitch/switch/journal"
 	"github.com/cardswitch/cardswitch/switch/metrics"
 	"github.com/cardswitch/cardswitch/switch/tlsconf"
 )

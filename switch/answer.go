@@ -8,8 +8,8 @@ import (
 
 	"github.com/cardswitch/cardswitch/internal/pan"
 	"github.com/cardswitch/cardswitch/iso"
+	"github.com/cardswitch/cardswitch/journal"
 	"github.com/cardswitch/cardswitch/switch/issuer"
-	"github.com/cardswitch/cardswitch/switch/journal"
 )
 
 // reject answers a request read on this connection by the switch itself:

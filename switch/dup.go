@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/cardswitch/cardswitch/iso"
-	"github.com/cardswitch/cardswitch/switch/journal"
+	"github.com/cardswitch/cardswitch/journal"
 )
 
 // dupCache remembers the requests of the last window to answer a

@@ -16,9 +16,9 @@ import (
 	"time"
 
 	"github.com/cardswitch/cardswitch/iso"
+	"github.com/cardswitch/cardswitch/issuersim"
 	"github.com/cardswitch/cardswitch/routing"
 	switchd "github.com/cardswitch/cardswitch/switch"
-	"github.com/cardswitch/cardswitch/switch/issuersim"
 )
 
 // fuzzMaxMessage is the fuzz switch's max_message_size: a longer frame is

@@ -10,11 +10,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cardswitch/cardswitch/acqclient"
 	"github.com/cardswitch/cardswitch/iso"
+	"github.com/cardswitch/cardswitch/issuersim"
 	"github.com/cardswitch/cardswitch/routing"
 	switchd "github.com/cardswitch/cardswitch/switch"
-	"github.com/cardswitch/cardswitch/switch/acqclient"
-	"github.com/cardswitch/cardswitch/switch/issuersim"
 	"github.com/moov-io/iso8583"
 	"github.com/stretchr/testify/require"
 )

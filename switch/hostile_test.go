@@ -13,9 +13,9 @@ import (
 	"time"
 
 	"github.com/HdrHistogram/hdrhistogram-go"
+	"github.com/cardswitch/cardswitch/acqclient"
 	"github.com/cardswitch/cardswitch/routing"
 	switchd "github.com/cardswitch/cardswitch/switch"
-	"github.com/cardswitch/cardswitch/switch/acqclient"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )

@@ -6,11 +6,11 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/cardswitch/cardswitch/acqclient"
 	"github.com/cardswitch/cardswitch/iso"
+	"github.com/cardswitch/cardswitch/issuersim"
 	"github.com/cardswitch/cardswitch/routing"
 	switchd "github.com/cardswitch/cardswitch/switch"
-	"github.com/cardswitch/cardswitch/switch/acqclient"
-	"github.com/cardswitch/cardswitch/switch/issuersim"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )

@@ -8,10 +8,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cardswitch/cardswitch/acqclient"
 	"github.com/cardswitch/cardswitch/iso"
 	"github.com/cardswitch/cardswitch/routing"
 	switchd "github.com/cardswitch/cardswitch/switch"
-	"github.com/cardswitch/cardswitch/switch/acqclient"
 	"github.com/cardswitch/cardswitch/switch/metrics"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"

@@ -172,7 +172,7 @@ func (s *Switch) drain(l *issuer.Link) {
 	if is := s.issuerNamed(name); is == nil || is.Link(l.Addr()) == nil {
 		s.metrics.RemoveLink(name, l.Addr())
 	}
-	s.states.notify(l, false) // Await callers may be waiting for the drain
+	s.linkChanges.notify(l, false) // Await callers may be waiting for the drain
 	s.log.Info("issuer link drained and closed", "issuer", name, "endpoint", l.Addr())
 }
 

@@ -4,8 +4,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cardswitch/cardswitch/issuersim"
 	"github.com/cardswitch/cardswitch/routing"
-	"github.com/cardswitch/cardswitch/switch/issuersim"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )

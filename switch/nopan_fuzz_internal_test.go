@@ -9,7 +9,7 @@ import (
 
 	"github.com/cardswitch/cardswitch/internal/pan"
 	"github.com/cardswitch/cardswitch/iso"
-	"github.com/cardswitch/cardswitch/switch/journal"
+	"github.com/cardswitch/cardswitch/journal"
 )
 
 // fuzzPAN is the card FuzzJournalNoPAN hides in its frames. Each of its

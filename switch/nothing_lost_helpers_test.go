@@ -13,10 +13,10 @@ import (
 
 	"github.com/cardswitch/cardswitch/internal/keyfile"
 	"github.com/cardswitch/cardswitch/iso"
+	"github.com/cardswitch/cardswitch/issuersim"
+	"github.com/cardswitch/cardswitch/journal"
 	"github.com/cardswitch/cardswitch/routing"
 	switchd "github.com/cardswitch/cardswitch/switch"
-	"github.com/cardswitch/cardswitch/switch/issuersim"
-	"github.com/cardswitch/cardswitch/switch/journal"
 	"github.com/stretchr/testify/require"
 )
 

@@ -12,9 +12,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cardswitch/cardswitch/issuersim"
+	"github.com/cardswitch/cardswitch/journal"
 	"github.com/cardswitch/cardswitch/routing"
-	"github.com/cardswitch/cardswitch/switch/issuersim"
-	"github.com/cardswitch/cardswitch/switch/journal"
 	"github.com/cardswitch/cardswitch/switch/metrics"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"

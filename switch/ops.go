@@ -71,7 +71,7 @@ func (s *Switch) AdminAddr() string {
 // linkState keeps waiters and metrics up to date on link changes.
 func (s *Switch) linkState(l *issuer.Link, up bool) {
 	s.metrics.LinkUp(l.Config().Issuer, l.Addr(), up)
-	s.states.notify(l, up)
+	s.linkChanges.notify(l, up)
 }
 
 // adminBackend answers the admin listener.

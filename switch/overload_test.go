@@ -6,9 +6,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cardswitch/cardswitch/issuersim"
 	"github.com/cardswitch/cardswitch/routing"
 	switchd "github.com/cardswitch/cardswitch/switch"
-	"github.com/cardswitch/cardswitch/switch/issuersim"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )

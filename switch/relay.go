@@ -9,8 +9,8 @@ import (
 
 	"github.com/cardswitch/cardswitch/internal/pan"
 	"github.com/cardswitch/cardswitch/iso"
+	"github.com/cardswitch/cardswitch/journal"
 	"github.com/cardswitch/cardswitch/switch/issuer"
-	"github.com/cardswitch/cardswitch/switch/journal"
 	"github.com/cardswitch/cardswitch/switch/metrics"
 )
 

@@ -3,9 +3,9 @@ package switchd_test
 import (
 	"testing"
 
+	"github.com/cardswitch/cardswitch/acqclient"
+	"github.com/cardswitch/cardswitch/issuersim"
 	"github.com/cardswitch/cardswitch/routing"
-	"github.com/cardswitch/cardswitch/switch/acqclient"
-	"github.com/cardswitch/cardswitch/switch/issuersim"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )

@@ -118,7 +118,7 @@ func (s *Switch) awaitFresh(ctx context.Context, cfg *routing.Config, issuers []
 			continue
 		}
 		wctx, cancel := context.WithTimeout(ctx, cfg.Issuers[i].ConnectTimeout)
-		err := s.states.wait(wctx, func() bool { return is.UpLinks() > 0 })
+		err := s.linkChanges.wait(wctx, func() bool { return is.UpLinks() > 0 })
 		cancel()
 		if err != nil {
 			s.log.Warn("issuer not connected before its routes took effect; its requests get 91 until it is",
@@ -155,7 +155,7 @@ func (s *Switch) reloads(ok bool) {
 		s.stats.reloadErrors.Add(1)
 	}
 	s.metrics.Reload(ok)
-	s.states.notify(nil, ok)
+	s.linkChanges.notify(nil, ok)
 }
 
 // Routes describes the routing table in force (GET /admin/routes).

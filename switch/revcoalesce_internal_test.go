@@ -6,9 +6,9 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/cardswitch/cardswitch/acqclient"
 	"github.com/cardswitch/cardswitch/iso"
 	"github.com/cardswitch/cardswitch/routing"
-	"github.com/cardswitch/cardswitch/switch/acqclient"
 	"github.com/cardswitch/cardswitch/switch/issuer"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"

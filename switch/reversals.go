@@ -10,8 +10,8 @@ import (
 	"time"
 
 	"github.com/cardswitch/cardswitch/iso"
+	"github.com/cardswitch/cardswitch/journal"
 	"github.com/cardswitch/cardswitch/switch/issuer"
-	"github.com/cardswitch/cardswitch/switch/journal"
 	"github.com/moov-io/iso8583"
 	"golang.org/x/time/rate"
 )

@@ -5,8 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cardswitch/cardswitch/acqclient"
 	"github.com/cardswitch/cardswitch/iso"
-	"github.com/cardswitch/cardswitch/switch/acqclient"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )

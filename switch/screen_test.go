@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/cardswitch/cardswitch/switch/journal"
+	"github.com/cardswitch/cardswitch/journal"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )

@@ -6,7 +6,7 @@ import (
 
 	"github.com/cardswitch/cardswitch/internal/pan"
 	"github.com/cardswitch/cardswitch/iso"
-	"github.com/cardswitch/cardswitch/switch/journal"
+	"github.com/cardswitch/cardswitch/journal"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )

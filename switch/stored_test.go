@@ -14,9 +14,9 @@ import (
 	"time"
 
 	"github.com/cardswitch/cardswitch/iso"
+	"github.com/cardswitch/cardswitch/issuersim"
 	"github.com/cardswitch/cardswitch/routing"
 	switchd "github.com/cardswitch/cardswitch/switch"
-	"github.com/cardswitch/cardswitch/switch/issuersim"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )

@@ -2,7 +2,6 @@ package switchd
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"net"
 	"sync"
@@ -10,13 +9,12 @@ import (
 	"time"
 
 	"github.com/cardswitch/cardswitch/iso"
+	"github.com/cardswitch/cardswitch/journal"
 	"github.com/cardswitch/cardswitch/routing"
 	"github.com/cardswitch/cardswitch/switch/acquirers"
 	"github.com/cardswitch/cardswitch/switch/admin"
 	"github.com/cardswitch/cardswitch/switch/internal/lograte"
 	"github.com/cardswitch/cardswitch/switch/issuer"
-	"github.com/cardswitch/cardswitch/switch/issuersim"
-	"github.com/cardswitch/cardswitch/switch/journal"
 	"github.com/cardswitch/cardswitch/switch/metrics"
 	"github.com/cardswitch/cardswitch/switch/watch"
 	"github.com/moov-io/iso8583"
@@ -32,12 +30,11 @@ type Switch struct {
 	spec    *iso8583.MessageSpec
 	scanner *iso.Scanner
 
-	ln     net.Listener
-	sims   []*issuersim.Sim
-	routes atomic.Pointer[snapshot]
-	links  linkSet
-	stats  counters
-	states stateBoard
+	ln          net.Listener
+	routes      atomic.Pointer[snapshot]
+	links       linkSet
+	stats       counters
+	linkChanges linkChanges
 
 	metrics *metrics.Metrics
 	admin   *admin.Server    // nil when admin.address is ""
@@ -110,11 +107,10 @@ func New(cfg *routing.Config, opts ...Option) (_ *Switch, err error) {
 	if s.scanner, err = iso.NewScanner(s.spec); err != nil {
 		return nil, err
 	}
-	s.states.init()
+	s.linkChanges.init()
 	s.links.init()
 	defer func() {
 		if err != nil {
-			s.closeSims()
 			if s.jrnl != nil {
 				_ = s.jrnl.Close()
 			}
@@ -123,13 +119,6 @@ func New(cfg *routing.Config, opts ...Option) (_ *Switch, err error) {
 			}
 		}
 	}()
-	for _, sc := range cfg.Simulators {
-		sim, err := issuersim.New(sc, s.log)
-		if err != nil {
-			return nil, fmt.Errorf("simulator %s: %w", sc.Name, err)
-		}
-		s.sims = append(s.sims, sim)
-	}
 	if err = s.openJournal(); err != nil {
 		return nil, err
 	}
@@ -157,15 +146,6 @@ func (s *Switch) Addr() net.Addr { return s.ln.Addr() }
 // returns nil.
 func (s *Switch) Run(ctx context.Context) error {
 	var bg sync.WaitGroup
-	for _, sim := range s.sims {
-		bg.Add(1)
-		go func() {
-			defer bg.Done()
-			if err := sim.Serve(); err != nil {
-				s.log.Error("simulator stopped", "addr", sim.Addr(), "err", err)
-			}
-		}()
-	}
 	for _, is := range s.routes.Load().issuers {
 		for _, l := range is.Links() {
 			s.links.start(l)
@@ -204,7 +184,6 @@ func (s *Switch) Run(ctx context.Context) error {
 
 	<-ctx.Done()
 	s.shutdown(accepted)
-	s.closeSims()
 	if s.admin != nil {
 		_ = s.admin.Close(context.Background())
 	}
@@ -247,11 +226,5 @@ func (s *Switch) eachConn(f func(*acqConn)) {
 	s.mu.Unlock()
 	for _, c := range cs {
 		f(c)
-	}
-}
-
-func (s *Switch) closeSims() {
-	for _, sim := range s.sims {
-		_ = sim.Close()
 	}
 }

@@ -11,9 +11,9 @@ import (
 	"time"
 
 	"github.com/cardswitch/cardswitch/iso"
+	"github.com/cardswitch/cardswitch/journal"
 	"github.com/cardswitch/cardswitch/routing"
 	switchd "github.com/cardswitch/cardswitch/switch"
-	"github.com/cardswitch/cardswitch/switch/journal"
 	"github.com/cardswitch/cardswitch/switch/metrics"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"

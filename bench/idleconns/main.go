@@ -21,9 +21,9 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/cardswitch/cardswitch/issuersim"
 	"github.com/cardswitch/cardswitch/routing"
 	switchd "github.com/cardswitch/cardswitch/switch"
-	"github.com/cardswitch/cardswitch/switch/issuersim"
 )
 
 func main() {

@@ -8,8 +8,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/cardswitch/cardswitch/issuersim"
 	"github.com/cardswitch/cardswitch/routing"
-	"github.com/cardswitch/cardswitch/switch/issuersim"
 	"github.com/spf13/cobra"
 )
 

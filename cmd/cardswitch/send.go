@@ -7,8 +7,8 @@ import (
 	"math/rand/v2"
 	"time"
 
+	"github.com/cardswitch/cardswitch/acqclient"
 	"github.com/cardswitch/cardswitch/iso"
-	"github.com/cardswitch/cardswitch/switch/acqclient"
 	"github.com/moov-io/iso8583"
 	"github.com/spf13/cobra"
 )

@@ -9,6 +9,7 @@ import (
 	"syscall"
 
 	"github.com/cardswitch/cardswitch/internal/gctune"
+	"github.com/cardswitch/cardswitch/issuersim"
 	switchd "github.com/cardswitch/cardswitch/switch"
 	"github.com/spf13/cobra"
 )
@@ -47,6 +48,13 @@ SIGHUP, a change to the config file, or POST /admin/reload: reload the config
 			}
 			log.Info("garbage collector", "gogc", gc.GOGC, "memory_limit", memoryLimitString(gc.MemoryLimit),
 				"memory_limit_from", from)
+			// The simulators the config asks for run beside the switch,
+			// and stop after it: its links sign off first.
+			sims, err := issuersim.StartGroup(cfg.Simulators, log)
+			if err != nil {
+				return err
+			}
+			defer sims.Close()
 			sw, err := switchd.New(cfg, switchd.WithLogger(log), switchd.WithWatch(watch))
 			if err != nil {
 				return err

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/cardswitch/cardswitch/iso"
-	"github.com/cardswitch/cardswitch/switch/journal"
+	"github.com/cardswitch/cardswitch/journal"
 	"github.com/spf13/cobra"
 )
 

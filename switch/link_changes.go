@@ -7,16 +7,16 @@ import (
 	"github.com/cardswitch/cardswitch/switch/issuer"
 )
 
-// stateBoard lets callers wait for issuer links to change state without
+// linkChanges lets callers wait for issuer links to change state without
 // polling: every change closes the current channel and makes a new one.
-type stateBoard struct {
+type linkChanges struct {
 	mu      sync.Mutex
 	changed chan struct{}
 }
 
-func (b *stateBoard) init() { b.changedCh() }
+func (b *linkChanges) init() { b.changedCh() }
 
-func (b *stateBoard) changedCh() <-chan struct{} {
+func (b *linkChanges) changedCh() <-chan struct{} {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.changed == nil {
@@ -25,7 +25,7 @@ func (b *stateBoard) changedCh() <-chan struct{} {
 	return b.changed
 }
 
-func (b *stateBoard) notify(*issuer.Link, bool) {
+func (b *linkChanges) notify(*issuer.Link, bool) {
 	b.mu.Lock()
 	if b.changed != nil {
 		close(b.changed)
@@ -36,7 +36,7 @@ func (b *stateBoard) notify(*issuer.Link, bool) {
 
 // wait blocks until ok() holds (checked after every link state change) or
 // ctx ends.
-func (b *stateBoard) wait(ctx context.Context, ok func() bool) error {
+func (b *linkChanges) wait(ctx context.Context, ok func() bool) error {
 	for {
 		ch := b.changedCh()
 		if ok() {
@@ -53,7 +53,7 @@ func (b *stateBoard) wait(ctx context.Context, ok func() bool) error {
 // Await blocks until cond holds, re-checking it after every issuer link
 // state change and every reload (applied or rejected), or until ctx ends.
 func (s *Switch) Await(ctx context.Context, cond func() bool) error {
-	return s.states.wait(ctx, cond)
+	return s.linkChanges.wait(ctx, cond)
 }
 
 // IssuerLinksUp counts the signed-on links of the named issuer (-1 if the
@@ -77,5 +77,5 @@ func (s *Switch) issuerNamed(name string) *issuer.Issuer {
 // WaitIssuer blocks until ok(number of the named issuer's links up) holds,
 // or ctx ends. Tests and the readiness check use it instead of polling.
 func (s *Switch) WaitIssuer(ctx context.Context, name string, ok func(up int) bool) error {
-	return s.states.wait(ctx, func() bool { return ok(s.IssuerLinksUp(name)) })
+	return s.linkChanges.wait(ctx, func() bool { return ok(s.IssuerLinksUp(name)) })
 }

@@ -10,8 +10,8 @@ import (
 	"time"
 
 	"github.com/cardswitch/cardswitch/internal/keyfile"
+	"github.com/cardswitch/cardswitch/journal"
 	"github.com/cardswitch/cardswitch/routing"
-	"github.com/cardswitch/cardswitch/switch/journal"
 )
 
 // openJournal opens the journal (when configured), refills the duplicate

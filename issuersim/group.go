@@ -1,0 +1,55 @@
+package issuersim
+
+import (
+	"fmt"
+	"log/slog"
+	"sync"
+
+	"github.com/cardswitch/cardswitch/routing"
+)
+
+// Group runs the simulators a config asks for (its simulators: section)
+// beside the switch, in the `serve` process: a demo or a test needs no
+// bank, and the switch itself knows nothing of simulators.
+type Group struct {
+	sims   []*Sim
+	served sync.WaitGroup // one per Serve goroutine
+}
+
+// StartGroup binds every simulator of cfgs and serves them. On an error
+// none is left running. A nil log discards everything.
+func StartGroup(cfgs []routing.Simulator, log *slog.Logger) (*Group, error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	g := &Group{}
+	for _, sc := range cfgs {
+		sim, err := New(sc, log)
+		if err != nil {
+			g.Close()
+			return nil, fmt.Errorf("simulator %s: %w", sc.Name, err)
+		}
+		g.sims = append(g.sims, sim)
+	}
+	for _, sim := range g.sims {
+		g.served.Add(1)
+		go func() {
+			defer g.served.Done()
+			if err := sim.Serve(); err != nil {
+				log.Error("simulator stopped", "addr", sim.Addr(), "err", err)
+			}
+		}()
+	}
+	return g, nil
+}
+
+// Sims are the running simulators, in config order.
+func (g *Group) Sims() []*Sim { return g.sims }
+
+// Close stops every simulator and waits until each has stopped serving.
+func (g *Group) Close() {
+	for _, sim := range g.sims {
+		_ = sim.Close()
+	}
+	g.served.Wait()
+}
