@@ -13,8 +13,8 @@ import (
 	"strings"
 	"time"
 
+	cfgfile "github.com/cardswitch/cardswitch/config"
 	"github.com/cardswitch/cardswitch/internal/gctune"
-	"github.com/cardswitch/cardswitch/routing"
 	switchd "github.com/cardswitch/cardswitch/switch"
 )
 
@@ -57,7 +57,7 @@ func runSwitchChild() error {
 	if os.Getenv(envJournal) == "false" {
 		journal = ""
 	}
-	cfg, err := routing.LoadBytes("bench.yaml", fmt.Appendf(nil, switchYAML, journal, os.Getenv(envIssuer)))
+	cfg, err := cfgfile.LoadBytes("bench.yaml", fmt.Appendf(nil, switchYAML, journal, os.Getenv(envIssuer)))
 	if err != nil {
 		return err
 	}

@@ -8,8 +8,8 @@ import (
 	"github.com/moov-io/iso8583"
 	"github.com/stretchr/testify/require"
 
+	"github.com/cardswitch/cardswitch/config"
 	"github.com/cardswitch/cardswitch/iso"
-	"github.com/cardswitch/cardswitch/routing"
 )
 
 // hangGuard bounds every client read so that a broken simulator fails the
@@ -102,7 +102,7 @@ func authFields(pan, amount, stan string) map[int]string {
 
 // startSim runs a simulator on a loopback port until the test ends and
 // checks that Serve returns nil after Close. onReq may be nil.
-func startSim(tb testing.TB, cfg routing.Simulator, onReq func(Request)) *Sim {
+func startSim(tb testing.TB, cfg config.Simulator, onReq func(Request)) *Sim {
 	tb.Helper()
 	if cfg.Listen == "" {
 		cfg.Listen = "127.0.0.1:0"

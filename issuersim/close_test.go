@@ -11,7 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 
-	"github.com/cardswitch/cardswitch/routing"
+	"github.com/cardswitch/cardswitch/config"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -19,9 +19,9 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 func TestCloseCancelsPendingDelayedAnswer(t *testing.T) {
 	defer goleak.VerifyNone(t)
 
-	s, err := New(routing.Simulator{
+	s, err := New(config.Simulator{
 		Listen: "127.0.0.1:0",
-		Rules:  []routing.SimRule{{PANSuffix: "0005", Delay: time.Hour}},
+		Rules:  []config.SimRule{{PANSuffix: "0005", Delay: time.Hour}},
 	}, nil)
 	require.NoError(t, err)
 	served := make(chan error, 1)
@@ -45,7 +45,7 @@ func TestCloseCancelsPendingDelayedAnswer(t *testing.T) {
 }
 
 func TestCloseBeforeServe(t *testing.T) {
-	s, err := New(routing.Simulator{Listen: "127.0.0.1:0"}, nil)
+	s, err := New(config.Simulator{Listen: "127.0.0.1:0"}, nil)
 	require.NoError(t, err)
 	require.NoError(t, s.Close())
 	require.NoError(t, s.Serve())
@@ -53,7 +53,7 @@ func TestCloseBeforeServe(t *testing.T) {
 }
 
 func TestCloseWhileClientFloodsWithoutReading(t *testing.T) {
-	s, err := New(routing.Simulator{Listen: "127.0.0.1:0"}, nil)
+	s, err := New(config.Simulator{Listen: "127.0.0.1:0"}, nil)
 	require.NoError(t, err)
 	seen := make(chan struct{}, 1)
 	s.OnRequest(func(Request) {
@@ -96,7 +96,7 @@ func (l *flakyListener) Accept() (net.Conn, error) {
 }
 
 func TestServeRetriesTransientAcceptErrors(t *testing.T) {
-	s, err := New(routing.Simulator{Listen: "127.0.0.1:0"}, nil)
+	s, err := New(config.Simulator{Listen: "127.0.0.1:0"}, nil)
 	require.NoError(t, err)
 	s.ln = &flakyListener{Listener: s.ln, fails: 3}
 	served := make(chan error, 1)

@@ -3,13 +3,13 @@ package issuersim
 import (
 	"fmt"
 
-	"github.com/cardswitch/cardswitch/routing"
+	"github.com/cardswitch/cardswitch/config"
 )
 
 // validate checks what the simulator relies on. routing validates config
 // files too, but New also accepts hand-built configs (tests, issuer-sim
 // flags), so the simulator checks for itself.
-func validate(cfg routing.Simulator) error {
+func validate(cfg config.Simulator) error {
 	bad := func(key, format string, a ...any) error {
 		return &ConfigError{Sim: cfg.Name, Key: key, Reason: fmt.Sprintf(format, a...)}
 	}
@@ -27,7 +27,7 @@ func validate(cfg routing.Simulator) error {
 	}
 	// A 6-character prefix is allowed (as routing allows it): every approval
 	// then carries the same code.
-	if p := cfg.ApprovalCodePrefix; len(p) > approvalCodeLen || !routing.IsAlnum(p) {
+	if p := cfg.ApprovalCodePrefix; len(p) > approvalCodeLen || !config.IsAlnum(p) {
 		return bad("approval_code_prefix", "must be at most %d letters or digits", approvalCodeLen)
 	}
 	for i, r := range cfg.Rules {

@@ -9,37 +9,37 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/cardswitch/cardswitch/routing"
+	"github.com/cardswitch/cardswitch/config"
 )
 
 func TestNewRejectsBadConfig(t *testing.T) {
-	ok := routing.Simulator{Name: "s1", Listen: "127.0.0.1:0"}
-	with := func(f func(*routing.Simulator)) routing.Simulator {
+	ok := config.Simulator{Name: "s1", Listen: "127.0.0.1:0"}
+	with := func(f func(*config.Simulator)) config.Simulator {
 		c := ok
 		f(&c)
 		return c
 	}
-	rule := func(r routing.SimRule) routing.Simulator {
-		return with(func(c *routing.Simulator) { c.Rules = []routing.SimRule{{Code: "00"}, r} })
+	rule := func(r config.SimRule) config.Simulator {
+		return with(func(c *config.Simulator) { c.Rules = []config.SimRule{{Code: "00"}, r} })
 	}
 	tests := []struct {
 		name string
-		cfg  routing.Simulator
+		cfg  config.Simulator
 		want string
 	}{
-		{"no listen", with(func(c *routing.Simulator) { c.Listen = "" }), "issuersim s1: listen: required"},
-		{"negative decline_above", with(func(c *routing.Simulator) { c.DeclineAbove = -1 }), "issuersim s1: decline_above: must be >= 0"},
-		{"negative latency", with(func(c *routing.Simulator) { c.Latency = -time.Second }), "issuersim s1: latency: must be >= 0"},
-		{"long prefix", with(func(c *routing.Simulator) { c.ApprovalCodePrefix = "ABCDEFG" }), "issuersim s1: approval_code_prefix: must be at most 6 letters or digits"},
-		{"prefix punctuation", with(func(c *routing.Simulator) { c.ApprovalCodePrefix = "A-" }), "issuersim s1: approval_code_prefix: must be at most 6 letters or digits"},
-		{"code 1 char", rule(routing.SimRule{Code: "5"}), "issuersim s1: rules[1]: code \"5\": must be 2 letters or digits"},
-		{"code 3 chars", rule(routing.SimRule{Code: "051"}), "issuersim s1: rules[1]: code \"051\": must be 2 letters or digits"},
-		{"pan_prefix letters", rule(routing.SimRule{PANPrefix: "41a", Code: "05"}), "issuersim s1: rules[1]: pan_prefix: must be digits"},
-		{"pan_suffix letters", rule(routing.SimRule{PANSuffix: "x", Code: "05"}), "issuersim s1: rules[1]: pan_suffix: must be digits"},
-		{"negative amount", rule(routing.SimRule{Amount: -5, Code: "05"}), "issuersim s1: rules[1]: amount: must not be negative"},
-		{"negative delay", rule(routing.SimRule{Delay: -1}), "issuersim s1: rules[1]: delay: must not be negative"},
-		{"no_answer and malformed", rule(routing.SimRule{NoAnswer: true, Malformed: true}), "issuersim s1: rules[1]: no_answer and malformed exclude each other"},
-		{"unnamed", routing.Simulator{}, "issuersim: listen: required"},
+		{"no listen", with(func(c *config.Simulator) { c.Listen = "" }), "issuersim s1: listen: required"},
+		{"negative decline_above", with(func(c *config.Simulator) { c.DeclineAbove = -1 }), "issuersim s1: decline_above: must be >= 0"},
+		{"negative latency", with(func(c *config.Simulator) { c.Latency = -time.Second }), "issuersim s1: latency: must be >= 0"},
+		{"long prefix", with(func(c *config.Simulator) { c.ApprovalCodePrefix = "ABCDEFG" }), "issuersim s1: approval_code_prefix: must be at most 6 letters or digits"},
+		{"prefix punctuation", with(func(c *config.Simulator) { c.ApprovalCodePrefix = "A-" }), "issuersim s1: approval_code_prefix: must be at most 6 letters or digits"},
+		{"code 1 char", rule(config.SimRule{Code: "5"}), "issuersim s1: rules[1]: code \"5\": must be 2 letters or digits"},
+		{"code 3 chars", rule(config.SimRule{Code: "051"}), "issuersim s1: rules[1]: code \"051\": must be 2 letters or digits"},
+		{"pan_prefix letters", rule(config.SimRule{PANPrefix: "41a", Code: "05"}), "issuersim s1: rules[1]: pan_prefix: must be digits"},
+		{"pan_suffix letters", rule(config.SimRule{PANSuffix: "x", Code: "05"}), "issuersim s1: rules[1]: pan_suffix: must be digits"},
+		{"negative amount", rule(config.SimRule{Amount: -5, Code: "05"}), "issuersim s1: rules[1]: amount: must not be negative"},
+		{"negative delay", rule(config.SimRule{Delay: -1}), "issuersim s1: rules[1]: delay: must not be negative"},
+		{"no_answer and malformed", rule(config.SimRule{NoAnswer: true, Malformed: true}), "issuersim s1: rules[1]: no_answer and malformed exclude each other"},
+		{"unnamed", config.Simulator{}, "issuersim: listen: required"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -53,7 +53,7 @@ func TestNewRejectsBadConfig(t *testing.T) {
 }
 
 func TestNewBindsListen(t *testing.T) {
-	s, err := New(routing.Simulator{Listen: "127.0.0.1:0", ApprovalCodePrefix: "ABCDEF"}, nil)
+	s, err := New(config.Simulator{Listen: "127.0.0.1:0", ApprovalCodePrefix: "ABCDEF"}, nil)
 	require.NoError(t, err)
 	t.Cleanup(func() { require.NoError(t, s.Close()) })
 	host, port, err := net.SplitHostPort(s.Addr())
@@ -62,13 +62,13 @@ func TestNewBindsListen(t *testing.T) {
 	assert.NotEqual(t, "0", port)
 
 	// The port is taken now, so a second simulator cannot bind it.
-	_, err = New(routing.Simulator{Listen: s.Addr()}, nil)
+	_, err = New(config.Simulator{Listen: s.Addr()}, nil)
 	require.Error(t, err)
 }
 
 func TestNewCopiesRules(t *testing.T) {
-	rules := []routing.SimRule{{Code: "05"}}
-	s, err := New(routing.Simulator{Listen: "127.0.0.1:0", Rules: rules}, nil)
+	rules := []config.SimRule{{Code: "05"}}
+	s, err := New(config.Simulator{Listen: "127.0.0.1:0", Rules: rules}, nil)
 	require.NoError(t, err)
 	t.Cleanup(func() { require.NoError(t, s.Close()) })
 	rules[0].Code = "00"

@@ -4,7 +4,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/cardswitch/cardswitch/routing"
+	"github.com/cardswitch/cardswitch/config"
 )
 
 // Response codes the simulator answers with on its own.
@@ -32,7 +32,7 @@ type amount struct {
 // decide applies the rules in order, then DeclineAbove, then approves.
 // A rule whose Code is empty leaves the code to the later steps but still
 // contributes its Delay, NoAnswer and Malformed.
-func decide(cfg *routing.Simulator, pan string, amt amount) decision {
+func decide(cfg *config.Simulator, pan string, amt amount) decision {
 	var d decision
 	if r := matchRule(cfg.Rules, pan, amt); r != nil {
 		d = decision{code: r.Code, delay: r.Delay, noAnswer: r.NoAnswer, malformed: r.Malformed}
@@ -51,7 +51,7 @@ func decide(cfg *routing.Simulator, pan string, amt amount) decision {
 	return d
 }
 
-func matchRule(rules []routing.SimRule, pan string, amt amount) *routing.SimRule {
+func matchRule(rules []config.SimRule, pan string, amt amount) *config.SimRule {
 	for i := range rules {
 		r := &rules[i]
 		if !strings.HasPrefix(pan, r.PANPrefix) || !strings.HasSuffix(pan, r.PANSuffix) {

@@ -6,13 +6,13 @@ import (
 
 	"github.com/stretchr/testify/assert"
 
-	"github.com/cardswitch/cardswitch/routing"
+	"github.com/cardswitch/cardswitch/config"
 )
 
 func TestDecide(t *testing.T) {
-	cfg := &routing.Simulator{
+	cfg := &config.Simulator{
 		DeclineAbove: 1000,
-		Rules: []routing.SimRule{
+		Rules: []config.SimRule{
 			{PANPrefix: "4000", PANSuffix: "0002", Code: "05"},
 			{PANPrefix: "4000", Amount: 777, NoAnswer: true},
 			{PANSuffix: "0009", Delay: time.Second},

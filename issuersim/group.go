@@ -5,7 +5,7 @@ import (
 	"log/slog"
 	"sync"
 
-	"github.com/cardswitch/cardswitch/routing"
+	"github.com/cardswitch/cardswitch/config"
 )
 
 // Group runs the simulators a config asks for (its simulators: section)
@@ -18,7 +18,7 @@ type Group struct {
 
 // StartGroup binds every simulator of cfgs and serves them. On an error
 // none is left running. A nil log discards everything.
-func StartGroup(cfgs []routing.Simulator, log *slog.Logger) (*Group, error) {
+func StartGroup(cfgs []config.Simulator, log *slog.Logger) (*Group, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}

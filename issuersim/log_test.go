@@ -8,14 +8,14 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/cardswitch/cardswitch/routing"
+	"github.com/cardswitch/cardswitch/config"
 )
 
 func TestLogsHoldNoCardData(t *testing.T) {
 	var buf bytes.Buffer
 	log := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	s, err := New(routing.Simulator{Name: "bank-a", Listen: "127.0.0.1:0",
-		Rules: []routing.SimRule{{PANSuffix: "0004", Malformed: true}}}, log)
+	s, err := New(config.Simulator{Name: "bank-a", Listen: "127.0.0.1:0",
+		Rules: []config.SimRule{{PANSuffix: "0004", Malformed: true}}}, log)
 	require.NoError(t, err)
 	served := make(chan error, 1)
 	go func() { served <- s.Serve() }()

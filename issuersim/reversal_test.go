@@ -5,14 +5,14 @@ import (
 
 	"github.com/stretchr/testify/assert"
 
-	"github.com/cardswitch/cardswitch/routing"
+	"github.com/cardswitch/cardswitch/config"
 )
 
 // ReversalDrop leaves the first N attempts of each distinct reversal
 // unanswered; answers leave in request order, so the first answer on the
 // connection tells which attempts were dropped.
 func TestReversalDrop(t *testing.T) {
-	s := startSim(t, routing.Simulator{ReversalDrop: 2}, nil)
+	s := startSim(t, config.Simulator{ReversalDrop: 2}, nil)
 	c := dialSim(t, s.Addr())
 	rev := func(stan, original string) map[int]string {
 		f := authFields("4111111111111111", "100", stan)

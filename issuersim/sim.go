@@ -9,15 +9,15 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/cardswitch/cardswitch/config"
 	"github.com/cardswitch/cardswitch/iso"
-	"github.com/cardswitch/cardswitch/routing"
 	"github.com/moov-io/iso8583"
 )
 
 // Sim is a running issuer simulator. Create it with New, run Serve, stop it
 // with Close.
 type Sim struct {
-	cfg       routing.Simulator
+	cfg       config.Simulator
 	log       *slog.Logger
 	ln        net.Listener
 	spec      *iso8583.MessageSpec
@@ -35,7 +35,7 @@ type Sim struct {
 
 // New validates cfg and binds cfg.Listen (":0" picks a free port; see Addr).
 // A nil log discards everything.
-func New(cfg routing.Simulator, log *slog.Logger) (*Sim, error) {
+func New(cfg config.Simulator, log *slog.Logger) (*Sim, error) {
 	if err := validate(cfg); err != nil {
 		return nil, err
 	}

@@ -10,8 +10,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/cardswitch/cardswitch/config"
 	"github.com/cardswitch/cardswitch/iso"
-	"github.com/cardswitch/cardswitch/routing"
 )
 
 const (
@@ -22,7 +22,7 @@ const (
 func TestApproveEchoesFieldsButNotSensitiveOnes(t *testing.T) {
 	var mu sync.Mutex
 	var seen []Request
-	s := startSim(t, routing.Simulator{ApprovalCodePrefix: "AP"}, func(r Request) {
+	s := startSim(t, config.Simulator{ApprovalCodePrefix: "AP"}, func(r Request) {
 		mu.Lock()
 		defer mu.Unlock()
 		seen = append(seen, r)
@@ -62,7 +62,7 @@ func TestApproveEchoesFieldsButNotSensitiveOnes(t *testing.T) {
 }
 
 func TestApprovalCodesDiffer(t *testing.T) {
-	s := startSim(t, routing.Simulator{}, nil)
+	s := startSim(t, config.Simulator{}, nil)
 	c := dialSim(t, s.Addr())
 	a := c.roundTrip(newMsg(t, "0200", authFields("4111111111111111", "1", "000001")))
 	b := c.roundTrip(newMsg(t, "0200", authFields("4111111111111111", "1", "000002")))
@@ -72,9 +72,9 @@ func TestApprovalCodesDiffer(t *testing.T) {
 }
 
 func TestDecisions(t *testing.T) {
-	cfg := routing.Simulator{
+	cfg := config.Simulator{
 		DeclineAbove: 50000,
-		Rules: []routing.SimRule{
+		Rules: []config.SimRule{
 			{PANPrefix: "5100", Code: "05"},
 			{PANSuffix: "0019", Code: "43"},
 			{PANPrefix: "4000", Amount: 1234, Code: "61"},
@@ -113,7 +113,7 @@ func TestDecisions(t *testing.T) {
 
 func TestTrack2OnlyRequest(t *testing.T) {
 	got := make(chan Request, 1)
-	s := startSim(t, routing.Simulator{Rules: []routing.SimRule{{PANPrefix: "411111", PANSuffix: "1111", Code: "54"}}},
+	s := startSim(t, config.Simulator{Rules: []config.SimRule{{PANPrefix: "411111", PANSuffix: "1111", Code: "54"}}},
 		func(r Request) { got <- r })
 	c := dialSim(t, s.Addr())
 	fields := authFields("", "100", "000777")
@@ -133,7 +133,7 @@ func TestTrack2OnlyRequest(t *testing.T) {
 
 func TestRuleDelayAnswersLater(t *testing.T) {
 	// A delay far above any scheduling stall between the two sends.
-	s := startSim(t, routing.Simulator{Rules: []routing.SimRule{{PANSuffix: "0002", Delay: 2 * time.Second}}}, nil)
+	s := startSim(t, config.Simulator{Rules: []config.SimRule{{PANSuffix: "0002", Delay: 2 * time.Second}}}, nil)
 	c := dialSim(t, s.Addr())
 	c.send(newMsg(t, "0100", authFields("4111111111110002", "100", "000001")))
 	c.send(newMsg(t, "0100", authFields("4111111111111111", "100", "000002")))
@@ -145,7 +145,7 @@ func TestRuleDelayAnswersLater(t *testing.T) {
 }
 
 func TestRuleNoAnswer(t *testing.T) {
-	s := startSim(t, routing.Simulator{Rules: []routing.SimRule{{PANSuffix: "0003", NoAnswer: true}}}, nil)
+	s := startSim(t, config.Simulator{Rules: []config.SimRule{{PANSuffix: "0003", NoAnswer: true}}}, nil)
 	c := dialSim(t, s.Addr())
 	c.send(newMsg(t, "0100", authFields("4111111111110003", "100", "000001")))
 	resp := c.roundTrip(newMsg(t, "0100", authFields("4111111111111111", "100", "000002")))
@@ -159,7 +159,7 @@ func TestRuleNoAnswer(t *testing.T) {
 func TestRuleMalformed(t *testing.T) {
 	for _, code := range []string{"", "05"} { // with and without field 38
 		t.Run("code="+code, func(t *testing.T) {
-			s := startSim(t, routing.Simulator{Rules: []routing.SimRule{{PANSuffix: "0004", Code: code, Malformed: true}}}, nil)
+			s := startSim(t, config.Simulator{Rules: []config.SimRule{{PANSuffix: "0004", Code: code, Malformed: true}}}, nil)
 			c := dialSim(t, s.Addr())
 			// Bare minimum request: 39 (2 bytes) directly follows 11 in
 			// the answer, so the cut must not reach into 11.
@@ -183,7 +183,7 @@ func TestRuleMalformed(t *testing.T) {
 }
 
 func TestReversalsAlwaysApproved(t *testing.T) {
-	s := startSim(t, routing.Simulator{Rules: []routing.SimRule{{Code: "05"}}}, nil)
+	s := startSim(t, config.Simulator{Rules: []config.SimRule{{Code: "05"}}}, nil)
 	c := dialSim(t, s.Addr())
 	for _, tt := range []struct{ mti, want string }{{"0400", "0410"}, {"0420", "0430"}} {
 		resp := c.roundTrip(newMsg(t, tt.mti, authFields("4111111111111111", "100", "000009")))
@@ -195,7 +195,7 @@ func TestReversalsAlwaysApproved(t *testing.T) {
 }
 
 func TestNetworkManagement(t *testing.T) {
-	s := startSim(t, routing.Simulator{Latency: time.Millisecond}, nil)
+	s := startSim(t, config.Simulator{Latency: time.Millisecond}, nil)
 	c := dialSim(t, s.Addr())
 	for _, code := range []string{iso.NetSignOn, iso.NetEcho, iso.NetSignOff} {
 		t.Run(code, func(t *testing.T) {
@@ -212,7 +212,7 @@ func TestNetworkManagement(t *testing.T) {
 }
 
 func TestBadFramesKeepConnection(t *testing.T) {
-	s := startSim(t, routing.Simulator{}, nil)
+	s := startSim(t, config.Simulator{}, nil)
 	c := dialSim(t, s.Addr())
 	c.sendRaw([]byte("01"))                                 // too short for an MTI
 	c.sendRaw([]byte("0100F0"))                             // truncated bitmap
@@ -225,7 +225,7 @@ func TestBadFramesKeepConnection(t *testing.T) {
 
 func TestManyConcurrentConnections(t *testing.T) {
 	const conns, perConn = 16, 50
-	s := startSim(t, routing.Simulator{DeclineAbove: 500}, nil)
+	s := startSim(t, config.Simulator{DeclineAbove: 500}, nil)
 	var wg sync.WaitGroup
 	for i := range conns {
 		c := dialSim(t, s.Addr())

@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cardswitch/cardswitch/config"
 	"github.com/cardswitch/cardswitch/replay/trace"
-	"github.com/cardswitch/cardswitch/routing"
 	switchd "github.com/cardswitch/cardswitch/switch"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -38,7 +38,7 @@ func fixtures(t *testing.T) map[string][]trace.Message {
 // simulators started here on free ports, and returns the switch address.
 func demoSwitch(t *testing.T) string {
 	t.Helper()
-	cfg, err := routing.Load("../testdata/demo.yaml")
+	cfg, err := config.Load("../testdata/demo.yaml")
 	require.NoError(t, err)
 	addrs := map[string]string{}
 	for i, sc := range cfg.Simulators {
@@ -100,7 +100,7 @@ func TestFixturesThroughSwitch(t *testing.T) {
 // expectations are dropped: matching (MTI, STAN, RRN) is still checked.
 func TestFixturesAgainstSimulator(t *testing.T) {
 	traces := fixtures(t)
-	cfg, err := routing.Load("../testdata/demo.yaml")
+	cfg, err := config.Load("../testdata/demo.yaml")
 	require.NoError(t, err)
 	sc := cfg.Simulators[0]
 	sc.Listen = "127.0.0.1:0"

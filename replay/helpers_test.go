@@ -7,9 +7,9 @@ import (
 	"testing"
 
 	"github.com/cardswitch/cardswitch/acqclient"
+	"github.com/cardswitch/cardswitch/config"
 	"github.com/cardswitch/cardswitch/issuersim"
 	"github.com/cardswitch/cardswitch/replay/trace"
-	"github.com/cardswitch/cardswitch/routing"
 	"github.com/stretchr/testify/require"
 )
 
@@ -33,7 +33,7 @@ func msgs(t testing.TB, n int) []trace.Message {
 	return out
 }
 
-func startSim(t testing.TB, sc routing.Simulator) *issuersim.Sim {
+func startSim(t testing.TB, sc config.Simulator) *issuersim.Sim {
 	t.Helper()
 	if sc.Listen == "" {
 		sc.Listen = "127.0.0.1:0"

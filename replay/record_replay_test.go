@@ -8,9 +8,9 @@ import (
 	"time"
 
 	"github.com/cardswitch/cardswitch/acqclient"
+	"github.com/cardswitch/cardswitch/config"
 	"github.com/cardswitch/cardswitch/replay/record"
 	"github.com/cardswitch/cardswitch/replay/trace"
-	"github.com/cardswitch/cardswitch/routing"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -29,8 +29,8 @@ func (s *syncBuffer) Write(p []byte) (int, error) {
 // Traffic recorded by `cardswitch record` (PANs replaced) replays cleanly:
 // every request gets the code it got when it was recorded.
 func TestRecordedTraceReplaysCleanly(t *testing.T) {
-	sim := startSim(t, routing.Simulator{DeclineAbove: 100000,
-		Rules: []routing.SimRule{{PANSuffix: "0051", Code: "51"}}})
+	sim := startSim(t, config.Simulator{DeclineAbove: 100000,
+		Rules: []config.SimRule{{PANSuffix: "0051", Code: "51"}}})
 	var out syncBuffer
 	p, err := record.New(record.Options{Listen: "127.0.0.1:0", Upstream: sim.Addr(), Out: &out, Log: quietLog()})
 	require.NoError(t, err)

@@ -9,9 +9,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cardswitch/cardswitch/config"
 	"github.com/cardswitch/cardswitch/issuersim"
 	"github.com/cardswitch/cardswitch/replay/trace"
-	"github.com/cardswitch/cardswitch/routing"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -32,7 +32,7 @@ func TestClosedLoopAgainstEcho(t *testing.T) {
 // 2 connections: the issuer must see 12 distinct RRNs, and STANs unique
 // among those in flight (here: unique per connection outright).
 func TestRewriteMakesRequestsUnique(t *testing.T) {
-	sim := startSim(t, routing.Simulator{})
+	sim := startSim(t, config.Simulator{})
 	var mu sync.Mutex
 	var seen []issuersim.Request
 	sim.OnRequest(func(r issuersim.Request) { mu.Lock(); seen = append(seen, r); mu.Unlock() })
@@ -53,7 +53,7 @@ func TestRewriteMakesRequestsUnique(t *testing.T) {
 }
 
 func TestNoRewriteSendsFramesUnchanged(t *testing.T) {
-	sim := startSim(t, routing.Simulator{})
+	sim := startSim(t, config.Simulator{})
 	var mu sync.Mutex
 	var stans []string
 	sim.OnRequest(func(r issuersim.Request) { mu.Lock(); stans = append(stans, r.STAN+"/"+r.RRN); mu.Unlock() })
@@ -66,8 +66,8 @@ func TestNoRewriteSendsFramesUnchanged(t *testing.T) {
 }
 
 func TestValidationFailuresAreListedMasked(t *testing.T) {
-	sim := startSim(t, routing.Simulator{DeclineAbove: 100000,
-		Rules: []routing.SimRule{{PANSuffix: "0096", Malformed: true}}})
+	sim := startSim(t, config.Simulator{DeclineAbove: 100000,
+		Rules: []config.SimRule{{PANSuffix: "0096", Malformed: true}}})
 	in := []trace.Message{
 		msg(t, "4111111111111111", 1000, 1, "00"),
 		msg(t, "4111111111111111", 200000, 2, "00"),       // answered 51
@@ -96,7 +96,7 @@ func TestValidationFailuresAreListedMasked(t *testing.T) {
 }
 
 func TestTimeoutsAndMaxErrors(t *testing.T) {
-	sim := startSim(t, routing.Simulator{Rules: []routing.SimRule{{Amount: 999, NoAnswer: true}}})
+	sim := startSim(t, config.Simulator{Rules: []config.SimRule{{Amount: 999, NoAnswer: true}}})
 	in := []trace.Message{msg(t, "4111111111111111", 1000, 1), msg(t, "4111111111111111", 999, 2),
 		msg(t, "4111111111111111", 1000, 3)}
 	tests := []struct {

@@ -1,37 +1,21 @@
 package routing
 
 import (
-	"fmt"
 	panmask "github.com/cardswitch/cardswitch/internal/pan"
 	"strconv"
 	"testing"
+
+	"github.com/cardswitch/cardswitch/internal/bintest"
 )
 
-// rules500k makes 500,000 non-conflicting rules in groups of six: for each
-// 6-digit base (stepping by 10) one range per length 6..11, each nested in
-// the previous one, so lookups have to pick the longest of several matches.
+// rules500k is bintest.Rules500k as a routing table's input.
 func rules500k() ([]Route, []string) {
-	issuers := []string{"bank-a", "bank-b", "bank-c", "bank-d"}
 	routes := make([]Route, 0, 500_000)
-	for i := 0; len(routes) < 500_000; i++ {
-		n := 6 + i%6
-		lo := uint64(100_000+i/6*10) * pow10(n-6)
-		hi := lo + 9*pow10(n-6)
-		routes = append(routes, Route{
-			BIN:    fmt.Sprintf("%0*d-%0*d", n, lo, n, hi),
-			Issuer: issuers[i%len(issuers)],
-		})
-	}
-	return routes, issuers
+	bintest.Rules500k(func(bin, issuer string) { routes = append(routes, Route{BIN: bin, Issuer: issuer}) })
+	return routes, bintest.Issuers
 }
 
-func pow10(n int) uint64 {
-	v := uint64(1)
-	for range n {
-		v *= 10
-	}
-	return v
-}
+func pow10(n int) uint64 { return bintest.Pow10(n) }
 
 func benchLookup(b *testing.B, table *Table, pans [][]byte) {
 	b.ReportAllocs()

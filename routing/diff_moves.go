@@ -1,6 +1,10 @@
 package routing
 
-import "fmt"
+import (
+	"cmp"
+	"fmt"
+	"slices"
+)
 
 // piece is one part of a piecewise function over the n-digit BIN values:
 // from start up to the next piece's start (or 10^n-1), PANs not matched by
@@ -13,12 +17,27 @@ type piece struct {
 	here   bool
 }
 
-// diffMoves walks both tables level by level, from 1 digit to the longest
+// Move is a span of BIN values whose effective issuer changes: PANs whose
+// first Digits digits are in From..To and that no longer rule of either
+// config matches go to ToIssuer instead of FromIssuer. Digits 0 (From and
+// To "") stands for the PANs no rule of either config matches, which only
+// default_issuer decides.
+type Move struct {
+	From, To             string // span bounds, Digits digits each, inclusive
+	Digits               int
+	FromIssuer, ToIssuer string // "" = no route (answered 15)
+}
+
+// Moves returns the BIN spans whose effective issuer differs between the
+// tables old and new, sorted by length, then start: what a change of routes
+// does to live traffic, for `routes diff` and the reload log.
+//
+// It walks both tables level by level, from 1 digit to the longest
 // bin, keeping for each the effective issuer of every n-digit value as a
 // piecewise function; spans where a rule of length n exists in either
 // table and the two functions differ are moves. The cost is linear in the
 // rules (plus sorting), so two 500k-rule tables diff in well under a second.
-func diffMoves(old, new *Table) []Move {
+func Moves(old, new *Table) []Move {
 	var moves []Move
 	if from, to := old.defaultName(), new.defaultName(); from != to {
 		moves = append(moves, Move{FromIssuer: from, ToIssuer: to})
@@ -139,3 +158,17 @@ func appendMoves(moves []Move, n int, limit uint64, fo, fn []piece) []Move {
 }
 
 func digits(n int, v uint64) string { return fmt.Sprintf("%0*d", n, v) }
+
+func sortMoves(moves []Move) {
+	slices.SortStableFunc(moves, func(a, b Move) int {
+		return cmp.Or(cmp.Compare(a.Digits, b.Digits), cmp.Compare(a.From, b.From))
+	})
+}
+
+// Span names the span for humans: "LOW-HIGH", or the PANs no rule matches.
+func (m Move) Span() string {
+	if m.Digits == 0 {
+		return "PANs no rule matches (default_issuer)"
+	}
+	return m.From + "-" + m.To
+}

@@ -1,9 +1,8 @@
 package routing
 
-import "strings"
-
-// Problem is one validation failure. Where names the offending key or rule,
-// e.g. `routes[3] (bin "4x1")`, `issuers[1] (bank-b)`, `listen.address`.
+// Problem is one bad rule found while building a table. Where names it as
+// the config file does, e.g. `routes[3] (bin "4x1")` or `default_issuer`,
+// so that config reports it beside its own problems unchanged.
 type Problem struct {
 	Where string
 	Msg   string
@@ -15,20 +14,3 @@ func (p Problem) String() string {
 	}
 	return p.Where + ": " + p.Msg
 }
-
-// ValidationError reports every problem found in one config source.
-type ValidationError struct {
-	Source   string
-	Problems []Problem
-}
-
-// Lines returns one "SOURCE: WHERE: MSG" line per problem.
-func (e *ValidationError) Lines() []string {
-	lines := make([]string, len(e.Problems))
-	for i, p := range e.Problems {
-		lines[i] = e.Source + ": " + p.String()
-	}
-	return lines
-}
-
-func (e *ValidationError) Error() string { return strings.Join(e.Lines(), "\n") }

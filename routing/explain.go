@@ -116,7 +116,15 @@ func (e Explanation) String() string {
 }
 
 func validPAN(pan []byte) bool {
-	return len(pan) > 0 && len(pan) <= MaxPANDigits && isDigits(string(pan))
+	if len(pan) == 0 || len(pan) > MaxPANDigits {
+		return false
+	}
+	for _, c := range pan {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 func digitsValue(d []byte) uint64 {

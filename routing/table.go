@@ -26,6 +26,17 @@ type level struct {
 	rules  []int32
 }
 
+// Route sends PANs matching BIN to Issuer: one rule of the table.
+type Route struct {
+	// BIN is a prefix of 1..11 digits ("4", "411111") or an inclusive range
+	// "LOW-HIGH" whose bounds have the same length, 1..11 digits
+	// ("510000-559999"). Required.
+	BIN string
+	// Issuer names one of the issuers the table is built with (for a
+	// loaded config, an entry of its issuers). Required.
+	Issuer string
+}
+
 // Match is the result of a lookup.
 type Match struct {
 	// Issuer is the winning issuer's name.
@@ -62,7 +73,7 @@ func NewTable(routes []Route, issuers []string, defaultIssuer string) (*Table, [
 		t.bins[i] = r.BIN
 		br, err := parseBIN(r.BIN)
 		if err != nil {
-			problems = append(problems, Problem{routeWhere(i, r.BIN), err.Error()})
+			problems = append(problems, Problem{RouteName(i, r.BIN), err.Error()})
 		} else {
 			t.ranges[i] = br
 			byLen[br.n] = append(byLen[br.n], int32(i))
@@ -70,9 +81,9 @@ func NewTable(routes []Route, issuers []string, defaultIssuer string) (*Table, [
 		idx, ok := index[r.Issuer]
 		switch {
 		case r.Issuer == "":
-			problems = append(problems, Problem{routeWhere(i, r.BIN), "issuer is required"})
+			problems = append(problems, Problem{RouteName(i, r.BIN), "issuer is required"})
 		case !ok:
-			problems = append(problems, Problem{routeWhere(i, r.BIN), fmt.Sprintf("unknown issuer %q", r.Issuer)})
+			problems = append(problems, Problem{RouteName(i, r.BIN), fmt.Sprintf("unknown issuer %q", r.Issuer)})
 		}
 		t.issuer[i] = int32(idx)
 	}
@@ -99,7 +110,8 @@ func NewTable(routes []Route, issuers []string, defaultIssuer string) (*Table, [
 // Len returns the number of rules in the table.
 func (t *Table) Len() int { return len(t.bins) }
 
-func routeWhere(i int, bin string) string { return fmt.Sprintf("routes[%d] (bin %q)", i, bin) }
+// RouteName names rule i as the config file does: routes[i] (bin "…").
+func RouteName(i int, bin string) string { return fmt.Sprintf("routes[%d] (bin %q)", i, bin) }
 
 // byWidth orders rules of one length by width, then start, then route
 // index, which puts equal-width overlapping rules next to each other.
@@ -123,12 +135,12 @@ func (t *Table) conflicts(ids []int32) []Problem {
 			continue
 		}
 		first, second := min(a, b), max(a, b)
-		msg := "matches exactly the same PANs as " + routeWhere(int(first), t.bins[first])
+		msg := "matches exactly the same PANs as " + RouteName(int(first), t.bins[first])
 		if ra.lo != rb.lo {
-			msg = "ambiguous: overlaps " + routeWhere(int(first), t.bins[first]) +
+			msg = "ambiguous: overlaps " + RouteName(int(first), t.bins[first]) +
 				" with the same length and width, so neither is narrower"
 		}
-		problems = append(problems, Problem{routeWhere(int(second), t.bins[second]), msg})
+		problems = append(problems, Problem{RouteName(int(second), t.bins[second]), msg})
 	}
 	return problems
 }

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cardswitch/cardswitch/routing"
+	"github.com/cardswitch/cardswitch/config"
 	switchd "github.com/cardswitch/cardswitch/switch"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -41,7 +41,7 @@ func adminReq(t *testing.T, method, url, host string, hdr map[string]string) (in
 // watch, so that only the requests under test reload it.
 func runFileSwitch(t *testing.T, path string) *switchd.Switch {
 	t.Helper()
-	cfg, err := routing.Load(path)
+	cfg, err := config.Load(path)
 	require.NoError(t, err)
 	sw, err := switchd.New(cfg, switchd.WithLogger(testLog(t)), switchd.WithWatch(false))
 	require.NoError(t, err)
@@ -58,7 +58,7 @@ func runFileSwitch(t *testing.T, path string) *switchd.Switch {
 // (the hash in force stays), and a rewritten token file applies on reload
 // even when the config itself is unchanged.
 func TestAdminAccessOnRunningSwitch(t *testing.T) {
-	sim := startSim(t, routing.Simulator{})
+	sim := startSim(t, config.Simulator{})
 	dir := t.TempDir()
 	tokenFile := filepath.Join(dir, "admin.token")
 	const token1, token2 = "first-token-0123456789", "second-token-0123456789"
@@ -112,13 +112,13 @@ func TestAdminAccessOnRunningSwitch(t *testing.T) {
 // A switch whose admin listener is on every address cannot be started, or
 // reloaded, into running it without a token.
 func TestAdminNonLoopbackNeedsToken(t *testing.T) {
-	sim := startSim(t, routing.Simulator{})
+	sim := startSim(t, config.Simulator{})
 	dir := t.TempDir()
 	tokenFile := filepath.Join(dir, "admin.token")
 	require.NoError(t, os.WriteFile(tokenFile, []byte("a-token-0123456789abcdef\n"), 0o600))
 	body := "journal: {path: \"\"}\nissuers:\n" + issuerYAML("bank", "5s", sim.Addr()) + "routes:\n  - {bin: \"4\", issuer: bank}\n"
 
-	_, err := routing.LoadBytes("t.yaml", []byte("admin: {address: \"0.0.0.0:0\"}\n"+body))
+	_, err := config.LoadBytes("t.yaml", []byte("admin: {address: \"0.0.0.0:0\"}\n"+body))
 	require.ErrorContains(t, err, `t.yaml: admin.address: "0.0.0.0:0": not a loopback address and admin.token_file is not set`)
 
 	path := filepath.Join(dir, "cardswitch.yaml")

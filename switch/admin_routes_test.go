@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cardswitch/cardswitch/routing"
+	"github.com/cardswitch/cardswitch/config"
 	switchd "github.com/cardswitch/cardswitch/switch"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -43,8 +43,8 @@ func sha(b string) string {
 // and an invalid file is refused with its problems while the old table
 // keeps routing.
 func TestAdminRoutesAndReload(t *testing.T) {
-	a := startSim(t, routing.Simulator{Name: "a", ApprovalCodePrefix: "A"})
-	b := startSim(t, routing.Simulator{Name: "b", ApprovalCodePrefix: "B"})
+	a := startSim(t, config.Simulator{Name: "a", ApprovalCodePrefix: "A"})
+	b := startSim(t, config.Simulator{Name: "b", ApprovalCodePrefix: "B"})
 	head := "listen: {address: \"127.0.0.1:0\"}\nadmin: {address: \"127.0.0.1:0\"}\njournal: {path: \"\"}\nissuers:\n" +
 		issuerYAML("bank-a", "5s", a.Addr()) + issuerYAML("bank-b", "3s", b.Addr()) + "routes:\n"
 	v1 := head + "  - {bin: \"5\", issuer: bank-b}\n  - {bin: \"4\", issuer: bank-a}\n"
@@ -54,7 +54,7 @@ func TestAdminRoutesAndReload(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "cardswitch.yaml")
 	write := func(content string) { require.NoError(t, os.WriteFile(path, []byte(content), 0o600)) }
 	write(v1)
-	cfg, err := routing.Load(path)
+	cfg, err := config.Load(path)
 	require.NoError(t, err)
 	// No file watch: each reload here must come from the POST under test.
 	sw, err := switchd.New(cfg, switchd.WithLogger(testLog(t)), switchd.WithWatch(false))

@@ -8,9 +8,9 @@ import (
 	"net/netip"
 	"time"
 
+	"github.com/cardswitch/cardswitch/config"
 	"github.com/cardswitch/cardswitch/iso"
 	"github.com/cardswitch/cardswitch/journal"
-	"github.com/cardswitch/cardswitch/routing"
 	"github.com/cardswitch/cardswitch/switch/acquirers"
 	"github.com/cardswitch/cardswitch/switch/metrics"
 	"github.com/cardswitch/cardswitch/switch/tlsconf"
@@ -123,7 +123,7 @@ func (s *Switch) handshake(conn net.Conn) (string, error) {
 }
 
 // listen binds the acquirer listener, with TLS when configured.
-func listen(lc routing.Listen) (net.Listener, error) {
+func listen(lc config.Listen) (net.Listener, error) {
 	ln, err := net.Listen("tcp", lc.Address)
 	if err != nil {
 		return nil, fmt.Errorf("listen %s: %w", lc.Address, err)
@@ -140,7 +140,7 @@ func listen(lc routing.Listen) (net.Listener, error) {
 }
 
 // registry builds the acquirer registry of a config.
-func registry(cfg *routing.Config) *acquirers.Registry { return acquirers.NewRegistry(cfg.Acquirers) }
+func registry(cfg *config.Config) *acquirers.Registry { return acquirers.NewRegistry(cfg.Acquirers) }
 
 // limit applies the per-request checks of identity and load: field 32 must
 // be the connection's acquirer's, and the acquirer's and connection's

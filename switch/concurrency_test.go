@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cardswitch/cardswitch/config"
 	"github.com/cardswitch/cardswitch/issuersim"
-	"github.com/cardswitch/cardswitch/routing"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -17,8 +17,8 @@ import (
 // same STANs at once to the same issuer, and every answer must still reach
 // the request it belongs to.
 func TestSTANCollisionsAcrossAcquirers(t *testing.T) {
-	sim1 := startSim(t, routing.Simulator{})
-	sim2 := startSim(t, routing.Simulator{})
+	sim1 := startSim(t, config.Simulator{})
+	sim2 := startSim(t, config.Simulator{})
 	sw := startSwitch(t, "issuers:\n"+issuerYAML("bank", "10s", sim1.Addr(), sim2.Addr())+
 		"routes:\n  - {bin: \"4\", issuer: bank}\n", "bank")
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -71,7 +71,7 @@ func TestSTANCollisionsAcrossAcquirers(t *testing.T) {
 
 // Shutdown stops accepting and lets a request in flight finish.
 func TestGracefulShutdownFinishesInFlight(t *testing.T) {
-	sim := startSim(t, routing.Simulator{Rules: []routing.SimRule{{PANSuffix: "0777", Delay: 300 * time.Millisecond}}})
+	sim := startSim(t, config.Simulator{Rules: []config.SimRule{{PANSuffix: "0777", Delay: 300 * time.Millisecond}}})
 	arrived := make(chan struct{}, 1)
 	sim.OnRequest(func(r issuersim.Request) {
 		if r.MTI == "0100" {

@@ -15,9 +15,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cardswitch/cardswitch/config"
 	"github.com/cardswitch/cardswitch/iso"
 	"github.com/cardswitch/cardswitch/issuersim"
-	"github.com/cardswitch/cardswitch/routing"
 	switchd "github.com/cardswitch/cardswitch/switch"
 )
 
@@ -43,7 +43,7 @@ type fuzzTarget struct {
 
 func newFuzzTarget() (*fuzzTarget, error) {
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	sim, err := issuersim.New(routing.Simulator{Name: "fuzz", Listen: "127.0.0.1:0"}, log)
+	sim, err := issuersim.New(config.Simulator{Name: "fuzz", Listen: "127.0.0.1:0"}, log)
 	if err != nil {
 		return nil, err
 	}
@@ -51,7 +51,7 @@ func newFuzzTarget() (*fuzzTarget, error) {
 	go func() { defer close(ft.simDone); _ = sim.Serve() }()
 	yaml := fmt.Sprintf("listen: {address: 127.0.0.1:0, max_message_size: %d}\n", fuzzMaxMessage) +
 		"issuers:\n" + issuerYAML("bank", "2s", sim.Addr()) + "routes:\n  - {bin: \"4\", issuer: bank}\n"
-	cfg, err := routing.LoadBytes("fuzz.yaml", []byte(yaml))
+	cfg, err := config.LoadBytes("fuzz.yaml", []byte(yaml))
 	if err == nil {
 		ft.sw, err = switchd.New(cfg, switchd.WithLogger(log), switchd.WithWatch(false))
 	}

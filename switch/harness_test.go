@@ -11,9 +11,9 @@ import (
 	"time"
 
 	"github.com/cardswitch/cardswitch/acqclient"
+	"github.com/cardswitch/cardswitch/config"
 	"github.com/cardswitch/cardswitch/iso"
 	"github.com/cardswitch/cardswitch/issuersim"
-	"github.com/cardswitch/cardswitch/routing"
 	switchd "github.com/cardswitch/cardswitch/switch"
 	"github.com/moov-io/iso8583"
 	"github.com/stretchr/testify/require"
@@ -36,7 +36,7 @@ func (w testWriter) Write(p []byte) (int, error) {
 }
 
 // startSim runs an issuer simulator on a free loopback port.
-func startSim(t testing.TB, sc routing.Simulator) *issuersim.Sim {
+func startSim(t testing.TB, sc config.Simulator) *issuersim.Sim {
 	t.Helper()
 	if sc.Listen == "" {
 		sc.Listen = "127.0.0.1:0"
@@ -70,7 +70,7 @@ func startSwitch(t testing.TB, yaml string, wantUp ...string) *running {
 // startSwitchLog is startSwitch with the switch logging to log.
 func startSwitchLog(t testing.TB, yaml string, log *slog.Logger, wantUp ...string) *running {
 	t.Helper()
-	cfg, err := routing.LoadBytes(t.Name()+".yaml", []byte(yaml))
+	cfg, err := config.LoadBytes(t.Name()+".yaml", []byte(yaml))
 	require.NoError(t, err)
 	cfg.Listen.Address = "127.0.0.1:0"
 	sw, err := switchd.New(cfg, switchd.WithLogger(log))

@@ -14,7 +14,7 @@ import (
 
 	"github.com/HdrHistogram/hdrhistogram-go"
 	"github.com/cardswitch/cardswitch/acqclient"
-	"github.com/cardswitch/cardswitch/routing"
+	"github.com/cardswitch/cardswitch/config"
 	switchd "github.com/cardswitch/cardswitch/switch"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -103,7 +103,7 @@ func answer(t testing.TB, c *rawConn) (string, string) {
 // machine closes the connections that must stay open; and a small answer
 // backlog.
 func hostileSwitch(t *testing.T) *running {
-	sim := startSim(t, routing.Simulator{})
+	sim := startSim(t, config.Simulator{})
 	limits := switchd.DefaultLimits
 	// Small buffers: the never-reading client then reaches the backlog
 	// limit after about two thousand answers, not the ~140k that autotuned
@@ -330,7 +330,7 @@ func TestSilentNonReaderDoesNotBlockShutdown(t *testing.T) {
 	// unread and in 13 s retransmission backoff, the acquirer in persist
 	// backoff (its window updates from the switch dropped, by all signs),
 	// and the acquirer's writes timed out with the switch idle in read.
-	sim := startSim(t, routing.Simulator{Latency: time.Second})
+	sim := startSim(t, config.Simulator{Latency: time.Second})
 	limits := switchd.DefaultLimits
 	limits.AcquirerBacklog = 64 << 20   // never reached here
 	limits.AcquirerSendBuffer = 8 << 10 // the answers back up after a few KiB in the kernel

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cardswitch/cardswitch/routing"
+	"github.com/cardswitch/cardswitch/config"
 	switchd "github.com/cardswitch/cardswitch/switch"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -16,7 +16,7 @@ import (
 // A reload that removes an acquirer also applies to its open connections:
 // the next request is refused (58) and the connection closed.
 func TestReloadRemovingAcquirerClosesItsConnections(t *testing.T) {
-	sim := startSim(t, routing.Simulator{})
+	sim := startSim(t, config.Simulator{})
 	allowed := acquirerYAML("  - {name: acq-a, institution_id: \"123456\", allow_cidrs: [127.0.0.1/32]}\n") + bankYAML(sim.Addr())
 	sw := opsRun(t, opsLoad(t, allowed))
 	opsWaitUp(t, sw, "bank")

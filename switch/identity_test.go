@@ -7,9 +7,9 @@ import (
 	"testing"
 
 	"github.com/cardswitch/cardswitch/acqclient"
+	"github.com/cardswitch/cardswitch/config"
 	"github.com/cardswitch/cardswitch/iso"
 	"github.com/cardswitch/cardswitch/issuersim"
-	"github.com/cardswitch/cardswitch/routing"
 	switchd "github.com/cardswitch/cardswitch/switch"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -60,7 +60,7 @@ func acquirerYAML(acq string) string {
 }
 
 func TestAcquirerInstitutionID(t *testing.T) {
-	sim := startSim(t, routing.Simulator{})
+	sim := startSim(t, config.Simulator{})
 	log, logs := jsonLogger()
 	cfg := opsLoad(t, acquirerYAML("  - {name: acq-a, institution_id: \"123456\", allow_cidrs: [127.0.0.1/32]}\n")+bankYAML(sim.Addr()))
 	sw := opsRun(t, cfg, switchd.WithLogger(log))
@@ -85,7 +85,7 @@ func TestAcquirerInstitutionID(t *testing.T) {
 }
 
 func TestUnknownAcquirerRefused(t *testing.T) {
-	sim := startSim(t, routing.Simulator{})
+	sim := startSim(t, config.Simulator{})
 	cfg := opsLoad(t, acquirerYAML("  - {name: far, institution_id: \"123456\", allow_cidrs: [10.0.0.0/8]}\n")+bankYAML(sim.Addr()))
 	sw := opsRun(t, cfg)
 	refused(t, dialRaw(t, sw.addr), packAcq(t, auth("4111111111111111", 100, 1), "123456"))
@@ -95,7 +95,7 @@ func TestUnknownAcquirerRefused(t *testing.T) {
 
 func TestAcquirerCertSubject(t *testing.T) {
 	p := newTLSPKI(t)
-	sim := startSim(t, routing.Simulator{})
+	sim := startSim(t, config.Simulator{})
 	yaml := p.listenYAML(true) + "acquirers:\n  - {name: acq-one, institution_id: \"123456\", cert_subject: acq-one}\n" +
 		bankYAML(sim.Addr())
 	sw := startSwitch(t, yaml, "bank")
@@ -115,7 +115,7 @@ func TestAcquirerCertSubject(t *testing.T) {
 }
 
 func TestAcquirerMaxConnections(t *testing.T) {
-	sim := startSim(t, routing.Simulator{})
+	sim := startSim(t, config.Simulator{})
 	sw := startSwitch(t, acquirerYAML("  - {name: a, institution_id: \"123456\", allow_cidrs: [127.0.0.0/8], max_connections: 1}\n")+
 		bankYAML(sim.Addr()), "bank")
 	first := dialRaw(t, sw.addr)
@@ -128,7 +128,7 @@ func TestAcquirerMaxConnections(t *testing.T) {
 
 // inFlightCase: two requests held at the issuer, a third refused at once.
 func inFlightCase(t *testing.T, yaml, field32 string) {
-	sim := startSim(t, routing.Simulator{})
+	sim := startSim(t, config.Simulator{})
 	g := holdRequests(sim)
 	t.Cleanup(g.open)
 	sw := startSwitch(t, yaml+bankYAML(sim.Addr()), "bank")
@@ -160,7 +160,7 @@ func TestListenMaxInFlight(t *testing.T) {
 }
 
 func TestAcquirerRate(t *testing.T) {
-	sim := startSim(t, routing.Simulator{})
+	sim := startSim(t, config.Simulator{})
 	// A bucket of 2 that refills once every 100 s: the third request in a
 	// row is over the rate however slow the machine.
 	sw := startSwitch(t, "acquirers:\n  - {name: a, institution_id: \"123456\", allow_cidrs: [127.0.0.0/8], rate: 0.01, burst: 2}\n"+
@@ -176,7 +176,7 @@ func TestAcquirerRate(t *testing.T) {
 }
 
 func TestListenMaxConnections(t *testing.T) {
-	sim := startSim(t, routing.Simulator{})
+	sim := startSim(t, config.Simulator{})
 	sw := startSwitch(t, "admin: {address: 127.0.0.1:0}\nlisten: {max_connections: 1}\n"+bankYAML(sim.Addr()), "bank")
 	first := dialRaw(t, sw.addr)
 	first.write(t, pack(t, acqclient.Request{MTI: "0800", STAN: 1}))
@@ -192,7 +192,7 @@ func TestListenMaxConnections(t *testing.T) {
 
 // The masked PAN, never the full one, identifies the card in a refusal log.
 func TestImpersonationLogMasksPAN(t *testing.T) {
-	sim := startSim(t, routing.Simulator{})
+	sim := startSim(t, config.Simulator{})
 	log, logs := jsonLogger()
 	cfg := opsLoad(t, "acquirers:\n  - {name: a, institution_id: \"123456\", allow_cidrs: [127.0.0.0/8]}\n"+bankYAML(sim.Addr()))
 	sw := opsRun(t, cfg, switchd.WithLogger(log))

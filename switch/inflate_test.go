@@ -9,8 +9,8 @@ import (
 	"time"
 
 	"github.com/cardswitch/cardswitch/acqclient"
+	"github.com/cardswitch/cardswitch/config"
 	"github.com/cardswitch/cardswitch/iso"
-	"github.com/cardswitch/cardswitch/routing"
 	switchd "github.com/cardswitch/cardswitch/switch"
 	"github.com/cardswitch/cardswitch/switch/metrics"
 	"github.com/stretchr/testify/assert"
@@ -65,7 +65,7 @@ func logLines(t *testing.T, log string) []map[string]any {
 // that counts the rest. The interval is an hour: the flood spans at most
 // two windows, however slow the machine.
 func TestFrameFloodLogsAreRateLimited(t *testing.T) {
-	sim := startSim(t, routing.Simulator{})
+	sim := startSim(t, config.Simulator{})
 	log, buf := jsonLogger()
 	limits := switchd.DefaultLimits
 	limits.LogInterval = time.Hour
@@ -119,7 +119,7 @@ func knownMTIs() map[string]bool {
 // request MTIs are answered, and cardswitch_requests_total has only the
 // known MTI labels and other.
 func TestEveryMTILeavesOnlyKnownLabels(t *testing.T) {
-	sim := startSim(t, routing.Simulator{})
+	sim := startSim(t, config.Simulator{})
 	sw := startSwitch(t, "admin: {address: 127.0.0.1:0}\n"+bankYAML(sim.Addr()), "bank")
 	good := pack(t, auth("4111111111111111", 100, 1))
 	frames := make([][]byte, 0, 10_000)

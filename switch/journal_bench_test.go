@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cardswitch/cardswitch/config"
 	"github.com/cardswitch/cardswitch/iso"
-	"github.com/cardswitch/cardswitch/routing"
 	"github.com/stretchr/testify/require"
 )
 
@@ -28,7 +28,7 @@ func BenchmarkRelayJournalOn(b *testing.B) { benchRelayJournal(b, true) }
 const journalBenchClients = 16
 
 func benchRelayJournal(b *testing.B, journal bool) {
-	sim := startSim(b, routing.Simulator{Name: "bank"})
+	sim := startSim(b, config.Simulator{Name: "bank"})
 	yaml := "issuers:\n" + issuerYAML("bank", "5s", sim.Addr()) + "routes:\n  - bin: \"4\"\n    issuer: bank\n"
 	if journal {
 		yaml += fmt.Sprintf("journal:\n  path: %q\n", filepath.Join(b.TempDir(), "journal.db"))

@@ -9,9 +9,9 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/cardswitch/cardswitch/config"
 	"github.com/cardswitch/cardswitch/internal/keyfile"
 	"github.com/cardswitch/cardswitch/journal"
-	"github.com/cardswitch/cardswitch/routing"
 )
 
 // openJournal opens the journal (when configured), refills the duplicate
@@ -55,7 +55,7 @@ const KeyFileSuffix = ".key"
 
 // journalKeys reads the stored messages' keys: journal.key_file, else the
 // key file beside the journal, created with one random key when missing.
-func (s *Switch) journalKeys(jc routing.Journal) ([][32]byte, error) {
+func (s *Switch) journalKeys(jc config.Journal) ([][32]byte, error) {
 	path := jc.KeyFile
 	if path == "" {
 		path = jc.Path + KeyFileSuffix

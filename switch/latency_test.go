@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cardswitch/cardswitch/routing"
+	"github.com/cardswitch/cardswitch/config"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -17,7 +17,7 @@ import (
 // latency is taken from that stamp, not from a clock read of its own.)
 func TestJournaledLatencySpansTheIssuersDelay(t *testing.T) {
 	const delay, pan = 50 * time.Millisecond, "4111111111110050"
-	sim := startSim(t, routing.Simulator{Name: "bank", Rules: []routing.SimRule{{PANSuffix: "0050", Delay: delay}}})
+	sim := startSim(t, config.Simulator{Name: "bank", Rules: []config.SimRule{{PANSuffix: "0050", Delay: delay}}})
 	path := journalPath(t)
 	sw := startSwitch(t, lostYAML(path, sim.Addr(), "5s", deadAddr(t)), "bank")
 	c := dial(t, sw.addr)

@@ -6,14 +6,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cardswitch/cardswitch/routing"
+	"github.com/cardswitch/cardswitch/config"
 	"github.com/stretchr/testify/require"
 )
 
 // listen.close_linger: at shutdown, once the requests in flight are
 // answered, acquirer connections stay open answering 91 for the linger.
 func TestCloseLinger(t *testing.T) {
-	sim := startSim(t, routing.Simulator{})
+	sim := startSim(t, config.Simulator{})
 	routes := "issuers:\n" + issuerYAML("bank", "5s", sim.Addr()) + "routes:\n  - {bin: \"4\", issuer: bank}\n"
 
 	// An hour: the connection outlives twice the default linger, still
@@ -25,7 +25,7 @@ func TestCloseLinger(t *testing.T) {
 		case err := <-sw.done:
 			sw.done <- err // for stop at cleanup
 			t.Fatal("shutdown finished with an acquirer connection inside its linger")
-		case <-time.After(2 * routing.DefaultCloseLinger):
+		case <-time.After(2 * config.DefaultCloseLinger):
 		}
 		raw.write(t, pack(t, auth(panApprove, 100, 2)))
 		require.Equal(t, "91", str(t, raw.read(t), 39), "answered while lingering")

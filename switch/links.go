@@ -8,8 +8,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/cardswitch/cardswitch/config"
 	"github.com/cardswitch/cardswitch/internal/gctune"
-	"github.com/cardswitch/cardswitch/routing"
 	"github.com/cardswitch/cardswitch/switch/issuer"
 	"github.com/cardswitch/cardswitch/switch/tlsconf"
 )
@@ -72,7 +72,7 @@ func (ls *linkSet) shutdown() {
 }
 
 // newLink builds the link to one endpoint of an issuer.
-func (s *Switch) newLink(ic routing.Issuer, endpoint string, maxFrame int) *issuer.Link {
+func (s *Switch) newLink(ic config.Issuer, endpoint string, maxFrame int) *issuer.Link {
 	return issuer.NewLink(issuer.LinkConfig{
 		Issuer: ic.Name, Addr: endpoint, Timeout: ic.Timeout, EchoInterval: ic.EchoInterval,
 		ConnectTimeout: ic.ConnectTimeout, ReconnectMin: ic.ReconnectMin, ReconnectMax: ic.ReconnectMax,
@@ -86,7 +86,7 @@ func (s *Switch) newLink(ic routing.Issuer, endpoint string, maxFrame int) *issu
 // tls section. A TLS setting that cannot be loaded (a file removed since
 // validation) fails each connection attempt with that error, logged by the
 // link, rather than the whole switch.
-func (s *Switch) dialer(ic routing.Issuer) func(ctx context.Context, addr string) (net.Conn, error) {
+func (s *Switch) dialer(ic config.Issuer) func(ctx context.Context, addr string) (net.Conn, error) {
 	var d net.Dialer
 	if ic.TLS == nil {
 		return func(ctx context.Context, addr string) (net.Conn, error) { return d.DialContext(ctx, "tcp", addr) }
@@ -105,7 +105,7 @@ func (s *Switch) dialer(ic routing.Issuer) func(ctx context.Context, addr string
 // buildIssuers makes the issuers of cfg, reusing the live links of prev
 // whose endpoint and connection settings are unchanged (their timing is
 // updated in place). fresh lists the links that must be started.
-func (s *Switch) buildIssuers(cfg *routing.Config, prev []*issuer.Issuer) (issuers []*issuer.Issuer, fresh []*issuer.Link) {
+func (s *Switch) buildIssuers(cfg *config.Config, prev []*issuer.Issuer) (issuers []*issuer.Issuer, fresh []*issuer.Link) {
 	byName := make(map[string]*issuer.Issuer, len(prev))
 	for _, is := range prev {
 		byName[is.Name] = is
@@ -125,7 +125,7 @@ func (s *Switch) buildIssuers(cfg *routing.Config, prev []*issuer.Issuer) (issue
 			links = append(links, l)
 			fresh = append(fresh, l)
 		}
-		capped := routing.MaxInFlightFor(ic, len(cfg.Issuers), total)
+		capped := config.MaxInFlightFor(ic, len(cfg.Issuers), total)
 		issuers = append(issuers, issuer.New(ic.Name, links, capped, byName[ic.Name]))
 	}
 	return issuers, fresh
@@ -134,18 +134,18 @@ func (s *Switch) buildIssuers(cfg *routing.Config, prev []*issuer.Issuer) (issue
 // maxTotal is cfg's switch-wide in-flight cap under the memory limit in
 // force: the one gctune applied from the config, or the operator's
 // GOMEMLIMIT.
-func maxTotal(cfg *routing.Config) int {
-	return routing.MaxInFlightTotalFor(cfg.Listen, gctune.MemoryLimit())
+func maxTotal(cfg *config.Config) int {
+	return config.MaxInFlightTotalFor(cfg.Listen, gctune.MemoryLimit())
 }
 
 // sameConnection: a live link can be kept when everything that shaped its
 // connection is unchanged (timing alone can change in place).
-func sameConnection(lc issuer.LinkConfig, ic routing.Issuer) bool {
+func sameConnection(lc issuer.LinkConfig, ic config.Issuer) bool {
 	return lc.ConnectTimeout == ic.ConnectTimeout && lc.ReconnectMin == ic.ReconnectMin &&
 		lc.ReconnectMax == ic.ReconnectMax && sameTLS(lc.TLS, ic.TLS)
 }
 
-func sameTLS(a, b *routing.ClientTLS) bool {
+func sameTLS(a, b *config.ClientTLS) bool {
 	if a == nil || b == nil {
 		return a == b
 	}

@@ -4,8 +4,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cardswitch/cardswitch/config"
 	"github.com/cardswitch/cardswitch/issuersim"
-	"github.com/cardswitch/cardswitch/routing"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -13,7 +13,7 @@ import (
 // A link signs on (0800/001) before carrying traffic and echoes (0800/301)
 // when idle.
 func TestIssuerLinkSignOnAndIdleEcho(t *testing.T) {
-	sim := startSim(t, routing.Simulator{})
+	sim := startSim(t, config.Simulator{})
 	netmgmt := make(chan string, 16)
 	sim.OnRequest(func(r issuersim.Request) {
 		if r.MTI == "0800" {

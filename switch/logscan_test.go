@@ -14,10 +14,10 @@ import (
 	"testing"
 
 	"github.com/cardswitch/cardswitch/acqclient"
+	"github.com/cardswitch/cardswitch/config"
 	"github.com/cardswitch/cardswitch/iso"
 	"github.com/cardswitch/cardswitch/issuersim"
 	"github.com/cardswitch/cardswitch/journal"
-	"github.com/cardswitch/cardswitch/routing"
 	switchd "github.com/cardswitch/cardswitch/switch"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -66,8 +66,8 @@ const (
 // then scans every log line and the journal's files for card data.
 func TestNoCardDataInLogsOrJournal(t *testing.T) {
 	log, logs := jsonLogger()
-	sim, err := issuersim.New(routing.Simulator{Name: "scan", Listen: "127.0.0.1:0", DeclineAbove: 100000,
-		Rules: []routing.SimRule{{PANSuffix: "0051", Code: "51"}, {Amount: 999, NoAnswer: true}}}, log)
+	sim, err := issuersim.New(config.Simulator{Name: "scan", Listen: "127.0.0.1:0", DeclineAbove: 100000,
+		Rules: []config.SimRule{{PANSuffix: "0051", Code: "51"}, {Amount: 999, NoAnswer: true}}}, log)
 	require.NoError(t, err)
 	simDone := make(chan struct{})
 	go func() { defer close(simDone); _ = sim.Serve() }()

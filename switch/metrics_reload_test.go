@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cardswitch/cardswitch/routing"
+	"github.com/cardswitch/cardswitch/config"
 	"github.com/stretchr/testify/require"
 )
 
@@ -13,8 +13,8 @@ import (
 // cardswitch_issuer_link_up 0 would page someone for a bank no longer
 // configured.
 func TestRemovedIssuerLeavesMetrics(t *testing.T) {
-	a := startSim(t, routing.Simulator{})
-	b := startSim(t, routing.Simulator{})
+	a := startSim(t, config.Simulator{})
+	b := startSim(t, config.Simulator{})
 	both := "admin: {address: 127.0.0.1:0}\nissuers:\n" + issuerYAML("bank", "5s", a.Addr()) +
 		issuerYAML("gone", "5s", b.Addr()) + "routes:\n  - {bin: \"4\", issuer: bank}\n  - {bin: \"5\", issuer: gone}\n"
 	sw := opsRun(t, opsLoad(t, both))

@@ -11,11 +11,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cardswitch/cardswitch/config"
 	"github.com/cardswitch/cardswitch/internal/keyfile"
 	"github.com/cardswitch/cardswitch/iso"
 	"github.com/cardswitch/cardswitch/issuersim"
 	"github.com/cardswitch/cardswitch/journal"
-	"github.com/cardswitch/cardswitch/routing"
 	switchd "github.com/cardswitch/cardswitch/switch"
 	"github.com/stretchr/testify/require"
 )
@@ -64,7 +64,7 @@ type simLog struct {
 
 // startWatchedSim is startSim with the recorder installed before Serve, so
 // not even the first request of the first link escapes it.
-func startWatchedSim(t testing.TB, sc routing.Simulator) (*issuersim.Sim, *simLog) {
+func startWatchedSim(t testing.TB, sc config.Simulator) (*issuersim.Sim, *simLog) {
 	t.Helper()
 	if sc.Listen == "" {
 		sc.Listen = "127.0.0.1:0"

@@ -12,9 +12,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cardswitch/cardswitch/config"
 	"github.com/cardswitch/cardswitch/issuersim"
 	"github.com/cardswitch/cardswitch/journal"
-	"github.com/cardswitch/cardswitch/routing"
 	"github.com/cardswitch/cardswitch/switch/metrics"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -36,8 +36,8 @@ const (
 	panFormat  = "4000000000000002"
 )
 
-func lostSim(drop int) routing.Simulator {
-	return routing.Simulator{Name: "bank", ReversalDrop: drop, Rules: []routing.SimRule{
+func lostSim(drop int) config.Simulator {
+	return config.Simulator{Name: "bank", ReversalDrop: drop, Rules: []config.SimRule{
 		{PANSuffix: "0051", Code: "51"},
 		{PANSuffix: "0009", NoAnswer: true},
 		{PANSuffix: "0007", Delay: 600 * time.Millisecond},
@@ -319,7 +319,7 @@ func TestAdviceStoredWhileIssuerDown(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, 1, n, "stored before the 0430 went out")
 
-	_, log := startWatchedSim(t, routing.Simulator{Name: "bank", Listen: addr})
+	_, log := startWatchedSim(t, config.Simulator{Name: "bank", Listen: addr})
 	rs := log.wait(t, "the advice", func(rs []issuersim.Request) bool { return len(reversalAttempts(rs)) == 1 })
 	awaitNoReversalsOwed(t, path)
 	for _, r := range rs {

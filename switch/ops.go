@@ -5,7 +5,7 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/cardswitch/cardswitch/routing"
+	"github.com/cardswitch/cardswitch/config"
 	"github.com/cardswitch/cardswitch/switch/admin"
 	"github.com/cardswitch/cardswitch/switch/issuer"
 	"github.com/cardswitch/cardswitch/switch/metrics"
@@ -43,14 +43,14 @@ func (s *Switch) setupOps() error {
 }
 
 // adminAccess is who may use the admin listener under cfg.
-func adminAccess(cfg *routing.Config) admin.Access {
+func adminAccess(cfg *config.Config) admin.Access {
 	return admin.Access{Token: cfg.Admin.Token, Hosts: cfg.Admin.Hosts}
 }
 
 // setAdminAccess applies a loaded config's admin token and hosts before
 // the content-hash check, so that a token file rewritten under an
 // unchanged config takes effect on the next reload.
-func (s *Switch) setAdminAccess(cfg *routing.Config) error {
+func (s *Switch) setAdminAccess(cfg *config.Config) error {
 	if s.admin == nil {
 		return nil
 	}

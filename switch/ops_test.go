@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cardswitch/cardswitch/routing"
+	"github.com/cardswitch/cardswitch/config"
 	switchd "github.com/cardswitch/cardswitch/switch"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -22,7 +22,7 @@ import (
 // opsRun runs a switch on an already loaded config (its listen address
 // forced to a free port) with the test logger; opts come after, so a test
 // may replace the logger or the limits.
-func opsRun(t testing.TB, cfg *routing.Config, opts ...switchd.Option) *running {
+func opsRun(t testing.TB, cfg *config.Config, opts ...switchd.Option) *running {
 	t.Helper()
 	cfg.Listen.Address = "127.0.0.1:0"
 	opts = append([]switchd.Option{switchd.WithLogger(testLog(t)), switchd.WithWatch(false)}, opts...)
@@ -35,9 +35,9 @@ func opsRun(t testing.TB, cfg *routing.Config, opts ...switchd.Option) *running 
 	return r
 }
 
-func opsLoad(t testing.TB, yaml string) *routing.Config {
+func opsLoad(t testing.TB, yaml string) *config.Config {
 	t.Helper()
-	cfg, err := routing.LoadBytes(t.Name()+".yaml", []byte(yaml))
+	cfg, err := config.LoadBytes(t.Name()+".yaml", []byte(yaml))
 	require.NoError(t, err)
 	return cfg
 }
@@ -133,7 +133,7 @@ func opsYAML(endpoint string) string {
 func TestMetricsAndHealth(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "switch.yaml")
 	require.NoError(t, os.WriteFile(path, []byte(opsYAML(opsDeadAddr(t))), 0o600))
-	cfg, err := routing.Load(path)
+	cfg, err := config.Load(path)
 	require.NoError(t, err)
 	sw := opsRun(t, cfg)
 	base := "http://" + sw.AdminAddr()
@@ -144,7 +144,7 @@ func TestMetricsAndHealth(t *testing.T) {
 	assert.Equal(t, http.StatusServiceUnavailable, code, "no issuer link can be up: %s", body)
 
 	// Point the issuer at a live simulator and reload the file.
-	sim := startSim(t, routing.Simulator{})
+	sim := startSim(t, config.Simulator{})
 	require.NoError(t, os.WriteFile(path, []byte(opsYAML(sim.Addr())), 0o600))
 	code, body = opsHTTP(t, http.MethodPost, base+"/admin/reload")
 	require.Equal(t, http.StatusOK, code, body)

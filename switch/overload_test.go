@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cardswitch/cardswitch/config"
 	"github.com/cardswitch/cardswitch/issuersim"
-	"github.com/cardswitch/cardswitch/routing"
 	switchd "github.com/cardswitch/cardswitch/switch"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -29,7 +29,7 @@ type heldSim struct {
 
 func startHeldSim(t testing.TB) *heldSim {
 	t.Helper()
-	sim, err := issuersim.New(routing.Simulator{Name: "held", Listen: "127.0.0.1:0"}, testLog(t))
+	sim, err := issuersim.New(config.Simulator{Name: "held", Listen: "127.0.0.1:0"}, testLog(t))
 	require.NoError(t, err)
 	h := &heldSim{Sim: sim, gate: make(chan struct{})}
 	var once sync.Once
@@ -102,7 +102,7 @@ func TestSwitchWideInFlightCap(t *testing.T) {
 // its issuer.
 func TestSlowIssuerAtItsCapSparesHealthyIssuer(t *testing.T) {
 	slow := startHeldSim(t)
-	healthy := startSim(t, routing.Simulator{})
+	healthy := startSim(t, config.Simulator{})
 	sw := startSwitch(t, `listen: {max_in_flight_total: 16, max_in_flight: 32}
 issuers:
 `+issuerYAML("slow", "30s", slow.Addr())+"    max_in_flight: 4\n"+issuerYAML("healthy", "30s", healthy.Addr())+`routes:
@@ -152,7 +152,7 @@ issuers:
 // refused at a cap, timed out, answered late, and lost with the link —
 // every in-flight count is back to 0: no finish path keeps a slot.
 func TestInFlightCountsReturnToZeroAfterMixedOutcomes(t *testing.T) {
-	sim := startSim(t, routing.Simulator{Rules: []routing.SimRule{
+	sim := startSim(t, config.Simulator{Rules: []config.SimRule{
 		{PANSuffix: "0051", Code: "51"},
 		{PANSuffix: "0009", NoAnswer: true},
 		{PANSuffix: "0007", Delay: 300 * time.Millisecond},
@@ -202,7 +202,7 @@ reversals: {retry_min: 50ms, retry_max: 500ms}
 // out, however many passes the manager makes; each second the clock moves
 // lets exactly rate more go; and every original is reversed in the end.
 func TestReversalsSentAtBoundedRate(t *testing.T) {
-	sim, log := startWatchedSim(t, routing.Simulator{Name: "bank", Rules: []routing.SimRule{
+	sim, log := startWatchedSim(t, config.Simulator{Name: "bank", Rules: []config.SimRule{
 		{PANSuffix: "0009", NoAnswer: true},
 	}})
 	clock := newFakeClock()

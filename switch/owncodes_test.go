@@ -9,14 +9,14 @@ import (
 	"time"
 
 	"github.com/cardswitch/cardswitch/acqclient"
-	"github.com/cardswitch/cardswitch/routing"
+	"github.com/cardswitch/cardswitch/config"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
 // The switch answers by itself with MTI+10 and its own 39 when it must.
 func TestSwitchGeneratedCodes(t *testing.T) {
-	sim := startSim(t, routing.Simulator{Rules: []routing.SimRule{
+	sim := startSim(t, config.Simulator{Rules: []config.SimRule{
 		{PANSuffix: "0009", NoAnswer: true},
 		{PANSuffix: "0096", Malformed: true},
 	}})
@@ -64,7 +64,7 @@ func TestSwitchGeneratedCodes(t *testing.T) {
 // A message that frames but does not parse gets 30 with what could be
 // read echoed; the connection stays usable.
 func TestUnparseableMessageGets30(t *testing.T) {
-	sim := startSim(t, routing.Simulator{})
+	sim := startSim(t, config.Simulator{})
 	sw := startSwitch(t, "issuers:\n"+issuerYAML("bank", "5s", sim.Addr())+"routes:\n  - {bin: \"4\", issuer: bank}\n", "bank")
 	c := dialRaw(t, sw.addr)
 	good := pack(t, auth("4111111111111111", 100, 77))
@@ -89,7 +89,7 @@ func TestUnparseableMessageGets30(t *testing.T) {
 // A frame without a readable MTI cannot be answered: it is counted and
 // the connection stays open.
 func TestFrameWithoutMTIIsCountedAndConnectionStays(t *testing.T) {
-	sim := startSim(t, routing.Simulator{})
+	sim := startSim(t, config.Simulator{})
 	sw := startSwitch(t, "issuers:\n"+issuerYAML("bank", "5s", sim.Addr())+"routes:\n  - {bin: \"4\", issuer: bank}\n", "bank")
 	c := dialRaw(t, sw.addr)
 	c.write(t, []byte("AB"))
@@ -117,7 +117,7 @@ func TestOversizedFrameClosesConnection(t *testing.T) {
 
 // An issuer that goes away gets 91 at once; when it is back, traffic flows.
 func TestIssuerDownThenBackUp(t *testing.T) {
-	sim := startSim(t, routing.Simulator{})
+	sim := startSim(t, config.Simulator{})
 	addr := sim.Addr()
 	sw := startSwitch(t, "issuers:\n"+issuerYAML("bank", "5s", addr)+"routes:\n  - {bin: \"4\", issuer: bank}\n", "bank")
 	c := dial(t, sw.addr)
@@ -129,7 +129,7 @@ func TestIssuerDownThenBackUp(t *testing.T) {
 	require.NoError(t, sw.WaitIssuer(ctx, "bank", none))
 	assert.Equal(t, "91", str(t, send(t, c, auth("4111111111111111", 100, 2)), 39))
 
-	startSim(t, routing.Simulator{Listen: addr})
+	startSim(t, config.Simulator{Listen: addr})
 	require.NoError(t, sw.WaitIssuer(ctx, "bank", atLeast(1)))
 	assert.Equal(t, "00", str(t, send(t, c, auth("4111111111111111", 100, 3)), 39))
 }

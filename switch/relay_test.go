@@ -4,8 +4,8 @@ import (
 	"testing"
 
 	"github.com/cardswitch/cardswitch/acqclient"
+	"github.com/cardswitch/cardswitch/config"
 	"github.com/cardswitch/cardswitch/issuersim"
-	"github.com/cardswitch/cardswitch/routing"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -13,9 +13,9 @@ import (
 // threeIssuers runs simulators whose approval codes start with A, B and C,
 // so each answer tells which issuer produced it.
 func threeIssuers(t *testing.T, routes string) *running {
-	a := startSim(t, routing.Simulator{Name: "a", ApprovalCodePrefix: "A"})
-	b := startSim(t, routing.Simulator{Name: "b", ApprovalCodePrefix: "B"})
-	c := startSim(t, routing.Simulator{Name: "c", ApprovalCodePrefix: "C"})
+	a := startSim(t, config.Simulator{Name: "a", ApprovalCodePrefix: "A"})
+	b := startSim(t, config.Simulator{Name: "b", ApprovalCodePrefix: "B"})
+	c := startSim(t, config.Simulator{Name: "c", ApprovalCodePrefix: "C"})
 	yaml := "issuers:\n" + issuerYAML("bank-a", "5s", a.Addr()) + issuerYAML("bank-b", "5s", b.Addr()) +
 		issuerYAML("bank-c", "5s", c.Addr()) + "routes:\n" + routes
 	return startSwitch(t, yaml, "bank-a", "bank-b", "bank-c")
@@ -56,7 +56,7 @@ func TestRoutingPrefixRangeLongestMatch(t *testing.T) {
 }
 
 func TestDefaultIssuer(t *testing.T) {
-	a := startSim(t, routing.Simulator{ApprovalCodePrefix: "A"})
+	a := startSim(t, config.Simulator{ApprovalCodePrefix: "A"})
 	sw := startSwitch(t, "issuers:\n"+issuerYAML("bank-a", "5s", a.Addr())+
 		"routes:\n  - {bin: \"4\", issuer: bank-a}\ndefault_issuer: bank-a\n", "bank-a")
 	resp := send(t, dial(t, sw.addr), auth("6011000000000004", 100, 1))
@@ -75,8 +75,8 @@ func TestTrack2Routing(t *testing.T) {
 }
 
 func TestRelayKeepsAcquirerFieldsAndIssuerAnswer(t *testing.T) {
-	sim := startSim(t, routing.Simulator{ApprovalCodePrefix: "X", DeclineAbove: 5000,
-		Rules: []routing.SimRule{{PANSuffix: "0005", Code: "05"}}})
+	sim := startSim(t, config.Simulator{ApprovalCodePrefix: "X", DeclineAbove: 5000,
+		Rules: []config.SimRule{{PANSuffix: "0005", Code: "05"}}})
 	seen := make(chan issuersim.Request, 10)
 	sim.OnRequest(func(r issuersim.Request) {
 		if r.MTI != "0800" {
@@ -113,7 +113,7 @@ func TestRelayKeepsAcquirerFieldsAndIssuerAnswer(t *testing.T) {
 }
 
 func TestFinancialAndReversalMTIs(t *testing.T) {
-	sim := startSim(t, routing.Simulator{})
+	sim := startSim(t, config.Simulator{})
 	sw := startSwitch(t, "issuers:\n"+issuerYAML("bank", "5s", sim.Addr())+
 		"routes:\n  - {bin: \"4\", issuer: bank}\n", "bank")
 	c := dial(t, sw.addr)

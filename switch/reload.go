@@ -5,7 +5,7 @@ import (
 	"errors"
 	"time"
 
-	"github.com/cardswitch/cardswitch/routing"
+	"github.com/cardswitch/cardswitch/config"
 	"github.com/cardswitch/cardswitch/switch/issuer"
 )
 
@@ -32,7 +32,7 @@ var ErrNoConfigFile = errors.New("no config file to reload: running on the embed
 // is not applied again.
 func (s *Switch) Reload(ctx context.Context) (ReloadResult, error) {
 	path := s.cfg.Source
-	if path == routing.DefaultSource {
+	if path == config.DefaultSource {
 		return ReloadResult{}, ErrNoConfigFile
 	}
 	// Load under the lock: of two overlapping triggers, the file read last
@@ -42,7 +42,7 @@ func (s *Switch) Reload(ctx context.Context) (ReloadResult, error) {
 	if s.draining.Load() {
 		return ReloadResult{}, ErrShuttingDown
 	}
-	cfg, err := routing.Load(path)
+	cfg, err := config.Load(path)
 	if err != nil {
 		s.reloads(false)
 		s.log.Error("config reload rejected; the running configuration stays in force", "file", path, "err", err)
@@ -55,13 +55,13 @@ func (s *Switch) Reload(ctx context.Context) (ReloadResult, error) {
 // connected before any route points to them, removed ones are drained,
 // changed endpoints or timing apply without touching unrelated links,
 // and the new routing table is swapped in atomically.
-func (s *Switch) Apply(ctx context.Context, cfg *routing.Config) (ReloadResult, error) {
+func (s *Switch) Apply(ctx context.Context, cfg *config.Config) (ReloadResult, error) {
 	s.reloadMu.Lock()
 	defer s.reloadMu.Unlock()
 	return s.apply(ctx, cfg)
 }
 
-func (s *Switch) apply(ctx context.Context, cfg *routing.Config) (ReloadResult, error) {
+func (s *Switch) apply(ctx context.Context, cfg *config.Config) (ReloadResult, error) {
 	if s.draining.Load() {
 		return ReloadResult{}, ErrShuttingDown
 	}
@@ -76,7 +76,7 @@ func (s *Switch) apply(ctx context.Context, cfg *routing.Config) (ReloadResult, 
 		s.log.Info("config unchanged (same content hash); nothing to do", "hash", short(cfg.Hash))
 		return res, nil
 	}
-	d := routing.Diff(old.cfg, cfg)
+	d := config.Diff(old.cfg, cfg)
 	res.Changed, res.Diff, res.Restart = true, d.String(), d.Restart
 	if len(d.Restart) > 0 {
 		s.log.Warn("config changes that need a restart are NOT applied until then", "keys", d.Restart)
@@ -104,7 +104,7 @@ func (s *Switch) apply(ctx context.Context, cfg *routing.Config) (ReloadResult, 
 // awaitFresh waits (up to each issuer's connect timeout) until every issuer
 // that has new links has at least one link up, so that a route moved to an
 // added issuer does not answer 91 while it connects.
-func (s *Switch) awaitFresh(ctx context.Context, cfg *routing.Config, issuers []*issuer.Issuer, fresh []*issuer.Link) {
+func (s *Switch) awaitFresh(ctx context.Context, cfg *config.Config, issuers []*issuer.Issuer, fresh []*issuer.Link) {
 	isFresh := make(map[*issuer.Link]bool, len(fresh))
 	for _, l := range fresh {
 		isFresh[l] = true

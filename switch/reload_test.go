@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cardswitch/cardswitch/routing"
+	"github.com/cardswitch/cardswitch/config"
 	switchd "github.com/cardswitch/cardswitch/switch"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -83,9 +83,9 @@ func runLoad(t *testing.T, addr string, conns int, pans []string, stop <-chan st
 // answer, none is lost or answered 96, and after each valid reload new
 // requests follow the new routes.
 func TestReloadUnderLoad(t *testing.T) {
-	a := startSim(t, routing.Simulator{Name: "a", ApprovalCodePrefix: "A"})
-	b := startSim(t, routing.Simulator{Name: "b", ApprovalCodePrefix: "B"})
-	c := startSim(t, routing.Simulator{Name: "c", ApprovalCodePrefix: "C"})
+	a := startSim(t, config.Simulator{Name: "a", ApprovalCodePrefix: "A"})
+	b := startSim(t, config.Simulator{Name: "b", ApprovalCodePrefix: "B"})
+	c := startSim(t, config.Simulator{Name: "c", ApprovalCodePrefix: "C"})
 	iss := map[string]string{
 		"a": issuerYAML("bank-a", "5s", a.Addr()), "b": issuerYAML("bank-b", "5s", b.Addr()),
 		"c": issuerYAML("bank-c", "5s", c.Addr()),
@@ -109,7 +109,7 @@ func TestReloadUnderLoad(t *testing.T) {
 		require.NoError(t, os.Rename(tmp, path)) // as deployment tools do
 	}
 	require.NoError(t, os.WriteFile(path, []byte(conf("a,b", `{bin: "4", issuer: bank-a}`, `{bin: "5", issuer: bank-b}`)), 0o600))
-	cfg, err := routing.Load(path)
+	cfg, err := config.Load(path)
 	require.NoError(t, err)
 	sw, err := switchd.New(cfg, switchd.WithLogger(testLog(t)))
 	require.NoError(t, err)

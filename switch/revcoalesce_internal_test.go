@@ -7,8 +7,8 @@ import (
 	"testing"
 
 	"github.com/cardswitch/cardswitch/acqclient"
+	"github.com/cardswitch/cardswitch/config"
 	"github.com/cardswitch/cardswitch/iso"
-	"github.com/cardswitch/cardswitch/routing"
 	"github.com/cardswitch/cardswitch/switch/issuer"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -19,7 +19,7 @@ import (
 // batches; once the issuer acknowledges the reversal, a later timeout of
 // that original (its STAN reused) is queued again.
 func TestDuplicateTimeoutIsNotQueuedTwice(t *testing.T) {
-	cfg, err := routing.LoadBytes("t.yaml", []byte(`listen: {address: "127.0.0.1:0"}
+	cfg, err := config.LoadBytes("t.yaml", []byte(`listen: {address: "127.0.0.1:0"}
 issuers:
   - {name: bank, endpoints: ["127.0.0.1:1"]}
 routes: [{bin: "4", issuer: bank}]

@@ -3,8 +3,8 @@ package switchd_test
 import (
 	"testing"
 
+	"github.com/cardswitch/cardswitch/config"
 	"github.com/cardswitch/cardswitch/iso"
-	"github.com/cardswitch/cardswitch/routing"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -15,7 +15,7 @@ import (
 // retransmission inside the same batch its 94, since a frame is checked
 // only when its turn comes, after the frames before it were recorded.
 func TestBatchedFramesEachGetTheirAnswer(t *testing.T) {
-	sim := startSim(t, routing.Simulator{})
+	sim := startSim(t, config.Simulator{})
 	sw := startSwitch(t, lostYAML(journalPath(t), sim.Addr(), "5s", ""), "bank")
 	c := dialRaw(t, sw.addr)
 

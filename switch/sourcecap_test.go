@@ -10,8 +10,8 @@ import (
 	"time"
 
 	"github.com/cardswitch/cardswitch/acqclient"
+	"github.com/cardswitch/cardswitch/config"
 	"github.com/cardswitch/cardswitch/iso"
-	"github.com/cardswitch/cardswitch/routing"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -119,7 +119,7 @@ func TestIdleConnectionsFromOneSourceCannotFillTheListener(t *testing.T) {
 		{"acquirers listed", acquirerYAML("  - {name: a, institution_id: \"123456\", allow_cidrs: [127.0.0.0/8]}\n"), "123456"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			sim := startSim(t, routing.Simulator{})
+			sim := startSim(t, config.Simulator{})
 			sw := startSwitch(t, tc.yaml+sourceCapsYAML+bankYAML(sim.Addr()), "bank")
 			crowd := openIdle(t, sw.addr, 200, nil)
 			held := crowd.awaitClosed(t, 190)
@@ -153,7 +153,7 @@ func TestIdleConnectionsFromOneSourceCannotFillTheListener(t *testing.T) {
 // work, and a TLS acquirer from another address is served.
 func TestStalledTLSHandshakesCountAsPending(t *testing.T) {
 	p := newTLSPKI(t)
-	sim := startSim(t, routing.Simulator{})
+	sim := startSim(t, config.Simulator{})
 	yaml := p.listenYAML(true) + "  max_connections: 30\n  max_connections_per_ip: 20\n  max_pending_per_ip: 5\n" +
 		"  frame_timeout: 1m\n  idle_timeout: 1m\n" + bankYAML(sim.Addr())
 	sw := startSwitch(t, yaml, "bank")
@@ -177,7 +177,7 @@ func TestStalledTLSHandshakesCountAsPending(t *testing.T) {
 
 // The per-source map holds entries only while connections are open.
 func TestSourceEntriesGoWithTheirConnections(t *testing.T) {
-	sim := startSim(t, routing.Simulator{})
+	sim := startSim(t, config.Simulator{})
 	sw := startSwitch(t, bankYAML(sim.Addr()), "bank")
 	var conns []*rawConn
 	for i := range 5 {

@@ -13,9 +13,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cardswitch/cardswitch/config"
 	"github.com/cardswitch/cardswitch/iso"
 	"github.com/cardswitch/cardswitch/issuersim"
-	"github.com/cardswitch/cardswitch/routing"
 	switchd "github.com/cardswitch/cardswitch/switch"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -339,7 +339,7 @@ func TestStoredMessageWhoseKeyIsGoneIsReportedAtStart(t *testing.T) {
 	newKey, err := os.ReadFile(keyPath)
 	require.NoError(t, err)
 	require.NoError(t, os.WriteFile(keyPath, append(newKey, oldKey...), 0o600))
-	_, log := startWatchedSim(t, routing.Simulator{Name: "bank", Listen: addr})
+	_, log := startWatchedSim(t, config.Simulator{Name: "bank", Listen: addr})
 	startSwitch(t, lostYAML(path, addr, "1s", ""))
 	log.wait(t, "both advices", func(rs []issuersim.Request) bool {
 		seen := map[string]bool{}

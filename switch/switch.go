@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/cardswitch/cardswitch/config"
 	"github.com/cardswitch/cardswitch/iso"
 	"github.com/cardswitch/cardswitch/journal"
 	"github.com/cardswitch/cardswitch/routing"
@@ -23,7 +24,7 @@ import (
 // Switch is one running cardswitch: the acquirer listener, the issuer
 // links and any in-process issuer simulators of its configuration.
 type Switch struct {
-	cfg     *routing.Config
+	cfg     *config.Config
 	log     *slog.Logger
 	logRate *lograte.Handler // log's rate limit, wrapping the logger given
 	limits  Limits
@@ -66,12 +67,12 @@ type Switch struct {
 // snapshot is the routing state one request is routed with, swapped whole
 // by a reload: a request is routed wholly by the old or the new one.
 type snapshot struct {
-	cfg     *routing.Config
+	cfg     *config.Config
 	table   *routing.Table
 	issuers []*issuer.Issuer // by routing issuer index
 	acqs    *acquirers.Registry
 	// maxTotal is the switch-wide in-flight cap in force
-	// (routing.MaxInFlightTotalFor under the memory limit in force).
+	// (config.MaxInFlightTotalFor under the memory limit in force).
 	maxTotal int64
 }
 
@@ -88,11 +89,11 @@ func WithWatch(on bool) Option { return func(s *Switch) { s.watch = on } }
 // WithLimits replaces DefaultLimits.
 func WithLimits(l Limits) Option { return func(s *Switch) { s.limits = l } }
 
-// New validates nothing further than cfg already is (routing.Load
+// New validates nothing further than cfg already is (config.Load
 // validated it), binds the in-process simulators and the acquirer
 // listener, and prepares the issuer links. Nothing is served until Run. A
 // listen address of port 0 gets a free port: Addr tells which.
-func New(cfg *routing.Config, opts ...Option) (_ *Switch, err error) {
+func New(cfg *config.Config, opts ...Option) (_ *Switch, err error) {
 	s := &Switch{cfg: cfg, log: slog.Default(), limits: DefaultLimits, spec: iso.Spec87(), watch: true, limiter: acquirers.NewLimiter(),
 		conns: make(map[*acqConn]struct{})}
 	for _, o := range opts {
@@ -135,7 +136,7 @@ func New(cfg *routing.Config, opts ...Option) (_ *Switch, err error) {
 }
 
 // live is the configuration in force (the startup one until a reload).
-func (s *Switch) live() *routing.Config { return s.routes.Load().cfg }
+func (s *Switch) live() *config.Config { return s.routes.Load().cfg }
 
 // Addr is the acquirer listener's address.
 func (s *Switch) Addr() net.Addr { return s.ln.Addr() }
@@ -151,7 +152,7 @@ func (s *Switch) Run(ctx context.Context) error {
 			s.links.start(l)
 		}
 	}
-	if s.watch && s.cfg.Source != routing.DefaultSource {
+	if s.watch && s.cfg.Source != config.DefaultSource {
 		err := watch.File(ctx, s.cfg.Source, s.log, func() { _, _ = s.Reload(ctx) })
 		if err != nil {
 			s.log.Warn("cannot watch the config file; reload with SIGHUP or POST /admin/reload", "err", err)

@@ -12,9 +12,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cardswitch/cardswitch/config"
 	"github.com/cardswitch/cardswitch/internal/testpki"
 	"github.com/cardswitch/cardswitch/iso"
-	"github.com/cardswitch/cardswitch/routing"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -101,7 +101,7 @@ func bankYAML(endpoint string) string {
 
 func TestTLSListener(t *testing.T) {
 	p := newTLSPKI(t)
-	sim := startSim(t, routing.Simulator{})
+	sim := startSim(t, config.Simulator{})
 	sw := startSwitch(t, p.listenYAML(false)+bankYAML(sim.Addr()), "bank")
 	good := pack(t, auth("4111111111111111", 100, 1))
 
@@ -125,7 +125,7 @@ func TestTLSListener(t *testing.T) {
 
 func TestMutualTLSListener(t *testing.T) {
 	p := newTLSPKI(t)
-	sim := startSim(t, routing.Simulator{})
+	sim := startSim(t, config.Simulator{})
 	sw := startSwitch(t, p.listenYAML(true)+bankYAML(sim.Addr()), "bank")
 	good := pack(t, auth("4111111111111111", 100, 1))
 
@@ -257,7 +257,7 @@ func issuerTLSYAML(endpoint, tlsBlock string) string {
 
 func TestIssuerLinkTLS(t *testing.T) {
 	p := newTLSPKI(t)
-	sim := startSim(t, routing.Simulator{})
+	sim := startSim(t, config.Simulator{})
 
 	t.Run("server certificate verified", func(t *testing.T) {
 		px := startTLSProxy(t, p, sim.Addr(), false)
@@ -295,7 +295,7 @@ func tls12With(cfg *tls.Config, suite uint16) *tls.Config {
 // one offering AES-GCM is approved.
 func TestTLSListenerRefusesCBC(t *testing.T) {
 	p := newTLSPKI(t)
-	sim := startSim(t, routing.Simulator{})
+	sim := startSim(t, config.Simulator{})
 	sw := startSwitch(t, p.listenYAML(false)+bankYAML(sim.Addr()), "bank")
 
 	_, err := dialTLS(t, sw.addr, tls12With(p.clientConfig(), tls.TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA))
@@ -312,7 +312,7 @@ func TestTLSListenerRefusesCBC(t *testing.T) {
 // only CBC suites (its requests get 91), and does against AES-GCM.
 func TestIssuerLinkRefusesCBC(t *testing.T) {
 	p := newTLSPKI(t)
-	sim := startSim(t, routing.Simulator{})
+	sim := startSim(t, config.Simulator{})
 	tlsBlock := fmt.Sprintf("    tls: {ca_file: %s, server_name: localhost}\n", p.caFile)
 
 	t.Run("CBC only: link down", func(t *testing.T) {

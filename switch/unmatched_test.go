@@ -10,9 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cardswitch/cardswitch/config"
 	"github.com/cardswitch/cardswitch/iso"
 	"github.com/cardswitch/cardswitch/journal"
-	"github.com/cardswitch/cardswitch/routing"
 	switchd "github.com/cardswitch/cardswitch/switch"
 	"github.com/cardswitch/cardswitch/switch/metrics"
 	"github.com/stretchr/testify/assert"
@@ -177,7 +177,7 @@ func TestAnswerReachesOnlyItsOwnRequest(t *testing.T) {
 // startSwitchOpts is startSwitch with options for New.
 func startSwitchOpts(t *testing.T, yaml string, wantUp []string, opts ...switchd.Option) *running {
 	t.Helper()
-	cfg, err := routing.LoadBytes(t.Name()+".yaml", []byte(yaml))
+	cfg, err := config.LoadBytes(t.Name()+".yaml", []byte(yaml))
 	require.NoError(t, err)
 	cfg.Listen.Address = "127.0.0.1:0"
 	sw, err := switchd.New(cfg, append([]switchd.Option{switchd.WithLogger(testLog(t))}, opts...)...)

@@ -21,8 +21,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/cardswitch/cardswitch/config"
 	"github.com/cardswitch/cardswitch/issuersim"
-	"github.com/cardswitch/cardswitch/routing"
 	switchd "github.com/cardswitch/cardswitch/switch"
 )
 
@@ -98,7 +98,7 @@ func measure(n int) error {
 		return err
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	sim, err := issuersim.New(routing.Simulator{Name: "idle", Listen: "127.0.0.1:0"}, log)
+	sim, err := issuersim.New(config.Simulator{Name: "idle", Listen: "127.0.0.1:0"}, log)
 	if err != nil {
 		return err
 	}
@@ -109,7 +109,7 @@ func measure(n int) error {
 	yaml := fmt.Sprintf("listen: {address: 127.0.0.1:0, max_connections: %[1]d, max_connections_per_ip: %[1]d, "+
 		"max_pending_per_ip: %[1]d, idle_timeout: 0s}\n", n+100) +
 		"issuers:\n  - {name: bank, endpoints: [" + sim.Addr() + "]}\nroutes:\n  - {bin: \"4\", issuer: bank}\n"
-	cfg, err := routing.LoadBytes("idleconns.yaml", []byte(yaml))
+	cfg, err := config.LoadBytes("idleconns.yaml", []byte(yaml))
 	if err != nil {
 		return err
 	}

@@ -8,13 +8,13 @@ import (
 	"os"
 	"strings"
 
-	"github.com/cardswitch/cardswitch/routing"
+	"github.com/cardswitch/cardswitch/config"
 	"github.com/spf13/cobra"
 )
 
 // adminTokenEnv names the token file when --token-file is not given; the
 // switch reads the same variable for admin.token_file.
-const adminTokenEnv = routing.EnvPrefix + "_ADMIN_TOKEN_FILE"
+const adminTokenEnv = config.EnvPrefix + "_ADMIN_TOKEN_FILE"
 
 // adminClient is what a command needs to call a switch's admin API.
 type adminClient struct {
@@ -39,7 +39,7 @@ func (a *adminClient) token() (file, token string, err error) {
 	if file == "" {
 		return "", "", nil
 	}
-	token, err = routing.ReadAdminToken(file)
+	token, err = config.ReadAdminToken(file)
 	if err != nil {
 		return file, "", fmt.Errorf("%s %w", from, err)
 	}

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/cardswitch/cardswitch/routing"
+	"github.com/cardswitch/cardswitch/config"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -64,7 +64,7 @@ func TestRoutesLookup(t *testing.T) {
 func TestConfigDefaultIsTheEmbeddedConfig(t *testing.T) {
 	out, _, code := run(t, "config", "default")
 	require.Equal(t, 0, code)
-	cfg, err := routing.LoadBytes("printed", []byte(out))
+	cfg, err := config.LoadBytes("printed", []byte(out))
 	require.NoError(t, err)
 	assert.Equal(t, "127.0.0.1:8583", cfg.Listen.Address)
 	assert.Len(t, cfg.Simulators, 2)
@@ -76,8 +76,8 @@ func TestConfigDefaultIsTheEmbeddedConfig(t *testing.T) {
 // the file's listen address.
 func TestEnvOverridesListenAddress(t *testing.T) {
 	_, listening := serveOnFreePorts(t, []string{"CARDSWITCH_LISTEN_ADDRESS=127.0.0.1:0", "CARDSWITCH_ADMIN_ADDRESS=127.0.0.1:0",
-		"CARDSWITCH_JOURNAL_PATH=" + filepath.Join(t.TempDir(), "j.db")}, string(routing.DefaultYAML))
-	file, err := routing.Load(listening["config"].(string))
+		"CARDSWITCH_JOURNAL_PATH=" + filepath.Join(t.TempDir(), "j.db")}, string(config.DefaultYAML))
+	file, err := config.Load(listening["config"].(string))
 	require.NoError(t, err)
 	assert.NotEqual(t, file.Listen.Address, listening["addr"], "the environment's address, not the file's")
 }
@@ -85,10 +85,10 @@ func TestEnvOverridesListenAddress(t *testing.T) {
 func TestParseRule(t *testing.T) {
 	r, err := parseRule("pan_suffix=0051,code=51")
 	require.NoError(t, err)
-	assert.Equal(t, routing.SimRule{PANSuffix: "0051", Code: "51"}, r)
+	assert.Equal(t, config.SimRule{PANSuffix: "0051", Code: "51"}, r)
 	r, err = parseRule("amount=999,no_answer")
 	require.NoError(t, err)
-	assert.Equal(t, routing.SimRule{Amount: 999, NoAnswer: true}, r)
+	assert.Equal(t, config.SimRule{Amount: 999, NoAnswer: true}, r)
 	_, err = parseRule("pan=4")
 	assert.ErrorContains(t, err, `unknown key "pan"`)
 	_, err = parseRule("delay=soon")
@@ -100,7 +100,7 @@ func TestParseRule(t *testing.T) {
 func TestNoConfigIsTheEmbeddedDefault(t *testing.T) {
 	cfg, err := loadConfig("")
 	require.NoError(t, err)
-	assert.Equal(t, routing.DefaultSource, cfg.Source)
+	assert.Equal(t, config.DefaultSource, cfg.Source)
 	assert.Equal(t, "127.0.0.1:8583", cfg.Listen.Address)
 }
 
@@ -112,9 +112,9 @@ func TestServeAppliesMemoryLimit(t *testing.T) {
 			"CARDSWITCH_JOURNAL_PATH=" + filepath.Join(t.TempDir(), "j.db"), "CARDSWITCH_MEMORY_LIMIT=256MiB",
 			"GOMEMLIMIT="}, more...)
 	}
-	p, _ := serveOnFreePorts(t, env(), string(routing.DefaultYAML))
+	p, _ := serveOnFreePorts(t, env(), string(config.DefaultYAML))
 	p.waitLog(t, "garbage collector", map[string]string{"memory_limit": "256MiB", "memory_limit_from": "config"})
 
-	p, _ = serveOnFreePorts(t, env("GOMEMLIMIT=300MiB"), string(routing.DefaultYAML))
+	p, _ = serveOnFreePorts(t, env("GOMEMLIMIT=300MiB"), string(config.DefaultYAML))
 	p.waitLog(t, "garbage collector", map[string]string{"memory_limit": "300MiB", "memory_limit_from": "GOMEMLIMIT"})
 }

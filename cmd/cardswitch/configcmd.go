@@ -1,7 +1,7 @@
 package main
 
 import (
-	"github.com/cardswitch/cardswitch/routing"
+	"github.com/cardswitch/cardswitch/config"
 	"github.com/spf13/cobra"
 )
 
@@ -12,7 +12,7 @@ func newConfigCmd() *cobra.Command {
 		Short: "Print the embedded default configuration (what 'serve' runs without --config)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			_, err := cmd.OutOrStdout().Write(routing.DefaultYAML)
+			_, err := cmd.OutOrStdout().Write(config.DefaultYAML)
 			return err
 		},
 	})

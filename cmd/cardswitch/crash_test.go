@@ -11,11 +11,11 @@ import (
 	"time"
 
 	"github.com/cardswitch/cardswitch/acqclient"
+	"github.com/cardswitch/cardswitch/config"
 	"github.com/cardswitch/cardswitch/internal/keyfile"
 	"github.com/cardswitch/cardswitch/iso"
 	"github.com/cardswitch/cardswitch/issuersim"
 	"github.com/cardswitch/cardswitch/journal"
-	"github.com/cardswitch/cardswitch/routing"
 	switchd "github.com/cardswitch/cardswitch/switch"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -36,7 +36,7 @@ type crashSim struct {
 	changed chan struct{}
 }
 
-func startCrashSim(t *testing.T, sc routing.Simulator) *crashSim {
+func startCrashSim(t *testing.T, sc config.Simulator) *crashSim {
 	t.Helper()
 	sc.Listen, sc.Name = "127.0.0.1:0", "bank"
 	sim, err := issuersim.New(sc, nil)
@@ -187,7 +187,7 @@ func runClients(addr string, n int, stopAt91 bool, pan func(seq int) string) (al
 // c. SIGTERM in the middle of a load: every request sent is answered (00,
 // or 91 once draining), each answer is journaled, and the exit status is 0.
 func TestSIGTERMUnderLoadAnswersEveryRequest(t *testing.T) {
-	sim := startCrashSim(t, routing.Simulator{Rules: []routing.SimRule{{PANSuffix: "0007", Delay: 300 * time.Millisecond}}})
+	sim := startCrashSim(t, config.Simulator{Rules: []config.SimRule{{PANSuffix: "0007", Delay: 300 * time.Millisecond}}})
 	path := filepath.Join(t.TempDir(), "journal.db")
 	p := startServe(t, "--config", writeFile(t, "c.yaml", crashYAML(path, sim.Addr(), "5s")))
 	addr := p.waitLog(t, "cardswitch listening", nil)["addr"].(string)
@@ -250,7 +250,7 @@ func only(as []answer, code string) []answer {
 // every reversal owed at the restart is delivered.
 func TestKill9JournalHasEveryAnswerAndReversalsResume(t *testing.T) {
 	const drop = 2
-	sim := startCrashSim(t, routing.Simulator{ReversalDrop: drop, Rules: []routing.SimRule{
+	sim := startCrashSim(t, config.Simulator{ReversalDrop: drop, Rules: []config.SimRule{
 		{PANSuffix: "0051", Code: "51"}, {PANSuffix: "0009", NoAnswer: true},
 	}})
 	path := filepath.Join(t.TempDir(), "journal.db")

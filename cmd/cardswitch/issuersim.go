@@ -8,14 +8,14 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/cardswitch/cardswitch/config"
 	"github.com/cardswitch/cardswitch/issuersim"
-	"github.com/cardswitch/cardswitch/routing"
 	"github.com/spf13/cobra"
 )
 
 func newIssuerSim(lf *logFlags) *cobra.Command {
 	var (
-		sc    routing.Simulator
+		sc    config.Simulator
 		rules []string
 	)
 	cmd := &cobra.Command{
@@ -64,8 +64,8 @@ code=NN, delay=DURATION, no_answer, malformed.`,
 }
 
 // parseRule reads "pan_suffix=0051,code=51" into a SimRule.
-func parseRule(s string) (routing.SimRule, error) {
-	var r routing.SimRule
+func parseRule(s string) (config.SimRule, error) {
+	var r config.SimRule
 	for _, kv := range strings.Split(s, ",") {
 		k, v, _ := strings.Cut(strings.TrimSpace(kv), "=")
 		var err error

@@ -8,9 +8,9 @@ import (
 	"time"
 
 	"github.com/cardswitch/cardswitch/acqclient"
+	"github.com/cardswitch/cardswitch/config"
 	"github.com/cardswitch/cardswitch/issuersim"
 	"github.com/cardswitch/cardswitch/replay/trace"
-	"github.com/cardswitch/cardswitch/routing"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -26,8 +26,8 @@ func freeAddr(t *testing.T) string {
 }
 
 func TestRecordCommand(t *testing.T) {
-	sim, err := issuersim.New(routing.Simulator{Name: "sim", Listen: "127.0.0.1:0",
-		Rules: []routing.SimRule{{PANSuffix: "0051", Code: "51"}}}, nil)
+	sim, err := issuersim.New(config.Simulator{Name: "sim", Listen: "127.0.0.1:0",
+		Rules: []config.SimRule{{PANSuffix: "0051", Code: "51"}}}, nil)
 	require.NoError(t, err)
 	go func() { _ = sim.Serve() }()
 	defer sim.Close()

@@ -10,8 +10,8 @@ import (
 	"time"
 
 	"github.com/cardswitch/cardswitch/acqclient"
+	"github.com/cardswitch/cardswitch/config"
 	"github.com/cardswitch/cardswitch/issuersim"
-	"github.com/cardswitch/cardswitch/routing"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -19,7 +19,7 @@ import (
 // startIssuer runs an in-process simulator whose approval codes start with prefix.
 func startIssuer(t *testing.T, prefix string) string {
 	t.Helper()
-	sim, err := issuersim.New(routing.Simulator{Name: prefix, Listen: "127.0.0.1:0", ApprovalCodePrefix: prefix}, nil)
+	sim, err := issuersim.New(config.Simulator{Name: prefix, Listen: "127.0.0.1:0", ApprovalCodePrefix: prefix}, nil)
 	require.NoError(t, err)
 	done := make(chan struct{})
 	go func() { defer close(done); _ = sim.Serve() }()

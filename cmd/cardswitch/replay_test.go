@@ -11,10 +11,10 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/cardswitch/cardswitch/config"
 	"github.com/cardswitch/cardswitch/iso"
 	"github.com/cardswitch/cardswitch/issuersim"
 	"github.com/cardswitch/cardswitch/replay/trace"
-	"github.com/cardswitch/cardswitch/routing"
 	"github.com/moov-io/iso8583"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -40,7 +40,7 @@ func runReplay(t *testing.T, args ...string) (string, int, error) {
 	return out.String(), 1, err
 }
 
-func replaySim(t *testing.T, sc routing.Simulator) string {
+func replaySim(t *testing.T, sc config.Simulator) string {
 	t.Helper()
 	sc.Listen = "127.0.0.1:0"
 	sim, err := issuersim.New(sc, slog.New(slog.DiscardHandler))
@@ -69,7 +69,7 @@ func writeTrace(t *testing.T, n int, amount int64, code string) string {
 }
 
 func TestReplayCommand(t *testing.T) {
-	addr := replaySim(t, routing.Simulator{DeclineAbove: 100000})
+	addr := replaySim(t, config.Simulator{DeclineAbove: 100000})
 	dir := t.TempDir()
 	jsonOut, htmlOut := filepath.Join(dir, "r.json"), filepath.Join(dir, "r.html")
 
@@ -109,7 +109,7 @@ func TestReplayCommand(t *testing.T) {
 }
 
 func TestReplayExitCodes(t *testing.T) {
-	addr := replaySim(t, routing.Simulator{DeclineAbove: 100000})
+	addr := replaySim(t, config.Simulator{DeclineAbove: 100000})
 	ok := writeTrace(t, 5, 1000, "00")
 	declined := writeTrace(t, 5, 200000, "00") // the simulator answers 51
 
@@ -131,7 +131,7 @@ func TestReplayExitCodes(t *testing.T) {
 }
 
 func TestReplayMaxErrors(t *testing.T) {
-	addr := replaySim(t, routing.Simulator{Rules: []routing.SimRule{{Amount: 999, NoAnswer: true}}})
+	addr := replaySim(t, config.Simulator{Rules: []config.SimRule{{Amount: 999, NoAnswer: true}}})
 	p := writeTrace(t, 3, 999, "")
 	_, code, err := runReplay(t, "--target", addr, "--timeout", "100ms", "--max-errors", "5", p)
 	require.NoError(t, err)

@@ -6,7 +6,7 @@ import (
 	"os"
 	"strings"
 
-	"github.com/cardswitch/cardswitch/routing"
+	"github.com/cardswitch/cardswitch/config"
 	"github.com/spf13/cobra"
 )
 
@@ -44,9 +44,9 @@ func (lf *logFlags) logger() (*slog.Logger, error) {
 }
 
 // loadConfig reads FILE, or the embedded default when path is empty.
-func loadConfig(path string) (*routing.Config, error) {
+func loadConfig(path string) (*config.Config, error) {
 	if path == "" {
-		return routing.LoadDefault()
+		return config.LoadDefault()
 	}
-	return routing.Load(path)
+	return config.Load(path)
 }

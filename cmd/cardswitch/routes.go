@@ -4,7 +4,7 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/cardswitch/cardswitch/routing"
+	"github.com/cardswitch/cardswitch/config"
 	"github.com/spf13/cobra"
 )
 
@@ -23,7 +23,7 @@ func newRoutesCheck() *cobra.Command {
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, err := loadConfig(path)
 			if err != nil {
-				var ve *routing.ValidationError
+				var ve *config.ValidationError
 				if errors.As(err, &ve) {
 					for _, l := range ve.Lines() {
 						fmt.Fprintln(cmd.ErrOrStderr(), l)

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/cardswitch/cardswitch/routing"
+	"github.com/cardswitch/cardswitch/config"
 	"github.com/spf13/cobra"
 )
 
@@ -33,7 +33,7 @@ Exits 0 when there are no differences, 1 when there are, 2 when a file is invali
 			if err != nil {
 				return err
 			}
-			d := routing.Diff(old, new)
+			d := config.Diff(old, new)
 			if d.Empty() {
 				return nil
 			}
@@ -44,12 +44,12 @@ Exits 0 when there are no differences, 1 when there are, 2 when a file is invali
 }
 
 // loadForDiff loads path, printing every problem on w; a failure is exit 2.
-func loadForDiff(w io.Writer, path string) (*routing.Config, error) {
-	cfg, err := routing.Load(path)
+func loadForDiff(w io.Writer, path string) (*config.Config, error) {
+	cfg, err := config.Load(path)
 	if err == nil {
 		return cfg, nil
 	}
-	var ve *routing.ValidationError
+	var ve *config.ValidationError
 	if errors.As(err, &ve) {
 		for _, l := range ve.Lines() {
 			fmt.Fprintln(w, l)

@@ -9,8 +9,8 @@ import (
 	"time"
 
 	"github.com/cardswitch/cardswitch/acqclient"
+	"github.com/cardswitch/cardswitch/config"
 	"github.com/cardswitch/cardswitch/issuersim"
-	"github.com/cardswitch/cardswitch/routing"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -71,8 +71,8 @@ func TestServeDemoConfigEndToEnd(t *testing.T) {
 
 // SIGTERM: stop accepting, let requests in flight finish, exit 0.
 func TestServeSIGTERMFinishesInFlight(t *testing.T) {
-	sim, err := issuersim.New(routing.Simulator{Name: "slow", Listen: "127.0.0.1:0",
-		Rules: []routing.SimRule{{PANSuffix: "0777", Delay: 500 * time.Millisecond}}}, nil)
+	sim, err := issuersim.New(config.Simulator{Name: "slow", Listen: "127.0.0.1:0",
+		Rules: []config.SimRule{{PANSuffix: "0777", Delay: 500 * time.Millisecond}}}, nil)
 	require.NoError(t, err)
 	go func() { _ = sim.Serve() }()
 	defer sim.Close()

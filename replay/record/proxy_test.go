@@ -12,10 +12,10 @@ import (
 	"time"
 
 	"github.com/cardswitch/cardswitch/acqclient"
+	"github.com/cardswitch/cardswitch/config"
 	"github.com/cardswitch/cardswitch/iso"
 	"github.com/cardswitch/cardswitch/issuersim"
 	"github.com/cardswitch/cardswitch/replay/trace"
-	"github.com/cardswitch/cardswitch/routing"
 	"github.com/moov-io/iso8583"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -43,9 +43,9 @@ func (b *lockedBuffer) String() string {
 // amounts above 100000.
 func startSim(t *testing.T) *issuersim.Sim {
 	t.Helper()
-	sim, err := issuersim.New(routing.Simulator{
+	sim, err := issuersim.New(config.Simulator{
 		Name: "sim", Listen: "127.0.0.1:0", DeclineAbove: 100000,
-		Rules: []routing.SimRule{{PANSuffix: "0051", Code: "51"}},
+		Rules: []config.SimRule{{PANSuffix: "0051", Code: "51"}},
 	}, nil)
 	require.NoError(t, err)
 	done := make(chan error, 1)

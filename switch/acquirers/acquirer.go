@@ -4,14 +4,14 @@ import (
 	"math"
 	"net/netip"
 
-	"github.com/cardswitch/cardswitch/routing"
+	"github.com/cardswitch/cardswitch/config"
 )
 
-// Acquirer is one configured acquirer (routing.Acquirer: name,
+// Acquirer is one configured acquirer (config.Acquirer: name,
 // institution id, allowed CIDRs, certificate subject and limits) as held by
 // a Registry.
 type Acquirer struct {
-	routing.Acquirer
+	config.Acquirer
 
 	// gen is the generation of the Registry that holds this copy (0 for
 	// an Acquirer built by hand): a Limiter takes limits only from a newer

@@ -8,7 +8,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/cardswitch/cardswitch/routing"
+	"github.com/cardswitch/cardswitch/config"
 	"github.com/cardswitch/cardswitch/switch/acquirers"
 )
 
@@ -18,7 +18,7 @@ const slowRate = 1e-4
 
 func TestConnectCap(t *testing.T) {
 	l := acquirers.NewLimiter()
-	a := &acquirers.Acquirer{Acquirer: routing.Acquirer{Name: "a", MaxConnections: 2}}
+	a := &acquirers.Acquirer{Acquirer: config.Acquirer{Name: "a", MaxConnections: 2}}
 
 	r1, ok := l.Connect(a)
 	require.True(t, ok)
@@ -37,7 +37,7 @@ func TestConnectCap(t *testing.T) {
 
 func TestUnlimited(t *testing.T) {
 	l := acquirers.NewLimiter()
-	a := &acquirers.Acquirer{Acquirer: routing.Acquirer{Name: "a"}}
+	a := &acquirers.Acquirer{Acquirer: config.Acquirer{Name: "a"}}
 	for range 1000 {
 		_, ok := l.Connect(a)
 		require.True(t, ok)
@@ -66,10 +66,10 @@ func TestBeginRefusals(t *testing.T) {
 		requests int      // Begin calls without End
 		want     []string // code per call, "" for admitted
 	}{
-		{"in-flight cap", acquirers.Acquirer{Acquirer: routing.Acquirer{Name: "a", MaxInFlight: 2}}, 3, []string{"", "", "91"}},
-		{"rate with burst", acquirers.Acquirer{Acquirer: routing.Acquirer{Name: "a", Rate: slowRate, Burst: 3}}, 4, []string{"", "", "", "65"}},
-		{"rate with default burst of 1", acquirers.Acquirer{Acquirer: routing.Acquirer{Name: "a", Rate: slowRate}}, 2, []string{"", "65"}},
-		{"in-flight checked before rate", acquirers.Acquirer{Acquirer: routing.Acquirer{Name: "a", MaxInFlight: 1, Rate: slowRate, Burst: 5}}, 3, []string{"", "91", "91"}},
+		{"in-flight cap", acquirers.Acquirer{Acquirer: config.Acquirer{Name: "a", MaxInFlight: 2}}, 3, []string{"", "", "91"}},
+		{"rate with burst", acquirers.Acquirer{Acquirer: config.Acquirer{Name: "a", Rate: slowRate, Burst: 3}}, 4, []string{"", "", "", "65"}},
+		{"rate with default burst of 1", acquirers.Acquirer{Acquirer: config.Acquirer{Name: "a", Rate: slowRate}}, 2, []string{"", "65"}},
+		{"in-flight checked before rate", acquirers.Acquirer{Acquirer: config.Acquirer{Name: "a", MaxInFlight: 1, Rate: slowRate, Burst: 5}}, 3, []string{"", "91", "91"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -86,7 +86,7 @@ func TestBeginRefusals(t *testing.T) {
 
 func TestEndFreesInFlight(t *testing.T) {
 	l := acquirers.NewLimiter()
-	a := &acquirers.Acquirer{Acquirer: routing.Acquirer{Name: "a", MaxInFlight: 1}}
+	a := &acquirers.Acquirer{Acquirer: config.Acquirer{Name: "a", MaxInFlight: 1}}
 	ok, _ := l.Begin(a)
 	require.True(t, ok)
 	ok, code := l.Begin(a)
@@ -100,7 +100,7 @@ func TestEndFreesInFlight(t *testing.T) {
 // A request refused for rate must not hold an in-flight slot.
 func TestRateRefusalReleasesInFlight(t *testing.T) {
 	l := acquirers.NewLimiter()
-	a := &acquirers.Acquirer{Acquirer: routing.Acquirer{Name: "a", MaxInFlight: 1, Rate: slowRate, Burst: 1}}
+	a := &acquirers.Acquirer{Acquirer: config.Acquirer{Name: "a", MaxInFlight: 1, Rate: slowRate, Burst: 1}}
 	ok, _ := l.Begin(a)
 	require.True(t, ok)
 	l.End(a)
@@ -114,7 +114,7 @@ func TestRateRefusalReleasesInFlight(t *testing.T) {
 // returns its acquirer.
 func reg(t *testing.T, a acquirers.Acquirer) *acquirers.Acquirer {
 	t.Helper()
-	got, ok := acquirers.NewRegistry([]routing.Acquirer{a.Acquirer}).ByName(a.Name)
+	got, ok := acquirers.NewRegistry([]config.Acquirer{a.Acquirer}).ByName(a.Name)
 	require.True(t, ok)
 	return got
 }
@@ -122,13 +122,13 @@ func reg(t *testing.T, a acquirers.Acquirer) *acquirers.Acquirer {
 // A reload builds new Acquirer values; the counters follow the name.
 func TestStateSurvivesReload(t *testing.T) {
 	l := acquirers.NewLimiter()
-	v1 := reg(t, acquirers.Acquirer{Acquirer: routing.Acquirer{Name: "a", MaxConnections: 1, Rate: slowRate, Burst: 1}})
+	v1 := reg(t, acquirers.Acquirer{Acquirer: config.Acquirer{Name: "a", MaxConnections: 1, Rate: slowRate, Burst: 1}})
 	_, ok := l.Connect(v1)
 	require.True(t, ok)
 	ok, _ = l.Begin(v1)
 	require.True(t, ok)
 
-	v2 := reg(t, acquirers.Acquirer{Acquirer: routing.Acquirer{Name: "a", MaxConnections: 1, Rate: slowRate, Burst: 1}})
+	v2 := reg(t, acquirers.Acquirer{Acquirer: config.Acquirer{Name: "a", MaxConnections: 1, Rate: slowRate, Burst: 1}})
 	_, ok = l.Connect(v2)
 	assert.False(t, ok, "the connection opened under the old config still counts")
 	ok, code := l.Begin(v2)
@@ -142,7 +142,7 @@ func TestStateSurvivesReload(t *testing.T) {
 // those still holding the acquirer from before the reload.
 func TestNewestLimitsWin(t *testing.T) {
 	l := acquirers.NewLimiter()
-	old := reg(t, acquirers.Acquirer{Acquirer: routing.Acquirer{Name: "a", Rate: slowRate, Burst: 1, MaxInFlight: 1}})
+	old := reg(t, acquirers.Acquirer{Acquirer: config.Acquirer{Name: "a", Rate: slowRate, Burst: 1, MaxInFlight: 1}})
 	ok, _ := l.Begin(old)
 	require.True(t, ok)
 	l.End(old)
@@ -150,7 +150,7 @@ func TestNewestLimitsWin(t *testing.T) {
 	require.Equal(t, acquirers.CodeRateExceeded, code)
 
 	// The reload lifts the rate limit and raises the in-flight cap.
-	cur := reg(t, acquirers.Acquirer{Acquirer: routing.Acquirer{Name: "a", MaxInFlight: 3}})
+	cur := reg(t, acquirers.Acquirer{Acquirer: config.Acquirer{Name: "a", MaxInFlight: 3}})
 	var codes []string
 	for _, a := range []*acquirers.Acquirer{cur, old, old, old} {
 		_, code := l.Begin(a)
@@ -163,9 +163,9 @@ func TestNewestLimitsWin(t *testing.T) {
 // hand out a fresh burst.
 func TestReloadAddsRate(t *testing.T) {
 	l := acquirers.NewLimiter()
-	ok, _ := l.Begin(reg(t, acquirers.Acquirer{Acquirer: routing.Acquirer{Name: "b"}}))
+	ok, _ := l.Begin(reg(t, acquirers.Acquirer{Acquirer: config.Acquirer{Name: "b"}}))
 	require.True(t, ok)
-	limited := reg(t, acquirers.Acquirer{Acquirer: routing.Acquirer{Name: "b", Rate: slowRate, Burst: 2}})
+	limited := reg(t, acquirers.Acquirer{Acquirer: config.Acquirer{Name: "b", Rate: slowRate, Burst: 2}})
 	var codes []string
 	for range 3 {
 		_, code := l.Begin(limited)
@@ -179,16 +179,16 @@ func TestReloadAddsRate(t *testing.T) {
 // Hand-built acquirers (no Registry) take the limits of the first one seen.
 func TestHandBuiltAcquirersKeepFirstLimits(t *testing.T) {
 	l := acquirers.NewLimiter()
-	ok, _ := l.Begin(&acquirers.Acquirer{Acquirer: routing.Acquirer{Name: "a", MaxInFlight: 1}})
+	ok, _ := l.Begin(&acquirers.Acquirer{Acquirer: config.Acquirer{Name: "a", MaxInFlight: 1}})
 	require.True(t, ok)
-	_, code := l.Begin(&acquirers.Acquirer{Acquirer: routing.Acquirer{Name: "a", MaxInFlight: 5}})
+	_, code := l.Begin(&acquirers.Acquirer{Acquirer: config.Acquirer{Name: "a", MaxInFlight: 5}})
 	assert.Equal(t, acquirers.CodeInFlightExceeded, code)
 }
 
 func TestConcurrentLimits(t *testing.T) {
 	const maxInFlight, maxConns, workers, rounds = 5, 3, 16, 300
 	l := acquirers.NewLimiter()
-	a := &acquirers.Acquirer{Acquirer: routing.Acquirer{Name: "a", MaxInFlight: maxInFlight, MaxConnections: maxConns}}
+	a := &acquirers.Acquirer{Acquirer: config.Acquirer{Name: "a", MaxInFlight: maxInFlight, MaxConnections: maxConns}}
 
 	var inFlight, conns, peakInFlight, peakConns atomic.Int64
 	peak := func(p *atomic.Int64, v int64) {
@@ -230,7 +230,7 @@ func TestConcurrentStateCreation(t *testing.T) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				ok, _ := l.Begin(&acquirers.Acquirer{Acquirer: routing.Acquirer{Name: n}})
+				ok, _ := l.Begin(&acquirers.Acquirer{Acquirer: config.Acquirer{Name: n}})
 				assert.True(t, ok)
 			}()
 		}
@@ -246,7 +246,7 @@ func TestBeginEndDoNotAllocate(t *testing.T) {
 		t.Skip("the race detector allocates")
 	}
 	l := acquirers.NewLimiter()
-	a := &acquirers.Acquirer{Acquirer: routing.Acquirer{Name: "a", MaxInFlight: 10, Rate: 1e9, Burst: 1000}}
+	a := &acquirers.Acquirer{Acquirer: config.Acquirer{Name: "a", MaxInFlight: 10, Rate: 1e9, Burst: 1000}}
 	l.Begin(a)
 	l.End(a)
 	assert.Zero(t, testing.AllocsPerRun(1000, func() {

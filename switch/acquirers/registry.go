@@ -4,7 +4,7 @@ import (
 	"net/netip"
 	"sync/atomic"
 
-	"github.com/cardswitch/cardswitch/routing"
+	"github.com/cardswitch/cardswitch/config"
 )
 
 // generations numbers registries in creation order, from 1.
@@ -23,7 +23,7 @@ type Registry struct {
 // those of any Registry made before, which is how a Limiter knows which
 // limits are current. Names and certificate subjects are expected to be
 // unique (config validation checks this); on a duplicate the first wins.
-func NewRegistry(list []routing.Acquirer) *Registry {
+func NewRegistry(list []config.Acquirer) *Registry {
 	r := &Registry{list: make([]Acquirer, len(list)), byName: map[string]*Acquirer{}, bySubject: map[string]*Acquirer{}}
 	gen := generations.Add(1)
 	for i, ra := range list {

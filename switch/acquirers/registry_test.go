@@ -6,7 +6,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 
-	"github.com/cardswitch/cardswitch/routing"
+	"github.com/cardswitch/cardswitch/config"
 	"github.com/cardswitch/cardswitch/switch/acquirers"
 )
 
@@ -19,7 +19,7 @@ func prefixes(s ...string) []netip.Prefix {
 }
 
 func testRegistry() *acquirers.Registry {
-	return acquirers.NewRegistry([]routing.Acquirer{
+	return acquirers.NewRegistry([]config.Acquirer{
 		{Name: "by-net", AllowCIDRs: prefixes("10.1.0.0/16", "2001:db8::/32")},
 		{Name: "by-net-overlap", AllowCIDRs: prefixes("10.0.0.0/8")},
 		{Name: "by-cert", CertSubject: "acq-cert", AllowCIDRs: prefixes("10.0.0.0/8")},
@@ -67,7 +67,7 @@ func TestIdentify(t *testing.T) {
 // A cert-identified acquirer must not be reachable by address alone, even
 // when it is the only one whose CIDRs match.
 func TestIdentifyCertRequired(t *testing.T) {
-	r := acquirers.NewRegistry([]routing.Acquirer{
+	r := acquirers.NewRegistry([]config.Acquirer{
 		{Name: "acq", CertSubject: "acq", AllowCIDRs: prefixes("127.0.0.0/8")},
 	})
 	_, ok := r.Identify(netip.MustParseAddr("127.0.0.1"), "")
@@ -102,7 +102,7 @@ func TestEnabled(t *testing.T) {
 }
 
 func TestRegistryCopiesInput(t *testing.T) {
-	list := []routing.Acquirer{{Name: "a", AllowCIDRs: prefixes("127.0.0.0/8")}}
+	list := []config.Acquirer{{Name: "a", AllowCIDRs: prefixes("127.0.0.0/8")}}
 	r := acquirers.NewRegistry(list)
 	list[0].Name = "changed"
 	list[0].AllowCIDRs[0] = netip.MustParsePrefix("192.0.2.0/24")
@@ -112,7 +112,7 @@ func TestRegistryCopiesInput(t *testing.T) {
 }
 
 func TestCheckInstitution(t *testing.T) {
-	acq := &acquirers.Acquirer{Acquirer: routing.Acquirer{Name: "a", InstitutionID: "123456"}}
+	acq := &acquirers.Acquirer{Acquirer: config.Acquirer{Name: "a", InstitutionID: "123456"}}
 	tests := []struct {
 		name    string
 		a       *acquirers.Acquirer
@@ -125,7 +125,7 @@ func TestCheckInstitution(t *testing.T) {
 		{"longer", acq, []byte("1234567"), false},
 		{"missing field", acq, nil, false},
 		{"no registry", nil, []byte("anything"), true},
-		{"no institution configured", &acquirers.Acquirer{Acquirer: routing.Acquirer{Name: "b"}}, []byte("1"), true},
+		{"no institution configured", &acquirers.Acquirer{Acquirer: config.Acquirer{Name: "b"}}, []byte("1"), true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -10,8 +10,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/cardswitch/cardswitch/config"
 	"github.com/cardswitch/cardswitch/iso"
-	"github.com/cardswitch/cardswitch/routing"
 	"github.com/cardswitch/cardswitch/switch/internal/wire"
 	"github.com/moov-io/iso8583"
 )
@@ -35,7 +35,7 @@ type LinkConfig struct {
 
 	// TLS is the issuer's tls section as configured (nil: plain TCP); the
 	// dialer applies it, a reload compares it.
-	TLS *routing.ClientTLS
+	TLS *config.ClientTLS
 
 	// STANSpace is how many STANs the link hands out (1 to STANSpace);
 	// 0 means all of them, 999,999. Only tests set it, to make the STANs

@@ -6,13 +6,13 @@ import (
 	"net"
 	"time"
 
-	"github.com/cardswitch/cardswitch/routing"
+	"github.com/cardswitch/cardswitch/config"
 )
 
 // Client is the TLS setup of the links to one issuer.
 // As configured (issuers[].tls): CAFile "" uses the system roots,
 // ServerName "" the endpoint's host; CertFile/KeyFile are optional.
-type Client = routing.ClientTLS
+type Client = config.ClientTLS
 
 // ClientConfig builds the tls.Config for dialing one issuer endpoint:
 // TLS 1.2 or later (1.2 with ECDHE AEAD suites only), the issuer verified against CAFile (or the system

@@ -4,12 +4,12 @@ import (
 	"crypto/tls"
 	"time"
 
-	"github.com/cardswitch/cardswitch/routing"
+	"github.com/cardswitch/cardswitch/config"
 )
 
 // Server is the TLS setup of the acquirer listener, as configured
 // (listen.tls): certificate and key required; ClientCAFile set = mutual TLS.
-type Server = routing.ServerTLS
+type Server = config.ServerTLS
 
 // ServerConfig builds the listener's tls.Config: TLS 1.2 or later (1.2
 // with ECDHE AEAD suites only), the server certificate, and mandatory verified client certificates when

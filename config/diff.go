@@ -1,10 +1,11 @@
-package routing
+package config
 
 import (
-	"cmp"
 	"maps"
 	"reflect"
 	"slices"
+
+	"github.com/cardswitch/cardswitch/routing"
 )
 
 // ConfigDiff is what changed between two configs; see Diff. (The brief
@@ -18,7 +19,7 @@ type ConfigDiff struct {
 	Added, Removed, Changed []RouteChange
 	// Moves are the BIN spans whose effective issuer changes, computed
 	// from the two tables with longest-match semantics and default_issuer.
-	Moves []Move
+	Moves []routing.Move
 	// IssuersAdded and IssuersRemoved are issuer names only in the new or
 	// old config; IssuersChanged those whose endpoints, timeouts or TLS
 	// differ. Sorted.
@@ -42,22 +43,11 @@ type RouteChange struct {
 	OldIssuer string // for Changed: the issuer before
 }
 
-// Move is a span of BIN values whose effective issuer changes: PANs whose
-// first Digits digits are in From..To and that no longer rule of either
-// config matches go to ToIssuer instead of FromIssuer. Digits 0 (From and
-// To "") stands for the PANs no rule of either config matches, which only
-// default_issuer decides.
-type Move struct {
-	From, To             string // span bounds, Digits digits each, inclusive
-	Digits               int
-	FromIssuer, ToIssuer string // "" = no route (answered 15)
-}
-
 // Diff compares two loaded configs (from Load, LoadBytes or LoadDefault).
 func Diff(old, new *Config) ConfigDiff {
 	var d ConfigDiff
 	d.Added, d.Removed, d.Changed = diffRoutes(old.Routes, new.Routes)
-	d.Moves = diffMoves(old.Table(), new.Table())
+	d.Moves = routing.Moves(old.Table(), new.Table())
 	d.IssuersAdded, d.IssuersRemoved, d.IssuersChanged = diffIssuers(old.Issuers, new.Issuers)
 	d.Restart, d.Other = diffKeys(old, new)
 	return d
@@ -159,10 +149,4 @@ func emptyNil[T any](s []T) []T {
 		return nil
 	}
 	return s
-}
-
-func sortMoves(moves []Move) {
-	slices.SortStableFunc(moves, func(a, b Move) int {
-		return cmp.Or(cmp.Compare(a.Digits, b.Digits), cmp.Compare(a.From, b.From))
-	})
 }

@@ -1,4 +1,4 @@
-package routing
+package config
 
 import (
 	panmask "github.com/cardswitch/cardswitch/internal/pan"
@@ -10,6 +10,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/cardswitch/cardswitch/routing"
 )
 
 // minimal is the smallest valid config; validation cases append to it.
@@ -288,7 +290,7 @@ func TestLoadDefault(t *testing.T) {
 	assert.Equal(t, []string{"bank-a", "bank-b"}, cfg.IssuerNames())
 	assert.Equal(t, []string{"127.0.0.1:9101"}, cfg.Issuers[0].Endpoints)
 	assert.Equal(t, []string{"127.0.0.1:9102"}, cfg.Issuers[1].Endpoints)
-	assert.Equal(t, []Route{{"4", "bank-a"}, {"510000-559999", "bank-b"}, {"2221-2720", "bank-b"}}, cfg.Routes)
+	assert.Equal(t, []Route{{BIN: "4", Issuer: "bank-a"}, {BIN: "510000-559999", Issuer: "bank-b"}, {BIN: "2221-2720", Issuer: "bank-b"}}, cfg.Routes)
 	assert.Empty(t, cfg.DefaultIssuer)
 	require.Len(t, cfg.Simulators, 2)
 	for i, sim := range cfg.Simulators {
@@ -298,7 +300,7 @@ func TestLoadDefault(t *testing.T) {
 	}
 	m, ok := cfg.Table().Lookup([]byte("2223000048410010"))
 	require.True(t, ok)
-	assert.Equal(t, Match{Issuer: "bank-b", IssuerIndex: 1, Rule: 2, BIN: "2221-2720"}, m)
+	assert.Equal(t, routing.Match{Issuer: "bank-b", IssuerIndex: 1, Rule: 2, BIN: "2221-2720"}, m)
 }
 
 // TestTestdataRouting checks the routing described in the files' comments.

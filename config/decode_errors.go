@@ -1,4 +1,4 @@
-package routing
+package config
 
 import (
 	"errors"
@@ -56,22 +56,22 @@ func decodeErrorProblems(de *mapstructure.DecodeError) []Problem {
 	if keys, ok := strings.CutPrefix(inner.Error(), "has invalid keys: "); ok {
 		var problems []Problem
 		for _, key := range strings.Split(keys, ", ") {
-			problems = append(problems, Problem{where, unknownKeyMsg + strconv.Quote(key)})
+			problems = append(problems, Problem{Where: where, Msg: unknownKeyMsg + strconv.Quote(key)})
 		}
 		return problems
 	}
 	var ute *mapstructure.UnconvertibleTypeError
 	if errors.As(inner, &ute) {
-		return []Problem{{where, fmt.Sprintf("expected %s, got %s", kindName(ute.Expected.Type()), kindName(reflect.TypeOf(ute.Value)))}}
+		return []Problem{{Where: where, Msg: fmt.Sprintf("expected %s, got %s", kindName(ute.Expected.Type()), kindName(reflect.TypeOf(ute.Value)))}}
 	}
 	var pe *mapstructure.ParseError
 	if errors.As(inner, &pe) {
-		return []Problem{{where, fmt.Sprintf("expected %s", kindName(pe.Expected.Type()))}}
+		return []Problem{{Where: where, Msg: fmt.Sprintf("expected %s", kindName(pe.Expected.Type()))}}
 	}
 	if _, got, ok := strings.Cut(inner.Error(), "expected a map or struct, got "); ok {
-		return []Problem{{where, "expected a mapping, got " + strings.Trim(got, `"`)}}
+		return []Problem{{Where: where, Msg: "expected a mapping, got " + strings.Trim(got, `"`)}}
 	}
-	return []Problem{{where, inner.Error()}}
+	return []Problem{{Where: where, Msg: inner.Error()}}
 }
 
 // kindName names a type as a YAML user thinks of it.

@@ -1,4 +1,4 @@
-package routing
+package config
 
 // The raw* types mirror the YAML file. Durations and integers are decoded
 // as strings and parsed during validation, so a bad value is reported with

@@ -1,4 +1,4 @@
-package routing
+package config
 
 import (
 	"bufio"
@@ -6,7 +6,17 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/cardswitch/cardswitch/internal/bintest"
+	"github.com/cardswitch/cardswitch/routing"
 )
+
+// rules500k is bintest.Rules500k as config routes.
+func rules500k() ([]Route, []string) {
+	routes := make([]Route, 0, 500_000)
+	bintest.Rules500k(func(bin, issuer string) { routes = append(routes, Route{BIN: bin, Issuer: issuer}) })
+	return routes, bintest.Issuers
+}
 
 // write500kYAML writes a config with the rules500k routes, in the block
 // style a generator of real BIN tables would produce, and returns its path.
@@ -82,7 +92,7 @@ func TestLoad500kRules(t *testing.T) {
 
 func BenchmarkDiff500kRules(b *testing.B) {
 	routes, issuers := rules500k()
-	old, problems := NewTable(routes, issuers, "")
+	old, problems := routing.NewTable(routes, issuers, "")
 	if len(problems) > 0 {
 		b.Fatal(problems[0])
 	}
@@ -91,7 +101,7 @@ func BenchmarkDiff500kRules(b *testing.B) {
 	for i := 0; i < len(moved); i += 100 {
 		moved[i].Issuer = issuers[(i+1)%len(issuers)]
 	}
-	new, problems := NewTable(moved, issuers, "")
+	new, problems := routing.NewTable(moved, issuers, "")
 	if len(problems) > 0 {
 		b.Fatal(problems[0])
 	}

@@ -1,6 +1,10 @@
-package routing
+package config
 
-import "time"
+import (
+	"time"
+
+	"github.com/cardswitch/cardswitch/routing"
+)
 
 // Config is a validated cardswitch configuration. Obtain it from Load,
 // LoadBytes or LoadDefault; a Config built by hand has no Table.
@@ -43,7 +47,7 @@ type Config struct {
 	// LoadedAt is when the config was loaded.
 	LoadedAt time.Time
 
-	table *Table
+	table *routing.Table
 }
 
 // Listen configures the acquirer listener.
@@ -123,15 +127,10 @@ type Issuer struct {
 	MaxInFlight int
 }
 
-// Route sends PANs matching BIN to Issuer.
-type Route struct {
-	// BIN is a prefix of 1..11 digits ("4", "411111") or an inclusive range
-	// "LOW-HIGH" whose bounds have the same length, 1..11 digits
-	// ("510000-559999"). Required.
-	BIN string
-	// Issuer names an entry of Config.Issuers. Required.
-	Issuer string
-}
+// Route sends PANs matching BIN to Issuer. It is the BIN table's own rule
+// type, so that a table of 500,000 routes is built from the list as read,
+// without a copy; routing.Route documents the bin syntax.
+type Route = routing.Route
 
 // Simulator is an issuer simulator run inside the switch process.
 type Simulator struct {
@@ -187,7 +186,7 @@ func (c *Config) IssuerIndex(name string) int {
 
 // Table returns the BIN table built during validation. It is never nil on a
 // Config returned by Load, LoadBytes or LoadDefault.
-func (c *Config) Table() *Table { return c.table }
+func (c *Config) Table() *routing.Table { return c.table }
 
 // IssuerNames returns the issuer names in index order, as NewTable expects them.
 func (c *Config) IssuerNames() []string {

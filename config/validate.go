@@ -1,8 +1,10 @@
-package routing
+package config
 
 import (
 	"fmt"
 	"time"
+
+	"github.com/cardswitch/cardswitch/routing"
 )
 
 // validator collects every problem of one config instead of stopping at
@@ -32,7 +34,7 @@ func build(source string, raw *rawConfig) (*Config, []Problem) {
 		MemoryLimit:   v.memoryLimit(raw.MemoryLimit),
 	}
 	c.Acquirers = v.acquirers(raw.Acquirers, c.Listen.TLS)
-	table, problems := NewTable(c.Routes, c.IssuerNames(), c.DefaultIssuer)
+	table, problems := routing.NewTable(c.Routes, c.IssuerNames(), c.DefaultIssuer)
 	v.problems = append(v.problems, problems...)
 	c.table = table
 	return c, v.problems
@@ -82,7 +84,7 @@ func (v *validator) routes(raw *rawConfig) []Route {
 			routes[i].BIN = bin
 		default:
 			routes[i].BIN = fmt.Sprint(bin)
-			v.add(routeWhere(i, routes[i].BIN), "bin must be quoted (bin: \"%v\") so that leading zeros are kept", bin)
+			v.add(routing.RouteName(i, routes[i].BIN), "bin must be quoted (bin: \"%v\") so that leading zeros are kept", bin)
 		}
 	}
 	return routes

@@ -1,4 +1,4 @@
-package routing
+package config
 
 import (
 	"fmt"
@@ -27,7 +27,7 @@ func (d ConfigDiff) String() string {
 		fmt.Fprintf(&b, "~ routes[%d] bin %q %s -> %s\n", c.Index, c.BIN, c.OldIssuer, c.Issuer)
 	}
 	for _, m := range d.Moves {
-		fmt.Fprintf(&b, "moves: %s: %s -> %s\n", m.span(), issuerOrNone(m.FromIssuer), issuerOrNone(m.ToIssuer))
+		fmt.Fprintf(&b, "moves: %s: %s -> %s\n", m.Span(), issuerOrNone(m.FromIssuer), issuerOrNone(m.ToIssuer))
 	}
 	lists := []struct {
 		prefix string
@@ -42,13 +42,6 @@ func (d ConfigDiff) String() string {
 		}
 	}
 	return b.String()
-}
-
-func (m Move) span() string {
-	if m.Digits == 0 {
-		return "PANs no rule matches (default_issuer)"
-	}
-	return m.From + "-" + m.To
 }
 
 func issuerOrNone(name string) string {
