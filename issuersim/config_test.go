@@ -12,6 +12,8 @@ import (
 	"github.com/cardswitch/cardswitch/config"
 )
 
+// TestNewRejectsBadConfig: New checks a hand-built simulator with the rules
+// and messages of a config file's simulators section (config.Simulator.Problems).
 func TestNewRejectsBadConfig(t *testing.T) {
 	ok := config.Simulator{Name: "s1", Listen: "127.0.0.1:0"}
 	with := func(f func(*config.Simulator)) config.Simulator {
@@ -27,11 +29,11 @@ func TestNewRejectsBadConfig(t *testing.T) {
 		cfg  config.Simulator
 		want string
 	}{
-		{"no listen", with(func(c *config.Simulator) { c.Listen = "" }), "issuersim s1: listen: required"},
-		{"negative decline_above", with(func(c *config.Simulator) { c.DeclineAbove = -1 }), "issuersim s1: decline_above: must be >= 0"},
-		{"negative latency", with(func(c *config.Simulator) { c.Latency = -time.Second }), "issuersim s1: latency: must be >= 0"},
-		{"long prefix", with(func(c *config.Simulator) { c.ApprovalCodePrefix = "ABCDEFG" }), "issuersim s1: approval_code_prefix: must be at most 6 letters or digits"},
-		{"prefix punctuation", with(func(c *config.Simulator) { c.ApprovalCodePrefix = "A-" }), "issuersim s1: approval_code_prefix: must be at most 6 letters or digits"},
+		{"no listen", with(func(c *config.Simulator) { c.Listen = "" }), `issuersim s1: listen "": must be host:port, is empty`},
+		{"negative decline_above", with(func(c *config.Simulator) { c.DeclineAbove = -1 }), `issuersim s1: decline_above "-1": must not be negative`},
+		{"negative latency", with(func(c *config.Simulator) { c.Latency = -time.Second }), `issuersim s1: latency "-1s": must not be negative`},
+		{"long prefix", with(func(c *config.Simulator) { c.ApprovalCodePrefix = "ABCDEFG" }), `issuersim s1: approval_code_prefix "ABCDEFG": must be at most 6 letters or digits`},
+		{"prefix punctuation", with(func(c *config.Simulator) { c.ApprovalCodePrefix = "A-" }), `issuersim s1: approval_code_prefix "A-": must be at most 6 letters or digits`},
 		{"code 1 char", rule(config.SimRule{Code: "5"}), "issuersim s1: rules[1]: code \"5\": must be 2 letters or digits"},
 		{"code 3 chars", rule(config.SimRule{Code: "051"}), "issuersim s1: rules[1]: code \"051\": must be 2 letters or digits"},
 		{"pan_prefix letters", rule(config.SimRule{PANPrefix: "41a", Code: "05"}), "issuersim s1: rules[1]: pan_prefix: must be digits"},
@@ -39,7 +41,10 @@ func TestNewRejectsBadConfig(t *testing.T) {
 		{"negative amount", rule(config.SimRule{Amount: -5, Code: "05"}), "issuersim s1: rules[1]: amount: must not be negative"},
 		{"negative delay", rule(config.SimRule{Delay: -1}), "issuersim s1: rules[1]: delay: must not be negative"},
 		{"no_answer and malformed", rule(config.SimRule{NoAnswer: true, Malformed: true}), "issuersim s1: rules[1]: no_answer and malformed exclude each other"},
-		{"unnamed", config.Simulator{}, "issuersim: listen: required"},
+		// The config file's rules, which New applies too.
+		{"listen without port", with(func(c *config.Simulator) { c.Listen = "127.0.0.1" }), `issuersim s1: listen "127.0.0.1": must be host:port`},
+		{"negative reversal_drop", with(func(c *config.Simulator) { c.ReversalDrop = -2 }), `issuersim s1: reversal_drop "-2": must not be negative`},
+		{"unnamed", config.Simulator{}, `issuersim: listen "": must be host:port, is empty`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

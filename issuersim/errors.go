@@ -2,8 +2,9 @@ package issuersim
 
 import "fmt"
 
-// ConfigError reports one invalid simulator setting. Key names the setting
-// as in the config file, e.g. "rules[2].code" or "approval_code_prefix".
+// ConfigError reports the first problem config finds with a simulator's
+// settings. Key is "" for the simulator's own keys, which Reason names
+// (`latency "-1s": must not be negative`), or the rule, e.g. "rules[2]".
 type ConfigError struct {
 	Sim    string // simulator name, may be empty
 	Key    string
@@ -11,10 +12,14 @@ type ConfigError struct {
 }
 
 func (e *ConfigError) Error() string {
-	if e.Sim == "" {
-		return fmt.Sprintf("issuersim: %s: %s", e.Key, e.Reason)
+	name := "issuersim"
+	if e.Sim != "" {
+		name += " " + e.Sim
 	}
-	return fmt.Sprintf("issuersim %s: %s: %s", e.Sim, e.Key, e.Reason)
+	if e.Key == "" {
+		return fmt.Sprintf("%s: %s", name, e.Reason)
+	}
+	return fmt.Sprintf("%s: %s: %s", name, e.Key, e.Reason)
 }
 
 // FieldError reports a failure to read or build one ISO 8583 field. Its

@@ -1,0 +1,50 @@
+package config
+
+import (
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// TestSimulatorProblemsAsInFile: a simulator built by hand (as the
+// issuer-sim command and issuersim.New take it) is checked by the rules,
+// and with the messages, of a config file's simulators section.
+func TestSimulatorProblemsAsInFile(t *testing.T) {
+	_, err := LoadBytes("t.yaml", []byte(minimal+`
+simulators:
+  - listen: "127.0.0.1"
+    approval_code_prefix: "AB-"
+    decline_above: "-5"
+    latency: "-2s"
+    reversal_drop: "-1"
+    rules:
+      - {pan_prefix: "4x", code: "051"}
+      - {pan_suffix: "1", no_answer: true, malformed: true}
+`))
+	var ve *ValidationError
+	require.True(t, errors.As(err, &ve), "%v", err)
+	var fromFile []string
+	for _, p := range ve.Problems {
+		fromFile = append(fromFile, p.String())
+	}
+
+	byHand := Simulator{
+		Listen: "127.0.0.1", ApprovalCodePrefix: "AB-", DeclineAbove: -5, Latency: -2 * time.Second, ReversalDrop: -1,
+		Rules: []SimRule{{PANPrefix: "4x", Code: "051"}, {PANSuffix: "1", NoAnswer: true, Malformed: true}},
+	}
+	var got []string
+	for _, p := range byHand.Problems() {
+		if p.Where == "" {
+			got = append(got, "simulators[0]: "+p.Msg)
+		} else {
+			got = append(got, "simulators[0]."+p.Where+": "+p.Msg)
+		}
+	}
+	assert.Equal(t, fromFile, got)
+	assert.Len(t, got, 8)
+	assert.Empty(t, Simulator{Listen: "127.0.0.1:0", Rules: []SimRule{{PANPrefix: "4"}}}.Problems(),
+		"a hand-built rule may do nothing (it hides the rules after it)")
+}
