@@ -1,6 +1,9 @@
 package config
 
-import "time"
+import (
+	"math"
+	"time"
+)
 
 // Defaults are the values used for keys a config file leaves out. They are
 // kept here, and only here; the field comments on Config repeat them.
@@ -70,37 +73,66 @@ const (
 	MaxMessageSize = 65535
 )
 
+// The defaults of keys not in the block above are their zero values:
+// default_issuer "" (PANs no route matches are declined 15),
+// listen.max_in_flight_total 0 (sized to memory_limit, MaxInFlightTotalFor),
+// listen.tls and issuers[].tls absent (plain TCP), issuers[].max_in_flight 0
+// (half the switch-wide cap, MaxInFlightFor), admin.hosts none,
+// journal.retention 0 (kept forever), journal.key_file "" (<path>.key),
+// no simulators, no acquirers (anyone may connect), every simulators[] key
+// and rule key 0 or "" (see Simulator), and every acquirers[] limit 0
+// (unlimited) except burst (DefaultBurst).
+
+// defaults is every default in one value, as moov-io iso8583-connection's
+// GetDefaultOptions: c holds the sections' defaults, issuer those of each
+// issuers entry. Validation takes its defaults from here; Defaults and
+// ServiceDefaults hand out parts of it.
+func defaults() (c Config, issuer Issuer) {
+	c = Config{
+		Listen: Listen{
+			Address:             DefaultListenAddress,
+			MaxMessageSize:      DefaultMaxMessageSize,
+			ShutdownTimeout:     DefaultShutdownTimeout,
+			CloseLinger:         DefaultCloseLinger,
+			IdleTimeout:         DefaultIdleTimeout,
+			FrameTimeout:        DefaultFrameTimeout,
+			MaxConnections:      DefaultMaxConnections,
+			MaxInFlight:         DefaultMaxInFlight,
+			MaxConnectionsPerIP: DefaultMaxConnectionsPerIP,
+			MaxPendingPerIP:     DefaultMaxPendingPerIP,
+		},
+		Admin:       Admin{Address: DefaultAdminAddress, TokenFile: DefaultAdminTokenFile},
+		Journal:     Journal{Path: DefaultJournalPath, DuplicateWindow: DefaultDuplicateWindow, Sync: DefaultJournalSync},
+		Reversals:   Reversals{RetryMin: DefaultRetryMin, RetryMax: DefaultRetryMax, Rate: DefaultReversalRate},
+		MemoryLimit: DefaultMemoryLimit,
+	}
+	issuer = Issuer{
+		Timeout:        DefaultIssuerTimeout,
+		EchoInterval:   DefaultEchoInterval,
+		ConnectTimeout: DefaultConnectTimeout,
+		ReconnectMin:   DefaultReconnectMin,
+		ReconnectMax:   DefaultReconnectMax,
+	}
+	return c, issuer
+}
+
 // Defaults returns the listener defaults and the defaults applied to each
 // issuer whose keys are left out.
 func Defaults() (Listen, Issuer) {
-	return Listen{
-			Address:         DefaultListenAddress,
-			MaxMessageSize:  DefaultMaxMessageSize,
-			ShutdownTimeout: DefaultShutdownTimeout,
-			CloseLinger:     DefaultCloseLinger,
-			IdleTimeout:     DefaultIdleTimeout,
-			FrameTimeout:    DefaultFrameTimeout,
-			MaxConnections:  DefaultMaxConnections,
-			MaxInFlight:     DefaultMaxInFlight,
-
-			MaxConnectionsPerIP: DefaultMaxConnectionsPerIP,
-			MaxPendingPerIP:     DefaultMaxPendingPerIP,
-		}, Issuer{
-			Timeout:        DefaultIssuerTimeout,
-			EchoInterval:   DefaultEchoInterval,
-			ConnectTimeout: DefaultConnectTimeout,
-			ReconnectMin:   DefaultReconnectMin,
-			ReconnectMax:   DefaultReconnectMax,
-		}
+	c, issuer := defaults()
+	return c.Listen, issuer
 }
 
 // ServiceDefaults returns the defaults of the admin, journal and reversals
 // sections.
 func ServiceDefaults() (Admin, Journal, Reversals) {
-	return Admin{Address: DefaultAdminAddress, TokenFile: DefaultAdminTokenFile},
-		Journal{Path: DefaultJournalPath, DuplicateWindow: DefaultDuplicateWindow, Sync: DefaultJournalSync},
-		Reversals{RetryMin: DefaultRetryMin, RetryMax: DefaultRetryMax, Rate: DefaultReversalRate}
+	c, _ := defaults()
+	return c.Admin, c.Journal, c.Reversals
 }
+
+// DefaultBurst is acquirers[].burst when left out (or 0): the rate rounded
+// up, at least 1, so that a limited acquirer can always send one request.
+func DefaultBurst(rate float64) int { return max(1, int(math.Ceil(rate))) }
 
 // MaxInFlightTotalFor is the switch-wide in-flight cap in force: l's
 // listen.max_in_flight_total when set, else memoryLimit / InFlightCost

@@ -8,9 +8,8 @@ import (
 	"github.com/cardswitch/cardswitch/routing"
 )
 
-// ConfigDiff is what changed between two configs; see Diff. (The brief
-// named the type Diff, but Go cannot have a type and a function of the
-// same name in one package, and callers use the function.)
+// ConfigDiff is what changed between two configs; see Diff (the
+// function has the short name, as callers use it).
 type ConfigDiff struct {
 	// Added are rules whose bin text is only in the new config (Index in
 	// new), Removed those only in the old (Index in old, Issuer the old
@@ -24,14 +23,15 @@ type ConfigDiff struct {
 	// old config; IssuersChanged those whose endpoints, timeouts or TLS
 	// differ. Sorted.
 	IssuersAdded, IssuersRemoved, IssuersChanged []string
-	// Restart are changed keys that take effect only after a restart:
-	// listen.address, listen.tls, admin.address, journal.path,
-	// journal.sync, journal.key_file.
+	// Restart are changed keys that take effect only after a restart (the
+	// restart-only keys, listed in diffKeys): listen.address, listen.tls,
+	// admin.address, journal.path, journal.sync, journal.key_file,
+	// memory_limit, simulators.
 	Restart []string
 	// Other are other changed keys, applied by a reload: listen.* limits and
 	// timeouts (max_message_size for new connections), journal.duplicate_window,
-	// reversals, acquirers, admin.token_file and admin.hosts.
-	// Not in the brief; without it a diff of only such keys would be Empty.
+	// reversals, acquirers, admin.token_file and admin.hosts. Without it a
+	// diff of only such keys would be Empty.
 	Other []string
 }
 
@@ -108,7 +108,9 @@ func diffIssuers(old, new []Issuer) (added, removed, changed []string) {
 }
 
 // diffKeys compares the scalar sections key by key, so the names can go
-// into logs and the reload answer.
+// into logs and the reload answer. It is where a key is declared
+// restart-only (restart) or reloadable (other): the switch applies what
+// it is told is reloadable and reports the rest as needing a restart.
 func diffKeys(old, new *Config) (restart, other []string) {
 	check := func(list *[]string, key string, a, b any) {
 		if !reflect.DeepEqual(a, b) {

@@ -2,7 +2,7 @@ package config
 
 import _ "embed"
 
-// DefaultYAML is the embedded default configuration (routing/default.yaml),
+// DefaultYAML is the embedded default configuration (config/default.yaml),
 // printed by `cardswitch config default`.
 //
 //go:embed default.yaml

@@ -34,7 +34,7 @@ func (v *validator) acquirers(raw []rawAcquirer, tls *ServerTLS) []Acquirer {
 			Burst:          int(v.integer(where, "burst", r.Burst, 0)),
 		}
 		if a.Burst == 0 {
-			a.Burst = max(1, int(math.Ceil(a.Rate)))
+			a.Burst = DefaultBurst(a.Rate)
 		}
 		if a.InstitutionID != "" && isDigits(a.InstitutionID) {
 			v.unique(where, "institution_id", a.InstitutionID, ids, i)
