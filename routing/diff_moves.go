@@ -19,9 +19,9 @@ type piece struct {
 
 // Move is a span of BIN values whose effective issuer changes: PANs whose
 // first Digits digits are in From..To and that no longer rule of either
-// config matches go to ToIssuer instead of FromIssuer. Digits 0 (From and
-// To "") stands for the PANs no rule of either config matches, which only
-// default_issuer decides.
+// table matches go to ToIssuer instead of FromIssuer. Digits 0 (From and
+// To "") stands for the PANs no rule of either table matches, which only
+// the default issuer decides.
 type Move struct {
 	From, To             string // span bounds, Digits digits each, inclusive
 	Digits               int
