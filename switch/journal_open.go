@@ -16,8 +16,7 @@ import (
 
 // openJournal opens the journal (when configured), refills the duplicate
 // cache from it and prepares the reversal queue.
-func (s *Switch) openJournal() error {
-	jc := s.cfg.Journal
+func (s *Switch) openJournal(jc routing.Journal) error {
 	if jc.Path == "" {
 		return nil
 	}

@@ -106,7 +106,7 @@ func (r *reversalMgr) stop() {
 
 func (r *reversalMgr) run(ctx context.Context) {
 	defer close(r.done)
-	tick := time.NewTicker(min(r.s.cfg.Reversals.RetryMin, time.Second))
+	tick := time.NewTicker(min(r.s.live().Reversals.RetryMin, time.Second))
 	defer tick.Stop()
 	r.sendDue()
 	for {
