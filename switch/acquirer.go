@@ -22,10 +22,12 @@ import (
 // the connection's batching writer.
 //
 // Errors come in two classes. A message-level error (unparseable message,
-// missing field, unknown BIN, issuer down) becomes a response code and the
-// connection keeps reading. A connection-level error (EOF, a length header
-// above the maximum, a write failure, an acquirer that stops reading its
-// responses) closes the connection.
+// missing field, unknown BIN, issuer down) is a refusal (request.go): it
+// is answered with a response code and the connection keeps reading. A
+// connection-level error (EOF, a length header above the maximum, a
+// timeout, a write failure, an acquirer that stops reading its responses
+// or is no longer configured) closes the connection: a *connError from
+// the read loop or a handler, or the socket closed by the writer.
 type acqConn struct {
 	s      *Switch
 	conn   net.Conn

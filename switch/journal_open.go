@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/cardswitch/cardswitch/internal/keyfile"
+	"github.com/cardswitch/cardswitch/iso"
 	"github.com/cardswitch/cardswitch/journal"
 	"github.com/cardswitch/cardswitch/routing"
 )
@@ -122,7 +123,7 @@ func (s *Switch) closeJournal() {
 // shutting down) were never sent; its 96 answers an unreadable issuer
 // response, so that request was.
 func reachedIssuer(k journal.DupKey) bool {
-	return k.Outcome != journal.SwitchDeclined || k.ResponseCode == CodeSystemError
+	return k.Outcome != journal.SwitchDeclined || k.ResponseCode == string(iso.CodeSystemError)
 }
 
 // pruneEvery is how often journal.retention is applied.

@@ -391,7 +391,7 @@ func (c *acqConn) storeAdvice(t *request, v *iso.View) {
 		s.log.Error("cannot build 0430", "conn", c.id, "err", err)
 		return
 	}
-	d := deferred{r: t, resp: resp, code: CodeApproved, outcome: journal.Reversed,
+	d := deferred{r: t, resp: resp, code: string(iso.CodeApproved), outcome: journal.Reversed,
 		reason: "advice accepted by the switch; stored and forwarded to the issuer"}
 	s.revs.stores <- storeReq{rv: journal.Reversal{Created: time.Now(), Issuer: t.Issuer, STAN: string(t.STAN[:]),
 		RRN: string(v.Field(37)), Frame: frame, NextAttempt: time.Now()}, then: d}
@@ -423,7 +423,7 @@ func buildReversal(spec *iso8583.MessageSpec, t *issuer.Txn, v *iso.View, orig s
 	if err := out.Field(7, now.UTC().Format("0102150405")); err != nil {
 		return nil, err
 	}
-	if err := out.Field(39, CodeLate); err != nil {
+	if err := out.Field(39, string(iso.CodeLate)); err != nil {
 		return nil, err
 	}
 	if err := out.Field(90, orig); err != nil {
