@@ -7,7 +7,7 @@ import (
 )
 
 // entrySpans are where a request's journal fields lie in its frame, in
-// the order below. A relayed request keeps them (request.spans), so that
+// the order below. A relayed request keeps them (request.entrySpans), so that
 // its answer is journaled without scanning the request again.
 type entrySpans = [spanCount]iso.Span
 

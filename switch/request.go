@@ -23,9 +23,21 @@ import (
 // relayed request.
 type request struct {
 	issuer.Txn
-	c       *acqConn
-	spans   entrySpans // where its journal fields lie in Frame (entry.go)
-	limited bool       // it holds an acquirer limiter slot
+	c *acqConn
+	// spans are where its journal fields lie in Frame (entry.go), but for
+	// the amount's and the PAN's, which the Txn holds (issuer.Txn.Mismatch
+	// needs them): with those twice, a request would take the next
+	// allocation size class up (480 bytes, not 448).
+	spans   [spanCount - 2]iso.Span
+	limited bool // it holds an acquirer limiter slot
+}
+
+// entrySpans are the spans of r's journal fields.
+func (r *request) entrySpans() (sp entrySpans) {
+	sp[spanMTI], sp[spanProcessingCode], sp[spanAmount] = r.spans[0], r.spans[1], r.Amount
+	copy(sp[spanCurrency:spanPAN], r.spans[2:])
+	sp[spanPAN] = r.PAN
+	return sp
 }
 
 // refusal is the switch's own answer to a request it does not relay: a
@@ -211,7 +223,9 @@ func (c *acqConn) unlimit(limited bool) {
 // newRequest is the one allocation of a relayed request: its Txn, with a
 // copy of the frame inside it when it fits.
 func (c *acqConn) newRequest(frame []byte, v *iso.View, sp *entrySpans, issuerName string, limited bool) *request {
-	r := &request{c: c, spans: *sp, limited: limited}
+	r := &request{c: c, limited: limited}
+	r.spans[0], r.spans[1] = sp[spanMTI], sp[spanProcessingCode]
+	copy(r.spans[2:], sp[spanCurrency:spanPAN])
 	t := &r.Txn
 	t.Owner, t.Issuer, t.Started = r, issuerName, c.started
 	t.SetFrame(frame)

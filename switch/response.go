@@ -69,7 +69,7 @@ func (c *acqConn) finish(a *answer, v *iso.View) {
 func (r *request) Answer(_ *issuer.Txn, resp []byte, rv *iso.View) {
 	r.c.s.stats.issuerAnswers.Add(1)
 	code := codeString(rv.Field(39))
-	r.c.finish(&answer{frame: r.Frame, spans: r.spans, started: r.Started, latency: r.Latency,
+	r.c.finish(&answer{frame: r.Frame, spans: r.entrySpans(), started: r.Started, latency: r.Latency,
 		issuer: r.Issuer, code: code, outcome: issuerOutcome(r.MTI[:], code), resp: resp, sent: r}, nil)
 }
 
@@ -118,7 +118,7 @@ func (r *request) Fail(_ *issuer.Txn, err error) {
 // Late journals an issuer answer that came after the timeout
 // (issuer.LateOwner); the acquirer had its 91.
 func (r *request) Late(_ *issuer.Txn, _ []byte, rv *iso.View) {
-	r.c.finish(&answer{frame: r.Frame, spans: r.spans, started: r.Started, latency: time.Since(r.Started),
+	r.c.finish(&answer{frame: r.Frame, spans: r.entrySpans(), started: r.Started, latency: time.Since(r.Started),
 		issuer: r.Issuer, code: codeString(rv.Field(39)), outcome: journal.Late,
 		reason: "issuer answered after the timeout; not relayed (the acquirer got 91)"}, nil)
 }
@@ -183,7 +183,7 @@ func (d *deferred) finish() {
 	if d.release {
 		sent = r
 	}
-	r.c.finish(&answer{frame: r.Frame, spans: r.spans, started: r.Started, latency: time.Since(r.Started),
+	r.c.finish(&answer{frame: r.Frame, spans: r.entrySpans(), started: r.Started, latency: time.Since(r.Started),
 		issuer: r.Issuer, code: d.code, outcome: d.outcome, reason: d.reason, resp: d.resp, sent: sent}, nil)
 }
 

@@ -382,7 +382,8 @@ func (c *acqConn) storeAdvice(t *request, v *iso.View) {
 	s := c.s
 	frame, err := stripCardData(s.spec, t.Frame)
 	if err != nil {
-		c.refuse(v, &t.spans, t.Started, refusal{code: iso.CodeSystemError, reason: "cannot store advice: " + err.Error(),
+		sp := t.entrySpans()
+		c.refuse(v, &sp, t.Started, refusal{code: iso.CodeSystemError, reason: "cannot store advice: " + err.Error(),
 			issuer: t.Issuer})
 		return
 	}

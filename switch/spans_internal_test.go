@@ -46,7 +46,7 @@ func TestTxnFieldsMatchTheView(t *testing.T) {
 			againSp := requestSpans(&again)
 			want := c.entry(&answer{frame: again.Frame(), spans: againSp, started: txn.Started, latency: time.Millisecond,
 				issuer: "bank", code: "00", outcome: journal.Approved}, &m1)
-			got := c.entry(&answer{frame: txn.Frame, spans: txn.spans, started: txn.Started, latency: time.Millisecond,
+			got := c.entry(&answer{frame: txn.Frame, spans: txn.entrySpans(), started: txn.Started, latency: time.Millisecond,
 				issuer: "bank", code: "00", outcome: journal.Approved}, &m2)
 			assert.Equal(t, want, got)
 			assert.Equal(t, fields[11], string(got.STAN))
