@@ -250,12 +250,9 @@ func (c *acqConn) close() {
 // answers to drain into the socket.
 const closeFlush = 2 * time.Second
 
-// queue sends one answer; an acquirer that lets answers pile up unread
-// past the backlog limit is disconnected rather than buffered for.
-func (c *acqConn) queue(resp []byte) { c.queueAfter(resp, 0) }
-
 // queueAfter queues an answer that must wait for its journal entry's log
-// write (ticket; 0: none).
+// write (ticket; 0: none). An acquirer that lets answers pile up unread
+// past the backlog limit is disconnected rather than buffered for.
 func (c *acqConn) queueAfter(resp []byte, ticket journal.Ticket) {
 	err := c.out.QueueAfter(resp, uint64(ticket))
 	if errors.Is(err, wire.ErrBacklog) && c.slow.CompareAndSwap(false, true) {

@@ -31,14 +31,14 @@ func (s *Switch) admit(c *acqConn) (release func(), ok bool) {
 	if max := s.live().Listen.MaxConnections; int(s.open.Add(1)) > max {
 		s.open.Add(-1)
 		release()
-		return nil, s.refuse(c, metrics.ReasonMaxConnections, "connection cap reached", "max", max)
+		return nil, s.refuseConn(c, metrics.ReasonMaxConnections, "connection cap reached", "max", max)
 	}
 	source := release
 	release = func() { s.open.Add(-1); source() }
 	subject, err := s.handshake(c.conn)
 	if err != nil {
 		release()
-		return nil, s.refuse(c, metrics.ReasonTLS, "TLS handshake failed", "err", err)
+		return nil, s.refuseConn(c, metrics.ReasonTLS, "TLS handshake failed", "err", err)
 	}
 	reg := s.routes.Load().acqs
 	c.reg, c.subject = reg, subject
@@ -49,13 +49,13 @@ func (s *Switch) admit(c *acqConn) (release func(), ok bool) {
 	a, found := reg.Identify(remote.Addr(), subject)
 	if !found {
 		release()
-		return nil, s.refuse(c, metrics.ReasonUnknownAcquirer, "unknown acquirer: source address or certificate not configured",
+		return nil, s.refuseConn(c, metrics.ReasonUnknownAcquirer, "unknown acquirer: source address or certificate not configured",
 			"subject", subject)
 	}
 	relAcq, ok := s.limiter.Connect(a)
 	if !ok {
 		release()
-		return nil, s.refuse(c, metrics.ReasonMaxConnections, "acquirer connection cap reached", "acquirer", a.Name)
+		return nil, s.refuseConn(c, metrics.ReasonMaxConnections, "acquirer connection cap reached", "acquirer", a.Name)
 	}
 	c.acq, c.acquirer = a, a.Name
 	total := release
@@ -70,10 +70,10 @@ func (s *Switch) admitSource(c *acqConn) (release func(), ok bool) {
 	c.src = ipSource(c.conn.RemoteAddr())
 	switch s.perIP.take(c.src, lc.MaxConnectionsPerIP, lc.MaxPendingPerIP) {
 	case metrics.ReasonMaxConnectionsPerIP:
-		return nil, s.refuse(c, metrics.ReasonMaxConnectionsPerIP, "too many connections from this address",
+		return nil, s.refuseConn(c, metrics.ReasonMaxConnectionsPerIP, "too many connections from this address",
 			"max", lc.MaxConnectionsPerIP)
 	case metrics.ReasonMaxPendingPerIP:
-		return nil, s.refuse(c, metrics.ReasonMaxPendingPerIP,
+		return nil, s.refuseConn(c, metrics.ReasonMaxPendingPerIP,
 			"too many connections from this address that have not sent a frame", "max", lc.MaxPendingPerIP)
 	}
 	c.pending = true
@@ -87,7 +87,8 @@ func (c *acqConn) firstFrame() {
 	c.s.perIP.sent(c.src)
 }
 
-func (s *Switch) refuse(c *acqConn, reason, msg string, args ...any) bool {
+// refuseConn closes a connection admit refused, counted under reason.
+func (s *Switch) refuseConn(c *acqConn, reason, msg string, args ...any) bool {
 	s.metrics.Rejected(reason)
 	s.log.Warn("acquirer connection refused: "+msg, append([]any{"remote", c.remote}, args...)...)
 	_ = c.conn.Close()

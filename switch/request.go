@@ -25,8 +25,8 @@ type request struct {
 	issuer.Txn
 	c *acqConn
 	// spans are where its journal fields lie in Frame (entry.go), but for
-	// the amount's and the PAN's, which the Txn holds (issuer.Txn.Mismatch
-	// needs them): with those twice, a request would take the next
+	// the amount's and the PAN's, which the Txn holds (the link matches answers
+	// by them): with those twice, a request would take the next
 	// allocation size class up (480 bytes, not 448).
 	spans   [spanCount - 2]iso.Span
 	limited bool // it holds an acquirer limiter slot
@@ -275,6 +275,6 @@ func (c *acqConn) netMgmt(frame []byte, v *iso.View) {
 		return
 	}
 	c.s.stats.netMgmt.Add(1)
-	c.queue(resp)
+	c.queueAfter(resp, 0) // not journaled: nothing to wait for
 	c.s.log.Debug("network management answered", "conn", c.id, "code70", string(v.Field(70)), "code", string(code))
 }
