@@ -5,12 +5,11 @@ import (
 	"time"
 )
 
-// Schema 4 stores entries a batch per row: the log records of up to
-// indexMax entries as one BLOB, with the batch's id and time ranges and a
-// Bloom filter of its RRNs and STANs. One B-tree insert per batch instead
-// of a row and three index entries per entry took the indexer from ~5 to
-// well under 1 CPU-µs per entry (PERFORMANCE.md), which was most of the
-// switch's cost. Queries decode the records (CRC-checked, as in the log):
+// Entries are stored a batch per row: the log records of up to indexMax
+// entries as one BLOB, with the batch's id and time ranges and a Bloom
+// filter of its RRNs and STANs. The indexer then makes one B-tree insert
+// per batch, not a row and three index entries per entry: per entry, the
+// index costs a fraction of a row (PERFORMANCE.md). Queries decode the records (CRC-checked, as in the log):
 // time ranges narrow by the batches' max_time index, RRN and STAN lookups
 // by the filters, and an id by the primary key.
 
@@ -82,7 +81,7 @@ func (m *batchMeta) addKeys(k *recKeys) {
 // recKeys is what a batch row keeps of a record besides its bytes: its id,
 // its time, and the filter hashes of its RRN and STAN. The stage takes
 // them from the entry as it copies the record in, so the indexer does not
-// decode the records again (that was a third of its work).
+// decode the records again (decoding would be a large share of its work).
 type recKeys struct {
 	id, time  int64
 	rrn, stan keyHash

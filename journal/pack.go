@@ -6,13 +6,14 @@ import (
 	"github.com/klauspost/compress/s2"
 )
 
-// A batch row stores its records S2-compressed (schema 5). The records are
-// most of the bytes SQLite writes, twice: into the WAL at the commit, then
-// into the database file at the checkpoint; that I/O, in bursts every few
-// milliseconds, was what the added p99 latency followed (PERFORMANCE.md).
-// S2 halves it or better at ~90 ns per record. A compressed blob starts
-// with four zero bytes, which no record can (a record's length is never
-// 0), so rows written before schema 5 are read as they are.
+// A batch row stores its records S2-compressed. The records are most of
+// the bytes SQLite writes, twice: into the WAL at the commit, then into
+// the database file at the checkpoint; that I/O, in bursts every few
+// milliseconds, is what the p99 latency the journal adds follows
+// (PERFORMANCE.md), and S2 halves it or better for little CPU. A
+// compressed blob starts with four zero bytes, which no record can (a
+// record's length is never 0), so plain rows (a journal of schema 4) are
+// read as they are.
 const packedMark = 4
 
 // packRecords returns the stored form of the records in b, in dst's
@@ -30,7 +31,7 @@ func packRecords(dst, b []byte) []byte {
 // unpackRecords returns the records of a row's blob.
 func unpackRecords(blob []byte) ([]byte, error) {
 	if len(blob) < packedMark || blob[0]|blob[1]|blob[2]|blob[3] != 0 {
-		return blob, nil // stored plain, before schema 5
+		return blob, nil // stored plain (schema 4)
 	}
 	b, err := s2.Decode(nil, blob[packedMark:])
 	if err != nil {

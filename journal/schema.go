@@ -61,20 +61,19 @@ var migrations = []string{
 	// becomes rrn alone, which --rrn needs. --issuer and --code walk
 	// entries_time newest first and stop at the limit: issuer and code
 	// values are few and common, and a rare one costs one scan of the
-	// table (measured in PERFORMANCE.md), which a CLI query can afford
-	// and a commit per entry could not.
+	// table, which a CLI query can afford and a commit per entry could
+	// not.
 	`DROP INDEX entries_dupkey;
 	DROP INDEX entries_issuer;
 	DROP INDEX entries_code;
 	CREATE INDEX entries_rrn ON entries(rrn);`,
 
 	// 3: RRNs and STANs arrive in random order, so inserting them into
-	// plain (rrn) and (stan) indexes touched a random leaf page per row,
-	// and every commit rewrote most of both indexes through the WAL: 18
-	// CPU-µs per entry at 500k entries, against 4 for sequential keys
-	// (BenchmarkAppend/random-keys). Keyed first by the id's bucket of
-	// 2^14 entries, inserts stay inside the newest bucket's few hundred
-	// pages (6 µs), and a lookup probes each bucket (query.go).
+	// plain (rrn) and (stan) indexes would touch a random leaf page per
+	// row, and every commit would rewrite most of both indexes through
+	// the WAL (BenchmarkAppend/random-keys). Keyed first by the id's
+	// bucket of 2^14 entries, inserts stay inside the newest bucket's few
+	// hundred pages, and a lookup probes each bucket (query.go).
 	`DROP INDEX entries_rrn;
 	DROP INDEX entries_stan;
 	CREATE INDEX entries_rrn ON entries(id >> 14, rrn);

@@ -15,7 +15,6 @@ import (
 	"github.com/cardswitch/cardswitch/journal"
 	"github.com/cardswitch/cardswitch/switch/acquirers"
 	"github.com/cardswitch/cardswitch/switch/internal/wire"
-	"github.com/cardswitch/cardswitch/switch/metrics"
 )
 
 // acqConn is one acquirer connection. One goroutine reads and routes its
@@ -23,10 +22,12 @@ import (
 // the connection's batching writer.
 //
 // Errors come in two classes. A message-level error (unparseable message,
-// missing field, unknown BIN, issuer down) becomes a response code and the
-// connection keeps reading. A connection-level error (EOF, a length header
-// above the maximum, a write failure, an acquirer that stops reading its
-// responses) closes the connection.
+// missing field, unknown BIN, issuer down) is a refusal (request.go): it
+// is answered with a response code and the connection keeps reading. A
+// connection-level error (EOF, a length header above the maximum, a
+// timeout, a write failure, an acquirer that stops reading its responses
+// or is no longer configured) closes the connection: a *connError from
+// the read loop or a handler, or the socket closed by the writer.
 type acqConn struct {
 	s      *Switch
 	conn   net.Conn
@@ -48,7 +49,6 @@ type acqConn struct {
 	acq        *acquirers.Acquirer
 	reg        *acquirers.Registry // the acquirer list acq was resolved in (read loop only)
 	subject    string              // verified client certificate subject, "" without mTLS
-	hangUp     error               // set by a handler: close the connection after this frame (read loop only)
 	unreadable int                 // frames without a readable MTI so far (read loop only)
 	src        netip.Addr          // the source the per-address caps count it under
 	pending    bool                // no complete frame yet (read loop only)
@@ -100,8 +100,7 @@ func (s *Switch) handleConn(conn net.Conn) {
 	case s.draining.Load():
 		log.Info("acquirer connection closed for shutdown")
 	case errors.Is(err, iso.ErrFrameTooLarge):
-		s.stats.oversized.Add(1)
-		s.metrics.Rejected(metrics.ReasonOversized)
+		s.countOversized()
 		log.Warn("closing acquirer connection: length header above the maximum message size",
 			"err", err, "max", s.live().Listen.MaxMessageSize)
 	case err == nil || errors.Is(err, io.EOF) || errors.Is(err, net.ErrClosed):
@@ -155,9 +154,8 @@ func (c *acqConn) readLoop() error {
 		}
 		v, scanErr := c.scanned(frame)
 		c.scanAhead(fr)
-		c.handle(frame, v, scanErr)
-		if c.hangUp != nil {
-			return c.hangUp
+		if err := c.handle(frame, v, scanErr); err != nil {
+			return err
 		}
 	}
 }
@@ -184,10 +182,17 @@ func (c *acqConn) firstByte() (*iso.FrameReader, error) {
 	}
 }
 
+// connError is a connection-level failure: the connection closes once
+// the answers queued so far have gone out. A message-level failure is a
+// refusal (request.go) instead: it is answered and reading goes on.
+type connError struct{ desc string }
+
+func (e *connError) Error() string { return e.desc }
+
 var (
-	errAcquirerRemoved = errors.New("acquirer no longer configured after a reload")
-	errIdle            = errors.New("idle timeout: no frame from the acquirer")
-	errFrameTimeout    = errors.New("frame timeout: a frame started but did not complete")
+	errAcquirerRemoved = &connError{"acquirer no longer configured after a reload"}
+	errIdle            = &connError{"idle timeout: no frame from the acquirer"}
+	errFrameTimeout    = &connError{"frame timeout: a frame started but did not complete"}
 )
 
 // deadline sets the read deadline d from now (0: none). During shutdown
@@ -245,17 +250,13 @@ func (c *acqConn) close() {
 // answers to drain into the socket.
 const closeFlush = 2 * time.Second
 
-// queue sends one answer; an acquirer that lets answers pile up unread
-// past the backlog limit is disconnected rather than buffered for.
-func (c *acqConn) queue(resp []byte) { c.queueAfter(resp, 0) }
-
 // queueAfter queues an answer that must wait for its journal entry's log
-// write (ticket; 0: none).
+// write (ticket; 0: none). An acquirer that lets answers pile up unread
+// past the backlog limit is disconnected rather than buffered for.
 func (c *acqConn) queueAfter(resp []byte, ticket journal.Ticket) {
 	err := c.out.QueueAfter(resp, uint64(ticket))
 	if errors.Is(err, wire.ErrBacklog) && c.slow.CompareAndSwap(false, true) {
-		c.s.stats.slowAcquirers.Add(1)
-		c.s.metrics.Rejected(metrics.ReasonSlowReader)
+		c.s.countSlowAcquirer()
 		c.s.log.Warn("closing acquirer connection: it does not read its responses",
 			"conn", c.id, "remote", c.remote)
 		_ = c.conn.Close()

@@ -1,6 +1,11 @@
 package switchd
 
-import "sync/atomic"
+import (
+	"sync/atomic"
+
+	"github.com/cardswitch/cardswitch/iso"
+	"github.com/cardswitch/cardswitch/switch/metrics"
+)
 
 // counters are the switch's running totals; Stats copies them.
 type counters struct {
@@ -12,7 +17,7 @@ type counters struct {
 	oversized     atomic.Int64
 	notRequests   atomic.Int64
 	slowAcquirers atomic.Int64
-	own           [4]atomic.Int64 // switch-generated answers: 15, 30, 91, 96
+	own           [len(iso.SwitchCodes)]atomic.Int64 // switch-generated answers, by their index in iso.SwitchCodes
 	netMgmt       atomic.Int64
 	reloads       atomic.Int64
 	reloadErrors  atomic.Int64
@@ -44,14 +49,54 @@ type Stats struct {
 	UnmatchedAnswers int64
 }
 
-var ownCodes = [4]string{"15", "30", "91", "96"}
-
-func (c *counters) countOwn(code string) {
-	for i, oc := range ownCodes {
-		if oc == code {
-			c.own[i].Add(1)
-		}
+// countOwn counts one answer the switch built itself (ownResponse).
+func (c *counters) countOwn(code iso.SwitchCode) {
+	if i := iso.SwitchCodeIndex(string(code)); i >= 0 {
+		c.own[i].Add(1)
 	}
+}
+
+func (c *counters) ownCount(code iso.SwitchCode) int64 {
+	return c.own[iso.SwitchCodeIndex(string(code))].Load()
+}
+
+// OwnAnswers is how many answers with code (one of iso.SwitchCodes) the
+// switch built itself; 0 for any other code.
+func (s *Switch) OwnAnswers(code string) int64 {
+	if i := iso.SwitchCodeIndex(code); i >= 0 {
+		return s.stats.own[i].Load()
+	}
+	return 0
+}
+
+// The events below are counted both in Stats and in a metric: each is
+// counted here, in one place.
+
+func (s *Switch) countUnreadable() {
+	s.stats.unreadable.Add(1)
+	s.metrics.Unreadable()
+}
+
+func (s *Switch) countUnmatched() {
+	s.stats.unmatched.Add(1)
+	s.metrics.Unmatched()
+}
+
+func (s *Switch) countOversized() {
+	s.stats.oversized.Add(1)
+	s.metrics.Rejected(metrics.ReasonOversized)
+}
+
+func (s *Switch) countSlowAcquirer() {
+	s.stats.slowAcquirers.Add(1)
+	s.metrics.Rejected(metrics.ReasonSlowReader)
+}
+
+// journalLost counts entries the journal could not write (their answers
+// went out).
+func (s *Switch) journalLost(n int) {
+	s.stats.journalErrors.Add(int64(n))
+	s.metrics.JournalErrors(n)
 }
 
 // Stats returns the current counters.
@@ -61,8 +106,9 @@ func (s *Switch) Stats() Stats {
 		Connections: c.connections.Load(), Requests: c.requests.Load(), Relayed: c.relayed.Load(),
 		IssuerAnswers: c.issuerAnswers.Load(), Unreadable: c.unreadable.Load(), Oversized: c.oversized.Load(),
 		NotRequests: c.notRequests.Load(), SlowAcquirers: c.slowAcquirers.Load(),
-		Declined15: c.own[0].Load(), Declined30: c.own[1].Load(), Declined91: c.own[2].Load(),
-		Declined96: c.own[3].Load(), NetMgmt: c.netMgmt.Load(),
+		Declined15: c.ownCount(iso.CodeNoRoute), Declined30: c.ownCount(iso.CodeFormatError),
+		Declined91: c.ownCount(iso.CodeIssuerDown), Declined96: c.ownCount(iso.CodeSystemError),
+		NetMgmt: c.netMgmt.Load(),
 		Reloads: c.reloads.Load(), ReloadErrors: c.reloadErrors.Load(), JournalErrors: c.journalErrors.Load(),
 		JournalLag: s.journalLag(), UnmatchedAnswers: c.unmatched.Load(),
 	}

@@ -22,13 +22,13 @@ import (
 // once cur has collected for a window, every key in old is more than a
 // window old, so old is dropped whole and cur becomes old. Expiry is then
 // one table handed to the GC, not a walk, and nothing grows but the tables
-// (an arrival-order slice of millions of entries, doubled under the lock,
-// stalled every request for milliseconds).
+// (an arrival-order list of millions of entries would have to be grown or
+// walked under the lock, stalling every request).
 //
 // Every request checks the cache, from several acquirer goroutines at
-// once: one mutex over two Go maps of millions of keys cost a sixth of the
-// switch's CPU, in lock handoffs and in cache misses of three map probes.
-// So the cache is split by the top bits of the key into shards, each with
+// once, and the tables hold millions of keys: one lock would be handed off
+// between cores at every request, and a Go map costs several cache misses
+// per probe. So the cache is split by the top bits of the key into shards, each with
 // its own mutex and its own generations (and its own clock of when cur
 // began: a key only ever meets its own shard, so a key is still a
 // duplicate for exactly one window after it was first seen), and each

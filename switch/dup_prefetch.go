@@ -7,9 +7,8 @@ import (
 )
 
 // The duplicate check's probe is a DRAM miss per request (its tables hold
-// millions of keys): ~0.3-0.5 µs of the switch's CPU per transaction under
-// load, a sixth of it. A prefetch issued with the request's own check
-// came ~100 ns ahead and hid nothing. When the next frame is already in
+// millions of keys). A prefetch issued with the request's own check comes
+// too little ahead of the probe to hide the miss. When the next frame is already in
 // the connection's read buffer, the read loop scans it and prefetches its
 // slots before handling the current frame (scanAhead): the line then
 // arrives during a whole frame's handling.

@@ -11,13 +11,13 @@ import (
 
 	"github.com/cardswitch/cardswitch/config"
 	"github.com/cardswitch/cardswitch/internal/keyfile"
+	"github.com/cardswitch/cardswitch/iso"
 	"github.com/cardswitch/cardswitch/journal"
 )
 
 // openJournal opens the journal (when configured), refills the duplicate
 // cache from it and prepares the reversal queue.
-func (s *Switch) openJournal() error {
-	jc := s.cfg.Journal
+func (s *Switch) openJournal(jc config.Journal) error {
 	if jc.Path == "" {
 		return nil
 	}
@@ -123,7 +123,7 @@ func (s *Switch) closeJournal() {
 // shutting down) were never sent; its 96 answers an unreadable issuer
 // response, so that request was.
 func reachedIssuer(k journal.DupKey) bool {
-	return k.Outcome != journal.SwitchDeclined || k.ResponseCode == CodeSystemError
+	return k.Outcome != journal.SwitchDeclined || k.ResponseCode == string(iso.CodeSystemError)
 }
 
 // pruneEvery is how often journal.retention is applied.

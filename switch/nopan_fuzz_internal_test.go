@@ -56,7 +56,7 @@ func fuzzRaw(t testing.TB, sc *iso.Scanner) (raw [len(fuzzTemplate)][]byte) {
 // with non-digit junk inserted and bytes cut out. Each frame goes through
 // what the switch does with a request's bytes before they are journaled:
 // the lenient scan, screened (the outcome: refused or not, and the spans
-// of the entry) and fieldsAt (the entry's columns, as every journaled
+// of the entry) and entry (the entry's columns, as every journaled
 // answer builds them), then journal.AppendBody. No column but pan may hold
 // 12 consecutive digits of the card, and pan holds at most its masked
 // form.
@@ -104,7 +104,8 @@ func FuzzJournalNoPAN(f *testing.F) {
 			code = CodeFormatError
 		}
 		var masked [pan.MaxLen]byte
-		fl := c.fieldsAt(frame, &sp, time.Unix(1700000000, 0), time.Millisecond, "bank", code, journal.Approved, reason, &masked)
+		fl := c.entry(&answer{frame: frame, spans: sp, started: time.Unix(1700000000, 0), latency: time.Millisecond,
+			issuer: "bank", code: code, outcome: journal.Approved, reason: reason}, &masked)
 		if _, err := journal.AppendBody(nil, &fl); err != nil {
 			t.Fatalf("entry refused by the journal: %v", err)
 		}

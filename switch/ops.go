@@ -14,7 +14,7 @@ import (
 // setupOps creates the metrics and, when admin.address is set, binds the
 // admin HTTP listener (/metrics, /healthz, /readyz, /admin/routes,
 // /admin/reload).
-func (s *Switch) setupOps() error {
+func (s *Switch) setupOps(cfg *config.Config) error {
 	s.metrics = metrics.New()
 	s.metrics.SetInFlight(func() map[string]int {
 		out := map[string]int{}
@@ -31,10 +31,10 @@ func (s *Switch) setupOps() error {
 		})
 		s.metrics.SetReversalsLocked(func() float64 { return float64(s.lockedReversals.Load()) })
 	}
-	if s.cfg.Admin.Address == "" {
+	if cfg.Admin.Address == "" {
 		return nil
 	}
-	a, err := admin.New(s.cfg.Admin.Address, adminAccess(s.cfg), adminBackend{s}, s.metrics.Handler(), s.log)
+	a, err := admin.New(cfg.Admin.Address, adminAccess(cfg), adminBackend{s}, s.metrics.Handler(), s.log)
 	if err != nil {
 		return fmt.Errorf("admin listener: %w", err)
 	}

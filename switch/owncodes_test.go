@@ -133,3 +133,32 @@ func TestIssuerDownThenBackUp(t *testing.T) {
 	require.NoError(t, sw.WaitIssuer(ctx, "bank", atLeast(1)))
 	assert.Equal(t, "00", str(t, send(t, c, auth("4111111111111111", 100, 3)), 39))
 }
+
+// Every answer the switch builds itself is counted once under its code,
+// 58, 65 and 94 included (Stats has fields for 15, 30, 91 and 96 only);
+// an issuer's answer is not the switch's, whatever its code.
+func TestEveryOwnCodeCounted(t *testing.T) {
+	sim := startSim(t, config.Simulator{})
+	sw := startSwitch(t, "acquirers:\n  - {name: a, institution_id: \"123456\", allow_cidrs: [127.0.0.0/8], rate: 0.01, burst: 3}\n"+
+		"journal: {path: "+journalPath(t)+"}\n"+bankYAML(sim.Addr()), "bank")
+	c := dialRaw(t, sw.addr)
+	var codes []string
+	for _, req := range []struct {
+		req     acqclient.Request
+		field32 string
+	}{
+		{auth("4111111111111111", 100, 1), "123456"}, // the issuer's 00
+		{auth("4111111111111111", 100, 1), "123456"}, // a duplicate: 94
+		{auth("4111111111111111", 100, 2), "999999"}, // not this acquirer's institution: 58
+		{auth("4111111111111111", 100, 3), "123456"}, // the third of the burst: the issuer's 00
+		{auth("4111111111111111", 100, 4), "123456"}, // over the rate: 65
+	} {
+		c.write(t, packAcq(t, req.req, req.field32))
+		_, code := readCode(t, c)
+		codes = append(codes, code)
+	}
+	require.Equal(t, []string{"00", "94", "58", "00", "65"}, codes)
+	for code, want := range map[string]int64{"00": 0, "94": 1, "58": 1, "65": 1, "91": 0, "51": 0} {
+		assert.Equal(t, want, sw.OwnAnswers(code), "code %s", code)
+	}
+}

@@ -31,7 +31,7 @@ var ErrNoConfigFile = errors.New("no config file to reload: running on the embed
 // configuration keeps serving. A file whose content hash did not change
 // is not applied again.
 func (s *Switch) Reload(ctx context.Context) (ReloadResult, error) {
-	path := s.cfg.Source
+	path := s.source
 	if path == config.DefaultSource {
 		return ReloadResult{}, ErrNoConfigFile
 	}

@@ -9,7 +9,6 @@ import (
 	"github.com/cardswitch/cardswitch/acqclient"
 	"github.com/cardswitch/cardswitch/config"
 	"github.com/cardswitch/cardswitch/iso"
-	"github.com/cardswitch/cardswitch/switch/issuer"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -39,11 +38,12 @@ journal: {path: "`+filepath.Join(t.TempDir(), "j.db")+`"}
 	var v iso.View
 	require.NoError(t, s.scanner.Scan(frame, &v))
 	timeout := func() {
-		tx := &issuer.Txn{Issuer: "bank"}
+		tx := &request{}
+		tx.Issuer = "bank"
 		tx.SetFrame(frame)
 		copy(tx.MTI[:], v.MTI())
 		copy(tx.STAN[:], v.Field(11))
-		r.timedOut(tx, &v, nil)
+		r.timedOut(tx, &v, deferred{})
 	}
 	owed := func() int {
 		n, err := s.jrnl.ReversalCount()

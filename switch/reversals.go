@@ -68,8 +68,8 @@ const maxOwedKeys = 1 << 16
 
 type storeReq struct {
 	rv   journal.Reversal
-	then *finished // the acquirer's answer, sent once the reversal is durable
-	key  string    // revKey of a timeout reversal, "" for an acquirer's advice
+	then deferred // the acquirer's answer, sent once the reversal is durable
+	key  string   // revKey of a timeout reversal, "" for an acquirer's advice
 }
 
 type revResult struct {
@@ -106,7 +106,7 @@ func (r *reversalMgr) stop() {
 
 func (r *reversalMgr) run(ctx context.Context) {
 	defer close(r.done)
-	tick := time.NewTicker(min(r.s.cfg.Reversals.RetryMin, time.Second))
+	tick := time.NewTicker(min(r.s.live().Reversals.RetryMin, time.Second))
 	defer tick.Stop()
 	r.sendDue()
 	for {
@@ -177,9 +177,7 @@ more:
 		}
 	}
 	for _, sr := range batch {
-		if sr.then != nil {
-			sr.then.commit()
-		}
+		sr.then.finish()
 	}
 	select {
 	case r.wake <- struct{}{}:
@@ -227,18 +225,18 @@ func revKey(issuerName, original string, rrn []byte) string {
 	return issuerName + "\x00" + original + "\x00" + string(rrn)
 }
 
-// timedOut queues the reversal of t; f (the acquirer's 91) is sent once
-// the reversal is durable (or found already owed).
-func (r *reversalMgr) timedOut(t *issuer.Txn, v *iso.View, f *finished) {
-	orig := originalData(t, v)
-	frame, err := buildReversal(r.s.spec, t, v, orig, time.Now())
+// timedOut queues the reversal of t; d (the acquirer's 91) is finished
+// once the reversal is durable (or found already owed).
+func (r *reversalMgr) timedOut(t *request, v *iso.View, d deferred) {
+	orig := originalData(&t.Txn, v)
+	frame, err := buildReversal(r.s.spec, &t.Txn, v, orig, time.Now())
 	if err != nil {
 		r.s.log.Error("cannot build reversal: reverse manually", "issuer", t.Issuer, "stan", string(t.STAN[:]), "err", err)
-		f.commit()
+		d.finish()
 		return
 	}
 	r.stores <- storeReq{rv: journal.Reversal{Created: time.Now(), Issuer: t.Issuer, STAN: string(t.STAN[:]),
-		RRN: string(v.Field(37)), Frame: frame, NextAttempt: time.Now()}, then: f, key: revKey(t.Issuer, orig, v.Field(37))}
+		RRN: string(v.Field(37)), Frame: frame, NextAttempt: time.Now()}, then: d, key: revKey(t.Issuer, orig, v.Field(37))}
 }
 
 // sendDue sends, for each configured issuer, the stored reversals whose
@@ -380,22 +378,24 @@ func (o *revOwner) Fail(_ *issuer.Txn, err error) { o.r.results <- revResult{rv:
 
 // storeAdvice stores an acquirer's 0420 the issuer cannot take now and
 // answers the acquirer 0430 at once: the switch takes over delivery.
-func (c *acqConn) storeAdvice(t *issuer.Txn, v *iso.View) {
+func (c *acqConn) storeAdvice(t *request, v *iso.View) {
 	s := c.s
 	frame, err := stripCardData(s.spec, t.Frame)
 	if err != nil {
-		c.decline(v, t.Started, t.Issuer, CodeSystemError, journal.SwitchDeclined, "cannot store advice: "+err.Error())
+		sp := t.entrySpans()
+		c.refuse(v, &sp, t.Started, refusal{code: iso.CodeSystemError, reason: "cannot store advice: " + err.Error(),
+			issuer: t.Issuer})
 		return
 	}
-	resp, err := s.response(v, CodeApproved)
+	resp, err := s.ownResponse(v, iso.CodeApproved)
 	if err != nil {
 		s.log.Error("cannot build 0430", "conn", c.id, "err", err)
 		return
 	}
-	f := c.finished(v, t.Started, resp, t.Issuer, CodeApproved, journal.Reversed,
-		"advice accepted by the switch; stored and forwarded to the issuer", nil)
+	d := deferred{r: t, resp: resp, code: string(iso.CodeApproved), outcome: journal.Reversed,
+		reason: "advice accepted by the switch; stored and forwarded to the issuer"}
 	s.revs.stores <- storeReq{rv: journal.Reversal{Created: time.Now(), Issuer: t.Issuer, STAN: string(t.STAN[:]),
-		RRN: string(v.Field(37)), Frame: frame, NextAttempt: time.Now()}, then: f}
+		RRN: string(v.Field(37)), Frame: frame, NextAttempt: time.Now()}, then: d}
 }
 
 // reversalFields are copied from the original into the 0420.
@@ -424,7 +424,7 @@ func buildReversal(spec *iso8583.MessageSpec, t *issuer.Txn, v *iso.View, orig s
 	if err := out.Field(7, now.UTC().Format("0102150405")); err != nil {
 		return nil, err
 	}
-	if err := out.Field(39, CodeLate); err != nil {
+	if err := out.Field(39, string(iso.CodeLate)); err != nil {
 		return nil, err
 	}
 	if err := out.Field(90, orig); err != nil {

@@ -37,14 +37,17 @@ func TestTxnFieldsMatchTheView(t *testing.T) {
 			var v iso.View
 			require.NoError(t, sc.Scan(frame, &v))
 			sp := requestSpans(&v)
-			txn := c.newTxn(frame, &v, &sp, "bank")
+			txn := c.newRequest(frame, &v, &sp, "bank", false)
 			clear(frame) // the Txn has its own copy
 
 			var m1, m2 [pan.MaxLen]byte
 			var again iso.View
 			require.NoError(t, sc.Scan(txn.Frame, &again))
-			want := c.entryFields(&again, txn.Started, time.Millisecond, "bank", "00", journal.Approved, "", &m1)
-			got := c.fieldsAt(txn.Frame, &txn.Spans, txn.Started, time.Millisecond, "bank", "00", journal.Approved, "", &m2)
+			againSp := requestSpans(&again)
+			want := c.entry(&answer{frame: again.Frame(), spans: againSp, started: txn.Started, latency: time.Millisecond,
+				issuer: "bank", code: "00", outcome: journal.Approved}, &m1)
+			got := c.entry(&answer{frame: txn.Frame, spans: txn.entrySpans(), started: txn.Started, latency: time.Millisecond,
+				issuer: "bank", code: "00", outcome: journal.Approved}, &m2)
 			assert.Equal(t, want, got)
 			assert.Equal(t, fields[11], string(got.STAN))
 			assert.Len(t, got.PAN, 16)

@@ -23,8 +23,13 @@ import (
 
 // Switch is one running cardswitch: the acquirer listener, the issuer
 // links and any in-process issuer simulators of its configuration.
+//
+// Its configuration is the live snapshot (routes, swapped whole by a
+// reload; live reads it) and source, the one restart-only setting read
+// after New: the keys a reload cannot change (listen.address, journal.path,
+// admin.address, ...) are applied by New and not kept.
 type Switch struct {
-	cfg     *config.Config
+	source  string // the config file: reloads and the watch read it again
 	log     *slog.Logger
 	logRate *lograte.Handler // log's rate limit, wrapping the logger given
 	limits  Limits
@@ -94,7 +99,7 @@ func WithLimits(l Limits) Option { return func(s *Switch) { s.limits = l } }
 // listener, and prepares the issuer links. Nothing is served until Run. A
 // listen address of port 0 gets a free port: Addr tells which.
 func New(cfg *config.Config, opts ...Option) (_ *Switch, err error) {
-	s := &Switch{cfg: cfg, log: slog.Default(), limits: DefaultLimits, spec: iso.Spec87(), watch: true, limiter: acquirers.NewLimiter(),
+	s := &Switch{source: cfg.Source, log: slog.Default(), limits: DefaultLimits, spec: iso.Spec87(), watch: true, limiter: acquirers.NewLimiter(),
 		conns: make(map[*acqConn]struct{})}
 	for _, o := range opts {
 		o(s)
@@ -120,10 +125,10 @@ func New(cfg *config.Config, opts ...Option) (_ *Switch, err error) {
 			}
 		}
 	}()
-	if err = s.openJournal(); err != nil {
+	if err = s.openJournal(cfg.Journal); err != nil {
 		return nil, err
 	}
-	if err = s.setupOps(); err != nil {
+	if err = s.setupOps(cfg); err != nil {
 		return nil, err
 	}
 	if s.ln, err = listen(cfg.Listen); err != nil {
@@ -152,8 +157,8 @@ func (s *Switch) Run(ctx context.Context) error {
 			s.links.start(l)
 		}
 	}
-	if s.watch && s.cfg.Source != config.DefaultSource {
-		err := watch.File(ctx, s.cfg.Source, s.log, func() { _, _ = s.Reload(ctx) })
+	if s.watch && s.source != config.DefaultSource {
+		err := watch.File(ctx, s.source, s.log, func() { _, _ = s.Reload(ctx) })
 		if err != nil {
 			s.log.Warn("cannot watch the config file; reload with SIGHUP or POST /admin/reload", "err", err)
 		}
@@ -180,8 +185,9 @@ func (s *Switch) Run(ctx context.Context) error {
 		defer close(accepted)
 		serveTCP(s.ln, s.handleConn, s.log)
 	}()
-	s.log.Info("cardswitch listening", "addr", s.ln.Addr().String(), "admin", s.AdminAddr(), "config", s.cfg.Source,
-		"issuers", len(s.cfg.Issuers), "routes", s.cfg.Table().Len())
+	snap := s.routes.Load()
+	s.log.Info("cardswitch listening", "addr", s.ln.Addr().String(), "admin", s.AdminAddr(), "config", s.source,
+		"issuers", len(snap.issuers), "routes", snap.table.Len())
 
 	<-ctx.Done()
 	s.shutdown(accepted)

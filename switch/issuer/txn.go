@@ -56,7 +56,8 @@ type UnmatchedOwner interface {
 	Unmatched(t *Txn, resp []byte, v *iso.View, field int, late bool)
 }
 
-// Txn is one request in flight to an issuer.
+// Txn is one request in flight to an issuer. An owner that needs more
+// per request embeds it in its own type, and is the Txn's Owner.
 //
 // Matching: the switch gives every request its own STAN on the link it
 // goes out on (field 11 is rewritten in place; it is fixed-length), and
@@ -92,12 +93,6 @@ type Txn struct {
 	// before Answer: the link reads the clock once per read, not once per
 	// answer.
 	Latency time.Duration
-	// Cookie is free for the owner (e.g. an index into its own table).
-	Cookie uint64
-	// Spans are free for the owner too: where fields it needs again lie
-	// in Frame (the switch's journal entry), so that it need not scan the
-	// request again.
-	Spans [9]iso.Span
 
 	linkSTAN uint32
 	seq      uint64

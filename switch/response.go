@@ -1,0 +1,269 @@
+package switchd
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"strconv"
+	"time"
+
+	"github.com/cardswitch/cardswitch/internal/pan"
+	"github.com/cardswitch/cardswitch/iso"
+	"github.com/cardswitch/cardswitch/journal"
+	"github.com/cardswitch/cardswitch/switch/issuer"
+)
+
+// Everything that answers a request: the issuer's answer, a timeout or a
+// link failure, an answer that came late or is not the request's, and the
+// switch's own answer. Each ends in finish, the one place that journals
+// an outcome and queues its answer.
+
+// answer is how a request ended: what its journal entry holds and what the
+// acquirer is sent.
+type answer struct {
+	frame   []byte     // the request (for an unmatched answer, the answer) the entry is built from
+	spans   entrySpans // where the entry's fields lie in frame (a copy: a pointer would move them to the heap)
+	started time.Time
+	latency time.Duration // the same figure for the journal entry and the metric
+	issuer  string
+	code    string
+	outcome journal.Outcome
+	reason  string
+	resp    []byte   // nil: nothing to send (the acquirer already had its answer)
+	sent    *request // the relayed request it answers, released once answered; nil when never relayed
+}
+
+// finish journals a's outcome and queues its answer behind the entry (v:
+// the frame's scan, for the debug line; nil: scanned again then): the
+// connection's writer commits the entries of a batch before it sends the
+// batch (wire.Writer.SetGate), so an acquirer is never told an answer the
+// journal could lose in a crash. An entry the journal refuses is logged
+// and counted, and the answer still goes out: the acquirer must not wait
+// on the audit trail.
+func (c *acqConn) finish(a *answer, v *iso.View) {
+	var tk journal.Ticket
+	if c.s.jrnl != nil {
+		var masked [pan.MaxLen]byte
+		fl := c.entry(a, &masked)
+		var err error
+		if tk, err = c.s.jrnl.StageFields(&fl); err != nil {
+			c.journalFailed(err)
+		}
+	}
+	if a.resp == nil {
+		return
+	}
+	if c.s.debugging() {
+		c.logTxn(a, v)
+	}
+	c.queueAfter(a.resp, tk)
+	c.s.metrics.Request(string(a.spans[spanMTI].In(a.frame)), a.issuer, a.code, a.latency)
+	if a.sent != nil {
+		c.release(a.sent)
+	}
+}
+
+// Answer relays the issuer's response (issuer.Owner). The journal entry
+// takes the request's fields from its spans: the request is not scanned
+// again (a View is too large to keep per request).
+func (r *request) Answer(_ *issuer.Txn, resp []byte, rv *iso.View) {
+	r.c.s.stats.issuerAnswers.Add(1)
+	code := codeString(rv.Field(39))
+	r.c.finish(&answer{frame: r.Frame, spans: r.entrySpans(), started: r.Started, latency: r.Latency,
+		issuer: r.Issuer, code: code, outcome: issuerOutcome(r.MTI[:], code), resp: resp, sent: r}, nil)
+}
+
+// issuerOutcome classifies an issuer's answer for the journal.
+func issuerOutcome(mti []byte, code string) journal.Outcome {
+	switch {
+	case code != "00" && code != "08" && code != "10" && code != "11":
+		return journal.Declined
+	case mti[1] == '4':
+		return journal.Reversed
+	}
+	return journal.Approved
+}
+
+// Fail answers for the issuer (issuer.Owner): 91 when it is unreachable
+// or late, 96 when its answer was unreadable. A request that may have
+// reached the issuer is reversed: a timeout reversal (0420) is stored
+// before the acquirer hears 91.
+func (r *request) Fail(_ *issuer.Txn, err error) {
+	c, s := r.c, r.c.s
+	code, outcome := iso.CodeIssuerDown, journal.TimedOut
+	if errors.Is(err, issuer.ErrBadResponse) {
+		code, outcome = iso.CodeSystemError, journal.SwitchDeclined
+	}
+	var v iso.View
+	_ = s.scanner.Scan(r.Frame, &v) // it scanned cleanly when it arrived
+	if s.revs != nil && isAdvice(v.MTI()) {
+		c.release(r)
+		c.storeAdvice(r, &v)
+		return
+	}
+	resp, berr := s.ownResponse(&v, code)
+	if berr != nil {
+		s.log.Error("cannot build switch response", "conn", c.id, "code", string(code), "err", berr)
+		c.release(r)
+		return
+	}
+	d := deferred{r: r, resp: resp, code: string(code), outcome: outcome, reason: err.Error(), release: true}
+	if s.revs != nil && v.MTI()[1] != '4' {
+		s.revs.timedOut(r, &v, d) // stores the 0420, then finishes d
+		return
+	}
+	d.finish()
+}
+
+// Late journals an issuer answer that came after the timeout
+// (issuer.LateOwner); the acquirer had its 91.
+func (r *request) Late(_ *issuer.Txn, _ []byte, rv *iso.View) {
+	r.c.finish(&answer{frame: r.Frame, spans: r.entrySpans(), started: r.Started, latency: time.Since(r.Started),
+		issuer: r.Issuer, code: codeString(rv.Field(39)), outcome: journal.Late,
+		reason: "issuer answered after the timeout; not relayed (the acquirer got 91)"}, nil)
+}
+
+// Unmatched journals and counts an issuer answer that came under r's link
+// STAN but is not r's answer (issuer.UnmatchedOwner); the link has logged
+// it. It was not relayed, and r stays as it was. The entry holds the
+// answer's own fields (the PAN masked), so that it can be found by the
+// RRN or PAN of the request it answers.
+func (r *request) Unmatched(_ *issuer.Txn, _ []byte, rv *iso.View, field int, late bool) {
+	r.c.s.countUnmatched()
+	state := "pending"
+	if late {
+		state = "timed out"
+	}
+	what := "the MTI"
+	if field > 0 {
+		what = "field " + strconv.Itoa(field)
+	}
+	reason := "issuer answer under link STAN " + strconv.FormatUint(uint64(r.LinkSTAN()), 10) +
+		" is not the answer to the request " + state + " there (acquirer STAN " + string(r.STAN[:]) +
+		"): " + what + " differs; not relayed"
+	r.c.finish(&answer{frame: rv.Frame(), spans: requestSpans(rv), started: time.Now(), issuer: r.Issuer,
+		code: codeString(rv.Field(39)), outcome: journal.Unmatched, reason: reason}, rv)
+}
+
+// refuse answers a request scanned into v with the switch's own code:
+// MTI + 10, the request's echo fields, and 39 = rf.code. rf.reason is
+// logged and journaled, never sent. The entry holds the request's fields
+// at sp: all of them for a screened request, its MTI and STAN only for
+// one that failed screening (refusedSpans; a misaligned frame puts card
+// digits in the amount or RRN). The answer still echoes them: the acquirer
+// needs its own fields to match it.
+func (c *acqConn) refuse(v *iso.View, sp *entrySpans, started time.Time, rf refusal) {
+	resp, err := c.s.ownResponse(v, rf.code)
+	if err != nil {
+		c.s.log.Error("cannot build switch response", "conn", c.id, "code", string(rf.code), "err", err)
+		return
+	}
+	c.finish(&answer{frame: v.Frame(), spans: *sp, started: started, latency: time.Since(started),
+		issuer: rf.issuer, code: string(rf.code), outcome: rf.outcome(), reason: rf.reason, resp: resp}, v)
+}
+
+// deferred is an answer that waits for its reversal to be stored first
+// (reversals.go): a request that may have reached the issuer is reversed
+// before its acquirer hears 91. The zero value finishes nothing.
+type deferred struct {
+	r       *request
+	resp    []byte
+	code    string
+	outcome journal.Outcome
+	reason  string
+	release bool // r still holds its slots (released once answered)
+}
+
+func (d *deferred) finish() {
+	r := d.r
+	if r == nil {
+		return
+	}
+	var sent *request
+	if d.release {
+		sent = r
+	}
+	r.c.finish(&answer{frame: r.Frame, spans: r.entrySpans(), started: r.Started, latency: time.Since(r.Started),
+		issuer: r.Issuer, code: d.code, outcome: d.outcome, reason: d.reason, resp: d.resp, sent: sent}, nil)
+}
+
+// release gives back what a relayed request held: its place in the
+// switch's, its issuer's and the connection's in-flight counts and its
+// acquirer limiter slot. Every way a request finishes (answered, refused
+// by the issuer's cap or a link, timed out, link lost, unreadable answer,
+// stored as an advice) comes through here once.
+func (c *acqConn) release(r *request) {
+	r.Leave()
+	c.inflight.Add(-1)
+	if r.limited {
+		c.s.limiter.End(c.acq)
+	}
+	c.s.txns.done()
+}
+
+// logTxn writes the per-transaction debug line.
+func (c *acqConn) logTxn(a *answer, v *iso.View) {
+	if v == nil {
+		v = new(iso.View)
+		_ = c.s.scanner.Scan(a.frame, v) // it scanned cleanly when it arrived
+	}
+	pan, _ := iso.RoutingPAN(v)
+	c.s.log.Debug("transaction", "conn", c.id, "remote", c.remote, "issuer", a.issuer,
+		"mti", string(v.MTI()), "stan", string(v.Field(11)), "pan", iso.MaskPAN(pan), "code", a.code,
+		"outcome", string(a.outcome), "reason", a.reason, "latency", time.Since(a.started))
+}
+
+// debugging: per-transaction debug lines are wanted.
+func (s *Switch) debugging() bool { return s.log.Enabled(context.Background(), slog.LevelDebug) }
+
+func (c *acqConn) journalFailed(err error) {
+	c.s.journalLost(1)
+	c.s.log.Error("journal write failed", "conn", c.id, "err", err)
+}
+
+// ownResponse builds and counts the switch's own answer: by copying the
+// request's echo fields (AppendResponse, ~0.1 µs: a decline, and every 91
+// of an overload, must cost less than relaying), else with moov
+// (BuildResponse, ~6 µs). Should the echo fields not repack either (a
+// field moov refuses), the answer falls back to MTI + 10, the STAN and
+// 39: an acquirer always gets an answer it can match.
+func (s *Switch) ownResponse(v *iso.View, code iso.SwitchCode) ([]byte, error) {
+	s.stats.countOwn(code)
+	if resp, err := s.scanner.AppendResponse(nil, v, string(code)); err == nil {
+		return resp, nil
+	}
+	resp, err := iso.BuildResponse(s.spec, v, string(code))
+	if err == nil {
+		return resp, nil
+	}
+	s.log.Warn("switch answer without echo fields: they did not repack", "code", string(code), "err", err)
+	m := iso.NewMessage(s.spec)
+	mti := iso.ResponseMTI(v.MTI())
+	m.MTI(string(mti[:]))
+	if stan := v.Field(11); len(stan) == 6 {
+		_ = m.Field(11, string(stan))
+	}
+	if err := m.Field(39, string(code)); err != nil {
+		return nil, err
+	}
+	return m.Pack()
+}
+
+// twoDigits holds "00" to "99": response codes are almost always two
+// digits, and converting them through this table spares an allocation per
+// answer.
+var twoDigits = func() (t [100]string) {
+	for i := range t {
+		t[i] = string([]byte{byte('0' + i/10), byte('0' + i%10)})
+	}
+	return t
+}()
+
+// codeString is string(b) for a response code, without allocating for two
+// digits.
+func codeString(b []byte) string {
+	if len(b) == 2 && b[0] >= '0' && b[0] <= '9' && b[1] >= '0' && b[1] <= '9' {
+		return twoDigits[int(b[0]-'0')*10+int(b[1]-'0')]
+	}
+	return string(b)
+}
