@@ -36,6 +36,7 @@ type Switch struct {
 	links       linkSet
 	stats       counters
 	linkChanges linkChanges
+	certs       certs // TLS configurations in force, replaced by a reload
 
 	metrics *metrics.Metrics
 	admin   *admin.Server    // nil when admin.address is ""
@@ -126,9 +127,10 @@ func New(cfg *config.Config, opts ...Option) (_ *Switch, err error) {
 	if err = s.setupOps(); err != nil {
 		return nil, err
 	}
-	if s.ln, err = listen(cfg.Listen); err != nil {
+	if s.ln, err = s.listenAcquirers(cfg.Listen); err != nil {
 		return nil, err
 	}
+	s.initClientCerts(cfg)
 	issuers, _ := s.buildIssuers(cfg, nil)
 	s.routes.Store(&snapshot{cfg: cfg, table: cfg.Table(), issuers: issuers, acqs: registry(cfg),
 		maxTotal: int64(maxTotal(cfg))})
