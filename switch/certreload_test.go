@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/json"
 	"encoding/pem"
 	"fmt"
 	"net"
@@ -177,7 +178,7 @@ func TestCertificateRenewedUnderLoad(t *testing.T) {
 	p := newTLSPKI(t)
 	sim := startSim(t, config.Simulator{})
 	path := writeConfig(t, fmt.Sprintf("listen:\n  address: 127.0.0.1:0\n  tls:\n    cert_file: %s\n    key_file: %s\n",
-		p.serverCert, p.srvKey)+bankYAML(sim.Addr()))
+		p.serverCert, p.srvKey)+"admin: {address: \"127.0.0.1:0\"}\n"+bankYAML(sim.Addr()))
 	sw := startSwitchFile(t, path, "bank")
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -215,6 +216,13 @@ func TestCertificateRenewedUnderLoad(t *testing.T) {
 	require.ErrorAs(t, err, &ce, "a certificate that does not load rejects the reload")
 	assert.Equal(t, "listen.tls", ce.Section)
 	assert.ErrorContains(t, err, p.serverCert)
+	code, body := opsHTTP(t, "POST", "http://"+sw.AdminAddr()+"/admin/reload")
+	assert.Equal(t, 422, code)
+	var answer struct{ Problems []string }
+	require.NoError(t, json.Unmarshal([]byte(body), &answer))
+	require.Len(t, answer.Problems, 1)
+	assert.Equal(t, fmt.Sprintf("listen.tls: tlsconf: cert_file %q: no PEM certificate found", p.serverCert), answer.Problems[0],
+		"the answer names the section and the file")
 	ld.flowing(t, 20)
 
 	again, err := dialTLS(t, sw.addr, p.clientConfig())
@@ -290,4 +298,38 @@ func (px *tlsProxy) dropAll() {
 		_ = c.Close()
 	}
 	px.conns = nil
+}
+
+// The acquirers' CA (listen.tls.client_ca_file) is re-read by a reload
+// too: a client certificate of the new CA is accepted by new handshakes,
+// and a connection opened under the old CA stays.
+func TestClientCARenewed(t *testing.T) {
+	p := newTLSPKI(t)
+	sim := startSim(t, config.Simulator{})
+	caFile, _ := testpki.WriteFiles(t, t.TempDir(), "acquirers-ca", p.ca.CertPEM(), nil)
+	path := writeConfig(t, fmt.Sprintf("listen:\n  address: 127.0.0.1:0\n  tls:\n    cert_file: %s\n    key_file: %s\n    client_ca_file: %s\n",
+		p.serverCert, p.srvKey, caFile)+bankYAML(sim.Addr()))
+	sw := startSwitchFile(t, path, "bank")
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	good := func(stan int) []byte { return pack(t, auth("4111111111111111", 100, stan)) }
+
+	old, err := dialTLS(t, sw.addr, p.clientConfig(p.client))
+	require.NoError(t, err)
+	old.write(t, good(1))
+	require.Equal(t, "00", str(t, old.read(t), 39))
+
+	newCA := testpki.NewCA(t, "acquirers CA 2")
+	renewed := p.clientCertFrom(t, newCA, "acq-one")
+	replaceFile(t, caFile, append(p.ca.CertPEM(), newCA.CertPEM()...)) // both, while acquirers move over
+	res, err := sw.Reload(ctx)
+	require.NoError(t, err)
+	assert.Contains(t, res.Diff, "listen.tls")
+
+	c, err := dialTLS(t, sw.addr, p.clientConfig(renewed))
+	require.NoError(t, err)
+	c.write(t, good(2))
+	assert.Equal(t, "00", str(t, c.read(t), 39), "a certificate of the added CA is accepted")
+	old.write(t, good(3))
+	assert.Equal(t, "00", str(t, old.read(t), 39), "the connection opened before the reload stays")
 }

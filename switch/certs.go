@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
-	"errors"
 	"fmt"
 	"net"
 	"slices"
@@ -37,7 +36,7 @@ type clientCerts map[clientKey]*tls.Config
 // certSet is what a reload loaded, put in force by commit once the
 // reload is accepted.
 type certSet struct {
-	server  *tls.Config // nil: the listener is plain TCP, nothing to load
+	server  *tls.Config // nil: keep the one in force (plain TCP, or the same certificates)
 	client  clientCerts
 	changed []string // sections whose loaded certificates or CAs differ from those in force
 }
@@ -54,6 +53,30 @@ func (e *CertError) Error() string { return e.Section + ": " + e.Err.Error() }
 
 // Unwrap returns the tlsconf error.
 func (e *CertError) Unwrap() error { return e.Err }
+
+// CertErrors are every certificate problem of one reload, one per line
+// (the admin answer lists them as problems).
+type CertErrors []*CertError
+
+func (es CertErrors) Error() string { return strings.Join(es.Lines(), "\n") }
+
+// Lines is one line per problem.
+func (es CertErrors) Lines() []string {
+	lines := make([]string, len(es))
+	for i, e := range es {
+		lines[i] = e.Error()
+	}
+	return lines
+}
+
+// Unwrap returns the problems, for errors.As.
+func (es CertErrors) Unwrap() []error {
+	errs := make([]error, len(es))
+	for i, e := range es {
+		errs[i] = e
+	}
+	return errs
+}
 
 // listenAcquirers binds the acquirer listener. With TLS, each handshake
 // takes the server configuration in force (GetConfigForClient), which a
@@ -82,13 +105,16 @@ func (s *Switch) listenAcquirers(lc config.Listen) (net.Listener, error) {
 // force here (see commit).
 func (s *Switch) loadCerts(cfg *config.Config) (certSet, error) {
 	var cs certSet
-	var errs []error
+	var errs CertErrors
 	cur := s.certs.server.Load()
 	if cur != nil && cfg.Listen.TLS != nil {
 		sc, err := tlsconf.ServerConfig(*cfg.Listen.TLS)
 		if err != nil {
 			errs = append(errs, &CertError{Section: "listen.tls", Err: err})
-		} else if cs.server = sc; !sameServerCerts(cur, sc) {
+		} else if !sameServerCerts(cur, sc) {
+			// Unchanged content keeps the config in force, and with it the
+			// session ticket keys its clients resume with.
+			cs.server = sc
 			cs.changed = append(cs.changed, "listen.tls")
 		}
 	}
@@ -115,7 +141,10 @@ func (s *Switch) loadCerts(cfg *config.Config) (certSet, error) {
 			}
 		}
 	}
-	return cs, errors.Join(errs...)
+	if len(errs) > 0 {
+		return cs, errs
+	}
+	return cs, nil
 }
 
 // commit puts a loaded certSet in force for new handshakes.
