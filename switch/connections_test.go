@@ -143,7 +143,7 @@ func (px *countProxy) close() {
 }
 
 func connectionsYAML(endpoint string, n int) string {
-	return "issuers:\n" + issuerYAML("bank", "5s", endpoint) + fmt.Sprintf("    connections: %d\n", n) +
+	return "admin: {address: 127.0.0.1:0}\nissuers:\n" + issuerYAML("bank", "5s", endpoint) + fmt.Sprintf("    connections: %d\n", n) +
 		"routes:\n  - {bin: \"4\", issuer: bank}\n"
 }
 
@@ -153,7 +153,7 @@ func connectionsYAML(endpoint string, n int) string {
 func TestIssuerConnections(t *testing.T) {
 	sim := startSim(t, config.Simulator{})
 	px := startCountProxy(t, sim.Addr())
-	sw := startSwitch(t, connectionsYAML(px.ln.Addr().String(), 3))
+	sw := opsRun(t, opsLoad(t, connectionsYAML(px.ln.Addr().String(), 3)))
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	exactly := func(n int) func(int) bool { return func(up int) bool { return up == n } }
@@ -166,6 +166,14 @@ func TestIssuerConnections(t *testing.T) {
 	for i, l := range links {
 		assert.Equal(t, px.ln.Addr().String(), l.Endpoint)
 		assert.Equal(t, i+1, l.Conn, "each link of the endpoint has its own index")
+	}
+	linkUp := func(conn string) (float64, bool) {
+		return opsMetric(opsScrape(t, sw), "cardswitch_issuer_link_up",
+			map[string]string{"issuer": "bank", "endpoint": px.ln.Addr().String(), "conn": conn})
+	}
+	for _, conn := range []string{"1", "2", "3"} {
+		v, ok := linkUp(conn)
+		assert.True(t, ok && v == 1, "link_up{conn=%q}", conn)
 	}
 
 	acq := dial(t, sw.addr)
@@ -211,5 +219,9 @@ func TestIssuerConnections(t *testing.T) {
 		require.NoError(t, sw.WaitIssuer(ctx, "bank", exactly(n)))
 		assert.Len(t, sw.Routes().Issuers[0].Links, n)
 		sendN(10)
+		if n == 1 {
+			require.NoError(t, sw.Await(ctx, func() bool { _, present := linkUp("3"); return !present }),
+				"a drained link's series goes")
+		}
 	}
 }
