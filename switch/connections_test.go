@@ -147,16 +147,20 @@ func connectionsYAML(endpoint string, n int) string {
 		"routes:\n  - {bin: \"4\", issuer: bank}\n"
 }
 
-// issuers[].connections: that many links to the endpoint, each signed on
-// on its own; requests spread over every live one; a killed connection
-// leaves the others serving and comes back; a reload adds or drains links.
-func TestIssuerConnections(t *testing.T) {
+func exactly(n int) func(int) bool { return func(up int) bool { return up == n } }
+
+// linkUp is the cardswitch_issuer_link_up sample of one of bank's links.
+func linkUp(t testing.TB, sw *running, endpoint, conn string) (float64, bool) {
+	return opsMetric(opsScrape(t, sw), "cardswitch_issuer_link_up",
+		map[string]string{"issuer": "bank", "endpoint": endpoint, "conn": conn})
+}
+
+// startConnections runs a switch keeping 3 links to one endpoint (through
+// a countProxy) and checks that each signed on and is shown on its own.
+func startConnections(t *testing.T, ctx context.Context) (*running, *countProxy) {
 	sim := startSim(t, config.Simulator{})
 	px := startCountProxy(t, sim.Addr())
 	sw := opsRun(t, opsLoad(t, connectionsYAML(px.ln.Addr().String(), 3)))
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	exactly := func(n int) func(int) bool { return func(up int) bool { return up == n } }
 	require.NoError(t, sw.WaitIssuer(ctx, "bank", exactly(3)))
 
 	first, _ := px.snapshot()
@@ -166,15 +170,19 @@ func TestIssuerConnections(t *testing.T) {
 	for i, l := range links {
 		assert.Equal(t, px.ln.Addr().String(), l.Endpoint)
 		assert.Equal(t, i+1, l.Conn, "each link of the endpoint has its own index")
+		v, ok := linkUp(t, sw, l.Endpoint, fmt.Sprint(l.Conn))
+		assert.True(t, ok && v == 1, "link_up{conn=%d}", l.Conn)
 	}
-	linkUp := func(conn string) (float64, bool) {
-		return opsMetric(opsScrape(t, sw), "cardswitch_issuer_link_up",
-			map[string]string{"issuer": "bank", "endpoint": px.ln.Addr().String(), "conn": conn})
-	}
-	for _, conn := range []string{"1", "2", "3"} {
-		v, ok := linkUp(conn)
-		assert.True(t, ok && v == 1, "link_up{conn=%q}", conn)
-	}
+	return sw, px
+}
+
+// issuers[].connections: that many links to the endpoint, each signed on
+// on its own; requests spread over every live one; a killed connection
+// leaves the others serving and comes back; a reload adds or drains links.
+func TestIssuerConnections(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	sw, px := startConnections(t, ctx)
 
 	acq := dial(t, sw.addr)
 	stan := 0
@@ -197,8 +205,9 @@ func TestIssuerConnections(t *testing.T) {
 	px.kill(0)
 	require.NoError(t, sw.WaitIssuer(ctx, "bank", exactly(2)))
 	sendN(30)
-	_, after := px.snapshot()
+	first, after := px.snapshot()
 	assert.Equal(t, counts[0], after[0], "nothing on the dead connection")
+	assert.Len(t, first, 3, "no new connection while the issuer refuses")
 	assert.Equal(t, counts[1]+counts[2]+30, after[1]+after[2])
 
 	// It reconnects, signs on, and takes its share again.
@@ -220,7 +229,7 @@ func TestIssuerConnections(t *testing.T) {
 		assert.Len(t, sw.Routes().Issuers[0].Links, n)
 		sendN(10)
 		if n == 1 {
-			require.NoError(t, sw.Await(ctx, func() bool { _, present := linkUp("3"); return !present }),
+			require.NoError(t, sw.Await(ctx, func() bool { _, present := linkUp(t, sw, px.ln.Addr().String(), "3"); return !present }),
 				"a drained link's series goes")
 		}
 	}
