@@ -101,9 +101,13 @@ type Listen struct {
 type Issuer struct {
 	// Name identifies the issuer in routes and logs. Required, unique.
 	Name string
-	// Endpoints are host:port addresses; the switch keeps one persistent
-	// connection to each. At least one is required.
+	// Endpoints are host:port addresses; the switch keeps Connections
+	// persistent connections to each. At least one is required.
 	Endpoints []string
+	// Connections is how many persistent connections (links) the switch
+	// keeps to each endpoint, each signed on and echoed on its own;
+	// requests are spread over every live one. Default 1; 1..MaxConnections.
+	Connections int
 	// Timeout is how long to wait for the issuer's response. Default 5s; must be > 0.
 	Timeout time.Duration
 	// EchoInterval is how often an idle link sends an 0800 echo (field 70 = 301).

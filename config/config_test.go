@@ -72,6 +72,7 @@ simulators:
 issuers:
   - name: bank-a
     endpoints: [127.0.0.1:9101, "127.0.0.1", ":9101", "127.0.0.1:0", 127.0.0.1:9101]
+    connections: 0
     timeout: 5x
     echo_interval: -1s
     connect_timeout: 0s
@@ -79,6 +80,7 @@ issuers:
     reconnect_max: 1s
   - name: bank-a
   - endpoints: [127.0.0.1:9102]
+    connections: 65
     timeout: 5
 default_issuer: bank-z
 `, []string{
@@ -86,6 +88,7 @@ default_issuer: bank-z
 			`t.yaml: issuers[0] (bank-a): endpoints[2] ":9101": must be host:port, host is empty`,
 			`t.yaml: issuers[0] (bank-a): endpoints[3] "127.0.0.1:0": port must not be 0`,
 			`t.yaml: issuers[0] (bank-a): endpoints[4] "127.0.0.1:9101": duplicate endpoint`,
+			`t.yaml: issuers[0] (bank-a): connections "0": must be 1..64`,
 			`t.yaml: issuers[0] (bank-a): timeout "5x": invalid duration`,
 			`t.yaml: issuers[0] (bank-a): echo_interval "-1s": must not be negative`,
 			`t.yaml: issuers[0] (bank-a): connect_timeout "0s": must be positive`,
@@ -93,6 +96,7 @@ default_issuer: bank-z
 			`t.yaml: issuers[1] (bank-a): duplicate issuer name, first used by issuers[0]`,
 			`t.yaml: issuers[1] (bank-a): at least one endpoint is required`,
 			`t.yaml: issuers[2]: name is required`,
+			`t.yaml: issuers[2]: connections "65": must be 1..64`,
 			`t.yaml: issuers[2]: timeout "5": invalid duration`,
 			`t.yaml: default_issuer: unknown issuer "bank-z"`,
 		}},
@@ -179,7 +183,7 @@ func TestLoadExample(t *testing.T) {
 	assert.Equal(t, Issuer{
 		Name: "bank-a", Endpoints: []string{"10.0.1.10:9101", "10.0.1.11:9101"},
 		Timeout: 4 * time.Second, EchoInterval: 20 * time.Second, ConnectTimeout: time.Second,
-		ReconnectMin: 200 * time.Millisecond, ReconnectMax: 10 * time.Second,
+		ReconnectMin: 200 * time.Millisecond, ReconnectMax: 10 * time.Second, Connections: 1,
 	}, cfg.Issuers[0])
 	// The PANs from the file's comment.
 	for pan, want := range map[string]string{

@@ -27,6 +27,11 @@ const (
 	DefaultConnectTimeout = 2 * time.Second
 	DefaultReconnectMin   = 100 * time.Millisecond
 	DefaultReconnectMax   = 5 * time.Second
+	// DefaultConnections is one link per issuer endpoint; MaxConnections
+	// bounds issuers[].connections (each link is a socket, two goroutines
+	// and a sign-on at the issuer).
+	DefaultConnections = 1
+	MaxConnections     = 64
 
 	// DefaultAdminAddress and DefaultJournalPath are "": a config that
 	// leaves the keys out runs without admin server and journal, so old
@@ -112,6 +117,7 @@ func defaults() (c Config, issuer Issuer) {
 		ConnectTimeout: DefaultConnectTimeout,
 		ReconnectMin:   DefaultReconnectMin,
 		ReconnectMax:   DefaultReconnectMax,
+		Connections:    DefaultConnections,
 	}
 	return c, issuer
 }

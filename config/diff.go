@@ -24,12 +24,13 @@ type ConfigDiff struct {
 	// differ. Sorted.
 	IssuersAdded, IssuersRemoved, IssuersChanged []string
 	// Restart are changed keys that take effect only after a restart (the
-	// restart-only keys, listed in diffKeys): listen.address, listen.tls,
-	// admin.address, journal.path, journal.sync, journal.key_file,
+	// restart-only keys, listed in diffKeys): listen.address, listen.tls
+	// added or removed (TLS to plain TCP or back), admin.address, journal.path, journal.sync, journal.key_file,
 	// memory_limit, simulators.
 	Restart []string
 	// Other are other changed keys, applied by a reload: listen.* limits and
-	// timeouts (max_message_size for new connections), journal.duplicate_window,
+	// timeouts (max_message_size for new connections), listen.tls files
+	// (for new handshakes), journal.duplicate_window,
 	// reversals, acquirers, admin.token_file and admin.hosts. Without it a
 	// diff of only such keys would be Empty.
 	Other []string
@@ -119,7 +120,14 @@ func diffKeys(old, new *Config) (restart, other []string) {
 	}
 	ol, nl := old.Listen, new.Listen
 	check(&restart, "listen.address", ol.Address, nl.Address)
-	check(&restart, "listen.tls", ol.TLS, nl.TLS)
+	// The listener is bound as TLS or plain TCP at start: only switching
+	// between them needs a restart. New files under a tls section are
+	// re-read by every reload (see the switch's certificate reload).
+	if (ol.TLS == nil) != (nl.TLS == nil) {
+		restart = append(restart, "listen.tls")
+	} else {
+		check(&other, "listen.tls", ol.TLS, nl.TLS)
+	}
 	check(&restart, "admin.address", old.Admin.Address, new.Admin.Address)
 	check(&other, "admin.token_file", old.Admin.TokenFile, new.Admin.TokenFile)
 	check(&other, "admin.hosts", emptyNil(old.Admin.Hosts), emptyNil(new.Admin.Hosts))

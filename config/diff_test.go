@@ -2,6 +2,9 @@ package config
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -124,4 +127,36 @@ restart needed: journal.sync
 ~ acquirers
 `, d.String())
 	assert.True(t, Diff(old, old).Empty())
+}
+
+// listen.tls: other files apply on reload (new handshakes); adding or
+// removing the section (TLS to plain TCP or back) needs a restart.
+// issuers[].connections changes the issuer (its links are added or
+// drained).
+func TestDiffListenTLSAndConnections(t *testing.T) {
+	dir := t.TempDir()
+	for _, f := range []string{"a.crt", "a.key", "b.crt", "b.key"} {
+		require.NoError(t, os.WriteFile(filepath.Join(dir, f), []byte("x"), 0o600))
+	}
+	load := func(tlsFiles string, conns int) *Config {
+		t.Helper()
+		y := "issuers: [{name: bank-a, endpoints: [\"127.0.0.1:9101\"], connections: " + strconv.Itoa(conns) + "}]\n" +
+			"routes: [{bin: \"4\", issuer: bank-a}]\n"
+		if tlsFiles != "" {
+			y += fmt.Sprintf("listen: {tls: {cert_file: %q, key_file: %q}}\n",
+				filepath.Join(dir, tlsFiles+".crt"), filepath.Join(dir, tlsFiles+".key"))
+		}
+		c, err := LoadBytes("t.yaml", []byte(y))
+		require.NoError(t, err)
+		return c
+	}
+	plain, a, b := load("", 1), load("a", 1), load("b", 3)
+	d := Diff(a, b)
+	assert.Empty(t, d.Restart)
+	assert.Equal(t, []string{"listen.tls"}, d.Other)
+	assert.Equal(t, []string{"bank-a"}, d.IssuersChanged)
+	assert.Equal(t, []string{"listen.tls"}, Diff(plain, a).Restart)
+	assert.Equal(t, []string{"listen.tls"}, Diff(a, plain).Restart)
+	assert.Equal(t, 3, b.Issuers[0].Connections)
+	assert.Equal(t, DefaultConnections, load("", DefaultConnections).Issuers[0].Connections)
 }

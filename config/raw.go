@@ -88,6 +88,7 @@ type rawAcquirer struct {
 type rawIssuer struct {
 	Name           string       `mapstructure:"name"`
 	Endpoints      []string     `mapstructure:"endpoints"`
+	Connections    string       `mapstructure:"connections"`
 	Timeout        string       `mapstructure:"timeout"`
 	EchoInterval   string       `mapstructure:"echo_interval"`
 	ConnectTimeout string       `mapstructure:"connect_timeout"`

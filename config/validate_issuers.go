@@ -31,6 +31,7 @@ func (v *validator) issuers(raw []rawIssuer) []Issuer {
 		is := Issuer{
 			Name:           r.Name,
 			Endpoints:      r.Endpoints,
+			Connections:    v.connections(where, r.Connections, def.Connections),
 			Timeout:        v.duration(where, "timeout", r.Timeout, def.Timeout, true),
 			EchoInterval:   v.duration(where, "echo_interval", r.EchoInterval, def.EchoInterval, false),
 			ConnectTimeout: v.duration(where, "connect_timeout", r.ConnectTimeout, def.ConnectTimeout, true),
@@ -45,6 +46,19 @@ func (v *validator) issuers(raw []rawIssuer) []Issuer {
 		issuers[i] = is
 	}
 	return issuers
+}
+
+// connections is issuers[].connections: 1..MaxConnections.
+func (v *validator) connections(where, s string, def int) int {
+	n := v.integer(where, "connections", s, int64(def))
+	switch {
+	case n < 0: // integer reported it
+		return def
+	case n == 0 || n > MaxConnections:
+		v.add(where, "%s: must be 1..%d", quoteKey("connections", s), MaxConnections)
+		return def
+	}
+	return int(n)
 }
 
 func (v *validator) endpoints(where string, endpoints []string) {

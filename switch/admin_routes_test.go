@@ -83,8 +83,8 @@ func TestAdminRoutesAndReload(t *testing.T) {
 	assert.Equal(t, cfg.LoadedAt.UnixNano(), r.LoadedAt.UnixNano())
 	assert.Equal(t, []switchd.RouteRule{{BIN: "5", Issuer: "bank-b"}, {BIN: "4", Issuer: "bank-a"}}, r.Rules)
 	assert.Equal(t, []switchd.IssuerState{
-		{Name: "bank-a", Timeout: "5s", Links: []switchd.LinkState{{Endpoint: a.Addr(), Up: true}}},
-		{Name: "bank-b", Timeout: "3s", Links: []switchd.LinkState{{Endpoint: b.Addr(), Up: true}}},
+		{Name: "bank-a", Timeout: "5s", Links: []switchd.LinkState{{Endpoint: a.Addr(), Conn: 1, Up: true}}},
+		{Name: "bank-b", Timeout: "3s", Links: []switchd.LinkState{{Endpoint: b.Addr(), Conn: 1, Up: true}}},
 	}, r.Issuers)
 	assert.Equal(t, "A", answeredBy("4111111111111111"))
 

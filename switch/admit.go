@@ -3,7 +3,6 @@ package switchd
 import (
 	"context"
 	"crypto/tls"
-	"fmt"
 	"net"
 	"net/netip"
 	"time"
@@ -112,23 +111,6 @@ func (s *Switch) handshake(conn net.Conn) (string, error) {
 		return "", err
 	}
 	return tlsconf.PeerSubject(tc.ConnectionState()), nil
-}
-
-// listen binds the acquirer listener, with TLS when configured.
-func listen(lc config.Listen) (net.Listener, error) {
-	ln, err := net.Listen("tcp", lc.Address)
-	if err != nil {
-		return nil, fmt.Errorf("listen %s: %w", lc.Address, err)
-	}
-	if lc.TLS == nil {
-		return ln, nil
-	}
-	cfg, err := tlsconf.ServerConfig(*lc.TLS)
-	if err != nil {
-		_ = ln.Close()
-		return nil, fmt.Errorf("listen.tls: %w", err)
-	}
-	return tls.NewListener(ln, cfg), nil
 }
 
 // registry builds the acquirer registry of a config.

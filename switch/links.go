@@ -2,8 +2,6 @@ package switchd
 
 import (
 	"context"
-	"crypto/tls"
-	"fmt"
 	"net"
 	"sync"
 	"time"
@@ -11,7 +9,6 @@ import (
 	"github.com/cardswitch/cardswitch/config"
 	"github.com/cardswitch/cardswitch/internal/gctune"
 	"github.com/cardswitch/cardswitch/switch/issuer"
-	"github.com/cardswitch/cardswitch/switch/tlsconf"
 )
 
 // linkSet runs issuer links, each with its own lifetime: a reload starts
@@ -71,10 +68,10 @@ func (ls *linkSet) shutdown() {
 	ls.wg.Wait()
 }
 
-// newLink builds the link to one endpoint of an issuer.
-func (s *Switch) newLink(ic config.Issuer, endpoint string, maxFrame int) *issuer.Link {
+// newLink builds link number conn to one endpoint of an issuer.
+func (s *Switch) newLink(ic config.Issuer, endpoint string, conn, maxFrame int) *issuer.Link {
 	return issuer.NewLink(issuer.LinkConfig{
-		Issuer: ic.Name, Addr: endpoint, Timeout: ic.Timeout, EchoInterval: ic.EchoInterval,
+		Issuer: ic.Name, Addr: endpoint, Conn: conn, Timeout: ic.Timeout, EchoInterval: ic.EchoInterval,
 		ConnectTimeout: ic.ConnectTimeout, ReconnectMin: ic.ReconnectMin, ReconnectMax: ic.ReconnectMax,
 		MaxFrame: maxFrame, MaxInFlight: s.limits.LinkInFlight,
 		WriteBacklog: s.limits.IssuerBacklog, STANSpace: s.limits.LinkSTANs, LateGrace: s.limits.LinkLateGrace, Spec: s.spec, Scanner: s.scanner, TLS: ic.TLS,
@@ -83,23 +80,14 @@ func (s *Switch) newLink(ic config.Issuer, endpoint string, maxFrame int) *issue
 }
 
 // dialer connects to an issuer endpoint, over TLS when the issuer has a
-// tls section. A TLS setting that cannot be loaded (a file removed since
-// validation) fails each connection attempt with that error, logged by the
-// link, rather than the whole switch.
+// tls section, with the certificates in force at each dial (a reload may
+// have renewed them).
 func (s *Switch) dialer(ic config.Issuer) func(ctx context.Context, addr string) (net.Conn, error) {
 	var d net.Dialer
 	if ic.TLS == nil {
 		return func(ctx context.Context, addr string) (net.Conn, error) { return d.DialContext(ctx, "tcp", addr) }
 	}
-	tc := *ic.TLS
-	return func(ctx context.Context, addr string) (net.Conn, error) {
-		cfg, err := tlsconf.ClientConfig(tc, addr)
-		if err != nil {
-			return nil, fmt.Errorf("issuers[%s].tls: %w", ic.Name, err)
-		}
-		td := tls.Dialer{NetDialer: &d, Config: cfg}
-		return td.DialContext(ctx, "tcp", addr)
-	}
+	return func(ctx context.Context, addr string) (net.Conn, error) { return s.tlsDial(ctx, &d, ic, addr) }
 }
 
 // buildIssuers makes the issuers of cfg, reusing the live links of prev
@@ -112,18 +100,20 @@ func (s *Switch) buildIssuers(cfg *config.Config, prev []*issuer.Issuer) (issuer
 	}
 	total := maxTotal(cfg)
 	for _, ic := range cfg.Issuers {
-		links := make([]*issuer.Link, 0, len(ic.Endpoints))
+		links := make([]*issuer.Link, 0, len(ic.Endpoints)*ic.Connections)
 		for _, ep := range ic.Endpoints {
-			if old := byName[ic.Name]; old != nil {
-				if l := old.Link(ep); l != nil && sameConnection(l.Config(), ic) {
-					l.SetTiming(ic.Timeout, ic.EchoInterval)
-					links = append(links, l)
-					continue
+			for conn := 1; conn <= max(ic.Connections, 1); conn++ {
+				if old := byName[ic.Name]; old != nil {
+					if l := old.Link(ep, conn); l != nil && sameConnection(l.Config(), ic) {
+						l.SetTiming(ic.Timeout, ic.EchoInterval)
+						links = append(links, l)
+						continue
+					}
 				}
+				l := s.newLink(ic, ep, conn, cfg.Listen.MaxMessageSize)
+				links = append(links, l)
+				fresh = append(fresh, l)
 			}
-			l := s.newLink(ic, ep, cfg.Listen.MaxMessageSize)
-			links = append(links, l)
-			fresh = append(fresh, l)
 		}
 		capped := config.MaxInFlightFor(ic, len(cfg.Issuers), total)
 		issuers = append(issuers, issuer.New(ic.Name, links, capped, byName[ic.Name]))
@@ -169,11 +159,11 @@ func (s *Switch) drain(l *issuer.Link) {
 	name := l.Config().Issuer
 	// Its link_up series goes too, unless a link to the same endpoint
 	// replaced it (changed settings) and reports under the same labels.
-	if is := s.issuerNamed(name); is == nil || is.Link(l.Addr()) == nil {
-		s.metrics.RemoveLink(name, l.Addr())
+	if is := s.issuerNamed(name); is == nil || is.Link(l.Addr(), l.Conn()) == nil {
+		s.metrics.RemoveLink(name, l.Addr(), l.Conn())
 	}
 	s.linkChanges.notify(l, false) // Await callers may be waiting for the drain
-	s.log.Info("issuer link drained and closed", "issuer", name, "endpoint", l.Addr())
+	s.log.Info("issuer link drained and closed", "issuer", name, "endpoint", l.Addr(), "conn", l.Conn())
 }
 
 // drainGrace is far longer than the microseconds between a request reading

@@ -19,7 +19,7 @@ func TestRemovedIssuerLeavesMetrics(t *testing.T) {
 		issuerYAML("gone", "5s", b.Addr()) + "routes:\n  - {bin: \"4\", issuer: bank}\n  - {bin: \"5\", issuer: gone}\n"
 	sw := opsRun(t, opsLoad(t, both))
 	opsWaitUp(t, sw, "gone")
-	gone := map[string]string{"issuer": "gone", "endpoint": b.Addr()}
+	gone := map[string]string{"issuer": "gone", "endpoint": b.Addr(), "conn": "1"}
 	opsRequireMetric(t, opsScrape(t, sw), "cardswitch_issuer_link_up", gone, 1)
 
 	_, err := sw.Apply(context.Background(), opsLoad(t, opsYAML(a.Addr())))
@@ -31,5 +31,5 @@ func TestRemovedIssuerLeavesMetrics(t *testing.T) {
 		return !present
 	}), "the drained issuer's series stayed")
 	opsRequireMetric(t, opsScrape(t, sw), "cardswitch_issuer_link_up",
-		map[string]string{"issuer": "bank", "endpoint": a.Addr()}, 1)
+		map[string]string{"issuer": "bank", "endpoint": a.Addr(), "conn": "1"}, 1)
 }

@@ -70,7 +70,7 @@ func (s *Switch) AdminAddr() string {
 
 // linkState keeps waiters and metrics up to date on link changes.
 func (s *Switch) linkState(l *issuer.Link, up bool) {
-	s.metrics.LinkUp(l.Config().Issuer, l.Addr(), up)
+	s.metrics.LinkUp(l.Config().Issuer, l.Addr(), l.Conn(), up)
 	s.linkChanges.notify(l, up)
 }
 

@@ -176,7 +176,7 @@ func TestMetricsAndHealth(t *testing.T) {
 	_, ok := opsMetric(m, "cardswitch_request_duration_seconds_bucket", map[string]string{"le": "0.0001"})
 	assert.True(t, ok, "the finest latency bucket (100µs) is exposed")
 	opsRequireMetric(t, m, "cardswitch_issuer_duration_seconds_count", map[string]string{"issuer": "bank"}, 1)
-	opsRequireMetric(t, m, "cardswitch_issuer_link_up", map[string]string{"issuer": "bank", "endpoint": sim.Addr()}, 1)
+	opsRequireMetric(t, m, "cardswitch_issuer_link_up", map[string]string{"issuer": "bank", "endpoint": sim.Addr(), "conn": "1"}, 1)
 	opsRequireMetric(t, m, "cardswitch_acquirer_connections", nil, 1)
 	opsRequireMetric(t, m, "cardswitch_config_reloads_total", map[string]string{"result": "ok"}, 1)
 	opsRequireMetric(t, m, "cardswitch_config_reloads_total", map[string]string{"result": "error"}, 1)

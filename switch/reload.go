@@ -65,19 +65,23 @@ func (s *Switch) apply(ctx context.Context, cfg *config.Config) (ReloadResult, e
 	if s.draining.Load() {
 		return ReloadResult{}, ErrShuttingDown
 	}
-	if err := s.setAdminAccess(cfg); err != nil {
+	cs, err := s.loadCerts(cfg)
+	if err == nil {
+		err = s.setAdminAccess(cfg)
+	}
+	if err != nil {
 		s.reloads(false)
 		s.log.Error("config reload rejected; the running configuration stays in force", "file", cfg.Source, "err", err)
 		return ReloadResult{}, err
 	}
+	s.certs.commit(cs)
 	old := s.routes.Load()
 	res := ReloadResult{Hash: old.cfg.Hash, Loaded: old.cfg.LoadedAt}
 	if cfg.Hash == old.cfg.Hash {
-		s.log.Info("config unchanged (same content hash); nothing to do", "hash", short(cfg.Hash))
-		return res, nil
+		return s.certsOnly(res, cs), nil
 	}
 	d := config.Diff(old.cfg, cfg)
-	res.Changed, res.Diff, res.Restart = true, d.String(), d.Restart
+	res.Changed, res.Diff, res.Restart = true, d.String()+certLines(cs), d.Restart
 	if len(d.Restart) > 0 {
 		s.log.Warn("config changes that need a restart are NOT applied until then", "keys", d.Restart)
 	}
@@ -185,6 +189,7 @@ type IssuerState struct {
 // LinkState is one issuer link.
 type LinkState struct {
 	Endpoint string `json:"endpoint"`
+	Conn     int    `json:"conn"` // which of the endpoint's links, from 1 (issuers[].connections)
 	Up       bool   `json:"up"`
 	InFlight int    `json:"in_flight"`
 }
@@ -202,7 +207,7 @@ func (s *Switch) Routes() Routes {
 		for _, l := range is.Links() {
 			n := l.InFlight()
 			st.InFlight += n
-			st.Links = append(st.Links, LinkState{Endpoint: l.Addr(), Up: l.Up(), InFlight: n})
+			st.Links = append(st.Links, LinkState{Endpoint: l.Addr(), Conn: l.Conn(), Up: l.Up(), InFlight: n})
 		}
 		r.Issuers = append(r.Issuers, st)
 	}

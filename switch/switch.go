@@ -41,6 +41,7 @@ type Switch struct {
 	links       linkSet
 	stats       counters
 	linkChanges linkChanges
+	certs       certs // TLS configurations in force, replaced by a reload
 
 	metrics *metrics.Metrics
 	admin   *admin.Server    // nil when admin.address is ""
@@ -131,9 +132,10 @@ func New(cfg *config.Config, opts ...Option) (_ *Switch, err error) {
 	if err = s.setupOps(cfg); err != nil {
 		return nil, err
 	}
-	if s.ln, err = listen(cfg.Listen); err != nil {
+	if s.ln, err = s.listenAcquirers(cfg.Listen); err != nil {
 		return nil, err
 	}
+	s.initClientCerts(cfg)
 	issuers, _ := s.buildIssuers(cfg, nil)
 	s.routes.Store(&snapshot{cfg: cfg, table: cfg.Table(), issuers: issuers, acqs: registry(cfg),
 		maxTotal: int64(maxTotal(cfg))})

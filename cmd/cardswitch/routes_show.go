@@ -122,10 +122,25 @@ func writeIssuers(b *strings.Builder, issuers []switchd.IssuerState) {
 			if l.Up {
 				state = "up"
 			}
-			rows = append(rows, append(head, l.Endpoint, state, fmt.Sprint(l.InFlight)))
+			rows = append(rows, append(head, linkName(is.Links, l), state, fmt.Sprint(l.InFlight)))
 		}
 	}
 	writeColumns(b, rows)
+}
+
+// linkName is l's endpoint, with "#conn" when the issuer keeps several
+// links to it (issuers[].connections).
+func linkName(links []switchd.LinkState, l switchd.LinkState) string {
+	n := 0
+	for _, o := range links {
+		if o.Endpoint == l.Endpoint {
+			n++
+		}
+	}
+	if n > 1 {
+		return fmt.Sprintf("%s#%d", l.Endpoint, l.Conn)
+	}
+	return l.Endpoint
 }
 
 // writeColumns left-aligns rows in columns two spaces apart.

@@ -90,10 +90,11 @@ func (g *Issuer) Send(t *Txn, stanOff int) error {
 	return err
 }
 
-// Link returns the issuer's link to addr, nil if it has none.
-func (g *Issuer) Link(addr string) *Link {
+// Link returns the issuer's link number conn (from 1) to addr, nil if it
+// has none.
+func (g *Issuer) Link(addr string, conn int) *Link {
 	for _, l := range g.links {
-		if l.Addr() == addr {
+		if l.Addr() == addr && l.Conn() == conn {
 			return l
 		}
 	}

@@ -18,8 +18,11 @@ import (
 
 // LinkConfig describes one persistent connection to one issuer endpoint.
 type LinkConfig struct {
-	Issuer         string
-	Addr           string
+	Issuer string
+	Addr   string
+	// Conn tells the links to one endpoint apart (issuers[].connections):
+	// 1 to connections; 0 counts as 1.
+	Conn           int
 	Timeout        time.Duration // wait for a response before failing the request
 	EchoInterval   time.Duration // idle time before an 0800/301 echo; 0 disables
 	ConnectTimeout time.Duration // dial plus sign-on
@@ -175,6 +178,9 @@ func (l *Link) notifyIdle() {
 // Addr is the endpoint's address.
 func (l *Link) Addr() string { return l.cfg.Addr }
 
+// Conn is which of its endpoint's links l is, from 1.
+func (l *Link) Conn() int { return max(l.cfg.Conn, 1) }
+
 // Up reports whether the link is signed on and usable.
 func (l *Link) Up() bool { return l.up.Load() }
 
@@ -199,7 +205,7 @@ func (l *Link) Run(ctx context.Context) {
 		if wasUp {
 			backoff = l.cfg.ReconnectMin
 		}
-		l.cfg.Log.Warn("issuer link down", "issuer", l.cfg.Issuer, "endpoint", l.cfg.Addr,
+		l.cfg.Log.Warn("issuer link down", "issuer", l.cfg.Issuer, "endpoint", l.cfg.Addr, "conn", l.Conn(),
 			"err", err, "retry_in", backoff)
 		t := time.NewTimer(backoff)
 		select {
@@ -240,7 +246,7 @@ func (l *Link) session(ctx context.Context) (wasUp bool, err error) {
 		return false, err
 	}
 	l.setUp(true)
-	l.cfg.Log.Info("issuer link up", "issuer", l.cfg.Issuer, "endpoint", l.cfg.Addr)
+	l.cfg.Log.Info("issuer link up", "issuer", l.cfg.Issuer, "endpoint", l.cfg.Addr, "conn", l.Conn())
 	return true, l.serve(ctx, readDone, writeDone)
 }
 

@@ -2,6 +2,7 @@ package metrics
 
 import (
 	"net/http"
+	"strconv"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -76,20 +77,22 @@ func (m *Metrics) Handler() http.Handler {
 	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError})
 }
 
-// LinkUp records whether the link to one issuer endpoint is signed on.
-func (m *Metrics) LinkUp(issuer, endpoint string, up bool) {
+// LinkUp records whether link number conn (from 1) to one issuer endpoint
+// is signed on. Issuer, endpoint and conn come from the configuration
+// (conn is at most issuers[].connections), never from a peer.
+func (m *Metrics) LinkUp(issuer, endpoint string, conn int, up bool) {
 	v := 0.0
 	if up {
 		v = 1
 	}
-	m.linkUp.WithLabelValues(issuer, endpoint).Set(v)
+	m.linkUp.WithLabelValues(issuer, endpoint, strconv.Itoa(conn)).Set(v)
 }
 
 // RemoveLink drops the series of a link that no longer exists (after a
 // reload removed the issuer or endpoint), so it does not stay at its last
 // value forever.
-func (m *Metrics) RemoveLink(issuer, endpoint string) {
-	m.linkUp.DeleteLabelValues(issuer, endpoint)
+func (m *Metrics) RemoveLink(issuer, endpoint string, conn int) {
+	m.linkUp.DeleteLabelValues(issuer, endpoint, strconv.Itoa(conn))
 }
 
 // SetInFlight sets the callback that reports, at scrape time, the requests

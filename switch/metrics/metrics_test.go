@@ -200,20 +200,22 @@ func TestRequestDoesNotAllocateAfterWarmUp(t *testing.T) {
 
 func TestGauges(t *testing.T) {
 	m := metrics.New()
-	m.LinkUp("bank-a", "127.0.0.1:9101", true)
-	m.LinkUp("bank-a", "127.0.0.1:9102", true)
-	m.LinkUp("bank-a", "127.0.0.1:9102", false)
-	m.LinkUp("bank-b", "127.0.0.1:9201", true)
-	m.RemoveLink("bank-b", "127.0.0.1:9201")
+	m.LinkUp("bank-a", "127.0.0.1:9101", 1, true)
+	m.LinkUp("bank-a", "127.0.0.1:9101", 2, true)
+	m.LinkUp("bank-a", "127.0.0.1:9102", 1, true)
+	m.LinkUp("bank-a", "127.0.0.1:9102", 1, false)
+	m.LinkUp("bank-b", "127.0.0.1:9201", 1, true)
+	m.RemoveLink("bank-b", "127.0.0.1:9201", 1)
 	m.AcquirerConn(1)
 	m.AcquirerConn(1)
 	m.AcquirerConn(-1)
 
 	gatherEq(t, m, `
-# HELP cardswitch_issuer_link_up 1 when the issuer link to the endpoint is signed on, else 0.
+# HELP cardswitch_issuer_link_up 1 when the issuer link to the endpoint is signed on, else 0; conn tells an endpoint's links apart (1 to issuers[].connections).
 # TYPE cardswitch_issuer_link_up gauge
-cardswitch_issuer_link_up{endpoint="127.0.0.1:9101",issuer="bank-a"} 1
-cardswitch_issuer_link_up{endpoint="127.0.0.1:9102",issuer="bank-a"} 0
+cardswitch_issuer_link_up{conn="1",endpoint="127.0.0.1:9101",issuer="bank-a"} 1
+cardswitch_issuer_link_up{conn="2",endpoint="127.0.0.1:9101",issuer="bank-a"} 1
+cardswitch_issuer_link_up{conn="1",endpoint="127.0.0.1:9102",issuer="bank-a"} 0
 # HELP cardswitch_acquirer_connections Open acquirer connections.
 # TYPE cardswitch_acquirer_connections gauge
 cardswitch_acquirer_connections 1
@@ -331,7 +333,7 @@ func TestFamiliesReturnsCopy(t *testing.T) {
 func populated() *metrics.Metrics {
 	m := metrics.New()
 	m.Request("0100", "bank-a", "00", time.Millisecond)
-	m.LinkUp("bank-a", "127.0.0.1:9101", true)
+	m.LinkUp("bank-a", "127.0.0.1:9101", 1, true)
 	m.SetInFlight(func() map[string]int { return map[string]int{"bank-a": 1} })
 	m.AcquirerConn(1)
 	m.Reload(true)

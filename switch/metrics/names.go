@@ -42,7 +42,7 @@ var families = []Family{
 	{NameRequests, Counter, []string{"mti", "issuer", "code"}, "Requests answered, by request MTI (one of the 16 request MTIs the switch handles, else other), issuer (empty when the switch answered without one) and response code (field 39: two digits or an EMV offline code Y1-Y3, Z1-Z3, else other)."},
 	{NameRequestDuration, Histogram, nil, "Time from reading a request to queuing its response (its journal write and the socket write follow), across the whole switch."},
 	{NameIssuerDuration, Histogram, []string{"issuer"}, "Time from reading a request to queuing its response (its journal write and the socket write follow), for requests routed to an issuer."},
-	{NameLinkUp, Gauge, []string{"issuer", "endpoint"}, "1 when the issuer link to the endpoint is signed on, else 0."},
+	{NameLinkUp, Gauge, []string{"issuer", "endpoint", "conn"}, "1 when the issuer link to the endpoint is signed on, else 0; conn tells an endpoint's links apart (1 to issuers[].connections)."},
 	{NameInFlight, Gauge, []string{"issuer"}, "Requests sent to the issuer and not yet answered."},
 	{NameAcquirerConns, Gauge, nil, "Open acquirer connections."},
 	{NameReloads, Counter, []string{"result"}, "Configuration reloads, by result (ok or error)."},
