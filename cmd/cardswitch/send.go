@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/cardswitch/cardswitch/acqclient"
@@ -18,12 +20,15 @@ func newSend() *cobra.Command {
 		target  string
 		timeout time.Duration
 		r       acqclient.Request
+		fields  []string
+		tf      tlsFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "send --target ADDR --pan PAN --amount N [--mti 0100]",
 		Short: "Send one message and print the response (PAN masked)",
 		Example: `  cardswitch send --target 127.0.0.1:8583 --pan 4111111111111111 --amount 1000
-  cardswitch send --target 127.0.0.1:8583 --mti 0800`,
+  cardswitch send --target 127.0.0.1:8583 --pan 4111111111111111 --amount 1000 --field 32=123456 --field 48=ABC
+  cardswitch send --target switch.example:8583 --tls-ca ca.pem --tls-cert acq.pem --tls-key acq.key --mti 0800`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if r.STAN == 0 {
@@ -32,16 +37,24 @@ func newSend() *cobra.Command {
 			if r.RRN == "" {
 				r.RRN = fmt.Sprintf("%012d", rand.Int64N(1e12))
 			}
+			var err error
+			if r.Fields, err = parseFieldFlags(fields); err != nil {
+				return err
+			}
 			req, err := r.Message()
 			if err != nil {
-				return err
+				return sendBuildError(err, r.Fields)
 			}
 			// Pack before connecting: moov's pack errors may quote field
 			// values, and the PAN must not reach the terminal in clear.
 			if _, err := req.Pack(); err != nil {
 				return errors.New("cannot build the message: check --pan, --track2 and the other field flags")
 			}
-			c, err := acqclient.Dial(target, timeout)
+			tc, err := tf.config(target)
+			if err != nil {
+				return err
+			}
+			c, err := acqclient.DialTLS(target, timeout, tc)
 			if err != nil {
 				return err
 			}
@@ -75,7 +88,42 @@ func newSend() *cobra.Command {
 	f.StringVar(&r.Merchant, "merchant", "MERCHANT0000001", "merchant id (field 42, 15 characters)")
 	f.StringVar(&r.Currency, "currency", "840", "currency code (field 49)")
 	f.StringVar(&r.NetworkCode, "network-code", "301", "field 70 for 0800: 001 sign-on, 002 sign-off, 301 echo")
+	f.StringArrayVar(&fields, "field", nil, "set field N to VALUE, N=VALUE (repeatable; any field 2..128, e.g. 32, 48, 90; "+
+		"overrides the flags above; hex for binary fields)")
+	tf.add(f)
 	return cmd
+}
+
+// parseFieldFlags reads the --field N=VALUE flags.
+func parseFieldFlags(flags []string) (map[int]string, error) {
+	out := make(map[int]string, len(flags))
+	for _, fl := range flags {
+		n, v, ok := strings.Cut(fl, "=")
+		id, err := strconv.Atoi(n)
+		if !ok || err != nil {
+			return nil, fmt.Errorf("--field %q: want N=VALUE, N a field number", fl)
+		}
+		out[id] = v
+	}
+	return out, nil
+}
+
+// sendFlags names the flag behind each field a flag sets.
+var sendFlags = map[int]string{2: "--pan", 3: "--processing-code", 4: "--amount", 11: "--stan", 35: "--track2",
+	37: "--rrn", 41: "--terminal", 42: "--merchant", 49: "--currency", 70: "--network-code"}
+
+// sendBuildError names the flag that set a refused field: --field N when
+// given (it overrides), else the named flag.
+func sendBuildError(err error, fields map[int]string) error {
+	var fe *acqclient.FieldError
+	if !errors.As(err, &fe) {
+		return err
+	}
+	flag := "--field " + strconv.Itoa(fe.Field)
+	if _, given := fields[fe.Field]; !given && sendFlags[fe.Field] != "" {
+		flag = sendFlags[fe.Field]
+	}
+	return fmt.Errorf("%s: %w", flag, err)
 }
 
 // printFields lists a message's fields as they are on the wire; card data
