@@ -1,6 +1,7 @@
 package main
 
 import (
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -50,6 +51,10 @@ func fieldIssuer(t *testing.T) (addr string, got <-chan *iso8583.Message) {
 		if packed, err := resp.Pack(); err == nil {
 			_ = iso.WriteFrame(c, packed)
 		}
+		// Hold the connection until the client closes it: a close right
+		// after the answer can reach the client's reader before the answer
+		// is matched.
+		_, _ = io.Copy(io.Discard, c)
 	}()
 	t.Cleanup(func() { ln.Close(); <-done })
 	return ln.Addr().String(), ch
