@@ -5,7 +5,10 @@
 package acqclient
 
 import (
+	"crypto/tls"
 	"fmt"
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/cardswitch/cardswitch/iso"
@@ -20,14 +23,24 @@ type Client struct {
 }
 
 // Dial connects to the switch at addr; each Send waits at most timeout.
-func Dial(addr string, timeout time.Duration) (*Client, error) {
-	c, err := connection.New(addr, iso.Spec87(), iso.ReadLength, iso.WriteLength,
+func Dial(addr string, timeout time.Duration) (*Client, error) { return DialTLS(addr, timeout, nil) }
+
+// DialTLS is Dial over TLS with cfg (nil: plain TCP).
+func DialTLS(addr string, timeout time.Duration, cfg *tls.Config) (*Client, error) {
+	opts := []connection.Option{
 		connection.SendTimeout(timeout), connection.ConnectTimeout(timeout),
 		// The switch does not send unsolicited messages; drop anything odd
 		// instead of the library's default of logging it.
 		connection.InboundMessageHandler(func(*connection.Connection, *iso8583.Message) {}),
 		connection.ErrorHandler(func(error) {}),
-	)
+	}
+	if cfg != nil {
+		opts = append(opts, connection.SetTLSConfig(func(c *tls.Config) {
+			c.MinVersion, c.CipherSuites, c.ServerName = cfg.MinVersion, cfg.CipherSuites, cfg.ServerName
+			c.RootCAs, c.Certificates = cfg.RootCAs, cfg.Certificates
+		}))
+	}
+	c, err := connection.New(addr, iso.Spec87(), iso.ReadLength, iso.WriteLength, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -59,9 +72,13 @@ type Request struct {
 	Currency       string // field 49, default 840
 	NetworkCode    string // field 70, for 0800
 	Time           time.Time
+	// Fields sets any field by number (2..128), after the ones above,
+	// which it overrides: text as the spec packs it, hex for binary fields.
+	Fields map[int]string
 }
 
-// Message builds the ISO 8583 message for r.
+// Message builds the ISO 8583 message for r. A value the spec refuses is
+// a *FieldError naming its field and the rule.
 func (r Request) Message() (*iso8583.Message, error) {
 	m := iso8583.NewMessage(iso.Spec87())
 	mti := def(r.MTI, "0100")
@@ -70,16 +87,17 @@ func (r Request) Message() (*iso8583.Message, error) {
 	if now.IsZero() {
 		now = time.Now()
 	}
+	var err error
 	set := func(id int, v string) {
-		if v != "" {
-			_ = m.Field(id, v)
+		if v != "" && err == nil {
+			err = setField(m, id, v)
 		}
 	}
 	set(7, now.UTC().Format("0102150405"))
 	set(11, fmt.Sprintf("%06d", r.STAN))
 	if mti[1] == '8' {
 		set(70, def(r.NetworkCode, iso.NetEcho))
-		return m, nil
+		return r.extra(m, err)
 	}
 	set(2, r.PAN)
 	set(3, def(r.ProcessingCode, "000000"))
@@ -91,6 +109,22 @@ func (r Request) Message() (*iso8583.Message, error) {
 	set(41, r.Terminal)
 	set(42, r.Merchant)
 	set(49, def(r.Currency, "840"))
+	return r.extra(m, err)
+}
+
+// extra sets r.Fields in field order, so that the first bad one is the
+// one reported whatever the map's order.
+func (r Request) extra(m *iso8583.Message, err error) (*iso8583.Message, error) {
+	ids := slices.Sorted(maps.Keys(r.Fields))
+	for _, id := range ids {
+		if err != nil {
+			break
+		}
+		err = setField(m, id, r.Fields[id])
+	}
+	if err != nil {
+		return nil, err
+	}
 	return m, nil
 }
 

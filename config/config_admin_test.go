@@ -95,7 +95,7 @@ func TestAdminTokenFromEnv(t *testing.T) {
 	dir := tokenFiles(t)
 	t.Setenv("CARDSWITCH_ADMIN_ADDRESS", "0.0.0.0:0")
 	_, err := LoadBytes("t.yaml", []byte(minimal))
-	require.ErrorContains(t, err, `admin.address: "0.0.0.0:0": not a loopback address and admin.token_file is not set`)
+	require.ErrorContains(t, err, `CARDSWITCH_ADMIN_ADDRESS (admin.address): "0.0.0.0:0": not a loopback address and admin.token_file is not set`)
 
 	t.Setenv("CARDSWITCH_ADMIN_TOKEN_FILE", dir+"/good")
 	cfg, err := LoadBytes("t.yaml", []byte(minimal))

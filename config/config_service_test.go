@@ -295,7 +295,7 @@ func TestEnvOverridesServices(t *testing.T) {
 func TestEnvOverrideAdminIsValidated(t *testing.T) {
 	t.Setenv("CARDSWITCH_ADMIN_ADDRESS", "nope")
 	_, err := LoadBytes("t.yaml", []byte(minimal))
-	require.EqualError(t, err, `t.yaml: admin.address: "nope": must be host:port`)
+	require.EqualError(t, err, `CARDSWITCH_ADMIN_ADDRESS (admin.address): "nope": must be host:port`)
 }
 
 func TestHashIsOfFileBytes(t *testing.T) {

@@ -250,7 +250,7 @@ func TestEnvOverrides(t *testing.T) {
 func TestEnvOverrideIsValidated(t *testing.T) {
 	t.Setenv("CARDSWITCH_LISTEN_MAX_MESSAGE_SIZE", "big")
 	_, err := LoadBytes("t.yaml", []byte(minimal))
-	require.EqualError(t, err, `t.yaml: listen.max_message_size: "big": not an integer`)
+	require.EqualError(t, err, `CARDSWITCH_LISTEN_MAX_MESSAGE_SIZE (listen.max_message_size): "big": not an integer`)
 }
 
 func TestLoadTestdata(t *testing.T) {

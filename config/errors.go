@@ -18,10 +18,16 @@ type ValidationError struct {
 	Problems []Problem
 }
 
-// Lines returns one "SOURCE: WHERE: MSG" line per problem.
+// Lines returns one "SOURCE: WHERE: MSG" line per problem, or
+// "VARIABLE (KEY): MSG" for a value an environment variable set: the
+// file is not where that value can be fixed.
 func (e *ValidationError) Lines() []string {
 	lines := make([]string, len(e.Problems))
 	for i, p := range e.Problems {
+		if isEnvProblem(p) {
+			lines[i] = p.String()
+			continue
+		}
 		lines[i] = e.Source + ": " + p.String()
 	}
 	return lines

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -32,12 +33,15 @@ var envKeys = []string{
 
 // Load reads the YAML config at path, applies environment overrides,
 // decodes and validates it. Invalid configs yield a *ValidationError.
+// Relative file paths in the file (TLS files, admin.token_file,
+// journal.path, journal.key_file) are taken from the file's folder; those
+// set by environment variables from the working directory.
 func Load(path string) (*Config, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("read config: %w", err)
 	}
-	return LoadBytes(path, data)
+	return load(path, filepath.Dir(path), data)
 }
 
 // LoadDefault loads the embedded default config (DefaultYAML), with
@@ -45,8 +49,12 @@ func Load(path string) (*Config, error) {
 func LoadDefault() (*Config, error) { return LoadBytes(DefaultSource, DefaultYAML) }
 
 // LoadBytes is Load for a config already in memory; name is used as
-// Config.Source and in error messages.
-func LoadBytes(name string, yaml []byte) (*Config, error) {
+// Config.Source and in error messages. It has no folder: relative file
+// paths are taken from the working directory.
+func LoadBytes(name string, yaml []byte) (*Config, error) { return load(name, "", yaml) }
+
+// load is LoadBytes with relative paths resolved against dir, unless "".
+func load(name, dir string, yaml []byte) (*Config, error) {
 	rest, routes, fast := splitRoutes(yaml)
 	if !fast {
 		rest = yaml
@@ -67,9 +75,13 @@ func LoadBytes(name string, yaml []byte) (*Config, error) {
 		}
 	}
 	markTLS(v, &raw)
+	if dir != "" {
+		resolvePaths(&raw, dir)
+	}
 	raw.FastRoutes, raw.HasFastRoutes = routes, fast
 	c, problems := build(name, &raw)
 	if problems = append(decoded, problems...); len(problems) > 0 {
+		blameEnv(problems)
 		return nil, &ValidationError{Source: name, Problems: problems}
 	}
 	c.Hash, c.LoadedAt = hashOf(yaml), time.Now()

@@ -1,6 +1,7 @@
 package replay
 
 import (
+	"crypto/tls"
 	"errors"
 	"net"
 	"sync"
@@ -42,11 +43,18 @@ type conn struct {
 }
 
 func dialConn(r *runner, id int) (*conn, error) {
-	nc, err := net.DialTimeout("tcp", r.opt.Target, r.opt.DialTimeout)
+	d := &net.Dialer{Timeout: r.opt.DialTimeout}
+	var nc net.Conn
+	var err error
+	if r.opt.TLS != nil {
+		nc, err = tls.DialWithDialer(d, "tcp", r.opt.Target, r.opt.TLS)
+	} else {
+		nc, err = d.Dial("tcp", r.opt.Target)
+	}
 	if err != nil {
 		return nil, err
 	}
-	if tc, ok := nc.(*net.TCPConn); ok {
+	if tc, ok := nc.(*net.TCPConn); ok { // TLS sets no delay on its own connection
 		_ = tc.SetNoDelay(true)
 	}
 	return &conn{

@@ -1,6 +1,7 @@
 package replay
 
 import (
+	"crypto/tls"
 	"fmt"
 	"io"
 	"time"
@@ -47,8 +48,12 @@ type Options struct {
 	// MaxFailures is how many validation failures the Report lists in
 	// detail (all are counted). Default 20.
 	MaxFailures int
-	// DialTimeout bounds each connection's dial. Default 5s.
+	// DialTimeout bounds each connection's dial (the TLS handshake
+	// included). Default 5s.
 	DialTimeout time.Duration
+	// TLS, when set, makes every connection a TLS client with it. Default
+	// nil: plain TCP.
+	TLS *tls.Config
 	// Progress, when set, receives a live progress line every
 	// ProgressEvery (carriage-return terminated, for a terminal).
 	Progress io.Writer

@@ -45,6 +45,10 @@ type Report struct {
 	Series   []Point   `json:"series"`
 	// ExceededMaxErrors is set when timeouts plus errors passed MaxErrors.
 	ExceededMaxErrors bool `json:"exceeded_max_errors"`
+	// StoppedEarly says why the run stopped sending before its end (Count,
+	// Duration or one pass), "" when it did not: MaxErrors exceeded, every
+	// connection failed, or interrupted.
+	StoppedEarly string `json:"stopped_early,omitempty"`
 }
 
 // Latency percentiles in milliseconds (µs resolution, HDR histogram). In
@@ -121,6 +125,9 @@ func (r *runner) report(mon *monitor, end int64) *Report {
 		rep.ThroughputPerS = float64(rep.Answered) / rep.DurationS
 	}
 	rep.ExceededMaxErrors = r.opt.MaxErrors >= 0 && rep.Timeouts+rep.Errors > int64(r.opt.MaxErrors)
+	if p := r.early.Load(); p != nil {
+		rep.StoppedEarly = *p
+	}
 	return rep
 }
 

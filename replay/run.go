@@ -40,6 +40,7 @@ type runner struct {
 	drained   chan struct{} // closed when stopped and nothing is in flight
 	closing   chan struct{} // closed when the run tears down
 	abortErr  atomic.Pointer[error]
+	early     atomic.Pointer[string] // why sending stopped before its end, if it did
 }
 
 // Run replays msgs against opt.Target and reports. It returns an error for
@@ -144,7 +145,30 @@ func (r *runner) stop() {
 
 func (r *runner) abort(err error) {
 	r.abortErr.CompareAndSwap(nil, &err)
+	r.stopEarly(err.Error())
+}
+
+// stopEarly stops sending for reason, which the report gives when
+// requests were still to be sent.
+func (r *runner) stopEarly(reason string) {
+	if r.moreToSend() {
+		r.early.CompareAndSwap(nil, &reason)
+	}
 	r.stop()
+}
+
+// moreToSend reports whether the run would still send requests: neither
+// stopped, nor at Count, nor past Duration.
+func (r *runner) moreToSend() bool {
+	switch {
+	case r.stopped.Load():
+		return false
+	case r.opt.Count > 0 && r.seq.Load() >= uint64(r.opt.Count): // #nosec G115 -- Count > 0
+		return false
+	case r.opt.Duration > 0 && r.now() >= r.opt.Duration.Nanoseconds():
+		return false
+	}
+	return true
 }
 
 // complete ends one request's life, and in closed-loop mode replaces it.
@@ -160,7 +184,7 @@ func (r *runner) complete(c *conn) {
 // noteError counts a timeout or error against MaxErrors.
 func (r *runner) noteError() {
 	if n := r.errCount.Add(1); r.opt.MaxErrors >= 0 && n > int64(r.opt.MaxErrors) {
-		r.stop()
+		r.stopEarly(fmt.Sprintf("timeouts plus errors (%d) exceeded the most allowed (%d)", n, r.opt.MaxErrors))
 	}
 }
 

@@ -12,7 +12,7 @@ func (r *runner) schedule(ctx context.Context) {
 	go func() {
 		select {
 		case <-ctx.Done():
-			r.stop()
+			r.stopEarly("interrupted")
 		case <-r.stopCh:
 		}
 	}()

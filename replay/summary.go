@@ -21,6 +21,9 @@ func (rep *Report) WriteSummary(w io.Writer) error {
 		mode += fmt.Sprintf(", concurrency %d", rep.Concurrency)
 	}
 	row("target", "%s (%s, %d connections)", rep.Target, mode, rep.Connections)
+	if rep.StoppedEarly != "" {
+		row("stopped early", "%s", rep.StoppedEarly)
+	}
 	row("sent", "%d", rep.Sent)
 	row("answered", "%d", rep.Answered)
 	row("timeouts", "%d", rep.Timeouts)

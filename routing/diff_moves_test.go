@@ -9,8 +9,10 @@ import (
 )
 
 // TestDiffMovesAgainstLookup checks Moves against brute force on random
-// tables: for every 4-digit PAN, the move at the longest level where a
-// rule of either table matches tells exactly how its Lookup changes.
+// tables: every 4-digit PAN whose Lookup changes is in exactly one move,
+// with the issuers it moves between, and no other PAN is in any: the PANs
+// no rule matches in the default_issuer move, the others in the span
+// that holds their first Digits digits.
 func TestDiffMovesAgainstLookup(t *testing.T) {
 	issuers := []string{"bank-a", "bank-b", "bank-c"}
 	rng := rand.New(rand.NewPCG(1, 2))
@@ -21,15 +23,13 @@ func TestDiffMovesAgainstLookup(t *testing.T) {
 			pan := []byte(fmt.Sprintf("%04d", v))
 			mo, _ := old.Lookup(pan)
 			mn, _ := new.Lookup(pan)
-			depth := 0
+			covered := false
 			for n := 1; n <= 4; n++ {
-				if old.coveredAt(n, pan) || new.coveredAt(n, pan) {
-					depth = n
-				}
+				covered = covered || old.coveredAt(n, pan) || new.coveredAt(n, pan)
 			}
 			var got []Move
 			for _, m := range moves {
-				if m.Digits == depth && (depth == 0 || m.From <= string(pan[:depth]) && string(pan[:depth]) <= m.To) {
+				if m.Digits == 0 && !covered || m.Digits > 0 && m.From <= string(pan[:m.Digits]) && string(pan[:m.Digits]) <= m.To {
 					got = append(got, m)
 				}
 			}
@@ -40,6 +40,41 @@ func TestDiffMovesAgainstLookup(t *testing.T) {
 			require.Len(t, got, 1, "round %d pan %s", round, pan)
 			require.Equal(t, [2]string{mo.Issuer, mn.Issuer}, [2]string{got[0].FromIssuer, got[0].ToIssuer}, "round %d pan %s", round, pan)
 		}
+	}
+}
+
+// TestDiffMovesExactSpan: when a longer rule keeps part of a prefix on its
+// issuer, only the rest of the prefix moves, named in as few digits as
+// state it exactly and no fewer than the rule that decides it.
+func TestDiffMovesExactSpan(t *testing.T) {
+	table := func(def string, routes ...Route) *Table {
+		tb, problems := NewTable(routes, []string{"z", "y"}, def)
+		require.Empty(t, problems)
+		return tb
+	}
+	tests := []struct {
+		name     string
+		old, new *Table
+		want     []string
+	}{
+		{"part of 5 keeps its issuer", table("", Route{BIN: "5", Issuer: "z"}, Route{BIN: "512345", Issuer: "z"}),
+			table("", Route{BIN: "512345", Issuer: "z"}),
+			[]string{"500000-512344 z->", "512346-599999 z->"}},
+		{"whole blocks in fewer digits", table("", Route{BIN: "5", Issuer: "z"}, Route{BIN: "51", Issuer: "y"}),
+			table("", Route{BIN: "51", Issuer: "y"}),
+			[]string{"50-50 z->", "52-59 z->"}},
+		{"six-digit rule stays six digits", table("", Route{BIN: "400000-499999", Issuer: "z"}),
+			table("", Route{BIN: "400000-499999", Issuer: "z"}, Route{BIN: "410000-419999", Issuer: "y"}),
+			[]string{"410000-419999 z->y"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var got []string
+			for _, m := range Moves(tt.old, tt.new) {
+				got = append(got, m.Span()+" "+m.FromIssuer+"->"+m.ToIssuer)
+			}
+			require.Equal(t, tt.want, got)
+		})
 	}
 }
 

@@ -55,9 +55,17 @@ func startServe(t *testing.T, args ...string) *proc {
 
 func startServeEnv(t *testing.T, env []string, args ...string) *proc {
 	t.Helper()
+	return startServeIn(t, "", env, args...)
+}
+
+// startServeIn is startServeEnv with dir as the working directory ("" the
+// test's).
+func startServeIn(t *testing.T, dir string, env []string, args ...string) *proc {
+	t.Helper()
 	p := &proc{seen: make(chan struct{}, 1024), done: make(chan error, 1)}
 	p.cmd = exec.Command(binary, append([]string{"serve", "--log-format", "json", "--log-level", "debug"}, args...)...)
 	p.cmd.Env = append(os.Environ(), env...)
+	p.cmd.Dir = dir
 	stderr, err := p.cmd.StderrPipe()
 	require.NoError(t, err)
 	require.NoError(t, p.cmd.Start())

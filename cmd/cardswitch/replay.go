@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"time"
 
@@ -19,14 +20,16 @@ type replayFlags struct {
 	gen        trace.GenOptions
 	reportJSON string
 	reportHTML string
+	tls        tlsFlags
+	log        *logFlags
 }
 
 // maxGenerated caps the generated templates: beyond it they are reused,
 // with STAN, RRN and date-time rewritten per send.
 const maxGenerated = 10_000
 
-func newReplay() *cobra.Command {
-	f := &replayFlags{}
+func newReplay(lf *logFlags) *cobra.Command {
+	f := &replayFlags{log: lf}
 	cmd := &cobra.Command{
 		Use:   "replay --target HOST:PORT [TRACE...]",
 		Short: "Replay traces (or generated traffic) against a host and report latency",
@@ -38,10 +41,17 @@ Pacing: closed loop (--concurrency, the default), open loop at a fixed --rate,
 or the trace's own timing (--timing recorded, --speed). In the open-loop modes
 latency counts from each request's intended send time (coordinated omission
 corrected). Exit status 1 when a response fails validation or timeouts plus
-errors exceed --max-errors.`,
+errors exceed --max-errors; by default (--max-errors 0) the first timeout or
+error stops the run early, which the summary says ("stopped early").
+
+jPOS logs: fixed-length fields logged shorter than the field are padded as
+jPOS pads them when it packs (String fields on the right with spaces, numeric
+ones on the left with zeros). Warnings about skipped parts of a trace go to
+the log (--log-format, --log-level).`,
 		Example: `  cardswitch replay --target 127.0.0.1:8583 --rate 500 --duration 30s
   cardswitch replay --target 127.0.0.1:8583 --timing recorded --speed 2 trace.jsonl
-  cardswitch replay --target 127.0.0.1:8583 --concurrency 64 --connections 4 --count 100000 --report out.json --html out.html`,
+  cardswitch replay --target 127.0.0.1:8583 --concurrency 64 --connections 4 --count 100000 --report out.json --html out.html
+  cardswitch replay --target switch.example:8583 --tls-ca ca.pem --tls-cert acq.pem --tls-key acq.key trace.xml`,
 		RunE: func(cmd *cobra.Command, args []string) error { return f.run(cmd, args) },
 	}
 	fl := cmd.Flags()
@@ -56,7 +66,7 @@ errors exceed --max-errors.`,
 	fl.IntVar(&o.Count, "count", 0, "requests to send, reusing the messages round-robin (default: one pass)")
 	fl.DurationVar(&o.Warmup, "warmup", 0, "leave requests scheduled in this first span out of the statistics")
 	fl.DurationVar(&o.Timeout, "timeout", 5*time.Second, "per-request timeout (counts as a timeout)")
-	fl.IntVar(&o.MaxErrors, "max-errors", 0, "stop and exit 1 once timeouts plus errors exceed this (-1: never)")
+	fl.IntVar(&o.MaxErrors, "max-errors", 0, "stop early and exit 1 once timeouts plus errors exceed this (0: at the first; -1: never)")
 	fl.BoolVar(&f.rewrite, "rewrite", true, "rewrite STAN (11), RRN (37) and date-time (7) per send")
 	fl.StringSliceVar(&f.gen.BINs, "bins", nil, "generator: card prefixes (default 411111,510510,222300)")
 	fl.Int64Var(&f.gen.MinAmount, "amount-min", 0, "generator: smallest amount in minor units (default 100 when both are 0)")
@@ -64,6 +74,7 @@ errors exceed --max-errors.`,
 	fl.Int64Var(&f.gen.Seed, "seed", 1, "generator: random seed")
 	fl.StringVar(&f.reportJSON, "report", "", "write the report as JSON to this file")
 	fl.StringVar(&f.reportHTML, "html", "", "write a self-contained HTML report with charts to this file")
+	f.tls.add(fl)
 	return cmd
 }
 
@@ -76,7 +87,14 @@ func (f *replayFlags) run(cmd *cobra.Command, args []string) error {
 		return fmt.Errorf("--timing %q: want recorded (or leave it out)", f.timing)
 	}
 	f.opt.NoRewrite = !f.rewrite
-	msgs, err := f.messages(args)
+	log, err := f.log.logger()
+	if err != nil {
+		return err
+	}
+	if f.opt.TLS, err = f.tls.config(f.opt.Target); err != nil {
+		return err
+	}
+	msgs, err := f.messages(args, log)
 	if err != nil {
 		return err
 	}
@@ -93,6 +111,14 @@ func (f *replayFlags) run(cmd *cobra.Command, args []string) error {
 	if err := f.writeReports(rep); err != nil {
 		return err
 	}
+	if rep.StoppedEarly != "" {
+		why := rep.StoppedEarly
+		if rep.ExceededMaxErrors {
+			why += fmt.Sprintf(" (--max-errors %d; 0, the default, stops at the first timeout or error, -1 never stops)",
+				f.opt.MaxErrors)
+		}
+		fmt.Fprintln(cmd.ErrOrStderr(), "replay stopped early:", why)
+	}
 	if runErr != nil {
 		return runErr
 	}
@@ -106,7 +132,7 @@ func (f *replayFlags) run(cmd *cobra.Command, args []string) error {
 
 // messages loads the traces in order, each one's timing following the
 // previous one's, or generates messages when there is no trace.
-func (f *replayFlags) messages(paths []string) ([]trace.Message, error) {
+func (f *replayFlags) messages(paths []string, log *slog.Logger) ([]trace.Message, error) {
 	if len(paths) == 0 {
 		f.gen.Count = maxGenerated
 		if f.opt.Count > 0 {
@@ -124,7 +150,7 @@ func (f *replayFlags) messages(paths []string) ([]trace.Message, error) {
 	var all []trace.Message
 	var offset time.Duration
 	for _, p := range paths {
-		msgs, _, err := trace.Load(p)
+		msgs, _, err := trace.LoadLog(p, log)
 		if err != nil {
 			return nil, err
 		}

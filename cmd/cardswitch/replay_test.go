@@ -24,7 +24,7 @@ import (
 // stdout and the exit status main would use.
 func runReplay(t *testing.T, args ...string) (string, int, error) {
 	t.Helper()
-	cmd := newReplay()
+	cmd := newReplay(&logFlags{format: "text", level: "info"})
 	var out bytes.Buffer
 	cmd.SetOut(&out)
 	cmd.SetErr(io.Discard)

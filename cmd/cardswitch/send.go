@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/cardswitch/cardswitch/acqclient"
@@ -14,56 +16,20 @@ import (
 )
 
 func newSend() *cobra.Command {
-	var (
-		target  string
-		timeout time.Duration
-		r       acqclient.Request
-	)
+	o := &sendOpts{}
 	cmd := &cobra.Command{
 		Use:   "send --target ADDR --pan PAN --amount N [--mti 0100]",
 		Short: "Send one message and print the response (PAN masked)",
 		Example: `  cardswitch send --target 127.0.0.1:8583 --pan 4111111111111111 --amount 1000
-  cardswitch send --target 127.0.0.1:8583 --mti 0800`,
+  cardswitch send --target 127.0.0.1:8583 --pan 4111111111111111 --amount 1000 --field 32=123456 --field 48=ABC
+  cardswitch send --target switch.example:8583 --tls-ca ca.pem --tls-cert acq.pem --tls-key acq.key --mti 0800`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if r.STAN == 0 {
-				r.STAN = 1 + rand.IntN(999999)
-			}
-			if r.RRN == "" {
-				r.RRN = fmt.Sprintf("%012d", rand.Int64N(1e12))
-			}
-			req, err := r.Message()
-			if err != nil {
-				return err
-			}
-			// Pack before connecting: moov's pack errors may quote field
-			// values, and the PAN must not reach the terminal in clear.
-			if _, err := req.Pack(); err != nil {
-				return errors.New("cannot build the message: check --pan, --track2 and the other field flags")
-			}
-			c, err := acqclient.Dial(target, timeout)
-			if err != nil {
-				return err
-			}
-			defer c.Close()
-			out := cmd.OutOrStdout()
-			fmt.Fprintf(out, "-> %s to %s\n", r.MTI, target)
-			printFields(out, req)
-			start := time.Now()
-			resp, err := c.Send(req)
-			if err != nil {
-				return fmt.Errorf("no response: %w", err)
-			}
-			mti, _ := resp.GetMTI()
-			code, _ := resp.GetString(39)
-			fmt.Fprintf(out, "<- %s in %s: 39=%s %s\n", mti, time.Since(start).Round(time.Microsecond), code, iso.CodeText(code))
-			printFields(out, resp)
-			return nil
-		},
+		RunE: func(cmd *cobra.Command, _ []string) error { return o.run(cmd) },
 	}
+	r := &o.r
 	f := cmd.Flags()
-	f.StringVar(&target, "target", "127.0.0.1:8583", "switch (or issuer) address")
-	f.DurationVar(&timeout, "timeout", 10*time.Second, "how long to wait for the response")
+	f.StringVar(&o.target, "target", "127.0.0.1:8583", "switch (or issuer) address")
+	f.DurationVar(&o.timeout, "timeout", 10*time.Second, "how long to wait for the response")
 	f.StringVar(&r.MTI, "mti", "0100", "message type: 0100, 0200, 0400, 0420, 0800")
 	f.StringVar(&r.PAN, "pan", "", "primary account number (field 2)")
 	f.StringVar(&r.Track2, "track2", "", "track 2 data (field 35), e.g. 4111111111111111=2512101")
@@ -75,7 +41,97 @@ func newSend() *cobra.Command {
 	f.StringVar(&r.Merchant, "merchant", "MERCHANT0000001", "merchant id (field 42, 15 characters)")
 	f.StringVar(&r.Currency, "currency", "840", "currency code (field 49)")
 	f.StringVar(&r.NetworkCode, "network-code", "301", "field 70 for 0800: 001 sign-on, 002 sign-off, 301 echo")
+	f.StringArrayVar(&o.fields, "field", nil, "set field N to VALUE, N=VALUE (repeatable; any field 2..128, e.g. 32, 48, 90; "+
+		"overrides the flags above; hex for binary fields)")
+	o.tls.add(f)
 	return cmd
+}
+
+// sendOpts are send's flags.
+type sendOpts struct {
+	target  string
+	timeout time.Duration
+	r       acqclient.Request
+	fields  []string // --field N=VALUE
+	tls     tlsFlags
+}
+
+// run builds the message, refusing a bad field before connecting, sends
+// it and prints the request and the response.
+func (o *sendOpts) run(cmd *cobra.Command) error {
+	if o.r.STAN == 0 {
+		o.r.STAN = 1 + rand.IntN(999999)
+	}
+	if o.r.RRN == "" {
+		o.r.RRN = fmt.Sprintf("%012d", rand.Int64N(1e12))
+	}
+	var err error
+	if o.r.Fields, err = parseFieldFlags(o.fields); err != nil {
+		return err
+	}
+	req, err := o.r.Message()
+	if err != nil {
+		return sendBuildError(err, o.r.Fields)
+	}
+	// Pack before connecting: moov's pack errors may quote field
+	// values, and the PAN must not reach the terminal in clear.
+	if _, err := req.Pack(); err != nil {
+		return errors.New("cannot build the message: check --pan, --track2 and the other field flags")
+	}
+	tc, err := o.tls.config(o.target)
+	if err != nil {
+		return err
+	}
+	c, err := acqclient.DialTLS(o.target, o.timeout, tc)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	out := cmd.OutOrStdout()
+	fmt.Fprintf(out, "-> %s to %s\n", o.r.MTI, o.target)
+	printFields(out, req)
+	start := time.Now()
+	resp, err := c.Send(req)
+	if err != nil {
+		return fmt.Errorf("no response: %w", err)
+	}
+	mti, _ := resp.GetMTI()
+	code, _ := resp.GetString(39)
+	fmt.Fprintf(out, "<- %s in %s: 39=%s %s\n", mti, time.Since(start).Round(time.Microsecond), code, iso.CodeText(code))
+	printFields(out, resp)
+	return nil
+}
+
+// parseFieldFlags reads the --field N=VALUE flags.
+func parseFieldFlags(flags []string) (map[int]string, error) {
+	out := make(map[int]string, len(flags))
+	for _, fl := range flags {
+		n, v, ok := strings.Cut(fl, "=")
+		id, err := strconv.Atoi(n)
+		if !ok || err != nil {
+			return nil, fmt.Errorf("--field %q: want N=VALUE, N a field number", fl)
+		}
+		out[id] = v
+	}
+	return out, nil
+}
+
+// fieldFlagNames names the flag behind each field a flag sets.
+var fieldFlagNames = map[int]string{2: "--pan", 3: "--processing-code", 4: "--amount", 11: "--stan", 35: "--track2",
+	37: "--rrn", 41: "--terminal", 42: "--merchant", 49: "--currency", 70: "--network-code"}
+
+// sendBuildError names the flag that set a refused field: --field N when
+// given (it overrides), else the named flag.
+func sendBuildError(err error, fields map[int]string) error {
+	var fe *acqclient.FieldError
+	if !errors.As(err, &fe) {
+		return err
+	}
+	flag := "--field " + strconv.Itoa(fe.Field)
+	if _, given := fields[fe.Field]; !given && fieldFlagNames[fe.Field] != "" {
+		flag = fieldFlagNames[fe.Field]
+	}
+	return fmt.Errorf("%s: %w", flag, err)
 }
 
 // printFields lists a message's fields as they are on the wire; card data

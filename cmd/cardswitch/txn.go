@@ -13,20 +13,36 @@ import (
 	"github.com/spf13/cobra"
 )
 
-// txnDefaultJournal is where txn commands look when --journal is not given.
+// txnDefaultJournal is where txn commands look when neither --config nor
+// CARDSWITCH_JOURNAL_PATH names the journal: the embedded default's
+// journal.path.
 const txnDefaultJournal = "cardswitch.db"
 
 // newTxn groups the journal queries. Every subcommand opens the journal
 // read-only, so it is safe to run while the switch writes.
 func newTxn() *cobra.Command {
-	var path string
-	c := &cobra.Command{Use: "txn", Short: "Query the transaction journal (read-only; safe while the switch runs)"}
-	c.PersistentFlags().StringVar(&path, "journal", txnDefaultJournal, "journal file")
-	c.AddCommand(newTxnList(&path), newTxnShow(&path), newTxnStats(&path))
+	loc := &txnLocation{}
+	c := &cobra.Command{
+		Use:   "txn",
+		Short: "Query the transaction journal (read-only; safe while the switch runs)",
+		Long: `Query the transaction journal (read-only; safe while the switch runs).
+
+The journal is found as 'serve' finds it:
+  1. --config FILE: the file's journal.path and journal.key_file (relative
+     paths from the file's folder), with the CARDSWITCH_* overrides serve applies;
+  2. else CARDSWITCH_JOURNAL_PATH;
+  3. else --journal (default cardswitch.db, the embedded default's journal).
+--journal given with --config, or different from CARDSWITCH_JOURNAL_PATH, is
+refused rather than silently overridden.`,
+	}
+	c.PersistentFlags().StringVar(&loc.journal, "journal", txnDefaultJournal,
+		"journal file, when neither --config nor CARDSWITCH_JOURNAL_PATH names one")
+	c.PersistentFlags().StringVar(&loc.config, "config", "", "the switch's config file: use its journal settings")
+	c.AddCommand(newTxnList(loc), newTxnShow(loc), newTxnStats(loc))
 	return c
 }
 
-func newTxnList(path *string) *cobra.Command {
+func newTxnList(loc *txnLocation) *cobra.Command {
 	var f journal.Filter
 	var since, outcome string
 	var asJSON bool
@@ -42,7 +58,7 @@ func newTxnList(path *string) *cobra.Command {
 			if f.Outcome, err = txnParseOutcome(outcome); err != nil {
 				return err
 			}
-			j, err := txnOpen(cmd, *path)
+			j, err := txnOpen(cmd, loc)
 			if err != nil {
 				return err
 			}
@@ -69,7 +85,7 @@ func newTxnList(path *string) *cobra.Command {
 	return cmd
 }
 
-func newTxnShow(path *string) *cobra.Command {
+func newTxnShow(loc *txnLocation) *cobra.Command {
 	var asJSON bool
 	cmd := &cobra.Command{
 		Use:   "show ID",
@@ -80,7 +96,7 @@ func newTxnShow(path *string) *cobra.Command {
 			if err != nil {
 				return fmt.Errorf("txn show: ID %q: want an entry number", args[0])
 			}
-			j, err := txnOpen(cmd, *path)
+			j, err := txnOpen(cmd, loc)
 			if err != nil {
 				return err
 			}
@@ -99,7 +115,7 @@ func newTxnShow(path *string) *cobra.Command {
 	return cmd
 }
 
-func newTxnStats(path *string) *cobra.Command {
+func newTxnStats(loc *txnLocation) *cobra.Command {
 	var since string
 	var asJSON bool
 	cmd := &cobra.Command{
@@ -111,7 +127,7 @@ func newTxnStats(path *string) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			j, err := txnOpen(cmd, *path)
+			j, err := txnOpen(cmd, loc)
 			if err != nil {
 				return err
 			}
@@ -303,8 +319,12 @@ func txnDash(s string) string {
 // txnOpen opens the journal read-only and warns on stderr when a switch
 // that crashed left entries in the journal's log that queries cannot show
 // until it starts again.
-func txnOpen(cmd *cobra.Command, path string) (*journal.Journal, error) {
-	j, err := journal.OpenReadOnly(path)
+func txnOpen(cmd *cobra.Command, loc *txnLocation) (*journal.Journal, error) {
+	path, keys, err := loc.find(cmd)
+	if err != nil {
+		return nil, err
+	}
+	j, err := journal.OpenReadOnly(path, keys...)
 	if err != nil {
 		return nil, err
 	}

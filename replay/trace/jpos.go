@@ -9,6 +9,9 @@ import (
 	"log/slog"
 	"strconv"
 	"strings"
+
+	"github.com/cardswitch/cardswitch/iso"
+	"github.com/moov-io/iso8583/field"
 )
 
 // jPOS log elements, as written by org.jpos.util.SimpleLogListener and
@@ -39,12 +42,12 @@ type (
 //
 // Subfields (<isomsg id="N">) are flattened only for fields the spec
 // defines as composite; the 1987 ASCII spec has none, so such fields are
-// skipped with a warning on slog's default logger (field id only).
-func parseJPOS(r io.Reader, name string) ([]Message, error) {
+// skipped with a warning on log (field id only).
+func parseJPOS(r io.Reader, name string, log *slog.Logger) ([]Message, error) {
 	in := io.MultiReader(strings.NewReader("<jpos-trace>"), r, strings.NewReader("</jpos-trace>"))
 	d := xml.NewDecoder(in)
 	d.Strict = false // jPOS writes HTML-ish entities in <exception> text
-	p := jposParser{name: name, pending: map[matchKey]int{}}
+	p := jposParser{name: name, logger: log, pending: map[matchKey]int{}}
 	for {
 		tok, err := d.Token()
 		if errors.Is(err, io.EOF) {
@@ -73,6 +76,7 @@ func parseJPOS(r io.Reader, name string) ([]Message, error) {
 // jposParser accumulates requests and matches receives to them.
 type jposParser struct {
 	name    string
+	logger  *slog.Logger
 	msgs    []Message
 	stamps  []stamp
 	pending map[matchKey]int // awaited response -> index in msgs
@@ -103,7 +107,7 @@ func (p *jposParser) send(im *xmlIsoMsg, at string, line int) error {
 		}
 	}
 	for _, sub := range im.Subs {
-		slog.Warn("trace: jPOS subfields skipped: field is not composite in the spec",
+		p.logger.Warn("trace: jPOS subfields skipped: field is not composite in the spec",
 			"trace", p.name, "line", line, "field", sub.ID)
 	}
 	frame, err := b.pack()
@@ -114,7 +118,7 @@ func (p *jposParser) send(im *xmlIsoMsg, at string, line int) error {
 	if err != nil {
 		return &Error{Field: "at", Err: err}
 	}
-	p.pending[responseKey(mti, im.value("11"))] = len(p.msgs)
+	p.pending[responseKey(mti, jposSTAN(im.value("11")))] = len(p.msgs)
 	p.msgs = append(p.msgs, Message{Frame: frame, At: NoTiming, Line: line})
 	p.stamps = append(p.stamps, ts)
 	return nil
@@ -122,7 +126,7 @@ func (p *jposParser) send(im *xmlIsoMsg, at string, line int) error {
 
 // receive records field 39 of a response as its request's expectation.
 func (p *jposParser) receive(im *xmlIsoMsg) {
-	k := matchKey{mti: im.value("0"), stan: im.value("11")}
+	k := matchKey{mti: im.value("0"), stan: jposSTAN(im.value("11"))}
 	i, ok := p.pending[k]
 	code := im.value("39")
 	if !ok || code == "" {
@@ -164,5 +168,38 @@ func setXMLField(b *builder, f xmlField) error {
 		}
 		return b.setBytes(id, raw)
 	}
-	return b.setText(id, f.Value)
+	return b.setText(id, jposPad(id, f.Value))
+}
+
+// jposSTAN is a STAN as packed (n 6, zeros on the left), so that a request
+// logged as set ("17") matches its response logged as unpacked ("000017").
+func jposSTAN(v string) string {
+	if len(v) < 6 {
+		return strings.Repeat("0", 6-len(v)) + v
+	}
+	return v
+}
+
+// jposPad pads a short value of a fixed-length field as jPOS pads it when
+// it packs, since jPOS logs a field as the application set it ("TERM 01"
+// for an 8-character field 41): IF_CHAR (a String field here) on the right
+// with spaces, IFA_NUMERIC on the left with zeros. A field whose spec has
+// its own padding is left to it, and a value too long stays too long, to
+// be refused against its field.
+func jposPad(id int, v string) string {
+	proto, ok := iso.Spec87().Fields[id]
+	if !ok {
+		return v
+	}
+	spec := proto.Spec()
+	if spec.Pad != nil || spec.Pref == nil || !strings.HasSuffix(spec.Pref.Inspect(), ".Fixed") || len(v) >= spec.Length {
+		return v
+	}
+	switch proto.(type) {
+	case *field.String:
+		return v + strings.Repeat(" ", spec.Length-len(v))
+	case *field.Numeric:
+		return strings.Repeat("0", spec.Length-len(v)) + v
+	}
+	return v
 }

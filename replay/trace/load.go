@@ -7,23 +7,34 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 )
 
 // Load reads the trace file at path. The format is detected from the
 // content (magic bytes or first non-space character), never the extension.
-func Load(path string) ([]Message, Format, error) {
+// Warnings (parts of a trace that are skipped) go to slog's default logger.
+func Load(path string) ([]Message, Format, error) { return LoadLog(path, slog.Default()) }
+
+// LoadLog is Load with the warnings on log.
+func LoadLog(path string, log *slog.Logger) ([]Message, Format, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, "", fmt.Errorf("trace: %w", err)
 	}
 	defer f.Close()
-	return Parse(f, path)
+	return ParseLog(f, path, log)
 }
 
 // Parse reads a trace from r; name is used in error messages. Messages
 // keep the order of the source (capture order by time for pcap/pcapng).
+// Warnings go to slog's default logger.
 func Parse(r io.Reader, name string) ([]Message, Format, error) {
+	return ParseLog(r, name, slog.Default())
+}
+
+// ParseLog is Parse with the warnings on log.
+func ParseLog(r io.Reader, name string, log *slog.Logger) ([]Message, Format, error) {
 	br := bufio.NewReaderSize(r, 64<<10)
 	format, err := detect(br)
 	if err != nil {
@@ -34,9 +45,9 @@ func Parse(r io.Reader, name string) ([]Message, Format, error) {
 	case FormatJSONL:
 		msgs, err = parseJSONL(br, name)
 	case FormatJPOSXML:
-		msgs, err = parseJPOS(br, name)
+		msgs, err = parseJPOS(br, name, log)
 	default:
-		msgs, err = parseCapture(br, name, format)
+		msgs, err = parseCapture(br, name, format, log)
 	}
 	if err != nil {
 		return nil, format, err

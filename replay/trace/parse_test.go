@@ -207,3 +207,24 @@ func TestCaptureWithoutHandshake(t *testing.T) {
 	require.Len(t, msgs, len(want))
 	assert.Equal(t, want[0].Frame, msgs[0].Frame)
 }
+
+// jPOS logs a fixed-length field as the application set it; the frame
+// carries it padded as jPOS packs it: String fields with spaces on the
+// right, numeric ones with zeros on the left. A short STAN still matches
+// its response's, which jPOS logs as unpacked.
+func TestLoadJPOSShortFixedFields(t *testing.T) {
+	msgs, _, err := Load(filepath.Join(fixtureDir, "jpos-short-fields.xml"))
+	require.NoError(t, err)
+	require.Len(t, msgs, 2)
+	for id, want := range map[int]string{41: "TERM 01 ", 42: "SHOP 42        ", 3: "000000", 4: "000000001000",
+		11: "000017", 22: "051"} {
+		assert.Equal(t, want, fieldOf(t, msgs[0], id), "field %d", id)
+	}
+	assert.Equal(t, []string{"00"}, msgs[0].Expect)
+	assert.Equal(t, "000018", fieldOf(t, msgs[1], 11))
+
+	long := `<log at="2026-12-07T10:15:00.000Z"><send><isomsg><field id="0" value="0100"/>` +
+		`<field id="41" value="TERMINAL9"/></isomsg></send></log>`
+	_, _, err = Parse(strings.NewReader(long), "long.xml")
+	require.ErrorContains(t, err, `field "41"`, "too long stays refused, against its field")
+}

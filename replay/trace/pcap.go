@@ -23,7 +23,7 @@ type packetSource interface {
 // order, retransmissions dropped) and split into frames; frames with a
 // request MTI become the trace, in capture-time order, and a response
 // (request MTI + 10, same STAN, opposite direction) gives the expectation.
-func parseCapture(r io.Reader, name string, format Format) ([]Message, error) {
+func parseCapture(r io.Reader, name string, format Format, log *slog.Logger) ([]Message, error) {
 	src, linkType, err := openCapture(r, format)
 	if err != nil {
 		return nil, &Error{Name: name, Err: fmt.Errorf("%s: %w", format, err)}
@@ -42,7 +42,7 @@ func parseCapture(r io.Reader, name string, format Format) ([]Message, error) {
 			asm.add(key, seg, syn)
 		}
 	}
-	frames, err := asm.frames(name)
+	frames, err := asm.frames(name, log)
 	if err != nil {
 		return nil, &Error{Name: name, Err: err}
 	}
@@ -143,7 +143,7 @@ func (a *assembler) add(key flowKey, seg segment, syn bool) {
 // frames reassembles every stream and returns all frames, ordered by
 // stream creation then position. A stream cut short by the end of the
 // capture keeps its whole frames (the partial one is logged and dropped).
-func (a *assembler) frames(name string) ([]frame, error) {
+func (a *assembler) frames(name string, log *slog.Logger) ([]frame, error) {
 	all := a.done
 	for _, s := range a.live {
 		all = append(all, s)
@@ -157,7 +157,7 @@ func (a *assembler) frames(name string) ([]frame, error) {
 		}
 		fs, err := s.split(buf, marks)
 		if errors.Is(err, errPartialFrame) {
-			slog.Warn("trace: partial frame at end of capture dropped", "trace", name, "flow", s.key.String())
+			log.Warn("trace: partial frame at end of capture dropped", "trace", name, "flow", s.key.String())
 		}
 		out = append(out, fs...)
 	}
