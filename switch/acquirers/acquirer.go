@@ -1,7 +1,6 @@
 package acquirers
 
 import (
-	"math"
 	"net/netip"
 
 	"github.com/cardswitch/cardswitch/config"
@@ -19,14 +18,13 @@ type Acquirer struct {
 	gen uint64
 }
 
-// burst is the effective token bucket size: a config's Burst (routing
-// fills in its default), or for an Acquirer built by hand the same default,
-// the rate rounded up.
+// burst is the effective token bucket size: a config's Burst (config
+// fills in its default), or for an Acquirer built by hand the same default.
 func (a *Acquirer) burst() int {
 	if a.Burst > 0 {
 		return a.Burst
 	}
-	return max(1, int(math.Ceil(a.Rate)))
+	return config.DefaultBurst(a.Rate)
 }
 
 // allows reports whether addr is in AllowCIDRs.
