@@ -126,8 +126,9 @@ func (r *request) Late(_ *issuer.Txn, _ []byte, rv *iso.View) {
 // Unmatched journals and counts an issuer answer that came under r's link
 // STAN but is not r's answer (issuer.UnmatchedOwner); the link has logged
 // it. It was not relayed, and r stays as it was. The entry holds the
-// answer's own fields (the PAN masked), so that it can be found by the
-// RRN or PAN of the request it answers.
+// answer's own fields (the PAN masked; screened as a request's are:
+// answerSpans), so that it can be found by the RRN or PAN of the request
+// it answers.
 func (r *request) Unmatched(_ *issuer.Txn, _ []byte, rv *iso.View, field int, late bool) {
 	r.c.s.countUnmatched()
 	state := "pending"
@@ -141,7 +142,7 @@ func (r *request) Unmatched(_ *issuer.Txn, _ []byte, rv *iso.View, field int, la
 	reason := "issuer answer under link STAN " + strconv.FormatUint(uint64(r.LinkSTAN()), 10) +
 		" is not the answer to the request " + state + " there (acquirer STAN " + string(r.STAN[:]) +
 		"): " + what + " differs; not relayed"
-	r.c.finish(&answer{frame: rv.Frame(), spans: requestSpans(rv), started: time.Now(), issuer: r.Issuer,
+	r.c.finish(&answer{frame: rv.Frame(), spans: answerSpans(rv), started: time.Now(), issuer: r.Issuer,
 		code: codeString(rv.Field(39)), outcome: journal.Unmatched, reason: reason}, rv)
 }
 
@@ -266,4 +267,16 @@ func codeString(b []byte) string {
 		return twoDigits[int(b[0]-'0')*10+int(b[1]-'0')]
 	}
 	return string(b)
+}
+
+// answerSpans are the spans an issuer answer that is journaled from its
+// own fields (an unmatched one) is journaled from: all of them, unless the
+// guard that keeps card data out of a request's columns (journalLeak)
+// finds card data there, then its MTI and STAN only.
+func answerSpans(rv *iso.View) entrySpans {
+	sp := requestSpans(rv)
+	if journalLeak(rv, &sp) != "" {
+		return refusedSpans(rv)
+	}
+	return sp
 }

@@ -68,3 +68,45 @@ func BenchmarkScreen(b *testing.B) {
 		})
 	}
 }
+
+// An unmatched issuer answer is journaled from its own fields: the same
+// guard applies to them as to a request's. An answer whose RRN holds 12
+// digits of its card number is journaled with its MTI and STAN only; a
+// well-formed one with all its columns.
+func TestUnmatchedAnswerColumnsScreened(t *testing.T) {
+	sc, err := iso.NewScanner(iso.Spec87())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		rrn  string
+		full bool
+	}{{"333012345678", true}, {fuzzPAN[:12], false}} {
+		m := iso.NewMessage(iso.Spec87())
+		m.MTI("0110")
+		for id, val := range map[int]string{2: fuzzPAN, 3: "000000", 4: "000000001000", 7: "1126043000",
+			11: "000042", 37: tc.rrn, 39: "00", 41: "TERM0001"} {
+			if err := m.Field(id, val); err != nil {
+				t.Fatal(err)
+			}
+		}
+		frame, err := m.Pack()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var v iso.View
+		if err := sc.Scan(frame, &v); err != nil {
+			t.Fatal(err)
+		}
+		got := answerSpans(&v)
+		if want := refusedSpans(&v); (got == want) == tc.full {
+			t.Fatalf("RRN %q: spans %v, want full columns %v", tc.rrn, got, tc.full)
+		}
+		if !tc.full {
+			continue
+		}
+		if rrn := got[spanRRN].In(frame); string(rrn) != tc.rrn {
+			t.Fatalf("RRN column %q, want %q", rrn, tc.rrn)
+		}
+	}
+}
