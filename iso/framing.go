@@ -150,7 +150,7 @@ func (e *FramingError) Error() string { return "iso: " + e.Framing + " framing: 
 
 // Is makes a too-long frame match ErrFrameTooLarge, as FrameReader's does.
 func (e *FramingError) Is(target error) bool {
-	return target == ErrFrameTooLarge && strings.HasPrefix(e.Rule, ruleTooLarge)
+	return target == ErrFrameTooLarge && e.Rule == ruleTooLarge
 }
 
 const ruleTooLarge = "length above the maximum"
@@ -228,7 +228,7 @@ func (l LengthFraming) AppendLength(dst []byte, n int) ([]byte, error) {
 
 // AppendFrame appends a whole frame: the length, the header (hdr, which
 // must be HeaderLen bytes: for a TPDU, the one to send; nil sends the
-// configured fixed header or a zero TPDU) and msg.
+// configured fixed header, and a TPDU must be given) and msg.
 func (f Framing) AppendFrame(dst, hdr, msg []byte) ([]byte, error) {
 	hl := f.HeaderLen()
 	if hdr == nil {
