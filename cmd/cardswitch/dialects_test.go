@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/moov-io/iso8583"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -158,4 +159,25 @@ func runStdin(t *testing.T, stdin string, args ...string) (string, string, int) 
 		require.NoError(t, err)
 	}
 	return out.String(), errb.String(), code
+}
+
+// An EBCDIC frame decodes to readable text, its PAN masked.
+func TestDecodeEBCDIC(t *testing.T) {
+	d, err := iso.LookupDialect("iso87ebcdic")
+	require.NoError(t, err)
+	spec, err := d.Spec()
+	require.NoError(t, err)
+	msg := iso8583.NewMessage(spec)
+	msg.MTI("0100")
+	require.NoError(t, msg.Field(2, "4761739001010010"))
+	require.NoError(t, msg.Field(11, "123456"))
+	require.NoError(t, msg.Field(41, "TERMDEV1"))
+	packed, err := msg.Pack()
+	require.NoError(t, err)
+	require.NotContains(t, string(packed), "TERMDEV1", "text is EBCDIC on the wire")
+	out, err := runDecode(t, "", "--dialect", "iso87ebcdic", hex.EncodeToString(packed))
+	require.NoError(t, err)
+	assert.Regexp(t, `(?m)^ 41 .* TERMDEV1$`, out)
+	assert.Contains(t, out, "476173******0010")
+	assert.NotContains(t, out, "4761739001010010")
 }
