@@ -180,6 +180,9 @@ func TestParseHeader(t *testing.T) {
 // The framed reader keeps FrameReader's design: a frame is a view into
 // the reader's buffer, and reading one does not allocate.
 func TestFramedReaderDoesNotAllocate(t *testing.T) {
+	if raceEnabled {
+		t.Skip("allocation counts are asserted without -race (.ci/run)")
+	}
 	f := Framing{Length: LengthASCII4, Header: HeaderTPDU}
 	one, err := f.AppendFrame(nil, []byte{0x60, 0, 1, 0, 2}, []byte(golden0100))
 	require.NoError(t, err)
@@ -274,4 +277,31 @@ func FuzzFramedBinary4(f *testing.F) {
 func FuzzFramedNone(f *testing.F) {
 	addFramedSeeds(f, LengthNone)
 	f.Fuzz(func(t *testing.T, d []byte, h byte) { fuzzFramed(t, LengthNone, d, h) })
+}
+
+// BenchmarkFramedReader compares the framed reader with today's binary2
+// FrameReader on the same stream.
+func BenchmarkFramedReader(b *testing.B) {
+	one := AppendFrame(nil, []byte(golden0100))
+	stream := bytes.Repeat(one, 1000)
+	b.Run("FrameReader", func(b *testing.B) {
+		r := bytes.NewReader(stream)
+		fr := NewFrameReader(r, 0)
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := fr.Next(); err != nil {
+				r.Reset(stream)
+			}
+		}
+	})
+	b.Run("FramedReader", func(b *testing.B) {
+		r := bytes.NewReader(stream)
+		fr := NewFramedReader(r, Framing{Length: LengthBinary2}, 0)
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, _, err := fr.Next(); err != nil {
+				r.Reset(stream)
+			}
+		}
+	})
 }
