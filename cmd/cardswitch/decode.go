@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -101,7 +102,7 @@ func decodeFrame(w io.Writer, d iso.Dialect, raw []byte, framed bool) error {
 
 // unframe strips the length header and header, printing them.
 func unframe(b *strings.Builder, d iso.Dialect, raw []byte) ([]byte, error) {
-	fr := iso.NewFramedReader(strings.NewReader(string(raw)), d.Framing, len(raw))
+	fr := iso.NewFramedReader(bytes.NewReader(raw), d.Framing, len(raw))
 	hdr, msg, err := fr.Next()
 	if err != nil {
 		return nil, fmt.Errorf("--framed: %w", err)
