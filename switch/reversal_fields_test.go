@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/cardswitch/cardswitch/config"
 	"github.com/cardswitch/cardswitch/iso"
 	"github.com/cardswitch/cardswitch/issuersim"
 	"github.com/cardswitch/cardswitch/journal"
@@ -164,4 +165,24 @@ func frameMTI(t *testing.T, frame []byte) string {
 	var v iso.View
 	require.NoError(t, sc.Scan(frame, &v))
 	return string(v.MTI())
+}
+
+// An acquirer's advice with its PAN in track 2 only, stored while the
+// issuer is down, is delivered with that PAN in field 2 and without the
+// track; never sent before, its first attempt is an 0420.
+func TestStoredAdviceTakesItsPANFromTrack2(t *testing.T) {
+	addr := deadAddr(t)
+	path := journalPath(t)
+	sw := startSwitch(t, lostYAML(path, addr, "1s", ""))
+	adv := auth("", 100, 78)
+	adv.MTI, adv.Track2 = "0420", trackSilentPAN+"=25121010000012345678"
+	resp := send(t, dial(t, sw.addr), adv)
+	require.Equal(t, "0430", mti(t, resp))
+
+	sim, log := startWatchedSim(t, config.Simulator{Name: "bank", Listen: addr})
+	rs := waitReversals(t, sim, log, 1)
+	assert.Equal(t, "0420", rs[0].MTI)
+	assert.Equal(t, trackSilentPAN, rs[0].Fields[2])
+	assert.NotContains(t, rs[0].Fields, 35, "track 2 is never stored")
+	awaitNoReversalsOwed(t, path)
 }
