@@ -349,8 +349,8 @@ func (r *reversalMgr) result(res revResult) {
 		_ = r.s.scanner.Scan(res.rv.Frame, &v) // it scanned when it was sent
 		pan, _ := iso.RoutingPAN(&v)
 		e := journal.Entry{Time: res.rv.Created, Issuer: res.rv.Issuer, MTI: "0420", STAN: res.rv.STAN, RRN: res.rv.RRN,
-			PAN: maskedOrEmpty(pan), ResponseCode: res.code, Outcome: journal.Reversed, Reason: "reversal advice acknowledged by the issuer",
-			Latency: time.Since(res.rv.Created)}
+			PAN: maskedOrEmpty(pan), ResponseCode: res.code, Outcome: journal.Reversed,
+			Reason: "reversal advice acknowledged by the issuer", Latency: time.Since(res.rv.Created)}
 		r.j.Append(&e, nil)
 		r.s.log.Info("reversal acknowledged", "issuer", res.rv.Issuer, "stan", res.rv.STAN, "rrn", res.rv.RRN,
 			"attempts", res.rv.Attempts+1, "code", res.code)
@@ -424,11 +424,12 @@ func (o *revOwner) Unmatched(t *issuer.Txn, _ []byte, v *iso.View, field int, _ 
 		what = "field " + strconv.Itoa(field)
 	}
 	pan, _ := iso.RoutingPAN(v)
+	reason := "issuer answer under link STAN " + strconv.FormatUint(uint64(t.LinkSTAN()), 10) +
+		" is not the answer to the stored reversal or advice sent there: " + what +
+		" differs; not taken as its acknowledgement"
 	e := journal.Entry{Time: time.Now(), Issuer: o.rv.Issuer, MTI: string(v.MTI()), STAN: o.rv.STAN,
 		RRN: string(v.Field(37)), PAN: maskedOrEmpty(pan), ResponseCode: string(v.Field(39)),
-		Outcome: journal.Unmatched, Reason: "issuer answer under link STAN " +
-			strconv.FormatUint(uint64(t.LinkSTAN()), 10) + " is not the answer to the stored reversal or advice sent there: " +
-			what + " differs; not taken as its acknowledgement"}
+		Outcome: journal.Unmatched, Reason: reason}
 	o.r.j.Append(&e, nil)
 }
 
