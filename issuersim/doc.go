@@ -12,9 +12,11 @@
 //     in 38). A request with a non-numeric amount that no rule matches is
 //     declined 13 (invalid amount). The PAN is field 2, or the digits of
 //     track 2 (35) before the separator when 2 is absent.
-//   - 0400 and 0420 (reversals) are answered 00, except that with
-//     ReversalDrop = N the first N attempts of each distinct reversal (by
-//     field 90, else STAN and RRN) go unanswered, to exercise retries.
+//   - 0400 and 0420 (reversals) and their repeats 0401 and 0421 are
+//     answered 00 (a repeat as its first attempt: 0410, 0430), except that
+//     with ReversalDrop = N the first N attempts of each distinct reversal
+//     (by field 90, else STAN and RRN) go unanswered, to exercise retries.
+//     Every attempt is recorded with its MTI and fields (Sim.Reversals).
 //   - Latency delays every answer (0810 and reversals included); a
 //     rule's Delay adds to it.
 //   - Responses carry MTI + 10 and echo every request field except the

@@ -15,7 +15,7 @@ type kind int
 const (
 	kindUnsupported kind = iota
 	kindAuth             // 0100, 0200: decided by rules
-	kindReversal         // 0400, 0420: always 00
+	kindReversal         // 0400, 0420 and their repeats 0401, 0421: always 00
 	kindNetMgmt          // 0800: always 00
 )
 
@@ -23,7 +23,7 @@ func classify(mti string) kind {
 	switch mti {
 	case "0100", "0200":
 		return kindAuth
-	case "0400", "0420":
+	case "0400", "0401", "0420", "0421":
 		return kindReversal
 	case "0800":
 		return kindNetMgmt
@@ -50,10 +50,14 @@ func (c *conn) handle(body []byte) {
 	s.stats.requests.Add(1)
 	mti := fieldString(m, 0)
 	pan := requestPAN(m)
+	k := classify(mti)
+	if k == kindReversal {
+		s.revDrops.record(m, mti) // before OnRequest: an observer woken by it finds it in Reversals
+	}
 	if fn := s.onRequest.Load(); fn != nil {
 		(*fn)(newRequest(m, mti, pan))
 	}
-	switch classify(mti) {
+	switch k {
 	case kindAuth:
 		c.authorize(mti, pan)
 	case kindReversal:
@@ -98,7 +102,7 @@ func (c *conn) authorize(mti, pan string) {
 	c.send(frame, s.cfg.Latency+d.delay)
 }
 
-// reverse answers 0400/0420 with 00, except for the first ReversalDrop
+// reverse answers 0400/0420 (and their repeats) with 00, except for the first ReversalDrop
 // attempts of each distinct reversal, which are deliberately ignored.
 func (c *conn) reverse(mti string) {
 	s := c.sim
@@ -110,7 +114,11 @@ func (c *conn) reverse(mti string) {
 		return
 	}
 	c.logRequest(mti, "", decision{code: codeApproved})
-	frame, err := packResponse(c.msg, iso.ResponseMTI([]byte(mti)), codeApproved, "")
+	// A repeat (0421) is answered as its first attempt is (0430), as
+	// ISO 8583 and jPOS do.
+	resp := iso.ResponseMTI([]byte(mti))
+	resp[3] = '0'
+	frame, err := packResponse(c.msg, resp, codeApproved, "")
 	if err != nil {
 		c.log.Error("cannot build response", "mti", mti, "err", err)
 		return

@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/cardswitch/cardswitch/config"
 )
@@ -44,4 +45,36 @@ func TestReversalDrop(t *testing.T) {
 	assert.Equal(t, int64(5), st.ReversalsDropped)
 	assert.Equal(t, int64(3), st.Reversals)
 	assert.Equal(t, int64(2), st.ReversalsAcked, "A and the 0400; B never answered")
+}
+
+// A repeat (0421) is a reversal like its first attempt (0420): answered
+// 0430, as ISO 8583 and jPOS answer it, and keyed by field 90 (so
+// ReversalDrop counts it as an attempt of the same reversal). Every
+// attempt is recorded with its MTI and fields, the PAN included; track
+// data is recorded as present, never by value.
+func TestReversalRepeatAnsweredAndRecorded(t *testing.T) {
+	s := startSim(t, config.Simulator{ReversalDrop: 1}, nil)
+	c := dialSim(t, s.Addr())
+	orig := "0100000123010212000000000000100000000000000"[:42]
+	f := authFields("4111111111111111", "100", "000001")
+	f[90] = orig
+	f[35] = "4111111111111111=25121010000012345678"
+	c.send(newMsg(t, "0420", f))
+	f[11] = "000002"
+	resp := c.roundTrip(newMsg(t, "0421", f))
+	assert.Equal(t, "0430", str(resp, 0), "a repeat is answered as its first attempt")
+	assert.Equal(t, "000002", str(resp, 11), "the 0420 was the dropped attempt")
+
+	seen := s.Reversals()
+	require.Len(t, seen, 2)
+	assert.Equal(t, "0420", seen[0].MTI)
+	assert.Equal(t, "0421", seen[1].MTI)
+	for _, r := range seen {
+		assert.Equal(t, "4111111111111111", r.Fields[2])
+		assert.Equal(t, orig, r.Fields[90])
+		v, ok := r.Fields[35]
+		assert.True(t, ok, "track 2 recorded as present")
+		assert.Empty(t, v, "track 2 not kept")
+	}
+	assert.EqualValues(t, 1, s.Stats().ReversalsAcked)
 }

@@ -16,7 +16,7 @@ type Reversal struct {
 	Issuer      string
 	EntryID     int64 // the journal entry it reverses (may commit after the reversal)
 	STAN, RRN   string
-	Frame       []byte // packed 0420; contains NO PAN/track/PIN: the switch guarantees it
+	Frame       []byte // packed 0420 (or acquirer's advice): its PAN in 2, but NO track/PIN/ICC data (the switch guarantees it)
 	Attempts    int
 	NextAttempt time.Time
 	LastError   string
@@ -154,6 +154,24 @@ func (j *Journal) ReversalAttempted(id int64, next time.Time, lastErr string) er
 		attempts = attempts + 1, next_attempt = ?, last_error = ?
 		WHERE id = ?`, next.UnixNano(), lastErr, id)
 	return checkOne(res, err, "reversal attempted", "reversal", id)
+}
+
+// ReversalRepeated is ReversalAttempted for an attempt that went out to
+// the issuer: frame, the message as its next attempts send it (marked as
+// a repeat, 0421), replaces r's stored frame, sealed to r's row like the
+// first. An acked reversal is gone: NotFoundError.
+func (j *Journal) ReversalRepeated(r *Reversal, frame []byte, next time.Time, lastErr string) error {
+	if err := j.writable(); err != nil {
+		return err
+	}
+	kid, sealed, err := j.seal.seal(frame, r.ID, r.Created.UnixNano(), r.Issuer)
+	if err != nil {
+		return err
+	}
+	res, err := j.wdb.ExecContext(context.Background(), `UPDATE reversals SET
+		attempts = attempts + 1, next_attempt = ?, last_error = ?, frame = ?, key_id = ?
+		WHERE id = ?`, next.UnixNano(), lastErr, sealed, kid, r.ID)
+	return checkOne(res, err, "reversal attempted", "reversal", r.ID)
 }
 
 // ReversalAcked records the issuer's 0430: the reversal is no longer owed,

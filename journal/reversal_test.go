@@ -3,6 +3,7 @@ package journal
 import (
 	"context"
 	"fmt"
+	"os"
 	"testing"
 	"time"
 
@@ -95,4 +96,38 @@ func TestAddReversalsInOneTransaction(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, pending, 2)
 	assert.Equal(t, "bank-b", pending[1].Issuer)
+}
+
+// ReversalRepeated counts the attempt and replaces the stored frame (the
+// repeat, 0421), sealed to the same row: it reads back as the new frame,
+// and the database holds neither frame in clear.
+func TestReversalRepeatedReplacesFrameSealed(t *testing.T) {
+	j, path := openTemp(t, Options{})
+	ctx := context.Background()
+	first, repeat := []byte("0420-PAN-4111111111111111"), []byte("0421-PAN-4111111111111111")
+	id, err := j.AddReversal(ctx, &Reversal{Created: t0, Issuer: "bank-a", STAN: "000007", Frame: first})
+	require.NoError(t, err)
+	rs, err := j.DueReversals(t0, 0)
+	require.NoError(t, err)
+	require.Len(t, rs, 1)
+	require.NoError(t, j.ReversalRepeated(&rs[0], repeat, t0.Add(time.Second), "issuer did not answer in time"))
+
+	rs, err = j.DueReversals(t0.Add(time.Second), 0)
+	require.NoError(t, err)
+	require.Len(t, rs, 1)
+	assert.Equal(t, id, rs[0].ID)
+	assert.Equal(t, repeat, rs[0].Frame)
+	assert.NoError(t, rs[0].FrameErr)
+	assert.Equal(t, 1, rs[0].Attempts)
+	assert.Equal(t, "issuer did not answer in time", rs[0].LastError)
+	require.NoError(t, j.ReversalAcked(id, "00"))
+	require.Error(t, j.ReversalRepeated(&rs[0], repeat, t0, "late"), "acked: nothing to repeat")
+	require.NoError(t, j.Close())
+	for _, f := range []string{path, path + "-wal"} {
+		b, err := os.ReadFile(f) // #nosec G304 -- the test's own journal
+		if err != nil {
+			continue // no WAL after a clean close
+		}
+		assert.NotContains(t, string(b), "4111111111111111", f)
+	}
 }

@@ -115,11 +115,12 @@ func (l *simLog) wait(t testing.TB, what string, cond func([]issuersim.Request) 
 	}
 }
 
-// reversalAttempts counts 0420 attempts per field 90.
+// reversalAttempts counts reversal attempts (0420, 0400 and their repeats
+// 0421, 0401) per field 90.
 func reversalAttempts(rs []issuersim.Request) map[string]int {
 	n := map[string]int{}
 	for _, r := range rs {
-		if r.MTI == "0420" || r.MTI == "0400" {
+		if r.MTI[1] == '4' && r.MTI[2] != '3' && r.MTI[2] != '1' {
 			n[r.Original]++
 		}
 	}

@@ -98,7 +98,7 @@ func (r *request) Fail(_ *issuer.Txn, err error) {
 	_ = s.scanner.Scan(r.Frame, &v) // it scanned cleanly when it arrived
 	if s.revs != nil && isAdvice(v.MTI()) {
 		c.release(r)
-		c.storeAdvice(r, &v)
+		c.storeAdviceTried(r, &v, true) // it went out once: the store sends repeats
 		return
 	}
 	resp, berr := s.ownResponse(&v, code)

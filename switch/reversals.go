@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -26,11 +27,23 @@ import (
 // acquirer hears 91, and sends it to the issuer, retrying with backoff
 // across reconnects and restarts until an 0430 arrives.
 //
-// Stored reversals never contain the PAN, track data, PIN blocks or ICC
-// data (no 2, 35, 36, 45, 52, 53, 55): the issuer matches them by field
-// 90. What else they carry (an acquirer's advice may have 14, the expiry,
-// and 48 with a CVV2) the journal keeps only encrypted (journal/seal.go),
-// and erases when the issuer acknowledges it.
+// A reversal carries the PAN in field 2 (from the original's 2, or from
+// its track 2 when 2 was absent) beside field 90: issuer hosts find the
+// card account, and release the hold, by the PAN, and one that requires it
+// rejects or never matches a reversal without it. An acquirer's advice
+// keeps its PAN the same way. The PAN, and whatever else a stored message
+// carries (an acquirer's advice may have 14, the expiry, and 48 with a
+// CVV2), the journal keeps only sealed (AES-256-GCM, journal/seal.go),
+// while the message is owed: its row is erased when the issuer
+// acknowledges it. Track data, PIN blocks and ICC data (35, 36, 45, 52,
+// 53, 55) are never stored, not even sealed: the first attempt carries
+// none of them, so no retry can.
+//
+// A retry goes out as a repeat (0421 for an 0420, 0121 for an 0120), so
+// that the issuer can tell it from a new advice. An 0430 acknowledges the
+// reversal only if it is its answer: the one under its link STAN, with
+// the same field 90 when the 0430 echoes 90 (issuer.Txn.Original); any
+// other is unmatched, and the reversal stays owed.
 //
 // Under overload the switch's own scheduling can time requests out by the
 // thousand: the queue must not turn that into a storm on the issuer. So
@@ -76,6 +89,7 @@ type revResult struct {
 	rv   journal.Reversal
 	code string
 	err  error
+	sent bool // the attempt went out on a link: the issuer may have it, the next is a repeat
 }
 
 func newReversalMgr(s *Switch, j *journal.Journal) *reversalMgr {
@@ -308,7 +322,8 @@ func (r *reversalMgr) send(rv journal.Reversal) {
 		r.result(revResult{rv: rv, err: fmt.Errorf("issuer %q is not configured", rv.Issuer)})
 		return
 	}
-	t := &issuer.Txn{Frame: rv.Frame, Owner: &revOwner{r: r, rv: rv}, Issuer: rv.Issuer, Started: time.Now()}
+	t := &issuer.Txn{Frame: rv.Frame, Owner: &revOwner{r: r, rv: rv}, Issuer: rv.Issuer, Started: time.Now(),
+		Original: v.Span(90)}
 	copy(t.MTI[:], v.MTI())
 	copy(t.STAN[:], v.Field(11))
 	if err := is.Send(t, v.Offset(11)); err != nil {
@@ -330,20 +345,38 @@ func (r *reversalMgr) result(res revResult) {
 			r.s.log.Error("cannot record reversal acknowledgement", "id", res.rv.ID, "err", err)
 			return
 		}
+		var v iso.View
+		_ = r.s.scanner.Scan(res.rv.Frame, &v) // it scanned when it was sent
+		pan, _ := iso.RoutingPAN(&v)
 		e := journal.Entry{Time: res.rv.Created, Issuer: res.rv.Issuer, MTI: "0420", STAN: res.rv.STAN, RRN: res.rv.RRN,
-			ResponseCode: res.code, Outcome: journal.Reversed, Reason: "reversal advice acknowledged by the issuer",
-			Latency: time.Since(res.rv.Created)}
+			PAN: maskedOrEmpty(pan), ResponseCode: res.code, Outcome: journal.Reversed,
+			Reason: "reversal advice acknowledged by the issuer", Latency: time.Since(res.rv.Created)}
 		r.j.Append(&e, nil)
 		r.s.log.Info("reversal acknowledged", "issuer", res.rv.Issuer, "stan", res.rv.STAN, "rrn", res.rv.RRN,
 			"attempts", res.rv.Attempts+1, "code", res.code)
 		return
 	}
 	next := time.Now().Add(r.backoff(res.rv.Attempts))
-	if err := r.j.ReversalAttempted(res.rv.ID, next, res.err.Error()); err != nil {
+	if err := r.attempted(&res, next); err != nil {
 		r.s.log.Error("cannot record reversal attempt", "id", res.rv.ID, "err", err)
 	}
 	r.s.log.Warn("reversal not acknowledged; will retry", "issuer", res.rv.Issuer, "stan", res.rv.STAN,
 		"attempts", res.rv.Attempts+1, "next", next.Format(time.RFC3339Nano), "err", res.err)
+}
+
+// attempted records a failed attempt. One that went out on a link makes
+// the stored message a repeat (0421, 0121), which every later attempt
+// sends: the issuer may have received it. One that never left (no link,
+// the issuer busy) leaves it as it was.
+func (r *reversalMgr) attempted(res *revResult, next time.Time) error {
+	if res.sent {
+		frame := append([]byte(nil), res.rv.Frame...) // the link may still read the frame sent
+		var v iso.View
+		if r.s.scanner.Scan(frame, &v) == nil && markRepeat(&v) {
+			return r.j.ReversalRepeated(&res.rv, frame, next, res.err.Error())
+		}
+	}
+	return r.j.ReversalAttempted(res.rv.ID, next, res.err.Error())
 }
 
 // forget drops the coalescing key of an acknowledged reversal: a later
@@ -371,16 +404,71 @@ type revOwner struct {
 }
 
 func (o *revOwner) Answer(_ *issuer.Txn, _ []byte, v *iso.View) {
-	o.r.results <- revResult{rv: o.rv, code: string(v.Field(39))}
+	o.r.results <- revResult{rv: o.rv, code: string(v.Field(39)), sent: true}
 }
 
-func (o *revOwner) Fail(_ *issuer.Txn, err error) { o.r.results <- revResult{rv: o.rv, err: err} }
+func (o *revOwner) Fail(_ *issuer.Txn, err error) {
+	o.r.results <- revResult{rv: o.rv, err: err, sent: true}
+}
+
+// Unmatched journals and counts an answer that came under the reversal's
+// link STAN but is not its answer (issuer.UnmatchedOwner): another field
+// 90, or another MTI. It acknowledges nothing: the reversal stays owed,
+// and its attempt times out and is retried. The entry holds the answer's
+// own fields, its PAN masked.
+func (o *revOwner) Unmatched(t *issuer.Txn, _ []byte, v *iso.View, field int, _ bool) {
+	s := o.r.s
+	s.countUnmatched()
+	what := "the MTI"
+	if field > 0 {
+		what = "field " + strconv.Itoa(field)
+	}
+	pan, _ := iso.RoutingPAN(v)
+	reason := "issuer answer under link STAN " + strconv.FormatUint(uint64(t.LinkSTAN()), 10) +
+		" is not the answer to the stored reversal or advice sent there: " + what +
+		" differs; not taken as its acknowledgement"
+	e := journal.Entry{Time: time.Now(), Issuer: o.rv.Issuer, MTI: string(v.MTI()), STAN: o.rv.STAN,
+		RRN: string(v.Field(37)), PAN: maskedOrEmpty(pan), ResponseCode: string(v.Field(39)),
+		Outcome: journal.Unmatched, Reason: reason}
+	o.r.j.Append(&e, nil)
+}
+
+// maskedOrEmpty is the masked PAN, "" when there is none.
+func maskedOrEmpty(pan []byte) string {
+	if len(pan) == 0 {
+		return ""
+	}
+	return iso.MaskPAN(pan)
+}
+
+// markRepeat turns a stored message's MTI, in its frame scanned into v,
+// into its repeat: 0420 into 0421, 0120 into 0121 (ISO 8583 sets the
+// last digit to 1). Its answer is the first attempt's MTI class (0430).
+// It reports whether it changed the frame (false: a repeat already).
+func markRepeat(v *iso.View) bool {
+	mti := v.MTI()
+	if len(mti) != 4 || mti[3] != '0' {
+		return false
+	}
+	return v.Set(0, []byte{mti[0], mti[1], mti[2], '1'}) == nil // same length: in place
+}
 
 // storeAdvice stores an acquirer's 0420 the issuer cannot take now and
 // answers the acquirer 0430 at once: the switch takes over delivery.
-func (c *acqConn) storeAdvice(t *request, v *iso.View) {
+func (c *acqConn) storeAdvice(t *request, v *iso.View) { c.storeAdviceTried(t, v, false) }
+
+// storeAdviceTried is storeAdvice, for an advice that went out to the
+// issuer once (sent: relayed, then timed out or its link lost) stored as a
+// repeat (0421): the issuer may have it.
+func (c *acqConn) storeAdviceTried(t *request, v *iso.View, sent bool) {
 	s := c.s
-	frame, err := stripCardData(s.spec, t.Frame)
+	frame, err := stripCardData(s.spec, t.Frame, v)
+	if err == nil && sent {
+		var sv iso.View
+		if err = s.scanner.Scan(frame, &sv); err == nil {
+			markRepeat(&sv)
+		}
+	}
 	if err != nil {
 		sp := t.entrySpans()
 		c.refuse(v, &sp, t.Started, refusal{code: iso.CodeSystemError, reason: "cannot store advice: " + err.Error(),
@@ -412,6 +500,9 @@ func buildReversal(spec *iso8583.MessageSpec, t *issuer.Txn, v *iso.View, orig s
 	}
 	out := iso8583.NewMessage(spec)
 	out.MTI("0420")
+	if err := setPAN(out, v); err != nil {
+		return nil, err
+	}
 	for _, id := range reversalFields {
 		if v.Has(id) {
 			if b, err := in.GetBytes(id); err == nil && b != nil {
@@ -440,15 +531,32 @@ func originalData(t *issuer.Txn, v *iso.View) string {
 		pad(string(v.Field(32)), 11) + pad(string(v.Field(33)), 11)
 }
 
-// stripCardData repacks an acquirer's message without PAN, track data,
-// PIN block or ICC data, for storage: those are never written, not even
-// encrypted. The rest (14, 48 among them) is stored sealed.
-func stripCardData(spec *iso8583.MessageSpec, frame []byte) ([]byte, error) {
+// setPAN puts the PAN of the message scanned into v into out's field 2:
+// its field 2, or the PAN of its track 2 (35) when 2 is absent. The track
+// itself is never copied.
+func setPAN(out *iso8583.Message, v *iso.View) error {
+	pan, _ := iso.RoutingPAN(v)
+	if pan == nil {
+		return nil
+	}
+	return out.BinaryField(2, pan)
+}
+
+// stripCardData repacks an acquirer's message without track data, PIN
+// block or ICC data, for storage: those are never written, not even
+// encrypted. The PAN stays in field 2 (taken from track 2 when 2 is
+// absent): the issuer needs it. It and the rest (14, 48 among them) are
+// stored sealed.
+func stripCardData(spec *iso8583.MessageSpec, frame []byte, v *iso.View) ([]byte, error) {
 	m := iso8583.NewMessage(spec)
 	if err := m.Unpack(frame); err != nil {
 		return nil, err
 	}
-	m.UnsetField(2)
+	if !v.Has(2) {
+		if err := setPAN(m, v); err != nil {
+			return nil, err
+		}
+	}
 	for _, id := range iso.SensitiveFields {
 		m.UnsetField(id)
 	}

@@ -32,12 +32,15 @@ const (
 )
 
 // holdIssuer is an issuer that answers sign-ons and echoes but ignores
-// every 0420 until release is called; it keeps every 0420 it receives.
+// every 0420 and 0421 (and every authorization: they time out) until
+// release is called, or answers them with a wrong field 90 (wrong90); it
+// keeps every 0420 and 0421 it receives.
 type holdIssuer struct {
 	ln       net.Listener
 	sc       *iso.Scanner
 	mu       sync.Mutex
 	released bool
+	wrong90  bool // until released, 0420s get an 0430 with another field 90
 	advices  [][]byte
 	acked    int
 	changed  chan struct{}
@@ -99,22 +102,42 @@ func (h *holdIssuer) handle(body []byte) []byte {
 	case "0800":
 		resp, _ := iso.NetMgmtResponse(iso.Spec87(), body, "00")
 		return resp
-	case "0420":
+	case "0420", "0421":
 		h.mu.Lock()
 		h.advices = append(h.advices, body)
-		answer := h.released
+		answer, wrong := h.released, h.wrong90
 		if answer {
 			h.acked++
 		}
 		h.mu.Unlock()
 		h.notify()
-		if !answer {
-			return nil
+		switch {
+		case answer:
+			return answer0430(&v, nil)
+		case wrong:
+			return answer0430(&v, []byte("0100999999"+strings.Repeat("0", 32)))
 		}
-		resp, _ := iso.BuildResponse(iso.Spec87(), &v, "00")
-		return resp
 	}
 	return nil
+}
+
+// answer0430 answers a reversal or advice (or its repeat) 0430 with 39 =
+// 00, with field 90 = original when not nil (an issuer's wrong echo).
+func answer0430(v *iso.View, original []byte) []byte {
+	resp, err := iso.BuildResponse(iso.Spec87(), v, "00")
+	if err != nil {
+		return nil
+	}
+	m := iso.NewMessage(iso.Spec87())
+	if m.Unpack(resp) != nil {
+		return nil
+	}
+	m.MTI("0430") // a repeat's answer too, as ISO 8583 and jPOS answer it
+	if original != nil && m.Field(90, string(original)) != nil {
+		return nil
+	}
+	resp, _ = m.Pack()
+	return resp
 }
 
 func (h *holdIssuer) notify() {
@@ -249,7 +272,8 @@ func TestStoredAdviceEncryptedAndErasedOnAck(t *testing.T) {
 	require.NoError(t, sc.Scan(advices[1], &v))
 	assert.Equal(t, adviceCVV, string(v.Field(48)), "field 48 delivered intact")
 	assert.Equal(t, adviceExpiry, string(v.Field(14)), "field 14 delivered intact")
-	assert.False(t, v.Has(2), "stored advices never carry the PAN")
+	assert.Equal(t, advicePAN, string(v.Field(2)), "a stored advice keeps its PAN")
+	assert.Equal(t, "0421", string(v.MTI()), "sent once already (relayed): the store sends a repeat")
 	assert.Equal(t, 1, storedRows(t, path), "owed")
 	bad := secrets(t, frame)
 	assertNotOnDisk(t, dir, bad, "while owed")

@@ -313,7 +313,7 @@ func TestKill9JournalHasEveryAnswerAndReversalsResume(t *testing.T) {
 func reversalAttemptsOf(rs []issuersim.Request) []issuersim.Request {
 	var out []issuersim.Request
 	for _, r := range rs {
-		if r.MTI == "0420" {
+		if r.MTI == "0420" || r.MTI == "0421" { // a retry is a repeat, 0421
 			out = append(out, r)
 		}
 	}

@@ -21,13 +21,15 @@ const matched = -1
 //   - 4: another amount; a partial approval (39 = 10) may carry a lower
 //     amount of the same length.
 //   - 37, 41: another RRN or terminal id.
+//   - 90: another original data elements than the stored reversal's or
+//     advice's (Txn.Original): an 0430 acknowledges only the reversal it
+//     answers.
 //
 // A field is compared only where the answer carries it and the request
 // had it. The comparisons read t.Frame at spans the switch recorded when
 // it built t: no allocation, no second scan of the request.
 func mismatch(t *Txn, v *iso.View) int {
-	want := iso.ResponseMTI(t.MTI[:])
-	if !bytes.Equal(v.MTI(), want[:]) {
+	if !responseMTI(t.MTI[:], v.MTI()) {
 		return 0
 	}
 	if f := panMismatch(t, v); f != matched {
@@ -46,7 +48,26 @@ func mismatch(t *Txn, v *iso.View) int {
 	if t.HasTID && v.Has(41) && !bytes.Equal(v.Field(41), t.Terminal[:]) {
 		return 41
 	}
+	if sent := t.Original.In(t.Frame); sent != nil && v.Has(90) && !bytes.Equal(v.Field(90), sent) {
+		return 90
+	}
 	return matched
+}
+
+// responseMTI reports whether got is an answer's MTI for the request MTI
+// req: req's response MTI (0110 for 0100), or, for a repeat (0421, 0121),
+// also the first attempt's (0430, 0130), which is how ISO 8583 and jPOS
+// answer a repeat.
+func responseMTI(req, got []byte) bool {
+	want := iso.ResponseMTI(req)
+	if bytes.Equal(got, want[:]) {
+		return true
+	}
+	if want[3] == '1' {
+		want[3] = '0'
+		return bytes.Equal(got, want[:])
+	}
+	return false
 }
 
 // panMismatch compares the PAN an answer carries with the one sent.

@@ -206,3 +206,52 @@ func waitExpired(t *testing.T, l *Link, n int) {
 		require.Less(t, i, 1000, "requests never timed out")
 	}
 }
+
+// A stored reversal's answer must echo its field 90 when it carries 90,
+// and a repeat (0421) is answered by its first attempt's MTI (0430): an
+// 0430 with another 90 is unmatched, not its ack. (One without 90 is
+// matched by STAN and MTI class, as TestAnswerMatchesTrack2PANAndOmittedFields
+// shows for the other fields.)
+func TestReversalAnswerMatchesField90(t *testing.T) {
+	l := matchLink(t, LinkConfig{})
+	m := iso.NewMessage(iso.Spec87())
+	m.MTI("0421")
+	orig := "010000012312070000000000000000100000000000"
+	for id, v := range map[int]string{2: "4000001234567899", 11: "000123", 39: "68", 90: orig} {
+		require.NoError(t, m.Field(id, v))
+	}
+	req, err := m.Pack()
+	require.NoError(t, err)
+	for _, tc := range []struct {
+		name   string
+		edit   func(v *iso.View)
+		answer bool
+	}{
+		{"another 90", bump(90), false},
+		{"0431", nil, true},
+		{"0430", func(v *iso.View) { v.MTI()[3] = '0' }, true},
+		{"0430 with another 90", func(v *iso.View) { v.MTI()[3] = '0'; bump(90)(v) }, false},
+	} {
+		own := &recorder{}
+		var v iso.View
+		require.NoError(t, l.cfg.Scanner.Scan(req, &v))
+		txn := &Txn{Owner: own, Started: time.Now(), Original: v.Span(90)}
+		txn.SetFrame(req)
+		copy(txn.MTI[:], v.MTI())
+		copy(txn.STAN[:], v.Field(11))
+		l.mu.Lock()
+		_, err := l.register(txn)
+		l.mu.Unlock()
+		require.NoError(t, err)
+		resp, rv := answer(t, l, req, txn.linkSTAN, tc.edit)
+		l.response(resp, rv, nil, l.now())
+		if tc.answer {
+			assert.Equal(t, 1, own.answers, tc.name)
+			continue
+		}
+		assert.Equal(t, []int{90}, own.unmatched, tc.name)
+		l.mu.Lock()
+		l.answered(txn)
+		l.mu.Unlock()
+	}
+}

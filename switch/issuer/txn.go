@@ -95,6 +95,11 @@ type Txn struct {
 	Latency time.Duration
 
 	linkSTAN uint32
+	// Original is where field 90 lies in Frame (a stored reversal's or
+	// advice's original data elements): an answer that echoes 90 must
+	// carry the same (see mismatch). The zero span is not compared. It
+	// sits beside linkSTAN, in what was padding: a Txn stays 408 bytes.
+	Original iso.Span
 	seq      uint64
 	admitted *atomic.Int64 // the issuer's count it holds a place in (Admit), nil when none
 
