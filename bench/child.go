@@ -80,6 +80,8 @@ func runChild(kind string) error {
 		return runSwitchChild()
 	case "relay":
 		return runRelayChild()
+	case "moov-issuer":
+		return runMoovIssuerChild()
 	}
 	return fmt.Errorf("unknown child kind %q", kind)
 }

@@ -1,7 +1,7 @@
 // Command bench measures cardswitch's throughput, added latency, CPU time
 // and allocations per transaction:
 //
-//	go run ./bench [--duration 5s] [--connections 4] [--concurrency 256] [--json out.json] [--profile DIR] [--journal=false] [--rate N] [--pairs 3] [--sweep 16,64]
+//	go run ./bench [--duration 5s] [--connections 4] [--concurrency 256] [--json out.json] [--profile DIR] [--journal=false] [--rate N] [--pairs 3] [--sweep 16,64] [--issuer lean|moov] [--issuer-connections N]
 //
 // Every party runs in its own process, as in production: the load
 // generator (replay) here, the issuer and the switch in child processes of
@@ -48,6 +48,8 @@ type config struct {
 	jsonOut     string
 	profile     string
 	journal     bool
+	issuer      string // "lean" or "moov" (--issuer)
+	issuerConns int    // the switch's issuers[].connections (--issuer-connections)
 	rate        float64
 	pairs       int
 	sweep       []int // --sweep: connection counts for the extra closed-loop rows
@@ -68,10 +70,16 @@ func main() {
 	flag.StringVar(&c.jsonOut, "json", "", "also write the results as JSON to this file")
 	flag.StringVar(&c.profile, "profile", "", "write the switch's pprof profiles (cpu, allocs, block, mutex) to this directory")
 	flag.BoolVar(&c.journal, "journal", true, "run the switch with its journal (false: measure what the journal costs)")
+	flag.StringVar(&c.issuer, "issuer", "lean", "the issuer: lean (edits each frame in place) or moov (unpacks and packs each message with moov-io, one goroutine per connection, writes once its input is drained)")
+	flag.IntVar(&c.issuerConns, "issuer-connections", 1, "the switch's connections to the issuer endpoint (issuers[].connections)")
 	flag.Float64Var(&c.rate, "rate", 0, "fixed-rate phases at this rate (default: half the switched maximum)")
 	flag.IntVar(&c.pairs, "pairs", 3, "fixed-rate phases as this many alternating pairs (direct, switched); the pair with the median added p99 is reported")
 	sweep := flag.String("sweep", "", "after the main phases, the closed loop again (direct, socat, Go relay, switch) at each of these connection counts, e.g. 16,64")
 	flag.Parse()
+	if c.issuer != "lean" && c.issuer != "moov" {
+		fmt.Fprintln(os.Stderr, "bench: --issuer must be lean or moov")
+		os.Exit(2)
+	}
 	if c.pairs < 1 {
 		fmt.Fprintln(os.Stderr, "bench: --pairs must be at least 1")
 		os.Exit(2)

@@ -80,6 +80,8 @@ func (p *Paths) setRatios() {
 type Results struct {
 	Duration string `json:"phase_duration"`
 	Journal  bool   `json:"switch_journal"`
+	Issuer   string `json:"issuer"`             // lean or moov
+	IssConns int    `json:"issuer_connections"` // the switch's links to it
 	Echo     Result `json:"generator_echo"`
 	Paths           // the closed loop at --connections
 	RateDir  Result `json:"fixed_rate_direct"`   // of the median pair
@@ -129,13 +131,17 @@ func runPhases(ctx context.Context, c config) (*Results, error) {
 	for i := range approved {
 		approved[i].Expect = []string{"00"}
 	}
-	res := &Results{Duration: c.duration.String(), Journal: c.journal}
+	res := &Results{Duration: c.duration.String(), Journal: c.journal, Issuer: c.issuer, IssConns: c.issuerConns}
 	r := &runner{ctx: ctx, c: c, msgs: msgs, approved: approved, failed: &res.Failed}
 	var err error
 	if res.Echo, err = r.generatorCost(); err != nil {
 		return nil, err
 	}
-	iss, err := startChild("issuer")
+	issKind := "issuer"
+	if c.issuer == "moov" {
+		issKind = "moov-issuer"
+	}
+	iss, err := startChild(issKind)
 	if err != nil {
 		return nil, err
 	}
@@ -143,7 +149,7 @@ func runPhases(ctx context.Context, c config) (*Results, error) {
 	if err := r.relays(&res.Paths, "", iss.addr); err != nil {
 		return nil, err
 	}
-	sw, cleanup, err := startSwitchChild(iss.addr, c.profile, c.journal)
+	sw, cleanup, err := startSwitchChild(iss.addr, c.profile, c.journal, c.issuerConns)
 	if err != nil {
 		return nil, err
 	}
@@ -282,7 +288,7 @@ func (r *runner) goRelayPhase(prefix, target string) (Result, error) {
 
 // startSwitchChild runs the switch in a child process with its journal in
 // a fresh temporary directory.
-func startSwitchChild(issuerAddr, profileDir string, journal bool) (*child, func(), error) {
+func startSwitchChild(issuerAddr, profileDir string, journal bool, conns int) (*child, func(), error) {
 	dir, err := os.MkdirTemp("", "cardswitch-bench-")
 	if err != nil {
 		return nil, nil, err
@@ -296,7 +302,7 @@ func startSwitchChild(issuerAddr, profileDir string, journal bool) (*child, func
 		}
 	}
 	sw, err := startChild("switch", envIssuer+"="+issuerAddr, envDir+"="+dir, envProfile+"="+profileDir,
-		fmt.Sprintf("%s=%t", envJournal, journal))
+		fmt.Sprintf("%s=%t", envJournal, journal), fmt.Sprintf("%s=%d", envConns, conns))
 	if err != nil {
 		_ = os.RemoveAll(dir)
 		return nil, nil, err

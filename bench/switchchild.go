@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -10,6 +11,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/pprof"
+	"strconv"
 	"strings"
 	"time"
 
@@ -24,6 +26,7 @@ const (
 	envDir     = "CARDSWITCH_BENCH_DIR"     // where the journal goes
 	envProfile = "CARDSWITCH_BENCH_PROFILE" // profile directory, "" for none
 	envJournal = "CARDSWITCH_BENCH_JOURNAL" // "false": no journal
+	envConns   = "CARDSWITCH_BENCH_CONNS"   // the issuer's connections
 )
 
 // switchYAML is a production configuration: the journal on (in a temporary
@@ -41,6 +44,7 @@ admin:
 %sissuers:
   - name: bench
     endpoints: [%s]
+    connections: %d
 routes:
   - {bin: "2", issuer: bench}
   - {bin: "4", issuer: bench}
@@ -57,7 +61,11 @@ func runSwitchChild() error {
 	if os.Getenv(envJournal) == "false" {
 		journal = ""
 	}
-	cfg, err := cfgfile.LoadBytes("bench.yaml", fmt.Appendf(nil, switchYAML, journal, os.Getenv(envIssuer)))
+	conns, err := strconv.Atoi(cmp.Or(os.Getenv(envConns), "1"))
+	if err != nil {
+		return err
+	}
+	cfg, err := cfgfile.LoadBytes("bench.yaml", fmt.Appendf(nil, switchYAML, journal, os.Getenv(envIssuer), conns))
 	if err != nil {
 		return err
 	}
@@ -71,7 +79,7 @@ func runSwitchChild() error {
 	done := make(chan error, 1)
 	go func() { done <- sw.Run(ctx) }()
 	wctx, wcancel := context.WithTimeout(ctx, 10*time.Second)
-	err = sw.WaitIssuer(wctx, "bench", func(up int) bool { return up >= 1 })
+	err = sw.WaitIssuer(wctx, "bench", func(up int) bool { return up >= conns })
 	wcancel()
 	if err != nil {
 		cancel()

@@ -14,8 +14,8 @@ func printTable(w io.Writer, c config, r *Results) {
 	if !r.Journal {
 		journal = "JOURNAL OFF (--journal=false)"
 	}
-	fmt.Fprintf(w, "\ncardswitch bench: %s per phase, %d connections, closed loop %d in flight; switch %s; %d CPUs (%s)\n\n",
-		c.duration, c.connections, c.concurrency, journal, runtime.NumCPU(), cpuModel())
+	fmt.Fprintf(w, "\ncardswitch bench: %s per phase, %d connections, closed loop %d in flight; switch %s; %s issuer over %d connection(s); %d CPUs (%s)\n\n",
+		c.duration, c.connections, c.concurrency, journal, c.issuer, c.issuerConns, runtime.NumCPU(), cpuModel())
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "phase\tthroughput/s\tp50 ms\tp99 ms\tmax ms\tfailures\tCPU-µs/tx\tallocs/tx\tsyscalls/tx\twaits/tx\t")
 	rows := []Result{r.Echo, r.Direct}
