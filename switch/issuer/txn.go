@@ -95,6 +95,10 @@ type Txn struct {
 	Latency time.Duration
 
 	linkSTAN uint32
+	// Recorded is the Recorder's own mark of the request's record (the
+	// switch: its journal in-flight record), 0 for none. It sits in what
+	// would be padding.
+	Recorded uint32
 	seq      uint64
 	admitted *atomic.Int64 // the issuer's count it holds a place in (Admit), nil when none
 
