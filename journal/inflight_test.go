@@ -1,6 +1,7 @@
 package journal
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"testing"
@@ -104,4 +105,26 @@ func TestInFlightRecordCloseRecover(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, 1, n)
 	require.NoError(t, j3.Close())
+}
+
+// TestInFlightRecordOutlivesItsSegment: a request recorded in a segment
+// that was sealed and indexed long before the crash is still reversed:
+// the segment is kept for InFlightHold, not removed once indexed.
+func TestInFlightRecordOutlivesItsSegment(t *testing.T) {
+	j, path := openTemp(t, Options{segMax: 4 << 10, InFlightHold: time.Hour})
+	tk, _, err := j.StageSent(sentSample("000042", 42))
+	require.NoError(t, err)
+	j.Commit(tk)
+	appendAll(t, j, 200, nil) // several segments, sealed and indexed
+	require.NoError(t, j.Flush(context.Background()))
+	crashed := copyJournal(t, path)
+	var got []Sent
+	j2, err := Open(crashed, Options{Keys: testKeys, Reverse: func(s *Sent) (*Reversal, error) {
+		got = append(got, *s)
+		return &Reversal{Created: s.Time, Issuer: s.Issuer, STAN: string(s.Field(11)), Frame: []byte("0420")}, nil
+	}})
+	require.NoError(t, err)
+	defer j2.Close()
+	require.Len(t, got, 1)
+	assert.Equal(t, uint32(42), got[0].LinkSTAN)
 }
