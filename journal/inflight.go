@@ -85,10 +85,7 @@ func (j *Journal) StageSent(s *Sent) (Ticket, uint32, error) {
 		st.mu.Unlock()
 		return 0, 0, err
 	}
-	lb := st.cur
-	if lb.n == 0 {
-		lb.first = st.nextID
-	}
+	lb := j.sideBatch()
 	j.sentSeq++
 	if j.sentSeq == 0 {
 		j.sentSeq = 1
@@ -110,9 +107,21 @@ func (j *Journal) StageDone(seq uint32) {
 	st := &j.st
 	st.mu.Lock()
 	if j.roomLocked() == nil {
-		st.cur.side = appendClose(st.cur.side, j.run, seq)
+		lb := j.sideBatch()
+		lb.side = appendClose(lb.side, j.run, seq)
 	}
 	st.mu.Unlock()
+}
+
+// sideBatch is the batch a side record joins; a batch of side records
+// only is named by the next entry id, as its segment would be. j.st.mu
+// held.
+func (j *Journal) sideBatch() *logBatch {
+	lb := j.st.cur
+	if lb.n == 0 {
+		lb.first = j.st.nextID
+	}
+	return lb
 }
 
 // roomLocked waits until the current batch has room (as stageItem does).

@@ -274,7 +274,7 @@ func (j *Journal) committer() {
 func (j *Journal) commitStaged() {
 	s := &j.st
 	s.mu.Lock()
-	idle := s.cur.n == 0 && len(s.cur.flush) == 0
+	idle := s.cur.n == 0 && len(s.cur.flush) == 0 && len(s.cur.side) == 0
 	t := s.gen
 	s.mu.Unlock()
 	if !idle {
