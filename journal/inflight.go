@@ -243,7 +243,12 @@ func (f *inFlight) unfinished() []Sent {
 // request a previous run sent and never finished, before Open removes
 // the log that records them. One already stored (by an Open that died
 // before it removed the log) is not stored again.
-func (j *Journal) reverseUnfinished(list []Sent) error {
+func (j *Journal) reverseUnfinished(fl *inFlight) error {
+	if fl.bad > 0 {
+		j.opt.Log.Error("journal: in-flight records that do not decode: those requests are not reversed",
+			"records", fl.bad)
+	}
+	list := fl.unfinished()
 	if len(list) == 0 {
 		return nil
 	}

@@ -62,13 +62,10 @@ func (j *Journal) replayLog() (int64, error) {
 		maxID = max(maxID, last)
 		total += n
 	}
-	if fl.bad > 0 {
-		j.opt.Log.Error("journal: in-flight records that do not decode: those requests are not reversed", "records", fl.bad)
-	}
 	// The reversals are stored before the log that records their requests
-	// is removed: a crash in between stores them again at most once more
+	// is removed: a start that dies in between does not store them twice
 	// (reversalStored finds them).
-	if err := j.reverseUnfinished(fl.unfinished()); err != nil {
+	if err := j.reverseUnfinished(&fl); err != nil {
 		return 0, err
 	}
 	for _, s := range segs {
