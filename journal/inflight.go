@@ -280,12 +280,16 @@ func (j *Journal) reverseUnfinished(fl *inFlight) error {
 	return nil
 }
 
-// reversalStored reports whether a reversal of the same request (issuer,
-// creation time, STAN) is stored already.
+// reversalStored reports whether a reversal of the same request is
+// stored already: same issuer, STAN and RRN, created since the request
+// arrived (rv.Created). That is the one an earlier start stored, or the
+// timeout's, when the process died between storing it and writing the
+// request's entry.
 func (j *Journal) reversalStored(rv *Reversal) (bool, error) {
 	var n int
 	err := j.wdb.QueryRowContext(context.Background(), `SELECT count(*) FROM reversals
-		WHERE issuer = ? AND created = ? AND stan = ?`, rv.Issuer, rv.Created.UnixNano(), rv.STAN).Scan(&n)
+		WHERE issuer = ? AND stan = ? AND rrn = ? AND created >= ?`, rv.Issuer, rv.STAN, rv.RRN,
+		rv.Created.UnixNano()).Scan(&n)
 	if err != nil {
 		return false, fmt.Errorf("journal: reversals of the requests in flight at the last stop: %w", err)
 	}

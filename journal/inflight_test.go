@@ -128,3 +128,28 @@ func TestInFlightRecordOutlivesItsSegment(t *testing.T) {
 	require.Len(t, got, 1)
 	assert.Equal(t, uint32(42), got[0].LinkSTAN)
 }
+
+// TestInFlightTimeoutReversalNotStoredTwice: a request whose timeout
+// reversal was stored, when the process died before its entry (the
+// close) was written, is not reversed a second time at the start.
+func TestInFlightTimeoutReversalNotStoredTwice(t *testing.T) {
+	j, path := openTemp(t, Options{})
+	sent := sentSample("000077", 77)
+	tk, _, err := j.StageSent(sent)
+	require.NoError(t, err)
+	j.Commit(tk)
+	_, err = j.AddReversal(context.Background(), &Reversal{Created: sent.Time.Add(time.Second), Issuer: "bank",
+		STAN: "000077", RRN: string(sent.Field(37)), Frame: []byte("timeout 0420")})
+	require.NoError(t, err)
+	crashed := copyJournal(t, path)
+	j2, err := Open(crashed, Options{Keys: testKeys, Reverse: func(s *Sent) (*Reversal, error) {
+		return &Reversal{Created: s.Time, Issuer: s.Issuer, STAN: string(s.Field(11)), RRN: string(s.Field(37)),
+			Frame: []byte("recovered 0420")}, nil
+	}})
+	require.NoError(t, err)
+	defer j2.Close()
+	rs, err := j2.PendingReversals()
+	require.NoError(t, err)
+	require.Len(t, rs, 1)
+	assert.Equal(t, "timeout 0420", string(rs[0].Frame))
+}
