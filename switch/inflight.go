@@ -35,9 +35,7 @@ func (r *request) Record(_ *issuer.Txn, linkSTAN uint32) uint64 {
 		return 0
 	}
 	sent := journal.Sent{Time: r.Started, Issuer: r.Issuer, LinkSTAN: linkSTAN, MTI: r.MTI[:]}
-	for i, id := range journal.SentFields {
-		sent.Fields[i] = v.Field(id)
-	}
+	fillSent(&sent, v)
 	tk, seq, err := j.StageSent(&sent)
 	if err != nil {
 		c.s.log.Error("journal: in-flight record refused: should the switch die before this request is answered, "+
@@ -46,6 +44,48 @@ func (r *request) Record(_ *issuer.Txn, linkSTAN uint32) uint64 {
 	}
 	r.Recorded = seq
 	return uint64(tk)
+}
+
+// fillSent copies the request's SentFields into s. screened checked the
+// fields the entry's columns hold; any other one that a misaligned frame
+// fills with card digits or a track separator is left out (its 0420 goes
+// without it): the log is in clear, and holds no card data.
+func fillSent(s *journal.Sent, v *iso.View) {
+	frame, tracks := v.Frame(), v.Frame()
+	if !iso.HasTrackSeparator(frame) {
+		tracks = nil
+	}
+	for i, id := range journal.SentFields {
+		b := v.Field(id)
+		if !entryColumn(id) && len(b) > 0 && cardLike(b, tracks, v) {
+			b = nil
+		}
+		s.Fields[i] = b
+	}
+}
+
+// entryColumn: field id is one of the entry's columns, which screened
+// checks.
+func entryColumn(id int) bool {
+	for _, f := range entrySpanFields {
+		if f == id {
+			return true
+		}
+	}
+	return false
+}
+
+// cardLike: b holds a track separator (the frame has one: tracks) or
+// a window of the card's digits, as journalLeak tells for the columns.
+func cardLike(b, tracks []byte, v *iso.View) bool {
+	if tracks != nil && iso.HasTrackSeparator(b) {
+		return true
+	}
+	if len(b) < iso.PANWindow {
+		return false
+	}
+	pans := [3][]byte{v.Field(2), iso.TrackPANDigits(v.Field(35)), iso.TrackPANDigits(v.Field(45))}
+	return iso.SharesCardDigits(b, tracks, &pans)
 }
 
 // Unrecord closes r's in-flight record: the link did not send it.
