@@ -1,10 +1,13 @@
 package journal
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/binary"
 	"fmt"
+	"os"
+	"slices"
 	"time"
 )
 
@@ -200,55 +203,91 @@ func sentOf(r *record) (Sent, bool) {
 	return s, !d.bad && len(d.b) == 0
 }
 
-// inFlight collects, segment after segment at Open, the sent records not
-// closed.
+// inFlight collects, segment after segment at Open, where the sent
+// records not closed are. Only their positions are kept, and a record
+// is closed soon after it is sent, so the map holds about as many as
+// were in flight at a time, however long the log: the records
+// themselves are read again (unfinished) for the few left open.
 type inFlight struct {
-	open  map[sentKey]Sent
-	order []sentKey
-	bad   int
+	open map[sentKey]sentPos
+	bad  int
 }
 
-func (f *inFlight) add(r *record) {
+// sentPos is where a sent record is: segment (index in the list Open
+// read) and offset.
+type sentPos struct{ seg, off int }
+
+// add takes the side record r, at off in segment seg.
+func (f *inFlight) add(r *record, seg, off int) {
 	k := sentKey{r.side.run, r.side.seq}
 	switch r.kind {
 	case recKindSent:
-		s, ok := sentOf(r)
-		if !ok {
-			f.bad++
-			return
-		}
 		if f.open == nil {
-			f.open = map[sentKey]Sent{}
+			f.open = map[sentKey]sentPos{}
 		}
-		f.open[k] = s
-		f.order = append(f.order, k)
+		f.open[k] = sentPos{seg, off}
 	case recKindClose:
 		delete(f.open, k)
 	}
 }
 
-// unfinished lists the open records in the order they were sent.
-func (f *inFlight) unfinished() []Sent {
-	var out []Sent
-	for _, k := range f.order {
-		if s, ok := f.open[k]; ok {
-			out = append(out, s)
-			delete(f.open, k)
+// scan takes the side records of b, the checked prefix of segment seg.
+func (f *inFlight) scan(b []byte, seg int) {
+	off := 0
+	_ = eachRecord(b, func(r *record) bool {
+		if r.kind != recKindV1 {
+			f.add(r, seg, off)
 		}
+		off += len(r.raw)
+		return true
+	})
+}
+
+// unfinished reads the open records back from segs, in the order they
+// were sent.
+func (f *inFlight) unfinished(segs []string) ([]Sent, error) {
+	pos := make([]sentPos, 0, len(f.open))
+	for _, p := range f.open {
+		pos = append(pos, p)
 	}
-	return out
+	slices.SortFunc(pos, func(a, b sentPos) int { return cmp.Or(cmp.Compare(a.seg, b.seg), cmp.Compare(a.off, b.off)) })
+	var out []Sent
+	var b []byte
+	for i, p := range pos {
+		if i == 0 || pos[i-1].seg != p.seg {
+			var err error
+			if b, err = os.ReadFile(segs[p.seg]); err != nil { // #nosec G304 -- our own log directory
+				return nil, fmt.Errorf("journal: read log segment: %w", err)
+			}
+		}
+		var r record
+		if n, err := nextRecord(b[p.off:], &r); err != nil || n == 0 || r.kind != recKindSent {
+			f.bad++
+			continue
+		}
+		s, ok := sentOf(&r)
+		if !ok {
+			f.bad++
+			continue
+		}
+		out = append(out, s)
+	}
+	return out, nil
 }
 
 // reverseUnfinished stores the reversal Options.Reverse makes of each
 // request a previous run sent and never finished, before Open removes
 // the log that records them. One already stored (by an Open that died
 // before it removed the log) is not stored again.
-func (j *Journal) reverseUnfinished(fl *inFlight) error {
+func (j *Journal) reverseUnfinished(fl *inFlight, segs []string) error {
+	list, err := fl.unfinished(segs)
+	if err != nil {
+		return err
+	}
 	if fl.bad > 0 {
 		j.opt.Log.Error("journal: in-flight records that do not decode: those requests are not reversed",
 			"records", fl.bad)
 	}
-	list := fl.unfinished()
 	if len(list) == 0 {
 		return nil
 	}

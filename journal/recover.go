@@ -46,12 +46,7 @@ func (j *Journal) replayLog() (int64, error) {
 			j.opt.Log.Warn("journal: cut the torn end of a log segment (a write interrupted by a crash or a power loss)",
 				"segment", s, "bytes", len(b)-good)
 		}
-		_ = eachRecord(b[:good], func(r *record) bool {
-			if r.kind != recKindV1 {
-				fl.add(r)
-			}
-			return true
-		})
+		fl.scan(b[:good], i)
 		if good > 0 && last > 0 {
 			old, err := j.indexSegment(b[:good], first, last, cut)
 			if err != nil {
@@ -65,7 +60,7 @@ func (j *Journal) replayLog() (int64, error) {
 	// The reversals are stored before the log that records their requests
 	// is removed: a start that dies in between does not store them twice
 	// (reversalStored finds them).
-	if err := j.reverseUnfinished(&fl); err != nil {
+	if err := j.reverseUnfinished(&fl, segs); err != nil {
 		return 0, err
 	}
 	for _, s := range segs {
