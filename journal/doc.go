@@ -17,7 +17,10 @@
 // is bounded: when it falls behind by more than logBuffers batches, the
 // writer waits, Options.BatchMax entries fill the stage, and backpressure
 // reaches Stage and Append. Segments are removed once
-// indexed. Open indexes whatever a crash left in the log before anything
+// indexed (and, with Options.InFlightHold, that long after). The log also
+// carries in-flight records (StageSent, inflight.go): a request about to
+// go to an issuer, closed by its entry; they are never indexed, and Open
+// hands the unclosed ones to Options.Reverse. Open indexes whatever a crash left in the log before anything
 // else, so after Open SQLite holds every entry ever acknowledged (unless the log file
 // itself was damaged: Open then says so); a read-only opener (the txn
 // commands) sees entries once they are indexed, within about 10 ms of

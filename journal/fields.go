@@ -25,6 +25,10 @@ type Fields struct {
 	ResponseCode string
 	Outcome      Outcome
 	Reason       string
+
+	// Closes is the seq of the in-flight record (StageSent) this entry
+	// finishes, 0 for none: it is written beside the entry, not in it.
+	Closes uint32
 }
 
 // BodySize bounds the bytes AppendBody adds for f.

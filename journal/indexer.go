@@ -28,6 +28,7 @@ const (
 // way to the indexer.
 type logBatch struct {
 	buf    []byte
+	side   []byte          // in-flight records (inflight.go): written after buf, never indexed
 	n      int             // records in buf
 	first  int64           // id of the first
 	keys   []recKeys       // of each record, in order
@@ -42,6 +43,7 @@ func (j *Journal) startPipeline(nextID int64) {
 	j.toIndex = make(chan *logBatch, logBuffers)
 	j.indexed = make(chan struct{})
 	j.keep = map[string]bool{}
+	j.run = newRun()
 	j.st.cond.L = &j.st.mu
 	j.st.cur, j.st.gen, j.st.nextID = &logBatch{}, 1, nextID
 	j.kick = make(chan struct{}, 1)
@@ -154,6 +156,7 @@ func (j *Journal) recycle(lb *logBatch) {
 	clear(lb.flush)
 	clear(lb.items)
 	lb.buf, lb.keys, lb.n, lb.first, lb.seg, lb.sealed = lb.buf[:0], lb.keys[:0], 0, 0, "", ""
+	lb.side = lb.side[:0]
 	lb.flush, lb.items = lb.flush[:0], lb.items[:0]
 	j.free.put(lb)
 }
@@ -165,14 +168,11 @@ func (j *Journal) commit(p *pendingRow) {
 		j.indexRow(p)
 	}
 	for _, name := range p.sealed {
-		if j.keep[name] {
-			continue
-		}
-		if err := removeSegment(name); err != nil {
-			j.opt.Log.Warn("journal: indexed segment not removed (it is replayed, harmlessly, at the next start)",
-				"err", err)
+		if !j.keep[name] {
+			j.held = append(j.held, heldSeg{name: name, at: time.Now()})
 		}
 	}
+	j.removeHeld(false)
 	for _, d := range p.flush {
 		close(d)
 	}
@@ -206,4 +206,30 @@ func (j *Journal) indexRow(p *pendingRow) {
 		return
 	}
 	j.walCheck()
+}
+
+// heldSeg is an indexed segment kept for its in-flight records
+// (Options.InFlightHold) since at.
+type heldSeg struct {
+	name string
+	at   time.Time
+}
+
+// removeHeld removes the indexed segments held for InFlightHold (all of
+// them when all): by then every request recorded in them has finished,
+// and its reversal, if it needs one, is stored. Indexer goroutine only
+// (or closeLog, after it).
+func (j *Journal) removeHeld(all bool) {
+	n := 0
+	for _, h := range j.held {
+		if !all && time.Since(h.at) < j.opt.InFlightHold {
+			break
+		}
+		if err := removeSegment(h.name); err != nil {
+			j.opt.Log.Warn("journal: indexed segment not removed (it is replayed, harmlessly, at the next start)",
+				"err", err)
+		}
+		n++
+	}
+	j.held = append(j.held[:0], j.held[n:]...)
 }

@@ -159,7 +159,7 @@ func runs(buf []byte, skipRec func(*record) bool, most int, emit func(run []byte
 		return emitErr == nil
 	}
 	err := eachRecord(buf, func(r *record) bool {
-		skip := skipRec(r)
+		skip := r.kind != recKindV1 || skipRec(r) // side records are not indexed (inflight.go)
 		if (skip || n == most) && !flush() {
 			return false
 		}

@@ -33,6 +33,9 @@ type Journal struct {
 
 	free    *freeList       // indexer → stage: buffers to fill
 	toIndex chan *logBatch  // writing leader → indexer
+	held    []heldSeg       // indexed segments kept for their in-flight records (indexer; closeLog after it ends)
+	run     uint64          // pairs this run's in-flight records with their closes (inflight.go)
+	sentSeq uint32          // the last in-flight record's seq; st.mu
 	keep    map[string]bool // segments holding records the indexer gave up on (indexer; closeLog after it ends)
 	lag     atomic.Int64
 	indexed chan struct{} // closed when the indexer has exited

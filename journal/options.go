@@ -34,6 +34,15 @@ type Options struct {
 	// the first seals, every one opens, for rotation. Without keys the
 	// journal stores no reversal (ErrNoKey) and lists none.
 	Keys [][32]byte
+	// Reverse makes the reversal of a request a previous run recorded as
+	// sent (StageSent) and never finished; Open stores what it returns
+	// before it removes that run's log. Nil: such requests are logged.
+	Reverse func(s *Sent) (*Reversal, error)
+	// InFlightHold is how long an indexed log segment is kept for the
+	// in-flight records in it: at least the longest time a request can
+	// stay unanswered before its reversal is stored (the issuers'
+	// timeout, plus a margin). 0: removed once indexed.
+	InFlightHold time.Duration
 
 	segMax int64 // log segment size before rotation; tests shrink it
 }

@@ -85,9 +85,12 @@ func entryTexts(e *Entry) [textCols]string {
 // record is a decoded log record; raw and texts alias the buffer it was
 // read from.
 type record struct {
+	kind                      byte // recKindV1, or a side record's (inflight.go)
 	id, time, conn, latencyUS int64
 	texts                     [textCols][]byte
 	raw                       []byte // the whole record, header included
+	side                      sentKey
+	sent                      []byte // the rest of a sent record (sentOf)
 }
 
 // nextRecord decodes the record at the start of b and returns its size.
@@ -130,9 +133,13 @@ func decodeRecord(b []byte, r *record, checksum bool) (n int, err error) {
 }
 
 func decodePayload(p []byte, r *record) error {
+	if len(p) > 0 && (p[0] == recKindSent || p[0] == recKindClose) {
+		return decodeSide(p, r)
+	}
 	if len(p) == 0 || p[0] != recKindV1 {
 		return errBadRecord
 	}
+	r.kind = recKindV1
 	d := decoder{b: p[1:]}
 	r.id = int64(d.uvarint()) // #nosec G115 -- written from a positive int64
 	r.time = d.varint()

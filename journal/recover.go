@@ -28,6 +28,7 @@ func (j *Journal) replayLog() (int64, error) {
 		return 0, err
 	}
 	indexedMax, total, expired, cut := maxID, 0, 0, j.retentionCut()
+	var fl inFlight
 	for i, s := range segs {
 		b, err := os.ReadFile(s) // #nosec G304 -- our own log directory
 		if err != nil {
@@ -45,7 +46,8 @@ func (j *Journal) replayLog() (int64, error) {
 			j.opt.Log.Warn("journal: cut the torn end of a log segment (a write interrupted by a crash or a power loss)",
 				"segment", s, "bytes", len(b)-good)
 		}
-		if good > 0 {
+		fl.scan(b[:good], i)
+		if good > 0 && last > 0 {
 			old, err := j.indexSegment(b[:good], first, last, cut)
 			if err != nil {
 				return 0, fmt.Errorf("journal: index log segment %s: %w", s, err)
@@ -54,6 +56,12 @@ func (j *Journal) replayLog() (int64, error) {
 		}
 		maxID = max(maxID, last)
 		total += n
+	}
+	// The reversals are stored before the log that records their requests
+	// is removed: a start that dies in between does not store them twice
+	// (reversalStored finds them).
+	if err := j.reverseUnfinished(&fl, segs); err != nil {
+		return 0, err
 	}
 	for _, s := range segs {
 		if err := removeSegment(s); err != nil {
@@ -151,6 +159,9 @@ func indexedRanges(ctx context.Context, db *sql.DB, lo, hi int64) ([][2]int64, e
 func scanRecords(b []byte, indexed int64) (good int, first, last int64, n int) {
 	_ = eachRecord(b, func(r *record) bool { // its error is where the valid prefix ends
 		good += len(r.raw)
+		if r.kind != recKindV1 {
+			return true // a side record (inflight.go): no id
+		}
 		if first == 0 {
 			first = r.id
 		}
@@ -229,7 +240,7 @@ func unindexedLog(ctx context.Context, dbPath string, db *sql.DB) (int, error) {
 			return 0, err
 		}
 		_ = eachRecord(b[:good], func(r *record) bool {
-			if !covered(r.id) {
+			if r.kind == recKindV1 && !covered(r.id) {
 				n++
 			}
 			return true

@@ -123,6 +123,9 @@ func (j *Journal) stageItem(it item, f *Fields, fk recKeys) (Ticket, error) {
 		return 0, err
 	}
 	lb.keys = append(lb.keys, k)
+	if f != nil && f.Closes != 0 {
+		lb.side = appendClose(lb.side, j.run, f.Closes)
+	}
 	if it.e != nil || it.w != nil {
 		lb.items = append(lb.items, it)
 	}
@@ -207,8 +210,13 @@ func (j *Journal) lead() {
 // ids: nothing was told of them but the waiters, who hear the error.
 func (j *Journal) writeOut(lb *logBatch) {
 	var err error
-	if lb.n > 0 {
-		if err = j.writeLog(lb.buf, lb.first); err != nil {
+	if lb.n > 0 || len(lb.side) > 0 {
+		out := lb.buf
+		if len(lb.side) > 0 { // after the entries: buf alone goes to the indexer
+			out = append(lb.buf, lb.side...)
+			lb.buf = out[:len(lb.buf)]
+		}
+		if err = j.writeLog(out, lb.first); err != nil {
 			j.opt.Log.Error("journal log write failed", "entries", lb.n, "err", err)
 			j.lag.Add(-int64(lb.n))
 			if j.opt.WriteFailed != nil {
@@ -222,7 +230,7 @@ func (j *Journal) writeOut(lb *logBatch) {
 		lb.seg = j.log.name
 		lb.sealed = j.rotateLog(lb.first + int64(lb.n))
 	}
-	if lb.n == 0 && len(lb.flush) == 0 {
+	if lb.n == 0 && len(lb.flush) == 0 && lb.sealed == "" {
 		j.recycle(lb)
 		return
 	}
@@ -266,7 +274,7 @@ func (j *Journal) committer() {
 func (j *Journal) commitStaged() {
 	s := &j.st
 	s.mu.Lock()
-	idle := s.cur.n == 0 && len(s.cur.flush) == 0
+	idle := s.cur.n == 0 && len(s.cur.flush) == 0 && len(s.cur.side) == 0
 	t := s.gen
 	s.mu.Unlock()
 	if !idle {
@@ -349,6 +357,7 @@ func (j *Journal) closeLog() {
 	close(j.toIndex)
 	<-j.indexed
 	j.closeWriter()
+	j.removeHeld(true) // a clean stop: every request was finished
 	if err := j.log.close(!j.keep[j.log.name]); err != nil {
 		j.opt.Log.Warn("journal: close log", "err", err)
 	}

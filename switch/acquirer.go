@@ -54,6 +54,7 @@ type acqConn struct {
 	pending    bool                // no complete frame yet (read loop only)
 	slow       atomic.Bool         // closed for not reading its answers (counted once)
 	inflight   atomic.Int64        // requests of this connection waiting for an issuer
+	sending    *iso.View           // the scan of the request being handed to a link (read loop only; inflight.go)
 }
 
 func (s *Switch) handleConn(conn net.Conn) {

@@ -17,7 +17,7 @@ import (
 
 // openJournal opens the journal (when configured), refills the duplicate
 // cache from it and prepares the reversal queue.
-func (s *Switch) openJournal(jc config.Journal) error {
+func (s *Switch) openJournal(jc config.Journal, hold time.Duration) error {
 	if jc.Path == "" {
 		return nil
 	}
@@ -26,7 +26,7 @@ func (s *Switch) openJournal(jc config.Journal) error {
 		return err
 	}
 	j, err := journal.Open(jc.Path, journal.Options{Log: s.log, Sync: jc.Sync, WriteFailed: s.journalLost,
-		Retention: jc.Retention, Keys: sealKeys})
+		Retention: jc.Retention, Keys: sealKeys, Reverse: s.reverseUnfinished, InFlightHold: hold})
 	if err != nil {
 		return fmt.Errorf("journal %s: %w", jc.Path, err)
 	}

@@ -75,7 +75,7 @@ func (s *Switch) newLink(ic config.Issuer, endpoint string, conn, maxFrame int) 
 		ConnectTimeout: ic.ConnectTimeout, ReconnectMin: ic.ReconnectMin, ReconnectMax: ic.ReconnectMax,
 		MaxFrame: maxFrame, MaxInFlight: s.limits.LinkInFlight,
 		WriteBacklog: s.limits.IssuerBacklog, STANSpace: s.limits.LinkSTANs, LateGrace: s.limits.LinkLateGrace, Spec: s.spec, Scanner: s.scanner, TLS: ic.TLS,
-		Log: s.log, OnState: s.linkState, Dial: s.dialer(ic),
+		Log: s.log, OnState: s.linkState, Dial: s.dialer(ic), Gate: s.linkGate(),
 	})
 }
 

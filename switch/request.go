@@ -251,7 +251,10 @@ func (c *acqConn) send(is *issuer.Issuer, r *request, v *iso.View) error {
 		c.s.metrics.Rejected(metrics.ReasonInFlight)
 		return issuer.ErrIssuerBusy
 	}
-	return is.Send(&r.Txn, v.Offset(11))
+	c.sending = v // for Record, called back by the link within Send
+	err := is.Send(&r.Txn, v.Offset(11))
+	c.sending = nil
+	return err
 }
 
 // isAdvice: 0420/0421 reversal advices are stored and forwarded when the

@@ -45,6 +45,9 @@ func (c *acqConn) finish(a *answer, v *iso.View) {
 	if c.s.jrnl != nil {
 		var masked [pan.MaxLen]byte
 		fl := c.entry(a, &masked)
+		if a.sent != nil {
+			fl.Closes = a.sent.Recorded // its in-flight record (inflight.go)
+		}
 		var err error
 		if tk, err = c.s.jrnl.StageFields(&fl); err != nil {
 			c.journalFailed(err)

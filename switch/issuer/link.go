@@ -53,6 +53,10 @@ type LinkConfig struct {
 	Scanner *iso.Scanner
 	Log     *slog.Logger
 	Dial    func(ctx context.Context, addr string) (net.Conn, error)
+	// Gate, when set, is the link writer's gate (wire.Writer.SetGate):
+	// called with the highest Recorder ticket of a batch before the batch
+	// is written.
+	Gate func(ticket uint64)
 	// OnState is called (from the link's goroutine) when the link goes up
 	// or down.
 	OnState func(l *Link, up bool)
@@ -227,6 +231,9 @@ func (l *Link) session(ctx context.Context) (wasUp bool, err error) {
 		return false, fmt.Errorf("connect: %w", err)
 	}
 	out := wire.NewWriter(conn, l.cfg.WriteBacklog)
+	if l.cfg.Gate != nil {
+		out.SetGate(l.cfg.Gate)
+	}
 	l.mu.Lock()
 	l.conn, l.out = conn, out
 	l.mu.Unlock()

@@ -22,15 +22,34 @@ func (l *Link) Send(t *Txn, stanOff int) error {
 	if err != nil {
 		return err
 	}
+	var ticket uint64
+	rec, recorded := t.Owner.(Recorder)
+	if recorded {
+		ticket = rec.Record(t, stan)
+	}
 	field := t.Frame[stanOff : stanOff+6]
 	putSTAN(field, stan)
-	err = l.out.Queue(t.Frame)
+	err = l.out.QueueAfter(t.Frame, ticket)
 	copy(field, t.STAN[:]) // the Txn keeps the acquirer's own frame
 	if err != nil {
+		if recorded {
+			rec.Unrecord(t)
+		}
 		l.unregister(t)
 		return err
 	}
 	return nil
+}
+
+// Recorder is an Owner that records its request before it goes out (the
+// switch's journal): Record, called with the link STAN the issuer will
+// see, returns the ticket the link's writer passes to its gate
+// (LinkConfig.Gate) before it writes the request, 0 for none. Unrecord
+// undoes it when the request did not go out after all. Both are called
+// with the link's lock held and must not block on the link.
+type Recorder interface {
+	Record(t *Txn, linkSTAN uint32) uint64
+	Unrecord(t *Txn)
 }
 
 // register assigns a free link STAN and records t as pending. l.mu held.

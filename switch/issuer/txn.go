@@ -98,8 +98,11 @@ type Txn struct {
 	// Original is where field 90 lies in Frame (a stored reversal's or
 	// advice's original data elements): an answer that echoes 90 must
 	// carry the same (see mismatch). The zero span is not compared. It
-	// sits beside linkSTAN, in what was padding: a Txn stays 408 bytes.
+	// sits beside linkSTAN.
 	Original iso.Span
+	// Recorded is the Recorder's own mark of the request's record (the
+	// switch: its journal in-flight record), 0 for none.
+	Recorded uint32
 	seq      uint64
 	admitted *atomic.Int64 // the issuer's count it holds a place in (Admit), nil when none
 
@@ -107,8 +110,10 @@ type Txn struct {
 }
 
 // inlineFrame is the request size SetFrame keeps inside the Txn: an
-// authorization is usually 100-250 bytes.
-const inlineFrame = 256
+// authorization is usually 100-250 bytes. 248, not 256: with it a Txn is
+// 408 bytes, and the switch's request that embeds one fits the 448-byte
+// allocation size class (456 would take 480).
+const inlineFrame = 248
 
 // SetFrame makes Frame a copy of frame, inside the Txn when it fits: one
 // allocation per request instead of two. A Txn must not be copied by

@@ -1,0 +1,155 @@
+package journal
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// copyJournal copies the files of the journal at path (database, WAL and
+// log) to a new folder, as a crash would leave them: the copy was never
+// closed.
+func copyJournal(t *testing.T, path string) string {
+	t.Helper()
+	dst := filepath.Join(t.TempDir(), "journal.db")
+	dir := filepath.Dir(path)
+	des, err := os.ReadDir(dir)
+	require.NoError(t, err)
+	for _, de := range des {
+		src := filepath.Join(dir, de.Name())
+		to := filepath.Join(filepath.Dir(dst), de.Name())
+		if de.IsDir() {
+			require.NoError(t, os.MkdirAll(to, 0o700))
+			sub, err := os.ReadDir(src)
+			require.NoError(t, err)
+			for _, s := range sub {
+				b, err := os.ReadFile(filepath.Join(src, s.Name()))
+				require.NoError(t, err)
+				require.NoError(t, os.WriteFile(filepath.Join(to, s.Name()), b, 0o600))
+			}
+			continue
+		}
+		b, err := os.ReadFile(src)
+		require.NoError(t, err)
+		require.NoError(t, os.WriteFile(to, b, 0o600))
+	}
+	return dst
+}
+
+func sentSample(stan string, link uint32) *Sent {
+	s := &Sent{Time: time.Unix(1700000000, int64(link)), Issuer: "bank", LinkSTAN: link, MTI: []byte("0100")}
+	for i, id := range SentFields {
+		switch id {
+		case 11:
+			s.Fields[i] = []byte(stan)
+		case 37:
+			s.Fields[i] = []byte("RRN" + stan + "000")
+		case 4:
+			s.Fields[i] = []byte("000000001000")
+		}
+	}
+	return s
+}
+
+// TestInFlightRecordCloseRecover: requests recorded as sent and closed
+// (by their entry, or StageDone) are not reversed after a crash; the one
+// never closed gets exactly one reversal, carrying what its 0420 needs,
+// and a second start does not reverse it again.
+func TestInFlightRecordCloseRecover(t *testing.T) {
+	j, path := openTemp(t, Options{})
+	tk1, seq1, err := j.StageSent(sentSample("000001", 11))
+	require.NoError(t, err)
+	_, seq2, err := j.StageSent(sentSample("000002", 12))
+	require.NoError(t, err)
+	tk3, _, err := j.StageSent(sentSample("000003", 13)) // never finished
+	require.NoError(t, err)
+	j.Commit(tk1)
+	j.Commit(tk3)
+	tk, err := j.StageFields(&Fields{Time: time.Now(), Issuer: "bank", MTI: []byte("0110"), STAN: []byte("000001"),
+		ResponseCode: "00", Outcome: Approved, Closes: seq1})
+	require.NoError(t, err)
+	j.Commit(tk)
+	j.StageDone(seq2)
+	j.Commit(tk + 1)
+
+	crashed := copyJournal(t, path)
+	var got []Sent
+	reverse := func(s *Sent) (*Reversal, error) {
+		got = append(got, *s)
+		return &Reversal{Created: s.Time, Issuer: s.Issuer, STAN: string(s.Field(11)), RRN: string(s.Field(37)),
+			Frame: []byte("0420 of " + string(s.Field(11)))}, nil
+	}
+	j2, err := Open(crashed, Options{Keys: testKeys, Reverse: reverse})
+	require.NoError(t, err)
+	require.Len(t, got, 1, "only the request never finished is reversed")
+	assert.Equal(t, uint32(13), got[0].LinkSTAN)
+	assert.Equal(t, "0100", string(got[0].MTI))
+	assert.Equal(t, "000000001000", string(got[0].Field(4)))
+	rs, err := j2.PendingReversals()
+	require.NoError(t, err)
+	require.Len(t, rs, 1)
+	assert.Equal(t, "000003", rs[0].STAN)
+	assert.Equal(t, "0420 of 000003", string(rs[0].Frame))
+	require.NoError(t, j2.Close())
+
+	got = nil
+	j3, err := Open(crashed, Options{Keys: testKeys, Reverse: reverse})
+	require.NoError(t, err)
+	assert.Empty(t, got, "a second start does not reverse it again")
+	n, err := j3.ReversalCount()
+	require.NoError(t, err)
+	assert.Equal(t, 1, n)
+	require.NoError(t, j3.Close())
+}
+
+// TestInFlightRecordOutlivesItsSegment: a request recorded in a segment
+// that was sealed and indexed long before the crash is still reversed:
+// the segment is kept for InFlightHold, not removed once indexed.
+func TestInFlightRecordOutlivesItsSegment(t *testing.T) {
+	j, path := openTemp(t, Options{segMax: 4 << 10, InFlightHold: time.Hour})
+	tk, _, err := j.StageSent(sentSample("000042", 42))
+	require.NoError(t, err)
+	j.Commit(tk)
+	appendAll(t, j, 200, nil) // several segments, sealed and indexed
+	require.NoError(t, j.Flush(context.Background()))
+	crashed := copyJournal(t, path)
+	var got []Sent
+	j2, err := Open(crashed, Options{Keys: testKeys, Reverse: func(s *Sent) (*Reversal, error) {
+		got = append(got, *s)
+		return &Reversal{Created: s.Time, Issuer: s.Issuer, STAN: string(s.Field(11)), Frame: []byte("0420")}, nil
+	}})
+	require.NoError(t, err)
+	defer j2.Close()
+	require.Len(t, got, 1)
+	assert.Equal(t, uint32(42), got[0].LinkSTAN)
+}
+
+// TestInFlightTimeoutReversalNotStoredTwice: a request whose timeout
+// reversal was stored, when the process died before its entry (the
+// close) was written, is not reversed a second time at the start.
+func TestInFlightTimeoutReversalNotStoredTwice(t *testing.T) {
+	j, path := openTemp(t, Options{})
+	sent := sentSample("000077", 77)
+	tk, _, err := j.StageSent(sent)
+	require.NoError(t, err)
+	j.Commit(tk)
+	_, err = j.AddReversal(context.Background(), &Reversal{Created: sent.Time.Add(time.Second), Issuer: "bank",
+		STAN: "000077", RRN: string(sent.Field(37)), Frame: []byte("timeout 0420")})
+	require.NoError(t, err)
+	crashed := copyJournal(t, path)
+	j2, err := Open(crashed, Options{Keys: testKeys, Reverse: func(s *Sent) (*Reversal, error) {
+		return &Reversal{Created: s.Time, Issuer: s.Issuer, STAN: string(s.Field(11)), RRN: string(s.Field(37)),
+			Frame: []byte("recovered 0420")}, nil
+	}})
+	require.NoError(t, err)
+	defer j2.Close()
+	rs, err := j2.PendingReversals()
+	require.NoError(t, err)
+	require.Len(t, rs, 1)
+	assert.Equal(t, "timeout 0420", string(rs[0].Frame))
+}

@@ -1,0 +1,161 @@
+package switchd
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/cardswitch/cardswitch/config"
+	"github.com/cardswitch/cardswitch/iso"
+	"github.com/cardswitch/cardswitch/journal"
+	"github.com/cardswitch/cardswitch/switch/issuer"
+	"github.com/moov-io/iso8583"
+)
+
+// Nothing in flight is lost: before a request is written to an issuer
+// link it is recorded in the journal's log (Record), and the link's
+// writer commits that record, with every other record of its batch in
+// one log write, before it sends the batch (linkGate), as an acquirer's
+// writer commits answers' entries. The request's journal entry closes
+// the record (finish: Fields.Closes). A request still open when the
+// process died (kill -9, OOM, power) may have been approved by its
+// issuer, with no acquirer told: at the next start the journal hands it
+// to reverseUnfinished, and its 0420 is stored and sent like a timeout's.
+//
+// Reversals and advices (x4xx) are not recorded: a failed one is stored
+// as an advice, and an acquirer repeats one it got no answer to.
+
+// Record stages r's in-flight record (issuer.Recorder), with the link STAN
+// the issuer will see; the link's writer commits its ticket before the
+// request goes out. A record the journal refuses is logged and counted,
+// and the request still goes out, as an answer does.
+func (r *request) Record(_ *issuer.Txn, linkSTAN uint32) uint64 {
+	c := r.c
+	j, v := c.s.jrnl, c.sending
+	if j == nil || v == nil || r.MTI[1] == '4' {
+		return 0
+	}
+	sent := journal.Sent{Time: r.Started, Issuer: r.Issuer, LinkSTAN: linkSTAN, MTI: r.MTI[:]}
+	fillSent(&sent, v)
+	tk, seq, err := j.StageSent(&sent)
+	if err != nil {
+		c.s.log.Error("journal: in-flight record refused: should the switch die before this request is answered, "+
+			"it is not reversed", "conn", c.id, "issuer", r.Issuer, "err", err)
+		return 0
+	}
+	r.Recorded = seq
+	return uint64(tk)
+}
+
+// fillSent copies the request's SentFields into s. screened checked the
+// fields the entry's columns hold; any other one that a misaligned frame
+// fills with card digits or a track separator is left out (its 0420 goes
+// without it): the log is in clear, and holds no card data.
+func fillSent(s *journal.Sent, v *iso.View) {
+	frame, tracks := v.Frame(), v.Frame()
+	if !iso.HasTrackSeparator(frame) {
+		tracks = nil
+	}
+	for i, id := range journal.SentFields {
+		b := v.Field(id)
+		if !entryColumn(id) && len(b) > 0 && cardLike(b, tracks, v) {
+			b = nil
+		}
+		s.Fields[i] = b
+	}
+}
+
+// entryColumn: field id is one of the entry's columns, which screened
+// checks.
+func entryColumn(id int) bool {
+	for _, f := range entrySpanFields {
+		if f == id {
+			return true
+		}
+	}
+	return false
+}
+
+// cardLike: b holds a track separator (the frame has one: tracks) or
+// a window of the card's digits, as journalLeak tells for the columns.
+func cardLike(b, tracks []byte, v *iso.View) bool {
+	if tracks != nil && iso.HasTrackSeparator(b) {
+		return true
+	}
+	if len(b) < iso.PANWindow {
+		return false
+	}
+	pans := [3][]byte{v.Field(2), iso.TrackPANDigits(v.Field(35)), iso.TrackPANDigits(v.Field(45))}
+	return iso.SharesCardDigits(b, tracks, &pans)
+}
+
+// Unrecord closes r's in-flight record: the link did not send it.
+func (r *request) Unrecord(_ *issuer.Txn) {
+	if r.Recorded != 0 {
+		r.c.s.jrnl.StageDone(r.Recorded)
+		r.Recorded = 0
+	}
+}
+
+// linkGate is the issuer links' writer gate: the in-flight records of a
+// batch are in the log before the batch goes out. Nil without a journal.
+func (s *Switch) linkGate() func(uint64) {
+	j := s.jrnl
+	if j == nil {
+		return nil
+	}
+	return func(t uint64) { j.Commit(journal.Ticket(t)) }
+}
+
+// inFlightHold is how long the journal keeps an indexed log segment for
+// the in-flight records in it: a request recorded there is finished
+// (answered, or timed out with its reversal stored) within its issuer's
+// timeout; twice the longest configured, plus a margin, covers a reload
+// that lengthens it and a slow store.
+func inFlightHold(cfg *config.Config) time.Duration {
+	longest := time.Duration(0)
+	for _, ic := range cfg.Issuers {
+		longest = max(longest, ic.Timeout)
+	}
+	return 2*longest + 30*time.Second
+}
+
+// reverseUnfinished makes the 0420 of a request a previous run recorded
+// as sent and never finished (journal.Options.Reverse): the same message
+// a timeout stores (buildReversal), from the recorded fields.
+func (s *Switch) reverseUnfinished(sent *journal.Sent) (*journal.Reversal, error) {
+	frame, err := buildRecoveredReversal(s.spec, sent, time.Now())
+	if err != nil {
+		return nil, err
+	}
+	s.log.Warn("request in flight when the switch stopped: reversal stored", "issuer", sent.Issuer,
+		"stan", string(sent.Field(11)), "link_stan", sent.LinkSTAN, "rrn", string(sent.Field(37)))
+	return &journal.Reversal{Created: sent.Time, Issuer: sent.Issuer, STAN: string(sent.Field(11)),
+		RRN: string(sent.Field(37)), Frame: frame}, nil
+}
+
+// buildRecoveredReversal packs the 0420 of a recorded request: the fields
+// a timeout's reversal copies (reversalFields), 7 now, 39 = 68 and 90 =
+// the original MTI, the link STAN, and the original 7, 32 and 33.
+func buildRecoveredReversal(spec *iso8583.MessageSpec, sent *journal.Sent, now time.Time) ([]byte, error) {
+	out := iso8583.NewMessage(spec)
+	out.MTI("0420")
+	for _, id := range reversalFields {
+		if b := sent.Field(id); b != nil {
+			if err := out.BinaryField(id, b); err != nil {
+				return nil, fmt.Errorf("field %d: %w", id, err)
+			}
+		}
+	}
+	orig := string(sent.MTI) + fmt.Sprintf("%06d", sent.LinkSTAN) + pad(string(sent.Field(7)), 10) +
+		pad(string(sent.Field(32)), 11) + pad(string(sent.Field(33)), 11)
+	if err := out.Field(7, now.UTC().Format("0102150405")); err != nil {
+		return nil, err
+	}
+	if err := out.Field(39, string(iso.CodeLate)); err != nil {
+		return nil, err
+	}
+	if err := out.Field(90, orig); err != nil {
+		return nil, err
+	}
+	return out.Pack()
+}
