@@ -155,10 +155,15 @@ func (l *limiter) allow(ctx context.Context, r slog.Record) bool {
 		// A line stamped before the entry's window (goroutines race to
 		// log) counts against the current window rather than rewinding it.
 		if cur != win && (win-cur)&winMask <= winMask/2 {
+			// The previous window's count is taken before the window moves
+			// on: once it has, other goroutines count this window's
+			// suppressed lines, which its own summary reports.
+			n := e.suppressed.Swap(0)
 			if e.state.CompareAndSwap(old, win<<countBits|1) {
-				l.summarize(ctx, e, t)
+				l.report(ctx, e, t, n)
 				return true
 			}
+			e.suppressed.Add(n) // another goroutine moved the window: not ours to report
 			continue
 		}
 		if n >= l.burst {
@@ -202,7 +207,11 @@ func (l *limiter) lookup(level slog.Level, msg string) *entry {
 // summarize writes e's summary line if lines were suppressed since the
 // last one.
 func (l *limiter) summarize(ctx context.Context, e *entry, t time.Time) {
-	n := e.suppressed.Swap(0)
+	l.report(ctx, e, t, e.suppressed.Swap(0))
+}
+
+// report writes e's summary of n suppressed lines; none for 0.
+func (l *limiter) report(ctx context.Context, e *entry, t time.Time, n int64) {
 	if n == 0 {
 		return
 	}
