@@ -31,18 +31,7 @@ func startSwitchFile(t testing.TB, path string, wantUp ...string) *running {
 	t.Helper()
 	cfg, err := config.Load(path)
 	require.NoError(t, err)
-	sw, err := switchd.New(cfg, switchd.WithLogger(testLog(t)), switchd.WithWatch(false))
-	require.NoError(t, err)
-	ctx, cancel := context.WithCancel(context.Background())
-	r := &running{Switch: sw, addr: sw.Addr().String(), cancel: cancel, done: make(chan error, 1)}
-	go func() { r.done <- sw.Run(ctx) }()
-	t.Cleanup(r.stop)
-	for _, name := range wantUp {
-		wctx, wcancel := context.WithTimeout(context.Background(), 10*time.Second)
-		require.NoError(t, sw.WaitIssuer(wctx, name, atLeast(1)), "issuer %s never came up", name)
-		wcancel()
-	}
-	return r
+	return runSwitch(t, cfg, wantUp, switchd.WithLogger(testLog(t)), switchd.WithWatch(false))
 }
 
 // writeConfig writes yaml to a new config file and returns its path.

@@ -73,18 +73,7 @@ func startSwitchLog(t testing.TB, yaml string, log *slog.Logger, wantUp ...strin
 	cfg, err := config.LoadBytes(t.Name()+".yaml", []byte(yaml))
 	require.NoError(t, err)
 	cfg.Listen.Address = "127.0.0.1:0"
-	sw, err := switchd.New(cfg, switchd.WithLogger(log))
-	require.NoError(t, err)
-	ctx, cancel := context.WithCancel(context.Background())
-	r := &running{Switch: sw, addr: sw.Addr().String(), cancel: cancel, done: make(chan error, 1)}
-	go func() { r.done <- sw.Run(ctx) }()
-	t.Cleanup(r.stop)
-	for _, name := range wantUp {
-		wctx, wcancel := context.WithTimeout(context.Background(), 10*time.Second)
-		require.NoError(t, sw.WaitIssuer(wctx, name, atLeast(1)), "issuer %s never came up", name)
-		wcancel()
-	}
-	return r
+	return runSwitch(t, cfg, wantUp, switchd.WithLogger(log))
 }
 
 // stop shuts the switch down and waits for Run to return.
@@ -206,3 +195,21 @@ func dialErr(addr string) (net.Conn, error) {
 func atLeast(n int) func(int) bool { return func(up int) bool { return up >= n } }
 
 func none(up int) bool { return up == 0 }
+
+// runSwitch runs a switch on cfg until the test ends, once every issuer of
+// wantUp has a live link.
+func runSwitch(t testing.TB, cfg *config.Config, wantUp []string, opts ...switchd.Option) *running {
+	t.Helper()
+	sw, err := switchd.New(cfg, opts...)
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	r := &running{Switch: sw, addr: sw.Addr().String(), cancel: cancel, done: make(chan error, 1)}
+	go func() { r.done <- sw.Run(ctx) }()
+	t.Cleanup(r.stop)
+	for _, name := range wantUp {
+		wctx, wcancel := context.WithTimeout(context.Background(), 10*time.Second)
+		require.NoError(t, sw.WaitIssuer(wctx, name, atLeast(1)), "issuer %s never came up", name)
+		wcancel()
+	}
+	return r
+}

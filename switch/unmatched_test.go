@@ -180,16 +180,5 @@ func startSwitchOpts(t *testing.T, yaml string, wantUp []string, opts ...switchd
 	cfg, err := config.LoadBytes(t.Name()+".yaml", []byte(yaml))
 	require.NoError(t, err)
 	cfg.Listen.Address = "127.0.0.1:0"
-	sw, err := switchd.New(cfg, append([]switchd.Option{switchd.WithLogger(testLog(t))}, opts...)...)
-	require.NoError(t, err)
-	ctx, cancel := context.WithCancel(context.Background())
-	r := &running{Switch: sw, addr: sw.Addr().String(), cancel: cancel, done: make(chan error, 1)}
-	go func() { r.done <- sw.Run(ctx) }()
-	t.Cleanup(r.stop)
-	for _, name := range wantUp {
-		wctx, wcancel := context.WithTimeout(context.Background(), 10*time.Second)
-		require.NoError(t, sw.WaitIssuer(wctx, name, atLeast(1)), "issuer %s never came up", name)
-		wcancel()
-	}
-	return r
+	return runSwitch(t, cfg, wantUp, append([]switchd.Option{switchd.WithLogger(testLog(t))}, opts...)...)
 }
