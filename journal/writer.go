@@ -294,6 +294,12 @@ func (j *Journal) Flush(ctx context.Context) error { return j.flush(ctx, false) 
 func (j *Journal) FlushLog(ctx context.Context) error { return j.flush(ctx, true) }
 
 func (j *Journal) flush(ctx context.Context, logOnly bool) error {
+	// A context already done is answered as such: below, a commit with
+	// nothing to write can be as ready as ctx.Done, and select picks at
+	// random.
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	s := &j.st
 	s.mu.Lock()
 	if s.closed || j.readOnly() {
