@@ -66,14 +66,16 @@ func fillSent(s *journal.Sent, v *iso.View) {
 
 // entryColumn: field id is one of the entry's columns, which screened
 // checks.
-func entryColumn(id int) bool {
-	for _, f := range entrySpanFields {
-		if f == id {
-			return true
-		}
+func entryColumn(id int) bool { return id < len(entryColumns) && entryColumns[id] }
+
+// entryColumns marks the fields of entrySpanFields, built once: fillSent
+// asks for every recorded field of every request.
+var entryColumns = func() (t [129]bool) {
+	for _, id := range entrySpanFields {
+		t[id] = true
 	}
-	return false
-}
+	return t
+}()
 
 // cardLike: b holds a track separator (the frame has one: tracks) or
 // a window of the card's digits, as journalLeak tells for the columns.
