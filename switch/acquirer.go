@@ -15,6 +15,7 @@ import (
 	"github.com/cardswitch/cardswitch/journal"
 	"github.com/cardswitch/cardswitch/switch/acquirers"
 	"github.com/cardswitch/cardswitch/switch/internal/wire"
+	"github.com/cardswitch/cardswitch/switch/issuer"
 )
 
 // acqConn is one acquirer connection. One goroutine reads and routes its
@@ -55,6 +56,7 @@ type acqConn struct {
 	slow       atomic.Bool         // closed for not reading its answers (counted once)
 	inflight   atomic.Int64        // requests of this connection waiting for an issuer
 	sending    *iso.View           // the scan of the request being handed to a link (read loop only; inflight.go)
+	burst      issuer.Burst        // the requests of the current read, their link and writers to wake (read loop only)
 }
 
 func (s *Switch) handleConn(conn net.Conn) {
@@ -62,6 +64,7 @@ func (s *Switch) handleConn(conn net.Conn) {
 		_ = tc.SetWriteBuffer(s.limits.AcquirerSendBuffer) // a hint; the kernel may round it
 	}
 	c := &acqConn{s: s, conn: conn, id: s.nextConn.Add(1), remote: conn.RemoteAddr().String()}
+	c.burst = issuer.NewBurst(c.id)
 	c.out = wire.NewWriter(conn, s.limits.AcquirerBacklog)
 	if j := s.jrnl; j != nil {
 		c.out.SetGate(func(t uint64) { j.Commit(journal.Ticket(t)) })
@@ -122,12 +125,16 @@ func (c *acqConn) readLoop() error {
 		return err
 	}
 	c.views = new([2]iso.View)
+	defer c.burst.Done()
 	for {
 		lc := &c.s.live().Listen // a reload may change the timeouts
 		idle, frameTO := lc.IdleTimeout, lc.FrameTimeout
 		// A frame read ahead arrived with the read that brought it: it
 		// keeps that read's arrival stamp, and costs no clock read.
 		fresh := !fr.Complete()
+		if fresh { // what was read is handled: its requests go out
+			c.burst.Done()
+		}
 		if fr.Buffered() == 0 {
 			c.deadline(idle)
 			if err := fr.Wait(); err != nil {
@@ -254,8 +261,17 @@ const closeFlush = 2 * time.Second
 // queueAfter queues an answer that must wait for its journal entry's log
 // write (ticket; 0: none). An acquirer that lets answers pile up unread
 // past the backlog limit is disconnected rather than buffered for.
-func (c *acqConn) queueAfter(resp []byte, ticket journal.Ticket) {
-	err := c.out.QueueAfter(resp, uint64(ticket))
+func (c *acqConn) queueAfter(resp []byte, ticket journal.Ticket) { c.queueHeld(resp, ticket, nil) }
+
+// queueHeld is queueAfter; with held set the writer is not woken (its
+// caller wakes it with the rest of its burst: wire.Writer.QueueHeld).
+func (c *acqConn) queueHeld(resp []byte, ticket journal.Ticket, held *wire.Held) {
+	var err error
+	if held != nil {
+		err = c.out.QueueHeld(resp, uint64(ticket), held)
+	} else {
+		err = c.out.QueueAfter(resp, uint64(ticket))
+	}
 	if errors.Is(err, wire.ErrBacklog) && c.slow.CompareAndSwap(false, true) {
 		c.s.countSlowAcquirer()
 		c.s.log.Warn("closing acquirer connection: it does not read its responses",

@@ -252,7 +252,7 @@ func (c *acqConn) send(is *issuer.Issuer, r *request, v *iso.View) error {
 		return issuer.ErrIssuerBusy
 	}
 	c.sending = v // for Record, called back by the link within Send
-	err := is.Send(&r.Txn, v.Offset(11))
+	err := is.SendBurst(&r.Txn, v.Offset(11), &c.burst)
 	c.sending = nil
 	return err
 }

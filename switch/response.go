@@ -10,6 +10,7 @@ import (
 	"github.com/cardswitch/cardswitch/internal/pan"
 	"github.com/cardswitch/cardswitch/iso"
 	"github.com/cardswitch/cardswitch/journal"
+	"github.com/cardswitch/cardswitch/switch/internal/wire"
 	"github.com/cardswitch/cardswitch/switch/issuer"
 )
 
@@ -29,8 +30,9 @@ type answer struct {
 	code    string
 	outcome journal.Outcome
 	reason  string
-	resp    []byte   // nil: nothing to send (the acquirer already had its answer)
-	sent    *request // the relayed request it answers, released once answered; nil when never relayed
+	resp    []byte     // nil: nothing to send (the acquirer already had its answer)
+	held    *wire.Held // set: queue the answer without waking the writer (the link's reader wakes it)
+	sent    *request   // the relayed request it answers, released once answered; nil when never relayed
 }
 
 // finish journals a's outcome and queues its answer behind the entry (v:
@@ -59,7 +61,7 @@ func (c *acqConn) finish(a *answer, v *iso.View) {
 	if c.s.debugging() {
 		c.logTxn(a, v)
 	}
-	c.queueAfter(a.resp, tk)
+	c.queueHeld(a.resp, tk, a.held)
 	c.s.metrics.Request(string(a.spans[spanMTI].In(a.frame)), a.issuer, a.code, a.latency)
 	if a.sent != nil {
 		c.release(a.sent)
@@ -69,11 +71,16 @@ func (c *acqConn) finish(a *answer, v *iso.View) {
 // Answer relays the issuer's response (issuer.Owner). The journal entry
 // takes the request's fields from its spans: the request is not scanned
 // again (a View is too large to keep per request).
-func (r *request) Answer(_ *issuer.Txn, resp []byte, rv *iso.View) {
+func (r *request) Answer(t *issuer.Txn, resp []byte, rv *iso.View) { r.AnswerHeld(t, resp, rv, nil) }
+
+// AnswerHeld is Answer with the answer queued in the link reader's held
+// writers (issuer.HeldOwner): it wakes the connection's writer once it
+// has handled everything it read with this answer.
+func (r *request) AnswerHeld(_ *issuer.Txn, resp []byte, rv *iso.View, held *wire.Held) {
 	r.c.s.stats.issuerAnswers.Add(1)
 	code := codeString(rv.Field(39))
 	r.c.finish(&answer{frame: r.Frame, spans: r.entrySpans(), started: r.Started, latency: r.Latency,
-		issuer: r.Issuer, code: code, outcome: issuerOutcome(r.MTI[:], code), resp: resp, sent: r}, nil)
+		issuer: r.Issuer, code: code, outcome: issuerOutcome(r.MTI[:], code), resp: resp, sent: r, held: held}, nil)
 }
 
 // issuerOutcome classifies an issuer's answer for the journal.

@@ -11,6 +11,8 @@ package issuer
 import (
 	"errors"
 	"sync/atomic"
+
+	"github.com/cardswitch/cardswitch/switch/internal/wire"
 )
 
 // Issuer is the set of links to one issuer's endpoints.
@@ -75,15 +77,33 @@ func (g *Issuer) UpLinks() int {
 // next live link when one refuses. ErrNoLink when none takes it: the
 // acquirer is answered at once instead of waiting on a dead issuer.
 func (g *Issuer) Send(t *Txn, stanOff int) error {
+	return g.send(t, stanOff, int(g.rr.Add(1)), nil)
+}
+
+// SendBurst is Send for a request of b, the burst its acquirer's reader is
+// handling: it goes to the burst's link (the next live one if that one
+// refuses) and its link's writer is woken by b.Done. Successive bursts
+// take the links in turn, so requests still spread over every live link.
+func (g *Issuer) SendBurst(t *Txn, stanOff int, b *Burst) error {
+	err := g.send(t, stanOff, int(b.link), &b.held)
+	if err == nil {
+		if b.frames++; b.frames >= burstFrames {
+			b.Done()
+		}
+	}
+	return err
+}
+
+// send tries the live links from start.
+func (g *Issuer) send(t *Txn, stanOff, start int, held *wire.Held) error {
 	n := len(g.links)
-	start := int(g.rr.Add(1))
 	err := ErrNoLink
 	for i := 0; i < n; i++ {
 		l := g.links[(start+i)%n]
 		if !l.Up() {
 			continue
 		}
-		if err = l.Send(t, stanOff); err == nil {
+		if err = l.send(t, stanOff, held); err == nil {
 			return nil
 		}
 	}
@@ -108,4 +128,39 @@ func (g *Issuer) InFlight() int {
 		n += l.InFlight()
 	}
 	return n
+}
+
+// Burst is what the requests one reader goroutine handles from one read
+// share: the link index they go to and the link writers to wake once
+// they are queued. A burst read in one go thus leaves in one write, on
+// one link, where spreading it request by request split it into a write
+// per link (more syscalls per request, and mutual waits on every link's
+// lock from every acquirer's reader). It belongs to its goroutine; the
+// zero Burst is ready.
+type Burst struct {
+	link   uint32 // index (mod the issuer's links) of the link tried first
+	frames int    // requests queued since the burst began
+	held   wire.Held
+}
+
+// burstFrames caps the requests one burst puts on one link: past it the
+// link's writer is woken and the rest go to the next link. A host that
+// answers a burst only once it has read all of it holds the first answer
+// for the whole burst's work; 16 requests per write keep the syscall per
+// request small while that wait stays short.
+const burstFrames = 16
+
+// NewBurst returns a Burst whose first link is seed's (mod the links):
+// the acquirer connection's id, so that connections start on different
+// links.
+func NewBurst(seed uint64) Burst { return Burst{link: uint32(seed)} } // #nosec G115 -- only its residue mod the link count matters
+
+// Done ends the burst: the writers it queued to are woken, and the next
+// burst starts on the next link.
+func (b *Burst) Done() {
+	b.held.Wake()
+	if b.frames > 0 {
+		b.link++
+		b.frames = 0
+	}
 }

@@ -78,6 +78,10 @@ type Link struct {
 	stans   stanSet // the STANs held by pending and remembered requests
 	seq     uint64
 
+	// held: the writers the read goroutine queued answers to and has not
+	// woken yet (HeldOwner). Only the read goroutine touches it.
+	held wire.Held
+
 	lastRx atomic.Int64 // nanoseconds since epoch of the last frame received (frames read in one batch share a stamp)
 
 	// Timing a reload may change on a live link (see SetTiming).

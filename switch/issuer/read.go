@@ -15,11 +15,15 @@ func (l *Link) readLoop(conn net.Conn) error {
 	fr := iso.NewFrameReader(conn, l.cfg.MaxFrame)
 	var v iso.View
 	var rx int64 // when the frames being handled were read (l.now)
+	defer l.held.Wake()
 	for {
 		// Only a frame that needed a read stamps lastRx and rx: frames
 		// read ahead in the same batch arrived with it, and need no clock
 		// read each.
 		fresh := !fr.Complete()
+		if fresh { // what was read is handled: its answers go out
+			l.held.Wake()
+		}
 		frame, err := fr.Next()
 		if err != nil {
 			return err
@@ -83,6 +87,10 @@ func (l *Link) response(frame []byte, v *iso.View, scanErr error, rx int64) {
 		return
 	}
 	t.Latency = l.epoch.Add(time.Duration(rx)).Sub(t.Started) // monotonic, no clock read
+	if ho, ok := t.Owner.(HeldOwner); ok {
+		ho.AnswerHeld(t, frame, v, &l.held)
+		return
+	}
 	t.Owner.Answer(t, frame, v)
 }
 

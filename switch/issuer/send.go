@@ -4,12 +4,18 @@ import (
 	"time"
 
 	"github.com/cardswitch/cardswitch/iso"
+	"github.com/cardswitch/cardswitch/switch/internal/wire"
 )
 
 // Send puts t on this link: it gets a link STAN (field 11, at stanOff in
 // t.Frame, rewritten only in the copy that goes out) and a deadline.
 // On error nothing was sent and the Owner will not be called.
-func (l *Link) Send(t *Txn, stanOff int) error {
+func (l *Link) Send(t *Txn, stanOff int) error { return l.send(t, stanOff, nil) }
+
+// send is Send; with held set the request is queued without waking the
+// link's writer (wire.Writer.QueueHeld): its caller wakes it with the rest
+// of its burst.
+func (l *Link) send(t *Txn, stanOff int, held *wire.Held) error {
 	if !l.up.Load() {
 		return ErrNoLink
 	}
@@ -29,7 +35,11 @@ func (l *Link) Send(t *Txn, stanOff int) error {
 	}
 	field := t.Frame[stanOff : stanOff+6]
 	putSTAN(field, stan)
-	err = l.out.QueueAfter(t.Frame, ticket)
+	if held != nil {
+		err = l.out.QueueHeld(t.Frame, ticket, held)
+	} else {
+		err = l.out.QueueAfter(t.Frame, ticket)
+	}
 	copy(field, t.STAN[:]) // the Txn keeps the acquirer's own frame
 	if err != nil {
 		if recorded {

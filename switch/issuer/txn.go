@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/cardswitch/cardswitch/iso"
+	"github.com/cardswitch/cardswitch/switch/internal/wire"
 )
 
 // Why a request failed; the switch maps each to the response code its
@@ -38,6 +39,15 @@ type Owner interface {
 	Answer(t *Txn, resp []byte, v *iso.View)
 	// Fail tells why no usable answer will come.
 	Fail(t *Txn, err error)
+}
+
+// HeldOwner is an Owner that queues its answer to a writer without waking
+// it (wire.Writer.QueueHeld, noting it in held): the link's reader wakes
+// every writer it queued answers to once it has handled all it read in
+// one go, so that the answers of a burst leave in one write per acquirer
+// connection. The link calls AnswerHeld instead of Answer.
+type HeldOwner interface {
+	AnswerHeld(t *Txn, resp []byte, v *iso.View, held *wire.Held)
 }
 
 // LateOwner is an Owner that also wants responses arriving after the

@@ -70,6 +70,32 @@ func (w *Writer) Queue(body []byte) error { return w.QueueAfter(body, 0) }
 // has passed ticket (0: no condition). A batch waits for the highest
 // ticket among its frames, which covers the lower ones.
 func (w *Writer) QueueAfter(body []byte, ticket uint64) error {
+	if err := w.queue(body, ticket); err != nil {
+		return err
+	}
+	w.wakeUp()
+	return nil
+}
+
+// QueueHeld is QueueAfter without waking the writer: h notes w, and the
+// frame goes out once h.Wake is called (or sooner, with a batch another
+// caller woke the writer for). A goroutine that handles a burst of frames
+// read in one go queues them all this way and wakes their writers once
+// done, so that the burst goes out in one write per connection; woken at
+// its first frame, a writer would take that frame alone, then the rest:
+// more writes, more syscalls per frame, and, for a host that answers
+// only what it has read, a burst answered in pieces.
+func (w *Writer) QueueHeld(body []byte, ticket uint64, h *Held) error {
+	if err := w.queue(body, ticket); err != nil {
+		return err
+	}
+	h.add(w)
+	return nil
+}
+
+// queue appends one frame to the batch, unless the writer is closed,
+// failed, or over its backlog limit.
+func (w *Writer) queue(body []byte, ticket uint64) error {
 	w.mu.Lock()
 	switch {
 	case w.closed:
@@ -87,11 +113,15 @@ func (w *Writer) QueueAfter(body []byte, ticket uint64) error {
 	w.pending = append(w.pending, body...)
 	w.ticket = max(w.ticket, ticket)
 	w.mu.Unlock()
+	return nil
+}
+
+// wakeUp tells Run there is something to write (or that w is closed).
+func (w *Writer) wakeUp() {
 	select {
 	case w.wake <- struct{}{}:
 	default:
 	}
-	return nil
 }
 
 // Run writes batches until Close, then writes what is left and returns.
@@ -133,11 +163,32 @@ func (w *Writer) Close() {
 	w.mu.Lock()
 	w.closed = true
 	w.mu.Unlock()
-	select {
-	case w.wake <- struct{}{}:
-	default:
-	}
+	w.wakeUp()
 }
 
 // Done is closed when Run has returned.
 func (w *Writer) Done() <-chan struct{} { return w.done }
+
+// Held is the writers one goroutine queued frames to with QueueHeld and
+// has not woken yet. It belongs to that goroutine; the zero Held is ready.
+type Held struct{ ws []*Writer }
+
+// add notes w once.
+func (h *Held) add(w *Writer) {
+	for _, x := range h.ws {
+		if x == w {
+			return
+		}
+	}
+	h.ws = append(h.ws, w)
+}
+
+// Wake wakes every writer noted since the last Wake. Waking a writer that
+// closed meanwhile is harmless.
+func (h *Held) Wake() {
+	for i, w := range h.ws {
+		w.wakeUp()
+		h.ws[i] = nil
+	}
+	h.ws = h.ws[:0]
+}

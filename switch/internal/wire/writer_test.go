@@ -115,3 +115,32 @@ func TestGateHoldsTicketedFrames(t *testing.T) {
 	}
 	assert.Equal(t, []byte{0, 1, 'a', 0, 1, 'b', 0, 1, 'c', 0, 1, 'd'}, all)
 }
+
+// TestQueueHeldWaitsForWake: frames queued with QueueHeld do not wake the
+// writer; Held.Wake wakes each writer noted once, and they go out in one
+// write.
+func TestQueueHeldWaitsForWake(t *testing.T) {
+	cw1, cw2 := &countingWriter{}, &countingWriter{}
+	w1, w2 := NewWriter(cw1, 1<<20), NewWriter(cw2, 1<<20)
+	var h Held
+	require.NoError(t, w1.QueueHeld([]byte("a"), 0, &h))
+	require.NoError(t, w2.QueueHeld([]byte("b"), 0, &h))
+	require.NoError(t, w1.QueueHeld([]byte("c"), 0, &h))
+	assert.Empty(t, w1.wake, "not woken by a held frame")
+	assert.Empty(t, w2.wake)
+	assert.Len(t, h.ws, 2, "each writer noted once")
+
+	h.Wake()
+	assert.Len(t, w1.wake, 1)
+	assert.Len(t, w2.wake, 1)
+	assert.Empty(t, h.ws, "Wake forgets the writers it woke")
+	w1.Close()
+	require.NoError(t, w1.Run())
+	require.Len(t, cw1.writes, 1, "the held frames in one write")
+	assert.Equal(t, []byte{0, 1, 'a', 0, 1, 'c'}, cw1.writes[0])
+
+	w1b := NewWriter(io.Discard, 1<<20)
+	w1b.Close()
+	assert.ErrorIs(t, w1b.QueueHeld([]byte("x"), 0, &h), ErrClosed)
+	assert.Empty(t, h.ws, "a refused frame notes no writer")
+}
