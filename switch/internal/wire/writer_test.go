@@ -166,14 +166,14 @@ func tcpPair(t *testing.T) (a, b net.Conn) {
 	return a, b
 }
 
-// TestWakeWritesDirectly: on a socket, Held.Wake writes the held batch
+// TestWakeWritesDirectly: on a socket, a Direct Held's Wake writes the held batch
 // from the caller's goroutine (no Run is running here), gate first.
 func TestWakeWritesDirectly(t *testing.T) {
 	a, b := tcpPair(t)
 	w := NewWriter(a, 1<<20)
 	var gated uint64
 	w.SetGate(func(t uint64) { gated = t })
-	var h Held
+	h := Held{Direct: true}
 	require.NoError(t, w.QueueHeld([]byte("ab"), 5, &h))
 	require.NoError(t, w.QueueHeld([]byte("c"), 0, &h))
 	h.Wake()
@@ -192,7 +192,7 @@ func TestWakeWritesDirectly(t *testing.T) {
 func TestWakeNeverWaitsOnASlowPeer(t *testing.T) {
 	a, b := tcpPair(t)
 	w := NewWriter(a, 64<<20)
-	var h Held
+	h := Held{Direct: true}
 	body := make([]byte, 60000)
 	var want []byte
 	for i := 0; i < 300; i++ { // 18 MB: more than loopback socket buffers hold
