@@ -79,8 +79,7 @@ type Link struct {
 	seq     uint64
 
 	// held: the writers the read goroutine queued answers to and has not
-	// woken yet (HeldOwner); it writes them itself when it can (Direct).
-	// Only the read goroutine touches it.
+	// woken yet (HeldOwner). Only the read goroutine touches it.
 	held wire.Held
 
 	lastRx atomic.Int64 // nanoseconds since epoch of the last frame received (frames read in one batch share a stamp)
@@ -137,7 +136,6 @@ func NewLink(cfg LinkConfig) *Link {
 	}
 	l := &Link{cfg: cfg, epoch: time.Now(), pending: make(map[uint32]*Txn), late: make(map[uint32]*Txn),
 		stans: newSTANSet(space)}
-	l.held.Direct = true
 	l.SetTiming(cfg.Timeout, cfg.EchoInterval)
 	return l
 }

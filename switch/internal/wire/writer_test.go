@@ -1,12 +1,10 @@
 package wire
 
 import (
-	"bytes"
 	"io"
 	"net"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -145,78 +143,4 @@ func TestQueueHeldWaitsForWake(t *testing.T) {
 	w1b.Close()
 	assert.ErrorIs(t, w1b.QueueHeld([]byte("x"), 0, &h), ErrClosed)
 	assert.Empty(t, h.ws, "a refused frame notes no writer")
-}
-
-// tcpPair returns the two ends of a loopback TCP connection.
-func tcpPair(t *testing.T) (a, b net.Conn) {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	defer ln.Close()
-	accepted := make(chan net.Conn, 1)
-	go func() {
-		c, _ := ln.Accept()
-		accepted <- c
-	}()
-	a, err = net.Dial("tcp", ln.Addr().String())
-	require.NoError(t, err)
-	b = <-accepted
-	require.NotNil(t, b)
-	t.Cleanup(func() { _ = a.Close(); _ = b.Close() })
-	return a, b
-}
-
-// TestWakeWritesDirectly: on a socket, a Direct Held's Wake writes the held batch
-// from the caller's goroutine (no Run is running here), gate first.
-func TestWakeWritesDirectly(t *testing.T) {
-	a, b := tcpPair(t)
-	w := NewWriter(a, 1<<20)
-	var gated uint64
-	w.SetGate(func(t uint64) { gated = t })
-	h := Held{Direct: true}
-	require.NoError(t, w.QueueHeld([]byte("ab"), 5, &h))
-	require.NoError(t, w.QueueHeld([]byte("c"), 0, &h))
-	h.Wake()
-	assert.Equal(t, uint64(5), gated, "the gate passed before the write")
-	require.NoError(t, b.SetReadDeadline(time.Now().Add(10*time.Second)))
-	got := make([]byte, 7)
-	_, err := io.ReadFull(b, got)
-	require.NoError(t, err)
-	assert.Equal(t, []byte{0, 2, 'a', 'b', 0, 1, 'c'}, got)
-	assert.Empty(t, w.wake, "nothing left for Run")
-}
-
-// TestWakeNeverWaitsOnASlowPeer: a peer that does not read fills its
-// socket; Wake writes what the socket takes and returns, Run writes the
-// rest (in order, before what was queued after) once the peer reads.
-func TestWakeNeverWaitsOnASlowPeer(t *testing.T) {
-	a, b := tcpPair(t)
-	w := NewWriter(a, 64<<20)
-	h := Held{Direct: true}
-	body := make([]byte, 60000)
-	var want []byte
-	for i := 0; i < 300; i++ { // 18 MB: more than loopback socket buffers hold
-		body[0] = byte(i)
-		require.NoError(t, w.QueueHeld(body, 0, &h))
-		want = frameOf(want, body)
-	}
-	h.Wake() // returns although the peer reads nothing yet
-	w.mu.Lock()
-	left := len(w.rest)
-	w.mu.Unlock()
-	require.Positive(t, left, "the socket took only part: the rest is Run's")
-	require.NoError(t, w.Queue([]byte("after")))
-	want = frameOf(want, []byte("after"))
-	go func() { _ = w.Run() }()
-	got := make([]byte, len(want))
-	_, err := io.ReadFull(b, got)
-	require.NoError(t, err)
-	assert.True(t, bytes.Equal(want, got), "every frame, in order")
-	w.Close()
-	<-w.Done()
-}
-
-func frameOf(dst, body []byte) []byte {
-	dst = append(dst, byte(len(body)>>8), byte(len(body)))
-	return append(dst, body...)
 }
