@@ -1,6 +1,7 @@
 package switchd
 
 import (
+	"errors"
 	"fmt"
 	"time"
 
@@ -36,6 +37,7 @@ func (r *request) Record(_ *issuer.Txn, linkSTAN uint32) uint64 {
 	}
 	sent := journal.Sent{Time: r.Started, Issuer: r.Issuer, LinkSTAN: linkSTAN, MTI: r.MTI[:]}
 	fillSent(&sent, v)
+	sent.PAN, _ = iso.RoutingPAN(v) // sealed by the journal: the 0420's field 2, as setPAN takes it
 	tk, seq, err := j.StageSent(&sent)
 	if err != nil {
 		c.s.log.Error("journal: in-flight record refused: should the switch die before this request is answered, "+
@@ -135,12 +137,18 @@ func (s *Switch) reverseUnfinished(sent *journal.Sent) (*journal.Reversal, error
 		RRN: string(sent.Field(37)), Frame: frame}, nil
 }
 
-// buildRecoveredReversal packs the 0420 of a recorded request: the fields
-// a timeout's reversal copies (reversalFields), 7 now, 39 = 68 and 90 =
-// the original MTI, the link STAN, and the original 7, 32 and 33.
+// buildRecoveredReversal packs the 0420 of a recorded request: the PAN
+// in 2 (unsealed from the record; absent when it did not decrypt), the
+// fields a timeout's reversal copies (reversalFields), 7 now, 39 = 68 and
+// 90 = the original MTI, the link STAN, and the original 7, 32 and 33.
 func buildRecoveredReversal(spec *iso8583.MessageSpec, sent *journal.Sent, now time.Time) ([]byte, error) {
 	out := iso8583.NewMessage(spec)
 	out.MTI("0420")
+	if len(sent.PAN) > 0 {
+		if out.BinaryField(2, sent.PAN) != nil {
+			return nil, errors.New("field 2: the recorded PAN does not pack") // moov's error may quote it
+		}
+	}
 	for _, id := range reversalFields {
 		if b := sent.Field(id); b != nil {
 			if err := out.BinaryField(id, b); err != nil {

@@ -31,7 +31,7 @@ func TestKill9InFlightRequestsAreReversedAtRestart(t *testing.T) {
 	// every other request was answered and its answer read.
 	load, wait := runClients(addr, clients, false, func(seq int) string {
 		if seq == delayedAt {
-			return "4111111111110007"
+			return heldPAN
 		}
 		return "4111111111111111"
 	})
@@ -58,7 +58,17 @@ func TestKill9InFlightRequestsAreReversedAtRestart(t *testing.T) {
 	all := sim.wait(t, "", func([]issuersim.Request) bool { return true }) // every 0420 sent until then
 
 	assertOneReversalEach(t, load, received, reversalAttemptsOf(all), clients)
+	// The PAN is sealed into the in-flight record: the rebuilt 0420 carries
+	// it in field 2, as a timeout's does, for the issuer to find the hold.
+	seen := sim.Reversals()
+	require.Len(t, seen, len(reversalAttemptsOf(all)))
+	for _, r := range seen {
+		assert.Equal(t, heldPAN, r.Fields[2], "the recovered %s carries the request's PAN in field 2", r.MTI)
+	}
 }
+
+// heldPAN is the card of the requests the simulator holds.
+const heldPAN = "4111111111110007"
 
 // assertOneReversalEach: every 0100 the issuer received that no client had
 // an answer to has exactly one 0420 (field 90 naming its link STAN, its
