@@ -240,6 +240,9 @@ func (c *acqConn) newRequest(frame []byte, v *iso.View, sp *entrySpans, issuerNa
 		t.HasTID = true
 	}
 	t.PAN, t.Amount = sp[spanPAN], sp[spanAmount]
+	// A reversal's answer (0430, 0410) must echo its 90 when it echoes any:
+	// one under its link STAN with another 90 acknowledges another reversal.
+	t.Original = v.Span(90)
 	return r
 }
 

@@ -95,10 +95,11 @@ type Txn struct {
 	Latency time.Duration
 
 	linkSTAN uint32
-	// Original is where field 90 lies in Frame (a stored reversal's or
-	// advice's original data elements): an answer that echoes 90 must
-	// carry the same (see mismatch). The zero span is not compared. It
-	// sits beside linkSTAN.
+	// Original is where field 90 lies in Frame (the original data
+	// elements of a reversal or advice, stored or relayed from an
+	// acquirer): an answer that echoes 90 must carry the same (see
+	// mismatch); one without 90 is not refused for it. The zero span is
+	// not compared. It sits beside linkSTAN.
 	Original iso.Span
 	// Recorded is the Recorder's own mark of the request's record (the
 	// switch: its journal in-flight record), 0 for none.
