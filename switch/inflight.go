@@ -22,8 +22,9 @@ import (
 // issuer, with no acquirer told: at the next start the journal hands it
 // to reverseUnfinished, and its 0420 is stored and sent like a timeout's.
 //
-// Reversals and advices (x4xx) are not recorded: a failed one is stored
-// as an advice, and an acquirer repeats one it got no answer to.
+// Reversals (04xx) and advices (0120, 0220, 0420 ...) are not recorded:
+// they are never reversed. A failed advice is stored and forwarded, and an
+// acquirer repeats one it got no answer to.
 
 // Record stages r's in-flight record (issuer.Recorder), with the link STAN
 // the issuer will see; the link's writer commits its ticket before the
@@ -32,7 +33,7 @@ import (
 func (r *request) Record(_ *issuer.Txn, linkSTAN uint32) uint64 {
 	c := r.c
 	j, v := c.s.jrnl, c.sending
-	if j == nil || v == nil || r.MTI[1] == '4' {
+	if j == nil || v == nil || r.MTI[1] == '4' || isAdvice(r.MTI[:]) {
 		return 0
 	}
 	sent := journal.Sent{Time: r.Started, Issuer: r.Issuer, LinkSTAN: linkSTAN, MTI: r.MTI[:]}

@@ -260,9 +260,11 @@ func (c *acqConn) send(is *issuer.Issuer, r *request, v *iso.View) error {
 	return err
 }
 
-// isAdvice: 0420/0421 reversal advices are stored and forwarded when the
-// issuer cannot take them now.
-func isAdvice(mti []byte) bool { return mti[1] == '4' && mti[2] == '2' }
+// isAdvice: an advice (ISO 8583 function digit 2: 0120, 0220, 0420 and
+// their repeats) reports what was decided elsewhere. It is delivered until
+// acknowledged, never reversed: one the issuer cannot take now, or does not
+// answer in time, is stored and forwarded (reversals.go, storeAdvice).
+func isAdvice(mti []byte) bool { return mti[2] == '2' }
 
 // netMgmt answers an acquirer's 0800: sign-on (001), sign-off (002) and
 // echo (301) get 00; any other network management code gets 30. Network

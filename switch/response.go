@@ -90,7 +90,8 @@ func issuerOutcome(mti []byte, code string) journal.Outcome {
 // Fail answers for the issuer (issuer.Owner): 91 when it is unreachable
 // or late, 96 when its answer was unreadable. A request that may have
 // reached the issuer is reversed: a timeout reversal (0420) is stored
-// before the acquirer hears 91.
+// before the acquirer hears 91. An advice (0120, 0420 ...) is not: it is
+// stored, to be repeated until acknowledged, and its acquirer hears 00.
 func (r *request) Fail(_ *issuer.Txn, err error) {
 	c, s := r.c, r.c.s
 	code, outcome := iso.CodeIssuerDown, journal.TimedOut

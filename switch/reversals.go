@@ -348,9 +348,13 @@ func (r *reversalMgr) result(res revResult) {
 		var v iso.View
 		_ = r.s.scanner.Scan(res.rv.Frame, &v) // it scanned when it was sent
 		pan, _ := iso.RoutingPAN(&v)
-		e := journal.Entry{Time: res.rv.Created, Issuer: res.rv.Issuer, MTI: "0420", STAN: res.rv.STAN, RRN: res.rv.RRN,
-			PAN: maskedOrEmpty(pan), ResponseCode: res.code, Outcome: journal.Reversed,
-			Reason: "reversal advice acknowledged by the issuer", Latency: time.Since(res.rv.Created)}
+		reason := "reversal advice acknowledged by the issuer"
+		if storedOutcome(v.MTI()) != journal.Reversed {
+			reason = "advice acknowledged by the issuer"
+		}
+		e := journal.Entry{Time: res.rv.Created, Issuer: res.rv.Issuer, MTI: firstMTI(v.MTI()), STAN: res.rv.STAN,
+			RRN: res.rv.RRN, PAN: maskedOrEmpty(pan), ResponseCode: res.code, Outcome: storedOutcome(v.MTI()),
+			Reason: reason, Latency: time.Since(res.rv.Created)}
 		r.j.Append(&e, nil)
 		r.s.log.Info("reversal acknowledged", "issuer", res.rv.Issuer, "stan", res.rv.STAN, "rrn", res.rv.RRN,
 			"attempts", res.rv.Attempts+1, "code", res.code)
@@ -453,13 +457,15 @@ func markRepeat(v *iso.View) bool {
 	return v.Set(0, []byte{mti[0], mti[1], mti[2], '1'}) == nil // same length: in place
 }
 
-// storeAdvice stores an acquirer's 0420 the issuer cannot take now and
-// answers the acquirer 0430 at once: the switch takes over delivery.
+// storeAdvice stores an acquirer's advice (0120, 0420 ...: isAdvice) the
+// issuer cannot take now and, once it is stored, answers the acquirer
+// with 00 (0130, 0430): the switch takes over delivery, as a network's
+// store-and-forward queue does.
 func (c *acqConn) storeAdvice(t *request, v *iso.View) { c.storeAdviceTried(t, v, false) }
 
 // storeAdviceTried is storeAdvice, for an advice that went out to the
-// issuer once (sent: relayed, then timed out or its link lost) stored as a
-// repeat (0421): the issuer may have it.
+// issuer once (sent: relayed, then timed out, its link lost or its answer
+// unreadable) stored as a repeat (0421, 0121): the issuer may have it.
 func (c *acqConn) storeAdviceTried(t *request, v *iso.View, sent bool) {
 	s := c.s
 	frame, err := stripCardData(s.spec, t.Frame, v)
@@ -480,10 +486,29 @@ func (c *acqConn) storeAdviceTried(t *request, v *iso.View, sent bool) {
 		s.log.Error("cannot build 0430", "conn", c.id, "err", err)
 		return
 	}
-	d := deferred{r: t, resp: resp, code: string(iso.CodeApproved), outcome: journal.Reversed,
+	d := deferred{r: t, resp: resp, code: string(iso.CodeApproved), outcome: storedOutcome(v.MTI()),
 		reason: "advice accepted by the switch; stored and forwarded to the issuer"}
 	s.revs.stores <- storeReq{rv: journal.Reversal{Created: time.Now(), Issuer: t.Issuer, STAN: string(t.STAN[:]),
 		RRN: string(v.Field(37)), Frame: frame, NextAttempt: time.Now()}, then: d}
+}
+
+// storedOutcome is how the journal records a stored message of MTI mti,
+// accepted or acknowledged: a reversal (04xx) reverses; any other advice
+// (0120, 0220) reports an approval taken elsewhere.
+func storedOutcome(mti []byte) journal.Outcome {
+	if len(mti) == 4 && mti[1] == '4' {
+		return journal.Reversed
+	}
+	return journal.Approved
+}
+
+// firstMTI is a stored message's MTI as its first attempt had it (0421:
+// 0420), for its journal entries.
+func firstMTI(mti []byte) string {
+	if len(mti) != 4 {
+		return string(mti)
+	}
+	return string(mti[:3]) + "0"
 }
 
 // reversalFields are copied from the original into the 0420.
