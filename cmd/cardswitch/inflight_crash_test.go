@@ -1,6 +1,9 @@
 package main
 
 import (
+	"bytes"
+	"io/fs"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -43,6 +46,10 @@ func TestKill9InFlightRequestsAreReversedAtRestart(t *testing.T) {
 	<-p1.done
 	p1.done <- nil
 	received := sim.wait(t, "", func([]issuersim.Request) bool { return true })
+	// What kill -9 left (log segments with the in-flight records, the
+	// database, its WAL) holds neither card in clear: the held requests'
+	// PANs are in their records only sealed.
+	assertNoCardOnDisk(t, filepath.Dir(path), heldPAN, "4111111111111111")
 
 	p2 := startServe(t, "--config", cfg)
 	owed := p2.waitLog(t, "journal open", nil)["reversals_owed"]
@@ -122,4 +129,26 @@ func heldOf(rs []issuersim.Request) []issuersim.Request {
 		}
 	}
 	return out
+}
+
+// assertNoCardOnDisk fails if a file under dir holds 12 consecutive digits
+// of any of pans.
+func assertNoCardOnDisk(t *testing.T, dir string, pans ...string) {
+	t.Helper()
+	files := 0
+	require.NoError(t, filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := os.ReadFile(p)
+		require.NoError(t, err)
+		files++
+		for _, pan := range pans {
+			for i := 0; i+12 <= len(pan); i++ {
+				assert.False(t, bytes.Contains(b, []byte(pan[i:i+12])), "%s holds digits %d-%d of a PAN", p, i+1, i+12)
+			}
+		}
+		return nil
+	}))
+	require.NotZero(t, files)
 }
