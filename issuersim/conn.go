@@ -21,6 +21,9 @@ type conn struct {
 	nc  net.Conn
 	log *slog.Logger
 	msg *iso8583.Message
+	// reqHdr is the header (TPDU) of the request being handled, valid
+	// during handle: answers are framed before it returns.
+	reqHdr []byte
 
 	out        chan []byte   // packed responses awaiting writeLoop
 	done       chan struct{} // closed by shutdown
@@ -51,13 +54,14 @@ func newConn(s *Sim, nc net.Conn) *conn {
 func (c *conn) serve() {
 	c.log.Info("issuer link connected")
 	go c.writeLoop()
-	fr := iso.NewFrameReader(c.nc, iso.DefaultMaxFrame)
+	fr := iso.NewFramedReader(c.nc, c.sim.dialect.Framing, iso.DefaultMaxFrame)
 	var err error
 	for {
-		var body []byte
-		if body, err = fr.Next(); err != nil {
+		var hdr, body []byte
+		if hdr, body, err = fr.Next(); err != nil {
 			break
 		}
+		c.reqHdr = hdr
 		c.handle(body)
 	}
 	c.shutdown()
@@ -85,9 +89,15 @@ func (c *conn) shutdown() {
 	})
 }
 
-// send queues frame for writing after delay. A full queue blocks the reader,
-// which is the back-pressure a peer that stops reading deserves.
-func (c *conn) send(frame []byte, delay time.Duration) {
+// send frames body and queues it for writing after delay. A full queue
+// blocks the reader, which is the back-pressure a peer that stops reading
+// deserves.
+func (c *conn) send(body []byte, delay time.Duration) {
+	frame, err := c.frame(body)
+	if err != nil {
+		c.log.Error("cannot frame the answer", "err", err)
+		return
+	}
 	if delay > 0 {
 		c.schedule(frame, delay)
 		return
@@ -137,7 +147,7 @@ func (c *conn) cancelTimers() {
 	c.pending.Wait()
 }
 
-// writeLoop writes queued frames and flushes only when the queue is empty,
+// writeLoop writes queued frames (framed by send) and flushes only when the queue is empty,
 // so a burst of answers leaves in as few writes as the buffer allows.
 func (c *conn) writeLoop() {
 	defer close(c.writerDone)
@@ -158,7 +168,7 @@ func (c *conn) writeLoop() {
 
 func (c *conn) writeBurst(bw *bufio.Writer, frame []byte) error {
 	for {
-		if err := iso.WriteFrame(bw, frame); err != nil {
+		if _, err := bw.Write(frame); err != nil {
 			return err
 		}
 		select {
