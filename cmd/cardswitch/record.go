@@ -41,7 +41,7 @@ trace (1993 values for a 1993 dialect), and its first line is the comment
 otherwise.`,
 		Example: `  cardswitch record --listen 127.0.0.1:9583 --upstream 127.0.0.1:8583 --out trace.jsonl
   cardswitch record --listen 127.0.0.1:9600 --upstream 127.0.0.1:8600 --dialect iso87binary-tpdu --out pos.jsonl`,
-		Args:    cobra.NoArgs,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			log, err := inheritedLogFlags(cmd).logger()
 			if err != nil {
