@@ -4,10 +4,12 @@ import (
 	"context"
 	"net"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/cardswitch/cardswitch/config"
+	"github.com/cardswitch/cardswitch/iso"
 	"github.com/cardswitch/cardswitch/replay/trace"
 	switchd "github.com/cardswitch/cardswitch/switch"
 	"github.com/stretchr/testify/assert"
@@ -138,4 +140,59 @@ func TestRecordedFixtureTiming(t *testing.T) {
 			assert.Zero(t, rep.ValidationFailures, "%v", rep.Failures)
 		})
 	}
+}
+
+// TestFixturesInDialects replays every fixture (JSON Lines, jPOS logs,
+// captures: 1987 values) to a simulator speaking each 1987 dialect, the
+// requests re-encoded and framed in it and the answers read in it. As in
+// TestFixturesAgainstSimulator, expectations are dropped; the simulator's
+// malformed answers must be reported as unparseable, not lost.
+func TestFixturesInDialects(t *testing.T) {
+	traces := fixtures(t)
+	cfg, err := config.Load("../testdata/demo.yaml")
+	require.NoError(t, err)
+	for _, d := range iso.BuiltinDialects() {
+		if d.Version != 1987 || d.Name == "iso87ascii" {
+			continue
+		}
+		t.Run(d.Name, func(t *testing.T) {
+			sc := cfg.Simulators[0]
+			sc.Listen, sc.Dialect = "127.0.0.1:0", d.Name
+			sim := startSim(t, sc)
+			for name, msgs := range traces {
+				msgs := append([]trace.Message(nil), msgs...)
+				for i := range msgs {
+					msgs[i].Expect = nil
+				}
+				rep, err := Run(context.Background(), Options{Target: sim.Addr(), Dialect: d, Concurrency: 4,
+					Timeout: 300 * time.Millisecond, MaxErrors: -1}, msgs)
+				require.NoError(t, err, name)
+				assert.EqualValues(t, len(msgs), rep.Answered+rep.Timeouts, "%s: answered, or a no-answer rule", name)
+				assert.Zero(t, rep.Errors, name)
+				for _, f := range rep.Failures {
+					assert.Contains(t, f.Reason, "unparseable response", "%s: only the malformed-answer rule may fail", name)
+				}
+			}
+		})
+	}
+}
+
+// A broken answer in a re-encoded dialect is matched by its STAN and
+// reported as unparseable (naming no value), like one in iso87ascii;
+// before this it could only time out.
+func TestMalformedAnswerInDialect(t *testing.T) {
+	d, err := iso.LookupDialect("iso87binary-tpdu")
+	require.NoError(t, err)
+	sim := startSim(t, config.Simulator{Dialect: d.Name, Rules: []config.SimRule{{PANSuffix: "0096", Malformed: true}}})
+	msgs, _, err := trace.Parse(strings.NewReader(`{"0":"0100","2":"4111111111111111","4":1000,"11":1,"37":"000000000001","41":"TERM0001","expect":"00"}
+{"0":"0100","2":"4111111111110096","4":1000,"11":2,"37":"000000000002","41":"TERM0001"}
+`), "t.jsonl")
+	require.NoError(t, err)
+	rep, err := Run(context.Background(), Options{Target: sim.Addr(), Dialect: d, MaxErrors: -1}, msgs)
+	require.NoError(t, err)
+	assert.EqualValues(t, 2, rep.Answered)
+	assert.Zero(t, rep.Timeouts+rep.Errors)
+	require.EqualValues(t, 1, rep.ValidationFailures)
+	assert.Contains(t, rep.Failures[0].Reason, "unparseable response: field")
+	assert.NotContains(t, rep.Failures[0].Reason, "4111111111110096")
 }

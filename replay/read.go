@@ -21,24 +21,31 @@ func (c *conn) readLoop() {
 			c.fail()
 			return
 		}
+		var decodeErr error
 		if !c.r.codec.Same() {
 			// Answers are validated in the text form, where the scanner
-			// reads the STAN, RRN and code as in iso87ascii.
-			if body, err = c.r.codec.ToText(body); err != nil {
+			// reads the STAN, RRN and code as in iso87ascii; a broken
+			// answer still yields the fields before the break.
+			if body, decodeErr = c.r.codec.ToTextLenient(body); body == nil {
 				c.rec.count(&c.rec.errors, 1) // nothing to match it to
 				c.r.noteError()
 				continue
 			}
 		}
-		c.handle(body, &v)
+		c.handle(body, &v, decodeErr)
 	}
 }
 
-func (c *conn) handle(body []byte, v *iso.View) {
+// handle matches and validates one answer in text form; decodeErr is why
+// the answer did not decode in the dialect (its text form then holds the
+// fields before the break), nil when it did.
+func (c *conn) handle(body []byte, v *iso.View, decodeErr error) {
 	sc := c.r.scanner
 	scanErr := sc.Scan(body, v)
 	if scanErr != nil {
 		_ = sc.ScanLenient(body, v) // the STAN may still be readable
+	} else if decodeErr != nil {
+		scanErr = decodeErr
 	}
 	stanField := v.Field(fieldSTAN)
 	if len(stanField) != stanLen {

@@ -114,6 +114,35 @@ func (c *Codec) ToText(wire []byte) ([]byte, error) {
 	return Repack(c.text, c.wire, wire, "text form of "+c.d.Name)
 }
 
+// ToTextLenient is ToText for a reader that must match even a broken
+// message: when msg does not unpack, it returns, with the error, the text
+// form of the fields before the one that failed (nil when not even the
+// MTI and bitmap could be read), so that the STAN can still be found.
+func (c *Codec) ToTextLenient(wire []byte) ([]byte, error) {
+	if c.Same() {
+		return wire, nil
+	}
+	in := iso8583.NewMessage(c.wire)
+	uerr := in.Unpack(wire)
+	if uerr != nil {
+		fe := unpackError(uerr).(*FieldError)
+		if fe.Field < 2 {
+			return nil, fe
+		}
+		in.UnsetField(fe.Field)
+		uerr = fe
+	}
+	out, err := Convert(c.text, in, "text form of "+c.d.Name)
+	if err != nil {
+		return nil, err
+	}
+	b, err := out.Pack()
+	if err != nil {
+		return nil, &FieldError{Field: -1, Rule: "does not pack in the text form of " + c.d.Name}
+	}
+	return b, uerr
+}
+
 // FieldError names a field a message cannot be read or re-packed by. It
 // never holds a value (moov's own errors may quote one).
 type FieldError struct {
@@ -196,7 +225,8 @@ func isFixed(p prefix.Prefixer) bool {
 	return p != nil && strings.HasSuffix(p.Inspect(), ".Fixed")
 }
 
-// unpackError names the field moov could not unpack, never its value.
+// unpackError names the field moov could not unpack, never its value: a
+// *FieldError.
 func unpackError(err error) error {
 	var ue *moovErrors.UnpackError
 	if errors.As(err, &ue) {
