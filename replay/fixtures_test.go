@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/cardswitch/cardswitch/config"
+	"github.com/cardswitch/cardswitch/internal/dialectio"
 	"github.com/cardswitch/cardswitch/iso"
 	"github.com/cardswitch/cardswitch/replay/trace"
 	switchd "github.com/cardswitch/cardswitch/switch"
@@ -195,4 +196,32 @@ func TestMalformedAnswerInDialect(t *testing.T) {
 	require.EqualValues(t, 1, rep.ValidationFailures)
 	assert.Contains(t, rep.Failures[0].Reason, "unparseable response: field")
 	assert.NotContains(t, rep.Failures[0].Reason, "4111111111110096")
+}
+
+// A jPOS log of a 1993 session (iso93ascii packager: 1100, 12 as
+// YYMMDDhhmmss, 3-digit action codes received) replays in a 1993 binary
+// dialect with its expectations checked.
+func TestJPOSLogIn1993Dialect(t *testing.T) {
+	d, err := dialectio.Lookup("iso93binary")
+	require.NoError(t, err)
+	spec, err := dialectio.TextSpec(d)
+	require.NoError(t, err)
+	sim := startSim(t, config.Simulator{Dialect: d.Name, Rules: []config.SimRule{{PANSuffix: "0051", Code: "51"}}})
+	log := `<log realm="channel" at="2026-12-07T10:00:00.000"><send><isomsg>
+  <field id="0" value="1100"/><field id="2" value="4111111111110051"/><field id="4" value="000000001000"/>
+  <field id="11" value="000042"/><field id="12" value="261207100000"/><field id="41" value="TERM 01"/>
+</isomsg></send></log>
+<log realm="channel" at="2026-12-07T10:00:00.010"><receive><isomsg>
+  <field id="0" value="1110"/><field id="11" value="000042"/><field id="39" value="116"/>
+</isomsg></receive></log>`
+	msgs, format, err := trace.ParseLogSpec(strings.NewReader(log), "t.xml", quietLog(), spec)
+	require.NoError(t, err)
+	require.Equal(t, trace.FormatJPOSXML, format)
+	require.Len(t, msgs, 1)
+	assert.Equal(t, []string{"116"}, msgs[0].Expect)
+	rep, err := Run(context.Background(), Options{Target: sim.Addr(), Dialect: d}, msgs)
+	require.NoError(t, err)
+	assert.EqualValues(t, 1, rep.Answered)
+	assert.Zero(t, rep.ValidationFailures, "%v", rep.Failures)
+	assert.EqualValues(t, 1, rep.Codes["116"])
 }

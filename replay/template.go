@@ -16,7 +16,8 @@ const (
 	fieldCode     = 39
 )
 
-// Fixed wire lengths of the rewritten fields (1987 ASCII spec).
+// Fixed wire lengths of the rewritten fields (1987 ASCII spec; the 1993
+// text form has the same).
 const (
 	stanLen     = 6
 	rrnLen      = 12
