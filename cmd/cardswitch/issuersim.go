@@ -61,7 +61,7 @@ network management, and answers 3-digit action codes (00 is 000, 51 is
 	f := cmd.Flags()
 	f.StringVar(&sc.Listen, "listen", "127.0.0.1:9101", "address to listen on")
 	f.StringVar(&sc.Name, "name", "issuer-sim", "name used in logs")
-	f.StringVar(&sc.Dialect, "dialect", "iso87ascii", "the dialect to read and answer in (see `cardswitch dialects`)")
+	f.StringVar(&sc.Dialect, "dialect", "iso87ascii", "the dialect to read and answer in (see: cardswitch dialects)")
 	f.Int64Var(&sc.DeclineAbove, "decline-above", 0, "answer 51 above this amount (minor units); 0: never")
 	f.DurationVar(&sc.Latency, "latency", 0, "delay added to every answer")
 	f.StringVar(&sc.ApprovalCodePrefix, "approval-code-prefix", "", "prefix of generated approval codes (38)")

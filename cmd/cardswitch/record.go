@@ -83,7 +83,7 @@ otherwise.`,
 	f.StringVar(&out, "out", "", `trace file to write (JSON Lines); "-" for stdout`)
 	f.BoolVar(&o.KeepPAN, "keep-pan", false, "record PANs and track 2 as they are (test cards only)")
 	f.DurationVar(&o.AnswerWait, "answer-wait", record.DefaultAnswerWait, "how long a request waits for its response before it is written without \"expect\"")
-	f.StringVar(&dialect, "dialect", dialectio.Default, "the dialect both sides speak (see `cardswitch dialects`)")
+	f.StringVar(&dialect, "dialect", dialectio.Default, "the dialect both sides speak (see: cardswitch dialects)")
 	_ = cmd.MarkFlagRequired("upstream")
 	_ = cmd.MarkFlagRequired("out")
 	return cmd

@@ -91,7 +91,7 @@ dialect it notes, else in iso87ascii.`,
 	fl.Int64Var(&f.gen.Seed, "seed", 1, "generator: random seed")
 	fl.StringVar(&f.reportJSON, "report", "", "write the report as JSON to this file")
 	fl.StringVar(&f.reportHTML, "html", "", "write a self-contained HTML report with charts to this file")
-	fl.StringVar(&f.dialect, "dialect", "", "the dialect to speak (see `cardswitch dialects`; default: the trace's noted dialect, else iso87ascii)")
+	fl.StringVar(&f.dialect, "dialect", "", "the dialect to speak (see: cardswitch dialects; default: the trace's noted dialect, else iso87ascii)")
 	fl.StringVar(&f.tpdu, "tpdu", "", "in a TPDU dialect: the requests' TPDU in hex (default 6000010000)")
 	f.tls.add(fl)
 	return cmd

@@ -57,7 +57,7 @@ source NII 0000) and the answer's TPDU is printed.`,
 	f.StringVar(&r.NetworkCode, "network-code", "301", "field 70 for 0800: 001 sign-on, 002 sign-off, 301 echo")
 	f.StringArrayVar(&o.fields, "field", nil, "set field N to VALUE, N=VALUE (repeatable; any field 2..128, e.g. 32, 48, 90; "+
 		"overrides the flags above; hex for binary fields)")
-	f.StringVar(&o.dialect, "dialect", dialectio.Default, "the dialect to speak (see `cardswitch dialects`)")
+	f.StringVar(&o.dialect, "dialect", dialectio.Default, "the dialect to speak (see: cardswitch dialects)")
 	f.StringVar(&o.tpdu, "tpdu", "", "in a TPDU dialect: the request's TPDU in hex (default "+defaultTPDU+")")
 	o.tls.add(f)
 	return cmd
