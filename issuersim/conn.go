@@ -25,7 +25,7 @@ type conn struct {
 	// during handle: answers are framed before it returns.
 	reqHdr []byte
 
-	out        chan []byte   // packed responses awaiting writeLoop
+	out        chan []byte   // answers (header, then message) awaiting writeLoop
 	done       chan struct{} // closed by shutdown
 	closeOnce  sync.Once
 	writerDone chan struct{}
@@ -89,15 +89,11 @@ func (c *conn) shutdown() {
 	})
 }
 
-// send frames body and queues it for writing after delay. A full queue
-// blocks the reader, which is the back-pressure a peer that stops reading
-// deserves.
+// send queues body, behind its answer header, for writing after delay. A
+// full queue blocks the reader, which is the back-pressure a peer that
+// stops reading deserves.
 func (c *conn) send(body []byte, delay time.Duration) {
-	frame, err := c.frame(body)
-	if err != nil {
-		c.log.Error("cannot frame the answer", "err", err)
-		return
-	}
+	frame := c.withHeader(body)
 	if delay > 0 {
 		c.schedule(frame, delay)
 		return
@@ -147,7 +143,7 @@ func (c *conn) cancelTimers() {
 	c.pending.Wait()
 }
 
-// writeLoop writes queued frames (framed by send) and flushes only when the queue is empty,
+// writeLoop writes queued frames and flushes only when the queue is empty,
 // so a burst of answers leaves in as few writes as the buffer allows.
 func (c *conn) writeLoop() {
 	defer close(c.writerDone)
@@ -168,7 +164,9 @@ func (c *conn) writeLoop() {
 
 func (c *conn) writeBurst(bw *bufio.Writer, frame []byte) error {
 	for {
-		if _, err := bw.Write(frame); err != nil {
+		f := c.sim.dialect.Framing
+		hl := f.HeaderLen()
+		if err := f.WriteFramed(bw, frame[:hl], frame[hl:]); err != nil {
 			return err
 		}
 		select {

@@ -49,16 +49,19 @@ func classifyIn(version int, mti string) kind {
 	return kindUnsupported
 }
 
-// frame wraps an answer in the dialect's framing; reqHdr is the request's
-// header (its TPDU, answered with the NIIs swapped; nil for no header).
-func (c *conn) frame(body []byte) ([]byte, error) {
+// withHeader puts in front of an answer the header it goes out with: the
+// request's TPDU with the NIIs swapped, or the request's fixed header.
+// Without a header the answer is body itself (no copy), so iso87ascii
+// costs what it did before dialects.
+func (c *conn) withHeader(body []byte) []byte {
 	f := c.sim.dialect.Framing
-	var hdr []byte
-	if f.Header == iso.HeaderTPDU {
-		hdr = make([]byte, iso.TPDULen)
-		iso.AnswerTPDU(hdr, c.reqHdr)
-	} else if f.Header == iso.HeaderFixed {
-		hdr = c.reqHdr
+	switch f.Header {
+	case iso.HeaderTPDU:
+		out := make([]byte, iso.TPDULen, iso.TPDULen+len(body))
+		iso.AnswerTPDU(out, c.reqHdr)
+		return append(out, body...)
+	case iso.HeaderFixed:
+		return append(append(make([]byte, 0, len(c.reqHdr)+len(body)), c.reqHdr...), body...)
 	}
-	return f.AppendFrame(make([]byte, 0, len(body)+f.Length.Size()+len(hdr)), hdr, body)
+	return body
 }
