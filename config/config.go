@@ -156,6 +156,9 @@ type Simulator struct {
 	ReversalDrop int
 	// Rules are checked in order; the first match wins. Default: none.
 	Rules []SimRule
+	// Dialect is the built-in ISO 8583 dialect the simulator reads and
+	// answers in (see `cardswitch dialects`). Default "" = iso87ascii.
+	Dialect string
 }
 
 // SimRule changes a simulator's answer for matching requests. All the match

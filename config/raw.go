@@ -114,6 +114,7 @@ type rawSimulator struct {
 	ApprovalCodePrefix string       `mapstructure:"approval_code_prefix"`
 	ReversalDrop       string       `mapstructure:"reversal_drop"`
 	Rules              []rawSimRule `mapstructure:"rules"`
+	Dialect            string       `mapstructure:"dialect"`
 }
 
 type rawSimRule struct {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/cardswitch/cardswitch/config"
+	"github.com/cardswitch/cardswitch/internal/dialectio"
 	"github.com/cardswitch/cardswitch/iso"
 	"github.com/moov-io/iso8583"
 )
@@ -20,7 +21,8 @@ type Sim struct {
 	cfg       config.Simulator
 	log       *slog.Logger
 	ln        net.Listener
-	spec      *iso8583.MessageSpec
+	spec      *iso8583.MessageSpec // the dialect's own: requests are read and answered in it
+	dialect   iso.Dialect
 	approvals approvalCodes
 	stats     counters
 	revDrops  reversalDrops
@@ -42,20 +44,29 @@ func New(cfg config.Simulator, log *slog.Logger) (*Sim, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	d, err := dialectio.Lookup(cfg.Dialect)
+	if err != nil {
+		return nil, &ConfigError{Sim: cfg.Name, Key: "dialect", Reason: err.Error()}
+	}
+	spec, err := d.Spec()
+	if err != nil {
+		return nil, err
+	}
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		return nil, err
 	}
 	cfg.Rules = slices.Clone(cfg.Rules) // the caller may reuse its slice
 	s := &Sim{
-		cfg:   cfg,
-		ln:    ln,
-		spec:  iso.Spec87(),
-		done:  make(chan struct{}),
-		conns: make(map[*conn]struct{}),
+		cfg:     cfg,
+		ln:      ln,
+		spec:    spec,
+		dialect: d,
+		done:    make(chan struct{}),
+		conns:   make(map[*conn]struct{}),
 	}
 	s.approvals.prefix = cfg.ApprovalCodePrefix
-	s.log = log.With("sim", cfg.Name, "addr", s.Addr())
+	s.log = log.With("sim", cfg.Name, "addr", s.Addr(), "dialect", d.Name)
 	return s, nil
 }
 

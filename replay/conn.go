@@ -6,8 +6,6 @@ import (
 	"net"
 	"sync"
 	"time"
-
-	"github.com/cardswitch/cardswitch/iso"
 )
 
 // Send-path failures; each counts as one error.
@@ -75,7 +73,7 @@ func (c *conn) send(ti int, seq uint64, intended int64, warm bool) error {
 		c.mu.Unlock()
 		return errConnDown
 	}
-	if len(c.buf)+len(t.frame)+2 > writeBatchLimit {
+	if len(c.buf)+len(t.frame)+maxEnvelope > writeBatchLimit {
 		c.mu.Unlock()
 		return errBacklog
 	}
@@ -85,10 +83,13 @@ func (c *conn) send(ti int, seq uint64, intended int64, warm bool) error {
 		return err
 	}
 	p := pending{seq: seq, intended: intended, tmpl: int32(ti), warm: warm} // #nosec G115 -- template count fits int32
-	start := len(c.buf) + 2
-	c.buf = iso.AppendFrame(c.buf, t.frame)
+	start, at, err := c.beginRequest(t)
+	if err != nil {
+		c.mu.Unlock()
+		return err
+	}
 	if !c.r.opt.NoRewrite {
-		body := c.buf[start:]
+		body := c.buf[at:]
 		putDigits(body[t.offSTAN:t.offSTAN+stanLen], uint64(stan))
 		if t.offRRN >= 0 {
 			p.rrn = c.r.nextRRN()
@@ -97,6 +98,10 @@ func (c *conn) send(ti int, seq uint64, intended int64, warm bool) error {
 		if t.offDT >= 0 {
 			copy(body[t.offDT:t.offDT+dateTimeLen], c.dateTime(wall))
 		}
+	}
+	if err := c.finishRequest(start); err != nil {
+		c.mu.Unlock()
+		return err
 	}
 	c.pend[stan] = p
 	c.deadl.push(deadline{seq: seq, at: now + c.r.opt.Timeout.Nanoseconds(), stan: stan})

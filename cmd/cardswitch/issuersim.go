@@ -25,7 +25,13 @@ func newIssuerSim(lf *logFlags) *cobra.Command {
 39=00 and a 6-character approval code (38), declines 51 above --decline-above,
 and applies --rule in order (first match wins). A rule is comma-separated
 key=value pairs: match keys pan_prefix, pan_suffix, amount; action keys
-code=NN, delay=DURATION, no_answer, malformed.`,
+code=NN, delay=DURATION, no_answer, malformed.
+
+--dialect D makes it read and answer in dialect D (see 'cardswitch
+dialects'): a TPDU is answered with its NIIs swapped; a 1993 dialect
+treats 1100/1200 as authorizations, 1420/1421 as reversals and 1804 as
+network management, and answers 3-digit action codes (00 is 000, 51 is
+116, 05 is 100; the README's Issuer simulator section has the table).`,
 		Example: `  cardswitch issuer-sim --listen 127.0.0.1:9101 --decline-above 100000 \
     --rule pan_suffix=0005,code=05 --rule amount=999,no_answer --rule pan_prefix=4000,delay=2s`,
 		Args: cobra.NoArgs,
@@ -55,6 +61,7 @@ code=NN, delay=DURATION, no_answer, malformed.`,
 	f := cmd.Flags()
 	f.StringVar(&sc.Listen, "listen", "127.0.0.1:9101", "address to listen on")
 	f.StringVar(&sc.Name, "name", "issuer-sim", "name used in logs")
+	f.StringVar(&sc.Dialect, "dialect", "iso87ascii", "the dialect to read and answer in (see: cardswitch dialects)")
 	f.Int64Var(&sc.DeclineAbove, "decline-above", 0, "answer 51 above this amount (minor units); 0: never")
 	f.DurationVar(&sc.Latency, "latency", 0, "delay added to every answer")
 	f.StringVar(&sc.ApprovalCodePrefix, "approval-code-prefix", "", "prefix of generated approval codes (38)")
