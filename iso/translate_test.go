@@ -13,12 +13,14 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
+func fixedNow() time.Time { return time.Date(2025, 3, 14, 9, 0, 0, 0, time.UTC) }
+
 // fixClock makes the year rule deterministic: jPOS's 1993 frames were
 // packed on 2025-03-14.
 func fixClock(t testing.TB) {
 	t.Helper()
 	old := translateNow
-	translateNow = func() time.Time { return time.Date(2025, 3, 14, 9, 0, 0, 0, time.UTC) }
+	translateNow = fixedNow
 	t.Cleanup(func() { translateNow = old })
 }
 
@@ -31,7 +33,7 @@ func translatorFor(t testing.TB, name string) *Translator {
 	return tr
 }
 
-func jposByName(t *testing.T) map[string]map[string][]byte {
+func jposByName(t testing.TB) map[string]map[string][]byte {
 	out := map[string]map[string][]byte{}
 	for _, f := range readJPOSFrames(t) {
 		raw, err := hex.DecodeString(f.Hex)
@@ -185,8 +187,8 @@ func unpackValues(t *testing.T, tr *Translator, msg []byte) map[int]string {
 	st := &xstate{buf: make([]byte, 0, 64)}
 	require.NoError(t, tr.codec.decode(msg, &m, &st.buf))
 	out := map[int]string{}
-	for id := range m.has {
-		if m.has[id] {
+	for id := 0; id <= maxFieldID; id++ {
+		if m.has(id) {
 			out[id] = string(m.v[id])
 		}
 	}

@@ -47,6 +47,16 @@ var versionRefused = func() (t [maxFieldID + 1]bool) {
 	return t
 }()
 
+// refusedPresent is the first field of src refused between the versions, 0 when none.
+func refusedPresent(src *vals) int {
+	for id := src.next(2); id >= 0; id = src.next(id + 1) {
+		if versionRefused[id] {
+			return id
+		}
+	}
+	return 0
+}
+
 const reasonMeaning = "its meaning differs between 1987 and 1993 and no rule converts it"
 
 // Carried values: the 1993 fields the canonical layout cannot hold as
@@ -130,12 +140,10 @@ func from93(st *xstate, from, to *codecSet, c *Carry) error {
 	if err := from93Fields(st, c); err != nil {
 		return err
 	}
-	for id := range versionRefused {
-		if versionRefused[id] && src.has[id] {
-			return xerr(id, reasonMeaning)
-		}
+	if id := refusedPresent(src); id > 0 {
+		return xerr(id, reasonMeaning)
 	}
-	if src.has[90] {
+	if src.has(90) {
 		return xerr(90, reasonMeaning)
 	}
 	for _, id := range [...]int{12, 13, 22, 24, 25, 39, 56} {
@@ -156,7 +164,7 @@ func from93Fields(st *xstate, c *Carry) error {
 	if v, ok := src.get(22); ok {
 		dst.set(22, entryModeTo87(v, &st.buf))
 	}
-	if v, ok := src.get(24); ok && dst.v[0][1] == '8' && !src.has[70] {
+	if v, ok := src.get(24); ok && dst.v[0][1] == '8' && !src.has(70) {
 		nm, ok := netCodeFrom24(v)
 		if !ok {
 			return xerr(24, "function code has no 1987 network management code")
@@ -190,13 +198,11 @@ func to93(st *xstate, from, to *codecSet, c *Carry) error {
 		return xerr(0, "MTI has no 1993 form")
 	}
 	dst.set(0, mti)
-	if src.has[56] {
+	if src.has(56) {
 		return xerr(56, reasonMeaning)
 	}
-	for id := range versionRefused {
-		if versionRefused[id] && src.has[id] {
-			return xerr(id, reasonMeaning)
-		}
+	if id := refusedPresent(src); id > 0 {
+		return xerr(id, reasonMeaning)
 	}
 	if err := to93Fields(st, mti, c); err != nil {
 		return err
@@ -251,7 +257,7 @@ func dateTime93(st *xstate) error {
 	src, dst := &st.src, &st.dst
 	v, ok := src.get(12)
 	if !ok {
-		if src.has[13] {
+		if src.has(13) {
 			return xerr(13, "a local date without 12 has no 1993 field")
 		}
 		return nil
@@ -350,7 +356,7 @@ func restore(dst, src *vals, mti []byte, c *Carry) {
 	if h := &c.req; h.ok && (string(h.mti[:]) == string(mti) || isAnswer(mti) && answers(h.mti[:], mti)) {
 		for s := range slotField {
 			id := slotField[s]
-			if s == slot39 || !h.slot[s].ok || (!dst.has[id] && s != slot13) {
+			if s == slot39 || !h.slot[s].ok || (!dst.has(id) && s != slot13) {
 				continue
 			}
 			dst.set(id, h.slot[s].value())
@@ -363,12 +369,12 @@ func restore(dst, src *vals, mti []byte, c *Carry) {
 	}
 	for s := range slotField {
 		id := slotField[s]
-		if s == slot39 || !h.slot[s].ok || (!dst.has[id] && s != slot13) || echoed[s] {
+		if s == slot39 || !h.slot[s].ok || (!dst.has(id) && s != slot13) || echoed[s] {
 			continue
 		}
 		dst.set(id, h.slot[s].value())
 	}
-	if h.slot[slot39].ok && dst.has[39] {
+	if h.slot[slot39].ok && dst.has(39) {
 		if orig := h.slot[slot39].value(); string(actionTo87(orig)) == string(src.v[39]) {
 			dst.set(39, orig)
 		}

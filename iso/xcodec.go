@@ -2,6 +2,7 @@ package iso
 
 import (
 	"fmt"
+	"math/bits"
 	"strings"
 	"sync"
 
@@ -218,16 +219,34 @@ func (c *fcodec) wireLen(n int) int {
 }
 
 // vals is one message as values: the MTI (0) and fields 2..128.
+// A bit per field says which are present: resetting clears three words,
+// and walking the present fields skips the absent ones.
 type vals struct {
-	has [maxFieldID + 1]bool
-	v   [maxFieldID + 1][]byte
+	present [3]uint64
+	v       [maxFieldID + 1][]byte
 }
 
-func (m *vals) set(id int, v []byte) { m.has[id], m.v[id] = true, v }
+func (m *vals) has(id int) bool { return m.present[id/64]&(1<<uint(id%64)) != 0 }
 
-func (m *vals) del(id int) { m.has[id], m.v[id] = false, nil }
+func (m *vals) set(id int, v []byte) { m.present[id/64] |= 1 << uint(id%64); m.v[id] = v }
 
-func (m *vals) get(id int) ([]byte, bool) { return m.v[id], m.has[id] }
+func (m *vals) del(id int) { m.present[id/64] &^= 1 << uint(id%64) }
+
+func (m *vals) get(id int) ([]byte, bool) { return m.v[id], m.has(id) }
+
+// next is the first present field at or after id, -1 when none.
+func (m *vals) next(id int) int {
+	for w := id / 64; w < len(m.present); w++ {
+		word := m.present[w]
+		if w == id/64 {
+			word &^= 1<<uint(id%64) - 1
+		}
+		if word != 0 {
+			return w*64 + bits.TrailingZeros64(word)
+		}
+	}
+	return -1
+}
 
 // xstate is one translation's scratch: pooled, so that translating does
 // not allocate once the pool is warm.
@@ -239,6 +258,6 @@ type xstate struct {
 var statePool = sync.Pool{New: func() any { return &xstate{buf: make([]byte, 0, 8192)} }}
 
 func (st *xstate) reset() {
-	st.src, st.dst = vals{}, vals{}
+	st.src.present, st.dst.present = [3]uint64{}, [3]uint64{}
 	st.buf = st.buf[:0]
 }

@@ -272,10 +272,8 @@ func decodeHex(w []byte, buf *[]byte) ([]byte, bool) {
 func (cs *codecSet) encode(dst []byte, m *vals) ([]byte, error) {
 	dst = cs.f[0].encodeField(dst, m.v[0])
 	var bm [2]uint64
-	for id := 2; id <= maxFieldID; id++ {
-		if m.has[id] {
-			bm[(id-1)/64] |= 1 << (63 - uint((id-1)%64))
-		}
+	for id := m.next(2); id >= 0; id = m.next(id + 1) {
+		bm[(id-1)/64] |= 1 << (63 - uint((id-1)%64))
 	}
 	if bm[1] != 0 {
 		bm[0] |= 1 << 63
@@ -289,10 +287,8 @@ func (cs *codecSet) encode(dst []byte, m *vals) ([]byte, error) {
 			dst = binary.BigEndian.AppendUint64(dst, bm[i])
 		}
 	}
-	for id := 2; id <= maxFieldID; id++ {
-		if m.has[id] {
-			dst = cs.f[id].encodeField(dst, m.v[id])
-		}
+	for id := m.next(2); id >= 0; id = m.next(id + 1) {
+		dst = cs.f[id].encodeField(dst, m.v[id])
 	}
 	return dst, nil
 }

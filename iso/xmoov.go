@@ -27,7 +27,7 @@ func (t *Translator) moov(dst, msg []byte, c *Carry, toCanon bool) ([]byte, erro
 	if err := in.Unpack(msg); err != nil {
 		return dst, unpackErr(err)
 	}
-	if again, err := in.Pack(); err != nil || len(again) != len(msg) {
+	if again, err := in.Pack(); err != nil || !sameLength(in, from, len(again), len(msg)) {
 		return dst, ErrTrailingData
 	}
 	st := &xstate{buf: make([]byte, 0, 4*len(msg)+256)}
@@ -46,6 +46,25 @@ func (t *Translator) moov(dst, msg []byte, c *Carry, toCanon bool) ([]byte, erro
 		return dst, xerr(0, "the target dialect cannot pack the message")
 	}
 	return append(dst, packed...), nil
+}
+
+// sameLength: moov's Unpack ignores bytes after the last field, so the
+// message is repacked to find them. A secondary bitmap announced with no
+// field in it is not repacked: it counts as read.
+func sameLength(in *iso8583.Message, cs *codecSet, repacked, n int) bool {
+	if repacked == n {
+		return true
+	}
+	size := bitmapBytes
+	if cs.bitmapHex {
+		size *= 2
+	}
+	for id := range in.GetFields() {
+		if id > 64 {
+			return false
+		}
+	}
+	return repacked+size == n
 }
 
 // unpackErr names the field moov could not read, without its bytes.

@@ -13,9 +13,9 @@ const (
 // expressed for to's layout and checked against it. Fields already set in
 // dst (by the version rules) are kept.
 func copyFields(dst, src *vals, from, to *codecSet, buf *[]byte, _ *Carry) error {
-	for id := 0; id <= maxFieldID; id++ {
-		v, ok := src.get(id)
-		if !ok || dst.has[id] || id == macPrimary || id == macSecondary {
+	for id := src.next(0); id >= 0; id = src.next(id + 1) {
+		v := src.v[id]
+		if dst.has(id) || id == macPrimary || id == macSecondary {
 			continue
 		}
 		tc := &to.f[id]
