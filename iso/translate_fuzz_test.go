@@ -25,7 +25,6 @@ func fuzzSeeds(f *testing.F) {
 	}
 }
 
-
 // fuzzTranslate holds the fast path equal to moov's on one input: where
 // the fast path decides (no errFastDecode), moov decides the same (the
 // same bytes, the same Carry, or an error too); where it declines, the

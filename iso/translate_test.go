@@ -330,30 +330,30 @@ func TestActionCodesMatchREADME(t *testing.T) {
 	require.NoError(t, err)
 	_, section, found := strings.Cut(string(readme), "#### 1987 response codes and 1993 action codes\n")
 	require.True(t, found, "README section missing")
-	var got [][2]string
+	var got [][3]string
 	for _, line := range strings.Split(section, "\n") {
 		if strings.HasPrefix(line, "#") {
 			break
 		}
 		cells := strings.Split(line, "|")
-		if len(cells) < 4 || !strings.HasPrefix(line, "| ") {
+		if len(cells) < 5 || !strings.HasPrefix(line, "| ") {
 			continue
 		}
-		a, b := strings.TrimSpace(cells[1]), strings.TrimSpace(cells[2])
+		a, dir, b := strings.TrimSpace(cells[1]), strings.TrimSpace(cells[2]), strings.TrimSpace(cells[3])
 		if strings.HasPrefix(a, "-") || strings.HasPrefix(a, "1987") {
 			continue
 		}
-		got = append(got, [2]string{strings.Trim(a, "`"), strings.Trim(b, "`")})
+		got = append(got, [3]string{a, dir, b})
 	}
-	var want [][2]string
+	var want [][3]string
 	for _, p := range ActionCodes {
-		want = append(want, [2]string{p.Response + " ↔", p.Action})
+		want = append(want, [3]string{p.Response, "↔", p.Action})
 	}
 	for _, p := range ActionCodesOneWay {
 		if len(p.From) == 2 {
-			want = append(want, [2]string{p.From + " →", p.To})
+			want = append(want, [3]string{p.From, "→", p.To})
 		} else {
-			want = append(want, [2]string{p.To + " ←", p.From})
+			want = append(want, [3]string{p.To, "←", p.From})
 		}
 	}
 	assert.ElementsMatch(t, want, got)
