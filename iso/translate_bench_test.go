@@ -30,19 +30,23 @@ func benchTranslate(b *testing.B, toCanon bool) {
 		buf := make([]byte, 0, 4096)
 		b.Run(name+"/fast", func(b *testing.B) {
 			b.ReportAllocs()
+			cpu := processCPU()
 			for b.Loop() {
 				if _, err := tr.run(buf[:0], msg, &c, toCanon); err != nil {
 					b.Fatal(err)
 				}
 			}
+			b.ReportMetric(float64(processCPU()-cpu)/float64(b.N), "cpu-ns/op")
 		})
 		b.Run(name+"/moov", func(b *testing.B) {
 			b.ReportAllocs()
+			cpu := processCPU()
 			for b.Loop() {
 				if _, err := tr.moov(buf[:0], msg, &c, toCanon); err != nil {
 					b.Fatal(err)
 				}
 			}
+			b.ReportMetric(float64(processCPU()-cpu)/float64(b.N), "cpu-ns/op")
 		})
 	}
 }

@@ -438,3 +438,26 @@ func TestDialectCanonical(t *testing.T) {
 		assert.Equal(t, d.SpecFile == Spec87File, d.Canonical(), d.Name)
 	}
 }
+
+// A user dialect with a composite field goes through moov's full unpack
+// and pack: the composite's value is its packed content, checked by
+// moov's subfield specs.
+func TestTranslateUserCompositeUsesMoov(t *testing.T) {
+	raw, err := os.ReadFile("../testdata/dialects/with-composite.json")
+	require.NoError(t, err)
+	d, err := NewDialect("with-composite", raw, 1987, Framing{Length: LengthASCII4})
+	require.NoError(t, err)
+	tr, err := NewTranslator(d)
+	require.NoError(t, err)
+	require.False(t, tr.codec.fast, "a composite field is moov's")
+	canon := canonMsg(t, "0100", map[int]string{11: "000001", 48: "AB05HELLO"})
+	out, err := tr.FromCanon(nil, canon, nil)
+	require.NoError(t, err)
+	assert.Equal(t, string(canon), string(out), "the same layout on the wire")
+	back, err := tr.ToCanon(nil, out, nil)
+	require.NoError(t, err)
+	assert.Equal(t, string(canon), string(back))
+
+	_, err = tr.FromCanon(nil, canonMsg(t, "0100", map[int]string{11: "000001", 48: "AB99HELLO"}), nil)
+	assertTranslateErr(t, err, 48)
+}

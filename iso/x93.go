@@ -1,6 +1,9 @@
 package iso
 
-import "time"
+import (
+	"math/bits"
+	"time"
+)
 
 // translateNow is the clock of the year rule for field 12 (a variable so
 // that tests fix it).
@@ -49,9 +52,11 @@ var versionRefused = func() (t [maxFieldID + 1]bool) {
 
 // refusedPresent is the first field of src refused between the versions, 0 when none.
 func refusedPresent(src *vals) int {
-	for id := src.next(2); id >= 0; id = src.next(id + 1) {
-		if versionRefused[id] {
-			return id
+	for w, word := range src.present {
+		for ; word != 0; word &= word - 1 {
+			if id := w*64 + bits.TrailingZeros64(word); versionRefused[id] {
+				return id
+			}
 		}
 	}
 	return 0

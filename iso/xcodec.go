@@ -2,7 +2,6 @@ package iso
 
 import (
 	"fmt"
-	"math/bits"
 	"strings"
 	"sync"
 
@@ -41,6 +40,7 @@ const (
 	kNumeric
 	kBinary
 	kHex
+	kComposite // subfields: moov only; its value is its packed content (moov's Bytes)
 )
 
 // fcodec is one field's wire layout, precomputed from the moov spec.
@@ -114,6 +114,13 @@ func newFcodec(f field.Field) (fcodec, error) {
 		c.kind, c.bytesKind = kBinary, true
 	case *field.Hex:
 		c.kind, c.bytesKind = kHex, true
+	case *field.Composite:
+		c.kind, c.fast = kComposite, false
+		if sp.Pref == nil {
+			return c, fmt.Errorf("composite field without a prefix")
+		}
+		c.pref, c.pdigits = prefOf(sp.Pref.Inspect())
+		return c, nil
 	default:
 		return c, fmt.Errorf("field type %T cannot be translated", f)
 	}
@@ -233,20 +240,6 @@ func (m *vals) set(id int, v []byte) { m.present[id/64] |= 1 << uint(id%64); m.v
 func (m *vals) del(id int) { m.present[id/64] &^= 1 << uint(id%64) }
 
 func (m *vals) get(id int) ([]byte, bool) { return m.v[id], m.has(id) }
-
-// next is the first present field at or after id, -1 when none.
-func (m *vals) next(id int) int {
-	for w := id / 64; w < len(m.present); w++ {
-		word := m.present[w]
-		if w == id/64 {
-			word &^= 1<<uint(id%64) - 1
-		}
-		if word != 0 {
-			return w*64 + bits.TrailingZeros64(word)
-		}
-	}
-	return -1
-}
 
 // xstate is one translation's scratch: pooled, so that translating does
 // not allocate once the pool is warm.

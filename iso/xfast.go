@@ -272,9 +272,10 @@ func decodeHex(w []byte, buf *[]byte) ([]byte, bool) {
 func (cs *codecSet) encode(dst []byte, m *vals) ([]byte, error) {
 	dst = cs.f[0].encodeField(dst, m.v[0])
 	var bm [2]uint64
-	for id := m.next(2); id >= 0; id = m.next(id + 1) {
-		bm[(id-1)/64] |= 1 << (63 - uint((id-1)%64))
-	}
+	// m's presence words count from bit 0 = field 0; the wire's from the
+	// top bit = field 1.
+	bm[0] = bits.Reverse64(m.present[0]&^3)<<1 | m.present[1]&1
+	bm[1] = bits.Reverse64(m.present[1]&^1)<<1 | m.present[2]&1
 	if bm[1] != 0 {
 		bm[0] |= 1 << 63
 	}
@@ -287,8 +288,14 @@ func (cs *codecSet) encode(dst []byte, m *vals) ([]byte, error) {
 			dst = binary.BigEndian.AppendUint64(dst, bm[i])
 		}
 	}
-	for id := m.next(2); id >= 0; id = m.next(id + 1) {
-		dst = cs.f[id].encodeField(dst, m.v[id])
+	for w, word := range m.present {
+		if w == 0 {
+			word &^= 3
+		}
+		for ; word != 0; word &= word - 1 {
+			id := w*64 + bits.TrailingZeros64(word)
+			dst = cs.f[id].encodeField(dst, m.v[id])
+		}
 	}
 	return dst, nil
 }

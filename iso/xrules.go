@@ -1,6 +1,9 @@
 package iso
 
-import "strconv"
+import (
+	"math/bits"
+	"strconv"
+)
 
 // MAC fields: a MAC covers the bytes it was computed on, which
 // re-encoding changes, so translation removes them.
@@ -13,25 +16,34 @@ const (
 // expressed for to's layout and checked against it. Fields already set in
 // dst (by the version rules) are kept.
 func copyFields(dst, src *vals, from, to *codecSet, buf *[]byte, _ *Carry) error {
-	for id := src.next(0); id >= 0; id = src.next(id + 1) {
-		v := src.v[id]
-		if dst.has(id) || id == macPrimary || id == macSecondary {
-			continue
+	for w, word := range src.present {
+		for ; word != 0; word &= word - 1 {
+			id := w*64 + bits.TrailingZeros64(word)
+			if dst.has(id) || id == macPrimary || id == macSecondary {
+				continue
+			}
+			if err := copyField(dst, src.v[id], id, &from.f[id], &to.f[id], buf); err != nil {
+				return err
+			}
 		}
-		tc := &to.f[id]
-		if !tc.defined {
-			return xerr(id, "not defined in the target dialect")
-		}
-		v, err := kindConvert(id, v, from.f[id].bytesKind, tc.bytesKind, buf)
-		if err != nil {
-			return err
-		}
-		v = fixedText(v, &from.f[id], tc, buf)
-		if err := tc.fits(id, v); err != nil {
-			return err
-		}
-		dst.set(id, v)
 	}
+	return nil
+}
+
+// copyField expresses one value for to's layout and sets it in dst.
+func copyField(dst *vals, v []byte, id int, fc, tc *fcodec, buf *[]byte) error {
+	if !tc.defined {
+		return xerr(id, "not defined in the target dialect")
+	}
+	v, err := kindConvert(id, v, fc.bytesKind, tc.bytesKind, buf)
+	if err != nil {
+		return err
+	}
+	v = fixedText(v, fc, tc, buf)
+	if err := tc.fits(id, v); err != nil {
+		return err
+	}
+	dst.set(id, v)
 	return nil
 }
 
