@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/hex"
 	"errors"
+	"os"
+	"sync"
 	"testing"
 )
 
@@ -11,13 +13,39 @@ import (
 // (the others are canonical).
 var translatedDialects = []string{"iso87binary", "iso87ebcdic", "iso93ascii", "iso93binary"}
 
+// fuzzTranslators are the translated built-ins and the user dialect of
+// testdata/dialects/my-bank.json (EBCDIC and binary length prefixes).
+var fuzzTranslators = sync.OnceValue(func() []*Translator {
+	var out []*Translator
+	for _, name := range translatedDialects {
+		d, _ := LookupDialect(name)
+		out = append(out, must(NewTranslator(d)))
+	}
+	raw, err := os.ReadFile("../testdata/dialects/my-bank.json")
+	if err != nil {
+		panic(err)
+	}
+	d, err := NewDialect("my-bank", raw, 1987, Framing{})
+	if err != nil {
+		panic(err)
+	}
+	return append(out, must(NewTranslator(d)))
+})
+
+func must(tr *Translator, err error) *Translator {
+	if err != nil {
+		panic(err)
+	}
+	return tr
+}
+
 func fuzzSeeds(f *testing.F) {
 	for _, fr := range readJPOSFrames(f) {
 		raw, err := hex.DecodeString(fr.Hex)
 		if err != nil {
 			f.Fatal(err)
 		}
-		for i, d := range translatedDialects {
+		for i, d := range append(translatedDialects, "my-bank") {
 			if fr.Dialect == d || fr.Dialect == "iso87ascii" {
 				f.Add(uint8(i), raw)
 			}
@@ -30,7 +58,8 @@ func fuzzSeeds(f *testing.F) {
 // same bytes, the same Carry, or an error too); where it declines, the
 // public method is moov's answer.
 func fuzzTranslate(t *testing.T, sel uint8, msg []byte, toCanon bool) {
-	tr := translatorFor(t, translatedDialects[int(sel)%len(translatedDialects)])
+	trs := fuzzTranslators()
+	tr := trs[int(sel)%len(trs)]
 	var cf, cm, cp Carry
 	st := &xstate{buf: make([]byte, 0, 16)}
 	fast, ferr := tr.fast(st, nil, msg, &cf, toCanon)

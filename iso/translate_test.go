@@ -461,3 +461,70 @@ func TestTranslateUserCompositeUsesMoov(t *testing.T) {
 	_, err = tr.FromCanon(nil, canonMsg(t, "0100", map[int]string{11: "000001", 48: "AB99HELLO"}), nil)
 	assertTranslateErr(t, err, 48)
 }
+
+// packIn packs values with tr's spec (moov), for frames no jPOS file has.
+func packIn(t *testing.T, tr *Translator, mti string, fields map[int]string) []byte {
+	t.Helper()
+	msg := NewMessage(tr.spec)
+	msg.MTI(mti)
+	for id, v := range fields {
+		require.NoError(t, msg.Field(id, v), "field %d", id)
+	}
+	b, err := msg.Pack()
+	require.NoError(t, err)
+	return b
+}
+
+// The switch's 0420 after a time-out reaches a 1993 issuer as a 1420
+// (24 = 400, 39 = 911, 90 as 56), and the issuer's 1430 echoing that 56
+// reads back as the 90 the switch sent, forwarding id included, so the
+// switch matches it to the reversal it owes.
+func TestTranslateReversalTo1993(t *testing.T) {
+	fixClock(t)
+	iss := translatorFor(t, "iso93ascii")
+	orig90 := "0100" + "000042" + "0314092653" + "00000012345" + "00000067890"
+	canon := canonMsg(t, "0420", map[int]string{2: "4761739001010010", 3: "000000", 4: "000000001000",
+		7: "0314093000", 11: "000043", 39: "68", 90: orig90})
+	var c Carry
+	out, err := bothPaths(t, iss, canon, &c, false)
+	require.NoError(t, err)
+	v := unpackValues(t, iss, out)
+	assert.Equal(t, "1420", v[0])
+	assert.Equal(t, "400", v[24])
+	assert.Equal(t, "911", v[39])
+	assert.Equal(t, "1100"+"000042"+"250314092653"+"05"+"12345", v[56])
+
+	ans := packIn(t, iss, "1430", map[int]string{2: v[2], 11: v[11], 24: "400", 39: "400", 56: v[56]})
+	back, err := bothPaths(t, iss, ans, &c, true)
+	require.NoError(t, err)
+	bv := unpackValues(t, translatorFor(t, "iso87ascii"), back)
+	assert.Equal(t, "0430", bv[0])
+	assert.Equal(t, "00", bv[39])
+	assert.Equal(t, orig90, bv[90])
+
+	// Without the Carry the forwarding id cannot come back: it reads as zeros.
+	back, err = bothPaths(t, iss, ans, nil, true)
+	require.NoError(t, err)
+	assert.Equal(t, orig90[:31]+"00000000000", unpackValues(t, translatorFor(t, "iso87ascii"), back)[90])
+}
+
+// A 1993 acquirer's own values come back in the switch's own answer
+// (here 91, issuer down) byte for byte, the code as its 1993 form.
+func TestTranslateEchoToAcquirer93(t *testing.T) {
+	fixClock(t)
+	frames := jposByName(t)
+	acq := translatorFor(t, "iso93ascii")
+	req := frames["iso93ascii"]["1100-auth"]
+	var c Carry
+	canon, err := bothPaths(t, acq, req, &c, true)
+	require.NoError(t, err)
+	cv := unpackValues(t, translatorFor(t, "iso87ascii"), canon)
+	cv[39] = "91"
+	delete(cv, 0)
+	ansCanon := canonMsg(t, "0110", cv)
+	out, err := bothPaths(t, acq, ansCanon, &c, false)
+	require.NoError(t, err)
+	want := unpackValues(t, acq, req)
+	want[0], want[39] = "1110", "907"
+	assert.Equal(t, want, unpackValues(t, acq, out))
+}
