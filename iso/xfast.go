@@ -2,6 +2,7 @@ package iso
 
 import (
 	"encoding/binary"
+	"errors"
 	"math/bits"
 
 	"github.com/moov-io/iso8583/encoding"
@@ -27,8 +28,12 @@ var ebcdicToASCII, asciiToEBCDIC = func() (dec, enc [256]byte) {
 
 const upperHex = "0123456789ABCDEF"
 
-// decode reads msg into m, the values aliasing msg or buf. Any byte moov
-// might read differently returns errFastDecode (moov then decides).
+// decode reads msg into m, the values aliasing msg or buf. What moov
+// surely refuses too (a frame cut inside a field, a nibble above 9, a
+// length above the maximum, a field the spec does not define) is refused
+// here, naming the field; what moov might read differently (a sign in a
+// length prefix or a numeric, a tertiary bitmap) returns errFastDecode and
+// moov decides.
 func (cs *codecSet) decode(msg []byte, m *vals, buf *[]byte) error {
 	if cap(*buf)-len(*buf) < 2*len(msg)+64 {
 		*buf = make([]byte, 0, 2*len(msg)+64)
@@ -55,10 +60,16 @@ func (cs *codecSet) decode(msg []byte, m *vals, buf *[]byte) error {
 		}
 	}
 	if off != len(msg) {
-		return errFastDecode
+		return ErrTrailingData
 	}
 	return nil
 }
+
+// errBadWire is a field's wire form that moov refuses too; decodeField
+// turns it into an error naming the field.
+var errBadWire = errors.New("iso: unreadable field")
+
+const reasonUnreadable = "unreadable in the source dialect"
 
 func (cs *codecSet) decodeBitmap(msg []byte, off int, bm *[2]uint64) (int, error) {
 	size := bitmapBytes
@@ -67,7 +78,7 @@ func (cs *codecSet) decodeBitmap(msg []byte, off int, bm *[2]uint64) (int, error
 	}
 	for i := range bm {
 		if len(msg)-off < size {
-			return 0, errFastDecode
+			return 0, xerr(1, reasonUnreadable)
 		}
 		var word uint64
 		for _, c := range msg[off : off+size] {
@@ -77,7 +88,7 @@ func (cs *codecSet) decodeBitmap(msg []byte, off int, bm *[2]uint64) (int, error
 			}
 			d, ok := hexVal(c)
 			if !ok {
-				return 0, errFastDecode
+				return 0, xerr(1, reasonUnreadable)
 			}
 			word = word<<4 | uint64(d)
 		}
@@ -96,33 +107,35 @@ func (cs *codecSet) decodeBitmap(msg []byte, off int, bm *[2]uint64) (int, error
 func (cs *codecSet) decodeField(id int, msg []byte, off int, m *vals, buf *[]byte) (int, error) {
 	c := &cs.f[id]
 	if !c.defined {
-		return 0, errFastDecode
+		return 0, xerr(id, "not defined in the source dialect")
 	}
-	n, off, ok := c.decodeLength(msg, off)
-	if !ok {
-		return 0, errFastDecode
+	n, off, err := c.decodeLength(msg, off)
+	if err == nil && len(msg)-off < c.wireLen(n) {
+		err = errBadWire
 	}
-	w := c.wireLen(n)
-	if len(msg)-off < w {
-		return 0, errFastDecode
+	var v []byte
+	if err == nil {
+		v, err = c.decodeValue(msg[off:off+c.wireLen(n)], n, buf)
 	}
-	v, ok := c.decodeValue(msg[off:off+w], n, buf)
-	if !ok {
-		return 0, errFastDecode
+	if err == errBadWire {
+		return 0, xerr(id, reasonUnreadable)
+	}
+	if err != nil {
+		return 0, err
 	}
 	m.set(id, v)
-	return off + w, nil
+	return off + c.wireLen(n), nil
 }
 
 // decodeLength reads the length prefix at off: the value's length in
 // characters or bytes, and where the value starts.
-func (c *fcodec) decodeLength(msg []byte, off int) (int, int, bool) {
+func (c *fcodec) decodeLength(msg []byte, off int) (int, int, error) {
 	if c.pref == prefFixed {
-		return c.length, off, true
+		return c.length, off, nil
 	}
 	pl := c.prefixLen()
 	if len(msg)-off < pl {
-		return 0, 0, false
+		return 0, 0, errBadWire
 	}
 	p, n := msg[off:off+pl], 0
 	switch c.pref {
@@ -132,14 +145,14 @@ func (c *fcodec) decodeLength(msg []byte, off int) (int, int, bool) {
 				b = ebcdicToASCII[b]
 			}
 			if b < '0' || b > '9' {
-				return 0, 0, false
+				return 0, 0, errFastDecode // moov's Atoi reads a sign
 			}
 			n = n*10 + int(b-'0')
 		}
 	case prefBCD:
 		for _, b := range p {
 			if b>>4 > 9 || b&0xF > 9 {
-				return 0, 0, false
+				return 0, 0, errBadWire
 			}
 			n = n*100 + int(b>>4)*10 + int(b&0xF)
 		}
@@ -148,13 +161,16 @@ func (c *fcodec) decodeLength(msg []byte, off int) (int, int, bool) {
 		}
 	case prefBinary:
 		if pl > 4 {
-			return 0, 0, false
+			return 0, 0, errFastDecode
 		}
 		for _, b := range p {
 			n = n<<8 | int(b)
 		}
 	}
-	return n, off + pl, n <= c.length
+	if n > c.length {
+		return 0, 0, errBadWire
+	}
+	return n, off + pl, nil
 }
 
 func pow10(n int) int {
@@ -166,47 +182,62 @@ func pow10(n int) int {
 }
 
 // decodeValue turns w's wire bytes into n characters or bytes.
-func (c *fcodec) decodeValue(w []byte, n int, buf *[]byte) ([]byte, bool) {
+func (c *fcodec) decodeValue(w []byte, n int, buf *[]byte) ([]byte, error) {
 	switch c.enc {
 	case encASCII:
-		if c.kind == kNumeric {
-			return w, allDigits(w)
+		if c.kind == kNumeric && !allDigits(w) {
+			return nil, errFastDecode // moov's ParseInt reads a sign
 		}
-		return w, allASCII(w)
+		return w, okIf(allASCII(w))
 	case encBinary:
-		return w, true
+		return w, nil
 	case encEBCDIC:
 		start := len(*buf)
 		for _, b := range w {
 			*buf = append(*buf, ebcdicToASCII[b])
 		}
-		return (*buf)[start:], true
+		return (*buf)[start:], nil
 	case encHexASCII:
-		return decodeHex(w, buf)
+		v, ok := decodeHex(w, buf)
+		return v, okIf(ok)
 	case encSignBCD, encEBCDICSign:
-		if n < 1 {
-			return nil, false
-		}
-		s := w[0]
-		if c.enc == encEBCDICSign {
-			s = ebcdicToASCII[s]
-		} else if s > 0x7F {
-			return nil, false
-		}
-		start := len(*buf)
-		*buf = append(*buf, s)
-		if !decodeBCD(w[1:], n-1, false, buf) {
-			return nil, false
-		}
-		return (*buf)[start:], true
+		return decodeSignBCD(c.enc, w, n, buf)
 	case encTrack2:
-		return decodeTrack2(w, n, buf)
+		v, ok := decodeTrack2(w, n, buf)
+		return v, okIf(ok)
 	}
 	start := len(*buf)
 	if !decodeBCD(w, n, c.enc == encBCD, buf) {
-		return nil, false
+		return nil, errBadWire
 	}
-	return (*buf)[start:], true
+	return (*buf)[start:], nil
+}
+
+func okIf(ok bool) error {
+	if ok {
+		return nil
+	}
+	return errBadWire
+}
+
+// decodeSignBCD reads an x+n amount: the sign (ASCII up to 127, or
+// EBCDIC), then BCD digits.
+func decodeSignBCD(enc uint8, w []byte, n int, buf *[]byte) ([]byte, error) {
+	if n < 1 {
+		return nil, errBadWire
+	}
+	s := w[0]
+	if enc == encEBCDICSign {
+		s = ebcdicToASCII[s]
+	} else if s > 0x7F {
+		return nil, errBadWire
+	}
+	start := len(*buf)
+	*buf = append(*buf, s)
+	if !decodeBCD(w[1:], n-1, true, buf) {
+		return nil, errBadWire
+	}
+	return (*buf)[start:], nil
 }
 
 // decodeBCD appends n digits from w; every nibble, the pad one included,

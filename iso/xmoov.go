@@ -27,7 +27,7 @@ func (t *Translator) moov(dst, msg []byte, c *Carry, toCanon bool) ([]byte, erro
 	if err := in.Unpack(msg); err != nil {
 		return dst, unpackErr(err)
 	}
-	if again, err := in.Pack(); err != nil || !sameLength(in, from, len(again), len(msg)) {
+	if again, err := in.Pack(); err != nil || !sameLength(in, from, msg, len(again)) {
 		return dst, ErrTrailingData
 	}
 	st := &xstate{buf: make([]byte, 0, 4*len(msg)+256)}
@@ -49,22 +49,30 @@ func (t *Translator) moov(dst, msg []byte, c *Carry, toCanon bool) ([]byte, erro
 }
 
 // sameLength: moov's Unpack ignores bytes after the last field, so the
-// message is repacked to find them. A secondary bitmap announced with no
-// field in it is not repacked: it counts as read.
-func sameLength(in *iso8583.Message, cs *codecSet, repacked, n int) bool {
-	if repacked == n {
+// message is repacked to find them. A secondary bitmap announced (bit 1)
+// with no field in it is not repacked: it counts as read.
+func sameLength(in *iso8583.Message, cs *codecSet, msg []byte, repacked int) bool {
+	if repacked == len(msg) {
 		return true
 	}
-	size := bitmapBytes
+	off, size := cs.f[0].wireLen(4), bitmapBytes
 	if cs.bitmapHex {
 		size *= 2
+	}
+	if len(msg) <= off {
+		return false
+	}
+	announced := msg[off]&0x80 != 0
+	if cs.bitmapHex {
+		d, ok := hexVal(msg[off])
+		announced = ok && d >= 8
 	}
 	for id := range in.GetFields() {
 		if id > 64 {
 			return false
 		}
 	}
-	return repacked+size == n
+	return announced && repacked+size == len(msg)
 }
 
 // unpackErr names the field moov could not read, without its bytes.
