@@ -528,3 +528,30 @@ func TestTranslateEchoToAcquirer93(t *testing.T) {
 	want[0], want[39] = "1110", "907"
 	assert.Equal(t, want, unpackValues(t, acq, out))
 }
+
+// Hostile frames get an error naming the field, from both paths.
+func TestTranslateHostileFramesNameTheField(t *testing.T) {
+	frames := jposByName(t)
+	auth := frames["iso87binary"]["0100-auth"] // 0100, bitmap, 2 (LL 16), 3, 4, ...
+	cut := auth[:2+8+1+8+2]                    // inside field 3
+	badNibble := bytes.Clone(auth)
+	badNibble[2+8+1+8] = 0x0A // field 3's first digit
+	badPrefix := bytes.Clone(auth)
+	badPrefix[2+8] = 0x99 // field 2's LL above its maximum 19
+	tr := translatorFor(t, "iso87binary")
+	for name, tc := range map[string]struct {
+		msg   []byte
+		field int
+	}{
+		"cut inside 3": {cut, 3}, "nibble above 9 in 3": {badNibble, 3}, "LL above the maximum in 2": {badPrefix, 2},
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, err := bothPaths(t, tr, tc.msg, nil, true)
+			assertTranslateErr(t, err, tc.field)
+		})
+	}
+	_, err := bothPaths(t, tr, append(bytes.Clone(auth), 0), nil, true)
+	require.ErrorIs(t, err, ErrTrailingData)
+	_, err = tr.ToCanon(nil, auth[:1], nil)
+	assertTranslateErr(t, err, 0) // not even an MTI
+}
