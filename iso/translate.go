@@ -88,7 +88,8 @@ var canonCodecs = sync.OnceValues(func() (*codecSet, error) { return newCodecSet
 func (t *Translator) Dialect() Dialect { return t.d }
 
 // ToCanon appends to dst the canonical form of msg (in t's dialect) and
-// returns it. c may be nil (nothing is remembered).
+// returns it. c may be nil (nothing is remembered). dst must not overlap
+// msg: values are read from msg while dst is written.
 func (t *Translator) ToCanon(dst, msg []byte, c *Carry) ([]byte, error) {
 	return t.run(dst, msg, c, true)
 }
