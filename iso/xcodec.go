@@ -53,6 +53,7 @@ type fcodec struct {
 	pref      uint8
 	pdigits   int // prefix digits (bytes for a binary prefix)
 	length    int // fixed length, or maximum, in characters or bytes
+	prefixMax int // the largest length the prefix can announce
 }
 
 // codecSet is every field of one spec: 0 the MTI, 1 the bitmap.
@@ -120,6 +121,7 @@ func newFcodec(f field.Field) (fcodec, error) {
 			return c, fmt.Errorf("composite field without a prefix")
 		}
 		c.pref, c.pdigits = prefOf(sp.Pref.Inspect())
+		c.prefixMax = prefixMax(c.pref, c.pdigits)
 		return c, nil
 	default:
 		return c, fmt.Errorf("field type %T cannot be translated", f)
@@ -129,6 +131,7 @@ func newFcodec(f field.Field) (fcodec, error) {
 	}
 	c.enc = encOf(sp.Enc)
 	c.pref, c.pdigits = prefOf(sp.Pref.Inspect())
+	c.prefixMax = prefixMax(c.pref, c.pdigits)
 	if c.enc == encOther || c.pref == prefOther || !encFitsKind(c.enc, c.bytesKind) ||
 		(sp.Pad != nil && c.kind != kNumeric) || (c.kind == kNumeric && c.pref != prefFixed) {
 		c.fast = false
@@ -199,6 +202,18 @@ func prefOf(name string) (uint8, int) {
 		return prefOther, 0
 	}
 	return p, len(ls)
+}
+
+// prefixMax is the largest length a prefix can announce (a fixed or
+// unknown prefix: no limit of its own).
+func prefixMax(pref uint8, digits int) int {
+	switch pref {
+	case prefASCII, prefEBCDIC, prefBCD:
+		return pow10(digits) - 1
+	case prefBinary:
+		return 1<<(8*min(digits, 3)) - 1
+	}
+	return 1<<31 - 1
 }
 
 // prefixLen is the wire size of c's length prefix.

@@ -335,19 +335,21 @@ func (c *fcodec) encodeField(dst, v []byte) []byte {
 	n := len(v)
 	switch c.pref {
 	case prefASCII, prefEBCDIC:
-		for i := c.pdigits - 1; i >= 0; i-- {
-			d := byte('0' + n/pow10(i)%10)
+		var digits [6]byte
+		for i, r := c.pdigits-1, n; i >= 0; i, r = i-1, r/10 {
+			digits[i] = byte('0' + r%10)
 			if c.pref == prefEBCDIC {
-				d = asciiToEBCDIC[d]
+				digits[i] = asciiToEBCDIC[digits[i]]
 			}
-			dst = append(dst, d)
 		}
+		dst = append(dst, digits[:c.pdigits]...)
 	case prefBCD:
+		var digits [3]byte
 		pl := c.prefixLen()
-		for i := pl - 1; i >= 0; i-- {
-			p := n / pow10(2*i) % 100
-			dst = append(dst, byte(p/10)<<4|byte(p%10))
+		for i, r := pl-1, n; i >= 0; i, r = i-1, r/100 {
+			digits[i] = byte(r%100/10)<<4 | byte(r%10)
 		}
+		dst = append(dst, digits[:pl]...)
 	case prefBinary:
 		for i := c.pdigits - 1; i >= 0; i-- {
 			dst = append(dst, byte(n>>(8*uint(i))))

@@ -118,7 +118,7 @@ func (c *fcodec) fits(id int, v []byte) error {
 	if n > c.length {
 		return xerr(id, "length "+strconv.Itoa(n)+" above the target's maximum "+strconv.Itoa(c.length))
 	}
-	if c.pref != prefFixed && c.pref != prefOther && n >= pow10(c.pdigits) && c.pref != prefBinary {
+	if n > c.prefixMax {
 		return xerr(id, "length does not fit the target's length prefix")
 	}
 	if c.kind == kNumeric {
