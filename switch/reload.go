@@ -65,7 +65,11 @@ func (s *Switch) apply(ctx context.Context, cfg *config.Config) (ReloadResult, e
 	if s.draining.Load() {
 		return ReloadResult{}, ErrShuttingDown
 	}
-	cs, err := s.loadCerts(cfg)
+	err := s.checkIssuerDialects(cfg)
+	var cs certSet
+	if err == nil {
+		cs, err = s.loadCerts(cfg)
+	}
 	if err == nil {
 		err = s.setAdminAccess(cfg)
 	}

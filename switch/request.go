@@ -30,6 +30,9 @@ type request struct {
 	// allocation size class up (480 bytes, not 448).
 	spans   [spanCount - 2]iso.Span
 	limited bool // it holds an acquirer limiter slot
+	// tpdu is the request's TPDU as received (a TPDU listener's), for its
+	// answer; it fits in what would be padding after limited.
+	tpdu [iso.TPDULen]byte
 }
 
 // entrySpans are the spans of r's journal fields.
@@ -47,7 +50,8 @@ func (r *request) entrySpans() (sp entrySpans) {
 type refusal struct {
 	code   iso.SwitchCode
 	reason string
-	issuer string // the issuer it was for, when routing got that far
+	issuer string   // the issuer it was for, when routing got that far
+	req    *request // the relayed request refused after all (off the read loop); nil: the frame being handled
 }
 
 // outcome is how the journal records the refusal.
@@ -221,13 +225,23 @@ func (c *acqConn) unlimit(limited bool) {
 }
 
 // newRequest is the one allocation of a relayed request: its Txn, with a
-// copy of the frame inside it when it fits.
+// copy of the frame inside it when it fits (the canonical frame; from a
+// translating listener, with the Carry: translatedRequest).
 func (c *acqConn) newRequest(frame []byte, v *iso.View, sp *entrySpans, issuerName string, limited bool) *request {
-	r := &request{c: c, limited: limited}
+	var r *request
+	var owner issuer.Owner
+	if c.lst.tr != nil {
+		tr := &translatedRequest{carry: c.carry}
+		r, owner = &tr.request, tr
+	} else {
+		r = &request{}
+		owner = r
+	}
+	r.c, r.limited, r.tpdu = c, limited, c.tpdu
 	r.spans[0], r.spans[1] = sp[spanMTI], sp[spanProcessingCode]
 	copy(r.spans[2:], sp[spanCurrency:spanPAN])
 	t := &r.Txn
-	t.Owner, t.Issuer, t.Started = r, issuerName, c.started
+	t.Owner, t.Issuer, t.Started = owner, issuerName, c.started
 	t.SetFrame(frame)
 	copy(t.MTI[:], v.MTI())
 	copy(t.STAN[:], v.Field(11))
@@ -278,6 +292,6 @@ func (c *acqConn) netMgmt(frame []byte, v *iso.View) {
 		return
 	}
 	c.s.stats.netMgmt.Add(1)
-	c.queueAfter(resp, 0) // not journaled: nothing to wait for
+	c.queueAfter(resp, 0, nil) // not journaled: nothing to wait for
 	c.s.log.Debug("network management answered", "conn", c.id, "code70", string(v.Field(70)), "code", string(code))
 }
