@@ -12,6 +12,7 @@ import (
 	"sync"
 
 	"github.com/moov-io/iso8583"
+	"github.com/moov-io/iso8583/field"
 	moovspecs "github.com/moov-io/iso8583/specs"
 )
 
@@ -86,7 +87,7 @@ func stubConvert(dst, msg []byte, from, to *iso8583.MessageSpec, v93 bool, first
 		if _, ok := to.Fields[id]; !ok {
 			return dst, &TranslateError{Field: id, Reason: "not defined in the target"}
 		}
-		b, err := fields[id].Bytes()
+		b, err := stubBytes(fields[id])
 		if err == nil {
 			err = out.BinaryField(id, b)
 		}
@@ -99,6 +100,15 @@ func stubConvert(dst, msg []byte, from, to *iso8583.MessageSpec, v93 bool, first
 		return dst, &TranslateError{Field: 0, Reason: "target does not pack"}
 	}
 	return append(dst, packed...), nil
+}
+
+// stubBytes is a field's value: a fixed numeric's with its padding (all
+// the canonical spec's numerics are ASCII fixed, so its Pack is the value).
+func stubBytes(f field.Field) ([]byte, error) {
+	if _, ok := f.(*field.Numeric); ok {
+		return f.Pack()
+	}
+	return f.Bytes()
 }
 
 var userSpecs sync.Map // "user:" + name -> *iso8583.MessageSpec
