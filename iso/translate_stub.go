@@ -97,6 +97,13 @@ func stubConvert(dst, msg []byte, from, to *iso8583.MessageSpec, v93 bool, first
 	}
 	packed, err := out.Pack()
 	if err != nil {
+		for _, id := range ids {
+			if f, ok := out.GetFields()[id]; ok {
+				if _, ferr := f.Pack(); ferr != nil {
+					return dst, &TranslateError{Field: id, Reason: "too long or not convertible"}
+				}
+			}
+		}
 		return dst, &TranslateError{Field: 0, Reason: "target does not pack"}
 	}
 	return append(dst, packed...), nil

@@ -1,6 +1,7 @@
 package switchd_test
 
 import (
+	"context"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -518,7 +519,8 @@ routes:
 // reaches the issuer.
 func TestDialectTranslateErrorAnswers30(t *testing.T) {
 	is := startDialectIssuer(t, "iso87ascii")
-	sw := dialectSwitchWith(t, "wide43", is, userDialects(t))
+	db := filepath.Join(t.TempDir(), "j.db")
+	sw := dialectSwitchWith(t, "wide43", is, userDialects(t)+"journal:\n  path: "+db+"\n")
 	d := userDialect(t, "wide43")
 	acq := dialDialect(t, sw.addr, d)
 	sent := dialectRequest(1987, 7)
@@ -543,4 +545,40 @@ func TestDialectTranslateErrorAnswers30(t *testing.T) {
 	seen := is.next(t)
 	checkIssuerSaw(t, seen, is.d, d, sent)
 	checkAcquirerGot(t, acq.receive(t), d, sent)
+
+	// The journal names the field, and records both dialects.
+	require.NoError(t, sw.FlushJournal(context.Background()))
+	es := entriesByRRN(t, db)
+	refused := es[""] // a refusal that failed translation journals its MTI and STAN only
+	require.Len(t, refused, 1)
+	assert.Equal(t, "000007", refused[0].STAN)
+	assert.Equal(t, "30", refused[0].ResponseCode)
+	assert.Contains(t, refused[0].Reason, "does not translate from dialect wide43")
+	assert.Contains(t, refused[0].Reason, "field 43")
+	assert.Equal(t, "wide43", refused[0].AcquirerDialect)
+	relayed := es[sent37(8)]
+	require.Len(t, relayed, 1)
+	assert.Equal(t, "wide43", relayed[0].AcquirerDialect)
+	assert.Equal(t, "", relayed[0].IssuerDialect, "iso87ascii is recorded as \"\"")
+}
+
+func sent37(stan int) string { return fmt.Sprintf("%012d", stan) }
+
+// TestDialectJournalRecordsBoth: an entry of translated traffic records
+// the acquirer's and the issuer's dialect.
+func TestDialectJournalRecordsBoth(t *testing.T) {
+	is := startDialectIssuer(t, "iso87ebcdic")
+	db := filepath.Join(t.TempDir(), "j.db")
+	sw := dialectSwitchWith(t, "iso87binary-tpdu", is, "journal:\n  path: "+db+"\n")
+	d, err := iso.LookupDialect("iso87binary-tpdu")
+	require.NoError(t, err)
+	acq := dialDialect(t, sw.addr, d)
+	sent := dialectRequest(1987, 9)
+	acq.send(t, packIn(t, d, "0100", sent))
+	checkAcquirerGot(t, acq.receive(t), d, sent)
+	require.NoError(t, sw.FlushJournal(context.Background()))
+	es := entriesByRRN(t, db)[sent37(9)]
+	require.Len(t, es, 1)
+	assert.Equal(t, "iso87binary-tpdu", es[0].AcquirerDialect)
+	assert.Equal(t, "iso87ebcdic", es[0].IssuerDialect)
 }

@@ -31,6 +31,9 @@ type listener struct {
 	dialect iso.Dialect
 	tr      *iso.Translator // nil: canonical
 	edge    *metrics.Edge
+	// journalName is the dialect's name as the journal records it: "" for
+	// iso87ascii (journal.Entry).
+	journalName string
 }
 
 // framed: the listener's answers need more than the canonical writer's
@@ -126,7 +129,8 @@ func (s *Switch) newListener(cfg *config.Config, name, dialect string) (*listene
 	if err != nil {
 		return nil, fmt.Errorf("listener %s: %w", name, err)
 	}
-	return &listener{name: name, dialect: d, tr: tr, edge: s.metrics.Edge(metrics.SideAcquirer, name, d.Name)}, nil
+	return &listener{name: name, dialect: d, tr: tr, edge: s.metrics.Edge(metrics.SideAcquirer, name, d.Name),
+		journalName: journalDialect(d.Name)}, nil
 }
 
 // listenExtra binds a listeners[] entry. Its TLS files are read here, once:
@@ -170,4 +174,37 @@ func (c *acqConn) framingClosed(err error) bool {
 	c.s.log.Warn("closing acquirer connection: frame breaks its dialect's framing", "conn", c.id,
 		"remote", c.remote, "listener", c.lst.name, "dialect", c.lst.dialect.Name, "err", err)
 	return true
+}
+
+// journalDialect is a dialect name as the journal records it: "" for
+// iso87ascii, so that same-dialect entries keep their records as they were.
+func journalDialect(name string) string {
+	if name == config.DefaultDialect {
+		return ""
+	}
+	return name
+}
+
+// issuerDialects maps the issuers whose dialect is not iso87ascii to
+// their dialect's name; nil when there are none.
+func issuerDialects(cfg *config.Config) map[string]string {
+	var m map[string]string
+	for _, ic := range cfg.Issuers {
+		if n := journalDialect(dialectName(ic.Dialect)); n != "" {
+			if m == nil {
+				m = make(map[string]string)
+			}
+			m[ic.Name] = n
+		}
+	}
+	return m
+}
+
+// issuerDialect is the journal's name for the dialect of the issuer
+// called name ("" when it is iso87ascii, or there is no issuer).
+func (sn *snapshot) issuerDialect(name string) string {
+	if sn.dialects == nil || name == "" {
+		return ""
+	}
+	return sn.dialects[name]
 }

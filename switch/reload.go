@@ -95,7 +95,7 @@ func (s *Switch) apply(ctx context.Context, cfg *config.Config) (ReloadResult, e
 	}
 	s.awaitFresh(ctx, cfg, issuers, fresh)
 	s.routes.Store(&snapshot{cfg: cfg, table: cfg.Table(), issuers: issuers, acqs: registry(cfg),
-		maxTotal: int64(maxTotal(cfg))})
+		maxTotal: int64(maxTotal(cfg)), dialects: issuerDialects(cfg)})
 	if s.dups != nil {
 		s.dups.window.Store(int64(cfg.Journal.DuplicateWindow))
 	}

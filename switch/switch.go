@@ -81,6 +81,9 @@ type snapshot struct {
 	// maxTotal is the switch-wide in-flight cap in force
 	// (config.MaxInFlightTotalFor under the memory limit in force).
 	maxTotal int64
+	// dialects are the issuers' dialects the journal records
+	// (issuerDialects); nil when every issuer speaks iso87ascii.
+	dialects map[string]string
 }
 
 // Option adjusts a Switch built by New.
@@ -142,7 +145,7 @@ func New(cfg *config.Config, opts ...Option) (_ *Switch, err error) {
 	s.initClientCerts(cfg)
 	issuers, _ := s.buildIssuers(cfg, nil)
 	s.routes.Store(&snapshot{cfg: cfg, table: cfg.Table(), issuers: issuers, acqs: registry(cfg),
-		maxTotal: int64(maxTotal(cfg))})
+		maxTotal: int64(maxTotal(cfg)), dialects: issuerDialects(cfg)})
 	return s, nil
 }
 
