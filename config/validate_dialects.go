@@ -159,7 +159,7 @@ func (v *validator) listeners(raw []rawListener, main string) []Listener {
 		}
 		if err := checkHostPort(r.Address, false); err != nil {
 			v.add(where, "address %q: %v", r.Address, err)
-		} else if other, dup := addrs[r.Address]; dup {
+		} else if other, dup := addrs[r.Address]; dup && !anyPort(r.Address) {
 			v.add(where, "address %q: two listeners on one address (also %s)", r.Address, other)
 		} else {
 			addrs[r.Address] = where
@@ -185,3 +185,6 @@ func (v *validator) checkDialectNames(c *Config) {
 		v.dialectName(issuerWhere(i, is.Name), is.Dialect, c.dialects, c.Dialects)
 	}
 }
+
+// anyPort: port 0 binds a free port, so two such addresses never clash.
+func anyPort(addr string) bool { return strings.HasSuffix(addr, ":0") }

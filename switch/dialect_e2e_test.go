@@ -42,17 +42,25 @@ type dialectIssuer struct {
 	wg   sync.WaitGroup
 	mu   sync.Mutex
 	conn []net.Conn
+	edit func(*iso8583.Message)
 }
 
 func startDialectIssuer(t *testing.T, dialect string) *dialectIssuer {
 	t.Helper()
 	d, err := iso.LookupDialect(dialect)
 	require.NoError(t, err)
+	return startIssuerIn(t, d, nil)
+}
+
+// startIssuerIn is startDialectIssuer for any dialect; edit, when set,
+// changes each answer to a request before it is packed.
+func startIssuerIn(t *testing.T, d iso.Dialect, edit func(*iso8583.Message)) *dialectIssuer {
+	t.Helper()
 	spec, err := d.Spec()
 	require.NoError(t, err)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
-	is := &dialectIssuer{d: d, spec: spec, ln: ln, seen: make(chan *iso8583.Message, 16)}
+	is := &dialectIssuer{d: d, spec: spec, ln: ln, seen: make(chan *iso8583.Message, 16), edit: edit}
 	is.wg.Add(1)
 	go is.accept(t)
 	t.Cleanup(is.close)
@@ -162,6 +170,9 @@ func (is *dialectIssuer) answer(req *iso8583.Message) ([]byte, error) {
 	}
 	if err := resp.Field(39, approved); err != nil {
 		return nil, err
+	}
+	if is.edit != nil && !netMgmt {
+		is.edit(resp)
 	}
 	return resp.Pack()
 }
@@ -581,4 +592,55 @@ func TestDialectJournalRecordsBoth(t *testing.T) {
 	require.Len(t, es, 1)
 	assert.Equal(t, "iso87binary-tpdu", es[0].AcquirerDialect)
 	assert.Equal(t, "iso87ebcdic", es[0].IssuerDialect)
+}
+
+// TestDialectExtraListener: a listeners[] entry takes acquirers in its own
+// dialect beside listen.address's, through the same switch to the same
+// issuer.
+func TestDialectExtraListener(t *testing.T) {
+	is := startDialectIssuer(t, "iso87ebcdic")
+	sw := dialectSwitchWith(t, "iso87ascii", is, `
+listeners:
+  - name: pos
+    address: 127.0.0.1:0
+    dialect: iso87binary-tpdu
+`)
+	addr := sw.ListenerAddr("pos")
+	require.NotNil(t, addr)
+	d, err := iso.LookupDialect("iso87binary-tpdu")
+	require.NoError(t, err)
+	pos := dialDialect(t, addr.String(), d)
+	sent := dialectRequest(1987, 21)
+	pos.send(t, packIn(t, d, "0100", sent))
+	checkIssuerSaw(t, is.next(t), is.d, d, sent)
+	checkAcquirerGot(t, pos.receive(t), d, sent)
+	assert.Positive(t, testutil.ToFloat64(sw.Metrics().Edge(metrics.SideAcquirer, "pos", d.Name).Translated))
+
+	main := dial(t, sw.addr) // listen.address still speaks iso87ascii
+	resp := send(t, main, auth("4111111111111111", 100, 22))
+	assert.Equal(t, "00", str(t, resp, 39))
+	is.next(t)
+}
+
+// TestDialectUntranslatableAnswer: an issuer answer that does not
+// translate to the canonical form (a 60-character field 43) is an
+// unreadable answer: the acquirer gets 96, counted as a translate error.
+func TestDialectUntranslatableAnswer(t *testing.T) {
+	d := userDialect(t, "wide43")
+	is := startIssuerIn(t, d, func(m *iso8583.Message) {
+		_ = m.Field(43, strings.Repeat("W", 60))
+	})
+	sw := startSwitch(t, fmt.Sprintf(`
+issuers:
+%s    dialect: wide43
+routes:
+  - bin: "4"
+    issuer: bank
+%s`, issuerYAML("bank", "5s", is.addr()), userDialects(t)), "bank")
+	c := dial(t, sw.addr)
+	resp := send(t, c, auth("4111111111111111", 100, 31))
+	assert.Equal(t, "96", str(t, resp, 39))
+	assert.Equal(t, "000031", wire(t, resp, 11))
+	is.next(t)
+	assert.Equal(t, 1.0, testutil.ToFloat64(sw.Metrics().Edge(metrics.SideIssuer, "bank", "wide43").TranslateErrors))
 }
