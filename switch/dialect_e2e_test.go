@@ -436,11 +436,13 @@ func checkAcquirerGot(t *testing.T, got *iso8583.Message, d iso.Dialect, sent ma
 }
 
 // userDialects declares the test's user dialects (testdata/wide43.json:
-// iso87binary whose field 43 is LL 99): wide43 behind a binary2 length,
-// bcd behind a bcd2 one.
+// iso87binary whose field 43 is LL 99; narrow43.json: LL 20): wide43 and
+// narrow43 behind a binary2 length, bcd (wide43's spec) behind a bcd2 one.
 func userDialects(t *testing.T) string {
 	t.Helper()
 	spec, err := filepath.Abs(filepath.Join("testdata", "wide43.json"))
+	require.NoError(t, err)
+	narrow, err := filepath.Abs(filepath.Join("testdata", "narrow43.json"))
 	require.NoError(t, err)
 	return fmt.Sprintf(`
 dialects:
@@ -451,7 +453,10 @@ dialects:
     spec: %q
     version: 1987
     length: bcd2
-`, spec, spec)
+  - name: narrow43
+    spec: %q
+    version: 1987
+`, spec, spec, narrow)
 }
 
 // userDialect is a user dialect of userDialects, as the switch has it.
@@ -643,4 +648,42 @@ routes:
 	assert.Equal(t, "000031", wire(t, resp, 11))
 	is.next(t)
 	assert.Equal(t, 1.0, testutil.ToFloat64(sw.Metrics().Edge(metrics.SideIssuer, "bank", "wide43").TranslateErrors))
+}
+
+// TestDialectIssuerCannotExpress: a request whose field the issuer's
+// dialect cannot hold (a 40-character 43 for an LL 20 one) is answered 30,
+// the journal naming the field; the issuer never sees it.
+func TestDialectIssuerCannotExpress(t *testing.T) {
+	d := userDialect(t, "narrow43")
+	is := startIssuerIn(t, d, nil)
+	db := filepath.Join(t.TempDir(), "j.db")
+	sw := startSwitch(t, fmt.Sprintf(`
+issuers:
+%s    dialect: narrow43
+routes:
+  - bin: "4"
+    issuer: bank
+journal:
+  path: %s
+%s`, issuerYAML("bank", "5s", is.addr()), db, userDialects(t)), "bank")
+	c := dial(t, sw.addr)
+	r := auth("4111111111111111", 100, 41)
+	r.Fields = map[int]string{43: strings.Repeat("N", 40)}
+	resp := send(t, c, r)
+	assert.Equal(t, "30", str(t, resp, 39))
+	r = auth("4111111111111111", 100, 42)
+	r.Fields = map[int]string{43: "NARROW SHOP PARIS FR" + strings.Repeat(" ", 20)}
+	assert.Equal(t, "30", str(t, send(t, c, r), 39), "43 is carried at full length: 40 characters do not fit LL 20")
+	select {
+	case m := <-is.seen:
+		t.Fatalf("the issuer got a request it cannot hold: %v", m)
+	default:
+	}
+	require.NoError(t, sw.FlushJournal(context.Background()))
+	es := entriesByRRN(t, db)[sent37(41)]
+	require.Len(t, es, 1)
+	assert.Contains(t, es[0].Reason, "does not translate to the issuer's dialect")
+	assert.Contains(t, es[0].Reason, "field 43")
+	assert.Equal(t, "narrow43", es[0].IssuerDialect)
+	assert.Equal(t, int64(2), sw.Stats().Declined30)
 }

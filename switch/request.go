@@ -2,6 +2,7 @@ package switchd
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 
 	"github.com/cardswitch/cardswitch/iso"
@@ -143,18 +144,32 @@ func (c *acqConn) relay(frame []byte, v *iso.View, sp *entrySpans) error {
 	c.inflight.Add(1)
 	if err := c.send(snap.issuers[m.IssuerIndex], r, v); err != nil {
 		c.release(r)
-		if isAdvice(v.MTI()) && s.revs != nil {
-			c.storeAdvice(r, v)
-			return nil
-		}
-		if s.dups != nil {
-			s.dups.forget(dupKey) // no issuer saw it: a retry is not a duplicate
-		}
-		c.refuse(v, sp, c.started, refusal{code: iso.CodeIssuerDown, reason: err.Error(), issuer: m.Issuer})
+		c.notSent(r, v, sp, dupKey, m.Issuer, err)
 		return nil
 	}
 	s.stats.relayed.Add(1)
 	return nil
+}
+
+// notSent answers a request no link took (err): an advice is stored for
+// later delivery, else it is refused, 91, or 30 when its issuer's dialect
+// cannot express it (an *iso.TranslateError: no retry or store can).
+func (c *acqConn) notSent(r *request, v *iso.View, sp *entrySpans, dupKey uint64, issuerName string, err error) {
+	s := c.s
+	te := (*iso.TranslateError)(nil)
+	untranslatable := errors.As(err, &te)
+	if isAdvice(v.MTI()) && s.revs != nil && !untranslatable {
+		c.storeAdvice(r, v)
+		return
+	}
+	if s.dups != nil {
+		s.dups.forget(dupKey) // no issuer saw it: a retry is not a duplicate
+	}
+	rf := refusal{code: iso.CodeIssuerDown, reason: err.Error(), issuer: issuerName}
+	if untranslatable {
+		rf.code, rf.reason = iso.CodeFormatError, "request does not translate to the issuer's dialect: "+err.Error()
+	}
+	c.refuse(v, sp, c.started, rf)
 }
 
 // limit applies the per-request checks of identity and load: field 32 must
