@@ -7,24 +7,27 @@ import (
 	"github.com/cardswitch/cardswitch/journal"
 )
 
-// translatedRequest is a request from a translating listener: with the
+// edgeRequest is a request from a translating or TPDU listener: with the
 // Carry of its translation, which its issuer link and its answer need
-// again. It is the Txn's Owner (issuer.Carrier); a request from a
-// canonical listener carries nothing and stays in its smaller size class.
-type translatedRequest struct {
+// again, and its TPDU, which its answer echoes. It is the Txn's Owner
+// (issuer.Carrier). A request from a plain iso87ascii listener needs
+// neither and stays in its smaller allocation size class (see request).
+type edgeRequest struct {
 	request
 	carry iso.Carry
+	tpdu  [iso.TPDULen]byte
 }
 
 // Carry is the transaction's Carry (issuer.Carrier).
-func (t *translatedRequest) Carry() *iso.Carry { return &t.carry }
+func (e *edgeRequest) Carry() *iso.Carry { return &e.carry }
 
-// carryOf is the Carry of r's transaction, nil when r came in canonical.
-func carryOf(r *request) *iso.Carry {
-	if t, ok := r.Owner.(*translatedRequest); ok {
-		return &t.carry
+// edgeOf is r's edgeRequest, nil when r came in on a plain listener.
+func edgeOf(r *request) *edgeRequest {
+	if r == nil {
+		return nil
 	}
-	return nil
+	e, _ := r.Owner.(*edgeRequest)
+	return e
 }
 
 // fromEdge turns raw, a frame in the listener's dialect, into the
@@ -112,8 +115,8 @@ func (c *acqConn) echoOnly(raw []byte) ([]byte, bool) {
 // answers; nil for the frame the read loop is handling.
 func (c *acqConn) queueAnswer(resp []byte, ticket journal.Ticket, r *request) {
 	carry, tpdu := &c.carry, &c.tpdu
-	if r != nil {
-		carry, tpdu = carryOf(r), &r.tpdu
+	if e := edgeOf(r); e != nil {
+		carry, tpdu = &e.carry, &e.tpdu
 	}
 	out := resp
 	if tr := c.lst.tr; tr != nil {

@@ -31,9 +31,6 @@ type request struct {
 	// allocation size class up (480 bytes, not 448).
 	spans   [spanCount - 2]iso.Span
 	limited bool // it holds an acquirer limiter slot
-	// tpdu is the request's TPDU as received (a TPDU listener's), for its
-	// answer; it fits in what would be padding after limited.
-	tpdu [iso.TPDULen]byte
 }
 
 // entrySpans are the spans of r's journal fields.
@@ -241,18 +238,18 @@ func (c *acqConn) unlimit(limited bool) {
 
 // newRequest is the one allocation of a relayed request: its Txn, with a
 // copy of the frame inside it when it fits (the canonical frame; from a
-// translating listener, with the Carry: translatedRequest).
+// translating or TPDU listener, with what its answer needs: edgeRequest).
 func (c *acqConn) newRequest(frame []byte, v *iso.View, sp *entrySpans, issuerName string, limited bool) *request {
 	var r *request
 	var owner issuer.Owner
-	if c.lst.tr != nil {
-		tr := &translatedRequest{carry: c.carry}
-		r, owner = &tr.request, tr
+	if c.lst.framed() {
+		e := &edgeRequest{carry: c.carry, tpdu: c.tpdu}
+		r, owner = &e.request, e
 	} else {
 		r = &request{}
 		owner = r
 	}
-	r.c, r.limited, r.tpdu = c, limited, c.tpdu
+	r.c, r.limited = c, limited
 	r.spans[0], r.spans[1] = sp[spanMTI], sp[spanProcessingCode]
 	copy(r.spans[2:], sp[spanCurrency:spanPAN])
 	t := &r.Txn
