@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -106,8 +107,26 @@ func (is *dialectIssuer) accept(t *testing.T) {
 	}
 }
 
+// speak makes the connections accepted from now on speak d (a reload test
+// changes the issuer's dialect).
+func (is *dialectIssuer) speak(t *testing.T, d iso.Dialect) {
+	t.Helper()
+	spec, err := d.Spec()
+	require.NoError(t, err)
+	is.mu.Lock()
+	is.d, is.spec = d, spec
+	is.mu.Unlock()
+}
+
 func (is *dialectIssuer) serve(t *testing.T, c net.Conn) {
 	defer is.wg.Done()
+	is.mu.Lock()
+	cur := &dialectIssuer{d: is.d, spec: is.spec, seen: is.seen, edit: is.edit} // this connection's
+	is.mu.Unlock()
+	cur.exchange(t, c)
+}
+
+func (is *dialectIssuer) exchange(t *testing.T, c net.Conn) {
 	fr := iso.NewFrameReaderFraming(c, is.d.Framing, 8192)
 	for {
 		msg, err := fr.Next()
@@ -686,4 +705,40 @@ journal:
 	assert.Contains(t, es[0].Reason, "field 43")
 	assert.Equal(t, "narrow43", es[0].IssuerDialect)
 	assert.Equal(t, int64(2), sw.Stats().Declined30)
+}
+
+// TestDialectReloadIssuer: a reload that changes an issuer's dialect
+// replaces its links, which then speak the new one; nothing else needs a
+// restart.
+func TestDialectReloadIssuer(t *testing.T) {
+	is := startDialectIssuer(t, "iso87ascii")
+	conf := func(dialect string) string {
+		return fmt.Sprintf(`
+listen:
+  address: 127.0.0.1:0
+issuers:
+%s    dialect: %s
+routes:
+  - bin: "4"
+    issuer: bank
+`, issuerYAML("bank", "5s", is.addr()), dialect)
+	}
+	path := writeConfig(t, conf("iso87ascii"))
+	sw := startSwitchFile(t, path, "bank")
+	c := dial(t, sw.addr)
+	assert.Equal(t, "00", str(t, send(t, c, auth("4111111111111111", 100, 51)), 39))
+	is.next(t)
+
+	binary, err := iso.LookupDialect("iso87binary")
+	require.NoError(t, err)
+	is.speak(t, binary)
+	require.NoError(t, os.WriteFile(path, []byte(conf("iso87binary")), 0o600))
+	res, err := sw.Reload(context.Background())
+	require.NoError(t, err)
+	assert.Empty(t, res.Restart)
+	assert.Equal(t, "00", str(t, send(t, c, auth("4111111111111111", 100, 52)), 39))
+	seen := is.next(t)
+	v, _ := text(t, seen, 41)
+	assert.Equal(t, "TERM0001", v, "the issuer read the request in its new dialect")
+	assert.Positive(t, testutil.ToFloat64(sw.Metrics().Edge(metrics.SideIssuer, "bank", "iso87binary").Translated))
 }
