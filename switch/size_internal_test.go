@@ -13,3 +13,11 @@ func TestRequestSizeClass(t *testing.T) {
 		t.Fatalf("request is %d bytes: above the 448-byte size class", n)
 	}
 }
+
+// snapSwitch is a Switch with an empty routing snapshot: enough for an
+// acqConn's journal entry (entry) in tests that build one by hand.
+func snapSwitch() *Switch {
+	s := &Switch{}
+	s.routes.Store(&snapshot{})
+	return s
+}
