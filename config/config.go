@@ -3,6 +3,7 @@ package config
 import (
 	"time"
 
+	"github.com/cardswitch/cardswitch/iso"
 	"github.com/cardswitch/cardswitch/routing"
 )
 
@@ -13,6 +14,11 @@ type Config struct {
 	Source string
 	// Listen is the acquirer-facing listener.
 	Listen Listen
+	// Listeners are extra acquirer listeners, each with its own dialect.
+	// Default: none. Restart-only.
+	Listeners []Listener
+	// Dialects are the user-defined dialects. Default: none. Restart-only.
+	Dialects []Dialect
 	// Issuers are the issuer hosts; routes refer to them by Name.
 	Issuers []Issuer
 	// Routes map BIN prefixes or ranges to issuers (longest match wins).
@@ -47,7 +53,8 @@ type Config struct {
 	// LoadedAt is when the config was loaded.
 	LoadedAt time.Time
 
-	table *routing.Table
+	table    *routing.Table
+	dialects map[string]iso.Dialect // Dialects, loaded
 }
 
 // Listen configures the acquirer listener.
@@ -95,6 +102,9 @@ type Listen struct {
 	MaxInFlightTotal int
 	// TLS, when set, makes the listener speak TLS. Default nil: plain TCP.
 	TLS *ServerTLS
+	// Dialect is how acquirers on Address speak: a built-in dialect or
+	// one of Dialects. Default iso87ascii. Restart-only.
+	Dialect string
 }
 
 // Issuer is one issuer host reached over persistent links.
@@ -129,6 +139,10 @@ type Issuer struct {
 	// Default 0: half of the switch-wide cap (all of it when only one
 	// issuer is configured); see MaxInFlightFor.
 	MaxInFlight int
+	// Dialect is how the issuer speaks: a built-in dialect or one of
+	// Dialects. Default iso87ascii. A reload that changes it replaces the
+	// issuer's links (as a changed endpoint does).
+	Dialect string
 }
 
 // Route sends PANs matching BIN to Issuer. It is the BIN table's own rule

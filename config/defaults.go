@@ -21,6 +21,12 @@ const (
 	// not fill listen.max_connections.
 	DefaultMaxConnectionsPerIP = 64
 	DefaultMaxPendingPerIP     = 16
+	// DefaultDialect is listen.dialect, listeners[].dialect and
+	// issuers[].dialect when left out: today's wire format (ISO 8583:1987
+	// ASCII behind a 2-byte binary length).
+	DefaultDialect = "iso87ascii"
+	// DefaultDialectLength is dialects[].length when left out.
+	DefaultDialectLength = "binary2"
 
 	DefaultIssuerTimeout  = 5 * time.Second
 	DefaultEchoInterval   = 30 * time.Second
@@ -86,7 +92,8 @@ const (
 // journal.retention 0 (kept forever), journal.key_file "" (<path>.key),
 // no simulators, no acquirers (anyone may connect), every simulators[] key
 // and rule key 0 or "" (see Simulator), and every acquirers[] limit 0
-// (unlimited) except burst (DefaultBurst).
+// (unlimited) except burst (DefaultBurst); no listeners (listen.address
+// only), no dialects (the built-ins only), dialects[].header "".
 
 // defaults is every default in one value, as moov-io iso8583-connection's
 // GetDefaultOptions: c holds the sections' defaults, issuer those of each
@@ -105,6 +112,7 @@ func defaults() (c Config, issuer Issuer) {
 			MaxInFlight:         DefaultMaxInFlight,
 			MaxConnectionsPerIP: DefaultMaxConnectionsPerIP,
 			MaxPendingPerIP:     DefaultMaxPendingPerIP,
+			Dialect:             DefaultDialect,
 		},
 		Admin:       Admin{Address: DefaultAdminAddress, TokenFile: DefaultAdminTokenFile},
 		Journal:     Journal{Path: DefaultJournalPath, DuplicateWindow: DefaultDuplicateWindow, Sync: DefaultJournalSync},
@@ -118,6 +126,7 @@ func defaults() (c Config, issuer Issuer) {
 		ReconnectMin:   DefaultReconnectMin,
 		ReconnectMax:   DefaultReconnectMax,
 		Connections:    DefaultConnections,
+		Dialect:        DefaultDialect,
 	}
 	return c, issuer
 }

@@ -34,6 +34,9 @@ func build(source string, raw *rawConfig) (*Config, []Problem) {
 		MemoryLimit:   v.memoryLimit(raw.MemoryLimit),
 	}
 	c.Acquirers = v.acquirers(raw.Acquirers, c.Listen.TLS)
+	c.Dialects, c.dialects = v.dialects(raw.Dialects)
+	c.Listeners = v.listeners(raw.Listeners, c.Listen.Address)
+	v.checkDialectNames(c)
 	table, problems := routing.NewTable(c.Routes, c.IssuerNames(), c.DefaultIssuer)
 	v.problems = append(v.problems, problems...)
 	c.table = table
@@ -68,6 +71,10 @@ func (v *validator) listen(raw rawListen) Listen {
 	}
 	l.MaxInFlightTotal = int(v.integer("listen.max_in_flight_total", "", raw.MaxInFlightTotal, 0))
 	l.TLS = v.serverTLS(raw.TLS, raw.HasTLS)
+	l.Dialect = raw.Dialect
+	if l.Dialect == "" {
+		l.Dialect = def.Dialect
+	}
 	return l
 }
 

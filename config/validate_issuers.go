@@ -39,6 +39,10 @@ func (v *validator) issuers(raw []rawIssuer) []Issuer {
 			ReconnectMax:   v.duration(where, "reconnect_max", r.ReconnectMax, def.ReconnectMax, true),
 			TLS:            v.clientTLS(where, r.TLS, r.HasTLS),
 			MaxInFlight:    int(v.integer(where, "max_in_flight", r.MaxInFlight, 0)),
+			Dialect:        r.Dialect,
+		}
+		if is.Dialect == "" {
+			is.Dialect = def.Dialect
 		}
 		if is.ReconnectMin > is.ReconnectMax {
 			v.add(where, "reconnect_min %s is above reconnect_max %s", is.ReconnectMin, is.ReconnectMax)

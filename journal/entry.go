@@ -44,6 +44,11 @@ type Entry struct {
 	Outcome      Outcome
 	Reason       string
 	Latency      time.Duration
+
+	// AcquirerDialect and IssuerDialect name the dialects the request came
+	// in (its listener's) and went out in (its issuer's); "" is
+	// iso87ascii, which every entry written before dialects existed is.
+	AcquirerDialect, IssuerDialect string
 }
 
 // Waiter learns that its entry is durable (err nil, e.ID set) or was not
@@ -70,6 +75,7 @@ func checkEntry(e *Entry) error {
 	for _, s := range entryTexts(e) {
 		size += len(s)
 	}
+	size += len(e.AcquirerDialect) + len(e.IssuerDialect)
 	return guard(digits(e.PAN), size)
 }
 

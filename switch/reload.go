@@ -65,7 +65,11 @@ func (s *Switch) apply(ctx context.Context, cfg *config.Config) (ReloadResult, e
 	if s.draining.Load() {
 		return ReloadResult{}, ErrShuttingDown
 	}
-	cs, err := s.loadCerts(cfg)
+	err := s.checkIssuerDialects(cfg)
+	var cs certSet
+	if err == nil {
+		cs, err = s.loadCerts(cfg)
+	}
 	if err == nil {
 		err = s.setAdminAccess(cfg)
 	}
@@ -91,7 +95,7 @@ func (s *Switch) apply(ctx context.Context, cfg *config.Config) (ReloadResult, e
 	}
 	s.awaitFresh(ctx, cfg, issuers, fresh)
 	s.routes.Store(&snapshot{cfg: cfg, table: cfg.Table(), issuers: issuers, acqs: registry(cfg),
-		maxTotal: int64(maxTotal(cfg))})
+		maxTotal: int64(maxTotal(cfg)), dialects: issuerDialects(cfg)})
 	if s.dups != nil {
 		s.dups.window.Store(int64(cfg.Journal.DuplicateWindow))
 	}

@@ -2,6 +2,7 @@ package switchd
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 
 	"github.com/cardswitch/cardswitch/iso"
@@ -47,7 +48,8 @@ func (r *request) entrySpans() (sp entrySpans) {
 type refusal struct {
 	code   iso.SwitchCode
 	reason string
-	issuer string // the issuer it was for, when routing got that far
+	issuer string   // the issuer it was for, when routing got that far
+	req    *request // the relayed request refused after all (off the read loop); nil: the frame being handled
 }
 
 // outcome is how the journal records the refusal.
@@ -139,18 +141,32 @@ func (c *acqConn) relay(frame []byte, v *iso.View, sp *entrySpans) error {
 	c.inflight.Add(1)
 	if err := c.send(snap.issuers[m.IssuerIndex], r, v); err != nil {
 		c.release(r)
-		if isAdvice(v.MTI()) && s.revs != nil {
-			c.storeAdvice(r, v)
-			return nil
-		}
-		if s.dups != nil {
-			s.dups.forget(dupKey) // no issuer saw it: a retry is not a duplicate
-		}
-		c.refuse(v, sp, c.started, refusal{code: iso.CodeIssuerDown, reason: err.Error(), issuer: m.Issuer})
+		c.notSent(r, v, sp, dupKey, m.Issuer, err)
 		return nil
 	}
 	s.stats.relayed.Add(1)
 	return nil
+}
+
+// notSent answers a request no link took (err): an advice is stored for
+// later delivery, else it is refused, 91, or 30 when its issuer's dialect
+// cannot express it (an *iso.TranslateError: no retry or store can).
+func (c *acqConn) notSent(r *request, v *iso.View, sp *entrySpans, dupKey uint64, issuerName string, err error) {
+	s := c.s
+	te := (*iso.TranslateError)(nil)
+	untranslatable := errors.As(err, &te)
+	if isAdvice(v.MTI()) && s.revs != nil && !untranslatable {
+		c.storeAdvice(r, v)
+		return
+	}
+	if s.dups != nil {
+		s.dups.forget(dupKey) // no issuer saw it: a retry is not a duplicate
+	}
+	rf := refusal{code: iso.CodeIssuerDown, reason: err.Error(), issuer: issuerName}
+	if untranslatable {
+		rf.code, rf.reason = iso.CodeFormatError, "request does not translate to the issuer's dialect: "+err.Error()
+	}
+	c.refuse(v, sp, c.started, rf)
 }
 
 // limit applies the per-request checks of identity and load: field 32 must
@@ -221,13 +237,23 @@ func (c *acqConn) unlimit(limited bool) {
 }
 
 // newRequest is the one allocation of a relayed request: its Txn, with a
-// copy of the frame inside it when it fits.
+// copy of the frame inside it when it fits (the canonical frame; from a
+// translating or TPDU listener, with what its answer needs: edgeRequest).
 func (c *acqConn) newRequest(frame []byte, v *iso.View, sp *entrySpans, issuerName string, limited bool) *request {
-	r := &request{c: c, limited: limited}
+	var r *request
+	var owner issuer.Owner
+	if c.lst.framed() {
+		e := &edgeRequest{carry: c.carry, tpdu: c.tpdu}
+		r, owner = &e.request, e
+	} else {
+		r = &request{}
+		owner = r
+	}
+	r.c, r.limited = c, limited
 	r.spans[0], r.spans[1] = sp[spanMTI], sp[spanProcessingCode]
 	copy(r.spans[2:], sp[spanCurrency:spanPAN])
 	t := &r.Txn
-	t.Owner, t.Issuer, t.Started = r, issuerName, c.started
+	t.Owner, t.Issuer, t.Started = owner, issuerName, c.started
 	t.SetFrame(frame)
 	copy(t.MTI[:], v.MTI())
 	copy(t.STAN[:], v.Field(11))
@@ -283,6 +309,6 @@ func (c *acqConn) netMgmt(frame []byte, v *iso.View) {
 		return
 	}
 	c.s.stats.netMgmt.Add(1)
-	c.queueAfter(resp, 0) // not journaled: nothing to wait for
+	c.queueAfter(resp, 0, nil) // not journaled: nothing to wait for
 	c.s.log.Debug("network management answered", "conn", c.id, "code70", string(v.Field(70)), "code", string(code))
 }

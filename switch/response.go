@@ -31,6 +31,7 @@ type answer struct {
 	reason  string
 	resp    []byte   // nil: nothing to send (the acquirer already had its answer)
 	sent    *request // the relayed request it answers, released once answered; nil when never relayed
+	req     *request // the relayed request it answers, for its dialect state; nil: the frame being handled
 }
 
 // finish journals a's outcome and queues its answer behind the entry (v:
@@ -59,7 +60,7 @@ func (c *acqConn) finish(a *answer, v *iso.View) {
 	if c.s.debugging() {
 		c.logTxn(a, v)
 	}
-	c.queueAfter(a.resp, tk)
+	c.queueAfter(a.resp, tk, a.req)
 	c.s.metrics.Request(string(a.spans[spanMTI].In(a.frame)), a.issuer, a.code, a.latency)
 	if a.sent != nil {
 		c.release(a.sent)
@@ -73,7 +74,7 @@ func (r *request) Answer(_ *issuer.Txn, resp []byte, rv *iso.View) {
 	r.c.s.stats.issuerAnswers.Add(1)
 	code := codeString(rv.Field(39))
 	r.c.finish(&answer{frame: r.Frame, spans: r.entrySpans(), started: r.Started, latency: r.Latency,
-		issuer: r.Issuer, code: code, outcome: issuerOutcome(r.MTI[:], code), resp: resp, sent: r}, nil)
+		issuer: r.Issuer, code: code, outcome: issuerOutcome(r.MTI[:], code), resp: resp, sent: r, req: r}, nil)
 }
 
 // issuerOutcome classifies an issuer's answer for the journal.
@@ -164,7 +165,7 @@ func (c *acqConn) refuse(v *iso.View, sp *entrySpans, started time.Time, rf refu
 		return
 	}
 	c.finish(&answer{frame: v.Frame(), spans: *sp, started: started, latency: time.Since(started),
-		issuer: rf.issuer, code: string(rf.code), outcome: rf.outcome(), reason: rf.reason, resp: resp}, v)
+		issuer: rf.issuer, code: string(rf.code), outcome: rf.outcome(), reason: rf.reason, resp: resp, req: rf.req}, v)
 }
 
 // deferred is an answer that waits for its reversal to be stored first
@@ -189,7 +190,7 @@ func (d *deferred) finish() {
 		sent = r
 	}
 	r.c.finish(&answer{frame: r.Frame, spans: r.entrySpans(), started: r.Started, latency: time.Since(r.Started),
-		issuer: r.Issuer, code: d.code, outcome: d.outcome, reason: d.reason, resp: d.resp, sent: sent}, nil)
+		issuer: r.Issuer, code: d.code, outcome: d.outcome, reason: d.reason, resp: d.resp, sent: sent, req: r}, nil)
 }
 
 // release gives back what a relayed request held: its place in the

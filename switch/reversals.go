@@ -478,7 +478,7 @@ func (c *acqConn) storeAdviceTried(t *request, v *iso.View, sent bool) {
 	if err != nil {
 		sp := t.entrySpans()
 		c.refuse(v, &sp, t.Started, refusal{code: iso.CodeSystemError, reason: "cannot store advice: " + err.Error(),
-			issuer: t.Issuer})
+			issuer: t.Issuer, req: t})
 		return
 	}
 	resp, err := s.ownResponse(v, iso.CodeApproved)

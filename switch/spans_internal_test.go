@@ -19,7 +19,7 @@ func TestTxnFieldsMatchTheView(t *testing.T) {
 	spec := iso.Spec87()
 	sc, err := iso.NewScanner(spec)
 	require.NoError(t, err)
-	c := &acqConn{id: 7, acquirer: "acq-1", remote: "10.0.0.1:4000", started: time.Unix(1700000000, 0)}
+	c := &acqConn{s: snapSwitch(), lst: &listener{}, id: 7, acquirer: "acq-1", remote: "10.0.0.1:4000", started: time.Unix(1700000000, 0)}
 	for name, fields := range map[string]map[int]string{
 		"all": {2: "4111111111111111", 3: "000000", 4: "000000001000", 7: "1126043000", 11: "000042",
 			37: "000000000042", 41: "TERM0001", 49: "840"},

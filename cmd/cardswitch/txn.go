@@ -8,6 +8,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/cardswitch/cardswitch/config"
 	"github.com/cardswitch/cardswitch/iso"
 	"github.com/cardswitch/cardswitch/journal"
 	"github.com/spf13/cobra"
@@ -201,6 +202,8 @@ type txnRecord struct {
 	Outcome          string  `json:"outcome"`
 	Reason           string  `json:"reason"`
 	LatencyMS        float64 `json:"latency_ms"`
+	AcquirerDialect  string  `json:"acquirer_dialect"`
+	IssuerDialect    string  `json:"issuer_dialect"` // "" when not routed
 }
 
 func txnRecordOf(e journal.Entry) txnRecord {
@@ -209,8 +212,29 @@ func txnRecordOf(e journal.Entry) txnRecord {
 		Issuer: e.Issuer, MTI: e.MTI, ProcessingCode: e.ProcessingCode, STAN: e.STAN, RRN: e.RRN,
 		Terminal: e.Terminal, TransmissionTime: e.TransmissionTime, PAN: txnPAN(e.PAN), Amount: e.Amount,
 		Currency: e.Currency, ResponseCode: e.ResponseCode, Outcome: string(e.Outcome), Reason: e.Reason,
-		LatencyMS: txnMillis(e.Latency),
+		LatencyMS: txnMillis(e.Latency), AcquirerDialect: txnAcquirerDialect(e), IssuerDialect: txnIssuerDialect(e),
 	}
+}
+
+// txnAcquirerDialect is the dialect the request came in: the journal
+// records "" for iso87ascii (and every entry before dialects existed).
+func txnAcquirerDialect(e journal.Entry) string {
+	if e.AcquirerDialect == "" {
+		return config.DefaultDialect
+	}
+	return e.AcquirerDialect
+}
+
+// txnIssuerDialect is the dialect the request went out in, "" when it was
+// not routed.
+func txnIssuerDialect(e journal.Entry) string {
+	switch {
+	case e.Issuer == "":
+		return ""
+	case e.IssuerDialect == "":
+		return config.DefaultDialect
+	}
+	return e.IssuerDialect
 }
 
 func txnMillis(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
@@ -252,6 +276,7 @@ func txnWriteDetail(w io.Writer, e journal.Entry) error {
 		{"terminal", txnDash(e.Terminal)}, {"transmission time", txnDash(e.TransmissionTime)},
 		{"pan", txnDash(txnPAN(e.PAN))}, {"response code", txnDash(code)}, {"outcome", string(e.Outcome)},
 		{"reason", txnDash(e.Reason)}, {"latency", e.Latency.String()},
+		{"acquirer dialect", txnAcquirerDialect(e)}, {"issuer dialect", txnDash(txnIssuerDialect(e))},
 	} {
 		fmt.Fprintf(tw, "%s:\t%s\n", kv[0], kv[1])
 	}

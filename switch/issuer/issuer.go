@@ -11,6 +11,8 @@ package issuer
 import (
 	"errors"
 	"sync/atomic"
+
+	"github.com/cardswitch/cardswitch/iso"
 )
 
 // Issuer is the set of links to one issuer's endpoints.
@@ -85,6 +87,9 @@ func (g *Issuer) Send(t *Txn, stanOff int) error {
 		}
 		if err = l.Send(t, stanOff); err == nil {
 			return nil
+		}
+		if te := (*iso.TranslateError)(nil); errors.As(err, &te) {
+			return err // every link speaks the issuer's dialect: no other can take it
 		}
 	}
 	return err

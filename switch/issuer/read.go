@@ -5,6 +5,8 @@ import (
 	"net"
 	"time"
 
+	"github.com/moov-io/iso8583"
+
 	"github.com/cardswitch/cardswitch/iso"
 )
 
@@ -12,9 +14,10 @@ import (
 // fails. A frame it cannot use is logged and dropped: the request it might
 // have answered times out on its own, and the connection stays up.
 func (l *Link) readLoop(conn net.Conn) error {
-	fr := iso.NewFrameReader(conn, l.cfg.MaxFrame)
+	fr := iso.NewFrameReaderFraming(conn, l.cfg.Dialect.Framing, l.cfg.MaxFrame)
 	var v iso.View
-	var rx int64 // when the frames being handled were read (l.now)
+	var rx int64     // when the frames being handled were read (l.now)
+	var canon []byte // the translation of the frame being handled
 	for {
 		// Only a frame that needed a read stamps lastRx and rx: frames
 		// read ahead in the same batch arrived with it, and need no clock
@@ -31,6 +34,15 @@ func (l *Link) readLoop(conn net.Conn) error {
 		if len(frame) == 0 {
 			continue
 		}
+		raw := frame
+		if tr := l.cfg.Translator; tr != nil {
+			if canon, err = tr.ToCanon(canon[:0], frame, nil); err != nil {
+				l.untranslatable(frame, err)
+				continue
+			}
+			l.count(false)
+			frame = canon
+		}
 		scanErr := l.cfg.Scanner.Scan(frame, &v)
 		mti := v.MTI()
 		if mti == nil {
@@ -42,7 +54,56 @@ func (l *Link) readLoop(conn net.Conn) error {
 			l.inbound(frame, mti, scanErr)
 			continue
 		}
-		l.response(frame, &v, scanErr, rx)
+		l.response(raw, frame, &v, scanErr, rx)
+	}
+}
+
+// count tells the switch of one message translated (failed: one that
+// could not be).
+func (l *Link) count(failed bool) {
+	if l.cfg.OnTranslate != nil {
+		l.cfg.OnTranslate(failed)
+	}
+}
+
+// untranslatable handles an issuer frame that does not translate to the
+// canonical form: an unreadable answer. When its STAN can still be read
+// (the dialect's own spec) the request pending under it fails (96), as an
+// answer that does not scan does; otherwise the frame is dropped and that
+// request times out (91).
+func (l *Link) untranslatable(frame []byte, err error) {
+	l.count(true)
+	l.cfg.Log.Warn("issuer frame does not translate from its dialect; unreadable", "issuer", l.cfg.Issuer,
+		"endpoint", l.cfg.Addr, "dialect", l.cfg.Dialect.Name, "len", len(frame), "err", err)
+	spec, serr := l.cfg.Dialect.Spec()
+	if serr != nil {
+		return
+	}
+	m := iso8583.NewMessage(spec)
+	if m.Unpack(frame) != nil {
+		return
+	}
+	mti, _ := m.GetMTI()
+	s11, _ := m.GetString(11)
+	stan, ok := parseSTAN([]byte(s11))
+	if !ok || len(mti) != 4 || iso.IsRequestMTI([]byte(mti)) {
+		return
+	}
+	if t := l.take(stan); t != nil {
+		t.Owner.Fail(t, fmt.Errorf("%w: %v", ErrBadResponse, err))
+	}
+}
+
+// carryAnswer lets the translator remember, in t's Carry, what the
+// canonical form of t's answer (raw, in the issuer's dialect) could not
+// hold. Only a 1993 issuer's answers have such values.
+func (l *Link) carryAnswer(t *Txn, raw []byte) {
+	tr := l.cfg.Translator
+	if tr == nil || tr.Dialect().Version != 1993 {
+		return
+	}
+	if c := carryOf(t); c != nil {
+		_, _ = tr.ToCanon(nil, raw, c)
 	}
 }
 
@@ -52,7 +113,7 @@ func (l *Link) readLoop(conn net.Conn) error {
 // reported as unmatched and the request stays as it was: its own answer
 // may still come. An unreadable response under a pending request's STAN
 // fails it (96): it cannot be compared, and it is no approval.
-func (l *Link) response(frame []byte, v *iso.View, scanErr error, rx int64) {
+func (l *Link) response(raw, frame []byte, v *iso.View, scanErr error, rx int64) {
 	stan, ok := parseSTAN(v.Field(11))
 	if !ok {
 		l.cfg.Log.Warn("issuer response without a usable STAN dropped", "issuer", l.cfg.Issuer,
@@ -83,6 +144,7 @@ func (l *Link) response(frame []byte, v *iso.View, scanErr error, rx int64) {
 		return
 	}
 	t.Latency = l.epoch.Add(time.Duration(rx)).Sub(t.Started) // monotonic, no clock read
+	l.carryAnswer(t, raw)
 	t.Owner.Answer(t, frame, v)
 }
 
@@ -142,6 +204,9 @@ func (l *Link) inbound(frame, mti []byte, scanErr error) {
 		return
 	}
 	resp, err := iso.NetMgmtResponse(l.cfg.Spec, frame, "00")
+	if err == nil {
+		resp, err = l.translated(resp)
+	}
 	if err != nil {
 		l.cfg.Log.Warn("cannot answer issuer network management", "issuer", l.cfg.Issuer, "err", err)
 		return

@@ -32,6 +32,32 @@ type Metrics struct {
 	rejectedCache cowMap[string, prometheus.Counter]
 	unreadable    prometheus.Counter
 	unmatched     prometheus.Counter
+	translated    *prometheus.CounterVec
+	translateErrs *prometheus.CounterVec
+	framingErrs   *prometheus.CounterVec
+}
+
+// Edge holds the dialect counters of one listener or issuer, resolved
+// once so that counting a message is one atomic add.
+type Edge struct {
+	Translated, TranslateErrors, FramingErrors prometheus.Counter
+}
+
+// Edge side labels.
+const (
+	SideAcquirer = "acquirer"
+	SideIssuer   = "issuer"
+)
+
+// Edge returns the counters of the listener or issuer name (side
+// SideAcquirer or SideIssuer) speaking dialect. The label values come from
+// the configuration: bounded.
+func (m *Metrics) Edge(side, name, dialect string) *Edge {
+	return &Edge{
+		Translated:      m.translated.WithLabelValues(side, name, dialect),
+		TranslateErrors: m.translateErrs.WithLabelValues(side, name, dialect),
+		FramingErrors:   m.framingErrs.WithLabelValues(side, name, dialect),
+	}
 }
 
 // New creates the metrics in a fresh registry that also holds the Go
@@ -51,6 +77,9 @@ func New() *Metrics {
 		rejected:      prometheus.NewCounterVec(counterOpts(NameRejected), family(NameRejected).Labels),
 		unreadable:    prometheus.NewCounter(counterOpts(NameUnreadable)),
 		unmatched:     prometheus.NewCounter(counterOpts(NameUnmatched)),
+		translated:    prometheus.NewCounterVec(counterOpts(NameTranslated), family(NameTranslated).Labels),
+		translateErrs: prometheus.NewCounterVec(counterOpts(NameTranslateErrors), family(NameTranslateErrors).Labels),
+		framingErrs:   prometheus.NewCounterVec(counterOpts(NameFramingErrors), family(NameFramingErrors).Labels),
 	}
 	reloads := prometheus.NewCounterVec(counterOpts(NameReloads), family(NameReloads).Labels)
 	// Both results exist from the start so that rate() and alerts see a 0,
@@ -63,6 +92,7 @@ func New() *Metrics {
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		m.requests, m.latencies, m.linkUp, m.inFlight, m.acquirerConns,
 		reloads, m.reversalQueue, m.revsLocked, m.journalLag, m.journalErrors, m.rejected, m.unreadable, m.unmatched,
+		m.translated, m.translateErrs, m.framingErrs,
 	)
 	return m
 }

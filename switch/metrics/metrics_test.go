@@ -332,6 +332,7 @@ func TestFamiliesReturnsCopy(t *testing.T) {
 
 func populated() *metrics.Metrics {
 	m := metrics.New()
+	m.Edge(metrics.SideAcquirer, "listen", "iso87binary").Translated.Inc()
 	m.Request("0100", "bank-a", "00", time.Millisecond)
 	m.LinkUp("bank-a", "127.0.0.1:9101", 1, true)
 	m.SetInFlight(func() map[string]int { return map[string]int{"bank-a": 1} })

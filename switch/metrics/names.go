@@ -17,6 +17,9 @@ const (
 	NameRejected        = "cardswitch_rejected_total"
 	NameUnreadable      = "cardswitch_unreadable_frames_total"
 	NameUnmatched       = "cardswitch_issuer_unmatched_answers_total"
+	NameTranslated      = "cardswitch_translated_messages_total"
+	NameTranslateErrors = "cardswitch_translate_errors_total"
+	NameFramingErrors   = "cardswitch_framing_errors_total"
 )
 
 // Type is a Prometheus metric type as it appears in the exposition format.
@@ -52,6 +55,9 @@ var families = []Family{
 	{NameJournalErrors, Counter, nil, "Journal entries that could not be written (refused, disk full, closed); their answers were sent anyway."},
 	{NameRejected, Counter, []string{"reason"}, "Connections or requests refused before routing, by reason."},
 	{NameUnreadable, Counter, nil, "Frames from acquirers without a readable MTI (no answer possible)."},
+	{NameTranslated, Counter, []string{"side", "name", "dialect"}, "Messages translated between an endpoint's dialect and the canonical form (iso87ascii), by side (acquirer or issuer), name (the listener, listen for listen.address, or the issuer) and dialect."},
+	{NameTranslateErrors, Counter, []string{"side", "name", "dialect"}, "Messages that could not be translated (a field the target cannot express): an acquirer request is answered 30, an issuer answer is unreadable; labels as cardswitch_translated_messages_total."},
+	{NameFramingErrors, Counter, []string{"side", "name", "dialect"}, "Frames that broke their dialect's framing (a length that is not a number, a frame shorter than its header, a TPDU whose ID is not 0x60): the connection is closed; labels as cardswitch_translated_messages_total."},
 	{NameUnmatched, Counter, nil, "Issuer answers that came under a request's link STAN but were not its answer (another PAN, amount, RRN, terminal id or MTI); never relayed."},
 }
 

@@ -9,6 +9,8 @@ import (
 	"errors"
 	"io"
 	"sync"
+
+	"github.com/cardswitch/cardswitch/iso"
 )
 
 var (
@@ -31,6 +33,12 @@ type Writer struct {
 	limit int
 
 	gate func(ticket uint64) // Run: before a batch whose frames carry a ticket goes out (SetGate)
+
+	// framing is how frames go out when framed (SetFraming); otherwise a
+	// 2-byte binary length and no header, on a path of its own.
+	framing iso.Framing
+	framed  bool
+	extra   int // bytes of framing around a body: length header + header
 
 	mu      sync.Mutex
 	pending []byte // frames queued since the last write
@@ -62,14 +70,64 @@ func NewWriter(w io.Writer, limit int) *Writer {
 // before Run.
 func (w *Writer) SetGate(gate func(ticket uint64)) { w.gate = gate }
 
+// SetFraming makes the writer frame with f (iso.Framing.AppendFrame)
+// instead of a 2-byte binary length. Call it before Run.
+func (w *Writer) SetFraming(f iso.Framing) {
+	w.framing, w.extra = f, f.Length.Size()+f.HeaderLen()
+	w.framed = f.Length != iso.LengthBinary2 || f.Header != iso.HeaderNone
+}
+
+// QueueFramed is QueueAfter with the frame's header (a TPDU; nil: the
+// configured fixed header) for a writer with SetFraming. A frame its
+// framing cannot carry (too long for the length header, a header of the
+// wrong size) returns the *iso.FramingError and nothing is queued.
+func (w *Writer) QueueFramed(hdr, body []byte, ticket uint64) error {
+	if !w.framed {
+		return w.QueueAfter(body, ticket)
+	}
+	w.mu.Lock()
+	switch {
+	case w.closed:
+		w.mu.Unlock()
+		return ErrClosed
+	case w.err != nil:
+		err := w.err
+		w.mu.Unlock()
+		return err
+	case len(w.pending)+len(body)+w.extra > w.limit:
+		w.mu.Unlock()
+		return ErrBacklog
+	}
+	var err error
+	if w.pending, err = w.framing.AppendFrame(w.pending, hdr, body); err != nil {
+		w.mu.Unlock()
+		return err
+	}
+	w.ticket = max(w.ticket, ticket)
+	w.mu.Unlock()
+	w.wakeUp()
+	return nil
+}
+
+func (w *Writer) wakeUp() {
+	select {
+	case w.wake <- struct{}{}:
+	default:
+	}
+}
+
 // Queue appends one frame (2-byte big-endian length, then body) to the
 // batch. body is copied; the caller may reuse it as soon as Queue returns.
 func (w *Writer) Queue(body []byte) error { return w.QueueAfter(body, 0) }
 
 // QueueAfter is Queue for a frame that must not go out before the gate
 // has passed ticket (0: no condition). A batch waits for the highest
-// ticket among its frames, which covers the lower ones.
+// ticket among its frames, which covers the lower ones. With SetFraming it
+// frames as QueueFramed with the configured header.
 func (w *Writer) QueueAfter(body []byte, ticket uint64) error {
+	if w.framed {
+		return w.QueueFramed(nil, body, ticket)
+	}
 	w.mu.Lock()
 	switch {
 	case w.closed:
