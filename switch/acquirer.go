@@ -55,6 +55,7 @@ type acqConn struct {
 	slow       atomic.Bool         // closed for not reading its answers (counted once)
 	inflight   atomic.Int64        // requests of this connection waiting for an issuer
 	sending    *iso.View           // the scan of the request being handed to a link (read loop only; inflight.go)
+	sendingKey uint64              // its duplicate key, 0 for none (read loop only; Record notes its link STAN)
 }
 
 func (s *Switch) handleConn(conn net.Conn) {

@@ -103,6 +103,56 @@ func (d *dupCache) check(key uint64, now time.Time) bool {
 	return dup
 }
 
+// sent notes the link STAN the request with key (recorded by check) went
+// out with, for a reversal of it to name (original). Only relayed
+// requests pay for it: one more lock of the shard, whose slot the check
+// just brought into cache.
+func (d *dupCache) sent(key uint64, linkSTAN uint32) {
+	key = dupSlotKey(key)
+	s := d.shard(key)
+	s.mu.Lock()
+	if sl := s.cur.slot(key); sl != nil {
+		sl.link = linkSTAN
+	} else if sl := s.old.slot(key); sl != nil {
+		sl.link = linkSTAN
+	}
+	s.mu.Unlock()
+}
+
+// original returns the link STAN of the request with key if it was
+// relayed within the window: ok false when it was not (the switch
+// answered it itself, it is older than the window, or it was never
+// seen); linkSTAN 0 when it was relayed by an earlier run (refilled
+// from the journal, which does not keep link STANs).
+func (d *dupCache) original(key uint64, now time.Time) (linkSTAN uint32, ok bool) {
+	at, w := now.UnixNano(), d.window.Load()
+	key = dupSlotKey(key)
+	s := d.shard(key)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, t := range [2]*dupTable{&s.cur, &s.old} {
+		if sl := t.slot(key); sl != nil && at-sl.at < w {
+			return sl.link, true
+		}
+	}
+	return 0, false
+}
+
+// originalKey is the key (as key makes it) of the original request that
+// field 90 of the reversal scanned into v names: its MTI class, STAN and
+// transmission date-time from 90, the terminal (41) and RRN (37) from the
+// reversal, which carries its original's. false: no 90 to read them from.
+func (d *dupCache) originalKey(acquirer string, v *iso.View) (uint64, bool) {
+	f := v.Field(90)
+	if len(f) != 42 {
+		return 0, false
+	}
+	var h maphash.Hash
+	h.SetSeed(d.seed)
+	d.write(&h, acquirer, f[:3], f[4:10], v.Field(41), v.Field(37), f[10:20])
+	return h.Sum64(), true
+}
+
 // forget drops key, recorded by check for a request that then never
 // reached an issuer.
 func (d *dupCache) forget(key uint64) {
