@@ -199,3 +199,84 @@ func TestAcquirerReversalOfUnknownOriginalIs25(t *testing.T) {
 	require.Len(t, fs, 1)
 	assert.Equal(t, "0100", string(scanned(t, fs[0]).MTI()))
 }
+
+// A reversal of a request the switch answered itself (91: its issuer had
+// no live link) is answered 25: the original never reached an issuer.
+func TestAcquirerReversalOfOriginalAnsweredBySwitchIs25(t *testing.T) {
+	iss := startEchoIssuer(t)
+	sw := startSwitch(t, lostYAML(journalPath(t), iss.ln.Addr().String(), "5s", deadAddr(t)), "bank")
+	c := dialRaw(t, sw.addr)
+	original := auth(panDown, 100, 616161)
+	c.write(t, pack(t, original))
+	require.Equal(t, "91", str(t, c.read(t), 39), "issuer down: the switch answers")
+	o := scanned(t, pack(t, original))
+	rev := auth(panDown, 100, 616162)
+	rev.MTI, rev.RRN = "0420", original.RRN
+	rev.Fields = map[int]string{90: "0100616161" + string(o.Field(7)) + strings.Repeat("0", 22)}
+	c.write(t, pack(t, rev))
+	ans := c.read(t)
+	require.Equal(t, "0430", mti(t, ans))
+	assert.Equal(t, "25", str(t, ans, 39))
+}
+
+// After a restart the window is refilled from the journal, which keeps no
+// link STANs: a reversal of an original relayed by the previous run is
+// relayed with 90 as the acquirer sent it (not refused: the issuer may
+// hold funds for it).
+func TestAcquirerReversalAfterRestartIsRelayedUnchanged(t *testing.T) {
+	iss := startEchoIssuer(t)
+	path := journalPath(t)
+	first := startSwitch(t, lostYAML(path, iss.ln.Addr().String(), "5s", ""), "bank")
+	c := dialRaw(t, first.addr)
+	original := pack(t, auth(panApprove, 100, 717171))
+	c.write(t, original)
+	require.Equal(t, "00", str(t, c.read(t), 39))
+	first.stop()
+
+	second := startSwitch(t, lostYAML(path, iss.ln.Addr().String(), "5s", ""), "bank")
+	c = dialRaw(t, second.addr)
+	rev := acqReversal(t, original, 717172)
+	c.write(t, rev)
+	ans := c.read(t)
+	require.Equal(t, "0430", mti(t, ans))
+	assert.Equal(t, "00", str(t, ans, 39))
+	got := scanned(t, iss.wait(t, 2)[1])
+	require.Equal(t, "0420", string(got.MTI()))
+	assert.Equal(t, string(scanned(t, rev).Field(90)), string(got.Field(90)))
+}
+
+// An acquirer's reversal the issuer does not answer in time is stored and
+// delivered by the switch with the same 90: the original's link STAN,
+// on every repeat.
+func TestStoredAcquirerReversalKeepsTheLinkSTAN(t *testing.T) {
+	iss := startHoldIssuer(t)
+	iss.mu.Lock()
+	iss.approve = true
+	iss.mu.Unlock()
+	path := journalPath(t)
+	sw := startSwitch(t, lostYAML(path, iss.ln.Addr().String(), "200ms", ""), "bank")
+	c := dialRaw(t, sw.addr)
+	original := pack(t, auth(panApprove, 100, 818181))
+	c.write(t, original)
+	require.Equal(t, "00", str(t, c.read(t), 39))
+	iss.mu.Lock()
+	seen := scanned(t, iss.auths[0])
+	iss.mu.Unlock()
+
+	rev := acqReversal(t, original, 818182)
+	c.write(t, rev)
+	ans := c.read(t)
+	require.Equal(t, "0430", mti(t, ans), "stored: the switch answers")
+	assert.Equal(t, "00", str(t, ans, 39))
+	assert.Equal(t, string(scanned(t, rev).Field(90)), wire(t, ans, 90), "the acquirer's own 90 back")
+	advices := iss.waitAdvices(t, "the reversal repeated", func(a [][]byte, _ int) bool { return len(a) >= 2 })
+	iss.release()
+	iss.waitAdvices(t, "an acknowledged repeat", func(_ [][]byte, acked int) bool { return acked >= 1 })
+	for i, a := range advices {
+		f90 := string(scanned(t, a).Field(90))
+		require.Len(t, f90, 42)
+		assert.Equal(t, string(seen.Field(11)), f90[4:10], "attempt %d: the original's link STAN", i)
+		assert.Equal(t, string(seen.Field(7)), f90[10:20], "attempt %d: its 7", i)
+	}
+	awaitNoReversalsOwed(t, path)
+}

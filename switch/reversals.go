@@ -481,7 +481,7 @@ func (c *acqConn) storeAdviceTried(t *request, v *iso.View, sent bool) {
 			issuer: t.Issuer})
 		return
 	}
-	resp, err := s.ownResponse(v, iso.CodeApproved)
+	resp, err := s.ownResponse(c.asSent(t, v), iso.CodeApproved)
 	if err != nil {
 		s.log.Error("cannot build 0430", "conn", c.id, "err", err)
 		return

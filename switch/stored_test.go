@@ -42,6 +42,7 @@ type holdIssuer struct {
 	released bool
 	wrong90  bool // until released, 0420s get an 0430 with another field 90
 	approve  bool // 0100s get an 0110 with 39 = 00 instead of no answer
+	auths    [][]byte
 	advices  [][]byte
 	acked    int
 	changed  chan struct{}
@@ -112,6 +113,9 @@ func (h *holdIssuer) handle(body []byte) []byte {
 	case "0100":
 		h.mu.Lock()
 		approve := h.approve
+		if approve {
+			h.auths = append(h.auths, body)
+		}
 		h.mu.Unlock()
 		if approve {
 			resp, _ := iso.BuildResponse(iso.Spec87(), &v, "00")

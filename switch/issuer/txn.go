@@ -173,5 +173,18 @@ func (t *Txn) RelinkOriginal(linkSTAN uint32) bool {
 	return true
 }
 
+// AcquirerFrame is t's frame as its acquirer sent it: a copy with the
+// acquirer's STAN back in 90 when RelinkOriginal changed it, else Frame
+// itself. For the switch's own answer to such a request, which echoes
+// the acquirer's 90.
+func (t *Txn) AcquirerFrame() []byte {
+	if t.acqOriginal == 0 {
+		return t.Frame
+	}
+	f := append([]byte(nil), t.Frame...)
+	putSTAN(t.Original.In(f)[origSTANAt:origSTANAt+6], t.acqOriginal&^relinked)
+	return f
+}
+
 // LinkSTAN is the STAN the issuer saw for this request (0 before Send).
 func (t *Txn) LinkSTAN() uint32 { return t.linkSTAN }
