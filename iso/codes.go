@@ -9,6 +9,7 @@ type SwitchCode string
 const (
 	CodeApproved     SwitchCode = "00" // network management answered, an acquirer's advice taken over
 	CodeNoRoute      SwitchCode = "15" // no route for the card's BIN (no such issuer)
+	CodeNoOriginal   SwitchCode = "25" // an acquirer's reversal of a request the switch did not relay
 	CodeFormatError  SwitchCode = "30" // not parseable, a mandatory field missing or its content invalid
 	CodeNotPermitted SwitchCode = "58" // field 32 is not the connection's acquirer's (impersonation)
 	CodeRateExceeded SwitchCode = "65" // over the acquirer's rate
@@ -29,6 +30,7 @@ var SwitchCodes = [...]struct {
 }{
 	{CodeApproved, "approved"},
 	{CodeNoRoute, "no such issuer (no route for BIN)"},
+	{CodeNoOriginal, "unable to locate original"},
 	{CodeFormatError, "format error"},
 	{CodeNotPermitted, "transaction not permitted to terminal"},
 	{CodeRateExceeded, "exceeds withdrawal frequency limit"},

@@ -56,6 +56,7 @@ type acqConn struct {
 	slow       atomic.Bool         // closed for not reading its answers (counted once)
 	inflight   atomic.Int64        // requests of this connection waiting for an issuer
 	sending    *iso.View           // the scan of the request being handed to a link (read loop only; inflight.go)
+	sendingKey uint64              // its duplicate key, 0 for none (read loop only; Record notes its link STAN)
 
 	// The frame being handled's translation state (read loop only; a
 	// translating or TPDU listener): its canonical form's buffer, what the

@@ -26,12 +26,18 @@ import (
 // they are never reversed. A failed advice is stored and forwarded, and an
 // acquirer repeats one it got no answer to.
 
-// Record stages r's in-flight record (issuer.Recorder), with the link STAN
-// the issuer will see; the link's writer commits its ticket before the
+// Record notes the link STAN the issuer will see in r's duplicate slot (a
+// reversal of r names it: request.go, original), and stages r's in-flight
+// record (issuer.Recorder); the link's writer commits its ticket before the
 // request goes out. A record the journal refuses is logged and counted,
 // and the request still goes out, as an answer does.
 func (r *request) Record(_ *issuer.Txn, linkSTAN uint32) uint64 {
 	c := r.c
+	if c.sendingKey != 0 {
+		// Noted before the request goes out, so before its acquirer can
+		// hear its answer and reverse it.
+		c.s.dups.sent(c.sendingKey, linkSTAN)
+	}
 	j, v := c.s.jrnl, c.sending
 	if j == nil || v == nil || r.MTI[1] == '4' || isAdvice(r.MTI[:]) {
 		return 0

@@ -129,7 +129,13 @@ func (c *acqConn) relay(frame []byte, v *iso.View, sp *entrySpans) error {
 	// Only requests about to reach an issuer make a retry a duplicate: one
 	// the switch refused before any issuer saw it may be sent again.
 	var dupKey uint64
+	var orig uint32
 	if s.dups != nil {
+		if orig, rf = c.original(v); rf.code != "" {
+			c.unlimit(limited)
+			c.refuse(v, sp, c.started, rf)
+			return nil
+		}
 		dupKey = c.dupKey(v)
 		if s.dups.check(dupKey, c.started) {
 			c.unlimit(limited)
@@ -138,8 +144,11 @@ func (c *acqConn) relay(frame []byte, v *iso.View, sp *entrySpans) error {
 		}
 	}
 	r := c.newRequest(frame, v, sp, m.Issuer, limited)
+	if orig != 0 {
+		r.RelinkOriginal(orig)
+	}
 	c.inflight.Add(1)
-	if err := c.send(snap.issuers[m.IssuerIndex], r, v); err != nil {
+	if err := c.send(snap.issuers[m.IssuerIndex], r, v, dupKey); err != nil {
 		c.release(r)
 		c.notSent(r, v, sp, dupKey, m.Issuer, err)
 		return nil
@@ -275,15 +284,50 @@ func (c *acqConn) newRequest(frame []byte, v *iso.View, sp *entrySpans, issuerNa
 // send puts r on one of is's links, within the issuer's in-flight cap:
 // past it, ErrIssuerBusy at once (the caller answers 91, or stores an
 // advice), never a queue.
-func (c *acqConn) send(is *issuer.Issuer, r *request, v *iso.View) error {
+// key is r's duplicate key (0: none), whose slot Record gives the link
+// STAN r goes out with.
+func (c *acqConn) send(is *issuer.Issuer, r *request, v *iso.View, key uint64) error {
 	if !is.Admit(&r.Txn) {
 		c.s.metrics.Rejected(metrics.ReasonInFlight)
 		return issuer.ErrIssuerBusy
 	}
-	c.sending = v // for Record, called back by the link within Send
+	c.sending, c.sendingKey = v, key // for Record, called back by the link within Send
 	err := is.Send(&r.Txn, v.Offset(11))
-	c.sending = nil
+	c.sending, c.sendingKey = nil, 0
 	return err
+}
+
+// original finds the original of an acquirer's reversal (0400, 0420,
+// 0421, scanned into v) among the requests relayed within the duplicate
+// window, and returns the link STAN it went out with, for the reversal's
+// 90 (0: leave 90 as it is). A reversal whose original the switch did
+// not relay, although the window covers the original's time, is refused
+// with 25: the switch answered the original itself (or never saw it), so
+// no issuer holds anything for it. An original older than the window is
+// not known either way: relayed unchanged. Any other request: 0, at no
+// cost.
+func (c *acqConn) original(v *iso.View) (uint32, refusal) {
+	if v.MTI()[1] != '4' {
+		return 0, refusal{}
+	}
+	key, ok := c.s.dups.originalKey(c.acquirer, v)
+	if !ok {
+		return 0, refusal{} // no usable 90: relayed as it is, the issuer judges it
+	}
+	link, ok := c.s.dups.original(key, c.started)
+	if !ok && c.s.dups.covers(v.Field(90)[10:20], c.started) {
+		return 0, refusal{code: iso.CodeNoOriginal, reason: "original not relayed by the switch within journal.duplicate_window"}
+	}
+	if !ok {
+		c.s.log.Warn("reversal of an original older than journal.duplicate_window (by its field 90): field 90 "+
+			"relayed as the acquirer sent it", "conn", c.id, "acquirer", c.acquirer, "stan", string(v.Field(11)))
+		return 0, refusal{}
+	}
+	if link == 0 {
+		c.s.log.Warn("reversal of a request relayed before the last start: its link STAN is not known, field 90 "+
+			"relayed as the acquirer sent it", "conn", c.id, "acquirer", c.acquirer, "stan", string(v.Field(11)))
+	}
+	return link, refusal{}
 }
 
 // isAdvice: an advice (ISO 8583 function digit 2: 0120, 0220, 0420 and

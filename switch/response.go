@@ -106,7 +106,7 @@ func (r *request) Fail(_ *issuer.Txn, err error) {
 		c.storeAdviceTried(r, &v, true) // it went out once: the store sends repeats
 		return
 	}
-	resp, berr := s.ownResponse(&v, code)
+	resp, berr := s.ownResponse(c.asSent(r, &v), code)
 	if berr != nil {
 		s.log.Error("cannot build switch response", "conn", c.id, "code", string(code), "err", berr)
 		c.release(r)
@@ -225,6 +225,23 @@ func (s *Switch) debugging() bool { return s.log.Enabled(context.Background(), s
 func (c *acqConn) journalFailed(err error) {
 	c.s.journalLost(1)
 	c.s.log.Error("journal write failed", "conn", c.id, "err", err)
+}
+
+// asSent is r's request as its acquirer sent it, for the switch's own
+// answer: v (the scan of r.Frame), unless r is an acquirer's reversal
+// whose 90 names its original by the link STAN (request.go, original);
+// then a scan of the frame with the acquirer's 90, which the answer
+// echoes.
+func (c *acqConn) asSent(r *request, v *iso.View) *iso.View {
+	f := r.AcquirerFrame()
+	if len(f) == 0 || &f[0] == &r.Frame[0] {
+		return v
+	}
+	av := new(iso.View)
+	if c.s.scanner.Scan(f, av) != nil {
+		return v
+	}
+	return av
 }
 
 // ownResponse builds and counts the switch's own answer: by copying the

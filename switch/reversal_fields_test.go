@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/cardswitch/cardswitch/config"
 	"github.com/cardswitch/cardswitch/iso"
@@ -196,14 +197,19 @@ func TestStoredAdviceTakesItsPANFromTrack2(t *testing.T) {
 func TestRelayedAdviceWrongOriginalIsNotAnAck(t *testing.T) {
 	iss := startHoldIssuer(t)
 	iss.mu.Lock()
-	iss.wrong90 = true
+	iss.wrong90, iss.approve = true, true
 	iss.mu.Unlock()
 	path := journalPath(t)
 	sw := startSwitch(t, lostYAML(path, iss.ln.Addr().String(), "200ms", ""), "bank")
-	adv := auth(panApprove, 100, 12)
+	c := dial(t, sw.addr)
+	original := auth(panApprove, 100, 12)
+	original.Time = time.Date(2026, 12, 7, 12, 0, 0, 0, time.UTC)
+	require.Equal(t, "00", str(t, send(t, c, original), 39), "the original, relayed")
+	adv := auth(panApprove, 100, 13)
+	adv.RRN = original.RRN
 	orig := "0100000012" + "1207120000" + fmt.Sprintf("%011d%011d", 0, 0)
 	adv.MTI, adv.Fields = "0420", map[int]string{90: orig}
-	resp := send(t, dial(t, sw.addr), adv)
+	resp := send(t, c, adv)
 	require.Equal(t, "0430", mti(t, resp))
 	got90, _ := resp.GetString(90)
 	assert.NotEqual(t, "0100999999"+strings.Repeat("0", 32), got90, "the issuer's 0430 for another reversal relayed")

@@ -45,6 +45,11 @@ import (
 // the same field 90 when the 0430 echoes 90 (issuer.Txn.Original); any
 // other is unmatched, and the reversal stays owed.
 //
+// An acquirer's own reversal names its original in 90 by the acquirer's
+// STAN, which the issuer never saw: relay gives it the original's link
+// STAN instead (request.go, original; issuer.Txn.RelinkOriginal), so that
+// is also what such a reversal carries when it is stored here.
+//
 // Under overload the switch's own scheduling can time requests out by the
 // thousand: the queue must not turn that into a storm on the issuer. So
 // each issuer's reversals go out at no more than reversals.rate per second
@@ -481,7 +486,7 @@ func (c *acqConn) storeAdviceTried(t *request, v *iso.View, sent bool) {
 			issuer: t.Issuer, req: t})
 		return
 	}
-	resp, err := s.ownResponse(v, iso.CodeApproved)
+	resp, err := s.ownResponse(c.asSent(t, v), iso.CodeApproved)
 	if err != nil {
 		s.log.Error("cannot build 0430", "conn", c.id, "err", err)
 		return

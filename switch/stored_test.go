@@ -33,14 +33,16 @@ const (
 
 // holdIssuer is an issuer that answers sign-ons and echoes but ignores
 // every advice, 0420, 0421, 0120 and 0121 (and every authorization: they
-// time out) until release is called, or answers them with a wrong field
-// 90 (wrong90); it keeps every advice it receives.
+// time out, unless approve) until release is called, or answers them with
+// a wrong field 90 (wrong90); it keeps every advice it receives.
 type holdIssuer struct {
 	ln       net.Listener
 	sc       *iso.Scanner
 	mu       sync.Mutex
 	released bool
 	wrong90  bool // until released, 0420s get an 0430 with another field 90
+	approve  bool // 0100s get an 0110 with 39 = 00 instead of no answer
+	auths    [][]byte
 	advices  [][]byte
 	acked    int
 	changed  chan struct{}
@@ -108,6 +110,17 @@ func (h *holdIssuer) handle(body []byte) []byte {
 	case "0800":
 		resp, _ := iso.NetMgmtResponse(iso.Spec87(), body, "00")
 		return resp
+	case "0100":
+		h.mu.Lock()
+		approve := h.approve
+		if approve {
+			h.auths = append(h.auths, body)
+		}
+		h.mu.Unlock()
+		if approve {
+			resp, _ := iso.BuildResponse(iso.Spec87(), &v, "00")
+			return resp
+		}
 	case "0420", "0421", "0120", "0121":
 		h.mu.Lock()
 		h.advices = append(h.advices, body)

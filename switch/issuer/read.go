@@ -189,9 +189,21 @@ func (l *Link) unmatched(t *Txn, stan uint32, frame []byte, v *iso.View, field i
 }
 
 // restore puts the acquirer's own STAN back into the response (fixed
-// length, so in place). Its RRN and terminal id need no restoring: an
-// answer that carries them carries the request's (mismatch).
+// length, so in place), and into the original STAN of its 90 when
+// RelinkOriginal changed the request's. Its RRN and terminal id need no
+// restoring: an answer that carries them carries the request's
+// (mismatch), as its 90 does.
 func restore(v *iso.View, t *Txn) error {
+	if t.acqOriginal != 0 {
+		if f := v.Field(90); len(f) == origDataLen {
+			var b [origDataLen]byte
+			copy(b[:], f)
+			putSTAN(b[origSTANAt:origSTANAt+6], t.acqOriginal&^relinked)
+			if err := v.Set(90, b[:]); err != nil {
+				return err
+			}
+		}
+	}
 	return v.Set(11, t.STAN[:])
 }
 
