@@ -23,6 +23,16 @@ func (s *Switch) setupOps(cfg *config.Config) error {
 		}
 		return out
 	})
+	s.metrics.SetOffline(func() map[string]int {
+		out := map[string]int{}
+		for _, is := range s.routes.Load().issuers {
+			out[is.Name] = 0
+			if is.Offline() {
+				out[is.Name] = 1
+			}
+		}
+		return out
+	})
 	if s.jrnl != nil {
 		s.metrics.SetJournalLag(func() float64 { return float64(s.journalLag()) })
 		s.metrics.SetReversalQueue(func() float64 {

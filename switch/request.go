@@ -245,8 +245,12 @@ func (c *acqConn) newRequest(frame []byte, v *iso.View, sp *entrySpans, issuerNa
 
 // send puts r on one of is's links, within the issuer's in-flight cap:
 // past it, ErrIssuerBusy at once (the caller answers 91, or stores an
-// advice), never a queue.
+// advice), never a queue. An issuer the switch took offline is not sent
+// to: ErrOffline.
 func (c *acqConn) send(is *issuer.Issuer, r *request, v *iso.View) error {
+	if is.Offline() {
+		return issuer.ErrOffline // decided at once: the issuer is not waited for
+	}
 	if !is.Admit(&r.Txn) {
 		c.s.metrics.Rejected(metrics.ReasonInFlight)
 		return issuer.ErrIssuerBusy

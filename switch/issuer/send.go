@@ -137,6 +137,7 @@ func (l *Link) sweep() {
 	l.notifyIdle()
 	l.mu.Unlock()
 	for _, t := range expired {
+		l.cfg.Health.timedOut()
 		t.Owner.Fail(t, ErrTimeout)
 	}
 }

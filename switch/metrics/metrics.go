@@ -32,6 +32,7 @@ type Metrics struct {
 	rejectedCache cowMap[string, prometheus.Counter]
 	unreadable    prometheus.Counter
 	unmatched     prometheus.Counter
+	offline       *perIssuerGauge
 }
 
 // New creates the metrics in a fresh registry that also holds the Go
@@ -51,6 +52,7 @@ func New() *Metrics {
 		rejected:      prometheus.NewCounterVec(counterOpts(NameRejected), family(NameRejected).Labels),
 		unreadable:    prometheus.NewCounter(counterOpts(NameUnreadable)),
 		unmatched:     prometheus.NewCounter(counterOpts(NameUnmatched)),
+		offline:       newPerIssuerGauge(NameIssuerOffline),
 	}
 	reloads := prometheus.NewCounterVec(counterOpts(NameReloads), family(NameReloads).Labels)
 	// Both results exist from the start so that rate() and alerts see a 0,
@@ -63,6 +65,7 @@ func New() *Metrics {
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		m.requests, m.latencies, m.linkUp, m.inFlight, m.acquirerConns,
 		reloads, m.reversalQueue, m.revsLocked, m.journalLag, m.journalErrors, m.rejected, m.unreadable, m.unmatched,
+		m.offline,
 	)
 	return m
 }
@@ -98,6 +101,10 @@ func (m *Metrics) RemoveLink(issuer, endpoint string, conn int) {
 // SetInFlight sets the callback that reports, at scrape time, the requests
 // pending per issuer. Nil removes it (no series exported).
 func (m *Metrics) SetInFlight(f func() map[string]int) { m.inFlight.set(f) }
+
+// SetOffline sets the callback that reports, at scrape time, each
+// issuer's offline state (1 offline, 0 online). Nil removes it.
+func (m *Metrics) SetOffline(f func() map[string]int) { m.offline.set(f) }
 
 // AcquirerConn adds delta (+1 on accept, -1 on close) to the open acquirer
 // connections.

@@ -335,6 +335,7 @@ func populated() *metrics.Metrics {
 	m.Request("0100", "bank-a", "00", time.Millisecond)
 	m.LinkUp("bank-a", "127.0.0.1:9101", 1, true)
 	m.SetInFlight(func() map[string]int { return map[string]int{"bank-a": 1} })
+	m.SetOffline(func() map[string]int { return map[string]int{"bank-a": 0} })
 	m.AcquirerConn(1)
 	m.Reload(true)
 	m.SetReversalQueue(func() float64 { return 0 })

@@ -17,6 +17,7 @@ const (
 	NameRejected        = "cardswitch_rejected_total"
 	NameUnreadable      = "cardswitch_unreadable_frames_total"
 	NameUnmatched       = "cardswitch_issuer_unmatched_answers_total"
+	NameIssuerOffline   = "cardswitch_issuer_offline"
 )
 
 // Type is a Prometheus metric type as it appears in the exposition format.
@@ -52,6 +53,7 @@ var families = []Family{
 	{NameJournalErrors, Counter, nil, "Journal entries that could not be written (refused, disk full, closed); their answers were sent anyway."},
 	{NameRejected, Counter, []string{"reason"}, "Connections or requests refused before routing, by reason."},
 	{NameUnreadable, Counter, nil, "Frames from acquirers without a readable MTI (no answer possible)."},
+	{NameIssuerOffline, Gauge, []string{"issuer"}, "1 while the switch holds the issuer offline after issuers[].offline_after consecutive timeouts (its requests decided at once), else 0."},
 	{NameUnmatched, Counter, nil, "Issuer answers that came under a request's link STAN but were not its answer (another PAN, amount, RRN, terminal id or MTI); never relayed."},
 }
 
