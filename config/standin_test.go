@@ -26,6 +26,8 @@ const standInYAML = `issuers:
 routes:
   - bin: "4"
     issuer: bank-a
+journal:
+  path: journal.db
 `
 
 // TestStandInKeys: the issue's config contract loads as written.
@@ -47,6 +49,7 @@ func TestStandInRules(t *testing.T) {
 		{"advice_rate: 2.5", "advice_rate: 0", `advice_rate "0": must be a positive number`},
 		{"window: 12h", "window: 0s", `window "0s": must be positive`},
 		{"advice_ttl: 48h", "advice_ttl: -1h", `advice_ttl "-1h": must not be negative`},
+		{"path: journal.db", `path: ""`, "enabled needs journal.path"},
 	} {
 		_, err := LoadBytes("standin.yaml", []byte(strings.Replace(standInYAML, tc.old, tc.new, 1)))
 		require.Error(t, err, tc.new)

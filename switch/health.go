@@ -13,18 +13,26 @@ func (s *Switch) healthOf(name string) *issuer.Health {
 	}
 	h := s.health[name]
 	if h == nil {
-		h = issuer.NewHealth(func(offline bool, timeouts int64) { s.issuerOffline(name, offline, timeouts) })
+		h = issuer.NewHealth(func(offline bool, timeouts int64) { s.logOffline(name, offline, timeouts) })
 		s.health[name] = h
 	}
 	return h
 }
 
-// issuerOffline logs an issuer going offline or coming back.
-func (s *Switch) issuerOffline(name string, offline bool, timeouts int64) {
+// logOffline logs an issuer going offline or coming back.
+func (s *Switch) logOffline(name string, offline bool, timeouts int64) {
 	if offline {
 		s.log.Warn("issuer offline: consecutive timeouts; its requests are decided at once until it answers",
 			"issuer", name, "timeouts", timeouts)
 		return
 	}
 	s.log.Info("issuer back online", "issuer", name)
+}
+
+// issuerOffline reports whether issuer name is offline now.
+func (s *Switch) issuerOffline(name string) bool {
+	s.healthMu.Lock()
+	h := s.health[name]
+	s.healthMu.Unlock()
+	return h.Offline()
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/cardswitch/cardswitch/config"
 	"github.com/cardswitch/cardswitch/switch/admin"
@@ -40,6 +41,15 @@ func (s *Switch) setupOps(cfg *config.Config) error {
 			return float64(n)
 		})
 		s.metrics.SetReversalsLocked(func() float64 { return float64(s.lockedReversals.Load()) })
+		s.metrics.SetAdviceQueue(
+			func() float64 { q, _ := s.jrnl.AdviceQueueState(); return float64(q.Owed) },
+			func() float64 {
+				if q, _ := s.jrnl.AdviceQueueState(); !q.Oldest.IsZero() {
+					return time.Since(q.Oldest).Seconds()
+				}
+				return 0
+			},
+			func() float64 { q, _ := s.jrnl.AdviceQueueState(); return float64(q.Exceptions) })
 	}
 	if cfg.Admin.Address == "" {
 		return nil

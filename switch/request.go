@@ -138,6 +138,9 @@ func (c *acqConn) relay(frame []byte, v *iso.View, sp *entrySpans) error {
 	r := c.newRequest(frame, v, sp, m.Issuer, limited)
 	c.inflight.Add(1)
 	if err := c.send(snap.issuers[m.IssuerIndex], r, v); err != nil {
+		if s.standIn(r, err, false) {
+			return nil // decided by the switch, once stored (standin.go); a retry is a duplicate
+		}
 		c.release(r)
 		if isAdvice(v.MTI()) && s.revs != nil {
 			c.storeAdvice(r, v)

@@ -5,6 +5,9 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/cardswitch/cardswitch/acqclient"
+	"github.com/cardswitch/cardswitch/journal"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -61,4 +64,71 @@ func waitUp(sw *running, name string) error {
 	ctx, cancel := context.WithTimeout(context.Background(), lostDeadline)
 	defer cancel()
 	return sw.WaitIssuer(ctx, name, atLeast(1))
+}
+
+const standInLimits = `    stand_in:
+      enabled: true
+      max_amount: 10000
+      max_count: 2
+      max_total: 15000
+      block_processing: ["01"]
+      block_mcc: ["7995"]
+      advice_rate: 1000`
+
+// siAuth is an authorization of amount for pan, with extra fields.
+func siAuth(pan string, amount int64, stan int, fields map[int]string) acqclient.Request {
+	r := auth(pan, amount, stan)
+	r.Fields = fields
+	return r
+}
+
+// An issuer with no live link and stand_in enabled: the switch approves
+// within the limits with its own field 38 (S and five base-36 digits,
+// never twice), declines 61 over the amount or the card's total, 65 at
+// the card's count, 57 for a blocked processing code or MCC; the counts
+// are per card and survive a restart.
+func TestStandInDecisionsWithinLimits(t *testing.T) {
+	path := journalPath(t)
+	yaml := standInYAML(path, deadAddr(t), "200ms", 0, standInLimits)
+	sw := startSwitch(t, yaml)
+	c := dial(t, sw.addr)
+	const cardA, cardB, cardC = "4111111111111111", "4000001234567899", "4000056655665556"
+	approvals := map[string]bool{}
+	check := func(r acqclient.Request, want string) {
+		t.Helper()
+		resp := send(t, c, r)
+		require.Equal(t, want, str(t, resp, 39), "STAN %d", r.STAN)
+		if want != "00" {
+			assert.Empty(t, wire(t, resp, 38), "no 38 on a decline")
+			return
+		}
+		code := str(t, resp, 38)
+		assert.Regexp(t, `^S[0-9A-Z]{5}$`, code)
+		assert.False(t, approvals[code], "approval code %s given twice", code)
+		approvals[code] = true
+	}
+	check(siAuth(cardA, 5000, 1, nil), "00")
+	check(siAuth(cardA, 20000, 2, nil), "61") // over max_amount
+	check(siAuth(cardA, 9000, 3, nil), "00")  // total 14,000
+	check(siAuth(cardA, 100, 4, nil), "65")   // count 2 reached
+	check(siAuth(cardB, 100, 5, map[int]string{3: "010000"}), "57")
+	check(siAuth(cardB, 100, 6, map[int]string{18: "7995"}), "57")
+	check(siAuth(cardB, 100, 7, nil), "00") // counts are per card
+	check(siAuth(cardC, 10000, 8, nil), "00")
+	check(siAuth(cardC, 6000, 9, nil), "61") // total 16,000 over max_total
+
+	sw.stop()
+	sw = startSwitch(t, yaml)
+	c = dial(t, sw.addr)
+	check(siAuth(cardA, 100, 10, nil), "65")  // the count survived the restart
+	check(siAuth(cardC, 5000, 11, nil), "00") // total 15,000
+	sw.stop()
+
+	es := entriesByRRN(t, path)
+	for stan := 1; stan <= 11; stan++ {
+		e := es[fmt.Sprintf("%012d", stan)]
+		require.NotEmpty(t, e, "STAN %d journaled", stan)
+		assert.Equal(t, journal.StandIn, e[len(e)-1].Outcome, "STAN %d", stan)
+		assert.Contains(t, e[len(e)-1].Reason, "issuer has no live link")
+	}
 }

@@ -79,7 +79,7 @@ func newTxnList(loc *txnLocation) *cobra.Command {
 	fl.StringVar(&f.STAN, "stan", "", "system trace audit number (field 11)")
 	fl.StringVar(&f.Issuer, "issuer", "", "issuer name")
 	fl.StringVar(&f.Code, "code", "", "response code (field 39)")
-	fl.StringVar(&outcome, "outcome", "", "approved, declined, switch-declined, timed-out, late, reversed or duplicate")
+	fl.StringVar(&outcome, "outcome", "", "approved, declined, switch-declined, timed-out, late, reversed, duplicate, unmatched, stand-in or advised")
 	fl.IntVar(&f.Limit, "limit", 100, "most entries to print")
 	fl.BoolVar(&asJSON, "json", false, "one JSON object per line")
 	return cmd
@@ -162,7 +162,7 @@ func txnParseSince(s string, now time.Time) (time.Time, error) {
 }
 
 var txnOutcomes = []journal.Outcome{journal.Approved, journal.Declined, journal.SwitchDeclined,
-	journal.TimedOut, journal.Late, journal.Reversed, journal.Duplicate, journal.Unmatched}
+	journal.TimedOut, journal.Late, journal.Reversed, journal.Duplicate, journal.Unmatched, journal.StandIn, journal.Advised}
 
 func txnParseOutcome(s string) (journal.Outcome, error) {
 	if s == "" {
