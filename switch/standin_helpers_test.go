@@ -28,6 +28,7 @@ type siIssuer struct {
 	held    [][]byte // authorizations not answered
 	heldOn  []net.Conn
 	advices [][]byte // 0120/0121 received, in order
+	revs    [][]byte // 0420/0421 received (each acknowledged)
 	acked   int
 	changed chan struct{}
 	wg      sync.WaitGroup
@@ -36,7 +37,13 @@ type siIssuer struct {
 
 func startSIIssuer(t *testing.T, hold bool, ackFrom int) *siIssuer {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	return startSIIssuerAt(t, "127.0.0.1:0", hold, ackFrom)
+}
+
+// startSIIssuerAt is startSIIssuer listening on addr.
+func startSIIssuerAt(t *testing.T, addr string, hold bool, ackFrom int) *siIssuer {
+	t.Helper()
+	ln, err := net.Listen("tcp", addr)
 	require.NoError(t, err)
 	sc, err := iso.NewScanner(iso.Spec87())
 	require.NoError(t, err)
@@ -104,6 +111,9 @@ func (h *siIssuer) handle(c net.Conn, body []byte) []byte {
 		}
 		resp, _ := iso.BuildResponse(iso.Spec87(), &v, "00")
 		return resp
+	case "0420", "0421":
+		h.revs = append(h.revs, body)
+		return answer0430(&v, nil)
 	case "0120", "0121":
 		h.advices = append(h.advices, body)
 		if h.ackFrom == 0 || h.attempts(&v) < h.ackFrom {
@@ -166,6 +176,13 @@ func (h *siIssuer) notify() {
 	case h.changed <- struct{}{}:
 	default:
 	}
+}
+
+// reversals is the 0420s and 0421s received.
+func (h *siIssuer) reversals() [][]byte {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return append([][]byte(nil), h.revs...)
 }
 
 func (h *siIssuer) counts() (auths int, advices [][]byte, acked int) {

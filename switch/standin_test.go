@@ -3,9 +3,11 @@ package switchd_test
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"testing"
 
 	"github.com/cardswitch/cardswitch/acqclient"
+	"github.com/cardswitch/cardswitch/iso"
 	"github.com/cardswitch/cardswitch/journal"
 
 	"github.com/stretchr/testify/assert"
@@ -131,4 +133,127 @@ func TestStandInDecisionsWithinLimits(t *testing.T) {
 		assert.Equal(t, journal.StandIn, e[len(e)-1].Outcome, "STAN %d", stan)
 		assert.Contains(t, e[len(e)-1].Reason, "issuer has no live link")
 	}
+}
+
+// fieldsOf scans a frame and returns the fields asked for, by number (0:
+// the MTI).
+func fieldsOf(t *testing.T, frame []byte, ids ...int) map[int]string {
+	t.Helper()
+	sc, err := iso.NewScanner(iso.Spec87())
+	require.NoError(t, err)
+	var v iso.View
+	require.NoError(t, sc.Scan(frame, &v))
+	out := map[int]string{0: string(v.MTI())}
+	for _, id := range ids {
+		out[id] = string(v.Field(id))
+	}
+	return out
+}
+
+// Decisions made while the issuer is unreachable reach it once it is
+// back: one 0120 per decision, in the order of the decisions, each with
+// the PAN, the amount, the decision (39, and 38 when approved) and the
+// reason in 60; the issuer drops each first attempt, and gets a 0121
+// repeat until it acknowledges; acknowledged rows are erased. While they
+// are owed, no journal file holds a PAN in clear. No 0420: nothing went out.
+func TestStandInAdvicesDeliveredWhenIssuerBack(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "journal")
+	path := filepath.Join(dir, "journal.db")
+	addr := deadAddr(t)
+	sw := startSwitch(t, standInYAML(path, addr, "200ms", 0, standInLimits))
+	c := dial(t, sw.addr)
+	const cardA, cardB = "4111111111111111", "4000001234567899"
+	want := []struct {
+		pan    string
+		amount int64
+		code   string
+	}{{cardA, 5000, "00"}, {cardA, 20000, "61"}, {cardB, 100, "00"}}
+	var approval []string
+	for i, w := range want {
+		resp := send(t, c, siAuth(w.pan, w.amount, i+1, nil))
+		require.Equal(t, w.code, str(t, resp, 39))
+		approval = append(approval, wire(t, resp, 38))
+	}
+	assert.Equal(t, 3, storedRows(t, path), "one advice per decision, stored before the answer")
+	assertNotOnDisk(t, dir, [][]byte{[]byte(cardA), []byte(cardB)}, "advices owed")
+
+	iss := startSIIssuerAt(t, addr, false, 2)
+	advices := iss.wait(t, "every advice acknowledged", func(_ int, _ [][]byte, acked int) bool { return acked >= 3 })
+	var first []map[int]string
+	repeats := map[string]int{}
+	for _, a := range advices {
+		f := fieldsOf(t, a, 2, 4, 37, 38, 39, 60)
+		if f[0] == "0120" {
+			first = append(first, f)
+		} else {
+			assert.Equal(t, "0121", f[0])
+			repeats[f[37]]++
+		}
+	}
+	require.Len(t, first, 3, "one 0120 per decision")
+	for i, w := range want {
+		f := first[i]
+		assert.Equal(t, fmt.Sprintf("%012d", i+1), f[37], "in the order of the decisions")
+		assert.Equal(t, w.pan, f[2])
+		assert.Equal(t, fmt.Sprintf("%012d", w.amount), f[4])
+		assert.Equal(t, w.code, f[39])
+		assert.Equal(t, approval[i], f[38], "38 as the acquirer got it")
+		assert.Equal(t, "STIP01", f[60])
+		assert.GreaterOrEqual(t, repeats[f[37]], 1, "the dropped first attempt was repeated as 0121")
+	}
+	awaitNoReversalsOwed(t, path)
+	assert.Empty(t, iss.reversals(), "no 0420: no request went out")
+	sw.stop()
+	assert.Zero(t, storedRows(t, path))
+}
+
+// An issuer that holds every authorization: each times out and the
+// switch stands in (60 = STIP03). The approval sends no 0420; the decline
+// (61) sends the 0420 as well, the issuer may hold funds. The issuer's
+// late answers are journaled beside the decisions (agreed or not) and
+// never relayed: the acquirer's next frame is the answer to its next
+// request.
+func TestStandInAfterTimeoutAndLateAnswer(t *testing.T) {
+	path := journalPath(t)
+	iss := startSIIssuer(t, true, 1)
+	log, events := newEventLog()
+	sw := startSwitchLog(t, standInYAML(path, iss.addr(), "100ms", 0, standInLimits), log, "bank")
+	raw := dialRaw(t, sw.addr)
+	raw.write(t, pack(t, siAuth("4111111111111111", 5000, 1, nil)))
+	resp := raw.read(t)
+	require.Equal(t, "00", str(t, resp, 39))
+	raw.write(t, pack(t, siAuth("4111111111111111", 20000, 2, nil)))
+	require.Equal(t, "61", str(t, raw.read(t), 39))
+
+	advices := iss.wait(t, "both advices", func(_ int, a [][]byte, acked int) bool { return acked >= 2 })
+	for i, a := range advices[:2] {
+		f := fieldsOf(t, a, 37, 39, 60)
+		assert.Equal(t, fmt.Sprintf("%012d", i+1), f[37])
+		assert.Equal(t, "STIP03", f[60], "stood in after a timeout")
+	}
+	awaitNoReversalsOwed(t, path)
+	revs := iss.reversals()
+	require.Len(t, revs, 1, "one 0420: for the decline only")
+	assert.Equal(t, fmt.Sprintf("%012d", 2), fieldsOf(t, revs[0], 37)[37])
+
+	iss.answerHeld(t, "05") // declines both, late
+	events.await(t, "issuer answered a request the switch stood in for", 2)
+	raw.write(t, pack(t, auth("4000001234567899", 100, 3)))
+	next := raw.read(t)
+	assert.Equal(t, "000003", wire(t, next, 11), "the late answers were not relayed")
+	sw.stop()
+
+	es := entriesByRRN(t, path)
+	late := func(rrn string) journal.Entry {
+		for _, e := range es[rrn] {
+			if e.Outcome == journal.Late {
+				return e
+			}
+		}
+		t.Fatalf("no late entry for %s", rrn)
+		return journal.Entry{}
+	}
+	assert.Equal(t, "05", late("000000000001").ResponseCode)
+	assert.Contains(t, late("000000000001").Reason, "stand-in 00 disagreed")
+	assert.Contains(t, late("000000000002").Reason, "stand-in 61 agreed")
 }
