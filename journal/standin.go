@@ -109,7 +109,9 @@ func (st *StandInTx) NextSeq(day string) (int64, error) {
 }
 
 // AddReversals stores rs (sealed) in the transaction; each gets its ID.
-func (st *StandInTx) AddReversals(rs []*Reversal) error { return st.j.addReversalsTx(st.ctx, st.tx, rs) }
+func (st *StandInTx) AddReversals(rs []*Reversal) error {
+	return st.j.addReversalsTx(st.ctx, st.tx, rs)
+}
 
 // ExpireAdvices moves issuer's stand-in advices created before before to
 // the exception list (marked at now) and returns how many it moved.

@@ -257,3 +257,23 @@ func TestStandInAfterTimeoutAndLateAnswer(t *testing.T) {
 	assert.Contains(t, late("000000000001").Reason, "stand-in 00 disagreed")
 	assert.Contains(t, late("000000000002").Reason, "stand-in 61 agreed")
 }
+
+// An advice its issuer does not take within advice_ttl moves to the
+// exception list: kept, counted, no longer owed.
+func TestStandInAdvicePastTTLGoesToExceptionList(t *testing.T) {
+	path := journalPath(t)
+	log, events := newEventLog()
+	sw := startSwitchLog(t, standInYAML(path, deadAddr(t), "200ms", 0, standInLimits+"\n      advice_ttl: 300ms"), log)
+	c := dial(t, sw.addr)
+	require.Equal(t, "00", str(t, send(t, c, siAuth("4111111111111111", 100, 1, nil)), 39))
+	events.await(t, "stand-in advices past advice_ttl moved to the exception list", 1)
+	j := openJournal(t, path)
+	q, err := j.AdviceQueueState()
+	require.NoError(t, err)
+	assert.Equal(t, journal.AdviceQueue{Exceptions: 1}, q)
+	ex, err := j.AdviceExceptions()
+	require.NoError(t, err)
+	require.Len(t, ex, 1)
+	assert.Equal(t, "000000000001", ex[0].RRN)
+	assert.Equal(t, 1, storedRows(t, path), "kept, never silently dropped")
+}
