@@ -320,15 +320,20 @@ func (r *reversalMgr) sendDueOf(name string, now time.Time) {
 		r.s.log.Error("cannot read due reversals", "issuer", name, "err", err)
 		return
 	}
-	offline := r.s.issuerOffline(name)
+	// Advices wait for the issuer to be back (a live link, not offline):
+	// an attempt that cannot go out would only push the next one back.
+	away := r.s.issuerOffline(name)
+	if is := r.s.issuerNamed(name); is == nil || is.UpLinks() == 0 {
+		away = true
+	}
 	for _, rv := range due {
 		if r.pending[rv.ID] {
 			continue
 		}
 		l := lim
 		if rv.Kind == journal.KindStandIn {
-			if offline {
-				continue // advices wait for the issuer to be back (an 0810 or an answer)
+			if away {
+				continue
 			}
 			l = adv
 		}

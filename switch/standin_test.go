@@ -4,11 +4,14 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/cardswitch/cardswitch/acqclient"
 	"github.com/cardswitch/cardswitch/iso"
 	"github.com/cardswitch/cardswitch/journal"
+	switchd "github.com/cardswitch/cardswitch/switch"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -276,4 +279,46 @@ func TestStandInAdvicePastTTLGoesToExceptionList(t *testing.T) {
 	require.Len(t, ex, 1)
 	assert.Equal(t, "000000000001", ex[0].RRN)
 	assert.Equal(t, 1, storedRows(t, path), "kept, never silently dropped")
+}
+
+// Advices go to a recovering issuer at no more than stand_in.advice_rate
+// per second: with the rate limiter's clock frozen, exactly the burst
+// goes out however many passes the manager makes; each second the clock
+// moves lets exactly the rate more go.
+func TestStandInAdvicesPaced(t *testing.T) {
+	addr := deadAddr(t)
+	clock := newFakeClock()
+	passes := make(chan struct{}, 1)
+	limits := strings.Replace(standInLimits, "advice_rate: 1000", "advice_rate: 2", 1)
+	limits = strings.Replace(limits, "max_count: 2", "max_count: 0", 1)
+	sw := opsRun(t, opsLoad(t, standInYAML(journalPath(t), addr, "1s", 0, limits)), switchd.WithReversalClock(clock.now),
+		switchd.WithReversalPass(func() {
+			select {
+			case passes <- struct{}{}:
+			default:
+			}
+		}))
+	c := dial(t, sw.addr)
+	const decisions = 6
+	for i := range decisions {
+		require.Equal(t, "00", str(t, send(t, c, siAuth("4111111111111111", 10, i+1, nil)), 39))
+	}
+	iss := startSIIssuerAt(t, addr, false, 1)
+	opsWaitUp(t, sw, "bank")
+	awaitPasses := func() {
+		for range 3 { // a pass under way at the last send may not count: two more are whole
+			select {
+			case <-passes:
+			case <-time.After(lostDeadline):
+				t.Fatal("the manager made no pass")
+			}
+		}
+	}
+	for step, want := range []int{2, 4, 6} {
+		iss.wait(t, "this second's advices", func(_ int, a [][]byte, _ int) bool { return len(a) >= want })
+		awaitPasses()
+		_, advices, _ := iss.counts()
+		assert.Equal(t, want, len(advices), "step %d: no more than burst + rate × seconds", step)
+		clock.advance(time.Second)
+	}
 }

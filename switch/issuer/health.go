@@ -10,8 +10,9 @@ import (
 var ErrOffline = errors.New("issuer offline after consecutive timeouts")
 
 // Health is an issuer's availability as its links see it: consecutive
-// timeouts take it offline (offline_after), and any answer in time, an
-// 0810 among them, brings it back. One Health is shared by every link of
+// timeouts of requests that need an answer now take it offline
+// (offline_after), and any answer in time to one, an 0810 among them,
+// brings it back (realTime). One Health is shared by every link of
 // an issuer and outlives reloads (the switch keeps one per issuer name),
 // so that a reload neither forgets an offline issuer nor its count.
 type Health struct {
@@ -64,4 +65,14 @@ func (h *Health) answered() {
 	if h.offline.Load() && h.offline.Swap(false) && h.onChange != nil {
 		h.onChange(false, 0)
 	}
+}
+
+// realTime reports whether t's outcome tells of the issuer's health: an
+// authorization or financial request (0100, 0200) or network management
+// (0800). Store-and-forward traffic (reversals, advices) does not: a
+// front end may acknowledge advices while the host that authorizes is
+// down.
+func realTime(t *Txn) bool {
+	m := t.MTI
+	return m[0] == '0' && m[2] == '0' && (m[1] == '1' || m[1] == '2' || m[1] == '8')
 }

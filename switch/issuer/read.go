@@ -83,7 +83,9 @@ func (l *Link) response(frame []byte, v *iso.View, scanErr error, rx int64) {
 		return
 	}
 	t.Latency = l.epoch.Add(time.Duration(rx)).Sub(t.Started) // monotonic, no clock read
-	l.cfg.Health.answered()                                   // an 0810 (sign-on, echo) too: the links keep echoing while offline
+	if realTime(t) {
+		l.cfg.Health.answered() // an 0810 (sign-on, echo) too: the links keep echoing while offline
+	}
 	t.Owner.Answer(t, frame, v)
 }
 

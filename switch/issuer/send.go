@@ -137,7 +137,9 @@ func (l *Link) sweep() {
 	l.notifyIdle()
 	l.mu.Unlock()
 	for _, t := range expired {
-		l.cfg.Health.timedOut()
+		if realTime(t) {
+			l.cfg.Health.timedOut()
+		}
 		t.Owner.Fail(t, ErrTimeout)
 	}
 }
