@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"os"
 	"os/signal"
 	"strconv"
 	"strings"
@@ -25,7 +26,11 @@ func newIssuerSim(lf *logFlags) *cobra.Command {
 39=00 and a 6-character approval code (38), declines 51 above --decline-above,
 and applies --rule in order (first match wins). A rule is comma-separated
 key=value pairs: match keys pan_prefix, pan_suffix, amount; action keys
-code=NN, delay=DURATION, no_answer, malformed.`,
+code=NN, delay=DURATION, no_answer, malformed.
+
+SIGUSR1 takes the simulated issuer down (its links are closed and new ones
+refused, as a host that goes away: a switch with stand-in decides for it);
+SIGUSR2 brings it back up (the switch reconnects and delivers its advices).`,
 		Example: `  cardswitch issuer-sim --listen 127.0.0.1:9101 --decline-above 100000 \
     --rule pan_suffix=0005,code=05 --rule amount=999,no_answer --rule pan_prefix=4000,delay=2s`,
 		Args: cobra.NoArgs,
@@ -48,6 +53,19 @@ code=NN, delay=DURATION, no_answer, malformed.`,
 			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
 			defer stop()
 			go func() { <-ctx.Done(); _ = sim.Close() }()
+			downUp := make(chan os.Signal, 1)
+			signal.Notify(downUp, syscall.SIGUSR1, syscall.SIGUSR2)
+			defer signal.Stop(downUp)
+			go func() {
+				for {
+					select {
+					case sig := <-downUp:
+						sim.SetDown(sig == syscall.SIGUSR1)
+					case <-ctx.Done():
+						return
+					}
+				}
+			}()
 			log.Info("issuer simulator listening", "addr", sim.Addr())
 			return sim.Serve()
 		},
