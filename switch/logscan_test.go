@@ -102,13 +102,12 @@ func TestNoCardDataInLogsOrJournal(t *testing.T) {
 	exchange(pack(t, auth(scanPAN, 200000, 3)), "51")
 	exchange(pack(t, auth(scanNoRoute, 100, 4)), "15")
 	exchange(pack(t, auth(scanDownPAN, 100, 5)), "00") // stand-in: an advice with the PAN is stored
-	downTrack := auth("", 100, 11)
-	downTrack.Track2 = scanDownPAN + scanTrackTail
-	exchange(withPIN(downTrack), "00") // stand-in from track 2, with a PIN block
-	exchange(pack(t, auth(scanPAN, 999, 6)), "91") // late issuer: a reversal is stored
+	exchange(pack(t, auth(scanPAN, 999, 6)), "91")     // late issuer: a reversal is stored
 	track := auth("", 100, 7)
 	track.Track2 = scanTrack2
 	exchange(withPIN(track), "00")
+	track.STAN, track.Track2 = 11, scanDownPAN+scanTrackTail
+	exchange(withPIN(track), "00") // stand-in from track 2, with a PIN block
 	bad := pack(t, auth(scanPAN, 100, 8))
 	copy(bad[4+16+2+16+6:], "12AB") // letters in the amount
 	exchange(bad, "30")

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"os/signal"
@@ -53,19 +54,7 @@ SIGUSR2 brings it back up (the switch reconnects and delivers its advices).`,
 			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
 			defer stop()
 			go func() { <-ctx.Done(); _ = sim.Close() }()
-			downUp := make(chan os.Signal, 1)
-			signal.Notify(downUp, syscall.SIGUSR1, syscall.SIGUSR2)
-			defer signal.Stop(downUp)
-			go func() {
-				for {
-					select {
-					case sig := <-downUp:
-						sim.SetDown(sig == syscall.SIGUSR1)
-					case <-ctx.Done():
-						return
-					}
-				}
-			}()
+			defer downOnSignals(ctx, sim)()
 			log.Info("issuer simulator listening", "addr", sim.Addr())
 			return sim.Serve()
 		},
@@ -79,6 +68,24 @@ SIGUSR2 brings it back up (the switch reconnects and delivers its advices).`,
 	f.IntVar(&sc.ReversalDrop, "reversal-drop", 0, "leave the first N attempts of each distinct reversal (by field 90) unanswered; 0: answer all")
 	f.StringArrayVar(&rules, "rule", nil, "rule: pan_prefix=..|pan_suffix=..|amount=N, then code=NN|delay=D|no_answer|malformed (repeatable)")
 	return cmd
+}
+
+// downOnSignals takes sim down on SIGUSR1 and up on SIGUSR2 until ctx
+// ends; the function it returns stops listening for them.
+func downOnSignals(ctx context.Context, sim *issuersim.Sim) (stop func()) {
+	downUp := make(chan os.Signal, 1)
+	signal.Notify(downUp, syscall.SIGUSR1, syscall.SIGUSR2)
+	go func() {
+		for {
+			select {
+			case sig := <-downUp:
+				sim.SetDown(sig == syscall.SIGUSR1)
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	return func() { signal.Stop(downUp) }
 }
 
 // parseRule reads "pan_suffix=0051,code=51" into a SimRule.
