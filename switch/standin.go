@@ -268,7 +268,8 @@ func (r *reversalMgr) answerStandIn(d *standInDecision, storeErr error) {
 		d91 := deferred{r: t, resp: resp, code: string(iso.CodeIssuerDown), outcome: journal.TimedOut,
 			reason: "stand-in failed: " + d.err.Error(), release: true}
 		if d.sent {
-			r.storeTimeout(t, &v, d91) // the 0420 as without stand-in
+			r.decided(t, string(iso.CodeIssuerDown), "") // a late answer is journaled beside the 91
+			r.storeTimeout(t, &v, d91)                   // the 0420 as without stand-in
 			return
 		}
 		d91.finish()

@@ -3,12 +3,14 @@ package switchd_test
 import (
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/cardswitch/cardswitch/acqclient"
+	"github.com/cardswitch/cardswitch/config"
 	"github.com/cardswitch/cardswitch/iso"
 	"github.com/cardswitch/cardswitch/journal"
 	switchd "github.com/cardswitch/cardswitch/switch"
@@ -321,4 +323,24 @@ func TestStandInAdvicesPaced(t *testing.T) {
 		assert.Equal(t, want, len(advices), "step %d: no more than burst + rate × seconds", step)
 		clock.advance(time.Second)
 	}
+}
+
+// stand_in and offline_after are reloadable: a reload that enables
+// stand-in turns the next 91 of an issuer that is down into a decision.
+func TestStandInEnabledByReload(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "switch.yaml")
+	addr := deadAddr(t)
+	path := filepath.Join(dir, "journal.db")
+	require.NoError(t, os.WriteFile(file, []byte(standInYAML(path, addr, "200ms", 0, "")), 0o600))
+	cfg, err := config.Load(file)
+	require.NoError(t, err)
+	sw := opsRun(t, cfg)
+	c := dial(t, sw.addr)
+	require.Equal(t, "91", str(t, send(t, c, siAuth("4111111111111111", 100, 1, nil)), 39))
+
+	require.NoError(t, os.WriteFile(file, []byte(standInYAML(path, addr, "200ms", 0, standInLimits)), 0o600))
+	_, err = sw.Reload(context.Background())
+	require.NoError(t, err)
+	require.Equal(t, "00", str(t, send(t, c, siAuth("4111111111111111", 100, 2, nil)), 39))
 }
