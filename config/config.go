@@ -143,6 +143,44 @@ type Issuer struct {
 	// Dialects. Default iso87ascii. A reload that changes it replaces the
 	// issuer's links (as a changed endpoint does).
 	Dialect string
+	// OfflineAfter is how many consecutive timeouts take the issuer
+	// offline ("signed off by the switch"): its requests are then decided
+	// at once (stand-in, or 91) instead of each waiting out the timeout.
+	// Its links keep echoing; the first 0810 or answer brings it back.
+	// Default 0: never. Reloadable.
+	OfflineAfter int
+	// StandIn is what the switch decides on the issuer's behalf when it
+	// is unreachable, offline or late. Default: disabled (91 as without).
+	StandIn StandIn
+}
+
+// StandIn holds an issuer's stand-in limits (README "Stand-in").
+type StandIn struct {
+	// Enabled turns stand-in on. Default false.
+	Enabled bool
+	// MaxAmount is the largest amount (field 4, minor units) approved per
+	// transaction. Required (> 0) when Enabled.
+	MaxAmount int64
+	// MaxCount is the most approvals per card within Window. Default 0:
+	// no count limit.
+	MaxCount int
+	// MaxTotal is the most approved amount per card within Window (minor
+	// units). Default 0: no total limit.
+	MaxTotal int64
+	// Window is the sliding window of MaxCount and MaxTotal. Default 24h.
+	Window time.Duration
+	// BlockProcessing are transaction types (the first two digits of
+	// field 3) never stood in for (57). Default none.
+	BlockProcessing []string
+	// BlockMCC are merchant categories (field 18) never stood in for
+	// (57). Default none.
+	BlockMCC []string
+	// AdviceTTL is how long an advice may stay undelivered before it
+	// moves to the exception list. Default 72h.
+	AdviceTTL time.Duration
+	// AdviceRate is the most stand-in advices per second sent to the
+	// issuer (first tries and repeats). Default 10.
+	AdviceRate float64
 }
 
 // Route sends PANs matching BIN to Issuer. It is the BIN table's own rule

@@ -185,6 +185,7 @@ func TestLoadExample(t *testing.T) {
 		Timeout: 4 * time.Second, EchoInterval: 20 * time.Second, ConnectTimeout: time.Second,
 		ReconnectMin: 200 * time.Millisecond, ReconnectMax: 10 * time.Second, Connections: 1,
 		Dialect: DefaultDialect,
+		StandIn: StandIn{Window: DefaultStandInWindow, AdviceTTL: DefaultAdviceTTL, AdviceRate: DefaultAdviceRate},
 	}, cfg.Issuers[0])
 	// The PANs from the file's comment.
 	for pan, want := range map[string]string{

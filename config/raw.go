@@ -99,8 +99,22 @@ type rawIssuer struct {
 	ReconnectMax   string       `mapstructure:"reconnect_max"`
 	MaxInFlight    string       `mapstructure:"max_in_flight"`
 	Dialect        string       `mapstructure:"dialect"`
+	OfflineAfter   string       `mapstructure:"offline_after"`
+	StandIn        rawStandIn   `mapstructure:"stand_in"`
 	TLS            rawClientTLS `mapstructure:"tls"`
 	HasTLS         bool         `mapstructure:"-"` // as rawListen.HasTLS
+}
+
+type rawStandIn struct {
+	Enabled         bool     `mapstructure:"enabled"`
+	MaxAmount       string   `mapstructure:"max_amount"`
+	MaxCount        string   `mapstructure:"max_count"`
+	MaxTotal        string   `mapstructure:"max_total"`
+	Window          string   `mapstructure:"window"`
+	BlockProcessing []string `mapstructure:"block_processing"`
+	BlockMCC        []string `mapstructure:"block_mcc"`
+	AdviceTTL       string   `mapstructure:"advice_ttl"`
+	AdviceRate      string   `mapstructure:"advice_rate"`
 }
 
 type rawRoute struct {

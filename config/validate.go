@@ -37,6 +37,11 @@ func build(source string, raw *rawConfig) (*Config, []Problem) {
 	c.Dialects, c.dialects = v.dialects(raw.Dialects)
 	c.Listeners = v.listeners(raw.Listeners, c.Listen.Address)
 	v.checkDialectNames(c)
+	for i, is := range c.Issuers {
+		if is.StandIn.Enabled && c.Journal.Path == "" {
+			v.add(issuerWhere(i, is.Name)+".stand_in", "enabled needs journal.path: the card counters and the advices owed are kept in the journal")
+		}
+	}
 	table, problems := routing.NewTable(c.Routes, c.IssuerNames(), c.DefaultIssuer)
 	v.problems = append(v.problems, problems...)
 	c.table = table

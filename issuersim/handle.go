@@ -15,7 +15,7 @@ type kind int
 const (
 	kindUnsupported kind = iota
 	kindAuth             // 0100, 0200: decided by rules
-	kindReversal         // 0400, 0420 and their repeats 0401, 0421: always 00
+	kindReversal         // 0400, 0420, the advices 0120 and their repeats 0401, 0421, 0121: always 00
 	kindNetMgmt          // 0800: always 00
 )
 
@@ -23,7 +23,7 @@ func classify(mti string) kind {
 	switch mti {
 	case "0100", "0200":
 		return kindAuth
-	case "0400", "0401", "0420", "0421":
+	case "0400", "0401", "0420", "0421", "0120", "0121":
 		return kindReversal
 	case "0800":
 		return kindNetMgmt

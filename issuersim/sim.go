@@ -27,6 +27,7 @@ type Sim struct {
 	stats     counters
 	revDrops  reversalDrops
 	onRequest atomic.Pointer[func(Request)]
+	down      atomic.Bool // SetDown: connections are closed as they come
 
 	mu     sync.Mutex
 	closed bool
@@ -136,7 +137,7 @@ func (s *Sim) isClosed() bool {
 // start registers and runs a connection, unless Close got there first.
 func (s *Sim) start(nc net.Conn) {
 	s.mu.Lock()
-	if s.closed {
+	if s.closed || s.down.Load() {
 		s.mu.Unlock()
 		_ = nc.Close()
 		return
@@ -153,6 +154,32 @@ func (s *Sim) start(nc net.Conn) {
 		delete(s.conns, c)
 		s.mu.Unlock()
 	}()
+}
+
+// SetDown takes the simulated issuer down (true: every connection is
+// closed, and new ones are closed as they are accepted, so a switch finds
+// no live link) or brings it back up (false: it accepts and answers
+// again), as an issuer host that goes away and comes back. The listener
+// stays bound throughout: the address does not change.
+func (s *Sim) SetDown(down bool) {
+	s.mu.Lock()
+	was := s.down.Swap(down)
+	var conns []*conn
+	if down {
+		for c := range s.conns {
+			conns = append(conns, c)
+		}
+	}
+	s.mu.Unlock()
+	for _, c := range conns {
+		c.shutdown()
+	}
+	switch {
+	case down && !was:
+		s.log.Info("issuer simulator down: connections closed until it is brought up")
+	case !down && was:
+		s.log.Info("issuer simulator up")
+	}
 }
 
 // Close stops accepting, closes every connection, cancels pending delayed

@@ -47,6 +47,7 @@ type sealer struct {
 	ids   []uint32 // ids[i] names aeads[i]; ids[0] seals
 	aeads []cipher.AEAD
 	inIDs string // "id1, id2, ...": the ids as an SQL list ("-1" when none)
+	card  []byte // the stand-in card key (standin.go), derived from ids[0]'s key; nil without keys
 }
 
 func newSealer(keys [][32]byte) (*sealer, error) {
@@ -61,6 +62,9 @@ func newSealer(keys [][32]byte) (*sealer, error) {
 			return nil, fmt.Errorf("journal: key: %w", err)
 		}
 		s.ids, s.aeads = append(s.ids, keyID(k)), append(s.aeads, g)
+		if s.card == nil {
+			s.card = cardKey(k)
+		}
 	}
 	list := make([]string, 0, len(s.ids))
 	for _, id := range s.ids {

@@ -79,7 +79,7 @@ func (s *Switch) newLink(cfg *config.Config, ic config.Issuer, endpoint string, 
 		ConnectTimeout: ic.ConnectTimeout, ReconnectMin: ic.ReconnectMin, ReconnectMax: ic.ReconnectMax,
 		MaxInFlight:  s.limits.LinkInFlight,
 		WriteBacklog: s.limits.IssuerBacklog, STANSpace: s.limits.LinkSTANs, LateGrace: s.limits.LinkLateGrace, Spec: s.spec, Scanner: s.scanner, TLS: ic.TLS,
-		Log: s.log, OnState: s.linkState, Dial: s.dialer(ic), Gate: s.linkGate(),
+		Log: s.log, OnState: s.linkState, Dial: s.dialer(ic), Gate: s.linkGate(), Health: s.healthOf(ic.Name),
 	})
 }
 
@@ -120,7 +120,11 @@ func (s *Switch) buildIssuers(cfg *config.Config, prev []*issuer.Issuer) (issuer
 			}
 		}
 		capped := config.MaxInFlightFor(ic, len(cfg.Issuers), total)
-		issuers = append(issuers, issuer.New(ic.Name, links, capped, byName[ic.Name]))
+		is := issuer.New(ic.Name, links, capped, byName[ic.Name])
+		h := s.healthOf(ic.Name)
+		h.SetOfflineAfter(ic.OfflineAfter)
+		is.SetHealth(h)
+		issuers = append(issuers, is)
 	}
 	return issuers, fresh
 }

@@ -184,10 +184,14 @@ type RouteRule struct {
 
 // IssuerState is one issuer and its links.
 type IssuerState struct {
-	Name     string      `json:"name"`
-	Timeout  string      `json:"timeout"`
-	InFlight int         `json:"in_flight"`
-	Links    []LinkState `json:"links"`
+	Name     string `json:"name"`
+	Timeout  string `json:"timeout"`
+	InFlight int    `json:"in_flight"`
+	// Offline: the switch took the issuer offline after
+	// issuers[].offline_after consecutive timeouts; its requests are
+	// decided at once until an 0810 or an answer brings it back.
+	Offline bool        `json:"offline,omitempty"`
+	Links   []LinkState `json:"links"`
 }
 
 // LinkState is one issuer link.
@@ -207,7 +211,7 @@ func (s *Switch) Routes() Routes {
 		r.Rules = append(r.Rules, RouteRule{BIN: rt.BIN, Issuer: rt.Issuer})
 	}
 	for i, is := range snap.issuers {
-		st := IssuerState{Name: is.Name, Timeout: snap.cfg.Issuers[i].Timeout.String()}
+		st := IssuerState{Name: is.Name, Timeout: snap.cfg.Issuers[i].Timeout.String(), Offline: is.Offline()}
 		for _, l := range is.Links() {
 			n := l.InFlight()
 			st.InFlight += n

@@ -149,6 +149,9 @@ func (c *acqConn) relay(frame []byte, v *iso.View, sp *entrySpans) error {
 	}
 	c.inflight.Add(1)
 	if err := c.send(snap.issuers[m.IssuerIndex], r, v, dupKey); err != nil {
+		if s.standIn(r, err, false) {
+			return nil // decided by the switch, once stored (standin.go); a retry is a duplicate
+		}
 		c.release(r)
 		c.notSent(r, v, sp, dupKey, m.Issuer, err)
 		return nil
@@ -283,10 +286,14 @@ func (c *acqConn) newRequest(frame []byte, v *iso.View, sp *entrySpans, issuerNa
 
 // send puts r on one of is's links, within the issuer's in-flight cap:
 // past it, ErrIssuerBusy at once (the caller answers 91, or stores an
-// advice), never a queue.
+// advice), never a queue. An issuer the switch took offline is not sent
+// to: ErrOffline.
 // key is r's duplicate key (0: none), whose slot Record gives the link
 // STAN r goes out with.
 func (c *acqConn) send(is *issuer.Issuer, r *request, v *iso.View, key uint64) error {
+	if is.Offline() {
+		return issuer.ErrOffline // decided at once: the issuer is not waited for
+	}
 	if !is.Admit(&r.Txn) {
 		c.s.metrics.Rejected(metrics.ReasonInFlight)
 		return issuer.ErrIssuerBusy

@@ -106,6 +106,9 @@ func (r *request) Fail(_ *issuer.Txn, err error) {
 		c.storeAdviceTried(r, &v, true) // it went out once: the store sends repeats
 		return
 	}
+	if code == iso.CodeIssuerDown && s.standIn(r, err, true) {
+		return // decided by the switch, once stored (standin.go)
+	}
 	resp, berr := s.ownResponse(c.asSent(r, &v), code)
 	if berr != nil {
 		s.log.Error("cannot build switch response", "conn", c.id, "code", string(code), "err", berr)
@@ -121,8 +124,16 @@ func (r *request) Fail(_ *issuer.Txn, err error) {
 }
 
 // Late journals an issuer answer that came after the timeout
-// (issuer.LateOwner); the acquirer had its 91.
+// (issuer.LateOwner); the acquirer had its 91, or the switch's stand-in
+// decision.
 func (r *request) Late(_ *issuer.Txn, _ []byte, rv *iso.View) {
+	if s := r.c.s; s.standInFor(r.Issuer, r.MTI[:]) != nil {
+		select {
+		case s.revs.lates <- lateReq{r: r, code: codeString(rv.Field(39))}:
+			return // journaled beside the stand-in decision (standin_late.go)
+		default: // the manager is behind: journaled as a plain late answer
+		}
+	}
 	r.c.finish(&answer{frame: r.Frame, spans: r.entrySpans(), started: r.Started, latency: time.Since(r.Started),
 		issuer: r.Issuer, code: codeString(rv.Field(39)), outcome: journal.Late,
 		reason: "issuer answered after the timeout; not relayed (the acquirer got 91)"}, nil)

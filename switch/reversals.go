@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/cardswitch/cardswitch/config"
 	"github.com/cardswitch/cardswitch/iso"
 	"github.com/cardswitch/cardswitch/journal"
 	"github.com/cardswitch/cardswitch/switch/issuer"
@@ -70,10 +71,20 @@ type reversalMgr struct {
 	cancel  context.CancelFunc
 	once    sync.Once
 
-	limits map[string]*rate.Limiter // per issuer (reversals.rate); manager goroutine only
-	owed   map[string]struct{}      // coalescing keys (revKey) of stored timeout reversals; manager goroutine only
-	now    func() time.Time         // the rate limiters' clock
-	passed func()                   // called after each pass over the due reversals (tests); may be nil
+	standIns chan standInReq // requests to decide for (standin.go)
+	lates    chan lateReq    // issuer answers to requests stood in for
+	// stoodIn and lateFirst pair a stood-in request that went out with its
+	// issuer's late answer, whichever comes first; entries older than
+	// lateMemory are dropped. Manager goroutine only.
+	stoodIn   map[*request]stoodIn
+	lateFirst map[*request]lateReqAt
+
+	limits     map[string]*rate.Limiter // per issuer (reversals.rate); manager goroutine only
+	advLim     map[string]*rate.Limiter // per issuer (stand_in.advice_rate); manager goroutine only
+	nextExpire time.Time                // when expireAdvices looks again
+	owed       map[string]struct{}      // coalescing keys (revKey) of stored timeout reversals; manager goroutine only
+	now        func() time.Time         // the rate limiters' clock
+	passed     func()                   // called after each pass over the due reversals (tests); may be nil
 
 	sent      atomic.Int64 // reversal attempts handed to an issuer link
 	coalesced atomic.Int64 // timeouts not queued: their original was already owed a reversal
@@ -100,7 +111,9 @@ type revResult struct {
 func newReversalMgr(s *Switch, j *journal.Journal) *reversalMgr {
 	r := &reversalMgr{s: s, j: j, stores: make(chan storeReq, storeQueue), results: make(chan revResult, 1024),
 		wake: make(chan struct{}, 1), pending: make(map[int64]bool), done: make(chan struct{}),
-		limits: make(map[string]*rate.Limiter), owed: make(map[string]struct{}), now: time.Now, passed: s.revPass}
+		limits: make(map[string]*rate.Limiter), owed: make(map[string]struct{}), now: time.Now, passed: s.revPass,
+		standIns: make(chan standInReq, storeQueue), lates: make(chan lateReq, 1024),
+		stoodIn: make(map[*request]stoodIn), lateFirst: make(map[*request]lateReqAt), advLim: make(map[string]*rate.Limiter)}
 	if s.revClock != nil {
 		r.now = s.revClock
 	}
@@ -135,10 +148,15 @@ func (r *reversalMgr) run(ctx context.Context) {
 			return
 		case sr := <-r.stores:
 			r.storeBatch(sr)
+		case si := <-r.standIns:
+			r.standInBatch(si)
+		case lr := <-r.lates:
+			r.lateAnswer(lr)
 		case res := <-r.results:
 			r.result(res)
 		case <-tick.C:
 			r.sendDue()
+			r.forgetStoodIn()
 		case <-r.wake:
 			r.sendDue()
 		}
@@ -152,6 +170,8 @@ func (r *reversalMgr) drainStores() {
 		select {
 		case sr := <-r.stores:
 			r.storeBatch(sr)
+		case si := <-r.standIns:
+			r.standInBatch(si)
 		default:
 			return
 		}
@@ -247,15 +267,31 @@ func revKey(issuerName, original string, rrn []byte) string {
 // timedOut queues the reversal of t; d (the acquirer's 91) is finished
 // once the reversal is durable (or found already owed).
 func (r *reversalMgr) timedOut(t *request, v *iso.View, d deferred) {
+	if sr, ok := r.timeoutReq(t, v, d); ok {
+		r.stores <- sr
+	}
+}
+
+// storeTimeout is timedOut on the manager's own goroutine: it stores at
+// once rather than queue to itself.
+func (r *reversalMgr) storeTimeout(t *request, v *iso.View, d deferred) {
+	if sr, ok := r.timeoutReq(t, v, d); ok {
+		r.storeBatch(sr)
+	}
+}
+
+// timeoutReq is the store request of t's timeout reversal; false when
+// it cannot be built (d is finished then).
+func (r *reversalMgr) timeoutReq(t *request, v *iso.View, d deferred) (storeReq, bool) {
 	orig := originalData(&t.Txn, v)
 	frame, err := buildReversal(r.s.spec, &t.Txn, v, orig, time.Now())
 	if err != nil {
 		r.s.log.Error("cannot build reversal: reverse manually", "issuer", t.Issuer, "stan", string(t.STAN[:]), "err", err)
 		d.finish()
-		return
+		return storeReq{}, false
 	}
-	r.stores <- storeReq{rv: journal.Reversal{Created: time.Now(), Issuer: t.Issuer, STAN: string(t.STAN[:]),
-		RRN: string(v.Field(37)), Frame: frame, NextAttempt: time.Now()}, then: d, key: revKey(t.Issuer, orig, v.Field(37))}
+	return storeReq{rv: journal.Reversal{Created: time.Now(), Issuer: t.Issuer, STAN: string(t.STAN[:]),
+		RRN: string(v.Field(37)), Frame: frame, NextAttempt: time.Now()}, then: d, key: revKey(t.Issuer, orig, v.Field(37))}, true
 }
 
 // sendDue sends, for each configured issuer, the stored reversals whose
@@ -266,16 +302,19 @@ func (r *reversalMgr) sendDue() {
 		defer r.passed()
 	}
 	now := r.now()
+	r.expireAdvices()
 	for _, is := range r.s.routes.Load().issuers {
 		r.sendDueOf(is.Name, now)
 	}
 }
 
-// sendDueOf sends issuer name's due reversals, oldest first, while its
-// limiter has tokens at now.
+// sendDueOf sends issuer name's due reversals and advices, oldest first,
+// while their limiters have tokens at now: reversals.rate for reversals
+// and acquirers' advices, stand_in.advice_rate for stand-in advices,
+// which wait while the issuer is offline.
 func (r *reversalMgr) sendDueOf(name string, now time.Time) {
-	lim := r.limiter(name, now)
-	n := int(lim.TokensAt(now))
+	lim, adv := r.limiter(name, now), r.adviceLimiter(name, now)
+	n := int(lim.TokensAt(now)) + int(adv.TokensAt(now))
 	if n < 1 {
 		return
 	}
@@ -286,12 +325,25 @@ func (r *reversalMgr) sendDueOf(name string, now time.Time) {
 		r.s.log.Error("cannot read due reversals", "issuer", name, "err", err)
 		return
 	}
+	// Advices wait for the issuer to be back (a live link, not offline):
+	// an attempt that cannot go out would only push the next one back.
+	away := r.s.issuerOffline(name)
+	if is := r.s.issuerNamed(name); is == nil || is.UpLinks() == 0 {
+		away = true
+	}
 	for _, rv := range due {
 		if r.pending[rv.ID] {
 			continue
 		}
-		if !lim.AllowN(now, 1) {
-			return
+		l := lim
+		if rv.Kind == journal.KindStandIn {
+			if away {
+				continue
+			}
+			l = adv
+		}
+		if !l.AllowN(now, 1) {
+			continue // its kind waits for the next pass; the other kind may still go
 		}
 		r.send(rv)
 	}
@@ -305,6 +357,26 @@ func (r *reversalMgr) limiter(name string, now time.Time) *rate.Limiter {
 	if lim == nil {
 		lim = rate.NewLimiter(rate.Limit(rps), burst)
 		r.limits[name] = lim
+	} else if lim.Limit() != rate.Limit(rps) {
+		lim.SetLimitAt(now, rate.Limit(rps))
+		lim.SetBurstAt(now, burst)
+	}
+	return lim
+}
+
+// adviceLimiter is issuer name's stand-in advice rate limiter, with the
+// rate in force (stand_in.advice_rate).
+func (r *reversalMgr) adviceLimiter(name string, now time.Time) *rate.Limiter {
+	rps := float64(config.DefaultAdviceRate)
+	cfg := r.s.live()
+	if i := cfg.IssuerIndex(name); i >= 0 {
+		rps = cfg.Issuers[i].StandIn.AdviceRate
+	}
+	burst := max(1, int(math.Ceil(rps)))
+	lim := r.advLim[name]
+	if lim == nil {
+		lim = rate.NewLimiter(rate.Limit(rps), burst)
+		r.advLim[name] = lim
 	} else if lim.Limit() != rate.Limit(rps) {
 		lim.SetLimitAt(now, rate.Limit(rps))
 		lim.SetBurstAt(now, burst)
@@ -360,8 +432,13 @@ func (r *reversalMgr) result(res revResult) {
 		e := journal.Entry{Time: res.rv.Created, Issuer: res.rv.Issuer, MTI: firstMTI(v.MTI()), STAN: res.rv.STAN,
 			RRN: res.rv.RRN, PAN: maskedOrEmpty(pan), ResponseCode: res.code, Outcome: storedOutcome(v.MTI()),
 			Reason: reason, Latency: time.Since(res.rv.Created)}
+		what := "reversal acknowledged"
+		if res.rv.Kind == journal.KindStandIn {
+			e.MTI, e.Outcome, e.Reason = "0120", journal.Advised, "stand-in advice acknowledged by the issuer"
+			what = "stand-in advice acknowledged"
+		}
 		r.j.Append(&e, nil)
-		r.s.log.Info("reversal acknowledged", "issuer", res.rv.Issuer, "stan", res.rv.STAN, "rrn", res.rv.RRN,
+		r.s.log.Info(what, "issuer", res.rv.Issuer, "stan", res.rv.STAN, "rrn", res.rv.RRN,
 			"attempts", res.rv.Attempts+1, "code", res.code)
 		return
 	}

@@ -52,6 +52,9 @@ type Switch struct {
 
 	lockedReversals atomic.Int64 // stored messages whose key is gone, counted at start
 
+	healthMu sync.Mutex
+	health   map[string]*issuer.Health // by issuer name, kept across reloads (health.go)
+
 	watch    bool
 	reloadMu sync.Mutex     // one reload at a time
 	bg       sync.WaitGroup // drains and watchers

@@ -38,7 +38,10 @@ type crashSim struct {
 
 func startCrashSim(t *testing.T, sc config.Simulator) *crashSim {
 	t.Helper()
-	sc.Listen, sc.Name = "127.0.0.1:0", "bank"
+	if sc.Listen == "" {
+		sc.Listen = "127.0.0.1:0"
+	}
+	sc.Name = "bank"
 	sim, err := issuersim.New(sc, nil)
 	require.NoError(t, err)
 	s := &crashSim{Sim: sim, changed: make(chan struct{}, 1)}

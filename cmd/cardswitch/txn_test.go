@@ -161,7 +161,7 @@ func TestTxnErrors(t *testing.T) {
 	}{
 		{"bad since", []string{"list", "--since", "yesterday"}, `--since "yesterday": want a positive duration (15m, 24h) or an RFC 3339 time (2025-03-01T12:00:00Z)`},
 		{"negative since", []string{"stats", "--since", "-1h"}, `--since "-1h": want a positive duration (15m, 24h) or an RFC 3339 time (2025-03-01T12:00:00Z)`},
-		{"bad outcome", []string{"list", "--outcome", "ok"}, `--outcome "ok": want one of [approved declined switch-declined timed-out late reversed duplicate unmatched]`},
+		{"bad outcome", []string{"list", "--outcome", "ok"}, `--outcome "ok": want one of [approved declined switch-declined timed-out late reversed duplicate unmatched stand-in advised]`},
 		{"bad id", []string{"show", "x"}, `txn show: ID "x": want an entry number`},
 		{"unknown id", []string{"show", "99"}, "journal: entry 99 not found"},
 	}

@@ -25,6 +25,7 @@ type Issuer struct {
 	// reload replaced: requests admitted before the reload still count.
 	admitted    *atomic.Int64
 	maxInFlight int64
+	health      *Health // nil: never offline
 }
 
 // ErrIssuerBusy: the issuer has its max_in_flight requests waiting.
@@ -55,6 +56,12 @@ func (g *Issuer) Admit(t *Txn) bool {
 	t.admitted = g.admitted
 	return true
 }
+
+// SetHealth makes h the issuer's availability (its links report to it).
+func (g *Issuer) SetHealth(h *Health) { g.health = h }
+
+// Offline reports whether the switch took the issuer offline (Health).
+func (g *Issuer) Offline() bool { return g.health.Offline() }
 
 // Admitted is the number of requests holding a place under the cap.
 func (g *Issuer) Admitted() int64 { return g.admitted.Load() }

@@ -71,6 +71,9 @@ type LinkConfig struct {
 	// OnState is called (from the link's goroutine) when the link goes up
 	// or down.
 	OnState func(l *Link, up bool)
+	// Health, when set, is the issuer's availability the link reports
+	// its timeouts and answers to (shared by the issuer's links).
+	Health *Health
 }
 
 // Link is one persistent, monitored connection to an issuer endpoint. It

@@ -145,6 +145,9 @@ func (l *Link) response(raw, frame []byte, v *iso.View, scanErr error, rx int64)
 	}
 	t.Latency = l.epoch.Add(time.Duration(rx)).Sub(t.Started) // monotonic, no clock read
 	l.carryAnswer(t, raw)
+	if realTime(t) {
+		l.cfg.Health.answered() // an 0810 (sign-on, echo) too: the links keep echoing while offline
+	}
 	t.Owner.Answer(t, frame, v)
 }
 

@@ -186,6 +186,9 @@ func (l *Link) sweep() {
 	l.notifyIdle()
 	l.mu.Unlock()
 	for _, t := range expired {
+		if realTime(t) {
+			l.cfg.Health.timedOut()
+		}
 		t.Owner.Fail(t, ErrTimeout)
 	}
 }
