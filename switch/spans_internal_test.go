@@ -64,7 +64,7 @@ func TestRelayedRequestKeepsItsOriginal(t *testing.T) {
 	spec := iso.Spec87()
 	sc, err := iso.NewScanner(spec)
 	require.NoError(t, err)
-	c := &acqConn{id: 7, acquirer: "acq-1", started: time.Unix(1700000000, 0)}
+	c := &acqConn{lst: &listener{}, id: 7, acquirer: "acq-1", started: time.Unix(1700000000, 0)}
 	const orig = "010000004211260430000000000000000000000000"
 	for _, mti := range []string{"0420", "0421", "0400", "0100"} {
 		m := iso.NewMessage(spec)
