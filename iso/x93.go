@@ -114,6 +114,13 @@ type Carry struct {
 	}
 }
 
+// SetAnswer copies into c the answer half of from: what ToCanon of an
+// answer remembered in from. A reader that translates an answer before it
+// knows the transaction it answers (an issuer link's read loop) translates
+// with a Carry of its own and hands this half to the transaction it then
+// matches, instead of translating the answer a second time.
+func (c *Carry) SetAnswer(from *Carry) { c.ans = from.ans }
+
 func (h *carryHalf) fill(mti []byte, src *vals) {
 	*h = carryHalf{ok: true}
 	copy(h.mti[:], mti)

@@ -42,13 +42,24 @@ func New(cfg config.Simulator, log *slog.Logger) (*Sim, error) {
 	if err := validate(cfg); err != nil {
 		return nil, err
 	}
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
 	d, err := dialectio.Lookup(cfg.Dialect)
 	if err != nil {
 		return nil, &ConfigError{Sim: cfg.Name, Key: "dialect", Reason: err.Error()}
 	}
+	return NewIn(cfg, d, log)
+}
+
+// NewIn is New speaking d, which may be a user-defined dialect of a
+// switch config (config.Config.LookupDialect); cfg.Dialect is ignored.
+func NewIn(cfg config.Simulator, d iso.Dialect, log *slog.Logger) (*Sim, error) {
+	cfg.Dialect = "" // d is resolved: the rest of cfg is checked as a built-in's would be
+	if err := validate(cfg); err != nil {
+		return nil, err
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	cfg.Dialect = d.Name
 	spec, err := d.Spec()
 	if err != nil {
 		return nil, err

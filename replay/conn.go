@@ -33,6 +33,7 @@ type conn struct {
 	deadl    deadlineQueue
 	nextSTAN uint32
 	buf      []byte // frames queued since the last write
+	xbuf     []byte // a request translated into the dialect (Options.Translate)
 	dead     bool
 	dtSec    int64 // second dt was rendered for
 	dt       [dateTimeLen]byte

@@ -21,18 +21,47 @@ func sendHeader(opt Options) []byte {
 	return nil
 }
 
+// newConverter returns the dialect's codec and, with Options.Translate
+// and a dialect that is not canonical, its translator.
+func newConverter(opt Options) (*dialectio.Codec, *iso.Translator, error) {
+	codec, err := dialectio.New(opt.Dialect)
+	if err != nil || !opt.Translate || opt.Dialect.Canonical() {
+		return codec, nil, err
+	}
+	xl, err := iso.NewTranslator(opt.Dialect)
+	return codec, xl, err
+}
+
+// textOnWire reports whether requests go on the wire in their text form
+// (only the framing added).
+func (r *runner) textOnWire() bool {
+	if r.opt.Translate {
+		return r.xl == nil
+	}
+	return r.codec.Same()
+}
+
 // checkWire refuses, before anything is sent, a template whose values the
 // dialect's encoding cannot carry, naming its line and field.
-func checkWire(codec *dialectio.Codec, tmpl []template) error {
-	if codec.Same() {
+func checkWire(codec *dialectio.Codec, xl *iso.Translator, tmpl []template) error {
+	if xl == nil && codec.Same() {
 		return nil
 	}
 	for i := range tmpl {
-		if _, err := codec.ToWire(tmpl[i].frame); err != nil {
+		var err error
+		if xl != nil {
+			_, err = xl.FromCanon(nil, tmpl[i].frame, nil)
+		} else {
+			_, err = codec.ToWire(tmpl[i].frame)
+		}
+		if err != nil {
 			me := &MessageError{Line: tmpl[i].line, Field: -1, Reason: err.Error()}
 			var fe *dialectio.FieldError
+			var te *iso.TranslateError
 			if errors.As(err, &fe) {
 				me.Field, me.Reason = fe.Field, fe.Rule
+			} else if errors.As(err, &te) {
+				me.Field, me.Reason = te.Field, te.Reason
 			}
 			return me
 		}
@@ -47,7 +76,7 @@ func checkWire(codec *dialectio.Codec, tmpl []template) error {
 // the patched body.
 func (c *conn) beginRequest(t *template) (start, body int, err error) {
 	start = len(c.buf)
-	if !c.r.codec.Same() {
+	if !c.r.textOnWire() {
 		c.buf = append(c.buf, t.frame...)
 		return start, start, nil
 	}
@@ -64,10 +93,19 @@ func (c *conn) beginRequest(t *template) (start, body int, err error) {
 // finishRequest replaces the patched text body at c.buf[start:] with its
 // frame in the dialect, when the dialect's encoding is not the text form.
 func (c *conn) finishRequest(start int) error {
-	if c.r.codec.Same() {
+	if c.r.textOnWire() {
 		return nil
 	}
-	wire, err := c.r.codec.ToWire(c.buf[start:])
+	var wire []byte
+	var err error
+	if c.r.xl != nil {
+		// Appended to a scratch buffer of the connection's: the translator
+		// must not write where it reads.
+		wire, err = c.r.xl.FromCanon(c.xbuf[:0], c.buf[start:], nil)
+		c.xbuf = wire
+	} else {
+		wire, err = c.r.codec.ToWire(c.buf[start:])
+	}
 	c.buf = c.buf[:start]
 	if err != nil {
 		return errRepack

@@ -70,6 +70,15 @@ type Options struct {
 	// TPDU is the header sent before each request in a TPDU dialect.
 	// Default 6000010000 (destination NII 0001, source NII 0000).
 	TPDU []byte
+	// Translate makes the messages canonical (iso87ascii) frames whatever
+	// the Dialect, put into it and read back by iso.Translator, as the
+	// switch's edges do: a 1993 dialect then sends 1100s made from the
+	// trace's 0100s, and its answers' action codes are checked as 1987
+	// response codes. The translator's fast path costs about a microsecond
+	// a message and allocates nothing, where the text form's re-packing
+	// costs a moov unpack and pack: it is for a benchmark's generator, whose
+	// own cost must stay small beside the switch's. Default false.
+	Translate bool
 }
 
 // Defaults for zero Options fields.

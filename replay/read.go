@@ -15,6 +15,7 @@ import (
 func (c *conn) readLoop() {
 	fr := iso.NewFramedReader(c.nc, c.r.opt.Dialect.Framing, iso.MaxFrameLen)
 	var v iso.View
+	var canon []byte // an answer translated to canonical (Options.Translate)
 	for {
 		_, body, err := fr.Next()
 		if err != nil {
@@ -22,7 +23,14 @@ func (c *conn) readLoop() {
 			return
 		}
 		var decodeErr error
-		if !c.r.codec.Same() {
+		if c.r.xl != nil {
+			if canon, decodeErr = c.r.xl.ToCanon(canon[:0], body, nil); decodeErr != nil {
+				c.rec.count(&c.rec.errors, 1) // a translation error names no STAN
+				c.r.noteError()
+				continue
+			}
+			body = canon
+		} else if !c.r.codec.Same() {
 			// Answers are validated in the text form, where the scanner
 			// reads the STAN, RRN and code as in iso87ascii; a broken
 			// answer still yields the fields before the break.

@@ -19,7 +19,10 @@ type runner struct {
 	tmpl    []template
 	scanner *iso.Scanner     // of the dialect's text form
 	codec   *dialectio.Codec // text form <-> the dialect's encoding
-	hdr     []byte           // sent after the length: the TPDU, a fixed header, or nothing
+	// xl translates canonical messages to the dialect and back
+	// (Options.Translate); nil otherwise and for a canonical dialect.
+	xl      *iso.Translator
+	hdr     []byte // sent after the length: the TPDU, a fixed header, or nothing
 	conns   []*conn
 	start   time.Time
 	rrnBase uint64
@@ -86,11 +89,15 @@ func Run(ctx context.Context, opt Options, msgs []trace.Message) (*Report, error
 }
 
 func newRunner(opt Options, msgs []trace.Message) (*runner, error) {
-	codec, err := dialectio.New(opt.Dialect)
+	codec, xl, err := newConverter(opt)
 	if err != nil {
 		return nil, err
 	}
-	sc, err := iso.NewScanner(codec.TextSpec())
+	textSpec := codec.TextSpec()
+	if opt.Translate {
+		textSpec = iso.Spec87()
+	}
+	sc, err := iso.NewScanner(textSpec)
 	if err != nil {
 		return nil, err
 	}
@@ -98,7 +105,7 @@ func newRunner(opt Options, msgs []trace.Message) (*runner, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := checkWire(codec, tmpl); err != nil {
+	if err := checkWire(codec, xl, tmpl); err != nil {
 		return nil, err
 	}
 	if opt.Recorded {
@@ -108,7 +115,7 @@ func newRunner(opt Options, msgs []trace.Message) (*runner, error) {
 			}
 		}
 	}
-	r := &runner{opt: opt, tmpl: tmpl, scanner: sc, codec: codec, hdr: sendHeader(opt), stopCh: make(chan struct{}),
+	r := &runner{opt: opt, tmpl: tmpl, scanner: sc, codec: codec, xl: xl, hdr: sendHeader(opt), stopCh: make(chan struct{}),
 		drained: make(chan struct{}), closing: make(chan struct{})}
 	r.start = time.Now()
 	// RRNs differ between runs too (microseconds since the epoch as the

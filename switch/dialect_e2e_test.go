@@ -739,3 +739,25 @@ routes:
 	assert.Equal(t, "TERM0001", v, "the issuer read the request in its new dialect")
 	assert.Positive(t, testutil.ToFloat64(sw.Metrics().Edge(metrics.SideIssuer, "bank", "iso87binary").Translated))
 }
+
+// TestDialect1993ActionCodeEndToEnd: a 1993 issuer's action code that has
+// no 1987 code of its own (103, a decline: canonical 05) reaches a 1993
+// acquirer as the issuer sent it, through the transaction's Carry, which
+// the issuer link fills from its one translation of the answer.
+func TestDialect1993ActionCodeEndToEnd(t *testing.T) {
+	issD, err := iso.LookupDialect("iso93binary")
+	require.NoError(t, err)
+	is := startIssuerIn(t, issD, func(m *iso8583.Message) { _ = m.Field(39, "103") })
+	sw := dialectSwitch(t, "iso93ascii", is)
+	d, err := iso.LookupDialect("iso93ascii")
+	require.NoError(t, err)
+	acq := dialDialect(t, sw.addr, d)
+	sent := dialectRequest(1993, 41)
+	acq.send(t, packIn(t, d, "1100", sent))
+	is.next(t)
+	got := acq.receive(t)
+	code, _ := text(t, got, 39)
+	assert.Equal(t, "103", code, "the issuer's own action code")
+	v, _ := text(t, got, 11)
+	assert.Equal(t, sent[11], v)
+}

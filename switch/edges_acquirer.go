@@ -1,6 +1,8 @@
 package switchd
 
 import (
+	"sync"
+
 	"github.com/moov-io/iso8583"
 
 	"github.com/cardswitch/cardswitch/iso"
@@ -120,8 +122,15 @@ func (c *acqConn) queueAnswer(resp []byte, ticket journal.Ticket, r *request) {
 	}
 	out := resp
 	if tr := c.lst.tr; tr != nil {
+		// Translated into a pooled buffer: the writer copies the frame, and
+		// answers are queued from every issuer link's read loop at once.
+		bp := answerBufs.Get().(*[]byte)
+		defer answerBufs.Put(bp)
 		var err error
-		if out, err = tr.FromCanon(nil, resp, carry); err != nil {
+		if out, err = tr.FromCanon((*bp)[:0], resp, carry); err == nil {
+			*bp = out[:0]
+		}
+		if err != nil {
 			c.lst.edge.TranslateErrors.Inc()
 			c.s.log.Warn("answer does not translate to the acquirer's dialect; answered 96 instead", "conn", c.id,
 				"listener", c.lst.name, "dialect", c.lst.dialect.Name, "err", err)
@@ -141,6 +150,10 @@ func (c *acqConn) queueAnswer(resp []byte, ticket journal.Ticket, r *request) {
 	}
 	c.enqueue(c.out.QueueFramed(hdr, out, uint64(ticket)))
 }
+
+// answerBufs hold answers translated into an acquirer's dialect until the
+// writer has copied them.
+var answerBufs = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
 
 // fallbackAnswer is the switch's own 96 for an answer that cannot be put
 // in the acquirer's dialect: MTI, the echo fields and 39 alone.

@@ -17,8 +17,9 @@ import (
 
 func newIssuerSim(lf *logFlags) *cobra.Command {
 	var (
-		sc    config.Simulator
-		rules []string
+		sc         config.Simulator
+		rules      []string
+		configPath string // --config: user dialects --dialect may name
 	)
 	cmd := &cobra.Command{
 		Use:   "issuer-sim --listen ADDR [flags]",
@@ -53,7 +54,11 @@ SIGUSR2 brings it back up (the switch reconnects and delivers its advices).`,
 				}
 				sc.Rules = append(sc.Rules, rule)
 			}
-			sim, err := issuersim.New(sc, log)
+			d, err := lookupDialect(sc.Dialect, configPath)
+			if err != nil {
+				return fmt.Errorf("--dialect: %w", err)
+			}
+			sim, err := issuersim.NewIn(sc, d, log)
 			if err != nil {
 				return err
 			}
@@ -69,6 +74,7 @@ SIGUSR2 brings it back up (the switch reconnects and delivers its advices).`,
 	f.StringVar(&sc.Listen, "listen", "127.0.0.1:9101", "address to listen on")
 	f.StringVar(&sc.Name, "name", "issuer-sim", "name used in logs")
 	f.StringVar(&sc.Dialect, "dialect", "iso87ascii", "the dialect to read and answer in (see: cardswitch dialects)")
+	f.StringVar(&configPath, "config", "", configFlagUsage)
 	f.Int64Var(&sc.DeclineAbove, "decline-above", 0, "answer 51 above this amount (minor units); 0: never")
 	f.DurationVar(&sc.Latency, "latency", 0, "delay added to every answer")
 	f.StringVar(&sc.ApprovalCodePrefix, "approval-code-prefix", "", "prefix of generated approval codes (38)")

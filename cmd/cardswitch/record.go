@@ -14,9 +14,10 @@ import (
 
 func newRecord() *cobra.Command {
 	var (
-		o       record.Options
-		out     string
-		dialect string
+		o          record.Options
+		out        string
+		dialect    string
+		configPath string // --config: user dialects --dialect may name
 	)
 	cmd := &cobra.Command{
 		Use:   "record --listen ADDR --upstream ADDR --out FILE [--keep-pan]",
@@ -47,7 +48,7 @@ otherwise.`,
 			if err != nil {
 				return err
 			}
-			if o.Dialect, err = dialectio.Lookup(dialect); err != nil {
+			if o.Dialect, err = lookupDialect(dialect, configPath); err != nil {
 				return fmt.Errorf("--dialect: %w", err)
 			}
 			w, closeOut, err := openOut(cmd, out)
@@ -84,6 +85,7 @@ otherwise.`,
 	f.BoolVar(&o.KeepPAN, "keep-pan", false, "record PANs and track 2 as they are (test cards only)")
 	f.DurationVar(&o.AnswerWait, "answer-wait", record.DefaultAnswerWait, "how long a request waits for its response before it is written without \"expect\"")
 	f.StringVar(&dialect, "dialect", dialectio.Default, "the dialect both sides speak (see: cardswitch dialects)")
+	f.StringVar(&configPath, "config", "", configFlagUsage)
 	_ = cmd.MarkFlagRequired("upstream")
 	_ = cmd.MarkFlagRequired("out")
 	return cmd

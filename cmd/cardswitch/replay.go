@@ -27,6 +27,7 @@ type replayFlags struct {
 	log        *logFlags
 	dialect    string
 	tpdu       string
+	configPath string // --config: user dialects --dialect may name
 }
 
 // maxGenerated caps the generated templates: beyond it they are reused,
@@ -92,6 +93,7 @@ dialect it notes, else in iso87ascii.`,
 	fl.StringVar(&f.reportJSON, "report", "", "write the report as JSON to this file")
 	fl.StringVar(&f.reportHTML, "html", "", "write a self-contained HTML report with charts to this file")
 	fl.StringVar(&f.dialect, "dialect", "", "the dialect to speak (see: cardswitch dialects; default: the trace's noted dialect, else iso87ascii)")
+	fl.StringVar(&f.configPath, "config", "", configFlagUsage)
 	fl.StringVar(&f.tpdu, "tpdu", "", "in a TPDU dialect: the requests' TPDU in hex (default 6000010000)")
 	f.tls.add(fl)
 	return cmd
@@ -243,7 +245,7 @@ func (f *replayFlags) resolveDialect(paths []string, log *slog.Logger) error {
 			log.Warn("the trace notes another dialect; --dialect wins", "trace", p, "noted", noted, "dialect", name)
 		}
 	}
-	d, err := dialectio.Lookup(name)
+	d, err := lookupDialect(name, f.configPath)
 	if err != nil {
 		return fmt.Errorf("--dialect: %w", err)
 	}

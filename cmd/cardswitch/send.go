@@ -58,6 +58,7 @@ source NII 0000) and the answer's TPDU is printed.`,
 	f.StringArrayVar(&o.fields, "field", nil, "set field N to VALUE, N=VALUE (repeatable; any field 2..128, e.g. 32, 48, 90; "+
 		"overrides the flags above; hex for binary fields)")
 	f.StringVar(&o.dialect, "dialect", dialectio.Default, "the dialect to speak (see: cardswitch dialects)")
+	f.StringVar(&o.configPath, "config", "", configFlagUsage)
 	f.StringVar(&o.tpdu, "tpdu", "", "in a TPDU dialect: the request's TPDU in hex (default "+defaultTPDU+")")
 	o.tls.add(f)
 	return cmd
@@ -72,6 +73,9 @@ type sendOpts struct {
 	tls     tlsFlags
 	dialect string
 	tpdu    string
+	// configPath is --config: a switch config whose user dialects
+	// --dialect may name.
+	configPath string
 }
 
 // run builds the message, refusing a bad field before connecting, sends
@@ -87,7 +91,7 @@ func (o *sendOpts) run(cmd *cobra.Command) error {
 	if o.r.Fields, err = parseFieldFlags(o.fields); err != nil {
 		return err
 	}
-	d, err := dialectio.Lookup(o.dialect)
+	d, err := lookupDialect(o.dialect, o.configPath)
 	if err != nil {
 		return fmt.Errorf("--dialect: %w", err)
 	}

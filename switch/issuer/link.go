@@ -109,6 +109,9 @@ type Link struct {
 
 	framing iso.Framing // how frames go out (writeFraming)
 	sendBuf []byte      // Send's translation buffer; l.mu
+	// ansCarry is what the read loop's translation of the frame it is
+	// handling remembered (a 1993 issuer's own values); the read loop's.
+	ansCarry iso.Carry
 }
 
 // linkTPDU is the TPDU the switch sends an issuer whose dialect has one:

@@ -119,7 +119,7 @@ func TestAnswerMustMatchItsRequest(t *testing.T) {
 	mtiClass := func(v *iso.View) { v.MTI()[2] = '3' } // 0130: not the answer to an 0100
 	for i, edit := range []func(v *iso.View){bump(2), bump(4), bump(37), bump(41), mtiClass} {
 		resp, rv := answer(t, l, req, txn.linkSTAN, edit)
-		l.response(resp, resp, rv, nil, l.now())
+		l.response(resp, rv, nil, l.now())
 		require.Zero(t, own.answers, "edit %d relayed as the request's answer", i)
 		require.Len(t, own.unmatched, i+1, "edit %d", i)
 		require.Equal(t, 1, l.InFlight(), "edit %d: the request stays pending", i)
@@ -128,7 +128,7 @@ func TestAnswerMustMatchItsRequest(t *testing.T) {
 	assert.Zero(t, own.fails)
 
 	resp, rv := answer(t, l, req, txn.linkSTAN, nil)
-	l.response(resp, resp, rv, nil, l.now())
+	l.response(resp, rv, nil, l.now())
 	assert.Equal(t, 1, own.answers, "its own answer is relayed")
 	assert.Zero(t, l.InFlight())
 	assert.Equal(t, txn.STAN[:], rv.Field(11), "with the acquirer's STAN")
@@ -158,14 +158,14 @@ func TestAnswerMatchesTrack2PANAndOmittedFields(t *testing.T) {
 	require.NoError(t, err)
 	var rv iso.View
 	require.NoError(t, l.cfg.Scanner.Scan(other, &rv))
-	l.response(other, other, &rv, nil, l.now())
+	l.response(other, &rv, nil, l.now())
 	assert.Equal(t, []int{2}, own.unmatched, "another PAN than track 2's")
 
 	require.NoError(t, r.Field(2, "4000001234567899"))
 	mine, err := r.Pack()
 	require.NoError(t, err)
 	require.NoError(t, l.cfg.Scanner.Scan(mine, &rv))
-	l.response(mine, mine, &rv, nil, l.now())
+	l.response(mine, &rv, nil, l.now())
 	assert.Equal(t, 1, own.answers, "track 2's PAN, and no 4, 37 or 41 to compare")
 }
 
@@ -181,13 +181,13 @@ func TestLateAnswerMustMatchItsRequest(t *testing.T) {
 	require.Equal(t, 1, own.fails)
 
 	resp, rv := answer(t, l, req, txn.linkSTAN, bump(4))
-	l.response(resp, resp, rv, nil, l.now())
+	l.response(resp, rv, nil, l.now())
 	assert.Zero(t, own.lates)
 	assert.Equal(t, []int{4}, own.unmatched)
 	assert.Equal(t, []bool{true}, own.unmatchedLate)
 
 	resp, rv = answer(t, l, req, txn.linkSTAN, nil)
-	l.response(resp, resp, rv, nil, l.now())
+	l.response(resp, rv, nil, l.now())
 	assert.Equal(t, 1, own.lates, "its own late answer is still recognised")
 }
 
@@ -244,7 +244,7 @@ func TestReversalAnswerMatchesField90(t *testing.T) {
 		l.mu.Unlock()
 		require.NoError(t, err)
 		resp, rv := answer(t, l, req, txn.linkSTAN, tc.edit)
-		l.response(resp, resp, rv, nil, l.now())
+		l.response(resp, rv, nil, l.now())
 		if tc.answer {
 			assert.Equal(t, 1, own.answers, tc.name)
 			continue
@@ -291,7 +291,7 @@ func TestRelayedReversalAnswerField90(t *testing.T) {
 			resp := reversalFrame(t, mti[:2]+string(mti[2]+1)+"0", fields) // 0430 answers an 0421 too
 			var rv iso.View
 			require.NoError(t, l.cfg.Scanner.Scan(resp, &rv))
-			l.response(resp, resp, &rv, nil, l.now())
+			l.response(resp, &rv, nil, l.now())
 			if tc.answer {
 				assert.Equal(t, 1, own.answers, "%s: %s", mti, tc.name)
 				continue

@@ -34,9 +34,8 @@ func (l *Link) readLoop(conn net.Conn) error {
 		if len(frame) == 0 {
 			continue
 		}
-		raw := frame
 		if tr := l.cfg.Translator; tr != nil {
-			if canon, err = tr.ToCanon(canon[:0], frame, nil); err != nil {
+			if canon, err = tr.ToCanon(canon[:0], frame, &l.ansCarry); err != nil {
 				l.untranslatable(frame, err)
 				continue
 			}
@@ -54,7 +53,7 @@ func (l *Link) readLoop(conn net.Conn) error {
 			l.inbound(frame, mti, scanErr)
 			continue
 		}
-		l.response(raw, frame, &v, scanErr, rx)
+		l.response(frame, &v, scanErr, rx)
 	}
 }
 
@@ -94,16 +93,16 @@ func (l *Link) untranslatable(frame []byte, err error) {
 	}
 }
 
-// carryAnswer lets the translator remember, in t's Carry, what the
-// canonical form of t's answer (raw, in the issuer's dialect) could not
-// hold. Only a 1993 issuer's answers have such values.
-func (l *Link) carryAnswer(t *Txn, raw []byte) {
+// carryAnswer gives t's Carry what the canonical form of t's answer could
+// not hold, as the read loop's translation of it remembered. Only a 1993
+// issuer's answers have such values.
+func (l *Link) carryAnswer(t *Txn) {
 	tr := l.cfg.Translator
 	if tr == nil || tr.Dialect().Version != 1993 {
 		return
 	}
 	if c := carryOf(t); c != nil {
-		_, _ = tr.ToCanon(nil, raw, c)
+		c.SetAnswer(&l.ansCarry)
 	}
 }
 
@@ -113,7 +112,7 @@ func (l *Link) carryAnswer(t *Txn, raw []byte) {
 // reported as unmatched and the request stays as it was: its own answer
 // may still come. An unreadable response under a pending request's STAN
 // fails it (96): it cannot be compared, and it is no approval.
-func (l *Link) response(raw, frame []byte, v *iso.View, scanErr error, rx int64) {
+func (l *Link) response(frame []byte, v *iso.View, scanErr error, rx int64) {
 	stan, ok := parseSTAN(v.Field(11))
 	if !ok {
 		l.cfg.Log.Warn("issuer response without a usable STAN dropped", "issuer", l.cfg.Issuer,
@@ -144,7 +143,7 @@ func (l *Link) response(raw, frame []byte, v *iso.View, scanErr error, rx int64)
 		return
 	}
 	t.Latency = l.epoch.Add(time.Duration(rx)).Sub(t.Started) // monotonic, no clock read
-	l.carryAnswer(t, raw)
+	l.carryAnswer(t)
 	if realTime(t) {
 		l.cfg.Health.answered() // an 0810 (sign-on, echo) too: the links keep echoing while offline
 	}
