@@ -79,8 +79,16 @@ type Request struct {
 
 // Message builds the ISO 8583 message for r. A value the spec refuses is
 // a *FieldError naming its field and the rule.
-func (r Request) Message() (*iso8583.Message, error) {
-	m := iso8583.NewMessage(iso.Spec87())
+func (r Request) Message() (*iso8583.Message, error) { return r.MessageIn(iso.Spec87(), 1987) }
+
+// MessageIn builds the message for r with spec, a spec of ISO 8583
+// version 1987 or 1993. The MTI is taken as given (no 1987/1993
+// mapping); the version decides the layouts the defaults are written in:
+// in 1993, 12 is the local date and time (YYMMDDhhmmss), 13 is not set,
+// and a network management message (x8xx) carries the function code 831
+// (echo) in 24 instead of 70.
+func (r Request) MessageIn(spec *iso8583.MessageSpec, version int) (*iso8583.Message, error) {
+	m := iso8583.NewMessage(spec)
 	mti := def(r.MTI, "0100")
 	m.MTI(mti)
 	now := r.Time
@@ -95,15 +103,23 @@ func (r Request) Message() (*iso8583.Message, error) {
 	}
 	set(7, now.UTC().Format("0102150405"))
 	set(11, fmt.Sprintf("%06d", r.STAN))
-	if mti[1] == '8' {
-		set(70, def(r.NetworkCode, iso.NetEcho))
+	if len(mti) == 4 && mti[1] == '8' {
+		if version == 1993 {
+			set(24, funcEcho93)
+		} else {
+			set(70, def(r.NetworkCode, iso.NetEcho))
+		}
 		return r.extra(m, err)
 	}
 	set(2, r.PAN)
 	set(3, def(r.ProcessingCode, "000000"))
 	set(4, fmt.Sprintf("%012d", r.Amount))
-	set(12, now.Format("150405"))
-	set(13, now.Format("0102"))
+	if version == 1993 {
+		set(12, now.Format("060102150405"))
+	} else {
+		set(12, now.Format("150405"))
+		set(13, now.Format("0102"))
+	}
 	set(35, r.Track2)
 	set(37, r.RRN)
 	set(41, r.Terminal)
@@ -111,6 +127,9 @@ func (r Request) Message() (*iso8583.Message, error) {
 	set(49, def(r.Currency, "840"))
 	return r.extra(m, err)
 }
+
+// funcEcho93 is the 1993 function code (24) of an echo test.
+const funcEcho93 = "831"
 
 // extra sets r.Fields in field order, so that the first bad one is the
 // one reported whatever the map's order.

@@ -43,9 +43,9 @@ func setField(m *iso8583.Message, id int, v string) error {
 	if !cardData(id) {
 		fe.Value = v
 	}
-	proto, ok := iso.Spec87().Fields[id]
+	proto, ok := m.GetSpec().Fields[id]
 	if !ok || id < 2 {
-		fe.Rule = "not a field of the ISO 8583:1987 spec that can be set (2..128)"
+		fe.Rule = "not a field of the " + m.GetSpec().Name + " spec that can be set (2..128)"
 		return fe
 	}
 	spec := proto.Spec()

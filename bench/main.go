@@ -1,7 +1,7 @@
 // Command bench measures cardswitch's throughput, added latency, CPU time
 // and allocations per transaction:
 //
-//	go run ./bench [--duration 5s] [--connections 4] [--concurrency 256] [--json out.json] [--profile DIR] [--journal=false] [--rate N] [--pairs 3] [--sweep 16,64] [--issuer lean|moov] [--issuer-connections N]
+//	go run ./bench [--duration 5s] [--connections 4] [--concurrency 256] [--json out.json] [--profile DIR] [--journal=false] [--rate N] [--pairs 3] [--sweep 16,64] [--issuer lean|moov] [--issuer-connections N] [--dialect A,B]
 //
 // Every party runs in its own process, as in production: the load
 // generator (replay) here, the issuer and the switch in child processes of
@@ -29,7 +29,12 @@
 // runs the closed loop again, direct, through socat, the Go relay and the
 // switch, with the same requests in flight over N, M, ... connections
 // (sweep.go): the paths compare differently as each connection's pipeline
-// gets shallower.
+// gets shallower. --dialect A,B runs the switch with listen.dialect A and
+// its issuer's dialect B (dialect.go): the generator speaks A to the
+// switch (B in the phases straight to the issuer) and the lean issuer
+// speaks B, both translating with iso.Translator's fast path, so that
+// the switch's CPU-µs and allocations per transaction compare with a
+// same-dialect run (--dialect iso87ascii,iso87ascii, the default).
 package main
 
 import (
@@ -53,6 +58,7 @@ type config struct {
 	rate        float64
 	pairs       int
 	sweep       []int // --sweep: connection counts for the extra closed-loop rows
+	dialects    dialects
 }
 
 func main() {
@@ -74,6 +80,7 @@ func main() {
 	flag.IntVar(&c.issuerConns, "issuer-connections", 1, "the switch's connections to the issuer endpoint (issuers[].connections)")
 	flag.Float64Var(&c.rate, "rate", 0, "fixed-rate phases at this rate (default: half the switched maximum)")
 	flag.IntVar(&c.pairs, "pairs", 3, "fixed-rate phases as this many alternating pairs (direct, switched); the pair with the median added p99 is reported")
+	dialect := flag.String("dialect", "iso87ascii,iso87ascii", "A,B: the switch's acquirer listener speaks built-in dialect A (the generator too), its issuer B (the lean issuer too)")
 	sweep := flag.String("sweep", "", "after the main phases, the closed loop again (direct, socat, Go relay, switch) at each of these connection counts, e.g. 16,64")
 	flag.Parse()
 	if c.issuer != "lean" && c.issuer != "moov" {
@@ -85,6 +92,10 @@ func main() {
 		os.Exit(2)
 	}
 	var err error
+	if c.dialects, err = parseDialects(*dialect, c.issuer); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(2)
+	}
 	if c.sweep, err = parseSweep(*sweep); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(2)

@@ -12,6 +12,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/cardswitch/cardswitch/iso"
 	"github.com/cardswitch/cardswitch/replay"
 	"github.com/cardswitch/cardswitch/replay/trace"
 )
@@ -82,6 +83,7 @@ type Results struct {
 	Journal  bool   `json:"switch_journal"`
 	Issuer   string `json:"issuer"`             // lean or moov
 	IssConns int    `json:"issuer_connections"` // the switch's links to it
+	Dialects string `json:"dialects"`           // --dialect: the acquirer's,the issuer's
 	Echo     Result `json:"generator_echo"`
 	Paths           // the closed loop at --connections
 	RateDir  Result `json:"fixed_rate_direct"`   // of the median pair
@@ -111,18 +113,21 @@ type runner struct {
 	failed *[]Failed
 }
 
-func (r *runner) closed(name, target string) (Result, error) {
-	return r.closedWith(name, target, r.approved)
+// closed runs the closed loop to target speaking d: the issuer's dialect
+// straight to the issuer, the acquirer's to the switch.
+func (r *runner) closed(name, target string, d iso.Dialect) (Result, error) {
+	return r.closedWith(name, target, d, r.approved)
 }
 
-func (r *runner) closedWith(name, target string, msgs []trace.Message) (Result, error) {
+func (r *runner) closedWith(name, target string, d iso.Dialect, msgs []trace.Message) (Result, error) {
 	return r.phase(name, replay.Options{Target: target, Connections: r.c.connections,
-		Concurrency: r.c.concurrency, Duration: r.c.duration, Warmup: r.c.duration / 10, MaxErrors: -1}, msgs)
+		Concurrency: r.c.concurrency, Duration: r.c.duration, Warmup: r.c.duration / 10, MaxErrors: -1,
+		Dialect: d, Translate: true}, msgs)
 }
 
-func (r *runner) rate(name, target string, rate float64) (Result, error) {
+func (r *runner) rate(name, target string, d iso.Dialect, rate float64) (Result, error) {
 	return r.phase(name, replay.Options{Target: target, Connections: r.c.connections, Rate: rate,
-		Duration: r.c.duration, Warmup: r.c.duration / 10, MaxErrors: -1}, r.approved)
+		Duration: r.c.duration, Warmup: r.c.duration / 10, MaxErrors: -1, Dialect: d, Translate: true}, r.approved)
 }
 
 func runPhases(ctx context.Context, c config) (*Results, error) {
@@ -131,7 +136,8 @@ func runPhases(ctx context.Context, c config) (*Results, error) {
 	for i := range approved {
 		approved[i].Expect = []string{"00"}
 	}
-	res := &Results{Duration: c.duration.String(), Journal: c.journal, Issuer: c.issuer, IssConns: c.issuerConns}
+	res := &Results{Duration: c.duration.String(), Journal: c.journal, Issuer: c.issuer, IssConns: c.issuerConns,
+		Dialects: c.dialects.String()}
 	r := &runner{ctx: ctx, c: c, msgs: msgs, approved: approved, failed: &res.Failed}
 	var err error
 	if res.Echo, err = r.generatorCost(); err != nil {
@@ -141,7 +147,7 @@ func runPhases(ctx context.Context, c config) (*Results, error) {
 	if c.issuer == "moov" {
 		issKind = "moov-issuer"
 	}
-	iss, err := startChild(issKind)
+	iss, err := startChild(issKind, envDialect+"="+c.dialects.iss.Name)
 	if err != nil {
 		return nil, err
 	}
@@ -149,13 +155,13 @@ func runPhases(ctx context.Context, c config) (*Results, error) {
 	if err := r.relays(&res.Paths, "", iss.addr); err != nil {
 		return nil, err
 	}
-	sw, cleanup, err := startSwitchChild(iss.addr, c.profile, c.journal, c.issuerConns)
+	sw, cleanup, err := startSwitchChild(iss.addr, c)
 	if err != nil {
 		return nil, err
 	}
 	defer cleanup()
 	if res.Switched, err = measured(sw, c.profile, "closed", func() (Result, error) {
-		return r.closed("replay → switch → issuer", sw.addr)
+		return r.closed("replay → switch → issuer", sw.addr, c.dialects.acq)
 	}); err != nil {
 		return nil, err
 	}
@@ -184,7 +190,7 @@ func (r *runner) ratePairs(res *Results, issuer string, sw *child) error {
 	for i := range r.c.pairs {
 		var p pair
 		var err error
-		if p.dir, err = r.rate("fixed rate → issuer", issuer, res.FixedRate); err != nil {
+		if p.dir, err = r.rate("fixed rate → issuer", issuer, r.c.dialects.iss, res.FixedRate); err != nil {
 			return err
 		}
 		profile := r.c.profile
@@ -192,7 +198,7 @@ func (r *runner) ratePairs(res *Results, issuer string, sw *child) error {
 			profile = ""
 		}
 		if p.sw, err = measured(sw, profile, "fixed", func() (Result, error) {
-			return r.rate("fixed rate → switch → issuer", sw.addr, res.FixedRate)
+			return r.rate("fixed rate → switch → issuer", sw.addr, r.c.dialects.acq, res.FixedRate)
 		}); err != nil {
 			return err
 		}
@@ -211,13 +217,13 @@ func (r *runner) ratePairs(res *Results, issuer string, sw *child) error {
 // generatorCost runs the generator against a plain echo in a child
 // process: this process's CPU time is then the generator's alone.
 func (r *runner) generatorCost() (Result, error) {
-	echo, err := startChild("echo")
+	echo, err := startChild("echo", envDialect+"="+r.c.dialects.acq.Name)
 	if err != nil {
 		return Result{}, err
 	}
 	defer echo.stop()
 	cpu0 := cpuTime()
-	res, err := r.closedWith("generator → echo (child process)", echo.addr, r.msgs)
+	res, err := r.closedWith("generator → echo (child process)", echo.addr, r.c.dialects.acq, r.msgs)
 	cpu := cpuTime() - cpu0
 	if n := res.Answered + res.warmup; err == nil && n > 0 {
 		// Warmup requests cost CPU too: divide by every request answered.
@@ -230,7 +236,7 @@ func (r *runner) generatorCost() (Result, error) {
 // through the Go relay into p; prefix starts the phases' names.
 func (r *runner) relays(p *Paths, prefix, issuer string) error {
 	var err error
-	if p.Direct, err = r.closed(prefix+"replay → issuer", issuer); err != nil {
+	if p.Direct, err = r.closed(prefix+"replay → issuer", issuer, r.c.dialects.iss); err != nil {
 		return err
 	}
 	if p.Socat, err = r.socatPhase(prefix, issuer); err != nil {
@@ -251,7 +257,7 @@ func (r *runner) socatPhase(prefix, target string) (*Result, error) {
 		return nil, err
 	}
 	defer stop()
-	s, err := r.closed(prefix+"replay → socat → issuer", addr)
+	s, err := r.closed(prefix+"replay → socat → issuer", addr, r.c.dialects.iss)
 	if err != nil {
 		return nil, err
 	}
@@ -271,7 +277,7 @@ func (r *runner) goRelayPhase(prefix, target string) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	res, err := r.closed(prefix+"replay → Go relay → issuer", rel.addr)
+	res, err := r.closed(prefix+"replay → Go relay → issuer", rel.addr, r.c.dialects.iss)
 	if err != nil {
 		return res, err
 	}
@@ -288,7 +294,8 @@ func (r *runner) goRelayPhase(prefix, target string) (Result, error) {
 
 // startSwitchChild runs the switch in a child process with its journal in
 // a fresh temporary directory.
-func startSwitchChild(issuerAddr, profileDir string, journal bool, conns int) (*child, func(), error) {
+func startSwitchChild(issuerAddr string, c config) (*child, func(), error) {
+	profileDir := c.profile
 	dir, err := os.MkdirTemp("", "cardswitch-bench-")
 	if err != nil {
 		return nil, nil, err
@@ -302,7 +309,8 @@ func startSwitchChild(issuerAddr, profileDir string, journal bool, conns int) (*
 		}
 	}
 	sw, err := startChild("switch", envIssuer+"="+issuerAddr, envDir+"="+dir, envProfile+"="+profileDir,
-		fmt.Sprintf("%s=%t", envJournal, journal), fmt.Sprintf("%s=%d", envConns, conns))
+		fmt.Sprintf("%s=%t", envJournal, c.journal), fmt.Sprintf("%s=%d", envConns, c.issuerConns),
+		envAcqDialect+"="+c.dialects.acq.Name, envIssDialect+"="+c.dialects.iss.Name)
 	if err != nil {
 		_ = os.RemoveAll(dir)
 		return nil, nil, err

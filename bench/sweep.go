@@ -50,7 +50,7 @@ func (r *runner) sweep(res *Results, issuer string, sw *child) error {
 		}
 		var err error
 		if row.Switched, err = measured(sw, "", "", func() (Result, error) {
-			return rn.closed(prefix+"replay → switch → issuer", sw.addr)
+			return rn.closed(prefix+"replay → switch → issuer", sw.addr, rn.c.dialects.acq)
 		}); err != nil {
 			return err
 		}

@@ -34,9 +34,10 @@ const (
 // defaults but the per-source caps: every load connection comes from
 // 127.0.0.1, and a sweep opens more of them at once than one production
 // source would. It routes the generator's BINs (2..., 4..., 5...) to the
-// issuer.
+// issuer. The listener and the issuer speak --dialect's A and B.
 const switchYAML = `listen:
   address: 127.0.0.1:0
+  dialect: %s
   max_connections_per_ip: 10000
   max_pending_per_ip: 10000
 admin:
@@ -45,6 +46,7 @@ admin:
   - name: bench
     endpoints: [%s]
     connections: %d
+    dialect: %s
 routes:
   - {bin: "2", issuer: bench}
   - {bin: "4", issuer: bench}
@@ -65,7 +67,8 @@ func runSwitchChild() error {
 	if err != nil {
 		return err
 	}
-	cfg, err := cfgfile.LoadBytes("bench.yaml", fmt.Appendf(nil, switchYAML, journal, os.Getenv(envIssuer), conns))
+	cfg, err := cfgfile.LoadBytes("bench.yaml", fmt.Appendf(nil, switchYAML, cmp.Or(os.Getenv(envAcqDialect), "iso87ascii"),
+		journal, os.Getenv(envIssuer), conns, cmp.Or(os.Getenv(envIssDialect), "iso87ascii")))
 	if err != nil {
 		return err
 	}

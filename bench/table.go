@@ -16,6 +16,13 @@ func printTable(w io.Writer, c config, r *Results) {
 	}
 	fmt.Fprintf(w, "\ncardswitch bench: %s per phase, %d connections, closed loop %d in flight; switch %s; %s issuer over %d connection(s); %d CPUs (%s)\n\n",
 		c.duration, c.connections, c.concurrency, journal, c.issuer, c.issuerConns, runtime.NumCPU(), cpuModel())
+	if d := c.dialects; d.acq.Name != "" {
+		how := "same dialect: relayed untranslated"
+		if d.translated() {
+			how = "translated at the switch's edges"
+		}
+		fmt.Fprintf(w, "dialects: acquirer side %s, issuer side %s (%s)\n\n", d.acq.Name, d.iss.Name, how)
+	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "phase\tthroughput/s\tp50 ms\tp99 ms\tmax ms\tfailures\tCPU-µs/tx\tallocs/tx\tsyscalls/tx\twaits/tx\t")
 	rows := []Result{r.Echo, r.Direct}

@@ -3,6 +3,7 @@ package config
 import (
 	"time"
 
+	"github.com/cardswitch/cardswitch/iso"
 	"github.com/cardswitch/cardswitch/routing"
 )
 
@@ -13,6 +14,11 @@ type Config struct {
 	Source string
 	// Listen is the acquirer-facing listener.
 	Listen Listen
+	// Listeners are extra acquirer listeners, each with its own dialect.
+	// Default: none. Restart-only.
+	Listeners []Listener
+	// Dialects are the user-defined dialects. Default: none. Restart-only.
+	Dialects []Dialect
 	// Issuers are the issuer hosts; routes refer to them by Name.
 	Issuers []Issuer
 	// Routes map BIN prefixes or ranges to issuers (longest match wins).
@@ -47,7 +53,8 @@ type Config struct {
 	// LoadedAt is when the config was loaded.
 	LoadedAt time.Time
 
-	table *routing.Table
+	table    *routing.Table
+	dialects map[string]iso.Dialect // Dialects, loaded
 }
 
 // Listen configures the acquirer listener.
@@ -95,6 +102,9 @@ type Listen struct {
 	MaxInFlightTotal int
 	// TLS, when set, makes the listener speak TLS. Default nil: plain TCP.
 	TLS *ServerTLS
+	// Dialect is how acquirers on Address speak: a built-in dialect or
+	// one of Dialects. Default iso87ascii. Restart-only.
+	Dialect string
 }
 
 // Issuer is one issuer host reached over persistent links.
@@ -129,6 +139,48 @@ type Issuer struct {
 	// Default 0: half of the switch-wide cap (all of it when only one
 	// issuer is configured); see MaxInFlightFor.
 	MaxInFlight int
+	// Dialect is how the issuer speaks: a built-in dialect or one of
+	// Dialects. Default iso87ascii. A reload that changes it replaces the
+	// issuer's links (as a changed endpoint does).
+	Dialect string
+	// OfflineAfter is how many consecutive timeouts take the issuer
+	// offline ("signed off by the switch"): its requests are then decided
+	// at once (stand-in, or 91) instead of each waiting out the timeout.
+	// Its links keep echoing; the first 0810 or answer brings it back.
+	// Default 0: never. Reloadable.
+	OfflineAfter int
+	// StandIn is what the switch decides on the issuer's behalf when it
+	// is unreachable, offline or late. Default: disabled (91 as without).
+	StandIn StandIn
+}
+
+// StandIn holds an issuer's stand-in limits (README "Stand-in").
+type StandIn struct {
+	// Enabled turns stand-in on. Default false.
+	Enabled bool
+	// MaxAmount is the largest amount (field 4, minor units) approved per
+	// transaction. Required (> 0) when Enabled.
+	MaxAmount int64
+	// MaxCount is the most approvals per card within Window. Default 0:
+	// no count limit.
+	MaxCount int
+	// MaxTotal is the most approved amount per card within Window (minor
+	// units). Default 0: no total limit.
+	MaxTotal int64
+	// Window is the sliding window of MaxCount and MaxTotal. Default 24h.
+	Window time.Duration
+	// BlockProcessing are transaction types (the first two digits of
+	// field 3) never stood in for (57). Default none.
+	BlockProcessing []string
+	// BlockMCC are merchant categories (field 18) never stood in for
+	// (57). Default none.
+	BlockMCC []string
+	// AdviceTTL is how long an advice may stay undelivered before it
+	// moves to the exception list. Default 72h.
+	AdviceTTL time.Duration
+	// AdviceRate is the most stand-in advices per second sent to the
+	// issuer (first tries and repeats). Default 10.
+	AdviceRate float64
 }
 
 // Route sends PANs matching BIN to Issuer. It is the BIN table's own rule
@@ -156,6 +208,9 @@ type Simulator struct {
 	ReversalDrop int
 	// Rules are checked in order; the first match wins. Default: none.
 	Rules []SimRule
+	// Dialect is the built-in ISO 8583 dialect the simulator reads and
+	// answers in (see `cardswitch dialects`). Default "" = iso87ascii.
+	Dialect string
 }
 
 // SimRule changes a simulator's answer for matching requests. All the match

@@ -184,6 +184,8 @@ func TestLoadExample(t *testing.T) {
 		Name: "bank-a", Endpoints: []string{"10.0.1.10:9101", "10.0.1.11:9101"},
 		Timeout: 4 * time.Second, EchoInterval: 20 * time.Second, ConnectTimeout: time.Second,
 		ReconnectMin: 200 * time.Millisecond, ReconnectMax: 10 * time.Second, Connections: 1,
+		Dialect: DefaultDialect,
+		StandIn: StandIn{Window: DefaultStandInWindow, AdviceTTL: DefaultAdviceTTL, AdviceRate: DefaultAdviceRate},
 	}, cfg.Issuers[0])
 	// The PANs from the file's comment.
 	for pan, want := range map[string]string{

@@ -21,6 +21,12 @@ const (
 	// not fill listen.max_connections.
 	DefaultMaxConnectionsPerIP = 64
 	DefaultMaxPendingPerIP     = 16
+	// DefaultDialect is listen.dialect, listeners[].dialect and
+	// issuers[].dialect when left out: today's wire format (ISO 8583:1987
+	// ASCII behind a 2-byte binary length).
+	DefaultDialect = "iso87ascii"
+	// DefaultDialectLength is dialects[].length when left out.
+	DefaultDialectLength = "binary2"
 
 	DefaultIssuerTimeout  = 5 * time.Second
 	DefaultEchoInterval   = 30 * time.Second
@@ -55,6 +61,16 @@ const (
 	// 10,000 tx/s issuer's capacity.
 	DefaultReversalRate = 100
 
+	// DefaultStandInWindow is the window of the per-card stand-in limits:
+	// a day, as the schemes' stand-in velocity limits.
+	DefaultStandInWindow = 24 * time.Hour
+	// DefaultAdviceTTL keeps an undelivered stand-in advice owed for three
+	// days (a long weekend's outage) before it goes to the exception list.
+	DefaultAdviceTTL = 72 * time.Hour
+	// DefaultAdviceRate (per issuer per second) sends 36,000 advices an
+	// hour to a recovering host: a backlog drains without flooding it.
+	DefaultAdviceRate = 10
+
 	// DefaultMemoryLimit is the soft memory limit: the same on every host
 	// (a config means the same thing everywhere, and validation does not
 	// depend on the machine), about ten times what the switch needs at
@@ -82,11 +98,14 @@ const (
 // default_issuer "" (PANs no route matches are declined 15),
 // listen.max_in_flight_total 0 (sized to memory_limit, MaxInFlightTotalFor),
 // listen.tls and issuers[].tls absent (plain TCP), issuers[].max_in_flight 0
-// (half the switch-wide cap, MaxInFlightFor), admin.hosts none,
+// (half the switch-wide cap, MaxInFlightFor), issuers[].offline_after 0
+// (never offline), issuers[].stand_in disabled with no count, total,
+// processing code or MCC limit, admin.hosts none,
 // journal.retention 0 (kept forever), journal.key_file "" (<path>.key),
 // no simulators, no acquirers (anyone may connect), every simulators[] key
 // and rule key 0 or "" (see Simulator), and every acquirers[] limit 0
-// (unlimited) except burst (DefaultBurst).
+// (unlimited) except burst (DefaultBurst); no listeners (listen.address
+// only), no dialects (the built-ins only), dialects[].header "".
 
 // defaults is every default in one value, as moov-io iso8583-connection's
 // GetDefaultOptions: c holds the sections' defaults, issuer those of each
@@ -105,6 +124,7 @@ func defaults() (c Config, issuer Issuer) {
 			MaxInFlight:         DefaultMaxInFlight,
 			MaxConnectionsPerIP: DefaultMaxConnectionsPerIP,
 			MaxPendingPerIP:     DefaultMaxPendingPerIP,
+			Dialect:             DefaultDialect,
 		},
 		Admin:       Admin{Address: DefaultAdminAddress, TokenFile: DefaultAdminTokenFile},
 		Journal:     Journal{Path: DefaultJournalPath, DuplicateWindow: DefaultDuplicateWindow, Sync: DefaultJournalSync},
@@ -118,6 +138,8 @@ func defaults() (c Config, issuer Issuer) {
 		ReconnectMin:   DefaultReconnectMin,
 		ReconnectMax:   DefaultReconnectMax,
 		Connections:    DefaultConnections,
+		Dialect:        DefaultDialect,
+		StandIn:        StandIn{Window: DefaultStandInWindow, AdviceTTL: DefaultAdviceTTL, AdviceRate: DefaultAdviceRate},
 	}
 	return c, issuer
 }

@@ -26,7 +26,7 @@ type ConfigDiff struct {
 	// Restart are changed keys that take effect only after a restart (the
 	// restart-only keys, listed in diffKeys): listen.address, listen.tls
 	// added or removed (TLS to plain TCP or back), admin.address, journal.path, journal.sync, journal.key_file,
-	// memory_limit, simulators.
+	// memory_limit, simulators, listen.dialect, listeners, dialects.
 	Restart []string
 	// Other are other changed keys, applied by a reload: listen.* limits and
 	// timeouts (max_message_size for new connections), listen.tls files
@@ -150,6 +150,12 @@ func diffKeys(old, new *Config) (restart, other []string) {
 	check(&other, "reversals", old.Reversals, new.Reversals)
 	check(&other, "acquirers", emptyNil(old.Acquirers), emptyNil(new.Acquirers))
 	check(&restart, "simulators", emptyNil(old.Simulators), emptyNil(new.Simulators))
+	// Listeners are bound, and dialects loaded, at start. An issuer's
+	// dialect is part of the issuer (IssuersChanged): a reload replaces its
+	// links.
+	check(&restart, "listen.dialect", ol.Dialect, nl.Dialect)
+	check(&restart, "listeners", emptyNil(old.Listeners), emptyNil(new.Listeners))
+	check(&restart, "dialects", emptyNil(old.Dialects), emptyNil(new.Dialects))
 	return restart, other
 }
 

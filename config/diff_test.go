@@ -160,3 +160,23 @@ func TestDiffListenTLSAndConnections(t *testing.T) {
 	assert.Equal(t, 3, b.Issuers[0].Connections)
 	assert.Equal(t, DefaultConnections, load("", DefaultConnections).Issuers[0].Connections)
 }
+
+func TestDiffDialects(t *testing.T) {
+	old, err := LoadBytes("old.yaml", []byte(minimal))
+	require.NoError(t, err)
+	new, err := LoadBytes("new.yaml", []byte(`
+listen: {dialect: iso87binary}
+listeners: [{name: pos, address: "127.0.0.1:8600", dialect: iso87binary-tpdu}]
+issuers:
+  - name: bank-a
+    endpoints: [127.0.0.1:9101]
+    dialect: iso93ascii
+routes:
+  - bin: "4"
+    issuer: bank-a
+`))
+	require.NoError(t, err)
+	d := Diff(old, new)
+	assert.Equal(t, []string{"bank-a"}, d.IssuersChanged, "an issuer's dialect is reloadable: its links are replaced")
+	assert.Equal(t, []string{"listen.dialect", "listeners"}, d.Restart)
+}

@@ -46,3 +46,24 @@ func TestScalarKeysAreListedEverywhere(t *testing.T) {
 		}
 	}
 }
+
+// TestSimulatorKeysInDefaultYAML: every simulators[] key is documented in
+// the embedded default config's simulators section.
+func TestSimulatorKeysInDefaultYAML(t *testing.T) {
+	def := string(DefaultYAML)
+	start := strings.Index(def, "\nsimulators:\n")
+	if start < 0 {
+		t.Fatal("default.yaml has no simulators section")
+	}
+	section := def[start:]
+	rt := reflect.TypeOf(rawSimulator{})
+	for i := range rt.NumField() {
+		tag := rt.Field(i).Tag.Get("mapstructure")
+		if tag == "" || tag == "-" {
+			continue
+		}
+		if !strings.Contains(section, "\n    "+tag+":") && !strings.Contains(section, "\n  - "+tag+":") {
+			t.Errorf("default.yaml's simulators section lacks %s", tag)
+		}
+	}
+}

@@ -23,7 +23,7 @@ const EnvPrefix = "CARDSWITCH"
 var envKeys = []string{
 	"listen.address", "listen.max_message_size", "listen.shutdown_timeout", "listen.close_linger",
 	"listen.idle_timeout", "listen.frame_timeout", "listen.max_connections", "listen.max_in_flight",
-	"listen.max_connections_per_ip", "listen.max_pending_per_ip",
+	"listen.max_connections_per_ip", "listen.max_pending_per_ip", "listen.dialect",
 	"default_issuer",
 	"admin.address", "admin.token_file",
 	"journal.path", "journal.duplicate_window", "journal.retention", "journal.sync", "journal.key_file",
@@ -138,6 +138,12 @@ func markTLS(v *viper.Viper, raw *rawConfig) {
 	for i := range min(len(issuers), len(raw.Issuers)) {
 		if m, ok := issuers[i].(map[string]any); ok {
 			_, raw.Issuers[i].HasTLS = m["tls"].(map[string]any)
+		}
+	}
+	listeners, _ := v.Get("listeners").([]any)
+	for i := range min(len(listeners), len(raw.Listeners)) {
+		if m, ok := listeners[i].(map[string]any); ok {
+			_, raw.Listeners[i].HasTLS = m["tls"].(map[string]any)
 		}
 	}
 }

@@ -29,6 +29,15 @@ func resolvePaths(raw *rawConfig, dir string) {
 	at("admin.token_file", &raw.Admin.TokenFile)
 	at("journal.path", &raw.Journal.Path)
 	at("journal.key_file", &raw.Journal.KeyFile)
+	for i := range raw.Dialects {
+		at("dialects.spec", &raw.Dialects[i].Spec)
+	}
+	for i := range raw.Listeners {
+		tls := &raw.Listeners[i].TLS
+		at("listeners.tls.cert_file", &tls.CertFile)
+		at("listeners.tls.key_file", &tls.KeyFile)
+		at("listeners.tls.client_ca_file", &tls.ClientCAFile)
+	}
 }
 
 // EnvName is the environment variable that overrides key, e.g.

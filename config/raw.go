@@ -15,6 +15,8 @@ type rawConfig struct {
 	Reversals     rawReversals   `mapstructure:"reversals"`
 	Acquirers     []rawAcquirer  `mapstructure:"acquirers"`
 	MemoryLimit   string         `mapstructure:"memory_limit"`
+	Listeners     []rawListener  `mapstructure:"listeners"`
+	Dialects      []rawDialect   `mapstructure:"dialects"`
 	// FastRoutes, when HasFastRoutes, are the routes read by splitRoutes
 	// instead of the decoder; Routes is then empty.
 	FastRoutes    []Route `mapstructure:"-"`
@@ -33,6 +35,7 @@ type rawListen struct {
 	MaxInFlightTotal string       `mapstructure:"max_in_flight_total"`
 	MaxConnsPerIP    string       `mapstructure:"max_connections_per_ip"`
 	MaxPendingPerIP  string       `mapstructure:"max_pending_per_ip"`
+	Dialect          string       `mapstructure:"dialect"`
 	TLS              rawServerTLS `mapstructure:"tls"`
 	// HasTLS tells an absent tls section (plain TCP) from an empty one
 	// (which lacks its required files). The decoder cannot: it drops empty
@@ -95,8 +98,23 @@ type rawIssuer struct {
 	ReconnectMin   string       `mapstructure:"reconnect_min"`
 	ReconnectMax   string       `mapstructure:"reconnect_max"`
 	MaxInFlight    string       `mapstructure:"max_in_flight"`
+	Dialect        string       `mapstructure:"dialect"`
+	OfflineAfter   string       `mapstructure:"offline_after"`
+	StandIn        rawStandIn   `mapstructure:"stand_in"`
 	TLS            rawClientTLS `mapstructure:"tls"`
 	HasTLS         bool         `mapstructure:"-"` // as rawListen.HasTLS
+}
+
+type rawStandIn struct {
+	Enabled         bool     `mapstructure:"enabled"`
+	MaxAmount       string   `mapstructure:"max_amount"`
+	MaxCount        string   `mapstructure:"max_count"`
+	MaxTotal        string   `mapstructure:"max_total"`
+	Window          string   `mapstructure:"window"`
+	BlockProcessing []string `mapstructure:"block_processing"`
+	BlockMCC        []string `mapstructure:"block_mcc"`
+	AdviceTTL       string   `mapstructure:"advice_ttl"`
+	AdviceRate      string   `mapstructure:"advice_rate"`
 }
 
 type rawRoute struct {
@@ -114,6 +132,7 @@ type rawSimulator struct {
 	ApprovalCodePrefix string       `mapstructure:"approval_code_prefix"`
 	ReversalDrop       string       `mapstructure:"reversal_drop"`
 	Rules              []rawSimRule `mapstructure:"rules"`
+	Dialect            string       `mapstructure:"dialect"`
 }
 
 type rawSimRule struct {
@@ -124,4 +143,21 @@ type rawSimRule struct {
 	Delay     string `mapstructure:"delay"`
 	NoAnswer  bool   `mapstructure:"no_answer"`
 	Malformed bool   `mapstructure:"malformed"`
+}
+
+type rawListener struct {
+	Name    string       `mapstructure:"name"`
+	Address string       `mapstructure:"address"`
+	Dialect string       `mapstructure:"dialect"`
+	TLS     rawServerTLS `mapstructure:"tls"`
+	HasTLS  bool         `mapstructure:"-"` // as rawListen.HasTLS
+}
+
+type rawDialect struct {
+	Name string `mapstructure:"name"`
+	Spec string `mapstructure:"spec"`
+	// Version is any: YAML reads an unquoted 1987 as a number.
+	Version any    `mapstructure:"version"`
+	Length  string `mapstructure:"length"`
+	Header  string `mapstructure:"header"`
 }

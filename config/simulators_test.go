@@ -48,3 +48,29 @@ simulators:
 	assert.Empty(t, Simulator{Listen: "127.0.0.1:0", Rules: []SimRule{{PANPrefix: "4"}}}.Problems(),
 		"a hand-built rule may do nothing (it hides the rules after it)")
 }
+
+// TestSimulatorDialect: simulators[].dialect takes a built-in dialect; an
+// unknown name is refused naming the file, the key and the known dialects.
+func TestSimulatorDialect(t *testing.T) {
+	cfg, err := LoadBytes("t.yaml", []byte(minimal+`
+simulators:
+  - listen: 127.0.0.1:9101
+    dialect: iso93ascii
+  - listen: 127.0.0.1:9102
+`))
+	require.NoError(t, err)
+	require.Len(t, cfg.Simulators, 2)
+	assert.Equal(t, "iso93ascii", cfg.Simulators[0].Dialect)
+	assert.Equal(t, "", cfg.Simulators[1].Dialect, "default: iso87ascii")
+
+	_, err = LoadBytes("t.yaml", []byte(minimal+`
+simulators:
+  - name: bank
+    listen: 127.0.0.1:9101
+    dialect: iso87klingon
+`))
+	require.Error(t, err)
+	msg := err.Error()
+	assert.Contains(t, msg, "t.yaml")
+	assert.Contains(t, msg, `simulators[0] (bank): dialect: unknown dialect "iso87klingon" (known: iso87ascii, iso87ascii-ascii4, iso87binary, iso87binary-tpdu, iso93ascii, iso93binary, iso87ebcdic)`)
+}

@@ -34,6 +34,14 @@ func build(source string, raw *rawConfig) (*Config, []Problem) {
 		MemoryLimit:   v.memoryLimit(raw.MemoryLimit),
 	}
 	c.Acquirers = v.acquirers(raw.Acquirers, c.Listen.TLS)
+	c.Dialects, c.dialects = v.dialects(raw.Dialects)
+	c.Listeners = v.listeners(raw.Listeners, c.Listen.Address)
+	v.checkDialectNames(c)
+	for i, is := range c.Issuers {
+		if is.StandIn.Enabled && c.Journal.Path == "" {
+			v.add(issuerWhere(i, is.Name)+".stand_in", "enabled needs journal.path: the card counters and the advices owed are kept in the journal")
+		}
+	}
 	table, problems := routing.NewTable(c.Routes, c.IssuerNames(), c.DefaultIssuer)
 	v.problems = append(v.problems, problems...)
 	c.table = table
@@ -68,6 +76,10 @@ func (v *validator) listen(raw rawListen) Listen {
 	}
 	l.MaxInFlightTotal = int(v.integer("listen.max_in_flight_total", "", raw.MaxInFlightTotal, 0))
 	l.TLS = v.serverTLS(raw.TLS, raw.HasTLS)
+	l.Dialect = raw.Dialect
+	if l.Dialect == "" {
+		l.Dialect = def.Dialect
+	}
 	return l
 }
 

@@ -3,8 +3,10 @@ package config
 import (
 	"errors"
 	"fmt"
+	"math"
 	"net"
 	"strconv"
+	"strings"
 )
 
 func issuerWhere(i int, name string) string {
@@ -39,6 +41,12 @@ func (v *validator) issuers(raw []rawIssuer) []Issuer {
 			ReconnectMax:   v.duration(where, "reconnect_max", r.ReconnectMax, def.ReconnectMax, true),
 			TLS:            v.clientTLS(where, r.TLS, r.HasTLS),
 			MaxInFlight:    int(v.integer(where, "max_in_flight", r.MaxInFlight, 0)),
+			OfflineAfter:   int(v.integer(where, "offline_after", r.OfflineAfter, 0)),
+			StandIn:        v.standIn(where, r.StandIn, def.StandIn),
+			Dialect:        r.Dialect,
+		}
+		if is.Dialect == "" {
+			is.Dialect = def.Dialect
 		}
 		if is.ReconnectMin > is.ReconnectMax {
 			v.add(where, "reconnect_min %s is above reconnect_max %s", is.ReconnectMin, is.ReconnectMax)
@@ -98,4 +106,43 @@ func checkHostPort(addr string, dial bool) error {
 		return errors.New("port must not be 0")
 	}
 	return nil
+}
+
+// standIn is issuers[].stand_in. Its limits are checked even when it is
+// disabled: turning it on must not reveal a mistake made earlier.
+func (v *validator) standIn(where string, r rawStandIn, def StandIn) StandIn {
+	where += ".stand_in"
+	si := StandIn{
+		Enabled:         r.Enabled,
+		MaxAmount:       v.integer(where, "max_amount", r.MaxAmount, 0),
+		MaxCount:        int(v.integer(where, "max_count", r.MaxCount, 0)),
+		MaxTotal:        v.integer(where, "max_total", r.MaxTotal, 0),
+		Window:          v.duration(where, "window", r.Window, def.Window, true),
+		BlockProcessing: v.digitCodes(where, "block_processing", r.BlockProcessing, 2),
+		BlockMCC:        v.digitCodes(where, "block_mcc", r.BlockMCC, 4),
+		AdviceTTL:       v.duration(where, "advice_ttl", r.AdviceTTL, def.AdviceTTL, true),
+		AdviceRate:      def.AdviceRate,
+	}
+	if r.AdviceRate != "" {
+		n, err := strconv.ParseFloat(r.AdviceRate, 64)
+		if err != nil || !(n > 0) || math.IsInf(n, 0) {
+			v.add(where, "advice_rate %q: must be a positive number (advices per second)", r.AdviceRate)
+		} else {
+			si.AdviceRate = n
+		}
+	}
+	if si.Enabled && si.MaxAmount <= 0 {
+		v.add(where, "max_amount is required (> 0) when stand-in is enabled")
+	}
+	return si
+}
+
+// digitCodes checks a list of codes of n digits each.
+func (v *validator) digitCodes(where, key string, codes []string, n int) []string {
+	for i, c := range codes {
+		if len(c) != n || strings.Trim(c, "0123456789") != "" {
+			v.add(where, "%s[%d] %q: must be %d digits (quote it: YAML drops leading zeros)", key, i, c, n)
+		}
+	}
+	return codes
 }

@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"github.com/cardswitch/cardswitch/internal/dialectio"
 	"strconv"
 	"time"
 )
@@ -65,6 +66,7 @@ func readSimulator(r rawSimulator) (Simulator, parsed) {
 		ApprovalCodePrefix: r.ApprovalCodePrefix,
 		ReversalDrop:       int(text.integer("reversal_drop", "reversal_drop", r.ReversalDrop)),
 		Rules:              make([]SimRule, len(r.Rules)),
+		Dialect:            r.Dialect,
 	}
 	for j, rr := range r.Rules {
 		at := fmt.Sprintf("rules[%d].", j)
@@ -138,6 +140,9 @@ func checkSimulator(s Simulator, text parsed) []Problem {
 	number("", "decline_above", "decline_above", s.DeclineAbove < 0, strconv.FormatInt(s.DeclineAbove, 10))
 	number("", "latency", "latency", s.Latency < 0, s.Latency.String())
 	number("", "reversal_drop", "reversal_drop", s.ReversalDrop < 0, strconv.Itoa(s.ReversalDrop))
+	if msg := simDialectProblem(s.Dialect); msg != "" {
+		add("", "%s", msg)
+	}
 	for j, r := range s.Rules {
 		where := fmt.Sprintf("rules[%d]", j)
 		number(where, where+".amount", "amount", false, "")
@@ -197,4 +202,17 @@ func isAlnum(s string) bool {
 		}
 	}
 	return true
+}
+
+// simDialectProblem checks a simulator's dialect: a built-in dialect name
+// ("" is iso87ascii), as the simulator speaks the dialect itself without
+// the switch's translation.
+func simDialectProblem(name string) string {
+	if name == "" {
+		return ""
+	}
+	if _, err := dialectio.Lookup(name); err != nil {
+		return "dialect: " + err.Error()
+	}
+	return ""
 }

@@ -7,18 +7,24 @@ import (
 )
 
 func (v *validator) serverTLS(raw rawServerTLS, present bool) *ServerTLS {
+	return v.serverTLSAt("listen.tls", raw, present)
+}
+
+// serverTLSAt validates the tls section at key (listen.tls, or a
+// listeners[] entry's).
+func (v *validator) serverTLSAt(key string, raw rawServerTLS, present bool) *ServerTLS {
 	if !present {
 		return nil
 	}
 	if raw.CertFile == "" {
-		v.add("listen.tls.cert_file", "required when listen.tls is set")
+		v.add(key+".cert_file", "required when %s is set", key)
 	}
 	if raw.KeyFile == "" {
-		v.add("listen.tls.key_file", "required when listen.tls is set")
+		v.add(key+".key_file", "required when %s is set", key)
 	}
-	v.file("listen.tls.cert_file", "", raw.CertFile)
-	v.file("listen.tls.key_file", "", raw.KeyFile)
-	v.file("listen.tls.client_ca_file", "", raw.ClientCAFile)
+	v.file(key+".cert_file", "", raw.CertFile)
+	v.file(key+".key_file", "", raw.KeyFile)
+	v.file(key+".client_ca_file", "", raw.ClientCAFile)
 	return &ServerTLS{CertFile: raw.CertFile, KeyFile: raw.KeyFile, ClientCAFile: raw.ClientCAFile}
 }
 

@@ -9,9 +9,12 @@ type SwitchCode string
 const (
 	CodeApproved     SwitchCode = "00" // network management answered, an acquirer's advice taken over
 	CodeNoRoute      SwitchCode = "15" // no route for the card's BIN (no such issuer)
+	CodeNoOriginal   SwitchCode = "25" // an acquirer's reversal of a request the switch did not relay
 	CodeFormatError  SwitchCode = "30" // not parseable, a mandatory field missing or its content invalid
+	CodeNotForCard   SwitchCode = "57" // stand-in: the processing code or MCC is never stood in for
 	CodeNotPermitted SwitchCode = "58" // field 32 is not the connection's acquirer's (impersonation)
-	CodeRateExceeded SwitchCode = "65" // over the acquirer's rate
+	CodeOverAmount   SwitchCode = "61" // stand-in: over the amount or the card's total limit
+	CodeRateExceeded SwitchCode = "65" // over the acquirer's rate; stand-in: over the card's count limit
 	CodeLate         SwitchCode = "68" // in the 0420 sent after a timeout: response received too late
 	CodeIssuerDown   SwitchCode = "91" // issuer unavailable or late, an in-flight cap reached, shutting down
 	CodeDuplicate    SwitchCode = "94" // duplicate transmission, not sent to the issuer again
@@ -29,8 +32,11 @@ var SwitchCodes = [...]struct {
 }{
 	{CodeApproved, "approved"},
 	{CodeNoRoute, "no such issuer (no route for BIN)"},
+	{CodeNoOriginal, "unable to locate original"},
 	{CodeFormatError, "format error"},
+	{CodeNotForCard, "transaction not permitted to cardholder"},
 	{CodeNotPermitted, "transaction not permitted to terminal"},
+	{CodeOverAmount, "exceeds withdrawal amount limit"},
 	{CodeRateExceeded, "exceeds withdrawal frequency limit"},
 	{CodeLate, "response received too late"},
 	{CodeIssuerDown, "issuer or switch inoperative"},
@@ -62,8 +68,6 @@ var issuerCodeText = map[string]string{
 	"51": "insufficient funds",
 	"54": "expired card",
 	"55": "incorrect PIN",
-	"57": "transaction not permitted to cardholder",
-	"61": "exceeds withdrawal amount limit",
 }
 
 // CodeText describes a response code, "" when unknown.

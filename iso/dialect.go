@@ -18,11 +18,17 @@ type Dialect struct {
 	// JPOS names the jPOS packager and channel this dialect matches, for
 	// the engineer connecting a jPOS-built peer.
 	JPOS string
+	// user is the spec of a dialect made by NewDialect from the config's
+	// JSON: it has no embedded file.
+	user *iso8583.MessageSpec
 }
 
 // Spec returns the dialect's spec, loaded once per spec file and shared:
 // do not modify it.
 func (d Dialect) Spec() (*iso8583.MessageSpec, error) {
+	if d.user != nil {
+		return d.user, nil
+	}
 	if d.SpecFile == Spec87File {
 		return Spec87(), nil
 	}

@@ -32,7 +32,7 @@ type jposFrame struct {
 	BinaryFields []int             `json:"binary_fields"`
 }
 
-func readJPOSFrames(t *testing.T) []jposFrame {
+func readJPOSFrames(t testing.TB) []jposFrame {
 	t.Helper()
 	raw, err := os.ReadFile(jposFrames)
 	require.NoError(t, err)

@@ -28,10 +28,40 @@ var ErrFrameTooLarge = errors.New("iso: frame too large")
 
 // FrameReader reads length-prefixed frames from a stream. Its buffer holds
 // a whole frame, so Next returns a view into it without copying.
+//
+// NewFrameReader reads today's framing (a 2-byte binary length, no
+// header) on a path of its own; NewFrameReaderFraming reads any Framing
+// (general), with the same scan-ahead helpers.
 type FrameReader struct {
 	br  *bufio.Reader
-	max int
+	max int // binary2: the largest body; general: the largest length value (header + body)
+
+	general bool
+	f       Framing
+	ls, hl  int    // the length header's and the header's sizes (general)
+	hdr     []byte // the header of the frame Next returned last (general)
 }
+
+// NewFrameReaderFraming reads frames of f whose message is at most maxMsg
+// bytes (maxMsg <= 0 means DefaultMaxFrame; clamped to what f's length
+// header can announce). For f the zero Framing it is NewFrameReader.
+func NewFrameReaderFraming(r io.Reader, f Framing, maxMsg int) *FrameReader {
+	if f.Length == LengthBinary2 && f.Header == HeaderNone {
+		return NewFrameReader(r, maxMsg)
+	}
+	if maxMsg <= 0 {
+		maxMsg = DefaultMaxFrame
+	}
+	limit := min(maxMsg+f.HeaderLen(), f.Length.capacity())
+	size := max(limit+f.Length.Size(), minReadBuffer)
+	return &FrameReader{br: bufio.NewReaderSize(r, size), max: limit, general: true, f: f,
+		ls: f.Length.Size(), hl: f.HeaderLen()}
+}
+
+// Header is the header (a TPDU, a fixed header as received) of the frame
+// Next returned last; nil for a framing without one. It aliases the
+// reader's buffer, as the frame does.
+func (fr *FrameReader) Header() []byte { return fr.hdr }
 
 // NewFrameReader reads frames of at most max bytes (body, without header)
 // from r. max <= 0 means DefaultMaxFrame; max > MaxFrameLen is clamped.
@@ -57,8 +87,14 @@ func NewFrameReader(r io.Reader, max int) *FrameReader { //nolint:predeclared //
 // wrapping ErrFrameTooLarge when the header announces more than max (the
 // frame is not consumed: the caller should close the connection). Any
 // other read error (e.g. a deadline) leaves the frame unconsumed, so Next
-// may be called again.
+// may be called again. A general reader also returns a *FramingError for a
+// frame that breaks its framing (a length that is not a number, a frame
+// shorter than its header, a TPDU whose ID is not 0x60), not consumed:
+// the caller should close the connection.
 func (fr *FrameReader) Next() ([]byte, error) {
+	if fr.general {
+		return fr.nextGeneral()
+	}
 	hdr, err := fr.br.Peek(headerLen)
 	if err != nil {
 		return nil, eofInFrame(err, len(hdr) > 0)
@@ -151,6 +187,9 @@ func (fr *FrameReader) Complete() bool {
 // address), valid as long as Next's. A caller can prepare the next frame
 // (scan it, prefetch what it will need) before handling the current one.
 func (fr *FrameReader) PeekNext() []byte {
+	if fr.general {
+		return fr.peekGeneral()
+	}
 	n, whole := fr.buffered()
 	if !whole || n > fr.max {
 		return nil // not here yet, or Next's to refuse
@@ -162,6 +201,10 @@ func (fr *FrameReader) PeekNext() []byte {
 // buffered is the next frame's body length, when its header is read
 // ahead, and whether the whole frame is. It never reads.
 func (fr *FrameReader) buffered() (n int, whole bool) {
+	if fr.general {
+		n, whole, _ = fr.bufferedGeneral()
+		return n, whole
+	}
 	b := fr.br.Buffered()
 	if b < headerLen {
 		return 0, false
@@ -177,4 +220,72 @@ func (fr *FrameReader) buffered() (n int, whole bool) {
 func (fr *FrameReader) Wait() error {
 	_, err := fr.br.Peek(1)
 	return err
+}
+
+// nextGeneral is Next for any framing.
+func (fr *FrameReader) nextGeneral() ([]byte, error) {
+	var n int
+	if fr.f.Length == LengthNone {
+		if _, err := fr.br.Peek(1); err != nil {
+			return nil, err
+		}
+		n = fr.br.Buffered()
+	} else {
+		lh, err := fr.br.Peek(fr.ls)
+		if err != nil {
+			return nil, eofInFrame(err, len(lh) > 0)
+		}
+		if n, err = fr.f.Length.ParseLength(lh); err != nil {
+			return nil, err
+		}
+	}
+	if n > fr.max {
+		return nil, framingErr(fr.f.Length.String(), ruleTooLarge)
+	}
+	if n < fr.hl {
+		return nil, framingErr(fr.f.HeaderName(), "frame shorter than its header")
+	}
+	buf, err := fr.br.Peek(fr.ls + n)
+	if err != nil {
+		return nil, eofInFrame(err, true)
+	}
+	if fr.f.Header == HeaderTPDU && buf[fr.ls] != tpduID {
+		return nil, framingErr("tpdu", "TPDU ID is not 0x60")
+	}
+	_, _ = fr.br.Discard(fr.ls + n)
+	if fr.hl > 0 {
+		fr.hdr = buf[fr.ls : fr.ls+fr.hl]
+	}
+	return buf[fr.ls+fr.hl:], nil
+}
+
+// bufferedGeneral is buffered for any framing; ok is false when the
+// length header read ahead breaks the framing (Next reports it).
+func (fr *FrameReader) bufferedGeneral() (n int, whole, ok bool) {
+	b := fr.br.Buffered()
+	if fr.f.Length == LengthNone {
+		return b, b > 0, true
+	}
+	if b < fr.ls {
+		return 0, false, true
+	}
+	lh, _ := fr.br.Peek(fr.ls) // buffered: no read
+	n, err := fr.f.Length.ParseLength(lh)
+	if err != nil {
+		return 0, true, false // Next reports it without reading
+	}
+	return n, b >= fr.ls+n, true
+}
+
+// peekGeneral is PeekNext for any framing.
+func (fr *FrameReader) peekGeneral() []byte {
+	n, whole, ok := fr.bufferedGeneral()
+	if !ok || !whole || n > fr.max || n < fr.hl {
+		return nil // not here yet, or Next's to refuse
+	}
+	buf, _ := fr.br.Peek(fr.ls + n) // buffered: no read
+	if fr.f.Header == HeaderTPDU && buf[fr.ls] != tpduID {
+		return nil
+	}
+	return buf[fr.ls+fr.hl:]
 }

@@ -354,6 +354,10 @@ func (fr *FramedReader) nextLength(ls int) (int, error) {
 	return fr.f.Length.ParseLength(lh)
 }
 
+// Buffered is how many bytes of later frames are already read: a writer
+// flushes its answers once it is 0.
+func (fr *FramedReader) Buffered() int { return fr.br.Buffered() }
+
 // Wait blocks until at least one byte of the next frame is available.
 func (fr *FramedReader) Wait() error {
 	_, err := fr.br.Peek(1)

@@ -21,8 +21,11 @@ type conn struct {
 	nc  net.Conn
 	log *slog.Logger
 	msg *iso8583.Message
+	// reqHdr is the header (TPDU) of the request being handled, valid
+	// during handle: answers are framed before it returns.
+	reqHdr []byte
 
-	out        chan []byte   // packed responses awaiting writeLoop
+	out        chan []byte   // answers (header, then message) awaiting writeLoop
 	done       chan struct{} // closed by shutdown
 	closeOnce  sync.Once
 	writerDone chan struct{}
@@ -51,13 +54,14 @@ func newConn(s *Sim, nc net.Conn) *conn {
 func (c *conn) serve() {
 	c.log.Info("issuer link connected")
 	go c.writeLoop()
-	fr := iso.NewFrameReader(c.nc, iso.DefaultMaxFrame)
+	fr := iso.NewFramedReader(c.nc, c.sim.dialect.Framing, iso.DefaultMaxFrame)
 	var err error
 	for {
-		var body []byte
-		if body, err = fr.Next(); err != nil {
+		var hdr, body []byte
+		if hdr, body, err = fr.Next(); err != nil {
 			break
 		}
+		c.reqHdr = hdr
 		c.handle(body)
 	}
 	c.shutdown()
@@ -85,9 +89,11 @@ func (c *conn) shutdown() {
 	})
 }
 
-// send queues frame for writing after delay. A full queue blocks the reader,
-// which is the back-pressure a peer that stops reading deserves.
-func (c *conn) send(frame []byte, delay time.Duration) {
+// send queues body, behind its answer header, for writing after delay. A
+// full queue blocks the reader, which is the back-pressure a peer that
+// stops reading deserves.
+func (c *conn) send(body []byte, delay time.Duration) {
+	frame := c.withHeader(body)
 	if delay > 0 {
 		c.schedule(frame, delay)
 		return
@@ -158,7 +164,9 @@ func (c *conn) writeLoop() {
 
 func (c *conn) writeBurst(bw *bufio.Writer, frame []byte) error {
 	for {
-		if err := iso.WriteFrame(bw, frame); err != nil {
+		f := c.sim.dialect.Framing
+		hl := f.HeaderLen()
+		if err := f.WriteFramed(bw, frame[:hl], frame[hl:]); err != nil {
 			return err
 		}
 		select {

@@ -17,6 +17,8 @@
 //     with ReversalDrop = N the first N attempts of each distinct reversal
 //     (by field 90, else STAN and RRN) go unanswered, to exercise retries.
 //     Every attempt is recorded with its MTI and fields (Sim.Reversals).
+//     Advices (0120, such as a switch's stand-in advices) and their
+//     repeats (0121) are acknowledged the same way (0130).
 //   - Latency delays every answer (0810 and reversals included); a
 //     rule's Delay adds to it.
 //   - Responses carry MTI + 10 and echo every request field except the

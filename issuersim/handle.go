@@ -15,7 +15,7 @@ type kind int
 const (
 	kindUnsupported kind = iota
 	kindAuth             // 0100, 0200: decided by rules
-	kindReversal         // 0400, 0420 and their repeats 0401, 0421: always 00
+	kindReversal         // 0400, 0420, the advices 0120 and their repeats 0401, 0421, 0121: always 00
 	kindNetMgmt          // 0800: always 00
 )
 
@@ -23,7 +23,7 @@ func classify(mti string) kind {
 	switch mti {
 	case "0100", "0200":
 		return kindAuth
-	case "0400", "0401", "0420", "0421":
+	case "0400", "0401", "0420", "0421", "0120", "0121":
 		return kindReversal
 	case "0800":
 		return kindNetMgmt
@@ -50,7 +50,7 @@ func (c *conn) handle(body []byte) {
 	s.stats.requests.Add(1)
 	mti := fieldString(m, 0)
 	pan := requestPAN(m)
-	k := classify(mti)
+	k := classifyIn(s.dialect.Version, mti)
 	if k == kindReversal {
 		s.revDrops.record(m, mti) // before OnRequest: an observer woken by it finds it in Reversals
 	}
@@ -83,7 +83,7 @@ func (c *conn) authorize(mti, pan string) {
 	if d.code == codeApproved {
 		approval = s.approvals.next()
 	}
-	frame, err := packResponse(m, iso.ResponseMTI([]byte(mti)), d.code, approval)
+	frame, err := packResponse(m, iso.ResponseMTI([]byte(mti)), s.wireCode(d.code), approval)
 	if err == nil && d.malformed {
 		frame, err = truncateAfterSTAN(m, frame)
 	}
@@ -118,7 +118,7 @@ func (c *conn) reverse(mti string) {
 	// ISO 8583 and jPOS do.
 	resp := iso.ResponseMTI([]byte(mti))
 	resp[3] = '0'
-	frame, err := packResponse(c.msg, resp, codeApproved, "")
+	frame, err := packResponse(c.msg, resp, s.wireCode(codeApproved), "")
 	if err != nil {
 		c.log.Error("cannot build response", "mti", mti, "err", err)
 		return
@@ -132,7 +132,15 @@ func (c *conn) reverse(mti string) {
 
 func (c *conn) netMgmt(mti string, body []byte) {
 	c.logRequest(mti, "", decision{code: codeApproved})
-	frame, err := iso.NetMgmtResponse(c.sim.spec, body, codeApproved)
+	var frame []byte
+	var err error
+	if c.sim.dialect.Version == 1993 {
+		// 1993 network management (1804) carries its function code in 24
+		// and more: every field is echoed, as jPOS 1993 hosts do.
+		frame, err = packResponse(c.msg, iso.ResponseMTI([]byte(mti)), c.sim.wireCode(codeApproved), "")
+	} else {
+		frame, err = iso.NetMgmtResponse(c.sim.spec, body, codeApproved)
+	}
 	if err != nil {
 		c.log.Error("cannot build response", "mti", mti, "err", &FieldError{Field: -1, Op: "pack", Err: err})
 		return

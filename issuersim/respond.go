@@ -38,7 +38,7 @@ func packResponse(m *iso8583.Message, mti [4]byte, code, approval string) ([]byt
 		if err := m.Field(38, approval); err != nil {
 			return nil, &FieldError{Field: 38, Op: "set", Err: err}
 		}
-	case code != codeApproved:
+	case code != codeApproved && code != iso.CodeTo1993(codeApproved):
 		m.UnsetField(38)
 	}
 	if err := m.Field(39, code); err != nil {

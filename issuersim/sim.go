@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/cardswitch/cardswitch/config"
+	"github.com/cardswitch/cardswitch/internal/dialectio"
 	"github.com/cardswitch/cardswitch/iso"
 	"github.com/moov-io/iso8583"
 )
@@ -20,11 +21,13 @@ type Sim struct {
 	cfg       config.Simulator
 	log       *slog.Logger
 	ln        net.Listener
-	spec      *iso8583.MessageSpec
+	spec      *iso8583.MessageSpec // the dialect's own: requests are read and answered in it
+	dialect   iso.Dialect
 	approvals approvalCodes
 	stats     counters
 	revDrops  reversalDrops
 	onRequest atomic.Pointer[func(Request)]
+	down      atomic.Bool // SetDown: connections are closed as they come
 
 	mu     sync.Mutex
 	closed bool
@@ -39,8 +42,27 @@ func New(cfg config.Simulator, log *slog.Logger) (*Sim, error) {
 	if err := validate(cfg); err != nil {
 		return nil, err
 	}
+	d, err := dialectio.Lookup(cfg.Dialect)
+	if err != nil {
+		return nil, &ConfigError{Sim: cfg.Name, Key: "dialect", Reason: err.Error()}
+	}
+	return NewIn(cfg, d, log)
+}
+
+// NewIn is New speaking d, which may be a user-defined dialect of a
+// switch config (config.Config.LookupDialect); cfg.Dialect is ignored.
+func NewIn(cfg config.Simulator, d iso.Dialect, log *slog.Logger) (*Sim, error) {
+	cfg.Dialect = "" // d is resolved: the rest of cfg is checked as a built-in's would be
+	if err := validate(cfg); err != nil {
+		return nil, err
+	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
+	}
+	cfg.Dialect = d.Name
+	spec, err := d.Spec()
+	if err != nil {
+		return nil, err
 	}
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
@@ -48,14 +70,15 @@ func New(cfg config.Simulator, log *slog.Logger) (*Sim, error) {
 	}
 	cfg.Rules = slices.Clone(cfg.Rules) // the caller may reuse its slice
 	s := &Sim{
-		cfg:   cfg,
-		ln:    ln,
-		spec:  iso.Spec87(),
-		done:  make(chan struct{}),
-		conns: make(map[*conn]struct{}),
+		cfg:     cfg,
+		ln:      ln,
+		spec:    spec,
+		dialect: d,
+		done:    make(chan struct{}),
+		conns:   make(map[*conn]struct{}),
 	}
 	s.approvals.prefix = cfg.ApprovalCodePrefix
-	s.log = log.With("sim", cfg.Name, "addr", s.Addr())
+	s.log = log.With("sim", cfg.Name, "addr", s.Addr(), "dialect", d.Name)
 	return s, nil
 }
 
@@ -125,7 +148,7 @@ func (s *Sim) isClosed() bool {
 // start registers and runs a connection, unless Close got there first.
 func (s *Sim) start(nc net.Conn) {
 	s.mu.Lock()
-	if s.closed {
+	if s.closed || s.down.Load() {
 		s.mu.Unlock()
 		_ = nc.Close()
 		return
@@ -142,6 +165,32 @@ func (s *Sim) start(nc net.Conn) {
 		delete(s.conns, c)
 		s.mu.Unlock()
 	}()
+}
+
+// SetDown takes the simulated issuer down (true: every connection is
+// closed, and new ones are closed as they are accepted, so a switch finds
+// no live link) or brings it back up (false: it accepts and answers
+// again), as an issuer host that goes away and comes back. The listener
+// stays bound throughout: the address does not change.
+func (s *Sim) SetDown(down bool) {
+	s.mu.Lock()
+	was := s.down.Swap(down)
+	var conns []*conn
+	if down {
+		for c := range s.conns {
+			conns = append(conns, c)
+		}
+	}
+	s.mu.Unlock()
+	for _, c := range conns {
+		c.shutdown()
+	}
+	switch {
+	case down && !was:
+		s.log.Info("issuer simulator down: connections closed until it is brought up")
+	case !down && was:
+		s.log.Info("issuer simulator up")
+	}
 }
 
 // Close stops accepting, closes every connection, cancels pending delayed

@@ -228,5 +228,6 @@ func entryOf(r *record) Entry {
 		Currency: string(t[colCurrency]), STAN: string(t[colSTAN]), RRN: string(t[colRRN]),
 		Terminal: string(t[colTerminal]), TransmissionTime: string(t[colTransmissionTime]), PAN: string(t[colPAN]),
 		ResponseCode: string(t[colCode]), Outcome: Outcome(t[colOutcome]), Reason: string(t[colReason]),
-		Latency: time.Duration(r.latencyUS) * time.Microsecond}
+		Latency:         time.Duration(r.latencyUS) * time.Microsecond,
+		AcquirerDialect: string(r.dialects[0]), IssuerDialect: string(r.dialects[1])}
 }

@@ -21,6 +21,15 @@ const (
 	// but was not its answer (another PAN, amount, RRN, terminal or MTI);
 	// it was not relayed. The entry holds the answer's fields.
 	Unmatched Outcome = "unmatched"
+	// StandIn: the switch decided for an issuer that was unreachable,
+	// offline or late (approved 00 with its own field 38, or declined 57,
+	// 61, 65 by the issuer's stand_in limits); the issuer is sent an
+	// 0120 advice of it. An issuer answer that comes after is a Late
+	// entry whose reason starts "stand-in".
+	StandIn Outcome = "stand-in"
+	// Advised: the issuer acknowledged (0130) the switch's 0120 advice of
+	// a stand-in decision; its stored row is erased.
+	Advised Outcome = "advised"
 )
 
 // Entry is one journaled request with its final answer. The caller must not
@@ -44,6 +53,11 @@ type Entry struct {
 	Outcome      Outcome
 	Reason       string
 	Latency      time.Duration
+
+	// AcquirerDialect and IssuerDialect name the dialects the request came
+	// in (its listener's) and went out in (its issuer's); "" is
+	// iso87ascii, which every entry written before dialects existed is.
+	AcquirerDialect, IssuerDialect string
 }
 
 // Waiter learns that its entry is durable (err nil, e.ID set) or was not
@@ -70,6 +84,7 @@ func checkEntry(e *Entry) error {
 	for _, s := range entryTexts(e) {
 		size += len(s)
 	}
+	size += len(e.AcquirerDialect) + len(e.IssuerDialect)
 	return guard(digits(e.PAN), size)
 }
 

@@ -26,6 +26,10 @@ type Fields struct {
 	Outcome      Outcome
 	Reason       string
 
+	// AcquirerDialect and IssuerDialect name the dialects the request came
+	// in and went out in; "" for iso87ascii (see Entry).
+	AcquirerDialect, IssuerDialect string
+
 	// Closes is the seq of the in-flight record (StageSent) this entry
 	// finishes, 0 for none: it is written beside the entry, not in it.
 	Closes uint32
@@ -38,7 +42,8 @@ func (f *Fields) BodySize() int {
 		f.TransmissionTime, f.PAN} {
 		n += len(b)
 	}
-	return n + len(f.Acquirer) + len(f.Remote) + len(f.Issuer) + len(f.ResponseCode) + len(f.Outcome) + len(f.Reason)
+	return n + len(f.Acquirer) + len(f.Remote) + len(f.Issuer) + len(f.ResponseCode) + len(f.Outcome) + len(f.Reason) +
+		2*3 + len(f.AcquirerDialect) + len(f.IssuerDialect)
 }
 
 // AppendBody appends f's log encoding, all of its record but the id the
@@ -67,5 +72,6 @@ func appendBody(dst []byte, f *Fields) []byte {
 	}
 	dst = appendText(dst, f.ResponseCode)
 	dst = appendText(dst, f.Outcome)
-	return appendText(dst, f.Reason)
+	dst = appendText(dst, f.Reason)
+	return appendDialects(dst, f.AcquirerDialect, f.IssuerDialect)
 }

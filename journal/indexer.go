@@ -44,6 +44,7 @@ func (j *Journal) startPipeline(nextID int64) {
 	j.indexed = make(chan struct{})
 	j.keep = map[string]bool{}
 	j.run = newRun()
+	j.sentSeal = newSentSealer(j.seal)
 	j.st.cond.L = &j.st.mu
 	j.st.cur, j.st.gen, j.st.nextID = &logBatch{}, 1, nextID
 	j.kick = make(chan struct{}, 1)

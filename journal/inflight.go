@@ -24,14 +24,20 @@ import (
 //	kind 2 (sent):  uvarint run, uvarint seq, varint time (unix ns),
 //	                issuer, uvarint link STAN, MTI, then one text per
 //	                SentFields id (empty: absent), then the length of a
-//	                sealed section (0: none)
+//	                sealed section (0: none) and the section: the PAN,
+//	                sealed (seal.go, sentSealer)
 //	kind 3 (close): uvarint run, uvarint seq
 //
 // (run, seq) pairs a close with its sent record: run is drawn at Open, seq
-// counts the run's records. The record holds only what today's 0420
-// needs: the fields it copies, none of them card data. The sealed section
-// is where a PAN for the reversal goes (sealed with the stored messages'
-// key, seal.go) when the 0420 carries field 2; it is empty today.
+// counts the run's records. The record holds only what the 0420 needs:
+// the fields it copies, none of them card data, in clear, and the PAN
+// (its field 2: issuers find the account by it) sealed with the stored
+// messages' key, never in clear. Track data, PIN block and CVV are not in
+// it at all. The sealed PAN lasts as long as the record's segment: that
+// is removed once indexed and InFlightHold has passed (by then the
+// request is answered, or its reversal stored with the PAN inside its own
+// sealed frame), and Open removes the log once it has stored the
+// reversals of the records left open.
 const (
 	recKindSent  = 2
 	recKindClose = 3
@@ -49,6 +55,11 @@ type Sent struct {
 	MTI      []byte
 	// Fields holds SentFields' values in order, nil where absent.
 	Fields [len(SentFields)][]byte
+	// PAN is the card number (field 2, or track 2's), for the 0420's
+	// field 2: StageSent seals it into the record (without a key it is
+	// left out); nil when the request has none, or when Open could not
+	// open it.
+	PAN []byte
 }
 
 // Field returns the value of field id (one of SentFields), nil if absent.
@@ -79,8 +90,8 @@ func newRun() uint64 {
 // caller commits the ticket before the request goes out (the link's
 // writer gate).
 func (j *Journal) StageSent(s *Sent) (Ticket, uint32, error) {
-	if len(s.Issuer)+len(s.MTI) > 1024 {
-		return 0, 0, fmt.Errorf("journal: in-flight record refused: issuer or MTI too long")
+	if len(s.Issuer)+len(s.MTI)+len(s.PAN) > 1024 {
+		return 0, 0, fmt.Errorf("journal: in-flight record refused: issuer, MTI or PAN too long")
 	}
 	st := &j.st
 	st.mu.Lock()
@@ -94,7 +105,7 @@ func (j *Journal) StageSent(s *Sent) (Ticket, uint32, error) {
 		j.sentSeq = 1
 	}
 	seq := j.sentSeq
-	lb.side = appendSent(lb.side, j.run, seq, s)
+	lb.side = appendSent(lb.side, j.run, seq, s, j.sentSeal)
 	t, arm := st.gen, !st.armed
 	st.armed = true
 	st.mu.Unlock()
@@ -146,7 +157,7 @@ func (j *Journal) roomLocked() error {
 	}
 }
 
-func appendSent(dst []byte, run uint64, seq uint32, s *Sent) []byte {
+func appendSent(dst []byte, run uint64, seq uint32, s *Sent, ss *sentSealer) []byte {
 	start := len(dst)
 	dst = append(dst, 0, 0, 0, 0, 0, 0, 0, 0, recKindSent)
 	dst = binary.AppendUvarint(dst, run)
@@ -158,7 +169,7 @@ func appendSent(dst []byte, run uint64, seq uint32, s *Sent) []byte {
 	for _, f := range s.Fields {
 		dst = appendText(dst, f)
 	}
-	dst = binary.AppendUvarint(dst, 0) // sealed section: none
+	dst = ss.appendSealed(dst, s.PAN, run, seq)
 	return seal(dst, start)
 }
 
@@ -187,10 +198,11 @@ func decodeSide(p []byte, r *record) error {
 	return nil
 }
 
-// sentOf decodes the rest of a sent record (r.sent), copying its bytes.
-func sentOf(r *record) (Sent, bool) {
+// sentOf decodes the rest of a sent record (r.sent), copying its bytes,
+// and opens its PAN with keys (panErr: it does not open; Sent.PAN is nil).
+func sentOf(r *record, keys *sealer) (s Sent, ok bool, panErr error) {
 	d := decoder{b: r.sent}
-	s := Sent{Time: fromNanos(r.time)}
+	s = Sent{Time: fromNanos(r.time)}
 	s.Issuer = string(d.bytes())
 	s.LinkSTAN = uint32(d.uvarint()) // #nosec G115 -- written from a uint32
 	s.MTI = append([]byte(nil), d.bytes()...)
@@ -199,8 +211,14 @@ func sentOf(r *record) (Sent, bool) {
 			s.Fields[i] = append([]byte(nil), b...)
 		}
 	}
-	_ = d.bytes() // the sealed section (none written today)
-	return s, !d.bad && len(d.b) == 0
+	sealed := d.bytes()
+	if d.bad || len(d.b) != 0 {
+		return s, false, nil
+	}
+	if len(sealed) > 0 {
+		s.PAN, panErr = keys.openSent(sealed, r.side.run, r.side.seq)
+	}
+	return s, true, panErr
 }
 
 // inFlight collects, segment after segment at Open, where the sent
@@ -209,8 +227,9 @@ func sentOf(r *record) (Sent, bool) {
 // were in flight at a time, however long the log: the records
 // themselves are read again (unfinished) for the few left open.
 type inFlight struct {
-	open map[sentKey]sentPos
-	bad  int
+	open  map[sentKey]sentPos
+	bad   int
+	noPAN int // records whose PAN does not open (its key gone, or damaged)
 }
 
 // sentPos is where a sent record is: segment (index in the list Open
@@ -245,7 +264,7 @@ func (f *inFlight) scan(b []byte, seg int) {
 
 // unfinished reads the open records back from segs, in the order they
 // were sent.
-func (f *inFlight) unfinished(segs []string) ([]Sent, error) {
+func (f *inFlight) unfinished(segs []string, keys *sealer) ([]Sent, error) {
 	pos := make([]sentPos, 0, len(f.open))
 	for _, p := range f.open {
 		pos = append(pos, p)
@@ -265,10 +284,13 @@ func (f *inFlight) unfinished(segs []string) ([]Sent, error) {
 			f.bad++
 			continue
 		}
-		s, ok := sentOf(&r)
+		s, ok, panErr := sentOf(&r, keys)
 		if !ok {
 			f.bad++
 			continue
+		}
+		if panErr != nil {
+			f.noPAN++
 		}
 		out = append(out, s)
 	}
@@ -280,13 +302,17 @@ func (f *inFlight) unfinished(segs []string) ([]Sent, error) {
 // the log that records them. One already stored (by an Open that died
 // before it removed the log) is not stored again.
 func (j *Journal) reverseUnfinished(fl *inFlight, segs []string) error {
-	list, err := fl.unfinished(segs)
+	list, err := fl.unfinished(segs, j.seal)
 	if err != nil {
 		return err
 	}
 	if fl.bad > 0 {
 		j.opt.Log.Error("journal: in-flight records that do not decode: those requests are not reversed",
 			"records", fl.bad)
+	}
+	if fl.noPAN > 0 {
+		j.opt.Log.Error("journal: in-flight records whose PAN does not decrypt (its key is not configured, or "+
+			"the record is damaged): those requests are reversed without field 2", "records", fl.noPAN)
 	}
 	if len(list) == 0 {
 		return nil

@@ -1,7 +1,9 @@
 package journal
 
 import (
+	"bytes"
 	"context"
+	"encoding/binary"
 	"os"
 	"path/filepath"
 	"testing"
@@ -152,4 +154,107 @@ func TestInFlightTimeoutReversalNotStoredTwice(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, rs, 1)
 	assert.Equal(t, "timeout 0420", string(rs[0].Frame))
+}
+
+// TestInFlightRecordSealsPAN: the PAN of a recorded request reaches the
+// log only sealed (no 12 of its digits in a row in any file), and the
+// reversal made at start gets it back; without the key that sealed it the
+// request is still reversed, without its PAN.
+func TestInFlightRecordSealsPAN(t *testing.T) {
+	const pan = "4761739001010119"
+	j, path := openTemp(t, Options{})
+	s := sentSample("000007", 7)
+	s.PAN = []byte(pan)
+	tk, _, err := j.StageSent(s)
+	require.NoError(t, err)
+	j.Commit(tk)
+	crashed := copyJournal(t, path)
+	assertNoDigitsOf(t, filepath.Dir(crashed), pan)
+
+	for _, tc := range []struct {
+		name string
+		keys [][32]byte
+		want string
+	}{{"its key", testKeys, pan}, {"another key", [][32]byte{{9}}, ""}} {
+		var got []Sent
+		reverse := func(s *Sent) (*Reversal, error) {
+			got = append(got, *s)
+			return &Reversal{Created: s.Time, Issuer: s.Issuer, STAN: string(s.Field(11)), RRN: string(s.Field(37)),
+				Frame: []byte("0420")}, nil
+		}
+		j2, err := Open(copyJournal(t, crashed), Options{Keys: tc.keys, Reverse: reverse})
+		require.NoError(t, err, tc.name)
+		require.Len(t, got, 1, tc.name)
+		assert.Equal(t, tc.want, string(got[0].PAN), tc.name)
+		assert.Equal(t, "000007", string(got[0].Field(11)), tc.name)
+		require.NoError(t, j2.Close())
+	}
+}
+
+// assertNoDigitsOf fails if a file under dir holds 12 digits of pan in a
+// row.
+func assertNoDigitsOf(t *testing.T, dir, pan string) {
+	t.Helper()
+	files := 0
+	require.NoError(t, filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := os.ReadFile(p)
+		require.NoError(t, err)
+		files++
+		for i := 0; i+12 <= len(pan); i++ {
+			assert.NotContains(t, string(b), pan[i:i+12], "%s holds digits of the PAN", p)
+		}
+		return nil
+	}))
+	require.NotZero(t, files)
+}
+
+// TestInFlightSealedPANGoesWithItsLog: the sealed PAN of an in-flight
+// record is in the log only while the record may be needed: a clean
+// close (every request finished) leaves none in any file, and a start
+// after a crash, once it has stored the record's reversal (the PAN then
+// inside that reversal's own sealed frame), leaves none in the log.
+func TestInFlightSealedPANGoesWithItsLog(t *testing.T) {
+	var hdr [5]byte // a sealed section's version and key id
+	hdr[0] = sealVersion
+	binary.BigEndian.PutUint32(hdr[1:], keyID(testKeys[0]))
+	holds := func(dir string) bool {
+		found := false
+		require.NoError(t, filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+			if err != nil || d.IsDir() {
+				return err
+			}
+			b, err := os.ReadFile(p)
+			require.NoError(t, err)
+			found = found || bytes.Contains(b, hdr[:])
+			return nil
+		}))
+		return found
+	}
+	j, path := openTemp(t, Options{})
+	s := sentSample("000008", 8)
+	s.PAN = []byte("4761739001010119")
+	tk, seq, err := j.StageSent(s)
+	require.NoError(t, err)
+	j.Commit(tk)
+	crashed := copyJournal(t, path)
+	require.True(t, holds(filepath.Dir(crashed)), "the sealed PAN is in the log while in flight")
+
+	tk, err = j.StageFields(&Fields{Time: time.Now(), Issuer: "bank", MTI: []byte("0110"), STAN: []byte("000008"),
+		ResponseCode: "00", Outcome: Approved, Closes: seq})
+	require.NoError(t, err)
+	j.Commit(tk)
+	require.NoError(t, j.Close())
+	assert.False(t, holds(filepath.Dir(path)), "answered and closed: no sealed PAN left")
+
+	reverse := func(s *Sent) (*Reversal, error) {
+		return &Reversal{Created: s.Time, Issuer: s.Issuer, STAN: string(s.Field(11)), RRN: string(s.Field(37)),
+			Frame: append([]byte("0420"), s.PAN...)}, nil
+	}
+	j2, err := Open(crashed, Options{Keys: testKeys, Reverse: reverse})
+	require.NoError(t, err)
+	assert.False(t, holds(crashed+logSuffix), "reversal stored: the log no longer holds the sealed PAN")
+	require.NoError(t, j2.Close())
 }

@@ -31,14 +31,15 @@ type Journal struct {
 	commits int64 // transactions committed
 	retryAt int64 // commits before the indexer tries its own checkpoint again
 
-	free    *freeList       // indexer → stage: buffers to fill
-	toIndex chan *logBatch  // writing leader → indexer
-	held    []heldSeg       // indexed segments kept for their in-flight records (indexer; closeLog after it ends)
-	run     uint64          // pairs this run's in-flight records with their closes (inflight.go)
-	sentSeq uint32          // the last in-flight record's seq; st.mu
-	keep    map[string]bool // segments holding records the indexer gave up on (indexer; closeLog after it ends)
-	lag     atomic.Int64
-	indexed chan struct{} // closed when the indexer has exited
+	free     *freeList       // indexer → stage: buffers to fill
+	toIndex  chan *logBatch  // writing leader → indexer
+	held     []heldSeg       // indexed segments kept for their in-flight records (indexer; closeLog after it ends)
+	run      uint64          // pairs this run's in-flight records with their closes (inflight.go)
+	sentSeq  uint32          // the last in-flight record's seq; st.mu
+	sentSeal *sentSealer     // seals the in-flight records' PANs; st.mu
+	keep     map[string]bool // segments holding records the indexer gave up on (indexer; closeLog after it ends)
+	lag      atomic.Int64
+	indexed  chan struct{} // closed when the indexer has exited
 
 	kick  chan struct{} // Append → committer: a waiter waits
 	sweep *time.Timer   // Stage → committer: something staged may have no committer

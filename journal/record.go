@@ -13,7 +13,9 @@ import (
 //	uint32 CRC-32C of the payload
 //	payload: kind byte, uvarint id, varint time (unix ns), uvarint conn,
 //	         varint latency (µs), then textCols strings, each uvarint
-//	         length + bytes, in textCols order (entryTexts).
+//	         length + bytes, in textCols order (entryTexts); then, from
+//	         schema 7 and only when either is set, the acquirer's and the
+//	         issuer's dialect names, two more such strings (appendDialects).
 //
 // The checksum finds a torn tail after a crash (or power loss) and any
 // corruption of a sealed segment; the length lets a reader skip ahead.
@@ -38,7 +40,19 @@ func appendRecord(dst []byte, e *Entry) []byte {
 	for _, s := range entryTexts(e) {
 		dst = appendText(dst, s)
 	}
+	dst = appendDialects(dst, e.AcquirerDialect, e.IssuerDialect)
 	return seal(dst, start)
+}
+
+// appendDialects appends the dialect names after the text columns, unless
+// both are "" (iso87ascii on both sides, which every entry written before
+// dialects existed also is): same-dialect traffic keeps its records as
+// they were.
+func appendDialects(dst []byte, acquirer, issuer string) []byte {
+	if acquirer == "" && issuer == "" {
+		return dst
+	}
+	return appendText(appendText(dst, acquirer), issuer)
 }
 
 // appendEncoded appends the record of an entry encoded by AppendBody.
@@ -88,7 +102,8 @@ type record struct {
 	kind                      byte // recKindV1, or a side record's (inflight.go)
 	id, time, conn, latencyUS int64
 	texts                     [textCols][]byte
-	raw                       []byte // the whole record, header included
+	dialects                  [2][]byte // the acquirer's and the issuer's; nil: iso87ascii
+	raw                       []byte    // the whole record, header included
 	side                      sentKey
 	sent                      []byte // the rest of a sent record (sentOf)
 }
@@ -147,6 +162,10 @@ func decodePayload(p []byte, r *record) error {
 	r.latencyUS = d.varint()
 	for i := range r.texts {
 		r.texts[i] = d.bytes()
+	}
+	r.dialects = [2][]byte{}
+	if len(d.b) > 0 {
+		r.dialects[0], r.dialects[1] = d.bytes(), d.bytes()
 	}
 	if d.bad || len(d.b) != 0 || r.id <= 0 {
 		return errBadRecord

@@ -20,13 +20,20 @@ type Reversal struct {
 	Attempts    int
 	NextAttempt time.Time
 	LastError   string
+	// Kind is KindStandIn for the switch's stand-in advices (0120), ""
+	// for reversals and acquirers' advices.
+	Kind string
+	// Exception is when a stand-in advice past its issuer's advice_ttl
+	// moved to the exception list (zero while owed): it is no longer
+	// sent, and stays stored, sealed, for an operator.
+	Exception time.Time
 	// FrameErr says why Frame could not be opened (nil then): damaged, or
 	// moved from another row. Rows whose key is gone are not listed as
 	// due at all (LockedReversals).
 	FrameErr error
 }
 
-const reversalCols = `id, created, issuer, entry_id, stan, rrn, frame, attempts, next_attempt, last_error`
+const reversalCols = `id, created, issuer, entry_id, stan, rrn, frame, attempts, next_attempt, last_error, kind, exception`
 
 // AddReversal stores r and returns its id (also set in r.ID); it is durable
 // when AddReversal returns. A zero Created is now; a zero NextAttempt is
@@ -51,6 +58,18 @@ func (j *Journal) AddReversals(ctx context.Context, rs []*Reversal) error {
 		return fmt.Errorf("journal: add reversals: %w", err)
 	}
 	defer func() { _ = tx.Rollback() }()
+	if err := j.addReversalsTx(ctx, tx, rs); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("journal: add reversals: %w", err)
+	}
+	return nil
+}
+
+// addReversalsTx inserts rs in tx and sets their IDs (meaningful once tx
+// commits).
+func (j *Journal) addReversalsTx(ctx context.Context, tx *sql.Tx, rs []*Reversal) error {
 	// The highest id ever given (AUTOINCREMENT's record), or ever present.
 	var last int64
 	if err := tx.QueryRowContext(ctx, `SELECT max(coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'reversals'), 0),
@@ -70,14 +89,11 @@ func (j *Journal) AddReversals(ctx context.Context, rs []*Reversal) error {
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO reversals (id, created, issuer, entry_id, stan, rrn, frame,
-			key_id, attempts, next_attempt, last_error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			key_id, attempts, next_attempt, last_error, kind) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			id, r.Created.UnixNano(), r.Issuer, r.EntryID, r.STAN, r.RRN, sealed, kid, r.Attempts,
-			r.NextAttempt.UnixNano(), r.LastError); err != nil {
+			r.NextAttempt.UnixNano(), r.LastError, r.Kind); err != nil {
 			return fmt.Errorf("journal: add reversals: %w", err)
 		}
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("journal: add reversals: %w", err)
 	}
 	for i, r := range rs {
 		r.ID = last + 1 + int64(i)
@@ -94,7 +110,7 @@ func (j *Journal) DueReversals(now time.Time, limit int) ([]Reversal, error) {
 		limit = -1 // SQLite: no limit
 	}
 	return j.reversals(`SELECT `+reversalCols+` FROM reversals
-		WHERE next_attempt <= ? AND key_id IN (`+j.seal.inIDs+`) ORDER BY id LIMIT ?`, now.UnixNano(), limit)
+		WHERE next_attempt <= ? AND exception = 0 AND key_id IN (`+j.seal.inIDs+`) ORDER BY id LIMIT ?`, now.UnixNano(), limit)
 }
 
 // DueReversalsOf is DueReversals for one issuer's reversals: the switch
@@ -105,7 +121,7 @@ func (j *Journal) DueReversalsOf(issuer string, now time.Time, limit int) ([]Rev
 		limit = -1 // SQLite: no limit
 	}
 	return j.reversals(`SELECT `+reversalCols+` FROM reversals
-		WHERE next_attempt <= ? AND issuer = ? AND key_id IN (`+j.seal.inIDs+`) ORDER BY id LIMIT ?`,
+		WHERE next_attempt <= ? AND issuer = ? AND exception = 0 AND key_id IN (`+j.seal.inIDs+`) ORDER BY id LIMIT ?`,
 		now.UnixNano(), issuer, limit)
 }
 
@@ -220,14 +236,17 @@ func (j *Journal) reversals(query string, args ...any) ([]Reversal, error) {
 
 func (j *Journal) scanReversal(rows *sql.Rows) (Reversal, error) {
 	var r Reversal
-	var created, next int64
+	var created, next, exception int64
 	var sealed []byte
 	err := rows.Scan(&r.ID, &created, &r.Issuer, &r.EntryID, &r.STAN, &r.RRN, &sealed, &r.Attempts,
-		&next, &r.LastError)
+		&next, &r.LastError, &r.Kind, &exception)
 	if err != nil {
 		return r, fmt.Errorf("journal: read reversal: %w", err)
 	}
 	r.Created, r.NextAttempt = fromNanos(created), fromNanos(next)
+	if exception != 0 {
+		r.Exception = fromNanos(exception)
+	}
 	r.Frame, r.FrameErr = j.seal.open(sealed, r.ID, created, r.Issuer)
 	return r, nil
 }

@@ -96,7 +96,7 @@ func TestMigrateV1ToCurrent(t *testing.T) {
 		tables = append(tables, n)
 	}
 	require.NoError(t, rows.Err())
-	assert.Equal(t, []string{"batches", "reversals", "sqlite_sequence"}, tables)
+	assert.Equal(t, []string{"batches", "reversals", "sqlite_sequence", "stand_in_days", "stand_in_uses"}, tables)
 	es, err := j.List(context.Background(), Filter{RRN: "000000000001", Issuer: "bank-a", Code: "00"})
 	require.NoError(t, err)
 	require.Len(t, es, 1)

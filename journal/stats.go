@@ -1,6 +1,7 @@
 package journal
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"slices"
@@ -15,6 +16,10 @@ type Stats struct {
 	ApprovalRate float64 // Approved / Total, 0 when Total is 0
 	ByIssuer     []GroupStats
 	ByCode       []GroupStats
+	// StandIn counts the switch's stand-in decisions (StandInApproved of
+	// them approvals), LateAfterStandIn the issuer answers that came
+	// after one, LateDisagreed those that disagreed with the decision.
+	StandIn, StandInApproved, LateAfterStandIn, LateDisagreed int
 }
 
 // GroupStats is one issuer's or one response code's share. Percentiles are
@@ -37,6 +42,7 @@ func (j *Journal) Stats(ctx context.Context, since time.Time) (Stats, error) {
 		if ok {
 			st.Approved++
 		}
+		st.countStandIn(r)
 		add(byIssuer, r.texts[colIssuer], d, ok)
 		add(byCode, r.texts[colCode], d, ok)
 	})
@@ -48,6 +54,28 @@ func (j *Journal) Stats(ctx context.Context, since time.Time) (Stats, error) {
 	}
 	st.ByIssuer, st.ByCode = summarise(byIssuer), summarise(byCode)
 	return st, nil
+}
+
+// countStandIn counts r if it is a stand-in decision, or an issuer's
+// late answer to one (its reason starts "stand-in <code> agreed" or
+// "... disagreed").
+func (st *Stats) countStandIn(r *record) {
+	switch Outcome(r.texts[colOutcome]) {
+	case StandIn:
+		st.StandIn++
+		if string(r.texts[colCode]) == "00" {
+			st.StandInApproved++
+		}
+	case Late:
+		reason := r.texts[colReason]
+		if !bytes.HasPrefix(reason, []byte("stand-in ")) {
+			return
+		}
+		st.LateAfterStandIn++
+		if bytes.Contains(reason, []byte(" disagreed:")) {
+			st.LateDisagreed++
+		}
+	}
 }
 
 type group struct {

@@ -6,8 +6,6 @@ import (
 	"net"
 	"sync"
 	"time"
-
-	"github.com/cardswitch/cardswitch/iso"
 )
 
 // Send-path failures; each counts as one error.
@@ -35,6 +33,7 @@ type conn struct {
 	deadl    deadlineQueue
 	nextSTAN uint32
 	buf      []byte // frames queued since the last write
+	xbuf     []byte // a request translated into the dialect (Options.Translate)
 	dead     bool
 	dtSec    int64 // second dt was rendered for
 	dt       [dateTimeLen]byte
@@ -75,7 +74,7 @@ func (c *conn) send(ti int, seq uint64, intended int64, warm bool) error {
 		c.mu.Unlock()
 		return errConnDown
 	}
-	if len(c.buf)+len(t.frame)+2 > writeBatchLimit {
+	if len(c.buf)+len(t.frame)+maxEnvelope > writeBatchLimit {
 		c.mu.Unlock()
 		return errBacklog
 	}
@@ -85,10 +84,13 @@ func (c *conn) send(ti int, seq uint64, intended int64, warm bool) error {
 		return err
 	}
 	p := pending{seq: seq, intended: intended, tmpl: int32(ti), warm: warm} // #nosec G115 -- template count fits int32
-	start := len(c.buf) + 2
-	c.buf = iso.AppendFrame(c.buf, t.frame)
+	start, at, err := c.beginRequest(t)
+	if err != nil {
+		c.mu.Unlock()
+		return err
+	}
 	if !c.r.opt.NoRewrite {
-		body := c.buf[start:]
+		body := c.buf[at:]
 		putDigits(body[t.offSTAN:t.offSTAN+stanLen], uint64(stan))
 		if t.offRRN >= 0 {
 			p.rrn = c.r.nextRRN()
@@ -97,6 +99,10 @@ func (c *conn) send(ti int, seq uint64, intended int64, warm bool) error {
 		if t.offDT >= 0 {
 			copy(body[t.offDT:t.offDT+dateTimeLen], c.dateTime(wall))
 		}
+	}
+	if err := c.finishRequest(start); err != nil {
+		c.mu.Unlock()
+		return err
 	}
 	c.pend[stan] = p
 	c.deadl.push(deadline{seq: seq, at: now + c.r.opt.Timeout.Nanoseconds(), stan: stan})

@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/cardswitch/cardswitch/internal/dialectio"
 	"github.com/cardswitch/cardswitch/iso"
 )
 
@@ -17,6 +18,8 @@ import (
 type EchoServer struct {
 	ln        net.Listener
 	approve   bool // answer with 39=00 and 38 (a lean issuer)
+	dialect   iso.Dialect
+	xl        *iso.Translator // dialect <-> canonical; nil for a canonical dialect
 	wg        sync.WaitGroup
 	mu        sync.Mutex
 	conns     map[net.Conn]struct{}
@@ -53,6 +56,33 @@ func NewApprovingEchoServer(addr string) (*EchoServer, error) {
 		return nil, err
 	}
 	e.approve = true
+	return e, nil
+}
+
+// NewEchoServerIn is NewEchoServer (approve false) or
+// NewApprovingEchoServer (approve true) speaking dialect d: each request is
+// read with d's framing and translated to the canonical form by
+// iso.Translator, answered there as in iso87ascii, translated back with
+// the request's Carry (a 1993 peer gets its own 12, 22, 24, 25 back and an
+// action code) and framed, behind the request's TPDU with the NIIs
+// swapped. The translator's fast path keeps it far cheaper than a moov
+// issuer; iso87ascii itself is served by NewEchoServer's path unchanged.
+func NewEchoServerIn(addr string, d iso.Dialect, approve bool) (*EchoServer, error) {
+	if _, err := newApprover(); err != nil {
+		return nil, err
+	}
+	var xl *iso.Translator
+	if !d.Canonical() {
+		var err error
+		if xl, err = iso.NewTranslator(d); err != nil {
+			return nil, err
+		}
+	}
+	e, err := NewEchoServer(addr)
+	if err != nil {
+		return nil, err
+	}
+	e.approve, e.dialect, e.xl = approve, d, xl
 	return e, nil
 }
 
@@ -101,7 +131,11 @@ func (e *EchoServer) accept() {
 		e.conns[nc] = struct{}{}
 		e.wg.Add(1)
 		e.mu.Unlock()
-		go e.serve(nc)
+		if e.dialect.Name == "" || e.dialect.Name == dialectio.Default {
+			go e.serve(nc)
+		} else {
+			go e.serveDialect(nc)
+		}
 	}
 }
 
@@ -134,6 +168,63 @@ func (e *EchoServer) serve(nc net.Conn) {
 			copy(body[:4], resp[:])
 		}
 		if err := iso.WriteFrame(bw, body); err != nil {
+			return
+		}
+		e.maybeStall(bw)
+		if fr.Buffered() == 0 && bw.Flush() != nil {
+			return
+		}
+	}
+}
+
+// serveDialect is serve in e.dialect (NewEchoServerIn).
+func (e *EchoServer) serveDialect(nc net.Conn) {
+	defer e.wg.Done()
+	defer func() {
+		e.mu.Lock()
+		delete(e.conns, nc)
+		e.mu.Unlock()
+		_ = nc.Close()
+	}()
+	f := e.dialect.Framing
+	fr := iso.NewFramedReader(nc, f, iso.MaxFrameLen)
+	bw := bufio.NewWriterSize(nc, 64<<10)
+	ap, _ := newApprover() // checked by NewEchoServerIn
+	var carry iso.Carry
+	var canon, wire, out []byte
+	var tpdu [iso.TPDULen]byte
+	for {
+		hdr, body, err := fr.Next()
+		if err != nil {
+			return
+		}
+		if e.xl != nil {
+			carry = iso.Carry{}
+			if canon, err = e.xl.ToCanon(canon[:0], body, &carry); err != nil {
+				return // a peer this server cannot read: as a framing error
+			}
+			body = canon
+		}
+		if e.approve {
+			body = ap.answer(body)
+		} else if len(body) >= 4 {
+			resp := iso.ResponseMTI(body[:4])
+			copy(body[:4], resp[:])
+		}
+		if e.xl != nil {
+			if wire, err = e.xl.FromCanon(wire[:0], body, &carry); err != nil {
+				return
+			}
+			body = wire
+		}
+		if f.Header == iso.HeaderTPDU {
+			iso.AnswerTPDU(tpdu[:], hdr)
+			hdr = tpdu[:]
+		}
+		if out, err = f.AppendFrame(out[:0], hdr, body); err != nil {
+			return
+		}
+		if _, err := bw.Write(out); err != nil {
 			return
 		}
 		e.maybeStall(bw)

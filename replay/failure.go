@@ -21,11 +21,11 @@ func newFailure(t *template, stan uint32, reason string, code []byte) *Failure {
 	var s [stanLen]byte
 	putDigits(s[:], uint64(stan))
 	f.STAN = string(s[:])
-	if len(code) == 2 {
-		f.Code = codeString([2]byte{code[0], code[1]})
+	if k, ok := toCodeKey(code); ok {
+		f.Code = codeString(k)
 	}
 	for _, e := range t.expect {
-		f.Expected = append(f.Expected, string(e[:]))
+		f.Expected = append(f.Expected, codeString(e))
 	}
 	return f
 }

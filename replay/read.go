@@ -13,23 +13,47 @@ import (
 // readLoop matches responses to pending requests until the connection
 // closes. It allocates nothing per response unless validation fails.
 func (c *conn) readLoop() {
-	fr := iso.NewFrameReader(c.nc, iso.MaxFrameLen)
+	fr := iso.NewFramedReader(c.nc, c.r.opt.Dialect.Framing, iso.MaxFrameLen)
 	var v iso.View
+	var canon []byte // an answer translated to canonical (Options.Translate)
 	for {
-		body, err := fr.Next()
+		_, body, err := fr.Next()
 		if err != nil {
 			c.fail()
 			return
 		}
-		c.handle(body, &v)
+		var decodeErr error
+		if c.r.xl != nil {
+			if canon, decodeErr = c.r.xl.ToCanon(canon[:0], body, nil); decodeErr != nil {
+				c.rec.count(&c.rec.errors, 1) // a translation error names no STAN
+				c.r.noteError()
+				continue
+			}
+			body = canon
+		} else if !c.r.codec.Same() {
+			// Answers are validated in the text form, where the scanner
+			// reads the STAN, RRN and code as in iso87ascii; a broken
+			// answer still yields the fields before the break.
+			if body, decodeErr = c.r.codec.ToTextLenient(body); body == nil {
+				c.rec.count(&c.rec.errors, 1) // nothing to match it to
+				c.r.noteError()
+				continue
+			}
+		}
+		c.handle(body, &v, decodeErr)
 	}
 }
 
-func (c *conn) handle(body []byte, v *iso.View) {
+// handle matches and validates one answer in text form; decodeErr is why
+// the answer did not decode in the dialect (its text form then holds the
+// fields before the break), nil when it did.
+func (c *conn) handle(body []byte, v *iso.View, decodeErr error) {
 	sc := c.r.scanner
 	scanErr := sc.Scan(body, v)
 	if scanErr != nil {
 		_ = sc.ScanLenient(body, v) // the STAN may still be readable
+	} else if decodeErr != nil {
+		scanErr = decodeErr
 	}
 	stanField := v.Field(fieldSTAN)
 	if len(stanField) != stanLen {
@@ -84,8 +108,8 @@ func (r *runner) check(t *template, p pending, v *iso.View, scanErr error) strin
 	}
 	if !t.expects(v.Field(fieldCode)) {
 		got := "none"
-		if code := v.Field(fieldCode); len(code) == 2 {
-			got = codeString([2]byte{code[0], code[1]})
+		if k, ok := toCodeKey(v.Field(fieldCode)); ok {
+			got = codeString(k)
 		}
 		return fmt.Sprintf("response code %s, want %s", got, expectList(t))
 	}
@@ -95,7 +119,7 @@ func (r *runner) check(t *template, p pending, v *iso.View, scanErr error) strin
 func expectList(t *template) string {
 	s := make([]string, len(t.expect))
 	for i, e := range t.expect {
-		s[i] = string(e[:])
+		s[i] = codeString(e)
 	}
 	return strings.Join(s, " or ")
 }

@@ -27,13 +27,13 @@ type recorder struct {
 	errors    int64
 	late      int64 // responses after their request timed out
 	failed    int64 // validation failures
-	codes     map[[2]byte]int64
+	codes     map[codeKey]int64
 	failures  []Failure // first few, in arrival order
 	maxDetail int
 }
 
 func newRecorder(maxDetail int) *recorder {
-	return &recorder{total: newHist(), sec: newHist(), codes: make(map[[2]byte]int64), maxDetail: maxDetail}
+	return &recorder{total: newHist(), sec: newHist(), codes: make(map[codeKey]int64), maxDetail: maxDetail}
 }
 
 // answer records a matched response; f is non-nil for a validation failure.
@@ -44,8 +44,8 @@ func (rc *recorder) answer(latNS int64, code []byte, f *Failure) {
 	rc.answered++
 	_ = rc.total.RecordValue(min(us, histMaxUS))
 	_ = rc.sec.RecordValue(min(us, histMaxUS))
-	if len(code) == 2 {
-		rc.codes[[2]byte{code[0], code[1]}]++
+	if k, ok := toCodeKey(code); ok {
+		rc.codes[k]++
 	}
 	if f != nil {
 		rc.failed++
@@ -97,14 +97,32 @@ func (rc *recorder) takeSecond(h *hdrhistogram.Histogram) (answered int64) {
 	return rc.answered
 }
 
+// codeKey holds a response code: 2 characters in 1987 (the last byte
+// 0), a 3-digit action code in 1993.
+type codeKey [3]byte
+
+// toCodeKey takes a field 39 of 2 or 3 bytes.
+func toCodeKey(code []byte) (codeKey, bool) {
+	var k codeKey
+	if len(code) != 2 && len(code) != 3 {
+		return k, false
+	}
+	copy(k[:], code)
+	return k, true
+}
+
 // codeString renders a response code, replacing bytes that are not
 // printable ASCII so a hostile target cannot inject into reports.
-func codeString(k [2]byte) string {
+func codeString(k codeKey) string {
+	n := len(k)
+	if k[2] == 0 {
+		n = 2
+	}
 	b := k
-	for i, c := range b {
+	for i, c := range b[:n] {
 		if c < 0x21 || c > 0x7e {
 			b[i] = '?'
 		}
 	}
-	return string(b[:])
+	return string(b[:n])
 }

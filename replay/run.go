@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/cardswitch/cardswitch/internal/dialectio"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -16,7 +17,12 @@ import (
 type runner struct {
 	opt     Options
 	tmpl    []template
-	scanner *iso.Scanner
+	scanner *iso.Scanner     // of the dialect's text form
+	codec   *dialectio.Codec // text form <-> the dialect's encoding
+	// xl translates canonical messages to the dialect and back
+	// (Options.Translate); nil otherwise and for a canonical dialect.
+	xl      *iso.Translator
+	hdr     []byte // sent after the length: the TPDU, a fixed header, or nothing
 	conns   []*conn
 	start   time.Time
 	rrnBase uint64
@@ -83,12 +89,23 @@ func Run(ctx context.Context, opt Options, msgs []trace.Message) (*Report, error
 }
 
 func newRunner(opt Options, msgs []trace.Message) (*runner, error) {
-	sc, err := iso.NewScanner(iso.Spec87())
+	codec, xl, err := newConverter(opt)
+	if err != nil {
+		return nil, err
+	}
+	textSpec := codec.TextSpec()
+	if opt.Translate {
+		textSpec = iso.Spec87()
+	}
+	sc, err := iso.NewScanner(textSpec)
 	if err != nil {
 		return nil, err
 	}
 	tmpl, err := newTemplates(sc, msgs)
 	if err != nil {
+		return nil, err
+	}
+	if err := checkWire(codec, xl, tmpl); err != nil {
 		return nil, err
 	}
 	if opt.Recorded {
@@ -98,7 +115,7 @@ func newRunner(opt Options, msgs []trace.Message) (*runner, error) {
 			}
 		}
 	}
-	r := &runner{opt: opt, tmpl: tmpl, scanner: sc, stopCh: make(chan struct{}),
+	r := &runner{opt: opt, tmpl: tmpl, scanner: sc, codec: codec, xl: xl, hdr: sendHeader(opt), stopCh: make(chan struct{}),
 		drained: make(chan struct{}), closing: make(chan struct{})}
 	r.start = time.Now()
 	// RRNs differ between runs too (microseconds since the epoch as the

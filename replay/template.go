@@ -16,7 +16,8 @@ const (
 	fieldCode     = 39
 )
 
-// Fixed wire lengths of the rewritten fields (1987 ASCII spec).
+// Fixed wire lengths of the rewritten fields (1987 ASCII spec; the 1993
+// text form has the same).
 const (
 	stanLen     = 6
 	rrnLen      = 12
@@ -35,7 +36,7 @@ type template struct {
 	stan     uint32
 	rrn      [rrnLen]byte // as in the trace, for NoRewrite validation
 	respMTI  [4]byte
-	expect   [][2]byte
+	expect   []codeKey
 	panMasks string // masked PAN (or ""), for failure reports only
 }
 
@@ -85,10 +86,11 @@ func newTemplate(sc *iso.Scanner, v *iso.View, m trace.Message, t *template) err
 		t.panMasks = iso.MaskPAN(pan)
 	}
 	for _, c := range m.Expect {
-		if len(c) != 2 {
-			return bad(fieldCode, "expected response code must be 2 characters")
+		k, ok := toCodeKey([]byte(c))
+		if !ok {
+			return bad(fieldCode, "expected response code must be 2 characters (3 in 1993)")
 		}
-		t.expect = append(t.expect, [2]byte{c[0], c[1]})
+		t.expect = append(t.expect, k)
 	}
 	return nil
 }
@@ -99,11 +101,12 @@ func (t *template) expects(code []byte) bool {
 	if len(t.expect) == 0 {
 		return true
 	}
-	if len(code) != 2 {
+	k, ok := toCodeKey(code)
+	if !ok {
 		return false
 	}
 	for _, e := range t.expect {
-		if e[0] == code[0] && e[1] == code[1] {
+		if e == k {
 			return true
 		}
 	}

@@ -31,6 +31,7 @@ import (
 // the read loop or a handler, or the socket closed by the writer.
 type acqConn struct {
 	s      *Switch
+	lst    *listener // the listener it came in on: its dialect
 	conn   net.Conn
 	id     uint64
 	remote string
@@ -57,15 +58,24 @@ type acqConn struct {
 	inflight   atomic.Int64        // requests of this connection waiting for an issuer
 	sending    *iso.View           // the scan of the request being handed to a link (read loop only; inflight.go)
 	burst      issuer.Burst        // the requests of the current read, their link and writers to wake (read loop only)
+	sendingKey uint64              // its duplicate key, 0 for none (read loop only; Record notes its link STAN)
+
+	// The frame being handled's translation state (read loop only; a
+	// translating or TPDU listener): its canonical form's buffer, what the
+	// translation carried, and its TPDU as received.
+	canon []byte
+	carry iso.Carry
+	tpdu  [iso.TPDULen]byte
 }
 
-func (s *Switch) handleConn(conn net.Conn) {
+func (s *Switch) handleConn(l *listener, conn net.Conn) {
 	if tc, ok := conn.(*net.TCPConn); ok && s.limits.AcquirerSendBuffer > 0 {
 		_ = tc.SetWriteBuffer(s.limits.AcquirerSendBuffer) // a hint; the kernel may round it
 	}
-	c := &acqConn{s: s, conn: conn, id: s.nextConn.Add(1), remote: conn.RemoteAddr().String()}
+	c := &acqConn{s: s, lst: l, conn: conn, id: s.nextConn.Add(1), remote: conn.RemoteAddr().String()}
 	c.burst = issuer.NewBurst(c.id)
 	c.out = wire.NewWriter(conn, s.limits.AcquirerBacklog)
+	c.out.SetFraming(l.dialect.Framing)
 	if j := s.jrnl; j != nil {
 		c.out.SetGate(func(t uint64) { j.Commit(journal.Ticket(t)) })
 	}
@@ -103,6 +113,7 @@ func (s *Switch) handleConn(conn net.Conn) {
 	switch {
 	case s.draining.Load():
 		log.Info("acquirer connection closed for shutdown")
+	case c.framingClosed(err):
 	case errors.Is(err, iso.ErrFrameTooLarge):
 		s.countOversized()
 		log.Warn("closing acquirer connection: length header above the maximum message size",
@@ -160,6 +171,12 @@ func (c *acqConn) readLoop() error {
 		if c.pending {
 			c.firstFrame()
 		}
+		if c.lst.framed() {
+			var ok bool
+			if frame, ok = c.fromEdge(fr, frame); !ok {
+				continue // answered 30, or unreadable
+			}
+		}
 		v, scanErr := c.scanned(frame)
 		c.scanAhead(fr)
 		if err := c.handle(frame, v, scanErr); err != nil {
@@ -178,7 +195,7 @@ func (c *acqConn) firstByte() (*iso.FrameReader, error) {
 		n, err := c.conn.Read(first[:])
 		if n == 1 {
 			r := io.MultiReader(bytes.NewReader(first[:]), c.conn)
-			return iso.NewFrameReader(r, c.s.live().Listen.MaxMessageSize), nil
+			return iso.NewFrameReaderFraming(r, c.lst.dialect.Framing, c.s.live().Listen.MaxMessageSize), nil
 		}
 		if err == nil {
 			continue
@@ -259,19 +276,26 @@ func (c *acqConn) close() {
 const closeFlush = 2 * time.Second
 
 // queueAfter queues an answer that must wait for its journal entry's log
-// write (ticket; 0: none). An acquirer that lets answers pile up unread
+// write (ticket; 0: none), in the listener's dialect (r: the relayed
+// request it answers, nil for the frame being handled; queueAnswer). An acquirer that lets answers pile up unread
 // past the backlog limit is disconnected rather than buffered for.
-func (c *acqConn) queueAfter(resp []byte, ticket journal.Ticket) { c.queueHeld(resp, ticket, nil) }
+func (c *acqConn) queueAfter(resp []byte, ticket journal.Ticket, r *request) {
+	c.queueHeld(resp, ticket, r, nil)
+}
 
 // queueHeld is queueAfter; with held set the writer is not woken (its
-// caller wakes it with the rest of its burst: wire.Writer.QueueHeld).
-func (c *acqConn) queueHeld(resp []byte, ticket journal.Ticket, held *wire.Held) {
-	var err error
-	if held != nil {
-		err = c.out.QueueHeld(resp, uint64(ticket), held)
-	} else {
-		err = c.out.QueueAfter(resp, uint64(ticket))
+// caller wakes it with the rest of its burst: wire.Writer.QueueHeld). A
+// translated or framed answer takes the same way (queueAnswer).
+func (c *acqConn) queueHeld(resp []byte, ticket journal.Ticket, r *request, held *wire.Held) {
+	if c.lst.framed() {
+		c.queueAnswer(resp, ticket, r, held)
+		return
 	}
+	c.enqueue(c.out.QueueHeld(resp, uint64(ticket), held))
+}
+
+// enqueue handles the outcome of queueing an answer.
+func (c *acqConn) enqueue(err error) {
 	if errors.Is(err, wire.ErrBacklog) && c.slow.CompareAndSwap(false, true) {
 		c.s.countSlowAcquirer()
 		c.s.log.Warn("closing acquirer connection: it does not read its responses",

@@ -26,6 +26,8 @@ type readsIssuer struct {
 	reads [][]int
 	total int
 	conns []net.Conn
+	// d, when set (startReadsIssuerIn), is the dialect the host speaks.
+	d *dialectIssuer
 }
 
 func startReadsIssuer(t *testing.T) *readsIssuer {
@@ -53,6 +55,10 @@ func (is *readsIssuer) accept() {
 		is.conns = append(is.conns, c)
 		is.mu.Unlock()
 		is.wg.Add(1)
+		if is.d != nil {
+			go is.serveIn(c, i)
+			continue
+		}
 		go is.serve(c, i)
 	}
 }

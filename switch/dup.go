@@ -103,6 +103,56 @@ func (d *dupCache) check(key uint64, now time.Time) bool {
 	return dup
 }
 
+// sent notes the link STAN the request with key (recorded by check) went
+// out with, for a reversal of it to name (original). Only relayed
+// requests pay for it: one more lock of the shard, whose slot the check
+// just brought into cache.
+func (d *dupCache) sent(key uint64, linkSTAN uint32) {
+	key = dupSlotKey(key)
+	s := d.shard(key)
+	s.mu.Lock()
+	if sl := s.cur.slot(key); sl != nil {
+		sl.link = linkSTAN
+	} else if sl := s.old.slot(key); sl != nil {
+		sl.link = linkSTAN
+	}
+	s.mu.Unlock()
+}
+
+// original returns the link STAN of the request with key if it was
+// relayed within the window: ok false when it was not (the switch
+// answered it itself, it is older than the window, or it was never
+// seen); linkSTAN 0 when it was relayed by an earlier run (refilled
+// from the journal, which does not keep link STANs).
+func (d *dupCache) original(key uint64, now time.Time) (linkSTAN uint32, ok bool) {
+	at, w := now.UnixNano(), d.window.Load()
+	key = dupSlotKey(key)
+	s := d.shard(key)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, t := range [2]*dupTable{&s.cur, &s.old} {
+		if sl := t.slot(key); sl != nil && at-sl.at < w {
+			return sl.link, true
+		}
+	}
+	return 0, false
+}
+
+// originalKey is the key (as key makes it) of the original request that
+// field 90 of the reversal scanned into v names: its MTI class, STAN and
+// transmission date-time from 90, the terminal (41) and RRN (37) from the
+// reversal, which carries its original's. false: no 90 to read them from.
+func (d *dupCache) originalKey(acquirer string, v *iso.View) (uint64, bool) {
+	f := v.Field(90)
+	if len(f) != 42 {
+		return 0, false
+	}
+	var h maphash.Hash
+	h.SetSeed(d.seed)
+	d.write(&h, acquirer, f[:3], f[4:10], v.Field(41), v.Field(37), f[10:20])
+	return h.Sum64(), true
+}
+
 // forget drops key, recorded by check for a request that then never
 // reached an issuer.
 func (d *dupCache) forget(key uint64) {
@@ -155,4 +205,39 @@ func (s *dupShard) check(key uint64, at, w int64) bool {
 	s.cur.insert(i, key, at)
 	s.refreshHint() // the insert may have grown cur
 	return false
+}
+
+// originalSkew is how far an acquirer's clock may be from the switch's
+// before the window's cover of an original is in doubt.
+const originalSkew = time.Minute
+
+// covers reports whether the window must hold a request first seen at the
+// transmission date-time mmddhhmmss (field 7 of an original, as 90 names
+// it; UTC, the year the one that puts it nearest now): only then does the
+// window's not knowing it prove the switch never relayed it. An older
+// original, or a date-time that does not parse, is not covered: its
+// reversal is relayed as the acquirer sent it, for the issuer to judge,
+// since a refused reversal could leave a cardholder's funds held.
+func (d *dupCache) covers(mmddhhmmss []byte, now time.Time) bool {
+	var n [5]int
+	for i := range n {
+		a, b := mmddhhmmss[2*i], mmddhhmmss[2*i+1]
+		if a < '0' || a > '9' || b < '0' || b > '9' {
+			return false
+		}
+		n[i] = int(a-'0')*10 + int(b-'0')
+	}
+	now = now.UTC()
+	t := time.Date(now.Year(), time.Month(n[0]), n[1], n[2], n[3], n[4], 0, time.UTC)
+	if t.Month() != time.Month(n[0]) || t.Day() != n[1] || n[2] > 23 || n[3] > 59 || n[4] > 59 {
+		return false // not a date (time.Date normalises 0231 to March)
+	}
+	if t.Sub(now) > 183*24*time.Hour {
+		t = t.AddDate(-1, 0, 0)
+	} else if now.Sub(t) > 183*24*time.Hour {
+		t = t.AddDate(1, 0, 0)
+	}
+	skew := min(originalSkew, time.Duration(d.window.Load())/4)
+	age := now.Sub(t)
+	return age > -skew && age < time.Duration(d.window.Load())-skew
 }

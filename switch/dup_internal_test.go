@@ -170,3 +170,27 @@ func dupTestKey(i int) uint64 {
 	z = (z ^ z>>27) * 0x94d049bb133111eb
 	return z ^ z>>31
 }
+
+// covers: only an original recent enough that the window must hold it
+// proves, by its absence, that the switch never relayed it.
+func TestDupWindowCovers(t *testing.T) {
+	d := newDupCache(10 * time.Minute)
+	now := time.Date(2026, 1, 1, 0, 2, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		at   string
+		want bool
+	}{
+		{"0101000100", true},  // a minute ago
+		{"1231235900", true},  // three minutes ago, last year
+		{"0101000300", false}, // a minute ahead: clock skew
+		{"1231235000", false}, // 12 minutes ago: older than the window
+		{"0101000000", true},  // two minutes ago
+		{"0231000000", false}, // not a date
+		{"01010001AB", false}, // not digits
+		{"0101250000", false}, // hour 25
+		{"0101000155", true},  // 5 s ago
+		{"0101000201", true},  // 1 s ahead
+	} {
+		assert.Equal(t, tc.want, d.covers([]byte(tc.at), now), tc.at)
+	}
+}

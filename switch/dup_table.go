@@ -28,6 +28,10 @@ type dupTable struct {
 type dupSlot struct {
 	key uint64
 	at  int64 // unix nanos first seen
+	// link is the link STAN the request went out with (dupCache.sent),
+	// which an acquirer's reversal of it must name in its 90; 0 until
+	// noted, and for keys refilled from the journal.
+	link uint32
 }
 
 // dupMinSlots is the smallest table: small enough that 64 shards of idle
@@ -88,6 +92,17 @@ func (t *dupTable) lookup(key uint64) (at *int64, i int, found bool) {
 		return &t.prev[j].at, i, true
 	}
 	return nil, i, false
+}
+
+// slot returns key's slot, in slots or in prev, nil if it is not held.
+func (t *dupTable) slot(key uint64) *dupSlot {
+	if i, ok := t.find(key); ok {
+		return &t.slots[i]
+	}
+	if j, ok := findSlot(t.prev, key); ok {
+		return &t.prev[j]
+	}
+	return nil
 }
 
 // get returns when key was first seen, if it is held.

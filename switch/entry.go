@@ -47,5 +47,5 @@ func (c *acqConn) entry(a *answer, masked *[pan.MaxLen]byte) journal.Fields {
 		Currency: sp[spanCurrency].In(frame), STAN: sp[spanSTAN].In(frame), RRN: sp[spanRRN].In(frame),
 		Terminal: sp[spanTerminal].In(frame), TransmissionTime: sp[spanTransmissionTime].In(frame),
 		PAN: pan.AppendMasked(masked[:0], sp[spanPAN].In(frame)), ResponseCode: a.code, Outcome: a.outcome,
-		Reason: a.reason}
+		Reason: a.reason, AcquirerDialect: c.lst.journalName, IssuerDialect: c.s.routes.Load().issuerDialect(a.issuer)}
 }

@@ -1,6 +1,7 @@
 package switchd
 
 import (
+	"errors"
 	"fmt"
 	"time"
 
@@ -21,21 +22,29 @@ import (
 // issuer, with no acquirer told: at the next start the journal hands it
 // to reverseUnfinished, and its 0420 is stored and sent like a timeout's.
 //
-// Reversals and advices (x4xx) are not recorded: a failed one is stored
-// as an advice, and an acquirer repeats one it got no answer to.
+// Reversals (04xx) and advices (0120, 0220, 0420 ...) are not recorded:
+// they are never reversed. A failed advice is stored and forwarded, and an
+// acquirer repeats one it got no answer to.
 
-// Record stages r's in-flight record (issuer.Recorder), with the link STAN
-// the issuer will see; the link's writer commits its ticket before the
+// Record notes the link STAN the issuer will see in r's duplicate slot (a
+// reversal of r names it: request.go, original), and stages r's in-flight
+// record (issuer.Recorder); the link's writer commits its ticket before the
 // request goes out. A record the journal refuses is logged and counted,
 // and the request still goes out, as an answer does.
 func (r *request) Record(_ *issuer.Txn, linkSTAN uint32) uint64 {
 	c := r.c
+	if c.sendingKey != 0 {
+		// Noted before the request goes out, so before its acquirer can
+		// hear its answer and reverse it.
+		c.s.dups.sent(c.sendingKey, linkSTAN)
+	}
 	j, v := c.s.jrnl, c.sending
-	if j == nil || v == nil || r.MTI[1] == '4' {
+	if j == nil || v == nil || r.MTI[1] == '4' || isAdvice(r.MTI[:]) {
 		return 0
 	}
 	sent := journal.Sent{Time: r.Started, Issuer: r.Issuer, LinkSTAN: linkSTAN, MTI: r.MTI[:]}
 	fillSent(&sent, v)
+	sent.PAN, _ = iso.RoutingPAN(v) // sealed by the journal: the 0420's field 2, as setPAN takes it
 	tk, seq, err := j.StageSent(&sent)
 	if err != nil {
 		c.s.log.Error("journal: in-flight record refused: should the switch die before this request is answered, "+
@@ -135,12 +144,18 @@ func (s *Switch) reverseUnfinished(sent *journal.Sent) (*journal.Reversal, error
 		RRN: string(sent.Field(37)), Frame: frame}, nil
 }
 
-// buildRecoveredReversal packs the 0420 of a recorded request: the fields
-// a timeout's reversal copies (reversalFields), 7 now, 39 = 68 and 90 =
-// the original MTI, the link STAN, and the original 7, 32 and 33.
+// buildRecoveredReversal packs the 0420 of a recorded request: the PAN
+// in 2 (unsealed from the record; absent when it did not decrypt), the
+// fields a timeout's reversal copies (reversalFields), 7 now, 39 = 68 and
+// 90 = the original MTI, the link STAN, and the original 7, 32 and 33.
 func buildRecoveredReversal(spec *iso8583.MessageSpec, sent *journal.Sent, now time.Time) ([]byte, error) {
 	out := iso8583.NewMessage(spec)
 	out.MTI("0420")
+	if len(sent.PAN) > 0 {
+		if out.BinaryField(2, sent.PAN) != nil {
+			return nil, errors.New("field 2: the recorded PAN does not pack") // moov's error may quote it
+		}
+	}
 	for _, id := range reversalFields {
 		if b := sent.Field(id); b != nil {
 			if err := out.BinaryField(id, b); err != nil {

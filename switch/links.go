@@ -9,6 +9,7 @@ import (
 	"github.com/cardswitch/cardswitch/config"
 	"github.com/cardswitch/cardswitch/internal/gctune"
 	"github.com/cardswitch/cardswitch/switch/issuer"
+	"github.com/cardswitch/cardswitch/switch/metrics"
 )
 
 // linkSet runs issuer links, each with its own lifetime: a reload starts
@@ -69,13 +70,16 @@ func (ls *linkSet) shutdown() {
 }
 
 // newLink builds link number conn to one endpoint of an issuer.
-func (s *Switch) newLink(ic config.Issuer, endpoint string, conn, maxFrame int) *issuer.Link {
+func (s *Switch) newLink(cfg *config.Config, ic config.Issuer, endpoint string, conn int) *issuer.Link {
+	d, tr, _ := s.dialectOf(cfg, ic.Dialect) // checked: checkIssuerDialects
+	edge := s.metrics.Edge(metrics.SideIssuer, ic.Name, d.Name)
 	return issuer.NewLink(issuer.LinkConfig{
+		Dialect: d, Translator: tr, OnTranslate: countTranslations(edge), MaxFrame: cfg.Listen.MaxMessageSize,
 		Issuer: ic.Name, Addr: endpoint, Conn: conn, Timeout: ic.Timeout, EchoInterval: ic.EchoInterval,
 		ConnectTimeout: ic.ConnectTimeout, ReconnectMin: ic.ReconnectMin, ReconnectMax: ic.ReconnectMax,
-		MaxFrame: maxFrame, MaxInFlight: s.limits.LinkInFlight,
+		MaxInFlight:  s.limits.LinkInFlight,
 		WriteBacklog: s.limits.IssuerBacklog, STANSpace: s.limits.LinkSTANs, LateGrace: s.limits.LinkLateGrace, Spec: s.spec, Scanner: s.scanner, TLS: ic.TLS,
-		Log: s.log, OnState: s.linkState, Dial: s.dialer(ic), Gate: s.linkGate(),
+		Log: s.log, OnState: s.linkState, Dial: s.dialer(ic), Gate: s.linkGate(), Health: s.healthOf(ic.Name),
 	})
 }
 
@@ -110,13 +114,17 @@ func (s *Switch) buildIssuers(cfg *config.Config, prev []*issuer.Issuer) (issuer
 						continue
 					}
 				}
-				l := s.newLink(ic, ep, conn, cfg.Listen.MaxMessageSize)
+				l := s.newLink(cfg, ic, ep, conn)
 				links = append(links, l)
 				fresh = append(fresh, l)
 			}
 		}
 		capped := config.MaxInFlightFor(ic, len(cfg.Issuers), total)
-		issuers = append(issuers, issuer.New(ic.Name, links, capped, byName[ic.Name]))
+		is := issuer.New(ic.Name, links, capped, byName[ic.Name])
+		h := s.healthOf(ic.Name)
+		h.SetOfflineAfter(ic.OfflineAfter)
+		is.SetHealth(h)
+		issuers = append(issuers, is)
 	}
 	return issuers, fresh
 }
@@ -132,7 +140,7 @@ func maxTotal(cfg *config.Config) int {
 // connection is unchanged (timing alone can change in place).
 func sameConnection(lc issuer.LinkConfig, ic config.Issuer) bool {
 	return lc.ConnectTimeout == ic.ConnectTimeout && lc.ReconnectMin == ic.ReconnectMin &&
-		lc.ReconnectMax == ic.ReconnectMax && sameTLS(lc.TLS, ic.TLS)
+		lc.ReconnectMax == ic.ReconnectMax && sameTLS(lc.TLS, ic.TLS) && lc.Dialect.Name == dialectName(ic.Dialect)
 }
 
 func sameTLS(a, b *config.ClientTLS) bool {
@@ -169,3 +177,22 @@ func (s *Switch) drain(l *issuer.Link) {
 // drainGrace is far longer than the microseconds between a request reading
 // the routing snapshot and handing itself to a link.
 const drainGrace = 200 * time.Millisecond
+
+// dialectName is a configured dialect name, "" meaning the default.
+func dialectName(name string) string {
+	if name == "" {
+		return config.DefaultDialect
+	}
+	return name
+}
+
+// countTranslations counts an issuer link's translations in edge.
+func countTranslations(edge *metrics.Edge) func(failed bool) {
+	return func(failed bool) {
+		if failed {
+			edge.TranslateErrors.Inc()
+			return
+		}
+		edge.Translated.Inc()
+	}
+}

@@ -61,7 +61,8 @@ const (
 )
 
 // TestNoCardDataInLogsOrJournal runs approvals, declines, 15s, 30s, 91s
-// (issuer down and issuer late, whose reversal is stored) and track-2-only
+// (issuer late, whose reversal is stored), stand-in decisions for an
+// issuer that is down (whose advices are stored) and track-2-only
 // requests through a switch logging JSON at debug level with a journal,
 // then scans every log line and the journal's files for card data.
 func TestNoCardDataInLogsOrJournal(t *testing.T) {
@@ -77,6 +78,7 @@ func TestNoCardDataInLogsOrJournal(t *testing.T) {
 	db := filepath.Join(dir, "journal.db")
 	cfg := opsLoad(t, fmt.Sprintf("journal: {path: %s}\nreversals: {retry_min: 50ms, retry_max: 200ms}\nissuers:\n", db)+
 		issuerYAML("bank", "1s", sim.Addr())+issuerYAML("down", "1s", opsDeadAddr(t))+
+		"    stand_in: {enabled: true, max_amount: 1000}\n"+
 		"routes:\n  - {bin: \"4\", issuer: bank}\n  - {bin: \"5\", issuer: down}\n")
 	sw := opsRun(t, cfg, switchd.WithLogger(log))
 	opsWaitUp(t, sw, "bank")
@@ -99,11 +101,13 @@ func TestNoCardDataInLogsOrJournal(t *testing.T) {
 	exchange(pack(t, auth(scanDeclined, 100, 2)), "51")
 	exchange(pack(t, auth(scanPAN, 200000, 3)), "51")
 	exchange(pack(t, auth(scanNoRoute, 100, 4)), "15")
-	exchange(pack(t, auth(scanDownPAN, 100, 5)), "91")
-	exchange(pack(t, auth(scanPAN, 999, 6)), "91") // late issuer: a reversal is stored
+	exchange(pack(t, auth(scanDownPAN, 100, 5)), "00") // stand-in: an advice with the PAN is stored
+	exchange(pack(t, auth(scanPAN, 999, 6)), "91")     // late issuer: a reversal is stored
 	track := auth("", 100, 7)
 	track.Track2 = scanTrack2
 	exchange(withPIN(track), "00")
+	track.STAN, track.Track2 = 11, scanDownPAN+scanTrackTail
+	exchange(withPIN(track), "00") // stand-in from track 2, with a PIN block
 	bad := pack(t, auth(scanPAN, 100, 8))
 	copy(bad[4+16+2+16+6:], "12AB") // letters in the amount
 	exchange(bad, "30")

@@ -90,7 +90,7 @@ func FuzzJournalNoPAN(f *testing.F) {
 		f.Fatal(err)
 	}
 	raw := fuzzRaw(f, sc)
-	c := &acqConn{id: 1, acquirer: "acq", remote: "127.0.0.1:1"}
+	c := &acqConn{s: snapSwitch(), lst: &listener{}, id: 1, acquirer: "acq", remote: "127.0.0.1:1"}
 	f.Fuzz(func(t *testing.T, mtiSel uint8, onWire uint16, flip uint64, junkAt uint16, junk []byte, cutAt uint16, cutN uint8) {
 		frame := fuzzFrame(&raw, mtiSel, onWire, flip, junkAt, junk, cutAt, cutN)
 		var v iso.View

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/cardswitch/cardswitch/config"
 	"github.com/cardswitch/cardswitch/switch/admin"
@@ -23,6 +24,16 @@ func (s *Switch) setupOps(cfg *config.Config) error {
 		}
 		return out
 	})
+	s.metrics.SetOffline(func() map[string]int {
+		out := map[string]int{}
+		for _, is := range s.routes.Load().issuers {
+			out[is.Name] = 0
+			if is.Offline() {
+				out[is.Name] = 1
+			}
+		}
+		return out
+	})
 	if s.jrnl != nil {
 		s.metrics.SetJournalLag(func() float64 { return float64(s.journalLag()) })
 		s.metrics.SetReversalQueue(func() float64 {
@@ -30,6 +41,15 @@ func (s *Switch) setupOps(cfg *config.Config) error {
 			return float64(n)
 		})
 		s.metrics.SetReversalsLocked(func() float64 { return float64(s.lockedReversals.Load()) })
+		s.metrics.SetAdviceQueue(
+			func() float64 { q, _ := s.jrnl.AdviceQueueState(); return float64(q.Owed) },
+			func() float64 {
+				if q, _ := s.jrnl.AdviceQueueState(); !q.Oldest.IsZero() {
+					return time.Since(q.Oldest).Seconds()
+				}
+				return 0
+			},
+			func() float64 { q, _ := s.jrnl.AdviceQueueState(); return float64(q.Exceptions) })
 	}
 	if cfg.Admin.Address == "" {
 		return nil

@@ -167,3 +167,96 @@ func putDigits(dst []byte, n int) {
 		n /= 10
 	}
 }
+
+// TestTranslatedRelayAllocations: a relayed approval translated at both
+// edges (an iso87binary acquirer, a 1993 issuer in iso93ascii), journal
+// on, costs the switch at most translatedAllocsPerTx allocations once
+// warm, as TestRelayDoesNotAllocate counts them: its request (with the
+// Carry) and nothing per translation. The client and the issuer translate
+// into buffers of their own and allocate nothing per request.
+func TestTranslatedRelayAllocations(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector allocates; .ci/run runs this without -race")
+	}
+	window := dialectRig(t, "iso87binary", "iso93ascii")
+	const windows = 200
+	for range windows {
+		window(relayWindow)
+	}
+	const n = windows * relayWindow
+	var m0, m1 runtime.MemStats
+	runtime.ReadMemStats(&m0)
+	for range windows {
+		window(relayWindow)
+	}
+	runtime.ReadMemStats(&m1)
+	perTx := float64(m1.Mallocs-m0.Mallocs) / n
+	t.Logf("%.3f allocations per translated relayed transaction", perTx)
+	require.Less(t, perTx, translatedAllocsPerTx, "allocations per translated relayed transaction")
+}
+
+// translatedAllocsPerTx bounds TestTranslatedRelayAllocations: the one
+// allocation of a relayed request, with the same quarter of room.
+const translatedAllocsPerTx = 1.25
+
+// BenchmarkTranslatedRelay is BenchmarkRelay (journal on) with the
+// acquirer in iso87binary and the issuer in iso93ascii: the switch
+// translates each request and answer at both edges.
+func BenchmarkTranslatedRelay(b *testing.B) {
+	window := dialectRig(b, "iso87binary", "iso93ascii")
+	window(relayWindow)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for done := 0; done < b.N; done += relayWindow {
+		window(min(relayWindow, b.N-done))
+	}
+}
+
+// dialectRig is relayRig (journal on) with the switch's listener in
+// dialect acq and its issuer, an approving echo, in dialect iss; the
+// client translates its requests into acq and its answers back.
+func dialectRig(tb testing.TB, acq, iss string) (window func(n int)) {
+	issD, err := iso.LookupDialect(iss)
+	require.NoError(tb, err)
+	acqD, err := iso.LookupDialect(acq)
+	require.NoError(tb, err)
+	require.Equal(tb, iso.LengthBinary2, acqD.Framing.Length, "the client frames with a 2-byte length")
+	echo, err := replay.NewEchoServerIn("127.0.0.1:0", issD, true)
+	require.NoError(tb, err)
+	tb.Cleanup(func() { _ = echo.Close() })
+	yaml := "listen:\n  dialect: " + acq + "\nissuers:\n" + issuerYAML("bank", "5s", echo.Addr()) +
+		"    dialect: " + iss + "\nroutes:\n  - {bin: \"4\", issuer: bank}\n" +
+		"journal:\n  path: " + filepath.Join(tb.TempDir(), "j.db") + "\n"
+	sw := startSwitchLog(tb, yaml, slog.New(slog.NewTextHandler(io.Discard, nil)), "bank")
+	tr, err := iso.NewTranslator(acqD)
+	require.NoError(tb, err)
+	nc, err := net.Dial("tcp", sw.addr)
+	require.NoError(tb, err)
+	tb.Cleanup(func() { _ = nc.Close() })
+	gen := newRequests(tb)
+	fr := iso.NewFrameReader(bufio.NewReaderSize(nc, 64<<10), iso.MaxFrameLen)
+	out := make([]byte, 0, 64<<10)
+	sc, err := iso.NewScanner(iso.Spec87())
+	require.NoError(tb, err)
+	var v iso.View
+	var wire, canon []byte
+	return func(n int) {
+		out = out[:0]
+		for range n {
+			wire, err = tr.FromCanon(wire[:0], gen.next(), nil)
+			require.NoError(tb, err)
+			out = iso.AppendFrame(out, wire)
+		}
+		_, err := nc.Write(out)
+		require.NoError(tb, err)
+		for range n {
+			resp, err := fr.Next()
+			require.NoError(tb, err)
+			canon, err = tr.ToCanon(canon[:0], resp, nil)
+			require.NoError(tb, err)
+			if sc.Scan(canon, &v) != nil || string(v.MTI()) != "0110" || string(v.Field(39)) != "00" {
+				tb.Fatalf("answer MTI %q, 39 %q", v.MTI(), v.Field(39))
+			}
+		}
+	}
+}

@@ -65,7 +65,11 @@ func (s *Switch) apply(ctx context.Context, cfg *config.Config) (ReloadResult, e
 	if s.draining.Load() {
 		return ReloadResult{}, ErrShuttingDown
 	}
-	cs, err := s.loadCerts(cfg)
+	err := s.checkIssuerDialects(cfg)
+	var cs certSet
+	if err == nil {
+		cs, err = s.loadCerts(cfg)
+	}
 	if err == nil {
 		err = s.setAdminAccess(cfg)
 	}
@@ -91,7 +95,7 @@ func (s *Switch) apply(ctx context.Context, cfg *config.Config) (ReloadResult, e
 	}
 	s.awaitFresh(ctx, cfg, issuers, fresh)
 	s.routes.Store(&snapshot{cfg: cfg, table: cfg.Table(), issuers: issuers, acqs: registry(cfg),
-		maxTotal: int64(maxTotal(cfg))})
+		maxTotal: int64(maxTotal(cfg)), dialects: issuerDialects(cfg)})
 	if s.dups != nil {
 		s.dups.window.Store(int64(cfg.Journal.DuplicateWindow))
 	}
@@ -180,10 +184,14 @@ type RouteRule struct {
 
 // IssuerState is one issuer and its links.
 type IssuerState struct {
-	Name     string      `json:"name"`
-	Timeout  string      `json:"timeout"`
-	InFlight int         `json:"in_flight"`
-	Links    []LinkState `json:"links"`
+	Name     string `json:"name"`
+	Timeout  string `json:"timeout"`
+	InFlight int    `json:"in_flight"`
+	// Offline: the switch took the issuer offline after
+	// issuers[].offline_after consecutive timeouts; its requests are
+	// decided at once until an 0810 or an answer brings it back.
+	Offline bool        `json:"offline,omitempty"`
+	Links   []LinkState `json:"links"`
 }
 
 // LinkState is one issuer link.
@@ -203,7 +211,7 @@ func (s *Switch) Routes() Routes {
 		r.Rules = append(r.Rules, RouteRule{BIN: rt.BIN, Issuer: rt.Issuer})
 	}
 	for i, is := range snap.issuers {
-		st := IssuerState{Name: is.Name, Timeout: snap.cfg.Issuers[i].Timeout.String()}
+		st := IssuerState{Name: is.Name, Timeout: snap.cfg.Issuers[i].Timeout.String(), Offline: is.Offline()}
 		for _, l := range is.Links() {
 			n := l.InFlight()
 			st.InFlight += n

@@ -2,6 +2,7 @@ package switchd
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 
 	"github.com/cardswitch/cardswitch/iso"
@@ -47,7 +48,8 @@ func (r *request) entrySpans() (sp entrySpans) {
 type refusal struct {
 	code   iso.SwitchCode
 	reason string
-	issuer string // the issuer it was for, when routing got that far
+	issuer string   // the issuer it was for, when routing got that far
+	req    *request // the relayed request refused after all (off the read loop); nil: the frame being handled
 }
 
 // outcome is how the journal records the refusal.
@@ -127,7 +129,13 @@ func (c *acqConn) relay(frame []byte, v *iso.View, sp *entrySpans) error {
 	// Only requests about to reach an issuer make a retry a duplicate: one
 	// the switch refused before any issuer saw it may be sent again.
 	var dupKey uint64
+	var orig uint32
 	if s.dups != nil {
+		if orig, rf = c.original(v); rf.code != "" {
+			c.unlimit(limited)
+			c.refuse(v, sp, c.started, rf)
+			return nil
+		}
 		dupKey = c.dupKey(v)
 		if s.dups.check(dupKey, c.started) {
 			c.unlimit(limited)
@@ -136,21 +144,41 @@ func (c *acqConn) relay(frame []byte, v *iso.View, sp *entrySpans) error {
 		}
 	}
 	r := c.newRequest(frame, v, sp, m.Issuer, limited)
+	if orig != 0 {
+		r.RelinkOriginal(orig)
+	}
 	c.inflight.Add(1)
-	if err := c.send(snap.issuers[m.IssuerIndex], r, v); err != nil {
+	if err := c.send(snap.issuers[m.IssuerIndex], r, v, dupKey); err != nil {
+		if s.standIn(r, err, false) {
+			return nil // decided by the switch, once stored (standin.go); a retry is a duplicate
+		}
 		c.release(r)
-		if isAdvice(v.MTI()) && s.revs != nil {
-			c.storeAdvice(r, v)
-			return nil
-		}
-		if s.dups != nil {
-			s.dups.forget(dupKey) // no issuer saw it: a retry is not a duplicate
-		}
-		c.refuse(v, sp, c.started, refusal{code: iso.CodeIssuerDown, reason: err.Error(), issuer: m.Issuer})
+		c.notSent(r, v, sp, dupKey, m.Issuer, err)
 		return nil
 	}
 	s.stats.relayed.Add(1)
 	return nil
+}
+
+// notSent answers a request no link took (err): an advice is stored for
+// later delivery, else it is refused, 91, or 30 when its issuer's dialect
+// cannot express it (an *iso.TranslateError: no retry or store can).
+func (c *acqConn) notSent(r *request, v *iso.View, sp *entrySpans, dupKey uint64, issuerName string, err error) {
+	s := c.s
+	te := (*iso.TranslateError)(nil)
+	untranslatable := errors.As(err, &te)
+	if isAdvice(v.MTI()) && s.revs != nil && !untranslatable {
+		c.storeAdvice(r, v)
+		return
+	}
+	if s.dups != nil {
+		s.dups.forget(dupKey) // no issuer saw it: a retry is not a duplicate
+	}
+	rf := refusal{code: iso.CodeIssuerDown, reason: err.Error(), issuer: issuerName}
+	if untranslatable {
+		rf.code, rf.reason = iso.CodeFormatError, "request does not translate to the issuer's dialect: "+err.Error()
+	}
+	c.refuse(v, sp, c.started, rf)
 }
 
 // limit applies the per-request checks of identity and load: field 32 must
@@ -221,13 +249,23 @@ func (c *acqConn) unlimit(limited bool) {
 }
 
 // newRequest is the one allocation of a relayed request: its Txn, with a
-// copy of the frame inside it when it fits.
+// copy of the frame inside it when it fits (the canonical frame; from a
+// translating or TPDU listener, with what its answer needs: edgeRequest).
 func (c *acqConn) newRequest(frame []byte, v *iso.View, sp *entrySpans, issuerName string, limited bool) *request {
-	r := &request{c: c, limited: limited}
+	var r *request
+	var owner issuer.Owner
+	if c.lst.framed() {
+		e := &edgeRequest{carry: c.carry, tpdu: c.tpdu}
+		r, owner = &e.request, e
+	} else {
+		r = &request{}
+		owner = r
+	}
+	r.c, r.limited = c, limited
 	r.spans[0], r.spans[1] = sp[spanMTI], sp[spanProcessingCode]
 	copy(r.spans[2:], sp[spanCurrency:spanPAN])
 	t := &r.Txn
-	t.Owner, t.Issuer, t.Started = r, issuerName, c.started
+	t.Owner, t.Issuer, t.Started = owner, issuerName, c.started
 	t.SetFrame(frame)
 	copy(t.MTI[:], v.MTI())
 	copy(t.STAN[:], v.Field(11))
@@ -240,26 +278,70 @@ func (c *acqConn) newRequest(frame []byte, v *iso.View, sp *entrySpans, issuerNa
 		t.HasTID = true
 	}
 	t.PAN, t.Amount = sp[spanPAN], sp[spanAmount]
+	// A reversal's answer (0430, 0410) must echo its 90 when it echoes any:
+	// one under its link STAN with another 90 acknowledges another reversal.
+	t.Original = v.Span(90)
 	return r
 }
 
 // send puts r on one of is's links, within the issuer's in-flight cap:
 // past it, ErrIssuerBusy at once (the caller answers 91, or stores an
-// advice), never a queue.
-func (c *acqConn) send(is *issuer.Issuer, r *request, v *iso.View) error {
+// advice), never a queue. An issuer the switch took offline is not sent
+// to: ErrOffline.
+// key is r's duplicate key (0: none), whose slot Record gives the link
+// STAN r goes out with.
+func (c *acqConn) send(is *issuer.Issuer, r *request, v *iso.View, key uint64) error {
+	if is.Offline() {
+		return issuer.ErrOffline // decided at once: the issuer is not waited for
+	}
 	if !is.Admit(&r.Txn) {
 		c.s.metrics.Rejected(metrics.ReasonInFlight)
 		return issuer.ErrIssuerBusy
 	}
-	c.sending = v // for Record, called back by the link within Send
+	c.sending, c.sendingKey = v, key // for Record, called back by the link within Send
 	err := is.SendBurst(&r.Txn, v.Offset(11), &c.burst)
-	c.sending = nil
+	c.sending, c.sendingKey = nil, 0
 	return err
 }
 
-// isAdvice: 0420/0421 reversal advices are stored and forwarded when the
-// issuer cannot take them now.
-func isAdvice(mti []byte) bool { return mti[1] == '4' && mti[2] == '2' }
+// original finds the original of an acquirer's reversal (0400, 0420,
+// 0421, scanned into v) among the requests relayed within the duplicate
+// window, and returns the link STAN it went out with, for the reversal's
+// 90 (0: leave 90 as it is). A reversal whose original the switch did
+// not relay, although the window covers the original's time, is refused
+// with 25: the switch answered the original itself (or never saw it), so
+// no issuer holds anything for it. An original older than the window is
+// not known either way: relayed unchanged. Any other request: 0, at no
+// cost.
+func (c *acqConn) original(v *iso.View) (uint32, refusal) {
+	if v.MTI()[1] != '4' {
+		return 0, refusal{}
+	}
+	key, ok := c.s.dups.originalKey(c.acquirer, v)
+	if !ok {
+		return 0, refusal{} // no usable 90: relayed as it is, the issuer judges it
+	}
+	link, ok := c.s.dups.original(key, c.started)
+	if !ok && c.s.dups.covers(v.Field(90)[10:20], c.started) {
+		return 0, refusal{code: iso.CodeNoOriginal, reason: "original not relayed by the switch within journal.duplicate_window"}
+	}
+	if !ok {
+		c.s.log.Warn("reversal of an original older than journal.duplicate_window (by its field 90): field 90 "+
+			"relayed as the acquirer sent it", "conn", c.id, "acquirer", c.acquirer, "stan", string(v.Field(11)))
+		return 0, refusal{}
+	}
+	if link == 0 {
+		c.s.log.Warn("reversal of a request relayed before the last start: its link STAN is not known, field 90 "+
+			"relayed as the acquirer sent it", "conn", c.id, "acquirer", c.acquirer, "stan", string(v.Field(11)))
+	}
+	return link, refusal{}
+}
+
+// isAdvice: an advice (ISO 8583 function digit 2: 0120, 0220, 0420 and
+// their repeats) reports what was decided elsewhere. It is delivered until
+// acknowledged, never reversed: one the issuer cannot take now, or does not
+// answer in time, is stored and forwarded (reversals.go, storeAdvice).
+func isAdvice(mti []byte) bool { return mti[2] == '2' }
 
 // netMgmt answers an acquirer's 0800: sign-on (001), sign-off (002) and
 // echo (301) get 00; any other network management code gets 30. Network
@@ -278,6 +360,6 @@ func (c *acqConn) netMgmt(frame []byte, v *iso.View) {
 		return
 	}
 	c.s.stats.netMgmt.Add(1)
-	c.queueAfter(resp, 0) // not journaled: nothing to wait for
+	c.queueAfter(resp, 0, nil) // not journaled: nothing to wait for
 	c.s.log.Debug("network management answered", "conn", c.id, "code70", string(v.Field(70)), "code", string(code))
 }

@@ -33,6 +33,7 @@ type answer struct {
 	resp    []byte     // nil: nothing to send (the acquirer already had its answer)
 	held    *wire.Held // set: queue the answer without waking the writer (the link's reader wakes it)
 	sent    *request   // the relayed request it answers, released once answered; nil when never relayed
+	req     *request   // the relayed request it answers, for its dialect state; nil: the frame being handled
 }
 
 // finish journals a's outcome and queues its answer behind the entry (v:
@@ -61,7 +62,7 @@ func (c *acqConn) finish(a *answer, v *iso.View) {
 	if c.s.debugging() {
 		c.logTxn(a, v)
 	}
-	c.queueHeld(a.resp, tk, a.held)
+	c.queueHeld(a.resp, tk, a.req, a.held)
 	c.s.metrics.Request(string(a.spans[spanMTI].In(a.frame)), a.issuer, a.code, a.latency)
 	if a.sent != nil {
 		c.release(a.sent)
@@ -80,7 +81,7 @@ func (r *request) AnswerHeld(_ *issuer.Txn, resp []byte, rv *iso.View, held *wir
 	r.c.s.stats.issuerAnswers.Add(1)
 	code := codeString(rv.Field(39))
 	r.c.finish(&answer{frame: r.Frame, spans: r.entrySpans(), started: r.Started, latency: r.Latency,
-		issuer: r.Issuer, code: code, outcome: issuerOutcome(r.MTI[:], code), resp: resp, sent: r, held: held}, nil)
+		issuer: r.Issuer, code: code, outcome: issuerOutcome(r.MTI[:], code), resp: resp, sent: r, req: r, held: held}, nil)
 }
 
 // issuerOutcome classifies an issuer's answer for the journal.
@@ -97,7 +98,8 @@ func issuerOutcome(mti []byte, code string) journal.Outcome {
 // Fail answers for the issuer (issuer.Owner): 91 when it is unreachable
 // or late, 96 when its answer was unreadable. A request that may have
 // reached the issuer is reversed: a timeout reversal (0420) is stored
-// before the acquirer hears 91.
+// before the acquirer hears 91. An advice (0120, 0420 ...) is not: it is
+// stored, to be repeated until acknowledged, and its acquirer hears 00.
 func (r *request) Fail(_ *issuer.Txn, err error) {
 	c, s := r.c, r.c.s
 	code, outcome := iso.CodeIssuerDown, journal.TimedOut
@@ -111,7 +113,10 @@ func (r *request) Fail(_ *issuer.Txn, err error) {
 		c.storeAdviceTried(r, &v, true) // it went out once: the store sends repeats
 		return
 	}
-	resp, berr := s.ownResponse(&v, code)
+	if code == iso.CodeIssuerDown && s.standIn(r, err, true) {
+		return // decided by the switch, once stored (standin.go)
+	}
+	resp, berr := s.ownResponse(c.asSent(r, &v), code)
 	if berr != nil {
 		s.log.Error("cannot build switch response", "conn", c.id, "code", string(code), "err", berr)
 		c.release(r)
@@ -126,8 +131,16 @@ func (r *request) Fail(_ *issuer.Txn, err error) {
 }
 
 // Late journals an issuer answer that came after the timeout
-// (issuer.LateOwner); the acquirer had its 91.
+// (issuer.LateOwner); the acquirer had its 91, or the switch's stand-in
+// decision.
 func (r *request) Late(_ *issuer.Txn, _ []byte, rv *iso.View) {
+	if s := r.c.s; s.standInFor(r.Issuer, r.MTI[:]) != nil {
+		select {
+		case s.revs.lates <- lateReq{r: r, code: codeString(rv.Field(39))}:
+			return // journaled beside the stand-in decision (standin_late.go)
+		default: // the manager is behind: journaled as a plain late answer
+		}
+	}
 	r.c.finish(&answer{frame: r.Frame, spans: r.entrySpans(), started: r.Started, latency: time.Since(r.Started),
 		issuer: r.Issuer, code: codeString(rv.Field(39)), outcome: journal.Late,
 		reason: "issuer answered after the timeout; not relayed (the acquirer got 91)"}, nil)
@@ -170,7 +183,7 @@ func (c *acqConn) refuse(v *iso.View, sp *entrySpans, started time.Time, rf refu
 		return
 	}
 	c.finish(&answer{frame: v.Frame(), spans: *sp, started: started, latency: time.Since(started),
-		issuer: rf.issuer, code: string(rf.code), outcome: rf.outcome(), reason: rf.reason, resp: resp}, v)
+		issuer: rf.issuer, code: string(rf.code), outcome: rf.outcome(), reason: rf.reason, resp: resp, req: rf.req}, v)
 }
 
 // deferred is an answer that waits for its reversal to be stored first
@@ -195,7 +208,7 @@ func (d *deferred) finish() {
 		sent = r
 	}
 	r.c.finish(&answer{frame: r.Frame, spans: r.entrySpans(), started: r.Started, latency: time.Since(r.Started),
-		issuer: r.Issuer, code: d.code, outcome: d.outcome, reason: d.reason, resp: d.resp, sent: sent}, nil)
+		issuer: r.Issuer, code: d.code, outcome: d.outcome, reason: d.reason, resp: d.resp, sent: sent, req: r}, nil)
 }
 
 // release gives back what a relayed request held: its place in the
@@ -230,6 +243,23 @@ func (s *Switch) debugging() bool { return s.log.Enabled(context.Background(), s
 func (c *acqConn) journalFailed(err error) {
 	c.s.journalLost(1)
 	c.s.log.Error("journal write failed", "conn", c.id, "err", err)
+}
+
+// asSent is r's request as its acquirer sent it, for the switch's own
+// answer: v (the scan of r.Frame), unless r is an acquirer's reversal
+// whose 90 names its original by the link STAN (request.go, original);
+// then a scan of the frame with the acquirer's 90, which the answer
+// echoes.
+func (c *acqConn) asSent(r *request, v *iso.View) *iso.View {
+	f := r.AcquirerFrame()
+	if len(f) == 0 || &f[0] == &r.Frame[0] {
+		return v
+	}
+	av := new(iso.View)
+	if c.s.scanner.Scan(f, av) != nil {
+		return v
+	}
+	return av
 }
 
 // ownResponse builds and counts the switch's own answer: by copying the

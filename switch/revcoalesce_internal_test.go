@@ -27,7 +27,12 @@ journal: {path: "`+filepath.Join(t.TempDir(), "j.db")+`"}
 	require.NoError(t, err)
 	s, err := New(cfg, WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))), WithWatch(false))
 	require.NoError(t, err)
-	t.Cleanup(func() { _ = s.ln.Close(); s.closeJournal() })
+	t.Cleanup(func() {
+		for _, l := range s.listeners {
+			_ = l.ln.Close()
+		}
+		s.closeJournal()
+	})
 	r := s.revs // not started: the test runs its steps on its own goroutine
 
 	m, err := acqclient.Request{PAN: "4111111111111111", Amount: 100, STAN: 7, RRN: "000000000007",

@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/cardswitch/cardswitch/config"
 	"github.com/cardswitch/cardswitch/iso"
@@ -184,5 +186,38 @@ func TestStoredAdviceTakesItsPANFromTrack2(t *testing.T) {
 	assert.Equal(t, "0420", rs[0].MTI)
 	assert.Equal(t, trackSilentPAN, rs[0].Fields[2])
 	assert.NotContains(t, rs[0].Fields, 35, "track 2 is never stored")
+	awaitNoReversalsOwed(t, path)
+}
+
+// An acquirer's 0420, relayed, is answered only by the 0430 that echoes
+// its own field 90 (or no 90): an 0430 under its link STAN with another
+// 90 answers another reversal. It is unmatched, not relayed to the
+// acquirer; the advice times out, is stored and repeated (0421) until the
+// issuer acknowledges it, and the acquirer gets the switch's 0430.
+func TestRelayedAdviceWrongOriginalIsNotAnAck(t *testing.T) {
+	iss := startHoldIssuer(t)
+	iss.mu.Lock()
+	iss.wrong90, iss.approve = true, true
+	iss.mu.Unlock()
+	path := journalPath(t)
+	sw := startSwitch(t, lostYAML(path, iss.ln.Addr().String(), "200ms", ""), "bank")
+	c := dial(t, sw.addr)
+	original := auth(panApprove, 100, 12)
+	original.Time = time.Date(2026, 12, 7, 12, 0, 0, 0, time.UTC)
+	require.Equal(t, "00", str(t, send(t, c, original), 39), "the original, relayed")
+	adv := auth(panApprove, 100, 13)
+	adv.RRN = original.RRN
+	orig := "0100000012" + "1207120000" + fmt.Sprintf("%011d%011d", 0, 0)
+	adv.MTI, adv.Fields = "0420", map[int]string{90: orig}
+	resp := send(t, c, adv)
+	require.Equal(t, "0430", mti(t, resp))
+	got90, _ := resp.GetString(90)
+	assert.NotEqual(t, "0100999999"+strings.Repeat("0", 32), got90, "the issuer's 0430 for another reversal relayed")
+	advices := iss.waitAdvices(t, "the advice repeated", func(a [][]byte, _ int) bool { return len(a) >= 2 })
+	assert.Equal(t, "0421", frameMTI(t, advices[1]))
+	assert.Positive(t, sw.Stats().UnmatchedAnswers)
+
+	iss.release()
+	iss.waitAdvices(t, "an acknowledged repeat", func(_ [][]byte, acked int) bool { return acked >= 1 })
 	awaitNoReversalsOwed(t, path)
 }

@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/cardswitch/cardswitch/config"
 	"github.com/cardswitch/cardswitch/iso"
 	"github.com/cardswitch/cardswitch/journal"
 	"github.com/cardswitch/cardswitch/switch/issuer"
@@ -45,6 +46,11 @@ import (
 // the same field 90 when the 0430 echoes 90 (issuer.Txn.Original); any
 // other is unmatched, and the reversal stays owed.
 //
+// An acquirer's own reversal names its original in 90 by the acquirer's
+// STAN, which the issuer never saw: relay gives it the original's link
+// STAN instead (request.go, original; issuer.Txn.RelinkOriginal), so that
+// is also what such a reversal carries when it is stored here.
+//
 // Under overload the switch's own scheduling can time requests out by the
 // thousand: the queue must not turn that into a storm on the issuer. So
 // each issuer's reversals go out at no more than reversals.rate per second
@@ -65,10 +71,20 @@ type reversalMgr struct {
 	cancel  context.CancelFunc
 	once    sync.Once
 
-	limits map[string]*rate.Limiter // per issuer (reversals.rate); manager goroutine only
-	owed   map[string]struct{}      // coalescing keys (revKey) of stored timeout reversals; manager goroutine only
-	now    func() time.Time         // the rate limiters' clock
-	passed func()                   // called after each pass over the due reversals (tests); may be nil
+	standIns chan standInReq // requests to decide for (standin.go)
+	lates    chan lateReq    // issuer answers to requests stood in for
+	// stoodIn and lateFirst pair a stood-in request that went out with its
+	// issuer's late answer, whichever comes first; entries older than
+	// lateMemory are dropped. Manager goroutine only.
+	stoodIn   map[*request]stoodIn
+	lateFirst map[*request]lateReqAt
+
+	limits     map[string]*rate.Limiter // per issuer (reversals.rate); manager goroutine only
+	advLim     map[string]*rate.Limiter // per issuer (stand_in.advice_rate); manager goroutine only
+	nextExpire time.Time                // when expireAdvices looks again
+	owed       map[string]struct{}      // coalescing keys (revKey) of stored timeout reversals; manager goroutine only
+	now        func() time.Time         // the rate limiters' clock
+	passed     func()                   // called after each pass over the due reversals (tests); may be nil
 
 	sent      atomic.Int64 // reversal attempts handed to an issuer link
 	coalesced atomic.Int64 // timeouts not queued: their original was already owed a reversal
@@ -95,7 +111,9 @@ type revResult struct {
 func newReversalMgr(s *Switch, j *journal.Journal) *reversalMgr {
 	r := &reversalMgr{s: s, j: j, stores: make(chan storeReq, storeQueue), results: make(chan revResult, 1024),
 		wake: make(chan struct{}, 1), pending: make(map[int64]bool), done: make(chan struct{}),
-		limits: make(map[string]*rate.Limiter), owed: make(map[string]struct{}), now: time.Now, passed: s.revPass}
+		limits: make(map[string]*rate.Limiter), owed: make(map[string]struct{}), now: time.Now, passed: s.revPass,
+		standIns: make(chan standInReq, storeQueue), lates: make(chan lateReq, 1024),
+		stoodIn: make(map[*request]stoodIn), lateFirst: make(map[*request]lateReqAt), advLim: make(map[string]*rate.Limiter)}
 	if s.revClock != nil {
 		r.now = s.revClock
 	}
@@ -130,10 +148,15 @@ func (r *reversalMgr) run(ctx context.Context) {
 			return
 		case sr := <-r.stores:
 			r.storeBatch(sr)
+		case si := <-r.standIns:
+			r.standInBatch(si)
+		case lr := <-r.lates:
+			r.lateAnswer(lr)
 		case res := <-r.results:
 			r.result(res)
 		case <-tick.C:
 			r.sendDue()
+			r.forgetStoodIn()
 		case <-r.wake:
 			r.sendDue()
 		}
@@ -147,6 +170,8 @@ func (r *reversalMgr) drainStores() {
 		select {
 		case sr := <-r.stores:
 			r.storeBatch(sr)
+		case si := <-r.standIns:
+			r.standInBatch(si)
 		default:
 			return
 		}
@@ -242,15 +267,31 @@ func revKey(issuerName, original string, rrn []byte) string {
 // timedOut queues the reversal of t; d (the acquirer's 91) is finished
 // once the reversal is durable (or found already owed).
 func (r *reversalMgr) timedOut(t *request, v *iso.View, d deferred) {
+	if sr, ok := r.timeoutReq(t, v, d); ok {
+		r.stores <- sr
+	}
+}
+
+// storeTimeout is timedOut on the manager's own goroutine: it stores at
+// once rather than queue to itself.
+func (r *reversalMgr) storeTimeout(t *request, v *iso.View, d deferred) {
+	if sr, ok := r.timeoutReq(t, v, d); ok {
+		r.storeBatch(sr)
+	}
+}
+
+// timeoutReq is the store request of t's timeout reversal; false when
+// it cannot be built (d is finished then).
+func (r *reversalMgr) timeoutReq(t *request, v *iso.View, d deferred) (storeReq, bool) {
 	orig := originalData(&t.Txn, v)
 	frame, err := buildReversal(r.s.spec, &t.Txn, v, orig, time.Now())
 	if err != nil {
 		r.s.log.Error("cannot build reversal: reverse manually", "issuer", t.Issuer, "stan", string(t.STAN[:]), "err", err)
 		d.finish()
-		return
+		return storeReq{}, false
 	}
-	r.stores <- storeReq{rv: journal.Reversal{Created: time.Now(), Issuer: t.Issuer, STAN: string(t.STAN[:]),
-		RRN: string(v.Field(37)), Frame: frame, NextAttempt: time.Now()}, then: d, key: revKey(t.Issuer, orig, v.Field(37))}
+	return storeReq{rv: journal.Reversal{Created: time.Now(), Issuer: t.Issuer, STAN: string(t.STAN[:]),
+		RRN: string(v.Field(37)), Frame: frame, NextAttempt: time.Now()}, then: d, key: revKey(t.Issuer, orig, v.Field(37))}, true
 }
 
 // sendDue sends, for each configured issuer, the stored reversals whose
@@ -261,16 +302,19 @@ func (r *reversalMgr) sendDue() {
 		defer r.passed()
 	}
 	now := r.now()
+	r.expireAdvices()
 	for _, is := range r.s.routes.Load().issuers {
 		r.sendDueOf(is.Name, now)
 	}
 }
 
-// sendDueOf sends issuer name's due reversals, oldest first, while its
-// limiter has tokens at now.
+// sendDueOf sends issuer name's due reversals and advices, oldest first,
+// while their limiters have tokens at now: reversals.rate for reversals
+// and acquirers' advices, stand_in.advice_rate for stand-in advices,
+// which wait while the issuer is offline.
 func (r *reversalMgr) sendDueOf(name string, now time.Time) {
-	lim := r.limiter(name, now)
-	n := int(lim.TokensAt(now))
+	lim, adv := r.limiter(name, now), r.adviceLimiter(name, now)
+	n := int(lim.TokensAt(now)) + int(adv.TokensAt(now))
 	if n < 1 {
 		return
 	}
@@ -281,12 +325,25 @@ func (r *reversalMgr) sendDueOf(name string, now time.Time) {
 		r.s.log.Error("cannot read due reversals", "issuer", name, "err", err)
 		return
 	}
+	// Advices wait for the issuer to be back (a live link, not offline):
+	// an attempt that cannot go out would only push the next one back.
+	away := r.s.issuerOffline(name)
+	if is := r.s.issuerNamed(name); is == nil || is.UpLinks() == 0 {
+		away = true
+	}
 	for _, rv := range due {
 		if r.pending[rv.ID] {
 			continue
 		}
-		if !lim.AllowN(now, 1) {
-			return
+		l := lim
+		if rv.Kind == journal.KindStandIn {
+			if away {
+				continue
+			}
+			l = adv
+		}
+		if !l.AllowN(now, 1) {
+			continue // its kind waits for the next pass; the other kind may still go
 		}
 		r.send(rv)
 	}
@@ -300,6 +357,26 @@ func (r *reversalMgr) limiter(name string, now time.Time) *rate.Limiter {
 	if lim == nil {
 		lim = rate.NewLimiter(rate.Limit(rps), burst)
 		r.limits[name] = lim
+	} else if lim.Limit() != rate.Limit(rps) {
+		lim.SetLimitAt(now, rate.Limit(rps))
+		lim.SetBurstAt(now, burst)
+	}
+	return lim
+}
+
+// adviceLimiter is issuer name's stand-in advice rate limiter, with the
+// rate in force (stand_in.advice_rate).
+func (r *reversalMgr) adviceLimiter(name string, now time.Time) *rate.Limiter {
+	rps := float64(config.DefaultAdviceRate)
+	cfg := r.s.live()
+	if i := cfg.IssuerIndex(name); i >= 0 {
+		rps = cfg.Issuers[i].StandIn.AdviceRate
+	}
+	burst := max(1, int(math.Ceil(rps)))
+	lim := r.advLim[name]
+	if lim == nil {
+		lim = rate.NewLimiter(rate.Limit(rps), burst)
+		r.advLim[name] = lim
 	} else if lim.Limit() != rate.Limit(rps) {
 		lim.SetLimitAt(now, rate.Limit(rps))
 		lim.SetBurstAt(now, burst)
@@ -348,11 +425,20 @@ func (r *reversalMgr) result(res revResult) {
 		var v iso.View
 		_ = r.s.scanner.Scan(res.rv.Frame, &v) // it scanned when it was sent
 		pan, _ := iso.RoutingPAN(&v)
-		e := journal.Entry{Time: res.rv.Created, Issuer: res.rv.Issuer, MTI: "0420", STAN: res.rv.STAN, RRN: res.rv.RRN,
-			PAN: maskedOrEmpty(pan), ResponseCode: res.code, Outcome: journal.Reversed,
-			Reason: "reversal advice acknowledged by the issuer", Latency: time.Since(res.rv.Created)}
+		reason := "reversal advice acknowledged by the issuer"
+		if storedOutcome(v.MTI()) != journal.Reversed {
+			reason = "advice acknowledged by the issuer"
+		}
+		e := journal.Entry{Time: res.rv.Created, Issuer: res.rv.Issuer, MTI: firstMTI(v.MTI()), STAN: res.rv.STAN,
+			RRN: res.rv.RRN, PAN: maskedOrEmpty(pan), ResponseCode: res.code, Outcome: storedOutcome(v.MTI()),
+			Reason: reason, Latency: time.Since(res.rv.Created)}
+		what := "reversal acknowledged"
+		if res.rv.Kind == journal.KindStandIn {
+			e.MTI, e.Outcome, e.Reason = "0120", journal.Advised, "stand-in advice acknowledged by the issuer"
+			what = "stand-in advice acknowledged"
+		}
 		r.j.Append(&e, nil)
-		r.s.log.Info("reversal acknowledged", "issuer", res.rv.Issuer, "stan", res.rv.STAN, "rrn", res.rv.RRN,
+		r.s.log.Info(what, "issuer", res.rv.Issuer, "stan", res.rv.STAN, "rrn", res.rv.RRN,
 			"attempts", res.rv.Attempts+1, "code", res.code)
 		return
 	}
@@ -453,13 +539,15 @@ func markRepeat(v *iso.View) bool {
 	return v.Set(0, []byte{mti[0], mti[1], mti[2], '1'}) == nil // same length: in place
 }
 
-// storeAdvice stores an acquirer's 0420 the issuer cannot take now and
-// answers the acquirer 0430 at once: the switch takes over delivery.
+// storeAdvice stores an acquirer's advice (0120, 0420 ...: isAdvice) the
+// issuer cannot take now and, once it is stored, answers the acquirer
+// with 00 (0130, 0430): the switch takes over delivery, as a network's
+// store-and-forward queue does.
 func (c *acqConn) storeAdvice(t *request, v *iso.View) { c.storeAdviceTried(t, v, false) }
 
 // storeAdviceTried is storeAdvice, for an advice that went out to the
-// issuer once (sent: relayed, then timed out or its link lost) stored as a
-// repeat (0421): the issuer may have it.
+// issuer once (sent: relayed, then timed out, its link lost or its answer
+// unreadable) stored as a repeat (0421, 0121): the issuer may have it.
 func (c *acqConn) storeAdviceTried(t *request, v *iso.View, sent bool) {
 	s := c.s
 	frame, err := stripCardData(s.spec, t.Frame, v)
@@ -472,18 +560,37 @@ func (c *acqConn) storeAdviceTried(t *request, v *iso.View, sent bool) {
 	if err != nil {
 		sp := t.entrySpans()
 		c.refuse(v, &sp, t.Started, refusal{code: iso.CodeSystemError, reason: "cannot store advice: " + err.Error(),
-			issuer: t.Issuer})
+			issuer: t.Issuer, req: t})
 		return
 	}
-	resp, err := s.ownResponse(v, iso.CodeApproved)
+	resp, err := s.ownResponse(c.asSent(t, v), iso.CodeApproved)
 	if err != nil {
 		s.log.Error("cannot build 0430", "conn", c.id, "err", err)
 		return
 	}
-	d := deferred{r: t, resp: resp, code: string(iso.CodeApproved), outcome: journal.Reversed,
+	d := deferred{r: t, resp: resp, code: string(iso.CodeApproved), outcome: storedOutcome(v.MTI()),
 		reason: "advice accepted by the switch; stored and forwarded to the issuer"}
 	s.revs.stores <- storeReq{rv: journal.Reversal{Created: time.Now(), Issuer: t.Issuer, STAN: string(t.STAN[:]),
 		RRN: string(v.Field(37)), Frame: frame, NextAttempt: time.Now()}, then: d}
+}
+
+// storedOutcome is how the journal records a stored message of MTI mti,
+// accepted or acknowledged: a reversal (04xx) reverses; any other advice
+// (0120, 0220) reports an approval taken elsewhere.
+func storedOutcome(mti []byte) journal.Outcome {
+	if len(mti) == 4 && mti[1] == '4' {
+		return journal.Reversed
+	}
+	return journal.Approved
+}
+
+// firstMTI is a stored message's MTI as its first attempt had it (0421:
+// 0420), for its journal entries.
+func firstMTI(mti []byte) string {
+	if len(mti) != 4 {
+		return string(mti)
+	}
+	return string(mti[:3]) + "0"
 }
 
 // reversalFields are copied from the original into the 0420.

@@ -54,8 +54,10 @@ func (c *acqConn) dupKey(v *iso.View) uint64 {
 // is the one the frame needs anyway.
 func (c *acqConn) scanAhead(fr *iso.FrameReader) {
 	d := c.s.dups
-	if d == nil {
-		return // nothing to prefetch: scanning ahead would gain nothing
+	if d == nil || c.lst.tr != nil {
+		// Nothing to prefetch, or the next frame is not canonical yet
+		// (translation reuses one buffer): scanning ahead would gain nothing.
+		return
 	}
 	next := fr.PeekNext()
 	if len(next) == 0 {

@@ -20,7 +20,7 @@ import (
 func TestScanAheadHandsOverTheNextFramesScan(t *testing.T) {
 	sc, err := iso.NewScanner(iso.Spec87())
 	require.NoError(t, err)
-	c := &acqConn{s: &Switch{scanner: sc, dups: newDupCache(time.Minute)}, acquirer: "acq", views: new([2]iso.View)}
+	c := &acqConn{lst: &listener{}, s: &Switch{scanner: sc, dups: newDupCache(time.Minute)}, acquirer: "acq", views: new([2]iso.View)}
 	var stream []byte
 	for stan := range 3 {
 		m, err := acqclient.Request{PAN: "4111111111111111", Amount: 100, STAN: stan + 1, RRN: "000000000001",

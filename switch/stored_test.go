@@ -32,15 +32,17 @@ const (
 )
 
 // holdIssuer is an issuer that answers sign-ons and echoes but ignores
-// every 0420 and 0421 (and every authorization: they time out) until
-// release is called, or answers them with a wrong field 90 (wrong90); it
-// keeps every 0420 and 0421 it receives.
+// every advice, 0420, 0421, 0120 and 0121 (and every authorization: they
+// time out, unless approve) until release is called, or answers them with
+// a wrong field 90 (wrong90); it keeps every advice it receives.
 type holdIssuer struct {
 	ln       net.Listener
 	sc       *iso.Scanner
 	mu       sync.Mutex
 	released bool
 	wrong90  bool // until released, 0420s get an 0430 with another field 90
+	approve  bool // 0100s get an 0110 with 39 = 00 instead of no answer
+	auths    [][]byte
 	advices  [][]byte
 	acked    int
 	changed  chan struct{}
@@ -50,7 +52,13 @@ type holdIssuer struct {
 
 func startHoldIssuer(t *testing.T) *holdIssuer {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	return startHoldIssuerAt(t, "127.0.0.1:0")
+}
+
+// startHoldIssuerAt is startHoldIssuer listening on addr.
+func startHoldIssuerAt(t *testing.T, addr string) *holdIssuer {
+	t.Helper()
+	ln, err := net.Listen("tcp", addr)
 	require.NoError(t, err)
 	sc, err := iso.NewScanner(iso.Spec87())
 	require.NoError(t, err)
@@ -102,7 +110,18 @@ func (h *holdIssuer) handle(body []byte) []byte {
 	case "0800":
 		resp, _ := iso.NetMgmtResponse(iso.Spec87(), body, "00")
 		return resp
-	case "0420", "0421":
+	case "0100":
+		h.mu.Lock()
+		approve := h.approve
+		if approve {
+			h.auths = append(h.auths, body)
+		}
+		h.mu.Unlock()
+		if approve {
+			resp, _ := iso.BuildResponse(iso.Spec87(), &v, "00")
+			return resp
+		}
+	case "0420", "0421", "0120", "0121":
 		h.mu.Lock()
 		h.advices = append(h.advices, body)
 		answer, wrong := h.released, h.wrong90
@@ -132,7 +151,8 @@ func answer0430(v *iso.View, original []byte) []byte {
 	if m.Unpack(resp) != nil {
 		return nil
 	}
-	m.MTI("0430") // a repeat's answer too, as ISO 8583 and jPOS answer it
+	mti := v.MTI()
+	m.MTI(string(mti[:2]) + "30") // a repeat's answer too, as ISO 8583 and jPOS answer it
 	if original != nil && m.Field(90, string(original)) != nil {
 		return nil
 	}

@@ -36,7 +36,8 @@ type Switch struct {
 	spec    *iso8583.MessageSpec
 	scanner *iso.Scanner
 
-	ln          net.Listener
+	listeners   []*listener // listen.address's first; fixed at start
+	translators translators
 	routes      atomic.Pointer[snapshot]
 	links       linkSet
 	stats       counters
@@ -50,6 +51,9 @@ type Switch struct {
 	revs    *reversalMgr     // nil without a journal
 
 	lockedReversals atomic.Int64 // stored messages whose key is gone, counted at start
+
+	healthMu sync.Mutex
+	health   map[string]*issuer.Health // by issuer name, kept across reloads (health.go)
 
 	watch    bool
 	reloadMu sync.Mutex     // one reload at a time
@@ -80,6 +84,9 @@ type snapshot struct {
 	// maxTotal is the switch-wide in-flight cap in force
 	// (config.MaxInFlightTotalFor under the memory limit in force).
 	maxTotal int64
+	// dialects are the issuers' dialects the journal records
+	// (issuerDialects); nil when every issuer speaks iso87ascii.
+	dialects map[string]string
 }
 
 // Option adjusts a Switch built by New.
@@ -132,21 +139,24 @@ func New(cfg *config.Config, opts ...Option) (_ *Switch, err error) {
 	if err = s.setupOps(cfg); err != nil {
 		return nil, err
 	}
-	if s.ln, err = s.listenAcquirers(cfg.Listen); err != nil {
+	if err = s.checkIssuerDialects(cfg); err != nil {
+		return nil, err
+	}
+	if err = s.listenAll(cfg); err != nil {
 		return nil, err
 	}
 	s.initClientCerts(cfg)
 	issuers, _ := s.buildIssuers(cfg, nil)
 	s.routes.Store(&snapshot{cfg: cfg, table: cfg.Table(), issuers: issuers, acqs: registry(cfg),
-		maxTotal: int64(maxTotal(cfg))})
+		maxTotal: int64(maxTotal(cfg)), dialects: issuerDialects(cfg)})
 	return s, nil
 }
 
 // live is the configuration in force (the startup one until a reload).
 func (s *Switch) live() *config.Config { return s.routes.Load().cfg }
 
-// Addr is the acquirer listener's address.
-func (s *Switch) Addr() net.Addr { return s.ln.Addr() }
+// Addr is the address of the acquirer listener of listen.address.
+func (s *Switch) Addr() net.Addr { return s.listeners[0].ln.Addr() }
 
 // Run serves until ctx ends, then shuts down gracefully: it stops
 // accepting, lets requests in flight finish (up to the configured
@@ -183,13 +193,24 @@ func (s *Switch) Run(ctx context.Context) error {
 		}()
 	}
 	accepted := make(chan struct{})
+	var serving sync.WaitGroup
+	for _, l := range s.listeners {
+		serving.Add(1)
+		go func() {
+			defer serving.Done()
+			serveTCP(l.ln, func(conn net.Conn) { s.handleConn(l, conn) }, s.log)
+		}()
+	}
 	go func() {
-		defer close(accepted)
-		serveTCP(s.ln, s.handleConn, s.log)
+		serving.Wait()
+		close(accepted)
 	}()
 	snap := s.routes.Load()
-	s.log.Info("cardswitch listening", "addr", s.ln.Addr().String(), "admin", s.AdminAddr(), "config", s.source,
-		"issuers", len(snap.issuers), "routes", snap.table.Len())
+	s.log.Info("cardswitch listening", "addr", s.Addr().String(), "admin", s.AdminAddr(), "config", s.source,
+		"issuers", len(snap.issuers), "routes", snap.table.Len(), "listeners", len(s.listeners))
+	for _, l := range s.listeners[1:] {
+		s.log.Info("acquirer listener", "name", l.name, "addr", l.ln.Addr().String(), "dialect", l.dialect.Name)
+	}
 
 	<-ctx.Done()
 	s.shutdown(accepted)
@@ -207,7 +228,9 @@ func (s *Switch) Run(ctx context.Context) error {
 func (s *Switch) shutdown(accepted <-chan struct{}) {
 	s.log.Info("shutting down: no new connections; draining requests in flight",
 		"timeout", s.live().Listen.ShutdownTimeout)
-	_ = s.ln.Close()
+	for _, l := range s.listeners {
+		_ = l.ln.Close()
+	}
 	<-accepted
 	s.draining.Store(true)
 	s.reloadMu.Lock() // a reload under way finishes; later ones are refused

@@ -19,16 +19,17 @@ import (
 )
 
 func newDecode() *cobra.Command {
-	var dialect string
+	var dialect, configPath string
 	var framed bool
 	cmd := &cobra.Command{
-		Use:   "decode --dialect D [--framed] [HEX]",
+		Use:   "decode --dialect D [--config FILE] [--framed] [HEX]",
 		Short: "Print the fields of a hex ISO 8583 frame in a dialect (card data masked)",
 		Long: `decode reads one frame as hex (the argument, or stdin; spaces and newlines
 are ignored) and prints its fields. Without --framed the hex is the message
 alone (what jPOS's ISOMsg.pack() returns: MTI, bitmap, fields); with
 --framed it starts with the dialect's length header and header (TPDU or
-fixed bytes), as captured on the wire.
+fixed bytes), as captured on the wire. With --config FILE, --dialect may
+also name one of FILE's user-defined dialects (dialects:).
 
 PANs (2, 34) are masked to their first 6 and last 4 digits; track data
 (35, 36, 45) shows only a masked PAN; PIN data (52), security data (53)
@@ -36,7 +37,7 @@ and EMV data (55) print as their length only. A frame that does not decode
 exits 1 naming the field.`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			d, err := iso.LookupDialect(dialect)
+			d, err := lookupDialect(dialect, configPath)
 			if err != nil {
 				return fmt.Errorf("--dialect: %w", err)
 			}
@@ -48,6 +49,7 @@ exits 1 naming the field.`,
 		},
 	}
 	cmd.Flags().StringVar(&dialect, "dialect", "iso87ascii", "the dialect the frame is in (see `cardswitch dialects`)")
+	cmd.Flags().StringVar(&configPath, "config", "", configFlagUsage)
 	cmd.Flags().BoolVar(&framed, "framed", false, "the hex starts with the dialect's length header and header")
 	return cmd
 }

@@ -1,6 +1,9 @@
 package main
 
 import (
+	"bytes"
+	"io/fs"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -31,7 +34,7 @@ func TestKill9InFlightRequestsAreReversedAtRestart(t *testing.T) {
 	// every other request was answered and its answer read.
 	load, wait := runClients(addr, clients, false, func(seq int) string {
 		if seq == delayedAt {
-			return "4111111111110007"
+			return heldPAN
 		}
 		return "4111111111111111"
 	})
@@ -43,6 +46,10 @@ func TestKill9InFlightRequestsAreReversedAtRestart(t *testing.T) {
 	<-p1.done
 	p1.done <- nil
 	received := sim.wait(t, "", func([]issuersim.Request) bool { return true })
+	// What kill -9 left (log segments with the in-flight records, the
+	// database, its WAL) holds neither card in clear: the held requests'
+	// PANs are in their records only sealed.
+	assertNoCardOnDisk(t, filepath.Dir(path), heldPAN, "4111111111111111")
 
 	p2 := startServe(t, "--config", cfg)
 	owed := p2.waitLog(t, "journal open", nil)["reversals_owed"]
@@ -58,7 +65,17 @@ func TestKill9InFlightRequestsAreReversedAtRestart(t *testing.T) {
 	all := sim.wait(t, "", func([]issuersim.Request) bool { return true }) // every 0420 sent until then
 
 	assertOneReversalEach(t, load, received, reversalAttemptsOf(all), clients)
+	// The PAN is sealed into the in-flight record: the rebuilt 0420 carries
+	// it in field 2, as a timeout's does, for the issuer to find the hold.
+	seen := sim.Reversals()
+	require.Len(t, seen, len(reversalAttemptsOf(all)))
+	for _, r := range seen {
+		assert.Equal(t, heldPAN, r.Fields[2], "the recovered %s carries the request's PAN in field 2", r.MTI)
+	}
 }
+
+// heldPAN is the card of the requests the simulator holds.
+const heldPAN = "4111111111110007"
 
 // assertOneReversalEach: every 0100 the issuer received that no client had
 // an answer to has exactly one 0420 (field 90 naming its link STAN, its
@@ -112,4 +129,26 @@ func heldOf(rs []issuersim.Request) []issuersim.Request {
 		}
 	}
 	return out
+}
+
+// assertNoCardOnDisk fails if a file under dir holds 12 consecutive digits
+// of any of pans.
+func assertNoCardOnDisk(t *testing.T, dir string, pans ...string) {
+	t.Helper()
+	files := 0
+	require.NoError(t, filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := os.ReadFile(p)
+		require.NoError(t, err)
+		files++
+		for _, pan := range pans {
+			for i := 0; i+12 <= len(pan); i++ {
+				assert.False(t, bytes.Contains(b, []byte(pan[i:i+12])), "%s holds digits %d-%d of a PAN", p, i+1, i+12)
+			}
+		}
+		return nil
+	}))
+	require.NotZero(t, files)
 }

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"context"
 	"fmt"
+	"os"
 	"os/signal"
 	"strconv"
 	"strings"
@@ -15,8 +17,9 @@ import (
 
 func newIssuerSim(lf *logFlags) *cobra.Command {
 	var (
-		sc    config.Simulator
-		rules []string
+		sc         config.Simulator
+		rules      []string
+		configPath string // --config: user dialects --dialect may name
 	)
 	cmd := &cobra.Command{
 		Use:   "issuer-sim --listen ADDR [flags]",
@@ -25,7 +28,17 @@ func newIssuerSim(lf *logFlags) *cobra.Command {
 39=00 and a 6-character approval code (38), declines 51 above --decline-above,
 and applies --rule in order (first match wins). A rule is comma-separated
 key=value pairs: match keys pan_prefix, pan_suffix, amount; action keys
-code=NN, delay=DURATION, no_answer, malformed.`,
+code=NN, delay=DURATION, no_answer, malformed.
+
+--dialect D makes it read and answer in dialect D (see 'cardswitch
+dialects'): a TPDU is answered with its NIIs swapped; a 1993 dialect
+treats 1100/1200 as authorizations, 1420/1421 as reversals and 1804 as
+network management, and answers 3-digit action codes (00 is 000, 51 is
+116, 05 is 100; the README's Issuer simulator section has the table).
+
+SIGUSR1 takes the simulated issuer down (its links are closed and new ones
+refused, as a host that goes away: a switch with stand-in decides for it);
+SIGUSR2 brings it back up (the switch reconnects and delivers its advices).`,
 		Example: `  cardswitch issuer-sim --listen 127.0.0.1:9101 --decline-above 100000 \
     --rule pan_suffix=0005,code=05 --rule amount=999,no_answer --rule pan_prefix=4000,delay=2s`,
 		Args: cobra.NoArgs,
@@ -41,13 +54,18 @@ code=NN, delay=DURATION, no_answer, malformed.`,
 				}
 				sc.Rules = append(sc.Rules, rule)
 			}
-			sim, err := issuersim.New(sc, log)
+			d, err := lookupDialect(sc.Dialect, configPath)
+			if err != nil {
+				return fmt.Errorf("--dialect: %w", err)
+			}
+			sim, err := issuersim.NewIn(sc, d, log)
 			if err != nil {
 				return err
 			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
 			defer stop()
 			go func() { <-ctx.Done(); _ = sim.Close() }()
+			defer downOnSignals(ctx, sim)()
 			log.Info("issuer simulator listening", "addr", sim.Addr())
 			return sim.Serve()
 		},
@@ -55,12 +73,32 @@ code=NN, delay=DURATION, no_answer, malformed.`,
 	f := cmd.Flags()
 	f.StringVar(&sc.Listen, "listen", "127.0.0.1:9101", "address to listen on")
 	f.StringVar(&sc.Name, "name", "issuer-sim", "name used in logs")
+	f.StringVar(&sc.Dialect, "dialect", "iso87ascii", "the dialect to read and answer in (see: cardswitch dialects)")
+	f.StringVar(&configPath, "config", "", configFlagUsage)
 	f.Int64Var(&sc.DeclineAbove, "decline-above", 0, "answer 51 above this amount (minor units); 0: never")
 	f.DurationVar(&sc.Latency, "latency", 0, "delay added to every answer")
 	f.StringVar(&sc.ApprovalCodePrefix, "approval-code-prefix", "", "prefix of generated approval codes (38)")
 	f.IntVar(&sc.ReversalDrop, "reversal-drop", 0, "leave the first N attempts of each distinct reversal (by field 90) unanswered; 0: answer all")
 	f.StringArrayVar(&rules, "rule", nil, "rule: pan_prefix=..|pan_suffix=..|amount=N, then code=NN|delay=D|no_answer|malformed (repeatable)")
 	return cmd
+}
+
+// downOnSignals takes sim down on SIGUSR1 and up on SIGUSR2 until ctx
+// ends; the function it returns stops listening for them.
+func downOnSignals(ctx context.Context, sim *issuersim.Sim) (stop func()) {
+	downUp := make(chan os.Signal, 1)
+	signal.Notify(downUp, syscall.SIGUSR1, syscall.SIGUSR2)
+	go func() {
+		for {
+			select {
+			case sig := <-downUp:
+				sim.SetDown(sig == syscall.SIGUSR1)
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	return func() { signal.Stop(downUp) }
 }
 
 // parseRule reads "pan_suffix=0051,code=51" into a SimRule.

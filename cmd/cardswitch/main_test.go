@@ -62,8 +62,15 @@ func startServeEnv(t *testing.T, env []string, args ...string) *proc {
 // test's).
 func startServeIn(t *testing.T, dir string, env []string, args ...string) *proc {
 	t.Helper()
+	return startProc(t, dir, env, append([]string{"serve", "--log-format", "json", "--log-level", "debug"}, args...)...)
+}
+
+// startProc runs the binary with args (a command that logs JSON lines on
+// stderr) in dir with env added, and kills it when the test ends.
+func startProc(t *testing.T, dir string, env []string, args ...string) *proc {
+	t.Helper()
 	p := &proc{seen: make(chan struct{}, 1024), done: make(chan error, 1)}
-	p.cmd = exec.Command(binary, append([]string{"serve", "--log-format", "json", "--log-level", "debug"}, args...)...)
+	p.cmd = exec.Command(binary, args...)
 	p.cmd.Env = append(os.Environ(), env...)
 	p.cmd.Dir = dir
 	stderr, err := p.cmd.StderrPipe()

@@ -7,14 +7,17 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/cardswitch/cardswitch/internal/dialectio"
 	"github.com/cardswitch/cardswitch/replay/record"
 	"github.com/spf13/cobra"
 )
 
 func newRecord() *cobra.Command {
 	var (
-		o   record.Options
-		out string
+		o          record.Options
+		out        string
+		dialect    string
+		configPath string // --config: user dialects --dialect may name
 	)
 	cmd := &cobra.Command{
 		Use:   "record --listen ADDR --upstream ADDR --out FILE [--keep-pan]",
@@ -29,13 +32,24 @@ Unless --keep-pan, PANs are replaced by Luhn-valid numbers with the same
 first 6 and last 4 digits and length (the same card always gets the same
 stand-in), and track 2 is dropped. Tracks 1 and 3, PIN blocks (52) and ICC
 data (55) are never recorded. SIGINT or SIGTERM stops the proxy and writes
-requests still unanswered without "expect".`,
-		Example: `  cardswitch record --listen 127.0.0.1:9583 --upstream 127.0.0.1:8583 --out trace.jsonl`,
-		Args:    cobra.NoArgs,
+requests still unanswered without "expect".
+
+--dialect D proxies dialect D (see 'cardswitch dialects'): frames are read
+and passed on with D's length header and header (a TPDU unchanged) and
+decoded with D's spec. The trace keeps the field values, as in every
+trace (1993 values for a 1993 dialect), and its first line is the comment
+"# dialect: D", which 'cardswitch replay' follows unless --dialect says
+otherwise.`,
+		Example: `  cardswitch record --listen 127.0.0.1:9583 --upstream 127.0.0.1:8583 --out trace.jsonl
+  cardswitch record --listen 127.0.0.1:9600 --upstream 127.0.0.1:8600 --dialect iso87binary-tpdu --out pos.jsonl`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			log, err := inheritedLogFlags(cmd).logger()
 			if err != nil {
 				return err
+			}
+			if o.Dialect, err = lookupDialect(dialect, configPath); err != nil {
+				return fmt.Errorf("--dialect: %w", err)
 			}
 			w, closeOut, err := openOut(cmd, out)
 			if err != nil {
@@ -50,7 +64,8 @@ requests still unanswered without "expect".`,
 			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
 			defer stop()
 			go func() { <-ctx.Done(); _ = p.Close() }()
-			log.Info("recording", "listen", p.Addr(), "upstream", o.Upstream, "out", out, "keep_pan", o.KeepPAN)
+			log.Info("recording", "listen", p.Addr(), "upstream", o.Upstream, "out", out, "keep_pan", o.KeepPAN,
+				"dialect", o.Dialect.Name)
 			serveErr := p.Serve()
 			closeErr := p.Close()
 			if err := closeOut(); err != nil && closeErr == nil {
@@ -69,6 +84,8 @@ requests still unanswered without "expect".`,
 	f.StringVar(&out, "out", "", `trace file to write (JSON Lines); "-" for stdout`)
 	f.BoolVar(&o.KeepPAN, "keep-pan", false, "record PANs and track 2 as they are (test cards only)")
 	f.DurationVar(&o.AnswerWait, "answer-wait", record.DefaultAnswerWait, "how long a request waits for its response before it is written without \"expect\"")
+	f.StringVar(&dialect, "dialect", dialectio.Default, "the dialect both sides speak (see: cardswitch dialects)")
+	f.StringVar(&configPath, "config", "", configFlagUsage)
 	_ = cmd.MarkFlagRequired("upstream")
 	_ = cmd.MarkFlagRequired("out")
 	return cmd

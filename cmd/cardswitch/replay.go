@@ -1,12 +1,15 @@
 package main
 
 import (
+	"encoding/hex"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
 	"time"
 
+	"github.com/cardswitch/cardswitch/internal/dialectio"
+	"github.com/cardswitch/cardswitch/iso"
 	"github.com/cardswitch/cardswitch/replay"
 	"github.com/cardswitch/cardswitch/replay/trace"
 	"github.com/spf13/cobra"
@@ -22,6 +25,9 @@ type replayFlags struct {
 	reportHTML string
 	tls        tlsFlags
 	log        *logFlags
+	dialect    string
+	tpdu       string
+	configPath string // --config: user dialects --dialect may name
 }
 
 // maxGenerated caps the generated templates: beyond it they are reused,
@@ -47,11 +53,23 @@ error stops the run early, which the summary says ("stopped early").
 jPOS logs: fixed-length fields logged shorter than the field are padded as
 jPOS pads them when it packs (String fields on the right with spaces, numeric
 ones on the left with zeros). Warnings about skipped parts of a trace go to
-the log (--log-format, --log-level).`,
+the log (--log-format, --log-level).
+
+--dialect D sends the requests in dialect D (see 'cardswitch dialects'):
+packed with D's encoding and framed with D's length header and header (a
+TPDU dialect sends --tpdu, default 6000010000), and reads the answers in D.
+A trace keeps its field values whatever the dialect: a 1987 dialect takes
+1987 values (any trace, pcap included), a 1993 dialect 1993 values from a
+JSON Lines trace or a jPOS log (MTI 1100, field 12 YYMMDDhhmmss, "expect"
+a 3-digit action code); the generator writes 1987 messages only. Without
+--dialect, a trace recorded by 'cardswitch record' is replayed in the
+dialect it notes, else in iso87ascii.`,
 		Example: `  cardswitch replay --target 127.0.0.1:8583 --rate 500 --duration 30s
   cardswitch replay --target 127.0.0.1:8583 --timing recorded --speed 2 trace.jsonl
   cardswitch replay --target 127.0.0.1:8583 --concurrency 64 --connections 4 --count 100000 --report out.json --html out.html
-  cardswitch replay --target switch.example:8583 --tls-ca ca.pem --tls-cert acq.pem --tls-key acq.key trace.xml`,
+  cardswitch replay --target switch.example:8583 --tls-ca ca.pem --tls-cert acq.pem --tls-key acq.key trace.xml
+  cardswitch replay --target 127.0.0.1:8600 --dialect iso87binary-tpdu --count 1000
+  cardswitch replay --target 127.0.0.1:9101 --dialect iso93ascii trace93.jsonl`,
 		RunE: func(cmd *cobra.Command, args []string) error { return f.run(cmd, args) },
 	}
 	fl := cmd.Flags()
@@ -74,6 +92,9 @@ the log (--log-format, --log-level).`,
 	fl.Int64Var(&f.gen.Seed, "seed", 1, "generator: random seed")
 	fl.StringVar(&f.reportJSON, "report", "", "write the report as JSON to this file")
 	fl.StringVar(&f.reportHTML, "html", "", "write a self-contained HTML report with charts to this file")
+	fl.StringVar(&f.dialect, "dialect", "", "the dialect to speak (see: cardswitch dialects; default: the trace's noted dialect, else iso87ascii)")
+	fl.StringVar(&f.configPath, "config", "", configFlagUsage)
+	fl.StringVar(&f.tpdu, "tpdu", "", "in a TPDU dialect: the requests' TPDU in hex (default 6000010000)")
 	f.tls.add(fl)
 	return cmd
 }
@@ -92,6 +113,9 @@ func (f *replayFlags) run(cmd *cobra.Command, args []string) error {
 		return err
 	}
 	if f.opt.TLS, err = f.tls.config(f.opt.Target); err != nil {
+		return err
+	}
+	if err := f.resolveDialect(args, log); err != nil {
 		return err
 	}
 	msgs, err := f.messages(args, log)
@@ -133,7 +157,14 @@ func (f *replayFlags) run(cmd *cobra.Command, args []string) error {
 // messages loads the traces in order, each one's timing following the
 // previous one's, or generates messages when there is no trace.
 func (f *replayFlags) messages(paths []string, log *slog.Logger) ([]trace.Message, error) {
+	spec, err := dialectio.TextSpec(f.opt.Dialect)
+	if err != nil {
+		return nil, err
+	}
 	if len(paths) == 0 {
+		if f.opt.Dialect.Version == 1993 {
+			return nil, fmt.Errorf("--dialect %s: the generator writes ISO 8583:1987 messages; give a trace with 1993 values", f.opt.Dialect.Name)
+		}
 		f.gen.Count = maxGenerated
 		if f.opt.Count > 0 {
 			f.gen.Count = min(f.opt.Count, maxGenerated)
@@ -150,7 +181,7 @@ func (f *replayFlags) messages(paths []string, log *slog.Logger) ([]trace.Messag
 	var all []trace.Message
 	var offset time.Duration
 	for _, p := range paths {
-		msgs, _, err := trace.LoadLog(p, log)
+		msgs, _, err := trace.LoadLogSpec(p, log, spec)
 		if err != nil {
 			return nil, err
 		}
@@ -195,4 +226,40 @@ func writeReportFile(path string, write func(io.Writer) error) error {
 func isTerminal(f *os.File) bool {
 	st, err := f.Stat()
 	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+// resolveDialect sets the dialect from --dialect, else from the first
+// trace's note (a trace recorded by `cardswitch record`), else iso87ascii,
+// and the TPDU from --tpdu.
+func (f *replayFlags) resolveDialect(paths []string, log *slog.Logger) error {
+	name := f.dialect
+	for _, p := range paths {
+		noted, err := trace.NotedDialect(p)
+		if err != nil || noted == "" {
+			continue
+		}
+		if name == "" {
+			name = noted
+			log.Info("replaying in the dialect the trace notes", "trace", p, "dialect", noted)
+		} else if noted != name {
+			log.Warn("the trace notes another dialect; --dialect wins", "trace", p, "noted", noted, "dialect", name)
+		}
+	}
+	d, err := lookupDialect(name, f.configPath)
+	if err != nil {
+		return fmt.Errorf("--dialect: %w", err)
+	}
+	f.opt.Dialect = d
+	if f.tpdu == "" {
+		return nil
+	}
+	if d.Framing.Header != iso.HeaderTPDU {
+		return fmt.Errorf("--tpdu: dialect %s has no TPDU header", d.Name)
+	}
+	b, err := hex.DecodeString(f.tpdu)
+	if err != nil || len(b) != iso.TPDULen || b[0] != 0x60 {
+		return fmt.Errorf("--tpdu %q: want 10 hex digits starting 60 (ID 60, destination NII, source NII)", f.tpdu)
+	}
+	f.opt.TPDU = b
+	return nil
 }

@@ -110,7 +110,11 @@ func writeRules(b *strings.Builder, rules []switchd.RouteRule) {
 func writeIssuers(b *strings.Builder, issuers []switchd.IssuerState) {
 	rows := [][]string{{"ISSUER", "TIMEOUT", "IN FLIGHT", "LINK", "STATE", "LINK IN FLIGHT"}}
 	for _, is := range issuers {
-		head := []string{is.Name, is.Timeout, fmt.Sprint(is.InFlight)}
+		name := is.Name
+		if is.Offline {
+			name += " (offline)"
+		}
+		head := []string{name, is.Timeout, fmt.Sprint(is.InFlight)}
 		if len(is.Links) == 0 {
 			rows = append(rows, append(head, "-", "-", "-"))
 		}

@@ -55,7 +55,7 @@ const routesJSON = `{
     {"name": "bank-a", "timeout": "5s", "in_flight": 3, "links": [
       {"endpoint": "10.0.0.1:9101", "up": true, "in_flight": 3},
       {"endpoint": "10.0.0.2:9101", "up": false, "in_flight": 0}]},
-    {"name": "bank-b", "timeout": "1.5s", "in_flight": 0, "links": [
+    {"name": "bank-b", "timeout": "1.5s", "in_flight": 0, "offline": true, "links": [
       {"endpoint": "10.0.1.1:9200", "conn": 1, "up": true, "in_flight": 0},
       {"endpoint": "10.0.1.1:9200", "conn": 2, "up": false, "in_flight": 0}]}
   ]
@@ -78,11 +78,11 @@ BIN            ISSUER
 5              bank-b
 (3 rules)
 
-ISSUER  TIMEOUT  IN FLIGHT  LINK             STATE  LINK IN FLIGHT
-bank-a  5s       3          10.0.0.1:9101    up     3
-                            10.0.0.2:9101    down   0
-bank-b  1.5s     0          10.0.1.1:9200#1  up     0
-                            10.0.1.1:9200#2  down   0
+ISSUER            TIMEOUT  IN FLIGHT  LINK             STATE  LINK IN FLIGHT
+bank-a            5s       3          10.0.0.1:9101    up     3
+                                      10.0.0.2:9101    down   0
+bank-b (offline)  1.5s     0          10.0.1.1:9200#1  up     0
+                                      10.0.1.1:9200#2  down   0
 `, out, a)
 	}
 }

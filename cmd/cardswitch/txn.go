@@ -8,6 +8,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/cardswitch/cardswitch/config"
 	"github.com/cardswitch/cardswitch/iso"
 	"github.com/cardswitch/cardswitch/journal"
 	"github.com/spf13/cobra"
@@ -38,7 +39,7 @@ refused rather than silently overridden.`,
 	c.PersistentFlags().StringVar(&loc.journal, "journal", txnDefaultJournal,
 		"journal file, when neither --config nor CARDSWITCH_JOURNAL_PATH names one")
 	c.PersistentFlags().StringVar(&loc.config, "config", "", "the switch's config file: use its journal settings")
-	c.AddCommand(newTxnList(loc), newTxnShow(loc), newTxnStats(loc))
+	c.AddCommand(newTxnList(loc), newTxnShow(loc), newTxnStats(loc), newTxnAdvices(loc))
 	return c
 }
 
@@ -79,7 +80,7 @@ func newTxnList(loc *txnLocation) *cobra.Command {
 	fl.StringVar(&f.STAN, "stan", "", "system trace audit number (field 11)")
 	fl.StringVar(&f.Issuer, "issuer", "", "issuer name")
 	fl.StringVar(&f.Code, "code", "", "response code (field 39)")
-	fl.StringVar(&outcome, "outcome", "", "approved, declined, switch-declined, timed-out, late, reversed or duplicate")
+	fl.StringVar(&outcome, "outcome", "", "approved, declined, switch-declined, timed-out, late, reversed, duplicate, unmatched, stand-in or advised")
 	fl.IntVar(&f.Limit, "limit", 100, "most entries to print")
 	fl.BoolVar(&asJSON, "json", false, "one JSON object per line")
 	return cmd
@@ -162,7 +163,7 @@ func txnParseSince(s string, now time.Time) (time.Time, error) {
 }
 
 var txnOutcomes = []journal.Outcome{journal.Approved, journal.Declined, journal.SwitchDeclined,
-	journal.TimedOut, journal.Late, journal.Reversed, journal.Duplicate, journal.Unmatched}
+	journal.TimedOut, journal.Late, journal.Reversed, journal.Duplicate, journal.Unmatched, journal.StandIn, journal.Advised}
 
 func txnParseOutcome(s string) (journal.Outcome, error) {
 	if s == "" {
@@ -201,6 +202,8 @@ type txnRecord struct {
 	Outcome          string  `json:"outcome"`
 	Reason           string  `json:"reason"`
 	LatencyMS        float64 `json:"latency_ms"`
+	AcquirerDialect  string  `json:"acquirer_dialect"`
+	IssuerDialect    string  `json:"issuer_dialect"` // "" when not routed
 }
 
 func txnRecordOf(e journal.Entry) txnRecord {
@@ -209,8 +212,29 @@ func txnRecordOf(e journal.Entry) txnRecord {
 		Issuer: e.Issuer, MTI: e.MTI, ProcessingCode: e.ProcessingCode, STAN: e.STAN, RRN: e.RRN,
 		Terminal: e.Terminal, TransmissionTime: e.TransmissionTime, PAN: txnPAN(e.PAN), Amount: e.Amount,
 		Currency: e.Currency, ResponseCode: e.ResponseCode, Outcome: string(e.Outcome), Reason: e.Reason,
-		LatencyMS: txnMillis(e.Latency),
+		LatencyMS: txnMillis(e.Latency), AcquirerDialect: txnAcquirerDialect(e), IssuerDialect: txnIssuerDialect(e),
 	}
+}
+
+// txnAcquirerDialect is the dialect the request came in: the journal
+// records "" for iso87ascii (and every entry before dialects existed).
+func txnAcquirerDialect(e journal.Entry) string {
+	if e.AcquirerDialect == "" {
+		return config.DefaultDialect
+	}
+	return e.AcquirerDialect
+}
+
+// txnIssuerDialect is the dialect the request went out in, "" when it was
+// not routed.
+func txnIssuerDialect(e journal.Entry) string {
+	switch {
+	case e.Issuer == "":
+		return ""
+	case e.IssuerDialect == "":
+		return config.DefaultDialect
+	}
+	return e.IssuerDialect
 }
 
 func txnMillis(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
@@ -252,6 +276,7 @@ func txnWriteDetail(w io.Writer, e journal.Entry) error {
 		{"terminal", txnDash(e.Terminal)}, {"transmission time", txnDash(e.TransmissionTime)},
 		{"pan", txnDash(txnPAN(e.PAN))}, {"response code", txnDash(code)}, {"outcome", string(e.Outcome)},
 		{"reason", txnDash(e.Reason)}, {"latency", e.Latency.String()},
+		{"acquirer dialect", txnAcquirerDialect(e)}, {"issuer dialect", txnDash(txnIssuerDialect(e))},
 	} {
 		fmt.Fprintf(tw, "%s:\t%s\n", kv[0], kv[1])
 	}
@@ -264,6 +289,10 @@ func txnWriteStats(w io.Writer, st journal.Stats) error {
 		since = "since " + st.Since.UTC().Format(time.RFC3339)
 	}
 	fmt.Fprintf(w, "%s: %d transactions, %d approved (%.2f%%)\n", since, st.Total, st.Approved, 100*st.ApprovalRate)
+	if st.StandIn > 0 || st.LateAfterStandIn > 0 {
+		fmt.Fprintf(w, "stand-in: %d decisions, %d approved; %d late issuer answers, %d disagreeing\n",
+			st.StandIn, st.StandInApproved, st.LateAfterStandIn, st.LateDisagreed)
+	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	for _, g := range []struct {
 		title  string
@@ -306,7 +335,12 @@ func txnStatsJSON(st journal.Stats) any {
 		ApprovalRate float64 `json:"approval_rate"`
 		ByIssuer     []group `json:"by_issuer"`
 		ByCode       []group `json:"by_code"`
-	}{since, st.Total, st.Approved, st.ApprovalRate, conv(st.ByIssuer), conv(st.ByCode)}
+		StandIn      int     `json:"stand_in"`
+		StandInOK    int     `json:"stand_in_approved"`
+		Late         int     `json:"late_after_stand_in"`
+		Disagreed    int     `json:"late_disagreed"`
+	}{since, st.Total, st.Approved, st.ApprovalRate, conv(st.ByIssuer), conv(st.ByCode),
+		st.StandIn, st.StandInApproved, st.LateAfterStandIn, st.LateDisagreed}
 }
 
 func txnDash(s string) string {

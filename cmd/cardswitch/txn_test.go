@@ -105,7 +105,8 @@ func TestTxnListJSONAndFilters(t *testing.T) {
 	require.NoError(t, json.Unmarshal([]byte(out), &rec))
 	assert.Equal(t, txnRecord{ID: 1, Time: "2025-03-01T12:01:00Z", Acquirer: "acq-1", Issuer: "bank-a", MTI: "0100",
 		ProcessingCode: "000000", STAN: "000001", RRN: "000000000001", Terminal: "TERM0001", PAN: "411111******1111",
-		Amount: "000000001000", Currency: "978", ResponseCode: "00", Outcome: "approved", LatencyMS: 1}, rec)
+		Amount: "000000001000", Currency: "978", ResponseCode: "00", Outcome: "approved", LatencyMS: 1,
+		AcquirerDialect: "iso87ascii", IssuerDialect: "iso87ascii"}, rec)
 }
 
 func TestTxnShow(t *testing.T) {
@@ -116,6 +117,8 @@ func TestTxnShow(t *testing.T) {
 	assert.Regexp(t, `(?m)^pan:\s+411111\*\*\*\*\*\*1111$`, out)
 	assert.Regexp(t, `(?m)^response code:\s+00 \(.+\)$`, out)
 	assert.Regexp(t, `(?m)^latency:\s+2ms$`, out)
+	// Written without dialects: iso87ascii, as every entry was before them.
+	assert.Regexp(t, `(?m)^acquirer dialect:\s+iso87ascii$`, out)
 
 	out, err = runTxn(t, "show", "--json", "--journal", path, "5")
 	require.NoError(t, err)
@@ -158,7 +161,7 @@ func TestTxnErrors(t *testing.T) {
 	}{
 		{"bad since", []string{"list", "--since", "yesterday"}, `--since "yesterday": want a positive duration (15m, 24h) or an RFC 3339 time (2025-03-01T12:00:00Z)`},
 		{"negative since", []string{"stats", "--since", "-1h"}, `--since "-1h": want a positive duration (15m, 24h) or an RFC 3339 time (2025-03-01T12:00:00Z)`},
-		{"bad outcome", []string{"list", "--outcome", "ok"}, `--outcome "ok": want one of [approved declined switch-declined timed-out late reversed duplicate unmatched]`},
+		{"bad outcome", []string{"list", "--outcome", "ok"}, `--outcome "ok": want one of [approved declined switch-declined timed-out late reversed duplicate unmatched stand-in advised]`},
 		{"bad id", []string{"show", "x"}, `txn show: ID "x": want an entry number`},
 		{"unknown id", []string{"show", "99"}, "journal: entry 99 not found"},
 	}

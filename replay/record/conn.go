@@ -76,11 +76,15 @@ func (c *conn) attach(up net.Conn) bool {
 // pipe copies frames from src to dst unchanged, showing each frame to tap
 // before it is forwarded. It returns when either side fails or ends:
 // io.EOF when src ended cleanly between frames.
+//
+// Frames are read and written with the dialect's framing, the header
+// (TPDU) passed on as it came; the tap sees the message in its text form.
 func (c *conn) pipe(src, dst net.Conn, tap func([]byte, *iso.View, time.Time)) error {
-	fr := iso.NewFrameReader(src, iso.MaxFrameLen)
+	f := c.p.opts.Dialect.Framing
+	fr := iso.NewFramedReader(src, f, iso.MaxFrameLen)
 	var v iso.View
 	for {
-		frame, err := fr.Next()
+		hdr, msg, err := fr.Next()
 		if err != nil {
 			if !errors.Is(err, io.EOF) && !c.isClosed() {
 				c.p.opts.Log.Debug("connection ended", "err", err)
@@ -89,8 +93,13 @@ func (c *conn) pipe(src, dst net.Conn, tap func([]byte, *iso.View, time.Time)) e
 		}
 		// The tap runs first: a request must be awaiting its response
 		// before the upstream can possibly answer it.
-		tap(frame, &v, time.Now())
-		if err := iso.WriteFrame(dst, frame); err != nil {
+		if text, err := c.p.codec.ToText(msg); err == nil {
+			tap(text, &v, time.Now())
+		} else {
+			// The error names a field, never a value.
+			c.p.opts.Log.Warn("frame not recorded: it does not decode in the dialect", "err", err)
+		}
+		if err := f.WriteFramed(dst, hdr, msg); err != nil {
 			return err
 		}
 	}

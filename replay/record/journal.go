@@ -1,6 +1,7 @@
 package record
 
 import (
+	"io"
 	"log/slog"
 	"sync"
 	"time"
@@ -23,6 +24,8 @@ type entry struct {
 // "t" never goes backwards in the output.
 type journal struct {
 	mu    sync.Mutex
+	out   io.Writer
+	note  string // the dialect, noted before the first line
 	w     *trace.Writer
 	log   *slog.Logger
 	wait  time.Duration
@@ -32,8 +35,8 @@ type journal struct {
 	count int   // lines written
 }
 
-func newJournal(w *trace.Writer, log *slog.Logger, wait time.Duration) *journal {
-	return &journal{w: w, log: log, wait: wait}
+func newJournal(out io.Writer, dialect string, log *slog.Logger, wait time.Duration) *journal {
+	return &journal{out: out, note: dialect, w: trace.NewWriter(out), log: log, wait: wait}
 }
 
 // add queues a request read at now.
@@ -90,7 +93,7 @@ func (j *journal) flush() {
 		if j.err != nil {
 			continue
 		}
-		if err := j.w.Write(e.msg, e.at, e.expect); err != nil {
+		if err := j.write(e); err != nil {
 			j.err = err
 			j.log.Error("recording stopped: cannot write the trace", "err", err)
 			continue
@@ -106,4 +109,15 @@ func (j *journal) written() int {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	return j.count
+}
+
+// write writes e's line, after the dialect note when it is the first.
+func (j *journal) write(e *entry) error {
+	if j.note != "" {
+		if err := trace.WriteDialectNote(j.out, j.note); err != nil {
+			return err
+		}
+		j.note = ""
+	}
+	return j.w.Write(e.msg, e.at, e.expect)
 }

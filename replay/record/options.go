@@ -2,6 +2,8 @@ package record
 
 import (
 	"errors"
+	"github.com/cardswitch/cardswitch/internal/dialectio"
+	"github.com/cardswitch/cardswitch/iso"
 	"io"
 	"log/slog"
 	"time"
@@ -26,6 +28,11 @@ type Options struct {
 	Log         *slog.Logger  // nil discards
 	DialTimeout time.Duration // 0: DefaultDialTimeout
 	AnswerWait  time.Duration // 0: DefaultAnswerWait
+	// Dialect is the dialect both sides speak: frames are read and
+	// forwarded with its framing and decoded with its spec; the trace
+	// keeps the field values (text form, package dialectio) and notes the
+	// dialect in its first line. Zero: iso87ascii.
+	Dialect iso.Dialect
 }
 
 func (o *Options) check() error {
@@ -36,6 +43,9 @@ func (o *Options) check() error {
 		return errors.New("record: Upstream is empty")
 	case o.Out == nil:
 		return errors.New("record: Out is nil")
+	}
+	if o.Dialect.Name == "" {
+		o.Dialect, _ = dialectio.Lookup(dialectio.Default)
 	}
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)

@@ -5,15 +5,16 @@ import (
 	"net"
 	"sync"
 
+	"github.com/cardswitch/cardswitch/internal/dialectio"
 	"github.com/cardswitch/cardswitch/iso"
-	"github.com/cardswitch/cardswitch/replay/trace"
 )
 
 // Proxy is a running recording proxy: New binds, Serve accepts, Close stops.
 type Proxy struct {
 	opts    Options
 	ln      net.Listener
-	scanner *iso.Scanner
+	scanner *iso.Scanner     // of the dialect's text form
+	codec   *dialectio.Codec // the dialect's encoding <-> text form
 	pans    *panMap
 	journal *journal
 
@@ -28,7 +29,11 @@ func New(o Options) (*Proxy, error) {
 	if err := o.check(); err != nil {
 		return nil, err
 	}
-	sc, err := iso.NewScanner(iso.Spec87())
+	codec, err := dialectio.New(o.Dialect)
+	if err != nil {
+		return nil, err
+	}
+	sc, err := iso.NewScanner(codec.TextSpec())
 	if err != nil {
 		return nil, err
 	}
@@ -40,8 +45,9 @@ func New(o Options) (*Proxy, error) {
 		opts:    o,
 		ln:      ln,
 		scanner: sc,
+		codec:   codec,
 		pans:    newPANMap(),
-		journal: newJournal(trace.NewWriter(o.Out), o.Log, o.AnswerWait),
+		journal: newJournal(o.Out, o.Dialect.Name, o.Log, o.AnswerWait),
 		conns:   map[*conn]struct{}{},
 	}
 	p.opts.Log = o.Log.With("listen", p.Addr(), "upstream", o.Upstream)

@@ -11,7 +11,7 @@ var alwaysDropped = []int{36, 45, 52, 55}
 // recordable unpacks a request frame into the message to record, with card
 // data replaced or removed as the options say. The frame is not modified.
 func (p *Proxy) recordable(frame []byte) (*iso8583.Message, error) {
-	m := iso8583.NewMessage(iso.Spec87())
+	m := iso8583.NewMessage(p.codec.TextSpec())
 	if err := m.Unpack(frame); err != nil {
 		return nil, err
 	}

@@ -17,21 +17,25 @@ var sensitive = map[int]bool{2: true, 14: true, 35: true, 36: true, 45: true, 52
 // maxFieldID is the last field of the 1987 spec (tertiary bitmaps are not used).
 const maxFieldID = 128
 
-// builder collects the fields of one request and packs it with iso.Spec87().
+// builder collects the fields of one request and packs it with spec
+// (iso.Spec87() unless a trace is read for a 1993 dialect).
 type builder struct {
-	msg *iso8583.Message
+	spec *iso8583.MessageSpec
+	msg  *iso8583.Message
 }
 
-func newBuilder() *builder { return &builder{msg: iso8583.NewMessage(iso.Spec87())} }
+func newBuilder(spec *iso8583.MessageSpec) *builder {
+	return &builder{spec: spec, msg: iso8583.NewMessage(spec)}
+}
 
 // specField returns a fresh field for id, or an error when the spec has none.
-func specField(id int) (field.Field, error) {
+func (b *builder) specField(id int) (field.Field, error) {
 	if id < 0 || id > maxFieldID {
 		return nil, fieldErr(id, "field number out of range 0..%d", maxFieldID)
 	}
-	proto, ok := iso.Spec87().Fields[id]
+	proto, ok := b.spec.Fields[id]
 	if !ok {
-		return nil, fieldErr(id, "not in the ISO 8583:1987 spec")
+		return nil, fieldErr(id, "not in the %s spec", b.spec.Name)
 	}
 	return field.NewInstanceOf(proto), nil
 }
@@ -39,7 +43,7 @@ func specField(id int) (field.Field, error) {
 // setText sets id from its text form (digits for numeric fields, hex for
 // hex fields, the characters themselves otherwise).
 func (b *builder) setText(id int, v string) error {
-	f, err := specField(id)
+	f, err := b.specField(id)
 	if err != nil {
 		return err
 	}
@@ -49,19 +53,19 @@ func (b *builder) setText(id int, v string) error {
 		err = f.SetBytes([]byte(v))
 	}
 	if err != nil {
-		return fieldCause(id, len(v), "bad value", err)
+		return b.fieldCause(id, len(v), "bad value", err)
 	}
 	return b.set(id, f, len(v))
 }
 
 // setBytes sets id from raw bytes (jPOS type="binary").
 func (b *builder) setBytes(id int, v []byte) error {
-	f, err := specField(id)
+	f, err := b.specField(id)
 	if err != nil {
 		return err
 	}
 	if err := f.SetBytes(v); err != nil {
-		return fieldCause(id, len(v), "bad value", err)
+		return b.fieldCause(id, len(v), "bad value", err)
 	}
 	return b.set(id, f, len(v))
 }
@@ -74,14 +78,14 @@ func (b *builder) setJSON(id int, raw json.RawMessage) error {
 	if json.Unmarshal(raw, &s) == nil {
 		return b.setText(id, s)
 	}
-	f, err := specField(id)
+	f, err := b.specField(id)
 	if err != nil {
 		return err
 	}
 	switch f.(type) {
 	case *field.Numeric, *field.Composite:
 		if err := json.Unmarshal(raw, f); err != nil {
-			return fieldCause(id, len(raw), "bad JSON value", err)
+			return b.fieldCause(id, len(raw), "bad JSON value", err)
 		}
 		return b.set(id, f, len(raw))
 	case *field.String:
@@ -97,7 +101,7 @@ func (b *builder) setJSON(id int, raw json.RawMessage) error {
 // value is reported against its field rather than the whole message.
 func (b *builder) set(id int, f field.Field, n int) error {
 	if _, err := f.Pack(); err != nil {
-		return fieldCause(id, n, "does not pack", err)
+		return b.fieldCause(id, n, "does not pack", err)
 	}
 	if id == 0 {
 		mti, _ := f.String()
@@ -109,11 +113,11 @@ func (b *builder) set(id int, f field.Field, n int) error {
 	// own JSON form, which every field type round-trips.
 	v, err := json.Marshal(f)
 	if err != nil {
-		return fieldCause(id, n, "bad value", err)
+		return b.fieldCause(id, n, "bad value", err)
 	}
 	obj, _ := json.Marshal(map[string]json.RawMessage{strconv.Itoa(id): v})
 	if err := b.msg.UnmarshalJSON(obj); err != nil {
-		return fieldCause(id, n, "bad value", err)
+		return b.fieldCause(id, n, "bad value", err)
 	}
 	return nil
 }
@@ -134,10 +138,10 @@ func (b *builder) pack() ([]byte, error) {
 // fieldCause describes why a field failed. For sensitive fields moov's
 // error text is withheld (it may quote the value): only the length and the
 // spec's limit are given.
-func fieldCause(id, n int, what string, err error) error {
+func (b *builder) fieldCause(id, n int, what string, err error) error {
 	if sensitive[id] {
 		max := 0
-		if f, ok := iso.Spec87().Fields[id]; ok {
+		if f, ok := b.spec.Fields[id]; ok {
 			max = f.Spec().Length
 		}
 		return fieldErr(id, "%s (length %d, spec length %d; details withheld for card data)", what, n, max)

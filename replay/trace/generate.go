@@ -133,7 +133,7 @@ func newGen(o GenOptions) (*gen, error) {
 	for range 8 {
 		g.terms = append(g.terms, fmt.Sprintf("T%07d", rnd.IntN(1e7)))
 	}
-	b := newBuilder()
+	b := newBuilder(iso.Spec87())
 	for _, f := range templateFields {
 		if err := b.setText(f.id, f.v); err != nil {
 			return nil, err

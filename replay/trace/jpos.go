@@ -5,12 +5,12 @@ import (
 	"encoding/xml"
 	"errors"
 	"fmt"
+	"github.com/moov-io/iso8583"
 	"io"
 	"log/slog"
 	"strconv"
 	"strings"
 
-	"github.com/cardswitch/cardswitch/iso"
 	"github.com/moov-io/iso8583/field"
 )
 
@@ -43,11 +43,11 @@ type (
 // Subfields (<isomsg id="N">) are flattened only for fields the spec
 // defines as composite; the 1987 ASCII spec has none, so such fields are
 // skipped with a warning on log (field id only).
-func parseJPOS(r io.Reader, name string, log *slog.Logger) ([]Message, error) {
+func parseJPOS(r io.Reader, name string, log *slog.Logger, spec *iso8583.MessageSpec) ([]Message, error) {
 	in := io.MultiReader(strings.NewReader("<jpos-trace>"), r, strings.NewReader("</jpos-trace>"))
 	d := xml.NewDecoder(in)
 	d.Strict = false // jPOS writes HTML-ish entities in <exception> text
-	p := jposParser{name: name, logger: log, pending: map[matchKey]int{}}
+	p := jposParser{name: name, logger: log, spec: spec, pending: map[matchKey]int{}}
 	for {
 		tok, err := d.Token()
 		if errors.Is(err, io.EOF) {
@@ -75,6 +75,7 @@ func parseJPOS(r io.Reader, name string, log *slog.Logger) ([]Message, error) {
 
 // jposParser accumulates requests and matches receives to them.
 type jposParser struct {
+	spec    *iso8583.MessageSpec
 	name    string
 	logger  *slog.Logger
 	msgs    []Message
@@ -100,7 +101,7 @@ func (p *jposParser) send(im *xmlIsoMsg, at string, line int) error {
 	if !isRequest(mti) {
 		return nil
 	}
-	b := newBuilder()
+	b := newBuilder(p.spec)
 	for _, f := range im.Fields {
 		if err := setXMLField(b, f); err != nil {
 			return err
@@ -168,7 +169,7 @@ func setXMLField(b *builder, f xmlField) error {
 		}
 		return b.setBytes(id, raw)
 	}
-	return b.setText(id, jposPad(id, f.Value))
+	return b.setText(id, jposPad(b.spec, id, f.Value))
 }
 
 // jposSTAN is a STAN as packed (n 6, zeros on the left), so that a request
@@ -186,8 +187,8 @@ func jposSTAN(v string) string {
 // with spaces, IFA_NUMERIC on the left with zeros. A field whose spec has
 // its own padding is left to it, and a value too long stays too long, to
 // be refused against its field.
-func jposPad(id int, v string) string {
-	proto, ok := iso.Spec87().Fields[id]
+func jposPad(ms *iso8583.MessageSpec, id int, v string) string {
+	proto, ok := ms.Fields[id]
 	if !ok {
 		return v
 	}

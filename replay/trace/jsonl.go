@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/moov-io/iso8583"
 	"io"
 	"strconv"
 )
@@ -22,7 +23,7 @@ const (
 
 // parseJSONL reads one message per line. Blank lines and lines starting
 // with '#' are skipped.
-func parseJSONL(r io.Reader, name string) ([]Message, error) {
+func parseJSONL(r io.Reader, name string, spec *iso8583.MessageSpec) ([]Message, error) {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 0, 64<<10), maxJSONLine)
 	var (
@@ -37,7 +38,7 @@ func parseJSONL(r io.Reader, name string) ([]Message, error) {
 		if len(text) == 0 || text[0] == '#' {
 			continue
 		}
-		m, stamp, err := parseJSONLine(text)
+		m, stamp, err := parseJSONLine(text, spec)
 		if err != nil {
 			return nil, asError(name, line, err)
 		}
@@ -61,13 +62,13 @@ func parseJSONL(r io.Reader, name string) ([]Message, error) {
 
 // parseJSONLine decodes one JSON object into a packed message and its raw
 // "t" value (nil when absent).
-func parseJSONLine(text []byte) (Message, json.RawMessage, error) {
+func parseJSONLine(text []byte, spec *iso8583.MessageSpec) (Message, json.RawMessage, error) {
 	var obj map[string]json.RawMessage
 	if err := json.Unmarshal(text, &obj); err != nil {
 		return Message{}, nil, fmt.Errorf("invalid JSON: %w", jsonCause(err))
 	}
 	m := Message{At: NoTiming}
-	b := newBuilder()
+	b := newBuilder(spec)
 	// Fields in number order so the first bad one is reported, every time.
 	for _, k := range sortedKeys(obj) {
 		raw := obj[k]
@@ -76,7 +77,7 @@ func parseJSONLine(text []byte) (Message, json.RawMessage, error) {
 		case keyTime:
 			continue
 		case keyExpect:
-			m.Expect, err = parseExpect(raw)
+			m.Expect, err = parseExpect(raw, codeLen(spec))
 		default:
 			err = setJSONField(b, k, raw)
 		}
@@ -115,23 +116,24 @@ func keyError(k string, err error) error {
 }
 
 // parseExpect accepts "00" or ["00","10"].
-func parseExpect(raw json.RawMessage) ([]string, error) {
+func parseExpect(raw json.RawMessage, n int) ([]string, error) {
 	var one string
 	if json.Unmarshal(raw, &one) == nil {
-		return checkCodes([]string{one})
+		return checkCodes([]string{one}, n)
 	}
 	var list []string
 	if err := json.Unmarshal(raw, &list); err != nil {
 		return nil, errors.New("want a response code or a list of codes")
 	}
-	return checkCodes(list)
+	return checkCodes(list, n)
 }
 
-// checkCodes requires 2-character alphanumeric codes (field 39 is an 2).
-func checkCodes(codes []string) ([]string, error) {
+// checkCodes requires alphanumeric codes of n characters, field 39's
+// length: 2 in 1987 (an 2), 3 in 1993 (action codes).
+func checkCodes(codes []string, n int) ([]string, error) {
 	for _, c := range codes {
-		if len(c) != 2 || !isAlnum(c) {
-			return nil, fmt.Errorf("response code %q: want 2 letters or digits", c)
+		if len(c) != n || !isAlnum(c) {
+			return nil, fmt.Errorf("response code %q: want %d letters or digits", c, n)
 		}
 	}
 	return codes, nil
@@ -158,4 +160,12 @@ func jsonCause(err error) error {
 		return errors.New("want a JSON object")
 	}
 	return err
+}
+
+// codeLen is the length of spec's field 39 (2 when it has none).
+func codeLen(spec *iso8583.MessageSpec) int {
+	if f, ok := spec.Fields[39]; ok && f.Spec().Length > 0 {
+		return f.Spec().Length
+	}
+	return 2
 }

@@ -9,6 +9,9 @@ import (
 	"io"
 	"log/slog"
 	"os"
+
+	"github.com/cardswitch/cardswitch/iso"
+	"github.com/moov-io/iso8583"
 )
 
 // Load reads the trace file at path. The format is detected from the
@@ -35,6 +38,25 @@ func Parse(r io.Reader, name string) ([]Message, Format, error) {
 
 // ParseLog is Parse with the warnings on log.
 func ParseLog(r io.Reader, name string, log *slog.Logger) ([]Message, Format, error) {
+	return ParseLogSpec(r, name, log, iso.Spec87())
+}
+
+// LoadLogSpec is LoadLog packing the messages with spec.
+func LoadLogSpec(path string, log *slog.Logger, spec *iso8583.MessageSpec) ([]Message, Format, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, "", fmt.Errorf("trace: %w", err)
+	}
+	defer f.Close()
+	return ParseLogSpec(f, path, log, spec)
+}
+
+// ParseLogSpec is ParseLog packing the messages with spec instead of
+// iso.Spec87(): the text form of a 1993 dialect, whose field values
+// (1100, a 12-digit field 12, ...) do not fit the 1987 layout. Captures
+// (pcap, pcapng) hold iso87ascii frames and are read with iso.Spec87()
+// only.
+func ParseLogSpec(r io.Reader, name string, log *slog.Logger, spec *iso8583.MessageSpec) ([]Message, Format, error) {
 	br := bufio.NewReaderSize(r, 64<<10)
 	format, err := detect(br)
 	if err != nil {
@@ -43,10 +65,13 @@ func ParseLog(r io.Reader, name string, log *slog.Logger) ([]Message, Format, er
 	var msgs []Message
 	switch format {
 	case FormatJSONL:
-		msgs, err = parseJSONL(br, name)
+		msgs, err = parseJSONL(br, name, spec)
 	case FormatJPOSXML:
-		msgs, err = parseJPOS(br, name, log)
+		msgs, err = parseJPOS(br, name, log, spec)
 	default:
+		if spec != iso.Spec87() {
+			return nil, format, &Error{Name: name, Err: errors.New("captures hold ISO 8583:1987 ASCII frames: replay them in a 1987 dialect")}
+		}
 		msgs, err = parseCapture(br, name, format, log)
 	}
 	if err != nil {

@@ -228,3 +228,18 @@ func TestLoadJPOSShortFixedFields(t *testing.T) {
 	_, _, err = Parse(strings.NewReader(long), "long.xml")
 	require.ErrorContains(t, err, `field "41"`, "too long stays refused, against its field")
 }
+
+// A recorded trace notes its dialect in a leading comment that readers
+// skip; the note is found among the leading comments only.
+func TestDialectNote(t *testing.T) {
+	var b strings.Builder
+	require.NoError(t, WriteDialectNote(&b, "iso93ascii"))
+	b.WriteString(`{"0":"0100","11":"000001"}` + "\n")
+	msgs, _, err := Parse(strings.NewReader(b.String()), "t.jsonl")
+	require.NoError(t, err)
+	require.Len(t, msgs, 1)
+	assert.Equal(t, "iso93ascii", notedDialect(strings.NewReader(b.String())))
+	assert.Equal(t, "iso87binary", notedDialect(strings.NewReader("\n# recorded\n# dialect: iso87binary\n{}")))
+	assert.Equal(t, "", notedDialect(strings.NewReader(`{"0":"0100"}`+"\n# dialect: iso87binary\n")))
+	assert.Equal(t, "", notedDialect(strings.NewReader("<log/>")))
+}

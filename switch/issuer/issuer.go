@@ -12,6 +12,7 @@ import (
 	"errors"
 	"sync/atomic"
 
+	"github.com/cardswitch/cardswitch/iso"
 	"github.com/cardswitch/cardswitch/switch/internal/wire"
 )
 
@@ -25,6 +26,7 @@ type Issuer struct {
 	// reload replaced: requests admitted before the reload still count.
 	admitted    *atomic.Int64
 	maxInFlight int64
+	health      *Health // nil: never offline
 }
 
 // ErrIssuerBusy: the issuer has its max_in_flight requests waiting.
@@ -55,6 +57,12 @@ func (g *Issuer) Admit(t *Txn) bool {
 	t.admitted = g.admitted
 	return true
 }
+
+// SetHealth makes h the issuer's availability (its links report to it).
+func (g *Issuer) SetHealth(h *Health) { g.health = h }
+
+// Offline reports whether the switch took the issuer offline (Health).
+func (g *Issuer) Offline() bool { return g.health.Offline() }
 
 // Admitted is the number of requests holding a place under the cap.
 func (g *Issuer) Admitted() int64 { return g.admitted.Load() }
@@ -105,6 +113,9 @@ func (g *Issuer) send(t *Txn, stanOff, start int, held *wire.Held) error {
 		}
 		if err = l.send(t, stanOff, held); err == nil {
 			return nil
+		}
+		if te := (*iso.TranslateError)(nil); errors.As(err, &te) {
+			return err // every link speaks the issuer's dialect: no other can take it
 		}
 	}
 	return err

@@ -49,6 +49,17 @@ type LinkConfig struct {
 	// tests set it.
 	LateGrace time.Duration
 
+	// Dialect is how the issuer speaks: the link frames with its Framing
+	// and, when Translator is set (a dialect that is not canonical),
+	// translates every message it writes from the canonical form and every
+	// one it reads to it. The switch's side of the link is canonical.
+	Dialect    iso.Dialect
+	Translator *iso.Translator
+	// OnTranslate, when set, is called for every message the link
+	// translates (failed: one that could not be), from the goroutine that
+	// did: the switch counts them per issuer and dialect.
+	OnTranslate func(failed bool)
+
 	Spec    *iso8583.MessageSpec
 	Scanner *iso.Scanner
 	Log     *slog.Logger
@@ -60,6 +71,9 @@ type LinkConfig struct {
 	// OnState is called (from the link's goroutine) when the link goes up
 	// or down.
 	OnState func(l *Link, up bool)
+	// Health, when set, is the issuer's availability the link reports
+	// its timeouts and answers to (shared by the issuer's links).
+	Health *Health
 }
 
 // Link is one persistent, monitored connection to an issuer endpoint. It
@@ -96,6 +110,24 @@ type Link struct {
 	lateOrder []lateItem // late's entries in time-out order, for the sweep
 	lateHead  int
 	latePeak  int // the most entries late has had since it was last made anew
+
+	framing iso.Framing // how frames go out (writeFraming)
+	sendBuf []byte      // Send's translation buffer; l.mu
+	// ansCarry is what the read loop's translation of the frame it is
+	// handling remembered (a 1993 issuer's own values); the read loop's.
+	ansCarry iso.Carry
+}
+
+// linkTPDU is the TPDU the switch sends an issuer whose dialect has one:
+// the switch is not a terminal and has no NII of its own, so both are 0.
+var linkTPDU = []byte{0x60, 0, 0, 0, 0}
+
+// writeFraming is f with the header the link sends: a TPDU is linkTPDU.
+func writeFraming(f iso.Framing) iso.Framing {
+	if f.Header == iso.HeaderTPDU {
+		f.Fixed = linkTPDU
+	}
+	return f
 }
 
 // lateItem is a request that timed out at at (l.now); seq tells it from a
@@ -135,7 +167,7 @@ func NewLink(cfg LinkConfig) *Link {
 		space = uint32(cfg.STANSpace) // #nosec G115 -- below maxSTAN
 	}
 	l := &Link{cfg: cfg, epoch: time.Now(), pending: make(map[uint32]*Txn), late: make(map[uint32]*Txn),
-		stans: newSTANSet(space)}
+		stans: newSTANSet(space), framing: writeFraming(cfg.Dialect.Framing)}
 	l.SetTiming(cfg.Timeout, cfg.EchoInterval)
 	return l
 }
@@ -235,6 +267,7 @@ func (l *Link) session(ctx context.Context) (wasUp bool, err error) {
 		return false, fmt.Errorf("connect: %w", err)
 	}
 	out := wire.NewWriter(conn, l.cfg.WriteBacklog)
+	out.SetFraming(l.framing)
 	if l.cfg.Gate != nil {
 		out.SetGate(l.cfg.Gate)
 	}

@@ -21,9 +21,11 @@ const matched = -1
 //   - 4: another amount; a partial approval (39 = 10) may carry a lower
 //     amount of the same length.
 //   - 37, 41: another RRN or terminal id.
-//   - 90: another original data elements than the stored reversal's or
-//     advice's (Txn.Original): an 0430 acknowledges only the reversal it
-//     answers.
+//   - 90: another original data elements than the reversal's or
+//     advice's (Txn.Original: stored by the switch, or relayed from an
+//     acquirer): an 0430 acknowledges only the reversal it answers. An
+//     answer without 90 is not refused for it (issuers often leave 90
+//     out of an 0430): lenient on absence, strict on difference.
 //
 // A field is compared only where the answer carries it and the request
 // had it. The comparisons read t.Frame at spans the switch recorded when

@@ -255,3 +255,62 @@ func TestReversalAnswerMatchesField90(t *testing.T) {
 		l.mu.Unlock()
 	}
 }
+
+// A relayed acquirer reversal (0420, its repeat 0421, an 0400), its Txn's
+// Original on its field 90 as the switch sets it: its answer may omit 90
+// (issuers often do in an 0430/0410: matched by link STAN and MTI class),
+// or echo the same 90; an answer echoing another 90 answers another
+// reversal and is unmatched. Lenient on absence, strict on difference.
+func TestRelayedReversalAnswerField90(t *testing.T) {
+	const orig = "010000004212070000000000000000100000000000"
+	other := "0100999999" + orig[10:]
+	for _, mti := range []string{"0420", "0421", "0400"} {
+		for _, tc := range []struct {
+			name   string
+			ans90  string // "": the answer has no 90
+			answer bool
+		}{{"no 90", "", true}, {"the same 90", orig, true}, {"another 90", other, false}} {
+			l := matchLink(t, LinkConfig{})
+			req := reversalFrame(t, mti, map[int]string{2: "4000001234567899", 4: "000000001000", 11: "000123", 90: orig})
+			var v iso.View
+			require.NoError(t, l.cfg.Scanner.Scan(req, &v))
+			own := &recorder{}
+			txn := &Txn{Owner: own, Started: time.Now(), Original: v.Span(90)}
+			txn.SetFrame(req)
+			copy(txn.MTI[:], v.MTI())
+			copy(txn.STAN[:], v.Field(11))
+			txn.PAN, txn.Amount = iso.RoutingPANSpan(&v), v.Span(4)
+			l.mu.Lock()
+			_, err := l.register(txn)
+			l.mu.Unlock()
+			require.NoError(t, err)
+			fields := map[int]string{2: "4000001234567899", 4: "000000001000", 11: fmt.Sprintf("%06d", txn.linkSTAN), 39: "00"}
+			if tc.ans90 != "" {
+				fields[90] = tc.ans90
+			}
+			resp := reversalFrame(t, mti[:2]+string(mti[2]+1)+"0", fields) // 0430 answers an 0421 too
+			var rv iso.View
+			require.NoError(t, l.cfg.Scanner.Scan(resp, &rv))
+			l.response(resp, &rv, nil, l.now())
+			if tc.answer {
+				assert.Equal(t, 1, own.answers, "%s: %s", mti, tc.name)
+				continue
+			}
+			assert.Zero(t, own.answers, "%s: %s", mti, tc.name)
+			assert.Equal(t, []int{90}, own.unmatched, "%s: %s", mti, tc.name)
+		}
+	}
+}
+
+// reversalFrame packs a message of mti with fields.
+func reversalFrame(t *testing.T, mti string, fields map[int]string) []byte {
+	t.Helper()
+	m := iso.NewMessage(iso.Spec87())
+	m.MTI(mti)
+	for id, v := range fields {
+		require.NoError(t, m.Field(id, v))
+	}
+	b, err := m.Pack()
+	require.NoError(t, err)
+	return b
+}

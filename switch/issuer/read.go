@@ -5,6 +5,8 @@ import (
 	"net"
 	"time"
 
+	"github.com/moov-io/iso8583"
+
 	"github.com/cardswitch/cardswitch/iso"
 )
 
@@ -12,9 +14,10 @@ import (
 // fails. A frame it cannot use is logged and dropped: the request it might
 // have answered times out on its own, and the connection stays up.
 func (l *Link) readLoop(conn net.Conn) error {
-	fr := iso.NewFrameReader(conn, l.cfg.MaxFrame)
+	fr := iso.NewFrameReaderFraming(conn, l.cfg.Dialect.Framing, l.cfg.MaxFrame)
 	var v iso.View
-	var rx int64 // when the frames being handled were read (l.now)
+	var rx int64     // when the frames being handled were read (l.now)
+	var canon []byte // the translation of the frame being handled
 	defer l.held.Wake()
 	for {
 		// Only a frame that needed a read stamps lastRx and rx: frames
@@ -35,6 +38,14 @@ func (l *Link) readLoop(conn net.Conn) error {
 		if len(frame) == 0 {
 			continue
 		}
+		if tr := l.cfg.Translator; tr != nil {
+			if canon, err = tr.ToCanon(canon[:0], frame, &l.ansCarry); err != nil {
+				l.untranslatable(frame, err)
+				continue
+			}
+			l.count(false)
+			frame = canon
+		}
 		scanErr := l.cfg.Scanner.Scan(frame, &v)
 		mti := v.MTI()
 		if mti == nil {
@@ -47,6 +58,55 @@ func (l *Link) readLoop(conn net.Conn) error {
 			continue
 		}
 		l.response(frame, &v, scanErr, rx)
+	}
+}
+
+// count tells the switch of one message translated (failed: one that
+// could not be).
+func (l *Link) count(failed bool) {
+	if l.cfg.OnTranslate != nil {
+		l.cfg.OnTranslate(failed)
+	}
+}
+
+// untranslatable handles an issuer frame that does not translate to the
+// canonical form: an unreadable answer. When its STAN can still be read
+// (the dialect's own spec) the request pending under it fails (96), as an
+// answer that does not scan does; otherwise the frame is dropped and that
+// request times out (91).
+func (l *Link) untranslatable(frame []byte, err error) {
+	l.count(true)
+	l.cfg.Log.Warn("issuer frame does not translate from its dialect; unreadable", "issuer", l.cfg.Issuer,
+		"endpoint", l.cfg.Addr, "dialect", l.cfg.Dialect.Name, "len", len(frame), "err", err)
+	spec, serr := l.cfg.Dialect.Spec()
+	if serr != nil {
+		return
+	}
+	m := iso8583.NewMessage(spec)
+	if m.Unpack(frame) != nil {
+		return
+	}
+	mti, _ := m.GetMTI()
+	s11, _ := m.GetString(11)
+	stan, ok := parseSTAN([]byte(s11))
+	if !ok || len(mti) != 4 || iso.IsRequestMTI([]byte(mti)) {
+		return
+	}
+	if t := l.take(stan); t != nil {
+		t.Owner.Fail(t, fmt.Errorf("%w: %v", ErrBadResponse, err))
+	}
+}
+
+// carryAnswer gives t's Carry what the canonical form of t's answer could
+// not hold, as the read loop's translation of it remembered. Only a 1993
+// issuer's answers have such values.
+func (l *Link) carryAnswer(t *Txn) {
+	tr := l.cfg.Translator
+	if tr == nil || tr.Dialect().Version != 1993 {
+		return
+	}
+	if c := carryOf(t); c != nil {
+		c.SetAnswer(&l.ansCarry)
 	}
 }
 
@@ -87,6 +147,10 @@ func (l *Link) response(frame []byte, v *iso.View, scanErr error, rx int64) {
 		return
 	}
 	t.Latency = l.epoch.Add(time.Duration(rx)).Sub(t.Started) // monotonic, no clock read
+	l.carryAnswer(t)
+	if realTime(t) {
+		l.cfg.Health.answered() // an 0810 (sign-on, echo) too: the links keep echoing while offline
+	}
 	if ho, ok := t.Owner.(HeldOwner); ok {
 		ho.AnswerHeld(t, frame, v, &l.held)
 		return
@@ -135,9 +199,21 @@ func (l *Link) unmatched(t *Txn, stan uint32, frame []byte, v *iso.View, field i
 }
 
 // restore puts the acquirer's own STAN back into the response (fixed
-// length, so in place). Its RRN and terminal id need no restoring: an
-// answer that carries them carries the request's (mismatch).
+// length, so in place), and into the original STAN of its 90 when
+// RelinkOriginal changed the request's. Its RRN and terminal id need no
+// restoring: an answer that carries them carries the request's
+// (mismatch), as its 90 does.
 func restore(v *iso.View, t *Txn) error {
+	if t.acqOriginal != 0 {
+		if f := v.Field(90); len(f) == origDataLen {
+			var b [origDataLen]byte
+			copy(b[:], f)
+			putSTAN(b[origSTANAt:origSTANAt+6], t.acqOriginal&^relinked)
+			if err := v.Set(90, b[:]); err != nil {
+				return err
+			}
+		}
+	}
 	return v.Set(11, t.STAN[:])
 }
 
@@ -150,6 +226,9 @@ func (l *Link) inbound(frame, mti []byte, scanErr error) {
 		return
 	}
 	resp, err := iso.NetMgmtResponse(l.cfg.Spec, frame, "00")
+	if err == nil {
+		resp, err = l.translated(resp)
+	}
 	if err != nil {
 		l.cfg.Log.Warn("cannot answer issuer network management", "issuer", l.cfg.Issuer, "err", err)
 		return

@@ -28,18 +28,22 @@ func (l *Link) send(t *Txn, stanOff int, held *wire.Held) error {
 	if err != nil {
 		return err
 	}
+	field := t.Frame[stanOff : stanOff+6]
+	putSTAN(field, stan)
+	out, err := l.outgoing(t)
+	if err != nil {
+		copy(field, t.STAN[:])
+		l.unregister(t)
+		return err
+	}
 	var ticket uint64
 	rec, recorded := t.Owner.(Recorder)
 	if recorded {
 		ticket = rec.Record(t, stan)
 	}
-	field := t.Frame[stanOff : stanOff+6]
-	putSTAN(field, stan)
-	if held != nil {
-		err = l.out.QueueHeld(t.Frame, ticket, held)
-	} else {
-		err = l.out.QueueAfter(t.Frame, ticket)
-	}
+	// The translated bytes (STAN already in) are what goes out; held nil
+	// wakes the writer at once.
+	err = l.out.QueueHeld(out, ticket, held)
 	copy(field, t.STAN[:]) // the Txn keeps the acquirer's own frame
 	if err != nil {
 		if recorded {
@@ -49,6 +53,49 @@ func (l *Link) send(t *Txn, stanOff int, held *wire.Held) error {
 		return err
 	}
 	return nil
+}
+
+// Carrier is an Owner that keeps its transaction's iso.Carry: what a
+// translation to the canonical form could not hold. The link passes it to
+// its Translator (FromCanon of the request, ToCanon of the answer).
+type Carrier interface {
+	Carry() *iso.Carry
+}
+
+// carryOf is t's Carry, nil when its owner keeps none.
+func carryOf(t *Txn) *iso.Carry {
+	if c, ok := t.Owner.(Carrier); ok {
+		return c.Carry()
+	}
+	return nil
+}
+
+// outgoing is t's frame as the issuer gets it: t.Frame itself, or its
+// translation into the issuer's dialect (into l.sendBuf; l.mu held). A
+// field the dialect cannot express is an *iso.TranslateError.
+func (l *Link) outgoing(t *Txn) ([]byte, error) {
+	tr := l.cfg.Translator
+	if tr == nil {
+		return t.Frame, nil
+	}
+	out, err := tr.FromCanon(l.sendBuf[:0], t.Frame, carryOf(t))
+	l.count(err != nil)
+	if err != nil {
+		return nil, err
+	}
+	l.sendBuf = out[:0]
+	return out, nil
+}
+
+// translated is msg (canonical, from the link's side) in the issuer's
+// dialect, in a buffer of its own: for the link's own messages.
+func (l *Link) translated(msg []byte) ([]byte, error) {
+	if tr := l.cfg.Translator; tr != nil {
+		out, err := tr.FromCanon(nil, msg, nil)
+		l.count(err != nil)
+		return out, err
+	}
+	return msg, nil
 }
 
 // Recorder is an Owner that records its request before it goes out (the
@@ -147,6 +194,9 @@ func (l *Link) sweep() {
 	l.notifyIdle()
 	l.mu.Unlock()
 	for _, t := range expired {
+		if realTime(t) {
+			l.cfg.Health.timedOut()
+		}
 		t.Owner.Fail(t, ErrTimeout)
 	}
 }
@@ -170,6 +220,9 @@ func (l *Link) sendNetMgmt(code string) <-chan error {
 	}
 	putSTAN(t.STAN[:], stan) // the 0810 echoes it; restore writes it back unchanged
 	frame, err := iso.NetMgmtRequest(l.cfg.Spec, stan, code, time.Now())
+	if err == nil {
+		frame, err = l.translated(frame)
+	}
 	if err == nil {
 		err = l.out.Queue(frame)
 	}

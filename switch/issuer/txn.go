@@ -105,16 +105,22 @@ type Txn struct {
 	Latency time.Duration
 
 	linkSTAN uint32
-	// Original is where field 90 lies in Frame (a stored reversal's or
-	// advice's original data elements): an answer that echoes 90 must
-	// carry the same (see mismatch). The zero span is not compared. It
-	// sits beside linkSTAN.
+	// Original is where field 90 lies in Frame (the original data
+	// elements of a reversal or advice, stored or relayed from an
+	// acquirer): an answer that echoes 90 must carry the same (see
+	// mismatch); one without 90 is not refused for it. The zero span is
+	// not compared. It sits beside linkSTAN.
 	Original iso.Span
 	// Recorded is the Recorder's own mark of the request's record (the
 	// switch: its journal in-flight record), 0 for none.
 	Recorded uint32
-	seq      uint64
-	admitted *atomic.Int64 // the issuer's count it holds a place in (Admit), nil when none
+	// acqOriginal is the STAN of the acquirer's own original that field
+	// 90 named before RelinkOriginal put the original's link STAN there
+	// (relinked set), restored into the answer's 90; 0: 90 as sent. It
+	// fills the padding after Recorded.
+	acqOriginal uint32
+	seq         uint64
+	admitted    *atomic.Int64 // the issuer's count it holds a place in (Admit), nil when none
 
 	inline [inlineFrame]byte // Frame's storage when it fits (SetFrame)
 }
@@ -144,6 +150,50 @@ func (t *Txn) Leave() {
 		t.admitted.Add(-1)
 		t.admitted = nil
 	}
+}
+
+// relinked marks acqOriginal as set (an acquirer's STAN may be 0).
+const relinked = 1 << 31
+
+// origSTANAt is where the original STAN lies in field 90 (ISO 8583:1987
+// original data elements: MTI 4, STAN 6, transmission date-time 10,
+// acquiring and forwarding institution ids 11 each).
+const (
+	origSTANAt  = 4
+	origDataLen = 42
+)
+
+// RelinkOriginal makes field 90 of t's frame (an acquirer's reversal)
+// name its original as the issuer saw it: the original's link STAN in
+// place of the acquirer's STAN, which restore puts back into the answer.
+// The issuer never saw the acquirer's STAN: an issuer that finds the
+// original by 90 would not find it. It reports false, changing nothing,
+// when 90 is absent or not 42 characters with a numeric STAN.
+func (t *Txn) RelinkOriginal(linkSTAN uint32) bool {
+	f := t.Original.In(t.Frame)
+	if len(f) != origDataLen {
+		return false
+	}
+	acq, ok := parseSTAN(f[origSTANAt : origSTANAt+6])
+	if !ok {
+		return false
+	}
+	t.acqOriginal = acq | relinked
+	putSTAN(f[origSTANAt:origSTANAt+6], linkSTAN)
+	return true
+}
+
+// AcquirerFrame is t's frame as its acquirer sent it: a copy with the
+// acquirer's STAN back in 90 when RelinkOriginal changed it, else Frame
+// itself. For the switch's own answer to such a request, which echoes
+// the acquirer's 90.
+func (t *Txn) AcquirerFrame() []byte {
+	if t.acqOriginal == 0 {
+		return t.Frame
+	}
+	f := append([]byte(nil), t.Frame...)
+	putSTAN(t.Original.In(f)[origSTANAt:origSTANAt+6], t.acqOriginal&^relinked)
+	return f
 }
 
 // LinkSTAN is the STAN the issuer saw for this request (0 before Send).

@@ -32,6 +32,38 @@ type Metrics struct {
 	rejectedCache cowMap[string, prometheus.Counter]
 	unreadable    prometheus.Counter
 	unmatched     prometheus.Counter
+	offline       *perIssuerGauge
+	standIn       *prometheus.CounterVec
+	standInLate   *prometheus.CounterVec
+	advicesOwed   *funcGauge
+	adviceOldest  *funcGauge
+	adviceExcept  *funcGauge
+	translated    *prometheus.CounterVec
+	translateErrs *prometheus.CounterVec
+	framingErrs   *prometheus.CounterVec
+}
+
+// Edge holds the dialect counters of one listener or issuer, resolved
+// once so that counting a message is one atomic add.
+type Edge struct {
+	Translated, TranslateErrors, FramingErrors prometheus.Counter
+}
+
+// Edge side labels.
+const (
+	SideAcquirer = "acquirer"
+	SideIssuer   = "issuer"
+)
+
+// Edge returns the counters of the listener or issuer name (side
+// SideAcquirer or SideIssuer) speaking dialect. The label values come from
+// the configuration: bounded.
+func (m *Metrics) Edge(side, name, dialect string) *Edge {
+	return &Edge{
+		Translated:      m.translated.WithLabelValues(side, name, dialect),
+		TranslateErrors: m.translateErrs.WithLabelValues(side, name, dialect),
+		FramingErrors:   m.framingErrs.WithLabelValues(side, name, dialect),
+	}
 }
 
 // New creates the metrics in a fresh registry that also holds the Go
@@ -51,6 +83,15 @@ func New() *Metrics {
 		rejected:      prometheus.NewCounterVec(counterOpts(NameRejected), family(NameRejected).Labels),
 		unreadable:    prometheus.NewCounter(counterOpts(NameUnreadable)),
 		unmatched:     prometheus.NewCounter(counterOpts(NameUnmatched)),
+		translated:    prometheus.NewCounterVec(counterOpts(NameTranslated), family(NameTranslated).Labels),
+		translateErrs: prometheus.NewCounterVec(counterOpts(NameTranslateErrors), family(NameTranslateErrors).Labels),
+		framingErrs:   prometheus.NewCounterVec(counterOpts(NameFramingErrors), family(NameFramingErrors).Labels),
+		offline:       newPerIssuerGauge(NameIssuerOffline),
+		standIn:       prometheus.NewCounterVec(counterOpts(NameStandIn), family(NameStandIn).Labels),
+		standInLate:   prometheus.NewCounterVec(counterOpts(NameStandInLate), family(NameStandInLate).Labels),
+		advicesOwed:   newFuncGauge(NameAdvicesOwed),
+		adviceOldest:  newFuncGauge(NameAdviceOldest),
+		adviceExcept:  newFuncGauge(NameAdviceExcepted),
 	}
 	reloads := prometheus.NewCounterVec(counterOpts(NameReloads), family(NameReloads).Labels)
 	// Both results exist from the start so that rate() and alerts see a 0,
@@ -63,6 +104,8 @@ func New() *Metrics {
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		m.requests, m.latencies, m.linkUp, m.inFlight, m.acquirerConns,
 		reloads, m.reversalQueue, m.revsLocked, m.journalLag, m.journalErrors, m.rejected, m.unreadable, m.unmatched,
+		m.translated, m.translateErrs, m.framingErrs,
+		m.offline, m.standIn, m.standInLate, m.advicesOwed, m.adviceOldest, m.adviceExcept,
 	)
 	return m
 }
@@ -98,6 +141,29 @@ func (m *Metrics) RemoveLink(issuer, endpoint string, conn int) {
 // SetInFlight sets the callback that reports, at scrape time, the requests
 // pending per issuer. Nil removes it (no series exported).
 func (m *Metrics) SetInFlight(f func() map[string]int) { m.inFlight.set(f) }
+
+// SetOffline sets the callback that reports, at scrape time, each
+// issuer's offline state (1 offline, 0 online). Nil removes it.
+func (m *Metrics) SetOffline(f func() map[string]int) { m.offline.set(f) }
+
+// StandIn counts one stand-in decision for issuer (from the config)
+// with code (a switch code: 00, 57, 61, 65 or 91).
+func (m *Metrics) StandIn(issuer, code string) { m.standIn.WithLabelValues(issuer, code).Inc() }
+
+// StandInLate counts one issuer answer that came after the switch stood
+// in; agreed: it agreed with the decision.
+func (m *Metrics) StandInLate(issuer string, agreed bool) {
+	m.standInLate.WithLabelValues(issuer, strconv.FormatBool(agreed)).Inc()
+}
+
+// SetAdviceQueue sets the callbacks that report, at scrape time, the
+// stand-in advices owed, the age in seconds of the oldest and those on
+// the exception list. Nil removes them.
+func (m *Metrics) SetAdviceQueue(owed, oldest, exceptions func() float64) {
+	m.advicesOwed.set(owed)
+	m.adviceOldest.set(oldest)
+	m.adviceExcept.set(exceptions)
+}
 
 // AcquirerConn adds delta (+1 on accept, -1 on close) to the open acquirer
 // connections.

@@ -332,9 +332,14 @@ func TestFamiliesReturnsCopy(t *testing.T) {
 
 func populated() *metrics.Metrics {
 	m := metrics.New()
+	m.Edge(metrics.SideAcquirer, "listen", "iso87binary").Translated.Inc()
 	m.Request("0100", "bank-a", "00", time.Millisecond)
 	m.LinkUp("bank-a", "127.0.0.1:9101", 1, true)
 	m.SetInFlight(func() map[string]int { return map[string]int{"bank-a": 1} })
+	m.SetOffline(func() map[string]int { return map[string]int{"bank-a": 0} })
+	m.StandIn("bank-a", "00")
+	m.StandInLate("bank-a", true)
+	m.SetAdviceQueue(func() float64 { return 1 }, func() float64 { return 2 }, func() float64 { return 0 })
 	m.AcquirerConn(1)
 	m.Reload(true)
 	m.SetReversalQueue(func() float64 { return 0 })

@@ -17,6 +17,15 @@ const (
 	NameRejected        = "cardswitch_rejected_total"
 	NameUnreadable      = "cardswitch_unreadable_frames_total"
 	NameUnmatched       = "cardswitch_issuer_unmatched_answers_total"
+	NameTranslated      = "cardswitch_translated_messages_total"
+	NameTranslateErrors = "cardswitch_translate_errors_total"
+	NameFramingErrors   = "cardswitch_framing_errors_total"
+	NameIssuerOffline   = "cardswitch_issuer_offline"
+	NameStandIn         = "cardswitch_stand_in_total"
+	NameAdvicesOwed     = "cardswitch_stand_in_advices_owed"
+	NameAdviceOldest    = "cardswitch_stand_in_advice_oldest_seconds"
+	NameAdviceExcepted  = "cardswitch_stand_in_advice_exceptions"
+	NameStandInLate     = "cardswitch_stand_in_late_answers_total"
 )
 
 // Type is a Prometheus metric type as it appears in the exposition format.
@@ -52,6 +61,15 @@ var families = []Family{
 	{NameJournalErrors, Counter, nil, "Journal entries that could not be written (refused, disk full, closed); their answers were sent anyway."},
 	{NameRejected, Counter, []string{"reason"}, "Connections or requests refused before routing, by reason."},
 	{NameUnreadable, Counter, nil, "Frames from acquirers without a readable MTI (no answer possible)."},
+	{NameTranslated, Counter, []string{"side", "name", "dialect"}, "Messages translated between an endpoint's dialect and the canonical form (iso87ascii), by side (acquirer or issuer), name (the listener, listen for listen.address, or the issuer) and dialect."},
+	{NameTranslateErrors, Counter, []string{"side", "name", "dialect"}, "Messages that could not be translated (a field the target cannot express): an acquirer request is answered 30, an issuer answer is unreadable; labels as cardswitch_translated_messages_total."},
+	{NameFramingErrors, Counter, []string{"side", "name", "dialect"}, "Frames that broke their dialect's framing (a length that is not a number, a frame shorter than its header, a TPDU whose ID is not 0x60): the connection is closed; labels as cardswitch_translated_messages_total."},
+	{NameIssuerOffline, Gauge, []string{"issuer"}, "1 while the switch holds the issuer offline after issuers[].offline_after consecutive timeouts (its requests decided at once), else 0."},
+	{NameStandIn, Counter, []string{"issuer", "code"}, "Stand-in decisions the switch made for an issuer, by issuer and response code (00 approved, 57, 61, 65 declined by the issuer's stand_in limits, 91 when the decision could not be stored)."},
+	{NameAdvicesOwed, Gauge, nil, "Stand-in advices (0120) stored and not yet acknowledged by their issuer (the exception list excluded)."},
+	{NameAdviceOldest, Gauge, nil, "Age in seconds of the oldest stand-in advice owed; 0 when none."},
+	{NameAdviceExcepted, Gauge, nil, "Stand-in advices past their issuer's advice_ttl, on the exception list (cardswitch txn advices): kept, no longer sent."},
+	{NameStandInLate, Counter, []string{"issuer", "agreed"}, "Issuer answers that came after the switch stood in for the request (never relayed), by whether the issuer's answer agreed with the decision (approved both, or declined both)."},
 	{NameUnmatched, Counter, nil, "Issuer answers that came under a request's link STAN but were not its answer (another PAN, amount, RRN, terminal id or MTI); never relayed."},
 }
 

@@ -9,6 +9,8 @@ import (
 	"errors"
 	"io"
 	"sync"
+
+	"github.com/cardswitch/cardswitch/iso"
 )
 
 var (
@@ -31,6 +33,12 @@ type Writer struct {
 	limit int
 
 	gate func(ticket uint64) // Run: before a batch whose frames carry a ticket goes out (SetGate)
+
+	// framing is how frames go out when framed (SetFraming); otherwise a
+	// 2-byte binary length and no header, on a path of its own.
+	framing iso.Framing
+	framed  bool
+	extra   int // bytes of framing around a body: length header + header
 
 	mu      sync.Mutex
 	pending []byte // frames queued since the last write
@@ -62,19 +70,31 @@ func NewWriter(w io.Writer, limit int) *Writer {
 // before Run.
 func (w *Writer) SetGate(gate func(ticket uint64)) { w.gate = gate }
 
+// SetFraming makes the writer frame with f (iso.Framing.AppendFrame)
+// instead of a 2-byte binary length. Call it before Run.
+func (w *Writer) SetFraming(f iso.Framing) {
+	w.framing, w.extra = f, f.Length.Size()+f.HeaderLen()
+	w.framed = f.Length != iso.LengthBinary2 || f.Header != iso.HeaderNone
+}
+
+// QueueFramed is QueueAfter with the frame's header (a TPDU; nil: the
+// configured fixed header) for a writer with SetFraming. A frame its
+// framing cannot carry (too long for the length header, a header of the
+// wrong size) returns the *iso.FramingError and nothing is queued.
+func (w *Writer) QueueFramed(hdr, body []byte, ticket uint64) error {
+	return w.QueueFramedHeld(hdr, body, ticket, nil)
+}
+
 // Queue appends one frame (2-byte big-endian length, then body) to the
 // batch. body is copied; the caller may reuse it as soon as Queue returns.
 func (w *Writer) Queue(body []byte) error { return w.QueueAfter(body, 0) }
 
 // QueueAfter is Queue for a frame that must not go out before the gate
 // has passed ticket (0: no condition). A batch waits for the highest
-// ticket among its frames, which covers the lower ones.
+// ticket among its frames, which covers the lower ones. With SetFraming it
+// frames as QueueFramed with the configured header.
 func (w *Writer) QueueAfter(body []byte, ticket uint64) error {
-	if err := w.queue(body, ticket); err != nil {
-		return err
-	}
-	w.wakeUp()
-	return nil
+	return w.QueueFramedHeld(nil, body, ticket, nil)
 }
 
 // QueueHeld is QueueAfter without waking the writer: h notes w, and the
@@ -86,31 +106,71 @@ func (w *Writer) QueueAfter(body []byte, ticket uint64) error {
 // more writes, more syscalls per frame, and, for a host that answers
 // only what it has read, a burst answered in pieces.
 func (w *Writer) QueueHeld(body []byte, ticket uint64, h *Held) error {
-	if err := w.queue(body, ticket); err != nil {
+	return w.QueueFramedHeld(nil, body, ticket, h)
+}
+
+// QueueFramedHeld is QueueFramed held in h as QueueHeld (h nil: the
+// writer is woken as by QueueFramed). Every Queue variant comes here, so
+// a framed writer (a TPDU, an ASCII length) takes part in bursts exactly
+// as a plain one does.
+func (w *Writer) QueueFramedHeld(hdr, body []byte, ticket uint64, h *Held) error {
+	var err error
+	if w.framed {
+		err = w.queueFramed(hdr, body, ticket)
+	} else {
+		err = w.queue(body, ticket)
+	}
+	if err != nil {
 		return err
 	}
-	h.add(w)
+	if h == nil {
+		w.wakeUp()
+	} else {
+		h.add(w)
+	}
 	return nil
 }
 
-// queue appends one frame to the batch, unless the writer is closed,
-// failed, or over its backlog limit.
-func (w *Writer) queue(body []byte, ticket uint64) error {
-	w.mu.Lock()
+// admit says why no frame of n more bytes may join the batch (nil: it
+// may). Called with mu held.
+func (w *Writer) admit(n int) error {
 	switch {
 	case w.closed:
-		w.mu.Unlock()
 		return ErrClosed
 	case w.err != nil:
-		err := w.err
+		return w.err
+	case len(w.pending)+n > w.limit:
+		return ErrBacklog
+	}
+	return nil
+}
+
+// queue appends one frame with a 2-byte binary length to the batch.
+func (w *Writer) queue(body []byte, ticket uint64) error {
+	w.mu.Lock()
+	if err := w.admit(len(body) + 2); err != nil {
 		w.mu.Unlock()
 		return err
-	case len(w.pending)+len(body)+2 > w.limit:
-		w.mu.Unlock()
-		return ErrBacklog
 	}
 	w.pending = append(w.pending, byte(len(body)>>8), byte(len(body)))
 	w.pending = append(w.pending, body...)
+	w.ticket = max(w.ticket, ticket)
+	w.mu.Unlock()
+	return nil
+}
+
+// queueFramed appends one frame in the configured framing to the batch.
+func (w *Writer) queueFramed(hdr, body []byte, ticket uint64) error {
+	w.mu.Lock()
+	if err := w.admit(len(body) + w.extra); err != nil {
+		w.mu.Unlock()
+		return err
+	}
+	var err error
+	if w.pending, err = w.framing.AppendFrame(w.pending, hdr, body); err != nil {
+		w.mu.Unlock()
+		return err
+	}
 	w.ticket = max(w.ticket, ticket)
 	w.mu.Unlock()
 	return nil

@@ -1,0 +1,92 @@
+package iso
+
+import (
+	"bytes"
+	"encoding/hex"
+	"errors"
+	"os"
+	"sync"
+	"testing"
+)
+
+// translatedDialects are the built-ins whose messages are translated
+// (the others are canonical).
+var translatedDialects = []string{"iso87binary", "iso87ebcdic", "iso93ascii", "iso93binary"}
+
+// fuzzTranslators are the translated built-ins and the user dialect of
+// testdata/dialects/my-bank.json (EBCDIC and binary length prefixes).
+var fuzzTranslators = sync.OnceValue(func() []*Translator {
+	var out []*Translator
+	for _, name := range translatedDialects {
+		d, _ := LookupDialect(name)
+		out = append(out, must(NewTranslator(d)))
+	}
+	raw, err := os.ReadFile("../testdata/dialects/my-bank.json")
+	if err != nil {
+		panic(err)
+	}
+	d, err := NewDialect("my-bank", raw, 1987, Framing{})
+	if err != nil {
+		panic(err)
+	}
+	return append(out, must(NewTranslator(d)))
+})
+
+func must(tr *Translator, err error) *Translator {
+	if err != nil {
+		panic(err)
+	}
+	return tr
+}
+
+func fuzzSeeds(f *testing.F) {
+	for _, fr := range readJPOSFrames(f) {
+		raw, err := hex.DecodeString(fr.Hex)
+		if err != nil {
+			f.Fatal(err)
+		}
+		for i, d := range append(translatedDialects, "my-bank") {
+			if fr.Dialect == d || fr.Dialect == "iso87ascii" {
+				f.Add(uint8(i), raw)
+			}
+		}
+	}
+}
+
+// fuzzTranslate holds the fast path equal to moov's on one input: where
+// the fast path decides (no errFastDecode), moov decides the same (the
+// same bytes, the same Carry, or an error too); where it declines, the
+// public method is moov's answer.
+func fuzzTranslate(t *testing.T, sel uint8, msg []byte, toCanon bool) {
+	trs := fuzzTranslators()
+	tr := trs[int(sel)%len(trs)]
+	var cf, cm, cp Carry
+	st := &xstate{buf: make([]byte, 0, 16)}
+	fast, ferr := tr.fast(st, nil, msg, &cf, toCanon)
+	slow, serr := tr.moov(nil, msg, &cm, toCanon)
+	pub, perr := tr.run(nil, msg, &cp, toCanon)
+	if errors.Is(ferr, errFastDecode) {
+		fast, ferr, cf = pub, perr, cp
+	}
+	if (ferr == nil) != (serr == nil) {
+		t.Fatalf("%s toCanon=%v: fast err %v, moov err %v", tr.Dialect().Name, toCanon, ferr, serr)
+	}
+	if ferr == nil && (!bytes.Equal(fast, slow) || cf != cm) {
+		t.Fatalf("%s toCanon=%v: fast %x != moov %x", tr.Dialect().Name, toCanon, fast, slow)
+	}
+	if !bytes.Equal(pub, fast) && ferr == nil {
+		t.Fatalf("public path %x != fast %x", pub, fast)
+	}
+}
+
+func FuzzTranslateToCanon(f *testing.F) {
+	fuzzSeeds(f)
+	fixClock(f)
+	f.Fuzz(func(t *testing.T, sel uint8, msg []byte) { fuzzTranslate(t, sel, msg, true) })
+}
+
+func FuzzTranslateFromCanon(f *testing.F) {
+	fuzzSeeds(f)
+	fixClock(f)
+	f.Fuzz(func(t *testing.T, sel uint8, msg []byte) { fuzzTranslate(t, sel, msg, false) })
+}
