@@ -133,6 +133,7 @@ type rawSimulator struct {
 	ReversalDrop       string       `mapstructure:"reversal_drop"`
 	Rules              []rawSimRule `mapstructure:"rules"`
 	Dialect            string       `mapstructure:"dialect"`
+	DownAfter          string       `mapstructure:"down_after"`
 }
 
 type rawSimRule struct {
