@@ -46,6 +46,7 @@ type Switch struct {
 
 	metrics *metrics.Metrics
 	admin   *admin.Server    // nil when admin.address is ""
+	sims    admin.Simulators // WithSimulators: listed and driven by the admin listener
 	jrnl    *journal.Journal // nil when journal.path is ""
 	dups    *dupCache        // nil without a journal
 	revs    *reversalMgr     // nil without a journal
@@ -98,6 +99,11 @@ func WithLogger(l *slog.Logger) Option { return func(s *Switch) { s.log = l } }
 // WithWatch turns watching the config file for changes on or off (default
 // on when the config came from a file).
 func WithWatch(on bool) Option { return func(s *Switch) { s.watch = on } }
+
+// WithSimulators gives the admin listener the issuer simulators running
+// beside the switch (the config's simulators[]) to list and take down or
+// up: the switch itself knows nothing of simulators.
+func WithSimulators(sims admin.Simulators) Option { return func(s *Switch) { s.sims = sims } }
 
 // WithLimits replaces DefaultLimits.
 func WithLimits(l Limits) Option { return func(s *Switch) { s.limits = l } }
