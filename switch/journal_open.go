@@ -86,7 +86,7 @@ func (s *Switch) journalKeys(jc config.Journal) ([][32]byte, error) {
 
 // reportLocked names every stored message whose key is not configured: it
 // cannot be sent, and stays stored until its key is back.
-func (s *Switch) reportLocked(j *journal.Journal) {
+func (s *Switch) reportLocked(j journal.Store) {
 	locked, err := j.LockedReversals()
 	if err != nil {
 		s.log.Error("cannot list stored messages", "err", err)

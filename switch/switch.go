@@ -45,10 +45,10 @@ type Switch struct {
 	certs       certs // TLS configurations in force, replaced by a reload
 
 	metrics *metrics.Metrics
-	admin   *admin.Server    // nil when admin.address is ""
-	jrnl    *journal.Journal // nil when journal.path is ""
-	dups    *dupCache        // nil without a journal
-	revs    *reversalMgr     // nil without a journal
+	admin   *admin.Server // nil when admin.address is ""
+	jrnl    journal.Store // nil without a journal
+	dups    *dupCache     // nil without a journal
+	revs    *reversalMgr  // nil without a journal
 
 	lockedReversals atomic.Int64 // stored messages whose key is gone, counted at start
 
