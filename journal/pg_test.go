@@ -1,0 +1,183 @@
+package journal
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/cardswitch/cardswitch/internal/pgtest"
+	"github.com/jackc/pgx/v5"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// readerWaiter checks, when told an entry is journaled, that another
+// connection already reads it: the entry's transaction committed before
+// its Waiter was released.
+type readerWaiter struct {
+	r    *PG
+	mu   sync.Mutex
+	errs []error
+}
+
+func (w *readerWaiter) Journaled(e *Entry, err error) {
+	if err == nil {
+		_, err = w.r.Get(context.Background(), e.ID)
+	}
+	w.mu.Lock()
+	w.errs = append(w.errs, err)
+	w.mu.Unlock()
+}
+
+func TestPGWaiterReleasedAfterCommit(t *testing.T) {
+	dsn := pgtest.DSN(t)
+	p := openPGTemp(t, dsn, "node-1")
+	r, err := OpenPG(context.Background(), dsn, PGOptions{Node: "reader", ReadOnly: true})
+	require.NoError(t, err)
+	defer r.Close()
+	w := &readerWaiter{r: r}
+	for i := 1; i <= 20; i++ {
+		p.Append(sampleEntry(i), w)
+	}
+	require.NoError(t, p.Flush(context.Background()))
+	require.Len(t, w.errs, 20)
+	for _, err := range w.errs {
+		require.NoError(t, err, "an entry's waiter ran before its transaction committed")
+	}
+
+	// A committed ticket is readable by any node at once: no Flush.
+	f := Fields{Time: t0, Issuer: "bank-a", MTI: []byte("0100"), RRN: []byte("committed"), Outcome: Approved}
+	tk, err := p.StageFields(&f)
+	require.NoError(t, err)
+	p.Commit(tk)
+	got, err := r.List(context.Background(), Filter{RRN: "committed"})
+	require.NoError(t, err)
+	assert.Len(t, got, 1)
+	_, err = r.StageFields(&f)
+	assert.ErrorIs(t, err, ErrReadOnly)
+}
+
+// TestPGConcurrentMigration: two nodes starting at once on an empty
+// database; exactly one migrates, both work, and each reads the other's
+// entries.
+func TestPGConcurrentMigration(t *testing.T) {
+	dsn := pgtest.DSN(t)
+	nodes := []string{"sw-1", "sw-2"}
+	opened := make([]*PG, len(nodes))
+	errs := make([]error, len(nodes))
+	var wg sync.WaitGroup
+	for i, n := range nodes {
+		wg.Go(func() { opened[i], errs[i] = OpenPG(context.Background(), dsn, PGOptions{Node: n, Keys: testKeys}) })
+	}
+	wg.Wait()
+	migrated := 0
+	for i := range nodes {
+		require.NoError(t, errs[i], nodes[i])
+		defer opened[i].Close()
+		if opened[i].Migrated() {
+			migrated++
+		}
+	}
+	assert.Equal(t, 1, migrated, "exactly one opener migrates")
+	for i, p := range opened {
+		p.Append(sampleEntry(i+1), nil)
+		require.NoError(t, p.Flush(context.Background()))
+	}
+	for _, p := range opened {
+		got, err := p.List(context.Background(), Filter{})
+		require.NoError(t, err)
+		assert.Len(t, got, 2, "every node's entries")
+	}
+	again, err := OpenPG(context.Background(), dsn, PGOptions{Node: "sw-3"})
+	require.NoError(t, err)
+	defer again.Close()
+	assert.False(t, again.Migrated(), "an up-to-date schema is not migrated again")
+}
+
+// TestPGInFlightReversedAtNextOpen: a request recorded in flight and never
+// finished (its node stopped) is reversed when that node opens again; one
+// closed by StageDone, or by its entry, is not; another node's is not.
+func TestPGInFlightReversedAtNextOpen(t *testing.T) {
+	dsn := pgtest.DSN(t)
+	p := openPGTemp(t, dsn, "sw-1")
+	other := openPGTemp(t, dsn, "sw-2")
+	sent := func(s Store, stan string) uint32 {
+		v := Sent{Time: t0, Issuer: "bank-a", LinkSTAN: 7, MTI: []byte("0100"), PAN: []byte("4111111111111111")}
+		v.Fields[3] = []byte(stan) // field 11
+		tk, seq, err := s.StageSent(&v)
+		require.NoError(t, err)
+		s.Commit(tk)
+		return seq
+	}
+	sent(p, "000001")
+	p.StageDone(sent(p, "000002"))
+	closed := sent(p, "000003")
+	f := Fields{Time: t0, MTI: []byte("0100"), Outcome: Approved, Closes: closed}
+	_, err := p.StageFields(&f)
+	require.NoError(t, err)
+	sent(other, "000009")
+	require.NoError(t, p.Close()) // the record of 000001 stays open, as after a crash
+
+	var reversed []string
+	var pans [][]byte
+	reverse := func(s *Sent) (*Reversal, error) {
+		reversed = append(reversed, string(s.Field(11)))
+		pans = append(pans, s.PAN)
+		return &Reversal{Issuer: s.Issuer, STAN: string(s.Field(11)), Frame: []byte("0420"), Created: s.Time}, nil
+	}
+	p2, err := OpenPG(context.Background(), dsn, PGOptions{Node: "sw-1", Keys: testKeys, Reverse: reverse})
+	require.NoError(t, err)
+	defer p2.Close()
+	assert.Equal(t, []string{"000001"}, reversed)
+	assert.Equal(t, [][]byte{[]byte("4111111111111111")}, pans, "the PAN, sealed in the record, opens")
+	n, err := p2.ReversalCount()
+	require.NoError(t, err)
+	assert.Equal(t, 1, n)
+	p3, err := OpenPG(context.Background(), dsn, PGOptions{Node: "sw-1", Keys: testKeys, Reverse: reverse})
+	require.NoError(t, err)
+	defer p3.Close()
+	assert.Len(t, reversed, 1, "reversed once")
+
+	// No PAN in clear at rest.
+	raw := rawBytes(t, dsn, `SELECT record FROM inflight UNION ALL SELECT frame FROM reversals`)
+	for _, b := range raw {
+		assert.False(t, bytes.Contains(b, []byte("4111111111111111")), "a PAN in clear in the database")
+		assert.False(t, bytes.Contains(b, []byte("0420")), "a stored frame in clear in the database")
+	}
+}
+
+func rawBytes(t *testing.T, dsn, query string) [][]byte {
+	t.Helper()
+	c, err := pgx.Connect(context.Background(), dsn)
+	require.NoError(t, err)
+	defer c.Close(context.Background())
+	rows, err := c.Query(context.Background(), query)
+	require.NoError(t, err)
+	out, err := pgx.CollectRows(rows, pgx.RowTo[[]byte])
+	require.NoError(t, err)
+	return out
+}
+
+func TestPGPasswordNeverInErrors(t *testing.T) {
+	base := pgtest.BaseDSN(t)
+	bad := strings.Replace(base, "://", "://nobody:s3cretpw@", 1)
+	if i := strings.Index(base, "@"); i >= 0 {
+		bad = base[:strings.Index(base, "://")+3] + "cardswitch:s3cretpw" + base[i:]
+	}
+	_, err := OpenPG(context.Background(), bad, PGOptions{Node: "n"})
+	require.Error(t, err)
+	assert.NotContains(t, err.Error(), "s3cretpw")
+	assert.Contains(t, err.Error(), "journal.postgres")
+	assert.NotContains(t, MaskDSN(bad), "s3cretpw")
+}
+
+func TestPGStandInUnsupported(t *testing.T) {
+	p := openPGTemp(t, pgtest.DSN(t), "sw-1")
+	err := p.StandIn(context.Background(), func(*StandInTx) error { return nil })
+	assert.True(t, errors.Is(err, ErrUnsupported), "%v", err)
+	_, err = p.CardHash([]byte("4111111111111111"))
+	assert.ErrorIs(t, err, ErrUnsupported)
+}
