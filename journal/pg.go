@@ -73,10 +73,10 @@ type PGOptions struct {
 
 // pgBatch is what one write carries.
 type pgBatch struct {
-	rows    [][]any   // entries, ids left to the writer (column 0)
+	rows    [][]any    // entries, ids left to the writer (column 0)
 	waiters []pgWaiter // Append's, by row index
-	sent    [][]any   // in-flight records
-	closes  []int64   // in-flight seqs closed
+	sent    [][]any    // in-flight records
+	closes  []int64    // in-flight seqs closed
 }
 
 type pgWaiter struct {

@@ -114,5 +114,3 @@ func claimIDs(ctx context.Context, pool *pgxpool.Pool, n int64) (int64, error) {
 	}
 	return next - n, nil
 }
-
-
