@@ -31,6 +31,7 @@ func build(source string, raw *rawConfig) (*Config, []Problem) {
 		Admin:         v.admin(raw.Admin),
 		Journal:       v.journal(raw.Journal),
 		Reversals:     v.reversals(raw.Reversals),
+		Cluster:       v.cluster(raw.Cluster),
 		MemoryLimit:   v.memoryLimit(raw.MemoryLimit),
 	}
 	c.Acquirers = v.acquirers(raw.Acquirers, c.Listen.TLS)
