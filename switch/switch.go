@@ -133,7 +133,7 @@ func New(cfg *config.Config, opts ...Option) (_ *Switch, err error) {
 			}
 		}
 	}()
-	if err = s.openJournal(cfg.Journal, inFlightHold(cfg)); err != nil {
+	if err = s.openJournal(cfg, inFlightHold(cfg)); err != nil {
 		return nil, err
 	}
 	if err = s.setupOps(cfg); err != nil {
