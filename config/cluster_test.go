@@ -57,6 +57,8 @@ func TestJournalPostgresFromEnv(t *testing.T) {
 }
 
 func TestClusterKeysNeedRestart(t *testing.T) {
+	key := filepath.Join(t.TempDir(), "k")
+	require.NoError(t, os.WriteFile(key, []byte(strings.Repeat("ab", 32)+"\n"), 0o600))
 	a, err := LoadBytes("t.yaml", []byte(minimal+"cluster: {node: a}\n"))
 	require.NoError(t, err)
 	b, err := LoadBytes("t.yaml", []byte(minimal+"cluster: {node: b, lease: 1m}\n"))
@@ -64,4 +66,7 @@ func TestClusterKeysNeedRestart(t *testing.T) {
 	d := Diff(a, b)
 	assert.Contains(t, d.Restart, "cluster.node")
 	assert.Contains(t, d.Restart, "cluster.lease")
+	c, err := LoadBytes("t.yaml", []byte(minimal+"cluster: {node: b, lease: 1m}\njournal: {postgres: 'postgres://h/db', key_file: "+key+"}\n"))
+	require.NoError(t, err)
+	assert.Contains(t, Diff(b, c).Restart, "journal.postgres")
 }

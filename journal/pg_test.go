@@ -181,3 +181,12 @@ func TestPGStandInUnsupported(t *testing.T) {
 	_, err = p.CardHash([]byte("4111111111111111"))
 	assert.ErrorIs(t, err, ErrUnsupported)
 }
+
+func TestPGRefusesNewerSchema(t *testing.T) {
+	dsn := pgtest.DSN(t)
+	p := openPGTemp(t, dsn, "sw-1")
+	_, err := p.pool.Exec(context.Background(), `UPDATE cardswitch_schema SET version = 99`)
+	require.NoError(t, err)
+	_, err = OpenPG(context.Background(), dsn, PGOptions{Node: "sw-2"})
+	require.ErrorContains(t, err, "the database's schema is version 99, newer than this build's")
+}
