@@ -39,9 +39,10 @@ type Cluster struct {
 	// Node names this node in the rows it writes: unique per node; 1..64
 	// characters, no spaces. Default: the host name.
 	Node string
-	// Lease is a node's heartbeat and its claim on the messages it owes.
-	// Default 15s; must be > 0. Not used yet: every node delivers only
-	// what it stored.
+	// Lease is a node's heartbeat and its claim on the messages it owes:
+	// it beats every Lease/3, and a node whose last beat is older than
+	// Lease is dead: the live nodes claim the reversals it owes. Default
+	// 15s; must be > 0.
 	Lease time.Duration
 }
 

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -48,9 +49,10 @@ type PG struct {
 
 	ids, idsEnd int64 // the id block being used (leader only)
 
-	kick chan struct{}
-	stop chan struct{}
-	done chan struct{}
+	kick    chan struct{}
+	stop    chan struct{}
+	done    chan struct{}
+	beating chan struct{} // closed when heartbeats ends; nil before
 }
 
 // PGOptions configure OpenPG.
@@ -69,6 +71,10 @@ type PGOptions struct {
 	// ReadOnly opens for queries only (the txn commands): no migration,
 	// no writer.
 	ReadOnly bool
+	// Lease is how long after its last heartbeat a node counts as dead
+	// (cluster.lease): its reversals owed are then claimed by the live
+	// nodes. It beats every Lease/3. Default 15s.
+	Lease time.Duration
 }
 
 // pgBatch is what one write carries.
@@ -94,6 +100,9 @@ const pgIDBlock = 4096
 func OpenPG(ctx context.Context, dsn string, opt PGOptions) (*PG, error) {
 	if opt.Log == nil {
 		opt.Log = slog.Default()
+	}
+	if opt.Lease <= 0 {
+		opt.Lease = 15 * time.Second
 	}
 	if opt.Node == "" {
 		return nil, errors.New("journal.postgres: cluster.node is empty")
@@ -125,10 +134,16 @@ func OpenPG(ctx context.Context, dsn string, opt PGOptions) (*PG, error) {
 	if p.migrated < PGSchemaVersion {
 		opt.Log.Info("journal.postgres: schema migrated", "from", p.migrated, "to", PGSchemaVersion)
 	}
+	if err := p.beat(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("journal.postgres: heartbeat: %w", err)
+	}
 	if err := p.reverseUnfinished(ctx); err != nil {
 		pool.Close()
 		return nil, err
 	}
+	p.beating = make(chan struct{})
+	go p.heartbeats()
 	go p.committer()
 	return p, nil
 }
@@ -184,3 +199,32 @@ func (p *PG) writableLocked() error {
 func (p *PG) Lag() int { return int(p.lag.Load()) }
 
 var _ = pgx.Identifier{}
+
+// beat records this node's heartbeat.
+func (p *PG) beat(ctx context.Context) error {
+	now := time.Now().UnixNano()
+	_, err := p.pool.Exec(ctx, `INSERT INTO nodes (node, heartbeat_ns, started_ns) VALUES ($1, $2, $2)
+		ON CONFLICT (node) DO UPDATE SET heartbeat_ns = excluded.heartbeat_ns`, p.opt.Node, now)
+	return err
+}
+
+// heartbeats beats every Lease/3 until Close: three missed beats before a
+// survivor takes this node's messages over.
+func (p *PG) heartbeats() {
+	defer close(p.beating)
+	t := time.NewTicker(p.opt.Lease / 3)
+	defer t.Stop()
+	for {
+		select {
+		case <-p.stop:
+			return
+		case <-t.C:
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), p.opt.Lease/3)
+		if err := p.beat(ctx); err != nil {
+			p.opt.Log.Error("journal.postgres: heartbeat failed: past cluster.lease other nodes take over "+
+				"this node's reversals owed", "node", p.opt.Node, "err", err)
+		}
+		cancel()
+	}
+}

@@ -1,17 +1,23 @@
 package journal
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 )
 
-// The store-and-forward queue on PostgreSQL: each node's own rows (node
-// column), sealed as in SQLite (seal.go: to the row's id, creation time
-// and issuer). A node delivers only the messages it stored.
+// The store-and-forward queue on PostgreSQL, sealed as in SQLite
+// (seal.go: to the row's id, creation time and issuer, not to a node, so
+// any node with the keys opens any row). A row belongs to the node in its
+// node column: the one that stored it, until that node's heartbeat is
+// older than the lease; then the first live node that finds it due claims
+// it (FOR UPDATE SKIP LOCKED: two claiming nodes never take the same row)
+// and delivers it from then on.
 
 // ErrUnsupported wraps what a journal backend cannot do yet.
 var ErrUnsupported = errors.New("not supported by this journal backend yet")
@@ -68,15 +74,22 @@ func (p *PG) keyIDs() []int64 {
 	return out
 }
 
-// DueReversalsOf lists this node's reversals owed to issuer whose
-// NextAttempt <= now, oldest first; limit <= 0: no limit.
+// DueReversalsOf lists the reversals owed to issuer whose NextAttempt <=
+// now, oldest first (limit <= 0: no limit): this node's, and those of
+// nodes whose lease lapsed, which it claims.
 func (p *PG) DueReversalsOf(issuer string, now time.Time, limit int) ([]Reversal, error) {
 	if limit <= 0 {
 		limit = 1 << 30
 	}
-	return p.reversals(`SELECT `+pgReversalCols+` FROM reversals WHERE node = $1 AND next_attempt <= $2
-		AND issuer = $3 AND exception = 0 AND key_id = ANY($4) ORDER BY id LIMIT $5`,
-		p.opt.Node, now.UnixNano(), issuer, p.keyIDs(), limit)
+	out, err := p.reversals(`UPDATE reversals SET node = $1 WHERE id IN (
+		SELECT r.id FROM reversals r LEFT JOIN nodes n ON n.node = r.node
+		WHERE r.next_attempt <= $2 AND r.issuer = $3 AND r.exception = 0 AND r.key_id = ANY($4)
+			AND (r.node = $1 OR n.heartbeat_ns IS NULL OR n.heartbeat_ns < $5)
+		ORDER BY r.id LIMIT $6 FOR UPDATE OF r SKIP LOCKED)
+		RETURNING `+pgReversalCols, p.opt.Node, now.UnixNano(), issuer, p.keyIDs(),
+		time.Now().Add(-p.opt.Lease).UnixNano(), limit)
+	slices.SortFunc(out, func(a, b Reversal) int { return cmp.Compare(a.ID, b.ID) })
+	return out, err
 }
 
 // PendingReversals lists this node's reversals whose key is configured.

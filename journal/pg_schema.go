@@ -45,6 +45,9 @@ var pgMigrations = []string{
 	CREATE INDEX reversals_due ON reversals (node, issuer, next_attempt);
 	CREATE TABLE pg_id_blocks (one INT PRIMARY KEY CHECK (one = 1), next BIGINT NOT NULL);
 	INSERT INTO pg_id_blocks VALUES (1, 1);`,
+	// Node heartbeats: a node's reversals owed become any live node's to
+	// deliver once its heartbeat is older than the lease.
+	`CREATE TABLE nodes (node TEXT PRIMARY KEY, heartbeat_ns BIGINT NOT NULL, started_ns BIGINT NOT NULL);`,
 }
 
 // PGSchemaVersion is the schema version this build writes.

@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/cardswitch/cardswitch/internal/pgtest"
 	"github.com/jackc/pgx/v5"
@@ -189,4 +191,76 @@ func TestPGRefusesNewerSchema(t *testing.T) {
 	require.NoError(t, err)
 	_, err = OpenPG(context.Background(), dsn, PGOptions{Node: "sw-2"})
 	require.ErrorContains(t, err, "the database's schema is version 99, newer than this build's")
+}
+
+// TestPGDeadNodesReversalsAreClaimed: a live node's reversals owed stay
+// its own; once its heartbeat is older than the lease, live nodes claim
+// them, each row by exactly one node, and deliver them (the frame opens:
+// sealed with the shared keys, not to a node).
+func TestPGDeadNodesReversalsAreClaimed(t *testing.T) {
+	dsn := pgtest.DSN(t)
+	ctx := context.Background()
+	open := func(node string) *PG {
+		p, err := OpenPG(ctx, dsn, PGOptions{Node: node, Keys: testKeys, Lease: time.Hour})
+		require.NoError(t, err)
+		t.Cleanup(func() { _ = p.Close() })
+		return p
+	}
+	a, b, c := open("sw-a"), open("sw-b"), open("sw-c")
+	var rs []*Reversal
+	for i := range 10 {
+		rs = append(rs, &Reversal{Issuer: "bank-a", STAN: fmt.Sprintf("%06d", i), Frame: []byte("0420 frame"), Created: t0})
+	}
+	require.NoError(t, a.AddReversals(ctx, rs))
+	due, err := b.DueReversalsOf("bank-a", time.Now(), 0)
+	require.NoError(t, err)
+	assert.Empty(t, due, "a live node's reversals are its own")
+
+	require.NoError(t, a.Close())
+	_, err = b.pool.Exec(ctx, `UPDATE nodes SET heartbeat_ns = 0 WHERE node = 'sw-a'`) // its lease lapsed
+	require.NoError(t, err)
+	var got [2][]Reversal
+	var wg sync.WaitGroup
+	for i, p := range []*PG{b, c} {
+		wg.Go(func() { got[i], _ = p.DueReversalsOf("bank-a", time.Now(), 0) })
+	}
+	wg.Wait()
+	seen := map[int64]string{}
+	for i, list := range got {
+		for _, r := range list {
+			require.NoError(t, r.FrameErr)
+			assert.Equal(t, []byte("0420 frame"), r.Frame)
+			prev, dup := seen[r.ID]
+			require.False(t, dup, "reversal %d claimed by %s and by node %d", r.ID, prev, i)
+			seen[r.ID] = fmt.Sprint(i)
+		}
+	}
+	assert.Len(t, seen, 10, "every row claimed by one live node")
+	nb, err := b.ReversalCount()
+	require.NoError(t, err)
+	nc, err := c.ReversalCount()
+	require.NoError(t, err)
+	assert.Equal(t, 10, nb+nc)
+	for _, r := range got[0] {
+		require.NoError(t, b.ReversalAcked(r.ID, "00"))
+	}
+}
+
+// TestPGMigratesAnOlderSchema: a database at an older version is brought
+// up to date by the next opener, its rows kept.
+func TestPGMigratesAnOlderSchema(t *testing.T) {
+	dsn := pgtest.DSN(t)
+	ctx := context.Background()
+	p := openPGTemp(t, dsn, "sw-1")
+	p.Append(sampleEntry(1), nil)
+	require.NoError(t, p.Flush(ctx))
+	_, err := p.pool.Exec(ctx, `DROP TABLE nodes; UPDATE cardswitch_schema SET version = 1`) // as version 1 left it
+	require.NoError(t, err)
+	q, err := OpenPG(ctx, dsn, PGOptions{Node: "sw-2"})
+	require.NoError(t, err, "version 1 → 2 creates the nodes table")
+	defer q.Close()
+	assert.True(t, q.Migrated())
+	got, err := q.List(ctx, Filter{})
+	require.NoError(t, err)
+	assert.Len(t, got, 1)
 }

@@ -261,6 +261,7 @@ func (p *PG) Close() error {
 		p.Commit(t)
 		close(p.stop)
 		<-p.done
+		<-p.beating
 	}
 	p.pool.Close()
 	return nil

@@ -64,7 +64,7 @@ func (s *Switch) openStore(cfg *config.Config, keys [][32]byte, hold time.Durati
 		ctx, cancel := context.WithTimeout(context.Background(), pgOpenTimeout)
 		defer cancel()
 		j, err := journal.OpenPG(ctx, jc.Postgres, journal.PGOptions{Node: cfg.Cluster.Node, Log: s.log,
-			WriteFailed: s.journalLost, Keys: keys, Reverse: s.reverseUnfinished})
+			WriteFailed: s.journalLost, Keys: keys, Reverse: s.reverseUnfinished, Lease: cfg.Cluster.Lease})
 		if err != nil {
 			return nil, where, err // names journal.postgres and the masked DSN
 		}
