@@ -11,7 +11,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
@@ -25,10 +24,11 @@ import (
 // nobody commits within sweepAfter.
 //
 // Entry ids are unique across nodes (blocks claimed from pg_id_blocks) and
-// given when the entry is written, not when it is staged. Reversals and
-// in-flight records are this node's: a node delivers only the messages it
-// stored, and after a crash only it reverses its requests left in flight.
-// Stand-in is not supported yet (ErrUnsupported).
+// given when the entry is written, not when it is staged. In-flight
+// records are this node's: after a crash only it reverses its requests
+// left in flight, when it opens again. Reversals owed are the storing
+// node's until its heartbeat lapses (Lease), then any live node's
+// (pg_reversal.go). Stand-in is not supported yet (ErrUnsupported).
 type PG struct {
 	pool     *pgxpool.Pool
 	opt      PGOptions
@@ -184,7 +184,7 @@ func (e *maskedError) Unwrap() error { return e.err }
 
 var _ Store = (*PG)(nil)
 
-// errPGReadOnly: a write on a read-only PG.
+// writableLocked says why staging is refused, if it is (p.mu held).
 func (p *PG) writableLocked() error {
 	switch {
 	case p.opt.ReadOnly:
@@ -197,8 +197,6 @@ func (p *PG) writableLocked() error {
 
 // Lag is how many staged entries wait for their write.
 func (p *PG) Lag() int { return int(p.lag.Load()) }
-
-var _ = pgx.Identifier{}
 
 // beat records this node's heartbeat.
 func (p *PG) beat(ctx context.Context) error {
