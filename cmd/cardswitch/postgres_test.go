@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"os/exec"
@@ -13,6 +14,7 @@ import (
 	"github.com/cardswitch/cardswitch/acqclient"
 	"github.com/cardswitch/cardswitch/config"
 	"github.com/cardswitch/cardswitch/internal/pgtest"
+	"github.com/cardswitch/cardswitch/journal"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -78,4 +80,30 @@ func txnCmd(t *testing.T, args ...string) string {
 	out, err := exec.Command(binary, append([]string{"txn"}, args...)...).CombinedOutput()
 	require.NoError(t, err, "%s", out)
 	return string(out)
+}
+
+// TestTxnPostgresFromEnv: without --config, CARDSWITCH_JOURNAL_POSTGRES
+// names the journal the queries read; a --journal file with it is
+// refused, and txn advices (SQLite only) says so for a PostgreSQL config.
+func TestTxnPostgresFromEnv(t *testing.T) {
+	dsn := pgtest.DSN(t)
+	j, err := journal.OpenPG(context.Background(), dsn, journal.PGOptions{Node: "sw-1"})
+	require.NoError(t, err)
+	for i := 1; i <= 4; i++ {
+		j.Append(&journal.Entry{Time: time.Now(), Issuer: "bank", MTI: "0100", STAN: fmt.Sprintf("%06d", i),
+			ResponseCode: "00", Outcome: journal.Approved}, nil)
+	}
+	require.NoError(t, j.Close())
+	t.Setenv("CARDSWITCH_JOURNAL_POSTGRES", dsn)
+	out, err := runTxn(t, "stats")
+	require.NoError(t, err, out)
+	assert.Contains(t, out, "4 transactions")
+	_, err = runTxn(t, "stats", "--journal", "other.db")
+	require.ErrorContains(t, err, "--journal names a SQLite journal, and the config or CARDSWITCH_JOURNAL_POSTGRES a PostgreSQL one")
+
+	key := writeFile(t, "k", strings.Repeat("5a", 32)+"\n")
+	cfg := writeFile(t, "c.yaml", "issuers: [{name: a, endpoints: [\"127.0.0.1:9\"]}]\nroutes: [{bin: \"4\", issuer: a}]\n"+
+		"journal: {key_file: "+key+"}\n")
+	_, err = runTxn(t, "advices", "--config", cfg)
+	require.ErrorContains(t, err, "journal.postgres: this command reads the SQLite journal only")
 }
