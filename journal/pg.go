@@ -206,8 +206,9 @@ func (p *PG) beat(ctx context.Context) error {
 	return err
 }
 
-// heartbeats beats every Lease/3 until Close: three missed beats before a
-// survivor takes this node's messages over.
+// heartbeats beats every Lease/3 until Close (three missed beats before a
+// survivor takes this node's messages over), and with each beat reverses
+// the requests dead nodes left in flight.
 func (p *PG) heartbeats() {
 	defer close(p.beating)
 	t := time.NewTicker(p.opt.Lease / 3)
@@ -221,7 +222,9 @@ func (p *PG) heartbeats() {
 		ctx, cancel := context.WithTimeout(context.Background(), p.opt.Lease/3)
 		if err := p.beat(ctx); err != nil {
 			p.opt.Log.Error("journal.postgres: heartbeat failed: past cluster.lease other nodes take over "+
-				"this node's reversals owed", "node", p.opt.Node, "err", err)
+				"this node's reversals owed and requests in flight", "node", p.opt.Node, "err", err)
+		} else if err := p.takeOverInFlight(ctx); err != nil {
+			p.opt.Log.Error("journal.postgres: in-flight takeover", "err", err)
 		}
 		cancel()
 	}

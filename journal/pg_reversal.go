@@ -30,12 +30,27 @@ func (p *PG) AddReversals(ctx context.Context, rs []*Reversal) error {
 	if p.opt.ReadOnly {
 		return ErrReadOnly
 	}
+	if err := p.addReversals(ctx, p.pool, rs); err != nil {
+		return fmt.Errorf("journal: add reversals: %w", err)
+	}
+	return nil
+}
+
+// copier is what addReversals writes with: the pool (a transaction of
+// its own) or a transaction under way.
+type copier interface {
+	CopyFrom(ctx context.Context, table pgx.Identifier, cols []string, src pgx.CopyFromSource) (int64, error)
+}
+
+// addReversals seals rs to ids claimed here and copies them into
+// reversals with db, as this node's.
+func (p *PG) addReversals(ctx context.Context, db copier, rs []*Reversal) error {
 	if len(rs) == 0 {
 		return nil
 	}
 	first, err := claimIDs(ctx, p.pool, int64(len(rs)))
 	if err != nil {
-		return fmt.Errorf("journal: add reversals: %w", err)
+		return err
 	}
 	rows := make([][]any, 0, len(rs))
 	for i, r := range rs {
@@ -53,11 +68,11 @@ func (p *PG) AddReversals(ctx context.Context, rs []*Reversal) error {
 		rows = append(rows, []any{id, p.opt.Node, r.Created.UnixNano(), r.Issuer, r.EntryID, r.STAN, r.RRN, sealed,
 			int64(kid), r.Attempts, r.NextAttempt.UnixNano(), r.LastError, r.Kind})
 	}
-	_, err = p.pool.CopyFrom(ctx, pgx.Identifier{"reversals"}, []string{"id", "node", "created", "issuer",
+	_, err = db.CopyFrom(ctx, pgx.Identifier{"reversals"}, []string{"id", "node", "created", "issuer",
 		"entry_id", "stan", "rrn", "frame", "key_id", "attempts", "next_attempt", "last_error", "kind"},
 		pgx.CopyFromRows(rows))
 	if err != nil {
-		return fmt.Errorf("journal: add reversals: %w", err)
+		return err
 	}
 	for i, r := range rs {
 		r.ID = first + int64(i)
@@ -211,45 +226,107 @@ func (p *PG) ExpireAdvices(string, time.Time, time.Time) (int64, error) { return
 func (p *PG) AdviceQueueState() (AdviceQueue, error) { return AdviceQueue{}, nil }
 
 // reverseUnfinished stores the reversal of each request this node's
-// previous runs recorded in flight and never finished, then deletes
-// those records (in one transaction with nothing else: a crash between
-// the two stores a reversal again, which the issuer's duplicate check of
-// 0420s covers, as after a crash of the SQLite journal's Open).
+// previous runs recorded in flight and never finished.
 func (p *PG) reverseUnfinished(ctx context.Context) error {
-	rows, err := p.pool.Query(ctx, `SELECT record FROM inflight WHERE node = $1 ORDER BY run, seq`, p.opt.Node)
+	found, stored, err := p.reverseInFlight(ctx, `node = $1`, p.opt.Node)
 	if err != nil {
-		return fmt.Errorf("journal.postgres: in-flight records: %w", err)
-	}
-	recs, err := pgx.CollectRows(rows, pgx.RowTo[[]byte])
-	if err != nil || len(recs) == 0 {
-		return err
-	}
-	var rs []*Reversal
-	for _, b := range recs {
-		var r record
-		if n, err := nextRecord(b, &r); err != nil || n == 0 || r.kind != recKindSent {
-			p.opt.Log.Error("journal.postgres: an in-flight record does not decode: that request is not reversed")
-			continue
-		}
-		s, ok, _ := sentOf(&r, p.seal)
-		if !ok || p.opt.Reverse == nil {
-			continue
-		}
-		rv, err := p.opt.Reverse(&s)
-		if err != nil {
-			p.opt.Log.Error("REVERSAL NOT STORED for a request in flight at the last stop: reverse manually",
-				"issuer", s.Issuer, "stan", string(s.Field(11)), "rrn", string(s.Field(37)), "err", err)
-			continue
-		}
-		rs = append(rs, rv)
-	}
-	if err := p.AddReversals(ctx, rs); err != nil {
 		return fmt.Errorf("journal.postgres: reversals of the requests in flight at the last stop: %w", err)
 	}
-	if _, err := p.pool.Exec(ctx, `DELETE FROM inflight WHERE node = $1`, p.opt.Node); err != nil {
-		return fmt.Errorf("journal.postgres: in-flight records: %w", err)
+	if found > 0 {
+		p.opt.Log.Warn("journal: requests in flight when the previous run stopped are reversed (0420 stored)",
+			"requests", found, "stored", stored)
 	}
-	p.opt.Log.Warn("journal: requests in flight when the previous run stopped are reversed (0420 stored)",
-		"requests", len(recs), "stored", len(rs))
 	return nil
+}
+
+// takeOverInFlight reverses the requests that nodes whose lease lapsed
+// left in flight: their reversals become this node's to deliver.
+func (p *PG) takeOverInFlight(ctx context.Context) error {
+	found, stored, err := p.reverseInFlight(ctx, `node <> $1 AND node IN
+		(SELECT node FROM nodes WHERE heartbeat_ns < $2)`, p.opt.Node, time.Now().Add(-p.opt.Lease).UnixNano())
+	if err != nil {
+		return fmt.Errorf("journal.postgres: taking over the requests in flight of dead nodes: %w", err)
+	}
+	if found > 0 {
+		p.opt.Log.Warn("journal.postgres: requests left in flight by nodes past cluster.lease are reversed "+
+			"(0420 stored, delivered by this node)", "requests", found, "stored", stored)
+	}
+	return nil
+}
+
+// reverseInFlight stores, in one transaction, the reversal Options.Reverse
+// makes of each in-flight record matching where (rows locked FOR UPDATE
+// SKIP LOCKED: two nodes never reverse one record), and deletes the
+// records. One whose reversal is stored already (the timeout's, when the
+// node died before the request's entry closed the record) is not stored
+// again.
+func (p *PG) reverseInFlight(ctx context.Context, where string, args ...any) (found, stored int, err error) {
+	tx, err := p.pool.Begin(ctx)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer func() { _ = tx.Rollback(ctx) }()
+	rows, err := tx.Query(ctx, `SELECT node, run, seq, record FROM inflight WHERE `+where+`
+		ORDER BY node, run, seq FOR UPDATE SKIP LOCKED`, args...)
+	if err != nil {
+		return 0, 0, err
+	}
+	type rec struct {
+		node     string
+		run, seq int64
+		b        []byte
+	}
+	recs, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (rec, error) {
+		var x rec
+		return x, r.Scan(&x.node, &x.run, &x.seq, &x.b)
+	})
+	if err != nil || len(recs) == 0 {
+		return 0, 0, err
+	}
+	var rs []*Reversal
+	for _, x := range recs {
+		rv := p.reversalOf(x.b)
+		if rv == nil {
+			continue
+		}
+		var n int
+		if err := tx.QueryRow(ctx, `SELECT count(*) FROM reversals WHERE issuer = $1 AND stan = $2 AND rrn = $3
+			AND created >= $4`, rv.Issuer, rv.STAN, rv.RRN, rv.Created.UnixNano()).Scan(&n); err != nil {
+			return 0, 0, err
+		}
+		if n == 0 {
+			rs = append(rs, rv)
+		}
+		if _, err := tx.Exec(ctx, `DELETE FROM inflight WHERE node = $1 AND run = $2 AND seq = $3`,
+			x.node, x.run, x.seq); err != nil {
+			return 0, 0, err
+		}
+	}
+	if err := p.addReversals(ctx, tx, rs); err != nil {
+		return 0, 0, err
+	}
+	return len(recs), len(rs), tx.Commit(ctx)
+}
+
+// reversalOf is Options.Reverse's reversal of in-flight record b; nil
+// (logged) when b does not decode or Reverse refuses it.
+func (p *PG) reversalOf(b []byte) *Reversal {
+	var r record
+	if n, err := nextRecord(b, &r); err != nil || n == 0 || r.kind != recKindSent {
+		p.opt.Log.Error("journal.postgres: an in-flight record does not decode: that request is not reversed")
+		return nil
+	}
+	s, ok, _ := sentOf(&r, p.seal)
+	if !ok || p.opt.Reverse == nil {
+		p.opt.Log.Error("journal.postgres: an in-flight request is not reversed (no Options.Reverse, or "+
+			"its record is damaged): reverse it manually", "issuer", s.Issuer, "stan", string(s.Field(11)))
+		return nil
+	}
+	rv, err := p.opt.Reverse(&s)
+	if err != nil {
+		p.opt.Log.Error("REVERSAL NOT STORED for a request in flight at the last stop: reverse manually",
+			"issuer", s.Issuer, "stan", string(s.Field(11)), "rrn", string(s.Field(37)), "err", err)
+		return nil
+	}
+	return rv
 }

@@ -264,3 +264,61 @@ func TestPGMigratesAnOlderSchema(t *testing.T) {
 	require.NoError(t, err)
 	assert.Len(t, got, 1)
 }
+
+// pgReverse is an Options.Reverse that makes a recognisable 0420.
+func pgReverse(s *Sent) (*Reversal, error) {
+	return &Reversal{Created: s.Time, Issuer: s.Issuer, STAN: string(s.Field(11)), RRN: string(s.Field(37)),
+		Frame: []byte("recovered 0420")}, nil
+}
+
+// TestPGInFlightTimeoutReversalNotStoredTwice: a request whose timeout
+// reversal was stored, when its node died before the entry closing its
+// record was written, is not reversed a second time.
+func TestPGInFlightTimeoutReversalNotStoredTwice(t *testing.T) {
+	dsn := pgtest.DSN(t)
+	ctx := context.Background()
+	p := openPGTemp(t, dsn, "sw-1")
+	sent := sentSample("000077", 77)
+	tk, _, err := p.StageSent(sent)
+	require.NoError(t, err)
+	p.Commit(tk)
+	require.NoError(t, p.AddReversals(ctx, []*Reversal{{Created: sent.Time.Add(time.Second), Issuer: "bank",
+		STAN: "000077", RRN: string(sent.Field(37)), Frame: []byte("timeout 0420")}}))
+	require.NoError(t, p.Close())
+	p2, err := OpenPG(ctx, dsn, PGOptions{Node: "sw-1", Keys: testKeys, Reverse: pgReverse})
+	require.NoError(t, err)
+	defer p2.Close()
+	rs, err := p2.PendingReversals()
+	require.NoError(t, err)
+	require.Len(t, rs, 1)
+	assert.Equal(t, "timeout 0420", string(rs[0].Frame))
+	assert.Empty(t, rawBytes(t, dsn, `SELECT record FROM inflight`), "the record is closed")
+}
+
+// TestPGDeadNodesInFlightTakenOver: the requests a node left in flight
+// when its lease lapsed are reversed by a live node, once, and the
+// reversals are the live node's to deliver; a live node's are left alone.
+func TestPGDeadNodesInFlightTakenOver(t *testing.T) {
+	dsn := pgtest.DSN(t)
+	ctx := context.Background()
+	a := openPGTemp(t, dsn, "sw-a")
+	live := openPGTemp(t, dsn, "sw-live")
+	b, err := OpenPG(ctx, dsn, PGOptions{Node: "sw-b", Keys: testKeys, Reverse: pgReverse, Lease: time.Hour})
+	require.NoError(t, err)
+	defer b.Close()
+	for _, p := range []*PG{a, live} {
+		tk, _, err := p.StageSent(sentSample("000011", 11))
+		require.NoError(t, err)
+		p.Commit(tk)
+	}
+	require.NoError(t, a.Close())
+	_, err = b.pool.Exec(ctx, `UPDATE nodes SET heartbeat_ns = 0 WHERE node = 'sw-a'`)
+	require.NoError(t, err)
+	require.NoError(t, b.takeOverInFlight(ctx))
+	require.NoError(t, b.takeOverInFlight(ctx))
+	due, err := b.DueReversalsOf("bank", time.Now(), 0)
+	require.NoError(t, err)
+	require.Len(t, due, 1, "sw-a's request, reversed once; sw-live's is its own")
+	assert.Equal(t, "recovered 0420", string(due[0].Frame))
+	assert.Len(t, rawBytes(t, dsn, `SELECT record FROM inflight`), 1, "sw-live's record stays")
+}
