@@ -31,10 +31,12 @@ type Config struct {
 	Simulators []Simulator
 	// Admin is the admin HTTP server.
 	Admin Admin
-	// Journal is the SQLite transaction journal.
+	// Journal is the transaction journal (SQLite or PostgreSQL).
 	Journal Journal
 	// Reversals controls the retries of unacknowledged 0420s.
 	Reversals Reversals
+	// Cluster names this node among those sharing a PostgreSQL journal.
+	Cluster Cluster
 	// Acquirers are the acquirers allowed to connect. Default: none, which
 	// lets anyone connect.
 	Acquirers []Acquirer

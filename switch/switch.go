@@ -47,7 +47,7 @@ type Switch struct {
 	metrics *metrics.Metrics
 	admin   *admin.Server    // nil when admin.address is ""
 	sims    admin.Simulators // WithSimulators: listed and driven by the admin listener
-	jrnl    *journal.Journal // nil when journal.path is ""
+	jrnl    journal.Store    // nil without a journal
 	dups    *dupCache        // nil without a journal
 	revs    *reversalMgr     // nil without a journal
 
@@ -139,7 +139,7 @@ func New(cfg *config.Config, opts ...Option) (_ *Switch, err error) {
 			}
 		}
 	}()
-	if err = s.openJournal(cfg.Journal, inFlightHold(cfg)); err != nil {
+	if err = s.openJournal(cfg, inFlightHold(cfg)); err != nil {
 		return nil, err
 	}
 	if err = s.setupOps(cfg); err != nil {
