@@ -31,10 +31,12 @@ type Config struct {
 	Simulators []Simulator
 	// Admin is the admin HTTP server.
 	Admin Admin
-	// Journal is the SQLite transaction journal.
+	// Journal is the transaction journal (SQLite or PostgreSQL).
 	Journal Journal
 	// Reversals controls the retries of unacknowledged 0420s.
 	Reversals Reversals
+	// Cluster names this node among those sharing a PostgreSQL journal.
+	Cluster Cluster
 	// Acquirers are the acquirers allowed to connect. Default: none, which
 	// lets anyone connect.
 	Acquirers []Acquirer
@@ -211,6 +213,14 @@ type Simulator struct {
 	// Dialect is the built-in ISO 8583 dialect the simulator reads and
 	// answers in (see `cardswitch dialects`). Default "" = iso87ascii.
 	Dialect string
+	// DownAfter takes the simulator down once it has answered this many
+	// authorizations (0100/0200): the next one is left unanswered and its
+	// links close, as when an issuer host goes away, until it is brought
+	// up (admin POST /admin/simulators/{name}/up, or SIGUSR2 to
+	// `cardswitch issuer-sim`). It fires once per process, so that a
+	// scripted tour can show stand-in and then advice delivery. Default 0
+	// = never.
+	DownAfter int
 }
 
 // SimRule changes a simulator's answer for matching requests. All the match

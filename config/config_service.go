@@ -33,6 +33,19 @@ type ClientTLS struct {
 	KeyFile string
 }
 
+// Cluster names this node among the switch nodes sharing a PostgreSQL
+// journal (journal.postgres). Read at start.
+type Cluster struct {
+	// Node names this node in the rows it writes: unique per node; 1..64
+	// characters, no spaces. Default: the host name.
+	Node string
+	// Lease is a node's heartbeat and its claim on the messages it owes:
+	// it beats every Lease/3, and a node whose last beat is older than
+	// Lease is dead: the live nodes claim the reversals it owes. Default
+	// 15s; must be > 0.
+	Lease time.Duration
+}
+
 // Admin configures the admin HTTP server (/metrics, /healthz, /readyz,
 // /admin/routes, /admin/reload).
 type Admin struct {
@@ -56,7 +69,8 @@ type Admin struct {
 	Hosts []string
 }
 
-// Journal configures the SQLite transaction journal.
+// Journal configures the transaction journal: SQLite (Path) or
+// PostgreSQL (Postgres), never both.
 type Journal struct {
 	// Path is the SQLite file. Default "": no journal, and with it no
 	// reversal retries and no duplicate detection. The embedded default
@@ -84,6 +98,13 @@ type Journal struct {
 	// <Path>.key, created (mode 0600, one random key) when missing. Read
 	// at start; a change takes a restart.
 	KeyFile string
+	// Postgres is the DSN of a PostgreSQL database the journal is kept in
+	// instead of Path (several nodes can share it; see Cluster), e.g.
+	// postgres://cardswitch@127.0.0.1:5432/cardswitch?sslmode=disable.
+	// Default "": no PostgreSQL. Excludes Path; needs KeyFile (the nodes
+	// seal their stored messages with the same keys). Its password is
+	// never logged. Read at start.
+	Postgres string
 }
 
 // Reversals configures how unacknowledged 0420 advices are retried: the

@@ -46,6 +46,8 @@ const (
 	DefaultJournalPath     = ""
 	DefaultDuplicateWindow = 10 * time.Minute
 	DefaultJournalSync     = "normal"
+	// DefaultClusterLease is cluster.lease.
+	DefaultClusterLease = 15 * time.Second
 
 	// DefaultAdminTokenFile is "": no admin token, which only a loopback
 	// admin.address allows.
@@ -129,6 +131,7 @@ func defaults() (c Config, issuer Issuer) {
 		Admin:       Admin{Address: DefaultAdminAddress, TokenFile: DefaultAdminTokenFile},
 		Journal:     Journal{Path: DefaultJournalPath, DuplicateWindow: DefaultDuplicateWindow, Sync: DefaultJournalSync},
 		Reversals:   Reversals{RetryMin: DefaultRetryMin, RetryMax: DefaultRetryMax, Rate: DefaultReversalRate},
+		Cluster:     Cluster{Lease: DefaultClusterLease},
 		MemoryLimit: DefaultMemoryLimit,
 	}
 	issuer = Issuer{

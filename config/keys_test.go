@@ -13,7 +13,7 @@ import (
 // comment. A key added to a raw struct alone fails here.
 func TestScalarKeysAreListedEverywhere(t *testing.T) {
 	sections := map[string]any{"listen": rawListen{}, "admin": rawAdmin{}, "journal": rawJournal{},
-		"reversals": rawReversals{}}
+		"reversals": rawReversals{}, "cluster": rawCluster{}}
 	var keys []string
 	for section, raw := range sections {
 		rt := reflect.TypeOf(raw)

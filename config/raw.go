@@ -13,6 +13,7 @@ type rawConfig struct {
 	Admin         rawAdmin       `mapstructure:"admin"`
 	Journal       rawJournal     `mapstructure:"journal"`
 	Reversals     rawReversals   `mapstructure:"reversals"`
+	Cluster       rawCluster     `mapstructure:"cluster"`
 	Acquirers     []rawAcquirer  `mapstructure:"acquirers"`
 	MemoryLimit   string         `mapstructure:"memory_limit"`
 	Listeners     []rawListener  `mapstructure:"listeners"`
@@ -68,6 +69,12 @@ type rawJournal struct {
 	Retention       string `mapstructure:"retention"`
 	Sync            string `mapstructure:"sync"`
 	KeyFile         string `mapstructure:"key_file"`
+	Postgres        string `mapstructure:"postgres"`
+}
+
+type rawCluster struct {
+	Node  string `mapstructure:"node"`
+	Lease string `mapstructure:"lease"`
 }
 
 type rawReversals struct {
@@ -133,6 +140,7 @@ type rawSimulator struct {
 	ReversalDrop       string       `mapstructure:"reversal_drop"`
 	Rules              []rawSimRule `mapstructure:"rules"`
 	Dialect            string       `mapstructure:"dialect"`
+	DownAfter          string       `mapstructure:"down_after"`
 }
 
 type rawSimRule struct {

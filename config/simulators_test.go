@@ -74,3 +74,38 @@ simulators:
 	assert.Contains(t, msg, "t.yaml")
 	assert.Contains(t, msg, `simulators[0] (bank): dialect: unknown dialect "iso87klingon" (known: iso87ascii, iso87ascii-ascii4, iso87binary, iso87binary-tpdu, iso93ascii, iso93binary, iso87ebcdic)`)
 }
+
+// TestSimulatorDownAfter: simulators[].down_after is read as a count; a
+// negative or non-numeric one is refused naming the file, the simulator
+// and the key; names are unique, as the admin listener drives a
+// simulator by its name.
+func TestSimulatorDownAfter(t *testing.T) {
+	cfg, err := LoadBytes("t.yaml", []byte(minimal+`
+simulators:
+  - {name: bank, listen: 127.0.0.1:9101, down_after: 3}
+  - {listen: 127.0.0.1:9102}
+  - {listen: 127.0.0.1:9103}
+`))
+	require.NoError(t, err)
+	assert.Equal(t, 3, cfg.Simulators[0].DownAfter)
+	assert.Equal(t, 0, cfg.Simulators[1].DownAfter, "default: never")
+
+	for text, want := range map[string]string{
+		"-1":    `t.yaml: simulators[0] (bank): down_after "-1": must not be negative`,
+		"three": `t.yaml: simulators[0] (bank): down_after`,
+	} {
+		_, err := LoadBytes("t.yaml", []byte(minimal+"\nsimulators:\n  - {name: bank, listen: 127.0.0.1:9101, down_after: "+text+"}\n"))
+		require.Error(t, err, text)
+		assert.Contains(t, err.Error(), want, text)
+	}
+	assert.Equal(t, "down_after \"-1\": must not be negative",
+		Simulator{Listen: "127.0.0.1:0", DownAfter: -1}.Problems()[0].Msg)
+
+	_, err = LoadBytes("t.yaml", []byte(minimal+`
+simulators:
+  - {name: bank, listen: 127.0.0.1:9101}
+  - {name: bank, listen: 127.0.0.1:9102}
+`))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), `t.yaml: simulators[1] (bank): name "bank": already used by simulators[0]`)
+}

@@ -1,6 +1,8 @@
 package config
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -42,6 +44,8 @@ func TestStandInKeys(t *testing.T) {
 
 // TestStandInRules: each rule names its key.
 func TestStandInRules(t *testing.T) {
+	key := filepath.Join(t.TempDir(), "k")
+	require.NoError(t, os.WriteFile(key, []byte(strings.Repeat("ab", 32)+"\n"), 0o600))
 	for _, tc := range []struct{ old, new, want string }{
 		{"max_amount: 10000", "max_amount: 0", "max_amount is required"},
 		{`block_processing: ["01"]`, "block_processing: [1]", `block_processing[0] "1": must be 2 digits`},
@@ -50,8 +54,11 @@ func TestStandInRules(t *testing.T) {
 		{"window: 12h", "window: 0s", `window "0s": must be positive`},
 		{"advice_ttl: 48h", "advice_ttl: -1h", `advice_ttl "-1h": must not be negative`},
 		{"path: journal.db", `path: ""`, "enabled needs journal.path"},
+		{"path: journal.db", "path: \"\"\n  postgres: postgres://x@127.0.0.1/db\n  key_file: KEY",
+			"enabled needs journal.path (SQLite): stand-in is not on journal.postgres yet"},
 	} {
-		_, err := LoadBytes("standin.yaml", []byte(strings.Replace(standInYAML, tc.old, tc.new, 1)))
+		_, err := LoadBytes("standin.yaml", []byte(strings.ReplaceAll(strings.Replace(standInYAML, tc.old, tc.new, 1),
+			"KEY", key)))
 		require.Error(t, err, tc.new)
 		assert.Contains(t, err.Error(), "issuers[0] (bank-a).stand_in", tc.new)
 		assert.Contains(t, err.Error(), tc.want, tc.new)

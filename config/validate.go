@@ -31,6 +31,7 @@ func build(source string, raw *rawConfig) (*Config, []Problem) {
 		Admin:         v.admin(raw.Admin),
 		Journal:       v.journal(raw.Journal),
 		Reversals:     v.reversals(raw.Reversals),
+		Cluster:       v.cluster(raw.Cluster),
 		MemoryLimit:   v.memoryLimit(raw.MemoryLimit),
 	}
 	c.Acquirers = v.acquirers(raw.Acquirers, c.Listen.TLS)
@@ -38,7 +39,9 @@ func build(source string, raw *rawConfig) (*Config, []Problem) {
 	c.Listeners = v.listeners(raw.Listeners, c.Listen.Address)
 	v.checkDialectNames(c)
 	for i, is := range c.Issuers {
-		if is.StandIn.Enabled && c.Journal.Path == "" {
+		if is.StandIn.Enabled && c.Journal.Postgres != "" {
+			v.add(issuerWhere(i, is.Name)+".stand_in", "enabled needs journal.path (SQLite): stand-in is not on journal.postgres yet")
+		} else if is.StandIn.Enabled && c.Journal.Path == "" {
 			v.add(issuerWhere(i, is.Name)+".stand_in", "enabled needs journal.path: the card counters and the advices owed are kept in the journal")
 		}
 	}

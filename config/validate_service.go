@@ -111,6 +111,15 @@ func (v *validator) journal(raw rawJournal) Journal {
 		Retention:       v.duration("journal.retention", "", raw.Retention, 0, false),
 		Sync:            raw.Sync,
 		KeyFile:         raw.KeyFile,
+		Postgres:        raw.Postgres,
+	}
+	switch {
+	case j.Postgres != "" && j.Path != "":
+		v.add("journal.postgres", "and journal.path are both set: the journal is either PostgreSQL or SQLite, "+
+			"set one (journal.path: \"\" with journal.postgres)")
+	case j.Postgres != "" && j.KeyFile == "":
+		v.add("journal.postgres", "needs journal.key_file: the nodes seal the messages they store with the "+
+			"same keys, which no node creates on its own")
 	}
 	v.keyFile(raw.KeyFile)
 	switch j.Sync {
@@ -197,4 +206,22 @@ func (v *validator) memoryLimit(s string) int64 {
 	}
 	v.add("memory_limit", "%q: want a byte count with an optional unit B, KiB, MiB, GiB or TiB (e.g. 1GiB), or 0 for none", s)
 	return DefaultMemoryLimit
+}
+
+// clusterNodeMax bounds cluster.node, which every row a node writes holds.
+const clusterNodeMax = 64
+
+func (v *validator) cluster(raw rawCluster) Cluster {
+	c := Cluster{Node: raw.Node, Lease: v.duration("cluster.lease", "", raw.Lease, DefaultClusterLease, true)}
+	if c.Node == "" {
+		host, err := os.Hostname()
+		if err != nil || host == "" {
+			v.add("cluster.node", "is not set and the host name cannot be read: set it")
+		}
+		c.Node = host
+	}
+	if len(c.Node) > clusterNodeMax || strings.ContainsFunc(c.Node, func(r rune) bool { return r <= ' ' || r == 0x7f }) {
+		v.add("cluster.node", "%q: want 1..%d characters without spaces or control characters", c.Node, clusterNodeMax)
+	}
+	return c
 }

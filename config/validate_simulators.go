@@ -24,9 +24,15 @@ func simulatorWhere(i int, name string) string {
 func (v *validator) simulators(raw []rawSimulator) []Simulator {
 	sims := make([]Simulator, len(raw))
 	listens := make(map[string]int)
+	names := make(map[string]int) // the admin listener drives a simulator by name
 	for i, r := range raw {
 		where := simulatorWhere(i, r.Name)
 		s, text := readSimulator(r)
+		if first, dup := names[s.Name]; dup && s.Name != "" {
+			v.add(where, "name %q: already used by simulators[%d]", s.Name, first)
+		} else if s.Name != "" {
+			names[s.Name] = i
+		}
 		// A listen checkSimulator accepts may still be taken by an
 		// earlier entry: reported first, where its listen problem would be.
 		if checkHostPort(s.Listen, false) == nil {
@@ -67,6 +73,7 @@ func readSimulator(r rawSimulator) (Simulator, parsed) {
 		ReversalDrop:       int(text.integer("reversal_drop", "reversal_drop", r.ReversalDrop)),
 		Rules:              make([]SimRule, len(r.Rules)),
 		Dialect:            r.Dialect,
+		DownAfter:          int(text.integer("down_after", "down_after", r.DownAfter)),
 	}
 	for j, rr := range r.Rules {
 		at := fmt.Sprintf("rules[%d].", j)
@@ -140,6 +147,7 @@ func checkSimulator(s Simulator, text parsed) []Problem {
 	number("", "decline_above", "decline_above", s.DeclineAbove < 0, strconv.FormatInt(s.DeclineAbove, 10))
 	number("", "latency", "latency", s.Latency < 0, s.Latency.String())
 	number("", "reversal_drop", "reversal_drop", s.ReversalDrop < 0, strconv.Itoa(s.ReversalDrop))
+	number("", "down_after", "down_after", s.DownAfter < 0, strconv.Itoa(s.DownAfter))
 	if msg := simDialectProblem(s.Dialect); msg != "" {
 		add("", "%s", msg)
 	}

@@ -53,3 +53,42 @@ func (g *Group) Close() {
 	}
 	g.served.Wait()
 }
+
+// State is a simulator as the admin listener shows it.
+type State struct {
+	Name   string `json:"name"`
+	Listen string `json:"listen"` // the bound address
+	State  string `json:"state"`  // "up" or "down"
+}
+
+func stateOf(s *Sim) State {
+	st := State{Name: s.Name(), Listen: s.Addr(), State: "up"}
+	if s.Down() {
+		st.State = "down"
+	}
+	return st
+}
+
+// SimulatorStates lists every simulator with its state, in config order
+// (admin GET /admin/simulators).
+func (g *Group) SimulatorStates() any {
+	out := make([]State, 0, len(g.sims))
+	for _, s := range g.sims {
+		out = append(out, stateOf(s))
+	}
+	return out
+}
+
+// SetSimulatorDown takes the simulator called name down or brings it up
+// (admin POST /admin/simulators/{name}/down or /up) and returns its
+// state; found is false when no simulator has that name (config
+// validation keeps names unique).
+func (g *Group) SetSimulatorDown(name string, down bool) (state any, found bool) {
+	for _, s := range g.sims {
+		if name != "" && s.Name() == name {
+			s.SetDown(down)
+			return stateOf(s), true
+		}
+	}
+	return nil, false
+}

@@ -59,6 +59,10 @@ func (c *conn) handle(body []byte) {
 	}
 	switch k {
 	case kindAuth:
+		if s.downAfter() {
+			s.stats.noAnswer.Add(1)
+			return
+		}
 		c.authorize(mti, pan)
 	case kindReversal:
 		c.reverse(mti)

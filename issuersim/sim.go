@@ -27,7 +27,9 @@ type Sim struct {
 	stats     counters
 	revDrops  reversalDrops
 	onRequest atomic.Pointer[func(Request)]
-	down      atomic.Bool // SetDown: connections are closed as they come
+	down      atomic.Bool  // SetDown: connections are closed as they come
+	authSeen  atomic.Int64 // authorizations received, for DownAfter
+	downFired atomic.Bool  // DownAfter took it down: once per process
 
 	mu     sync.Mutex
 	closed bool
@@ -191,6 +193,27 @@ func (s *Sim) SetDown(down bool) {
 	case !down && was:
 		s.log.Info("issuer simulator up")
 	}
+}
+
+// Down reports whether the simulator is down (SetDown, DownAfter).
+func (s *Sim) Down() bool { return s.down.Load() }
+
+// Name is the simulator's config name.
+func (s *Sim) Name() string { return s.cfg.Name }
+
+// downAfter applies DownAfter to an authorization about to be decided:
+// true when it takes the simulator down, the request then unanswered.
+// It fires on the request after the DownAfter-th rather than after the
+// DownAfter-th answer, because an answer only queued for writing could be
+// lost with the closed link, and a tour must see exactly N answers.
+func (s *Sim) downAfter() bool {
+	n := int64(s.cfg.DownAfter)
+	if n <= 0 || s.authSeen.Add(1) <= n || !s.downFired.CompareAndSwap(false, true) {
+		return false
+	}
+	s.log.Info("issuer simulator going down: down_after reached", "down_after", n)
+	s.SetDown(true)
+	return true
 }
 
 // Close stops accepting, closes every connection, cancels pending delayed

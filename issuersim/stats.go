@@ -11,7 +11,7 @@ type Stats struct {
 	Requests    int64 // frames that unpacked
 	Approved    int64 // 0100/0200 answered 00
 	Declined    int64 // 0100/0200 answered with any other code
-	NoAnswer    int64 // 0100/0200 deliberately left unanswered (rule)
+	NoAnswer    int64 // 0100/0200 deliberately left unanswered (rule, down_after)
 	Malformed   int64 // 0100/0200 answered with a truncated frame (rule)
 	NetworkMgmt int64 // 0800 answered
 	Reversals   int64 // 0400/0420 answered (every answered attempt)

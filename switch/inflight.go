@@ -1,8 +1,10 @@
 package switchd
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/cardswitch/cardswitch/config"
@@ -45,7 +47,7 @@ func (r *request) Record(_ *issuer.Txn, linkSTAN uint32) uint64 {
 	sent := journal.Sent{Time: r.Started, Issuer: r.Issuer, LinkSTAN: linkSTAN, MTI: r.MTI[:]}
 	fillSent(&sent, v)
 	sent.PAN, _ = iso.RoutingPAN(v) // sealed by the journal: the 0420's field 2, as setPAN takes it
-	tk, seq, err := j.StageSent(&sent)
+	tk, seq, err := stageSent(j, &sent)
 	if err != nil {
 		c.s.log.Error("journal: in-flight record refused: should the switch die before this request is answered, "+
 			"it is not reversed", "conn", c.id, "issuer", r.Issuer, "err", err)
@@ -175,4 +177,42 @@ func buildRecoveredReversal(spec *iso8583.MessageSpec, sent *journal.Sent, now t
 		return nil, err
 	}
 	return out.Pack()
+}
+
+// stageFields stages f. The SQLite journal's method is called directly:
+// through the interface f and what it points to (the answer path's stack
+// buffers) would escape, and every answer would allocate. Another backend
+// gets a deep copy, made only on its path.
+func stageFields(j journal.Store, f *journal.Fields) (journal.Ticket, error) {
+	if sj, ok := j.(*journal.Journal); ok {
+		return sj.StageFields(f)
+	}
+	return j.StageFields(cloneFields(f))
+}
+
+// cloneFields copies f and every slice and string it holds; its time as
+// an instant (a copied time.Time would carry f's pointers to the heap).
+func cloneFields(f *journal.Fields) *journal.Fields {
+	c := &journal.Fields{Time: time.Unix(0, f.Time.UnixNano()), Conn: f.Conn, Latency: f.Latency, Closes: f.Closes}
+	c.Outcome = journal.Outcome(strings.Clone(string(f.Outcome)))
+	c.Acquirer, c.Remote, c.Issuer = strings.Clone(f.Acquirer), strings.Clone(f.Remote), strings.Clone(f.Issuer)
+	c.ResponseCode, c.Reason = strings.Clone(f.ResponseCode), strings.Clone(f.Reason)
+	c.AcquirerDialect, c.IssuerDialect = strings.Clone(f.AcquirerDialect), strings.Clone(f.IssuerDialect)
+	c.MTI, c.ProcessingCode, c.Amount = bytes.Clone(f.MTI), bytes.Clone(f.ProcessingCode), bytes.Clone(f.Amount)
+	c.Currency, c.STAN, c.RRN = bytes.Clone(f.Currency), bytes.Clone(f.STAN), bytes.Clone(f.RRN)
+	c.Terminal, c.TransmissionTime, c.PAN = bytes.Clone(f.Terminal), bytes.Clone(f.TransmissionTime), bytes.Clone(f.PAN)
+	return c
+}
+
+// stageSent is stageFields for an in-flight record.
+func stageSent(j journal.Store, s *journal.Sent) (journal.Ticket, uint32, error) {
+	if sj, ok := j.(*journal.Journal); ok {
+		return sj.StageSent(s)
+	}
+	c := &journal.Sent{Time: time.Unix(0, s.Time.UnixNano()), Issuer: strings.Clone(s.Issuer), LinkSTAN: s.LinkSTAN,
+		MTI: bytes.Clone(s.MTI), PAN: bytes.Clone(s.PAN)}
+	for i, b := range s.Fields {
+		c.Fields[i] = bytes.Clone(b)
+	}
+	return j.StageSent(c)
 }

@@ -15,27 +15,28 @@ import (
 	"github.com/cardswitch/cardswitch/journal"
 )
 
-// openJournal opens the journal (when configured), refills the duplicate
-// cache from it and prepares the reversal queue.
-func (s *Switch) openJournal(jc config.Journal, hold time.Duration) error {
-	if jc.Path == "" {
+// openJournal opens the journal (when configured: SQLite or
+// PostgreSQL), refills the duplicate cache from it and prepares the
+// reversal queue.
+func (s *Switch) openJournal(cfg *config.Config, hold time.Duration) error {
+	jc := cfg.Journal
+	if jc.Path == "" && jc.Postgres == "" {
 		return nil
 	}
 	sealKeys, err := s.journalKeys(jc)
 	if err != nil {
 		return err
 	}
-	j, err := journal.Open(jc.Path, journal.Options{Log: s.log, Sync: jc.Sync, WriteFailed: s.journalLost,
-		Retention: jc.Retention, Keys: sealKeys, Reverse: s.reverseUnfinished, InFlightHold: hold})
+	j, where, err := s.openStore(cfg, sealKeys, hold)
 	if err != nil {
-		return fmt.Errorf("journal %s: %w", jc.Path, err)
+		return err
 	}
 	s.jrnl = j
 	s.dups = newDupCache(jc.DuplicateWindow)
 	keys, err := j.RecentKeys(time.Now().Add(-jc.DuplicateWindow))
 	if err != nil {
 		_ = j.Close()
-		return fmt.Errorf("journal %s: reading recent requests: %w", jc.Path, err)
+		return fmt.Errorf("journal %s: reading recent requests: %w", where, err)
 	}
 	for _, k := range keys {
 		if reachedIssuer(k) {
@@ -44,9 +45,37 @@ func (s *Switch) openJournal(jc config.Journal, hold time.Duration) error {
 	}
 	s.revs = newReversalMgr(s, j)
 	pending, _ := j.ReversalCount()
-	s.log.Info("journal open", "path", jc.Path, "recent_requests", len(keys), "reversals_owed", pending)
+	s.log.Info("journal open", "journal", where, "node", cfg.Cluster.Node, "recent_requests", len(keys),
+		"reversals_owed", pending)
 	s.reportLocked(j)
 	return nil
+}
+
+// pgOpenTimeout bounds connecting to PostgreSQL and migrating its schema
+// at start.
+const pgOpenTimeout = time.Minute
+
+// openStore opens the configured backend and names it for logs and
+// errors (a PostgreSQL DSN with its password masked).
+func (s *Switch) openStore(cfg *config.Config, keys [][32]byte, hold time.Duration) (journal.Store, string, error) {
+	jc := cfg.Journal
+	if jc.Postgres != "" {
+		where := "postgres " + journal.MaskDSN(jc.Postgres)
+		ctx, cancel := context.WithTimeout(context.Background(), pgOpenTimeout)
+		defer cancel()
+		j, err := journal.OpenPG(ctx, jc.Postgres, journal.PGOptions{Node: cfg.Cluster.Node, Log: s.log,
+			WriteFailed: s.journalLost, Keys: keys, Reverse: s.reverseUnfinished, Lease: cfg.Cluster.Lease})
+		if err != nil {
+			return nil, where, err // names journal.postgres and the masked DSN
+		}
+		return j, where, nil
+	}
+	j, err := journal.Open(jc.Path, journal.Options{Log: s.log, Sync: jc.Sync, WriteFailed: s.journalLost,
+		Retention: jc.Retention, Keys: keys, Reverse: s.reverseUnfinished, InFlightHold: hold})
+	if err != nil {
+		return nil, jc.Path, fmt.Errorf("journal %s: %w", jc.Path, err)
+	}
+	return j, jc.Path, nil
 }
 
 // KeyFileSuffix names the key file created beside a journal when
@@ -86,7 +115,7 @@ func (s *Switch) journalKeys(jc config.Journal) ([][32]byte, error) {
 
 // reportLocked names every stored message whose key is not configured: it
 // cannot be sent, and stays stored until its key is back.
-func (s *Switch) reportLocked(j *journal.Journal) {
+func (s *Switch) reportLocked(j journal.Store) {
 	locked, err := j.LockedReversals()
 	if err != nil {
 		s.log.Error("cannot list stored messages", "err", err)

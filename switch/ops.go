@@ -14,7 +14,7 @@ import (
 
 // setupOps creates the metrics and, when admin.address is set, binds the
 // admin HTTP listener (/metrics, /healthz, /readyz, /admin/routes,
-// /admin/reload).
+// /admin/reload, /admin/simulators).
 func (s *Switch) setupOps(cfg *config.Config) error {
 	s.metrics = metrics.New()
 	s.metrics.SetInFlight(func() map[string]int {
@@ -57,6 +57,9 @@ func (s *Switch) setupOps(cfg *config.Config) error {
 	a, err := admin.New(cfg.Admin.Address, adminAccess(cfg), adminBackend{s}, s.metrics.Handler(), s.log)
 	if err != nil {
 		return fmt.Errorf("admin listener: %w", err)
+	}
+	if s.sims != nil {
+		a.SetSimulators(s.sims)
 	}
 	s.admin = a
 	return nil

@@ -52,7 +52,7 @@ func (c *acqConn) finish(a *answer, v *iso.View) {
 			fl.Closes = a.sent.Recorded // its in-flight record (inflight.go)
 		}
 		var err error
-		if tk, err = c.s.jrnl.StageFields(&fl); err != nil {
+		if tk, err = stageFields(c.s.jrnl, &fl); err != nil {
 			c.journalFailed(err)
 		}
 	}

@@ -62,7 +62,7 @@ import (
 // (at most maxOwedKeys).
 type reversalMgr struct {
 	s       *Switch
-	j       *journal.Journal
+	j       journal.Store
 	stores  chan storeReq
 	results chan revResult
 	wake    chan struct{}
@@ -108,7 +108,7 @@ type revResult struct {
 	sent bool // the attempt went out on a link: the issuer may have it, the next is a repeat
 }
 
-func newReversalMgr(s *Switch, j *journal.Journal) *reversalMgr {
+func newReversalMgr(s *Switch, j journal.Store) *reversalMgr {
 	r := &reversalMgr{s: s, j: j, stores: make(chan storeReq, storeQueue), results: make(chan revResult, 1024),
 		wake: make(chan struct{}, 1), pending: make(map[int64]bool), done: make(chan struct{}),
 		limits: make(map[string]*rate.Limiter), owed: make(map[string]struct{}), now: time.Now, passed: s.revPass,

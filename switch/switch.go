@@ -46,7 +46,8 @@ type Switch struct {
 
 	metrics *metrics.Metrics
 	admin   *admin.Server    // nil when admin.address is ""
-	jrnl    *journal.Journal // nil when journal.path is ""
+	sims    admin.Simulators // WithSimulators: listed and driven by the admin listener
+	jrnl    journal.Store    // nil without a journal
 	dups    *dupCache        // nil without a journal
 	revs    *reversalMgr     // nil without a journal
 
@@ -99,6 +100,11 @@ func WithLogger(l *slog.Logger) Option { return func(s *Switch) { s.log = l } }
 // on when the config came from a file).
 func WithWatch(on bool) Option { return func(s *Switch) { s.watch = on } }
 
+// WithSimulators gives the admin listener the issuer simulators running
+// beside the switch (the config's simulators[]) to list and take down or
+// up: the switch itself knows nothing of simulators.
+func WithSimulators(sims admin.Simulators) Option { return func(s *Switch) { s.sims = sims } }
+
 // WithLimits replaces DefaultLimits.
 func WithLimits(l Limits) Option { return func(s *Switch) { s.limits = l } }
 
@@ -133,7 +139,7 @@ func New(cfg *config.Config, opts ...Option) (_ *Switch, err error) {
 			}
 		}
 	}()
-	if err = s.openJournal(cfg.Journal, inFlightHold(cfg)); err != nil {
+	if err = s.openJournal(cfg, inFlightHold(cfg)); err != nil {
 		return nil, err
 	}
 	if err = s.setupOps(cfg); err != nil {

@@ -38,7 +38,9 @@ network management, and answers 3-digit action codes (00 is 000, 51 is
 
 SIGUSR1 takes the simulated issuer down (its links are closed and new ones
 refused, as a host that goes away: a switch with stand-in decides for it);
-SIGUSR2 brings it back up (the switch reconnects and delivers its advices).`,
+SIGUSR2 brings it back up (the switch reconnects and delivers its advices).
+--down-after N takes it down by itself once it has answered N
+authorizations (the next one is left unanswered), once per process.`,
 		Example: `  cardswitch issuer-sim --listen 127.0.0.1:9101 --decline-above 100000 \
     --rule pan_suffix=0005,code=05 --rule amount=999,no_answer --rule pan_prefix=4000,delay=2s`,
 		Args: cobra.NoArgs,
@@ -79,6 +81,7 @@ SIGUSR2 brings it back up (the switch reconnects and delivers its advices).`,
 	f.DurationVar(&sc.Latency, "latency", 0, "delay added to every answer")
 	f.StringVar(&sc.ApprovalCodePrefix, "approval-code-prefix", "", "prefix of generated approval codes (38)")
 	f.IntVar(&sc.ReversalDrop, "reversal-drop", 0, "leave the first N attempts of each distinct reversal (by field 90) unanswered; 0: answer all")
+	f.IntVar(&sc.DownAfter, "down-after", 0, "go down after answering N authorizations, until SIGUSR2; 0: never")
 	f.StringArrayVar(&rules, "rule", nil, "rule: pan_prefix=..|pan_suffix=..|amount=N, then code=NN|delay=D|no_answer|malformed (repeatable)")
 	return cmd
 }

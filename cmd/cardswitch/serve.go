@@ -28,7 +28,10 @@ this process, so approvals and declines work on 127.0.0.1:8583 with no set-up.
 Environment variables CARDSWITCH_* override config keys (CARDSWITCH_LISTEN_ADDRESS, ...).
 SIGTERM or SIGINT: stop accepting, finish requests in flight, exit 0.
 SIGHUP, a change to the config file, or POST /admin/reload: reload the config
-(validated in full first; an invalid file is rejected and the old one kept).`,
+(validated in full first; an invalid file is rejected and the old one kept).
+POST /admin/simulators/<name>/down (or /up) takes an in-process simulator
+down (or brings it back), as an issuer host that goes away; GET
+/admin/simulators lists them.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			log, err := lf.logger()
@@ -55,7 +58,7 @@ SIGHUP, a change to the config file, or POST /admin/reload: reload the config
 				return err
 			}
 			defer sims.Close()
-			sw, err := switchd.New(cfg, switchd.WithLogger(log), switchd.WithWatch(watch))
+			sw, err := switchd.New(cfg, switchd.WithLogger(log), switchd.WithWatch(watch), switchd.WithSimulators(sims))
 			if err != nil {
 				return err
 			}

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"io"
 	"net"
+	"net/http"
 	"os"
 	"strings"
 	"syscall"
@@ -126,4 +128,46 @@ func TestServeOnBusyPortSaysAddressInUse(t *testing.T) {
 	_, err = p.awaitLog("cardswitch listening", nil)
 	require.ErrorContains(t, err, "switch exited")
 	assert.True(t, p.logged("address already in use"), strings.Join(p.lines(), "\n"))
+}
+
+// testdata/standin-sim.yaml served by the real binary: the admin listener
+// takes the in-process simulator down (the switch loses its link and
+// stands in) and brings it up (the link comes back and the simulator
+// receives the 0120 advice of the decision).
+func TestServeSimulatorDownAndUpOverAdmin(t *testing.T) {
+	raw, err := os.ReadFile("../../testdata/standin-sim.yaml")
+	require.NoError(t, err)
+	p, listening := serveOnFreePorts(t, nil, string(raw))
+	addr, admin := listening["addr"].(string), listening["admin"].(string)
+	p.waitLog(t, "issuer link up", map[string]string{"issuer": "bank-a"})
+	post := func(path string) (int, string) {
+		resp, err := http.Post("http://"+admin+path, "", nil)
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		body, err := io.ReadAll(resp.Body)
+		require.NoError(t, err)
+		return resp.StatusCode, string(body)
+	}
+	c, err := acqclient.Dial(addr, 10*time.Second)
+	require.NoError(t, err)
+	defer c.Close()
+
+	code, body := post("/admin/simulators/bank-a/down")
+	require.Equal(t, http.StatusOK, code, body)
+	assert.Contains(t, body, `"state": "down"`)
+	p.waitLog(t, "issuer link down", map[string]string{"issuer": "bank-a"})
+	m, err := acqclient.Request{PAN: "4111111111111111", Amount: 5000, STAN: 1, RRN: "000000000001",
+		Terminal: "TERM0001"}.Message()
+	require.NoError(t, err)
+	resp, err := c.Send(m)
+	require.NoError(t, err)
+	got, _ := resp.GetString(39)
+	approval, _ := resp.GetString(38)
+	assert.Equal(t, "00", got, "stood in for")
+	assert.True(t, strings.HasPrefix(approval, "S"), "the switch's approval code: %q", approval)
+
+	code, body = post("/admin/simulators/bank-a/up")
+	require.Equal(t, http.StatusOK, code, body)
+	assert.Contains(t, body, `"state": "up"`)
+	p.waitLog(t, "request", map[string]string{"sim": "bank-a", "mti": "0120", "code": "00"})
 }

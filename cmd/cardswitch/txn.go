@@ -59,7 +59,7 @@ func newTxnList(loc *txnLocation) *cobra.Command {
 			if f.Outcome, err = txnParseOutcome(outcome); err != nil {
 				return err
 			}
-			j, err := txnOpen(cmd, loc)
+			j, err := txnOpenStore(cmd, loc)
 			if err != nil {
 				return err
 			}
@@ -97,7 +97,7 @@ func newTxnShow(loc *txnLocation) *cobra.Command {
 			if err != nil {
 				return fmt.Errorf("txn show: ID %q: want an entry number", args[0])
 			}
-			j, err := txnOpen(cmd, loc)
+			j, err := txnOpenStore(cmd, loc)
 			if err != nil {
 				return err
 			}
@@ -128,7 +128,7 @@ func newTxnStats(loc *txnLocation) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			j, err := txnOpen(cmd, loc)
+			j, err := txnOpenStore(cmd, loc)
 			if err != nil {
 				return err
 			}
@@ -348,6 +348,20 @@ func txnDash(s string) string {
 		return "-"
 	}
 	return s
+}
+
+// txnOpenStore opens the journal the queries read: PostgreSQL when the
+// config (or, without --config, CARDSWITCH_JOURNAL_POSTGRES) names one,
+// read-only, every node's entries; else the SQLite journal (txnOpen).
+func txnOpenStore(cmd *cobra.Command, loc *txnLocation) (journal.Store, error) {
+	dsn, err := loc.findPostgres(cmd)
+	if err != nil {
+		return nil, err
+	}
+	if dsn != "" {
+		return journal.OpenPG(cmd.Context(), dsn, journal.PGOptions{Node: "txn", ReadOnly: true})
+	}
+	return txnOpen(cmd, loc)
 }
 
 // txnOpen opens the journal read-only and warns on stderr when a switch

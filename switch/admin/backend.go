@@ -17,3 +17,16 @@ type Backend interface {
 
 // liner is implemented by errors that list several problems, one per line.
 type liner interface{ Lines() []string }
+
+// Simulators drives the issuer simulators that run inside the switch
+// process (config simulators[]), so that a demo or a test can take an
+// issuer host away and bring it back.
+type Simulators interface {
+	// SimulatorStates lists every simulator with its state; it must
+	// marshal to JSON.
+	SimulatorStates() any
+	// SetSimulatorDown takes the simulator called name down (down true)
+	// or brings it up, and returns its state, which must marshal to JSON;
+	// found is false when no simulator has that name.
+	SetSimulatorDown(name string, down bool) (state any, found bool)
+}

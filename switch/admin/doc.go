@@ -7,6 +7,10 @@
 //	GET  /admin/routes   200 application/json: Backend.Routes()
 //	POST /admin/reload   200 JSON result, 422 JSON {"error", "problems"} on
 //	                     failure, 409 while another reload runs
+//	GET  /admin/simulators              200 JSON: the in-process simulators
+//	                                    (Server.SetSimulators) and their state
+//	POST /admin/simulators/{name}/down  take that simulator down: 200 JSON
+//	POST /admin/simulators/{name}/up    state, 404 JSON naming an unknown one
 //
 // Any other method on these paths gets 405 with an Allow header. The
 // listener has header, read, write and idle timeouts so that a slow or idle

@@ -20,7 +20,46 @@ func (s *Server) routes(metrics http.Handler) http.Handler {
 	mux.HandleFunc("GET /readyz", s.readyz)
 	mux.HandleFunc("GET /admin/routes", s.adminRoutes)
 	mux.HandleFunc("POST /admin/reload", s.adminReload)
+	mux.HandleFunc("GET /admin/simulators", s.adminSimulators)
+	mux.HandleFunc("POST /admin/simulators/{name}/down", s.simulatorState(true))
+	mux.HandleFunc("POST /admin/simulators/{name}/up", s.simulatorState(false))
 	return mux
+}
+
+// adminSimulators lists the in-process simulators: [] when none runs.
+func (s *Server) adminSimulators(w http.ResponseWriter, _ *http.Request) {
+	sims := s.sims.Load()
+	if sims == nil {
+		s.writeJSON(w, http.StatusOK, []struct{}{})
+		return
+	}
+	s.writeJSON(w, http.StatusOK, (*sims).SimulatorStates())
+}
+
+// adminError is a JSON error body.
+type adminError struct {
+	Error string `json:"error"`
+}
+
+// simulatorState takes the simulator named in the path down or up.
+func (s *Server) simulatorState(down bool) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		name := r.PathValue("name")
+		var (
+			state any
+			found bool
+		)
+		if sims := s.sims.Load(); sims != nil {
+			state, found = (*sims).SetSimulatorDown(name, down)
+		}
+		if !found {
+			s.writeJSON(w, http.StatusNotFound, adminError{Error: fmt.Sprintf(
+				"no simulator named %q runs in this process (see GET /admin/simulators)", name)})
+			return
+		}
+		s.log.Info("admin: simulator state set", "simulator", name, "down", down)
+		s.writeJSON(w, http.StatusOK, state)
+	}
 }
 
 func (s *Server) healthz(w http.ResponseWriter, _ *http.Request) {

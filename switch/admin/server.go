@@ -21,6 +21,7 @@ type Server struct {
 	reloadMu sync.Mutex // held during a reload: one at a time
 	self     self
 	policy   atomic.Pointer[policy] // swapped by SetAccess while requests run
+	sims     atomic.Pointer[Simulators]
 }
 
 // New binds addr (port 0 picks a free port) and prepares the handlers.
@@ -69,6 +70,16 @@ func (s *Server) SetAccess(acc Access) error {
 	}
 	s.policy.Store(p)
 	return nil
+}
+
+// SetSimulators gives the listener the in-process simulators to list
+// and drive (/admin/simulators); nil leaves none.
+func (s *Server) SetSimulators(sims Simulators) {
+	if sims == nil {
+		s.sims.Store(nil)
+		return
+	}
+	s.sims.Store(&sims)
 }
 
 // Addr is the bound address, e.g. "127.0.0.1:41234".

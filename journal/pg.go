@@ -1,0 +1,231 @@
+package journal
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// PG is the journal on PostgreSQL, shared by several switch nodes (each
+// names itself: PGOptions.Node). Entries are staged as in *Journal and
+// group-committed: whoever commits a ticket writes everything staged in
+// one transaction (a COPY of the entries and in-flight records, and the
+// deletes of the in-flight records closed), so an answer's entry is in the
+// database before the answer goes out, and an Append's Waiter is told
+// after its transaction committed. A committer goroutine writes what
+// nobody commits within sweepAfter.
+//
+// Entry ids are unique across nodes (blocks claimed from pg_id_blocks) and
+// given when the entry is written, not when it is staged. In-flight
+// records are this node's: after a crash only it reverses its requests
+// left in flight, when it opens again. Reversals owed are the storing
+// node's until its heartbeat lapses (Lease), then any live node's
+// (pg_reversal.go). Stand-in is not supported yet (ErrUnsupported).
+type PG struct {
+	pool     *pgxpool.Pool
+	opt      PGOptions
+	seal     *sealer
+	sentSeal *sentSealer
+	run      uint64 // tells this Open's in-flight records from an earlier run's
+	migrated int    // the schema version Open found
+
+	mu      sync.Mutex
+	cond    sync.Cond
+	cur     *pgBatch
+	gen     Ticket // cur's ticket
+	written Ticket // every ticket up to this one is written (or failed)
+	writing bool
+	closed  bool
+	sentSeq uint32
+	lag     atomic.Int64
+
+	ids, idsEnd int64 // the id block being used (leader only)
+
+	kick    chan struct{}
+	stop    chan struct{}
+	done    chan struct{}
+	beating chan struct{} // closed when heartbeats ends; nil before
+}
+
+// PGOptions configure OpenPG.
+type PGOptions struct {
+	// Node names this switch node in the rows it writes (cluster.node).
+	Node string
+	// Log receives write errors. Default slog.Default().
+	Log *slog.Logger
+	// WriteFailed, if set, is told how many entries a failed write lost.
+	WriteFailed func(entries int)
+	// Keys seal the stored messages and in-flight PANs (seal.go).
+	Keys [][32]byte
+	// Reverse makes the reversal of a request this node's previous run
+	// recorded in flight and never finished (see Options.Reverse).
+	Reverse func(s *Sent) (*Reversal, error)
+	// ReadOnly opens for queries only (the txn commands): no migration,
+	// no writer.
+	ReadOnly bool
+	// Lease is how long after its last heartbeat a node counts as dead
+	// (cluster.lease): its reversals owed are then claimed by the live
+	// nodes. It beats every Lease/3. Default 15s.
+	Lease time.Duration
+}
+
+// pgBatch is what one write carries.
+type pgBatch struct {
+	rows    [][]any    // entries, ids left to the writer (column 0)
+	waiters []pgWaiter // Append's, by row index
+	sent    [][]any    // in-flight records
+	closes  []int64    // in-flight seqs closed
+}
+
+type pgWaiter struct {
+	row int
+	e   *Entry
+	w   Waiter
+}
+
+// pgIDBlock is how many ids a node claims at a time.
+const pgIDBlock = 4096
+
+// OpenPG connects to the database named by dsn, brings its schema up to
+// date (unless read-only), and, for a writer, reverses this node's
+// requests left in flight by its previous run.
+func OpenPG(ctx context.Context, dsn string, opt PGOptions) (*PG, error) {
+	if opt.Log == nil {
+		opt.Log = slog.Default()
+	}
+	if opt.Lease <= 0 {
+		opt.Lease = 15 * time.Second
+	}
+	if opt.Node == "" {
+		return nil, errors.New("journal.postgres: cluster.node is empty")
+	}
+	pool, err := pgxpool.New(ctx, dsn)
+	if err != nil {
+		return nil, fmt.Errorf("journal.postgres %s: %w", MaskDSN(dsn), maskErr(err, dsn))
+	}
+	if err := pool.Ping(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("journal.postgres %s: %w", MaskDSN(dsn), maskErr(err, dsn))
+	}
+	sl, err := newSealer(opt.Keys)
+	if err != nil {
+		pool.Close()
+		return nil, err
+	}
+	p := &PG{pool: pool, opt: opt, seal: sl, sentSeal: newSentSealer(sl), run: newRun(), cur: &pgBatch{},
+		gen: 1, kick: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
+	p.cond.L = &p.mu
+	if opt.ReadOnly {
+		close(p.done)
+		return p, nil
+	}
+	if p.migrated, err = migratePG(ctx, pool); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("journal.postgres %s: %w", MaskDSN(dsn), err)
+	}
+	if p.migrated < PGSchemaVersion {
+		opt.Log.Info("journal.postgres: schema migrated", "from", p.migrated, "to", PGSchemaVersion)
+	}
+	if err := p.beat(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("journal.postgres: heartbeat: %w", err)
+	}
+	if err := p.reverseUnfinished(ctx); err != nil {
+		pool.Close()
+		return nil, err
+	}
+	p.beating = make(chan struct{})
+	go p.heartbeats()
+	go p.committer()
+	return p, nil
+}
+
+// Migrated reports whether this Open migrated the schema (it found an
+// older version).
+func (p *PG) Migrated() bool { return p.migrated < PGSchemaVersion }
+
+// MaskDSN is dsn with its password replaced by "xxxxx", for logs and
+// errors (a URL; a key=value DSN is reduced to "(dsn)").
+func MaskDSN(dsn string) string {
+	u, err := url.Parse(dsn)
+	if err != nil || u.Scheme == "" {
+		return "(dsn)"
+	}
+	return u.Redacted()
+}
+
+// maskErr keeps the DSN's password out of err's text.
+func maskErr(err error, dsn string) error {
+	u, perr := url.Parse(dsn)
+	if perr != nil || u.User == nil {
+		return err
+	}
+	if pw, ok := u.User.Password(); ok && pw != "" {
+		return &maskedError{err: err, pw: pw}
+	}
+	return err
+}
+
+type maskedError struct {
+	err error
+	pw  string
+}
+
+func (e *maskedError) Error() string { return strings.ReplaceAll(e.err.Error(), e.pw, "xxxxx") }
+func (e *maskedError) Unwrap() error { return e.err }
+
+var _ Store = (*PG)(nil)
+
+// writableLocked says why staging is refused, if it is (p.mu held).
+func (p *PG) writableLocked() error {
+	switch {
+	case p.opt.ReadOnly:
+		return ErrReadOnly
+	case p.closed:
+		return ErrClosed
+	}
+	return nil
+}
+
+// Lag is how many staged entries wait for their write.
+func (p *PG) Lag() int { return int(p.lag.Load()) }
+
+// beat records this node's heartbeat.
+func (p *PG) beat(ctx context.Context) error {
+	now := time.Now().UnixNano()
+	_, err := p.pool.Exec(ctx, `INSERT INTO nodes (node, heartbeat_ns, started_ns) VALUES ($1, $2, $2)
+		ON CONFLICT (node) DO UPDATE SET heartbeat_ns = excluded.heartbeat_ns`, p.opt.Node, now)
+	return err
+}
+
+// heartbeats beats every Lease/3 until Close (three missed beats before a
+// survivor takes this node's messages over), and with each beat reverses
+// the requests dead nodes left in flight.
+func (p *PG) heartbeats() {
+	defer close(p.beating)
+	t := time.NewTicker(p.opt.Lease / 3)
+	defer t.Stop()
+	for {
+		select {
+		case <-p.stop:
+			return
+		case <-t.C:
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), p.opt.Lease/3)
+		if err := p.beat(ctx); err != nil {
+			p.opt.Log.Error("journal.postgres: heartbeat failed: past cluster.lease other nodes take over "+
+				"this node's reversals owed and requests in flight", "node", p.opt.Node, "err", err)
+		} else if err := p.takeOverInFlight(ctx); err != nil {
+			p.opt.Log.Error("journal.postgres: in-flight takeover", "err", err)
+		}
+		cancel()
+	}
+}

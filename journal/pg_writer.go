@@ -1,0 +1,268 @@
+package journal
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// pgEntryCols are the entries table's columns as COPY writes them.
+var pgEntryCols = []string{"id", "node", "written_ns", "time_ns", "conn", "latency_us", "acquirer", "remote",
+	"issuer", "mti", "pcode", "amount", "currency", "stan", "rrn", "terminal", "tx_time", "pan", "code",
+	"outcome", "reason", "acq_dialect", "iss_dialect"}
+
+// pgWriteTimeout bounds one group write.
+const pgWriteTimeout = 30 * time.Second
+
+// Append stages e; w, if not nil, is told once its transaction committed
+// (e.ID set) or failed. A PAN with more than 10 digits is refused.
+func (p *PG) Append(e *Entry, w Waiter) {
+	err := checkEntry(e)
+	if err == nil {
+		_, err = p.stage(rowOfEntry(p.opt.Node, e), e, w)
+	}
+	if err != nil {
+		if w != nil {
+			w.Journaled(e, err)
+		}
+		return
+	}
+	p.nudge()
+}
+
+// StageFields stages f (copied) and returns its ticket.
+func (p *PG) StageFields(f *Fields) (Ticket, error) {
+	if err := checkFields(f); err != nil {
+		return 0, err
+	}
+	row := []any{int64(0), p.opt.Node, int64(0), f.Time.UnixNano(), int64(f.Conn), f.Latency.Microseconds(),
+		f.Acquirer, f.Remote, f.Issuer, string(f.MTI), string(f.ProcessingCode), string(f.Amount),
+		string(f.Currency), string(f.STAN), string(f.RRN), string(f.Terminal), string(f.TransmissionTime),
+		string(f.PAN), f.ResponseCode, string(f.Outcome), f.Reason, f.AcquirerDialect, f.IssuerDialect}
+	t, err := p.stage(row, nil, nil)
+	if err == nil && f.Closes != 0 {
+		p.mu.Lock()
+		p.cur.closes = append(p.cur.closes, int64(f.Closes))
+		p.mu.Unlock()
+	}
+	return t, err
+}
+
+func rowOfEntry(node string, e *Entry) []any {
+	return []any{int64(0), node, int64(0), e.Time.UnixNano(), int64(e.Conn), e.Latency.Microseconds(),
+		e.Acquirer, e.Remote, e.Issuer, e.MTI, e.ProcessingCode, e.Amount, e.Currency, e.STAN, e.RRN,
+		e.Terminal, e.TransmissionTime, e.PAN, e.ResponseCode, string(e.Outcome), e.Reason,
+		e.AcquirerDialect, e.IssuerDialect}
+}
+
+// stage adds row (with e's waiter) to the next write.
+func (p *PG) stage(row []any, e *Entry, w Waiter) (Ticket, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if err := p.writableLocked(); err != nil {
+		return 0, err
+	}
+	b := p.cur
+	if e != nil || w != nil {
+		b.waiters = append(b.waiters, pgWaiter{row: len(b.rows), e: e, w: w})
+	}
+	b.rows = append(b.rows, row)
+	p.lag.Add(1)
+	return p.gen, nil
+}
+
+// StageSent stages the in-flight record of s (its PAN sealed, as the
+// log's) with the next write and returns its ticket and seq.
+func (p *PG) StageSent(s *Sent) (Ticket, uint32, error) {
+	if len(s.Issuer)+len(s.MTI)+len(s.PAN) > 1024 {
+		return 0, 0, fmt.Errorf("journal: in-flight record refused: issuer, MTI or PAN too long")
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if err := p.writableLocked(); err != nil {
+		return 0, 0, err
+	}
+	p.sentSeq++
+	if p.sentSeq == 0 {
+		p.sentSeq = 1
+	}
+	seq := p.sentSeq
+	rec := appendSent(nil, p.run, seq, s, p.sentSeal)
+	p.cur.sent = append(p.cur.sent, []any{p.opt.Node, int64(p.run), int64(seq), rec}) // #nosec G115 -- bits
+	return p.gen, seq, nil
+}
+
+// StageDone closes the in-flight record seq without an entry.
+func (p *PG) StageDone(seq uint32) {
+	p.mu.Lock()
+	if p.writableLocked() == nil {
+		p.cur.closes = append(p.cur.closes, int64(seq))
+	}
+	p.mu.Unlock()
+	p.nudge()
+}
+
+func (p *PG) nudge() {
+	select {
+	case p.kick <- struct{}{}:
+	default:
+	}
+}
+
+// Commit returns once every ticket up to t is written (or its write
+// failed); when no write is under way the caller writes.
+func (p *PG) Commit(t Ticket) {
+	p.mu.Lock()
+	for p.written < t {
+		if p.writing {
+			p.cond.Wait()
+		} else {
+			p.lead()
+		}
+	}
+	p.mu.Unlock()
+}
+
+// Flush writes everything staged so far.
+func (p *PG) Flush(ctx context.Context) error {
+	p.mu.Lock()
+	t := p.gen
+	p.mu.Unlock()
+	p.Commit(t)
+	return ctx.Err()
+}
+
+// lead takes the staged batch and writes it; p.mu is held on entry and
+// on return, released in between.
+func (p *PG) lead() {
+	p.writing = true
+	b, t := p.cur, p.gen
+	p.cur, p.gen = &pgBatch{}, t+1
+	p.mu.Unlock()
+	err := p.write(b)
+	p.lag.Add(-int64(len(b.rows)))
+	if err != nil {
+		p.opt.Log.Error("journal.postgres: write failed: these entries are lost", "entries", len(b.rows),
+			"err", err)
+		if p.opt.WriteFailed != nil && len(b.rows) > 0 {
+			p.opt.WriteFailed(len(b.rows))
+		}
+	}
+	for _, w := range b.waiters {
+		if err != nil {
+			w.e.ID = 0
+		}
+		if w.w != nil {
+			w.w.Journaled(w.e, err)
+		}
+	}
+	p.mu.Lock()
+	p.writing, p.written = false, t
+	p.cond.Broadcast()
+}
+
+// write stores b in one transaction: its entries (ids given here), its
+// in-flight records, then the deletes of those it closes.
+func (p *PG) write(b *pgBatch) error {
+	if len(b.rows) == 0 && len(b.sent) == 0 && len(b.closes) == 0 {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), pgWriteTimeout)
+	defer cancel()
+	if err := p.giveIDs(ctx, b); err != nil {
+		return err
+	}
+	tx, err := p.pool.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = tx.Rollback(ctx) }()
+	if len(b.rows) > 0 {
+		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"entries"}, pgEntryCols, pgx.CopyFromRows(b.rows)); err != nil {
+			return fmt.Errorf("entries: %w", err)
+		}
+	}
+	if len(b.sent) > 0 {
+		_, err := tx.CopyFrom(ctx, pgx.Identifier{"inflight"}, []string{"node", "run", "seq", "record"},
+			pgx.CopyFromRows(b.sent))
+		if err != nil {
+			return fmt.Errorf("in-flight records: %w", err)
+		}
+	}
+	if len(b.closes) > 0 {
+		_, err := tx.Exec(ctx, `DELETE FROM inflight WHERE node = $1 AND run = $2 AND seq = ANY($3)`,
+			p.opt.Node, int64(p.run), b.closes) // #nosec G115 -- bits
+		if err != nil {
+			return fmt.Errorf("closing in-flight records: %w", err)
+		}
+	}
+	return tx.Commit(ctx)
+}
+
+// giveIDs sets the ids and write time of b's entries (and their Entry's
+// ID), claiming a new block of ids when this one runs out.
+func (p *PG) giveIDs(ctx context.Context, b *pgBatch) error {
+	now := time.Now().UnixNano()
+	for _, r := range b.rows {
+		if p.ids == p.idsEnd {
+			first, err := claimIDs(ctx, p.pool, pgIDBlock)
+			if err != nil {
+				return err
+			}
+			p.ids, p.idsEnd = first, first+pgIDBlock
+		}
+		r[0], r[2] = p.ids, now
+		p.ids++
+	}
+	for _, w := range b.waiters {
+		if w.e != nil {
+			w.e.ID = b.rows[w.row][0].(int64)
+		}
+	}
+	return nil
+}
+
+// committer writes what nobody commits, sweepAfter after it was staged
+// (or at once when Append nudges it).
+func (p *PG) committer() {
+	defer close(p.done)
+	tick := time.NewTicker(sweepAfter)
+	defer tick.Stop()
+	for {
+		select {
+		case <-p.stop:
+			return
+		case <-p.kick:
+		case <-tick.C:
+		}
+		p.mu.Lock()
+		pending := len(p.cur.rows)+len(p.cur.sent)+len(p.cur.closes) > 0
+		t := p.gen
+		p.mu.Unlock()
+		if pending {
+			p.Commit(t)
+		}
+	}
+}
+
+// Close writes what is staged, stops the committer and closes the pool.
+func (p *PG) Close() error {
+	p.mu.Lock()
+	if p.closed {
+		p.mu.Unlock()
+		return nil
+	}
+	p.closed = true // nothing more is staged
+	t := p.gen
+	p.mu.Unlock()
+	if !p.opt.ReadOnly {
+		p.Commit(t)
+		close(p.stop)
+		<-p.done
+		<-p.beating
+	}
+	p.pool.Close()
+	return nil
+}
