@@ -77,6 +77,31 @@ func fuzzTranslate(t *testing.T, sel uint8, msg []byte, toCanon bool) {
 	if !bytes.Equal(pub, fast) && ferr == nil {
 		t.Fatalf("public path %x != fast %x", pub, fast)
 	}
+	if (perr == nil) != (ferr == nil) || ferr == nil && cp != cf {
+		t.Fatalf("%s toCanon=%v: public err %v, fast err %v (or their Carry differs)", tr.Dialect().Name, toCanon, perr, ferr)
+	}
+	fuzzDirect(t, tr, msg, toCanon)
+}
+
+// fuzzDirect holds the plan's path equal to the value-by-value one: where
+// it translates, that path translates to the same bytes and Carry; where
+// it declines, it leaves its output and the Carry as they were.
+func fuzzDirect(t *testing.T, tr *Translator, msg []byte, toCanon bool) {
+	var cd, cf Carry
+	cd.req.mti, cf.req.mti = m("9999"), m("9999")
+	prefix := []byte("prefix")
+	st := &xstate{buf: make([]byte, 0, 2*len(msg)+64)}
+	dir, ok := tr.direct(st, prefix, msg, &cd, toCanon)
+	fast, ferr := tr.fast(&xstate{buf: make([]byte, 0, 16)}, prefix, msg, &cf, toCanon)
+	if !ok {
+		if string(dir) != "prefix" || cd != (Carry{req: carryHalf{mti: m("9999")}}) {
+			t.Fatalf("%s toCanon=%v: declined but changed its output or the Carry", tr.Dialect().Name, toCanon)
+		}
+		return
+	}
+	if ferr != nil || !bytes.Equal(dir, fast) || cd != cf {
+		t.Fatalf("%s toCanon=%v: direct %x, value path %x (err %v)", tr.Dialect().Name, toCanon, dir, fast, ferr)
+	}
 }
 
 func FuzzTranslateToCanon(f *testing.F) {

@@ -555,3 +555,30 @@ func TestTranslateHostileFramesNameTheField(t *testing.T) {
 	_, err = tr.ToCanon(nil, auth[:1], nil)
 	assertTranslateErr(t, err, 0) // not even an MTI
 }
+
+// TestTranslateDirectTakesGoldenFrames: the plan's path translates every
+// golden frame itself (the value-by-value path is only its fallback), to
+// the bytes that path makes.
+func TestTranslateDirectTakesGoldenFrames(t *testing.T) {
+	fixClock(t)
+	for _, f := range readJPOSFrames(t) {
+		raw, err := hex.DecodeString(f.Hex)
+		require.NoError(t, err)
+		for _, name := range translatedDialects {
+			toCanon := f.Dialect == name
+			if !toCanon && f.Dialect != "iso87ascii" {
+				continue
+			}
+			tr := translatorFor(t, name)
+			var cd, cf Carry
+			want, err := tr.fast(&xstate{buf: make([]byte, 0, 16)}, nil, raw, &cf, toCanon)
+			if err != nil {
+				continue // refused by the rules (an MTI 1993 has no form for, say)
+			}
+			got, ok := tr.direct(&xstate{buf: make([]byte, 0, 8192)}, nil, raw, &cd, toCanon)
+			require.True(t, ok, "%s %s toCanon=%v: the plan's path declined", name, f.Name, toCanon)
+			require.Equal(t, want, got, "%s %s toCanon=%v", name, f.Name, toCanon)
+			require.Equal(t, cf, cd)
+		}
+	}
+}

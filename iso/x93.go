@@ -134,8 +134,10 @@ func (h *carryHalf) fill(mti []byte, src *vals) {
 
 func (c *carried) value() []byte { return c.b[:c.n] }
 
-// from93 reads a 1993 message into canonical values.
-func from93(st *xstate, from, to *codecSet, c *Carry) error {
+// from93 applies the version rules to a 1993 message's values: dst gets
+// the canonical values they make, and src keeps only the fields that are
+// copied as they are.
+func from93(st *xstate, c *Carry) error {
 	src, dst := &st.src, &st.dst
 	mti, ok := mtiMap(src.v[0], false)
 	if !ok {
@@ -161,7 +163,7 @@ func from93(st *xstate, from, to *codecSet, c *Carry) error {
 	for _, id := range [...]int{12, 13, 22, 24, 25, 39, 56} {
 		src.del(id)
 	}
-	return copyFields(dst, src, from, to, &st.buf, c)
+	return nil
 }
 
 func from93Fields(st *xstate, c *Carry) error {
@@ -202,8 +204,10 @@ func from93Fields(st *xstate, c *Carry) error {
 	return nil
 }
 
-// to93 expresses canonical values in a 1993 dialect.
-func to93(st *xstate, from, to *codecSet, c *Carry) error {
+// to93 applies the version rules to canonical values toward a 1993
+// dialect: dst gets the values they make, and src keeps only the fields
+// that are copied as they are.
+func to93(st *xstate, c *Carry) error {
 	src, dst := &st.src, &st.dst
 	mti, ok := mtiMap(src.v[0], true)
 	if !ok {
@@ -226,7 +230,7 @@ func to93(st *xstate, from, to *codecSet, c *Carry) error {
 	if mti[1] == '8' {
 		src.del(70)
 	}
-	return copyFields(dst, src, from, to, &st.buf, c)
+	return nil
 }
 
 func to93Fields(st *xstate, mti []byte, c *Carry) error {

@@ -332,7 +332,12 @@ func (cs *codecSet) encode(dst []byte, m *vals) ([]byte, error) {
 }
 
 func (c *fcodec) encodeField(dst, v []byte) []byte {
-	n := len(v)
+	return c.encodeValue(c.encodePrefix(dst, len(v)), v)
+}
+
+// encodePrefix appends the length prefix of a value of n characters or
+// bytes.
+func (c *fcodec) encodePrefix(dst []byte, n int) []byte {
 	switch c.pref {
 	case prefASCII, prefEBCDIC:
 		var digits [6]byte
@@ -355,7 +360,7 @@ func (c *fcodec) encodeField(dst, v []byte) []byte {
 			dst = append(dst, byte(n>>(8*uint(i))))
 		}
 	}
-	return c.encodeValue(dst, v)
+	return dst
 }
 
 func (c *fcodec) encodeValue(dst, v []byte) []byte {
