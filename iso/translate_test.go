@@ -582,3 +582,36 @@ func TestTranslateDirectTakesGoldenFrames(t *testing.T) {
 		}
 	}
 }
+
+// TestYearForMatchesTimeDate holds the year rule's day arithmetic to
+// time.Date's, out-of-range months and days included (the rule reads any
+// two digits).
+func TestYearForMatchesTimeDate(t *testing.T) {
+	ref := func(mo, d int, now time.Time) int {
+		now = now.UTC()
+		best, bestDist := now.Year(), time.Duration(1<<62)
+		for y := now.Year() - 1; y <= now.Year()+1; y++ {
+			dist := time.Date(y, time.Month(mo), d, 12, 0, 0, 0, time.UTC).Sub(now).Abs()
+			if dist < bestDist {
+				best, bestDist = y, dist
+			}
+		}
+		return best % 100
+	}
+	nows := []time.Time{
+		time.Date(2026, 12, 31, 23, 59, 59, 999999999, time.UTC),
+		time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC),
+		time.Date(2028, 2, 29, 12, 0, 0, 1, time.UTC),
+		time.Date(2026, 7, 2, 0, 0, 0, 0, time.UTC),
+		time.Date(2026, 7, 2, 12, 0, 0, 0, time.FixedZone("x", 5*3600)),
+		time.Date(2100, 3, 1, 6, 0, 0, 0, time.UTC),
+	}
+	for _, now := range nows {
+		for mo := range 100 {
+			for d := range 100 {
+				mmdd := []byte{byte('0' + mo/10), byte('0' + mo%10), byte('0' + d/10), byte('0' + d%10)}
+				require.Equal(t, ref(mo, d, now), yearFor(mmdd, now), "%s %s", mmdd, now)
+			}
+		}
+	}
+}

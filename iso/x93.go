@@ -303,14 +303,45 @@ func yearFor(mmdd []byte, now time.Time) int {
 	mo := int(mmdd[0]-'0')*10 + int(mmdd[1]-'0')
 	d := int(mmdd[2]-'0')*10 + int(mmdd[3]-'0')
 	now = now.UTC()
+	sec, nsec := now.Unix(), int64(now.Nanosecond())
 	best, bestDist := now.Year(), time.Duration(1<<62)
 	for y := now.Year() - 1; y <= now.Year()+1; y++ {
-		dist := time.Date(y, time.Month(mo), d, 12, 0, 0, 0, time.UTC).Sub(now).Abs()
+		// noon of MMDD in year y, normalised as time.Date does (month
+		// first, then the day), without time.Date's cost on the path
+		noon := unixDays(y, mo, d)*86400 + 12*3600
+		dist := (time.Duration(noon-sec)*time.Second - time.Duration(nsec)).Abs()
 		if dist < bestDist {
 			best, bestDist = y, dist
 		}
 	}
 	return best % 100
+}
+
+// unixDays is the day number (0 = 1970-01-01) of day d of month mo of
+// year y, mo and d out of range counting on as time.Date does.
+func unixDays(y, mo, d int) int64 {
+	m := mo - 1
+	y += m / 12
+	if m %= 12; m < 0 {
+		m, y = m+12, y-1
+	}
+	m++
+	if m <= 2 {
+		y--
+	}
+	era := y
+	if era < 0 {
+		era -= 399
+	}
+	era /= 400
+	yoe := y - era*400
+	mp := m + 9
+	if m > 2 {
+		mp = m - 3
+	}
+	doy := (153*mp+2)/5 + d - 1
+	doe := yoe*365 + yoe/4 - yoe/100 + doy
+	return int64(era)*146097 + int64(doe) - 719468
 }
 
 // functionCode is 1993's field 24 for a canonical message: from the MTI,

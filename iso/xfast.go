@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"math/bits"
+	"slices"
 
 	"github.com/moov-io/iso8583/encoding"
 )
@@ -332,7 +333,7 @@ func (cs *codecSet) encode(dst []byte, m *vals) ([]byte, error) {
 }
 
 func (c *fcodec) encodeField(dst, v []byte) []byte {
-	return c.encodeValue(c.encodePrefix(dst, len(v)), v)
+	return c.encodeValue(c.appendPrefix(dst, len(v)), v)
 }
 
 // encodePrefix appends the length prefix of a value of n characters or
@@ -390,22 +391,29 @@ func (c *fcodec) encodeValue(dst, v []byte) []byte {
 // appendBCD packs digits (and '=' as D) two per byte, the odd pad nibble
 // 0 on the left or the right.
 func appendBCD(dst, v []byte, leftPad bool) []byte {
-	nib := func(c byte) byte {
-		if c == '=' {
-			return 0xD
-		}
-		return c - '0'
+	n := len(v)
+	o := len(dst)
+	dst = slices.Grow(dst, (n+1)/2)[:o+(n+1)/2]
+	out := dst[o:]
+	i, j := 0, 0
+	if n%2 == 1 && leftPad {
+		out[0] = nibble[v[0]]
+		i, j = 1, 1
 	}
-	i := 0
-	if len(v)%2 == 1 && leftPad {
-		dst = append(dst, nib(v[0]))
-		i = 1
+	for ; i+1 < n && j < len(out); i, j = i+2, j+1 {
+		out[j] = nibble[v[i]]<<4 | nibble[v[i+1]]
 	}
-	for ; i+1 < len(v); i += 2 {
-		dst = append(dst, nib(v[i])<<4|nib(v[i+1]))
-	}
-	if i < len(v) {
-		dst = append(dst, nib(v[i])<<4)
+	if i < n && j < len(out) {
+		out[j] = nibble[v[i]] << 4
 	}
 	return dst
 }
+
+// nibble is a digit's BCD nibble, D for '='.
+var nibble = func() (t [256]byte) {
+	for i := range t {
+		t[i] = byte(i) - '0'
+	}
+	t['='] = 0xD
+	return t
+}()
