@@ -304,8 +304,15 @@ func yearFor(mmdd []byte, now time.Time) int {
 	d := int(mmdd[2]-'0')*10 + int(mmdd[3]-'0')
 	now = now.UTC()
 	sec, nsec := now.Unix(), int64(now.Nanosecond())
-	best, bestDist := now.Year(), time.Duration(1<<62)
-	for y := now.Year() - 1; y <= now.Year()+1; y++ {
+	year := now.Year()
+	// candidates are a year (365 or 366 days) apart: one nearer than 182
+	// days is the nearest
+	noon := unixDays(year, mo, d)*86400 + 12*3600
+	if (time.Duration(noon-sec)*time.Second - time.Duration(nsec)).Abs() < 182*24*time.Hour {
+		return year % 100
+	}
+	best, bestDist := year, time.Duration(1<<62)
+	for y := year - 1; y <= year+1; y++ {
 		// noon of MMDD in year y, normalised as time.Date does (month
 		// first, then the day), without time.Date's cost on the path
 		noon := unixDays(y, mo, d)*86400 + 12*3600

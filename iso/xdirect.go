@@ -170,6 +170,15 @@ func (p *xplan) scan(st *xstate, msg []byte) bool {
 				}
 				continue
 			}
+			if fp := &p.f[id]; fp.swire >= 0 {
+				if len(msg)-off < fp.swire {
+					return false
+				}
+				src.present[id/64] |= 1 << uint(id%64)
+				st.span[id] = span93{off: int32(off), n: int32(fp.fc.length)} // #nosec G115 -- within msg
+				off += fp.swire
+				continue
+			}
 			fc := &from.f[id]
 			if !fc.defined {
 				return false

@@ -43,6 +43,7 @@ type fplan struct {
 	tfixed  bool // the target's length is fixed: tmax exactly
 	nmul    bool // opBinToHex: the target counts hex characters, not bytes
 	tmax    int  // the target's largest value length
+	swire   int  // the source's wire length when fixed, else -1
 	fc, tc  *fcodec
 }
 
@@ -57,7 +58,10 @@ func newPlan(from, to *codecSet) *xplan {
 	for id := range p.f {
 		fc, tc := &from.f[id], &to.f[id]
 		fp := &p.f[id]
-		fp.fc, fp.tc = fc, tc
+		fp.fc, fp.tc, fp.swire = fc, tc, -1
+		if fc.defined && fc.fast && fc.pref == prefFixed {
+			fp.swire = fc.wireLen(fc.length)
+		}
 		if !fc.defined || !tc.defined || !fc.fast || !tc.fast {
 			continue
 		}
@@ -127,6 +131,13 @@ func inClass(v []byte, class uint8) bool {
 // xfer converts the field whose length prefix is at msg[off:], appending
 // to dst; it returns where the next field starts, ok false to decline.
 func (p *fplan) xfer(dst, msg []byte, off int, buf *[]byte) ([]byte, int, bool) {
+	if wl := p.swire; wl >= 0 {
+		if len(msg)-off < wl {
+			return dst, 0, false
+		}
+		dst, ok := p.value(dst, msg[off:off+wl], p.fc.length, buf)
+		return dst, off + wl, ok
+	}
 	n, off, err := p.fc.decodeLength(msg, off)
 	if err != nil {
 		return dst, 0, false
