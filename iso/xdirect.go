@@ -21,6 +21,9 @@ func (t *Translator) direct(st *xstate, dst, msg []byte, c *Carry, toCanon bool)
 		st.buf = st.buf[:0]
 		return p.direct87(dst, msg, &st.buf)
 	}
+	if toCanon {
+		return p.from93Direct(st, dst, msg, c)
+	}
 	return p.direct93(st, dst, msg, c, toCanon)
 }
 
