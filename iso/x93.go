@@ -28,13 +28,27 @@ func mtiMap(v []byte, to93 bool) ([]byte, bool) {
 	if !to93 {
 		from, to = 1, 0
 	}
-	for i := range mtiPairs {
-		if string(mtiPairs[i][from][:]) == string(v) {
-			return mtiPairs[i][to][:], true
+	if len(v) != 4 || v[0] != "01"[from] || !allDigits(v[1:]) {
+		return nil, false
+	}
+	i := mtiIndex[from][int(v[1]-'0')*100+int(v[2]-'0')*10+int(v[3]-'0')] - 1
+	if i < 0 {
+		return nil, false
+	}
+	return mtiPairs[i][to][:], true
+}
+
+// mtiIndex finds an MTI's pair by its last three digits, one table per
+// version (the first digit is the version's): 1 + the pair's index, 0 for
+// none.
+var mtiIndex = func() (t [2][1000]int8) {
+	for i, pair := range mtiPairs {
+		for v, mti := range pair {
+			t[v][int(mti[1]-'0')*100+int(mti[2]-'0')*10+int(mti[3]-'0')] = int8(i + 1) // #nosec G115 -- 20 pairs
 		}
 	}
-	return nil, false
-}
+	return t
+}()
 
 // isAnswer: the MTI's third digit is odd (x1x0 response, x1x3 advice response).
 func isAnswer(mti []byte) bool { return len(mti) == 4 && (mti[2]-'0')%2 == 1 }
@@ -107,11 +121,15 @@ type carryHalf struct {
 // echo of that 56 reads back as the same 90.
 type Carry struct {
 	req, ans carryHalf
-	sent     struct {
-		ok  bool
-		f90 [42]byte
-		f56 carried
-	}
+	sent     sentData
+}
+
+// sentData is the field 90 that FromCanon turned into a 56 toward a 1993
+// issuer, and that 56.
+type sentData struct {
+	ok  bool
+	f90 [42]byte
+	f56 carried
 }
 
 // SetAnswer copies into c the answer half of from: what ToCanon of an

@@ -116,7 +116,7 @@ var needed93 = func() (set [3]uint64) {
 // direct93 translates between the versions: the fields the rules read
 // are decoded, the rules run on them, and the others are converted from
 // their wire bytes. c is put back when it declines, since the rules may
-// have changed it.
+// have written it.
 func (p *xplan) direct93(st *xstate, dst, msg []byte, c *Carry, toCanon bool) ([]byte, bool) {
 	st.reset()
 	if cap(st.buf) < 2*len(msg)+64 {
@@ -125,9 +125,10 @@ func (p *xplan) direct93(st *xstate, dst, msg []byte, c *Carry, toCanon bool) ([
 	if !p.scan(st, msg) {
 		return dst, false
 	}
-	var saved Carry
+	// the rules write only c.sent (original90To56)
+	var saved sentData
 	if c != nil {
-		saved = *c
+		saved = c.sent
 	}
 	var err error
 	if toCanon {
@@ -142,7 +143,7 @@ func (p *xplan) direct93(st *xstate, dst, msg []byte, c *Carry, toCanon bool) ([
 	}
 	if !ok {
 		if c != nil {
-			*c = saved
+			c.sent = saved
 		}
 		return dst[:start], false
 	}

@@ -5,7 +5,8 @@ import "math/bits"
 // from93Direct translates a 1993 message to the canonical form in one
 // pass: every rule of from93 reads only its own field or fields before
 // it, and what it makes for a later place (70 from 24, 90 from 56) waits
-// until the walk gets there. It declines as direct does, c put back.
+// until the walk gets there. It declines as direct does; c is written
+// (its half filled) only once the message is through.
 func (p *xplan) from93Direct(st *xstate, dst, msg []byte, c *Carry) ([]byte, bool) {
 	st.reset()
 	if cap(st.buf) < 2*len(msg)+64 {
@@ -16,16 +17,9 @@ func (p *xplan) from93Direct(st *xstate, dst, msg []byte, c *Carry) ([]byte, boo
 	if !ok {
 		return dst, false
 	}
-	var saved Carry
-	if c != nil {
-		saved = *c
-	}
 	start := len(dst)
 	dst = p.to.appendBitmap(p.to.f[0].encodeField(dst, w.mti), w.out)
 	if dst, ok = w.fields(dst, off); !ok {
-		if c != nil {
-			*c = saved
-		}
 		return dst[:start], false
 	}
 	if c != nil {
