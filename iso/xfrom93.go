@@ -103,7 +103,9 @@ func (w *walk93) fields(dst []byte, off int) ([]byte, bool) {
 		}
 		for ; word != 0; word &^= 1 << (63 - bits.LeadingZeros64(word)) {
 			id := wd*64 + bits.LeadingZeros64(word) + 1
-			dst = w.flush(dst, id)
+			if w.pend70 != nil || w.pend90 != nil {
+				dst = w.flush(dst, id)
+			}
 			switch id {
 			case 12, 13, 22, 24, 25, 39, 56:
 				dst, off, ok = w.rule(dst, id, off)

@@ -285,11 +285,16 @@ func appendBCDText(dst, w []byte, n int, leftPad bool) ([]byte, bool) {
 }
 
 // appendPrefix writes the length prefix of a value of n characters or
-// bytes.
+// bytes (small enough to inline the fixed case's test).
 func (c *fcodec) appendPrefix(dst []byte, n int) []byte {
-	switch c.pref {
-	case prefFixed:
+	if c.pref == prefFixed {
 		return dst
+	}
+	return c.appendVarPrefix(dst, n)
+}
+
+func (c *fcodec) appendVarPrefix(dst []byte, n int) []byte {
+	switch c.pref {
 	case prefASCII:
 		switch c.pdigits {
 		case 2:
