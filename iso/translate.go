@@ -105,7 +105,7 @@ func (t *Translator) ToCanon(dst, msg []byte, c *Carry) ([]byte, error) {
 // dialect. c may be nil; when it holds values from a peer of t's version
 // it restores them (a 1993 acquirer and a 1993 issuer see each other's
 // values exactly), and for an answer it restores the fields the acquirer
-// sent (byte-exact echo).
+// sent (byte-exact echo). dst must not overlap msg.
 func (t *Translator) FromCanon(dst, msg []byte, c *Carry) ([]byte, error) {
 	return t.run(dst, msg, c, false)
 }

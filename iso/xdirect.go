@@ -24,7 +24,7 @@ func (t *Translator) direct(st *xstate, dst, msg []byte, c *Carry, toCanon bool)
 	if toCanon {
 		return p.from93Direct(st, dst, msg, c)
 	}
-	return p.direct93(st, dst, msg, c, toCanon)
+	return p.to93Direct(st, dst, msg, c)
 }
 
 // direct87 translates between two layouts of the same version: every
