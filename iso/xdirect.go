@@ -103,9 +103,9 @@ func (cs *codecSet) appendBitmap(dst []byte, bm [2]uint64) []byte {
 	return dst
 }
 
-// needed93 are the fields the version rules read (and the MACs, which are
-// checked, not carried): the 1993 path decodes them into values; every
-// other field is converted from its wire bytes.
+// needed93 are the fields to93 reads or drops (and the MACs, which are
+// checked, not carried): to93Direct decodes them into values, which
+// checks them; every other field is converted from its wire bytes.
 var needed93 = func() (set [3]uint64) {
 	for _, id := range []int{0, 7, 12, 13, 22, 24, 25, 39, 56, 64, 70, 90, 128} {
 		set[id/64] |= 1 << uint(id%64)
@@ -113,11 +113,12 @@ var needed93 = func() (set [3]uint64) {
 	return set
 }()
 
-// direct93 translates between the versions: the fields the rules read
-// are decoded, the rules run on them, and the others are converted from
-// their wire bytes. c is put back when it declines, since the rules may
-// have written it.
-func (p *xplan) direct93(st *xstate, dst, msg []byte, c *Carry, toCanon bool) ([]byte, bool) {
+// to93Direct translates a canonical message to a 1993 dialect in two
+// passes (12 needs 13, which comes after it; 24 needs 70; 56 needs 90):
+// scan decodes the fields the rules read, the rules run on them as
+// values, and emit converts every other field from its wire bytes. c.sent,
+// the only part of c the rules write, is put back when it declines.
+func (p *xplan) to93Direct(st *xstate, dst, msg []byte, c *Carry) ([]byte, bool) {
 	st.reset()
 	if cap(st.buf) < 2*len(msg)+64 {
 		return dst, false
@@ -125,18 +126,12 @@ func (p *xplan) direct93(st *xstate, dst, msg []byte, c *Carry, toCanon bool) ([
 	if !p.scan(st, msg) {
 		return dst, false
 	}
-	// the rules write only c.sent (original90To56)
 	var saved sentData
 	if c != nil {
 		saved = c.sent
 	}
-	var err error
-	if toCanon {
-		err = from93(st, c)
-	} else {
-		err = to93(st, c)
-	}
 	start := len(dst)
+	err := to93(st, c)
 	ok := err == nil
 	if ok {
 		dst, ok = p.emit(st, dst, msg)
