@@ -64,13 +64,22 @@ var versionRefused = func() (t [maxFieldID + 1]bool) {
 	return t
 }()
 
+// versionRefusedSet is versionRefused as presence words (bit id%64 of
+// word id/64), to test a message's fields at once.
+var versionRefusedSet = func() (set [3]uint64) {
+	for id, r := range versionRefused {
+		if r {
+			set[id/64] |= 1 << uint(id%64)
+		}
+	}
+	return set
+}()
+
 // refusedPresent is the first field of src refused between the versions, 0 when none.
 func refusedPresent(src *vals) int {
 	for w, word := range src.present {
-		for ; word != 0; word &= word - 1 {
-			if id := w*64 + bits.TrailingZeros64(word); versionRefused[id] {
-				return id
-			}
+		if word &= versionRefusedSet[w]; word != 0 {
+			return w*64 + bits.TrailingZeros64(word)
 		}
 	}
 	return 0

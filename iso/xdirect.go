@@ -92,8 +92,8 @@ func (cs *codecSet) appendBitmap(dst []byte, bm [2]uint64) []byte {
 	for i := range 1 + int(bm[0]>>63) {
 		if cs.bitmapHex {
 			var h [16]byte
-			for j := range h {
-				h[j] = upperHex[bm[i]>>(60-4*uint(j))&0xF]
+			for j := range 8 {
+				binary.BigEndian.PutUint16(h[2*j:], hexPair[byte(bm[i]>>(56-8*uint(j)))])
 			}
 			dst = append(dst, h[:]...)
 		} else {
@@ -174,7 +174,7 @@ func (p *xplan) scan(st *xstate, msg []byte) bool {
 					return false
 				}
 				src.present[id/64] |= 1 << uint(id%64)
-				st.span[id] = span93{off: int32(off), n: int32(fp.fc.length)} // #nosec G115 -- within msg
+				st.span[id] = span93{off: int32(off), n: int32(fp.fc.length), end: int32(off + fp.swire)} // #nosec G115 -- within msg
 				off += fp.swire
 				continue
 			}
@@ -187,7 +187,7 @@ func (p *xplan) scan(st *xstate, msg []byte) bool {
 				return false
 			}
 			src.present[id/64] |= 1 << uint(id%64)
-			st.span[id] = span93{off: int32(voff), n: int32(n)} // #nosec G115 -- within msg
+			st.span[id] = span93{off: int32(voff), n: int32(n), end: int32(voff + fc.wireLen(n))} // #nosec G115 -- within msg
 			off = voff + fc.wireLen(n)
 		}
 	}
@@ -195,7 +195,7 @@ func (p *xplan) scan(st *xstate, msg []byte) bool {
 }
 
 // span93 is where a field's value is in the message, and its length.
-type span93 struct{ off, n int32 }
+type span93 struct{ off, n, end int32 }
 
 // emit writes the message: the values the rules made (in st.dst) and the
 // source's other fields converted from their wire bytes, in field order.
@@ -230,8 +230,7 @@ func (p *xplan) emit(st *xstate, dst, msg []byte) ([]byte, bool) {
 				}
 				continue
 			}
-			wl := fp.fc.wireLen(int(s.n))
-			if dst, ok = fp.value(dst, msg[s.off:int(s.off)+wl], int(s.n), &st.buf); !ok {
+			if dst, ok = fp.value(dst, msg[s.off:s.end], int(s.n), &st.buf); !ok {
 				return dst, false
 			}
 		}
@@ -254,3 +253,11 @@ func (p *fplan) fromValue(dst []byte, id int, v []byte, buf *[]byte) ([]byte, bo
 	}
 	return p.tc.encodeField(dst, v), true
 }
+
+// hexPair is a byte's two uppercase hex characters.
+var hexPair = func() (t [256]uint16) {
+	for i := range t {
+		t[i] = uint16(upperHex[i>>4])<<8 | uint16(upperHex[i&0xF])
+	}
+	return t
+}()

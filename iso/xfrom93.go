@@ -64,12 +64,8 @@ func (w *walk93) head() (int, bool) {
 	}
 	// the wire counts from the top bit = field 1; w.in from bit 0 = field 0
 	w.in = [3]uint64{bits.Reverse64(w.bm[0]&^(1<<63)) << 1, bits.Reverse64(w.bm[1])<<1 | w.bm[0]&1, w.bm[1] & 1}
-	for wd, word := range w.in {
-		for ; word != 0; word &= word - 1 {
-			if versionRefused[wd*64+bits.TrailingZeros64(word)] {
-				return 0, false
-			}
-		}
+	if w.in[0]&versionRefusedSet[0]|w.in[1]&versionRefusedSet[1]|w.in[2]&versionRefusedSet[2] != 0 {
+		return 0, false
 	}
 	if w.has(90) {
 		return 0, false
