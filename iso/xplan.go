@@ -25,6 +25,8 @@ const (
 	opEBCDICOut              // ASCII text to EBCDIC
 	opBinToHex               // bytes to uppercase hex characters
 	opHexToBin               // hex characters to bytes
+	opTrimText               // fixed ASCII text to variable: trailing spaces trimmed
+	opPadText                // variable ASCII text to fixed: padded with spaces
 )
 
 // Byte classes a copied value must stay within: the narrower of what the
@@ -76,7 +78,13 @@ func newPlan(from, to *codecSet) *xplan {
 // no direct converter for.
 func planOp(fc, tc *fcodec) (op, class uint8, nmul bool) {
 	if isText(fc) && isText(tc) && (fc.pref == prefFixed) != (tc.pref == prefFixed) {
-		return opGeneric, 0, false // fixedText pads or trims
+		switch {
+		case fc.enc != encASCII || tc.enc != encASCII:
+			return opGeneric, 0, false // fixedText pads or trims
+		case fc.pref == prefFixed:
+			return opTrimText, classASCII, false
+		}
+		return opPadText, classASCII, false
 	}
 	src, dst := classOf(fc), classOf(tc)
 	cl := max(src, dst)
@@ -206,6 +214,8 @@ func (p *fplan) convert(dst, w []byte, n int, buf *[]byte) ([]byte, bool) {
 			dst = append(dst, upperHex[b>>4], upperHex[b&0xF])
 		}
 		return dst, true
+	case opTrimText, opPadText:
+		return p.text(dst, w)
 	case opHexToBin:
 		if !p.tlen(n) {
 			return dst, false
@@ -221,6 +231,31 @@ func (p *fplan) convert(dst, w []byte, n int, buf *[]byte) ([]byte, bool) {
 		return dst, true
 	}
 	return p.generic(dst, w, n, buf)
+}
+
+// text is fixedText between ASCII text fields, then fits and the
+// encoder.
+func (p *fplan) text(dst, w []byte) ([]byte, bool) {
+	if !allASCII(w) {
+		return dst, false
+	}
+	if p.op == opTrimText {
+		for len(w) > 0 && w[len(w)-1] == ' ' {
+			w = w[:len(w)-1]
+		}
+		if !p.tlen(len(w)) {
+			return dst, false
+		}
+		return append(p.tc.appendPrefix(dst, len(w)), w...), true
+	}
+	if len(w) > p.tmax {
+		return dst, false
+	}
+	dst = append(dst, w...)
+	for range p.tmax - len(w) {
+		dst = append(dst, ' ')
+	}
+	return dst, true
 }
 
 // generic is the value-by-value path's work for one field.
