@@ -103,14 +103,14 @@ func (cs *codecSet) appendBitmap(dst []byte, bm [2]uint64) []byte {
 	return dst
 }
 
-// needed93 are the fields to93 reads or drops (and the MACs, which are
+// isNeeded93 are the fields to93 reads or drops (and the MACs, which are
 // checked, not carried): to93Direct decodes them into values, which
 // checks them; every other field is converted from its wire bytes.
-var needed93 = func() (set [3]uint64) {
+var isNeeded93 = func() (t [maxFieldID + 1]bool) {
 	for _, id := range []int{0, 7, 12, 13, 22, 24, 25, 39, 56, 64, 70, 90, 128} {
-		set[id/64] |= 1 << uint(id%64)
+		t[id] = true
 	}
-	return set
+	return t
 }()
 
 // to93Direct translates a canonical message to a 1993 dialect in two
@@ -146,7 +146,7 @@ func (p *xplan) to93Direct(st *xstate, dst, msg []byte, c *Carry) ([]byte, bool)
 }
 
 // scan reads the MTI, the bitmap and every field's length: the fields of
-// needed93 into st.src as values, the others as spans of msg.
+// isNeeded93 into st.src as values, the others as spans of msg.
 func (p *xplan) scan(st *xstate, msg []byte) bool {
 	from, src := p.from, &st.src
 	off, err := from.decodeField(0, msg, 0, src, &st.buf)
@@ -163,8 +163,9 @@ func (p *xplan) scan(st *xstate, msg []byte) bool {
 		}
 		for ; word != 0; word &^= 1 << (63 - bits.LeadingZeros64(word)) {
 			id := w*64 + bits.LeadingZeros64(word) + 1
-			if needed93[id/64]&(1<<uint(id%64)) != 0 {
-				if off, err = from.decodeField(id, msg, off, src, &st.buf); err != nil {
+			if isNeeded93[id] {
+				var ok bool
+				if off, ok = p.decode(id, msg, off, st); !ok {
 					return false
 				}
 				continue
@@ -222,7 +223,7 @@ func (p *xplan) emit(st *xstate, dst, msg []byte) ([]byte, bool) {
 				continue
 			}
 			fp, s := &p.f[id], st.span[id]
-			if needed93[id/64]&(1<<uint(id%64)) != 0 {
+			if isNeeded93[id] {
 				// a needed field the rules left to be copied: its value
 				// is decoded already.
 				if dst, ok = fp.fromValue(dst, id, src.v[id], &st.buf); !ok {

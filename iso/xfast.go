@@ -207,11 +207,21 @@ func (c *fcodec) decodeValue(w []byte, n int, buf *[]byte) ([]byte, error) {
 		v, ok := decodeTrack2(w, n, buf)
 		return v, okIf(ok)
 	}
+	if endsInFiller(w) {
+		return nil, errFastDecode
+	}
 	start := len(*buf)
 	if !decodeBCD(w, n, c.enc == encBCD, buf) {
 		return nil, errBadWire
 	}
 	return (*buf)[start:], nil
+}
+
+// endsInFiller: the last byte is a digit and the filler nibble F, which
+// moov's BCD decoder reads as the end of the digits (a value one digit
+// short, or a pad nibble it does not check): moov decides.
+func endsInFiller(w []byte) bool {
+	return len(w) > 0 && w[len(w)-1]&0xF == 0xF && w[len(w)-1]>>4 <= 9
 }
 
 func okIf(ok bool) error {
@@ -232,6 +242,9 @@ func decodeSignBCD(enc uint8, w []byte, n int, buf *[]byte) ([]byte, error) {
 		s = ebcdicToASCII[s]
 	} else if s > 0x7F {
 		return nil, errBadWire
+	}
+	if endsInFiller(w[1:]) {
+		return nil, errFastDecode
 	}
 	start := len(*buf)
 	*buf = append(*buf, s)

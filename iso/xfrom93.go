@@ -133,8 +133,8 @@ func (w *walk93) flush(dst []byte, id int) []byte {
 // they make of it, as from93Fields does.
 func (w *walk93) rule(dst []byte, id, off int) ([]byte, int, bool) {
 	st, to := w.st, w.p.to
-	off, err := w.p.from.decodeField(id, w.msg, off, &st.src, &st.buf)
-	if err != nil {
+	off, ok := w.p.decode(id, w.msg, off, st)
+	if !ok {
 		return dst, 0, false
 	}
 	v := st.src.v[id]

@@ -46,6 +46,8 @@ type fplan struct {
 	nmul    bool // opBinToHex: the target counts hex characters, not bytes
 	tmax    int  // the target's largest value length
 	swire   int  // the source's wire length when fixed, else -1
+	sascii  bool // the source is fixed ASCII: its value is its wire bytes
+	sclass  uint8
 	fc, tc  *fcodec
 }
 
@@ -63,6 +65,7 @@ func newPlan(from, to *codecSet) *xplan {
 		fp.fc, fp.tc, fp.swire = fc, tc, -1
 		if fc.defined && fc.fast && fc.pref == prefFixed {
 			fp.swire = fc.wireLen(fc.length)
+			fp.sascii, fp.sclass = fc.enc == encASCII, classOf(fc)
 		}
 		if !fc.defined || !tc.defined || !fc.fast || !tc.fast {
 			continue
@@ -346,4 +349,20 @@ func (c *fcodec) appendVarPrefix(dst []byte, n int) []byte {
 		}
 	}
 	return c.encodePrefix(dst, n)
+}
+
+// decode reads the source's field id at off into st.src as decodeField
+// does, without its general machinery for a fixed ASCII field (the value
+// is the wire bytes, checked).
+func (p *xplan) decode(id int, msg []byte, off int, st *xstate) (int, bool) {
+	if fp := &p.f[id]; fp.sascii {
+		end := off + fp.swire
+		if end > len(msg) || !inClass(msg[off:end], fp.sclass) {
+			return 0, false
+		}
+		st.src.set(id, msg[off:end])
+		return end, true
+	}
+	off, err := p.from.decodeField(id, msg, off, &st.src, &st.buf)
+	return off, err == nil
 }
