@@ -62,6 +62,9 @@ type Translator struct {
 	codec *codecSet // t's dialect
 	canon *codecSet // the canonical spec
 	v93   bool
+	// the fast path's field plans, nil when a spec has a field it does
+	// not read
+	toCanon, fromCanon *xplan
 }
 
 // NewTranslator prepares translation between d and the canonical form. It
@@ -79,7 +82,11 @@ func NewTranslator(d Dialect) (*Translator, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Translator{d: d, spec: spec, codec: cs, canon: canon, v93: d.Version == 1993}, nil
+	t := &Translator{d: d, spec: spec, codec: cs, canon: canon, v93: d.Version == 1993}
+	if cs.fast && canon.fast {
+		t.toCanon, t.fromCanon = newPlan(cs, canon), newPlan(canon, cs)
+	}
+	return t, nil
 }
 
 var canonCodecs = sync.OnceValues(func() (*codecSet, error) { return newCodecSet(Spec87()) })
@@ -98,7 +105,7 @@ func (t *Translator) ToCanon(dst, msg []byte, c *Carry) ([]byte, error) {
 // dialect. c may be nil; when it holds values from a peer of t's version
 // it restores them (a 1993 acquirer and a 1993 issuer see each other's
 // values exactly), and for an answer it restores the fields the acquirer
-// sent (byte-exact echo).
+// sent (byte-exact echo). dst must not overlap msg.
 func (t *Translator) FromCanon(dst, msg []byte, c *Carry) ([]byte, error) {
 	return t.run(dst, msg, c, false)
 }
@@ -108,6 +115,9 @@ func (t *Translator) FromCanon(dst, msg []byte, c *Carry) ([]byte, error) {
 func (t *Translator) run(dst, msg []byte, c *Carry, toCanon bool) ([]byte, error) {
 	st := statePool.Get().(*xstate)
 	defer statePool.Put(st)
+	if out, ok := t.direct(st, dst, msg, c, toCanon); ok {
+		return out, nil
+	}
 	out, err := t.fast(st, dst, msg, c, toCanon)
 	if errors.Is(err, errFastDecode) {
 		return t.moov(dst, msg, c, toCanon)
@@ -144,8 +154,14 @@ func (t *Translator) convert(st *xstate, c *Carry, toCanon bool) error {
 	if !t.v93 {
 		return copyFields(&st.dst, &st.src, from, to, &st.buf, nil)
 	}
+	var err error
 	if toCanon {
-		return from93(st, from, to, c)
+		err = from93(st, c)
+	} else {
+		err = to93(st, c)
 	}
-	return to93(st, from, to, c)
+	if err != nil {
+		return err
+	}
+	return copyFields(&st.dst, &st.src, from, to, &st.buf, nil)
 }

@@ -382,13 +382,13 @@ func TestTranslateDoesNotAllocate(t *testing.T) {
 		var c Carry
 		wire, err := tr.FromCanon(nil, canon, &c)
 		require.NoError(t, err)
-		buf := make([]byte, 0, 4096)
+		buf, buf2 := make([]byte, 0, 4096), make([]byte, 0, 4096)
 		allocs := testing.AllocsPerRun(200, func() {
 			out, err := tr.ToCanon(buf[:0], wire, &c)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if _, err := tr.FromCanon(buf[:0], out, &c); err != nil {
+			if _, err := tr.FromCanon(buf2[:0], out, &c); err != nil {
 				t.Fatal(err)
 			}
 		})
@@ -554,4 +554,64 @@ func TestTranslateHostileFramesNameTheField(t *testing.T) {
 	require.ErrorIs(t, err, ErrTrailingData)
 	_, err = tr.ToCanon(nil, auth[:1], nil)
 	assertTranslateErr(t, err, 0) // not even an MTI
+}
+
+// TestTranslateDirectTakesGoldenFrames: the plan's path translates every
+// golden frame itself (the value-by-value path is only its fallback), to
+// the bytes that path makes.
+func TestTranslateDirectTakesGoldenFrames(t *testing.T) {
+	fixClock(t)
+	for _, f := range readJPOSFrames(t) {
+		raw, err := hex.DecodeString(f.Hex)
+		require.NoError(t, err)
+		for _, name := range translatedDialects {
+			toCanon := f.Dialect == name
+			if !toCanon && f.Dialect != "iso87ascii" {
+				continue
+			}
+			tr := translatorFor(t, name)
+			var cd, cf Carry
+			want, err := tr.fast(&xstate{buf: make([]byte, 0, 16)}, nil, raw, &cf, toCanon)
+			if err != nil {
+				continue // refused by the rules (an MTI 1993 has no form for, say)
+			}
+			got, ok := tr.direct(&xstate{buf: make([]byte, 0, 8192)}, nil, raw, &cd, toCanon)
+			require.True(t, ok, "%s %s toCanon=%v: the plan's path declined", name, f.Name, toCanon)
+			require.Equal(t, want, got, "%s %s toCanon=%v", name, f.Name, toCanon)
+			require.Equal(t, cf, cd)
+		}
+	}
+}
+
+// TestYearForMatchesTimeDate holds the year rule's day arithmetic to
+// time.Date's, out-of-range months and days included (the rule reads any
+// two digits).
+func TestYearForMatchesTimeDate(t *testing.T) {
+	ref := func(mo, d int, now time.Time) int {
+		now = now.UTC()
+		best, bestDist := now.Year(), time.Duration(1<<62)
+		for y := now.Year() - 1; y <= now.Year()+1; y++ {
+			dist := time.Date(y, time.Month(mo), d, 12, 0, 0, 0, time.UTC).Sub(now).Abs()
+			if dist < bestDist {
+				best, bestDist = y, dist
+			}
+		}
+		return best % 100
+	}
+	nows := []time.Time{
+		time.Date(2026, 12, 31, 23, 59, 59, 999999999, time.UTC),
+		time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC),
+		time.Date(2028, 2, 29, 12, 0, 0, 1, time.UTC),
+		time.Date(2026, 7, 2, 0, 0, 0, 0, time.UTC),
+		time.Date(2026, 7, 2, 12, 0, 0, 0, time.FixedZone("x", 5*3600)),
+		time.Date(2100, 3, 1, 6, 0, 0, 0, time.UTC),
+	}
+	for _, now := range nows {
+		for mo := range 100 {
+			for d := range 100 {
+				mmdd := []byte{byte('0' + mo/10), byte('0' + mo%10), byte('0' + d/10), byte('0' + d%10)}
+				require.Equal(t, ref(mo, d, now), yearFor(mmdd, now), "%s %s", mmdd, now)
+			}
+		}
+	}
 }

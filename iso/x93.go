@@ -28,13 +28,27 @@ func mtiMap(v []byte, to93 bool) ([]byte, bool) {
 	if !to93 {
 		from, to = 1, 0
 	}
-	for i := range mtiPairs {
-		if string(mtiPairs[i][from][:]) == string(v) {
-			return mtiPairs[i][to][:], true
+	if len(v) != 4 || v[0] != "01"[from] || !allDigits(v[1:]) {
+		return nil, false
+	}
+	i := mtiIndex[from][int(v[1]-'0')*100+int(v[2]-'0')*10+int(v[3]-'0')] - 1
+	if i < 0 {
+		return nil, false
+	}
+	return mtiPairs[i][to][:], true
+}
+
+// mtiIndex finds an MTI's pair by its last three digits, one table per
+// version (the first digit is the version's): 1 + the pair's index, 0 for
+// none.
+var mtiIndex = func() (t [2][1000]int8) {
+	for i, pair := range mtiPairs {
+		for v, mti := range pair {
+			t[v][int(mti[1]-'0')*100+int(mti[2]-'0')*10+int(mti[3]-'0')] = int8(i + 1) // #nosec G115 -- 20 pairs
 		}
 	}
-	return nil, false
-}
+	return t
+}()
 
 // isAnswer: the MTI's third digit is odd (x1x0 response, x1x3 advice response).
 func isAnswer(mti []byte) bool { return len(mti) == 4 && (mti[2]-'0')%2 == 1 }
@@ -50,13 +64,22 @@ var versionRefused = func() (t [maxFieldID + 1]bool) {
 	return t
 }()
 
+// versionRefusedSet is versionRefused as presence words (bit id%64 of
+// word id/64), to test a message's fields at once.
+var versionRefusedSet = func() (set [3]uint64) {
+	for id, r := range versionRefused {
+		if r {
+			set[id/64] |= 1 << uint(id%64)
+		}
+	}
+	return set
+}()
+
 // refusedPresent is the first field of src refused between the versions, 0 when none.
 func refusedPresent(src *vals) int {
 	for w, word := range src.present {
-		for ; word != 0; word &= word - 1 {
-			if id := w*64 + bits.TrailingZeros64(word); versionRefused[id] {
-				return id
-			}
+		if word &= versionRefusedSet[w]; word != 0 {
+			return w*64 + bits.TrailingZeros64(word)
 		}
 	}
 	return 0
@@ -107,11 +130,15 @@ type carryHalf struct {
 // echo of that 56 reads back as the same 90.
 type Carry struct {
 	req, ans carryHalf
-	sent     struct {
-		ok  bool
-		f90 [42]byte
-		f56 carried
-	}
+	sent     sentData
+}
+
+// sentData is the field 90 that FromCanon turned into a 56 toward a 1993
+// issuer, and that 56.
+type sentData struct {
+	ok  bool
+	f90 [42]byte
+	f56 carried
 }
 
 // SetAnswer copies into c the answer half of from: what ToCanon of an
@@ -134,8 +161,10 @@ func (h *carryHalf) fill(mti []byte, src *vals) {
 
 func (c *carried) value() []byte { return c.b[:c.n] }
 
-// from93 reads a 1993 message into canonical values.
-func from93(st *xstate, from, to *codecSet, c *Carry) error {
+// from93 applies the version rules to a 1993 message's values: dst gets
+// the canonical values they make, and src keeps only the fields that are
+// copied as they are.
+func from93(st *xstate, c *Carry) error {
 	src, dst := &st.src, &st.dst
 	mti, ok := mtiMap(src.v[0], false)
 	if !ok {
@@ -161,7 +190,7 @@ func from93(st *xstate, from, to *codecSet, c *Carry) error {
 	for _, id := range [...]int{12, 13, 22, 24, 25, 39, 56} {
 		src.del(id)
 	}
-	return copyFields(dst, src, from, to, &st.buf, c)
+	return nil
 }
 
 func from93Fields(st *xstate, c *Carry) error {
@@ -202,8 +231,10 @@ func from93Fields(st *xstate, c *Carry) error {
 	return nil
 }
 
-// to93 expresses canonical values in a 1993 dialect.
-func to93(st *xstate, from, to *codecSet, c *Carry) error {
+// to93 applies the version rules to canonical values toward a 1993
+// dialect: dst gets the values they make, and src keeps only the fields
+// that are copied as they are.
+func to93(st *xstate, c *Carry) error {
 	src, dst := &st.src, &st.dst
 	mti, ok := mtiMap(src.v[0], true)
 	if !ok {
@@ -226,7 +257,7 @@ func to93(st *xstate, from, to *codecSet, c *Carry) error {
 	if mti[1] == '8' {
 		src.del(70)
 	}
-	return copyFields(dst, src, from, to, &st.buf, c)
+	return nil
 }
 
 func to93Fields(st *xstate, mti []byte, c *Carry) error {
@@ -299,14 +330,52 @@ func yearFor(mmdd []byte, now time.Time) int {
 	mo := int(mmdd[0]-'0')*10 + int(mmdd[1]-'0')
 	d := int(mmdd[2]-'0')*10 + int(mmdd[3]-'0')
 	now = now.UTC()
-	best, bestDist := now.Year(), time.Duration(1<<62)
-	for y := now.Year() - 1; y <= now.Year()+1; y++ {
-		dist := time.Date(y, time.Month(mo), d, 12, 0, 0, 0, time.UTC).Sub(now).Abs()
+	sec, nsec := now.Unix(), int64(now.Nanosecond())
+	year := now.Year()
+	// candidates are a year (365 or 366 days) apart: one nearer than 182
+	// days is the nearest
+	noon := unixDays(year, mo, d)*86400 + 12*3600
+	if (time.Duration(noon-sec)*time.Second - time.Duration(nsec)).Abs() < 182*24*time.Hour {
+		return year % 100
+	}
+	best, bestDist := year, time.Duration(1<<62)
+	for y := year - 1; y <= year+1; y++ {
+		// noon of MMDD in year y, normalised as time.Date does (month
+		// first, then the day), without time.Date's cost on the path
+		noon := unixDays(y, mo, d)*86400 + 12*3600
+		dist := (time.Duration(noon-sec)*time.Second - time.Duration(nsec)).Abs()
 		if dist < bestDist {
 			best, bestDist = y, dist
 		}
 	}
 	return best % 100
+}
+
+// unixDays is the day number (0 = 1970-01-01) of day d of month mo of
+// year y, mo and d out of range counting on as time.Date does.
+func unixDays(y, mo, d int) int64 {
+	m := mo - 1
+	y += m / 12
+	if m %= 12; m < 0 {
+		m, y = m+12, y-1
+	}
+	m++
+	if m <= 2 {
+		y--
+	}
+	era := y
+	if era < 0 {
+		era -= 399
+	}
+	era /= 400
+	yoe := y - era*400
+	mp := m + 9
+	if m > 2 {
+		mp = m - 3
+	}
+	doy := (153*mp+2)/5 + d - 1
+	doe := yoe*365 + yoe/4 - yoe/100 + doy
+	return int64(era)*146097 + int64(doe) - 719468
 }
 
 // functionCode is 1993's field 24 for a canonical message: from the MTI,

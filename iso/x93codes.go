@@ -48,6 +48,22 @@ var codeTables = func() (to93, to87 map[string][]byte) {
 
 var code93, code87 = codeTables()
 
+// digitCodes93 and digitCodes87 are the tables for all-digit codes, an
+// index instead of a map lookup on every answer.
+var digitCodes93, digitCodes87 = func() (t93 [100][]byte, t87 [1000][]byte) {
+	for k, v := range code93 {
+		if len(k) == 2 && allDigits([]byte(k)) {
+			t93[int(k[0]-'0')*10+int(k[1]-'0')] = v
+		}
+	}
+	for k, v := range code87 {
+		if len(k) == 3 && allDigits([]byte(k)) {
+			t87[int(k[0]-'0')*100+int(k[1]-'0')*10+int(k[2]-'0')] = v
+		}
+	}
+	return t93, t87
+}()
+
 var (
 	bFallbackAction  = []byte(fallbackAction)
 	bFallbackDecline = []byte(fallbackDecline)
@@ -56,6 +72,12 @@ var (
 
 // responseTo93 is 1993's action code for a 1987 response code.
 func responseTo93(v []byte) []byte {
+	if len(v) == 2 && allDigits(v) {
+		if a := digitCodes93[int(v[0]-'0')*10+int(v[1]-'0')]; a != nil {
+			return a
+		}
+		return bFallbackAction
+	}
 	if a, ok := code93[string(v)]; ok {
 		return a
 	}
@@ -64,7 +86,11 @@ func responseTo93(v []byte) []byte {
 
 // actionTo87 is the 1987 response code for a 1993 action code.
 func actionTo87(v []byte) []byte {
-	if r, ok := code87[string(v)]; ok {
+	if len(v) == 3 && allDigits(v) {
+		if r := digitCodes87[int(v[0]-'0')*100+int(v[1]-'0')*10+int(v[2]-'0')]; r != nil {
+			return r
+		}
+	} else if r, ok := code87[string(v)]; ok {
 		return r
 	}
 	if len(v) == 3 && (v[0] == '1' || v[0] == '2') {

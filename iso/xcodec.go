@@ -261,6 +261,7 @@ func (m *vals) get(id int) ([]byte, bool) { return m.v[id], m.has(id) }
 type xstate struct {
 	src, dst vals
 	buf      []byte // decoded and converted values; never grows past its capacity
+	span     [maxFieldID + 1]span93
 }
 
 var statePool = sync.Pool{New: func() any { return &xstate{buf: make([]byte, 0, 8192)} }}

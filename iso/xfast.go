@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"math/bits"
+	"slices"
 
 	"github.com/moov-io/iso8583/encoding"
 )
@@ -206,11 +207,21 @@ func (c *fcodec) decodeValue(w []byte, n int, buf *[]byte) ([]byte, error) {
 		v, ok := decodeTrack2(w, n, buf)
 		return v, okIf(ok)
 	}
+	if endsInFiller(w) {
+		return nil, errFastDecode
+	}
 	start := len(*buf)
 	if !decodeBCD(w, n, c.enc == encBCD, buf) {
 		return nil, errBadWire
 	}
 	return (*buf)[start:], nil
+}
+
+// endsInFiller: the last byte is a digit and the filler nibble F, which
+// moov's BCD decoder reads as the end of the digits (a value one digit
+// short, or a pad nibble it does not check): moov decides.
+func endsInFiller(w []byte) bool {
+	return len(w) > 0 && w[len(w)-1]&0xF == 0xF && w[len(w)-1]>>4 <= 9
 }
 
 func okIf(ok bool) error {
@@ -231,6 +242,9 @@ func decodeSignBCD(enc uint8, w []byte, n int, buf *[]byte) ([]byte, error) {
 		s = ebcdicToASCII[s]
 	} else if s > 0x7F {
 		return nil, errBadWire
+	}
+	if endsInFiller(w[1:]) {
+		return nil, errFastDecode
 	}
 	start := len(*buf)
 	*buf = append(*buf, s)
@@ -332,7 +346,12 @@ func (cs *codecSet) encode(dst []byte, m *vals) ([]byte, error) {
 }
 
 func (c *fcodec) encodeField(dst, v []byte) []byte {
-	n := len(v)
+	return c.encodeValue(c.appendPrefix(dst, len(v)), v)
+}
+
+// encodePrefix appends the length prefix of a value of n characters or
+// bytes.
+func (c *fcodec) encodePrefix(dst []byte, n int) []byte {
 	switch c.pref {
 	case prefASCII, prefEBCDIC:
 		var digits [6]byte
@@ -355,7 +374,7 @@ func (c *fcodec) encodeField(dst, v []byte) []byte {
 			dst = append(dst, byte(n>>(8*uint(i))))
 		}
 	}
-	return c.encodeValue(dst, v)
+	return dst
 }
 
 func (c *fcodec) encodeValue(dst, v []byte) []byte {
@@ -385,22 +404,29 @@ func (c *fcodec) encodeValue(dst, v []byte) []byte {
 // appendBCD packs digits (and '=' as D) two per byte, the odd pad nibble
 // 0 on the left or the right.
 func appendBCD(dst, v []byte, leftPad bool) []byte {
-	nib := func(c byte) byte {
-		if c == '=' {
-			return 0xD
-		}
-		return c - '0'
+	n := len(v)
+	o := len(dst)
+	dst = slices.Grow(dst, (n+1)/2)[:o+(n+1)/2]
+	out := dst[o:]
+	i, j := 0, 0
+	if n%2 == 1 && leftPad {
+		out[0] = nibble[v[0]]
+		i, j = 1, 1
 	}
-	i := 0
-	if len(v)%2 == 1 && leftPad {
-		dst = append(dst, nib(v[0]))
-		i = 1
+	for ; i+1 < n && j < len(out); i, j = i+2, j+1 {
+		out[j] = nibble[v[i]]<<4 | nibble[v[i+1]]
 	}
-	for ; i+1 < len(v); i += 2 {
-		dst = append(dst, nib(v[i])<<4|nib(v[i+1]))
-	}
-	if i < len(v) {
-		dst = append(dst, nib(v[i])<<4)
+	if i < n && j < len(out) {
+		out[j] = nibble[v[i]] << 4
 	}
 	return dst
 }
+
+// nibble is a digit's BCD nibble, D for '='.
+var nibble = func() (t [256]byte) {
+	for i := range t {
+		t[i] = byte(i) - '0'
+	}
+	t['='] = 0xD
+	return t
+}()
