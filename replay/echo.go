@@ -32,12 +32,20 @@ type EchoServer struct {
 
 // NewEchoServer listens on addr ("127.0.0.1:0" for a free port) and
 // serves until Close.
-func NewEchoServer(addr string) (*EchoServer, error) {
+func NewEchoServer(addr string) (*EchoServer, error) { return startEchoServer(addr, nil) }
+
+// startEchoServer listens on addr, lets set configure the server, and only
+// then starts accepting: its connections read what set wrote without a
+// lock.
+func startEchoServer(addr string, set func(*EchoServer)) (*EchoServer, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, err
 	}
 	e := &EchoServer{ln: ln, conns: map[net.Conn]struct{}{}, stallDone: make(chan struct{})}
+	if set != nil {
+		set(e)
+	}
 	e.wg.Add(1)
 	go e.accept()
 	return e, nil
@@ -51,12 +59,7 @@ func NewApprovingEchoServer(addr string) (*EchoServer, error) {
 	if _, err := newApprover(); err != nil { // fail here, not per connection
 		return nil, err
 	}
-	e, err := NewEchoServer(addr)
-	if err != nil {
-		return nil, err
-	}
-	e.approve = true
-	return e, nil
+	return startEchoServer(addr, func(e *EchoServer) { e.approve = true })
 }
 
 // NewEchoServerIn is NewEchoServer (approve false) or
@@ -78,12 +81,7 @@ func NewEchoServerIn(addr string, d iso.Dialect, approve bool) (*EchoServer, err
 			return nil, err
 		}
 	}
-	e, err := NewEchoServer(addr)
-	if err != nil {
-		return nil, err
-	}
-	e.approve, e.dialect, e.xl = approve, d, xl
-	return e, nil
+	return startEchoServer(addr, func(e *EchoServer) { e.approve, e.dialect, e.xl = approve, d, xl })
 }
 
 // Addr is the bound address.
