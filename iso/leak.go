@@ -135,11 +135,31 @@ func TrackPANDigits(track []byte) []byte {
 // SharesTrackDigits is SharesPANDigits for the card number of any track
 // data in frame, wherever its bitmap puts the track or whether it
 // announces one at all: the (at most 19) digits before each track
-// separator ('=' or '^'). A misaligned frame can scan its track as other
-// fields, where TrackPANDigits cannot find the card; its separator still
-// follows the card number. It does not allocate.
+// separator ('=' or '^'), within trackLookBack bytes and skipping
+// non-digits. A misaligned frame can scan its track as other fields, where
+// TrackPANDigits cannot find the card; its separator still follows the
+// card number. It does not allocate.
 func SharesTrackDigits(col, frame []byte) bool {
 	return MayHoldPANDigits(col) && sharesTrack(col, frame)
+}
+
+// trackLookBack is how far before a track separator sharesTrack looks for
+// the card's digits: a misaligned frame can put non-digit bytes (another
+// field's text, a length prefix) between the card number and its
+// separator.
+const trackLookBack = 64
+
+// digitsBefore fills card, from its end, with the last digits of b
+// (non-digits skipped), at most len(card), and returns them.
+func digitsBefore(card *[panmask.MaxLen]byte, b []byte) []byte {
+	n := len(card)
+	for i := len(b) - 1; i >= 0 && n > 0; i-- {
+		if c := b[i]; c >= '0' && c <= '9' {
+			n--
+			card[n] = c
+		}
+	}
+	return card[n:]
 }
 
 // sharesTrack is SharesTrackDigits for a col that MayHoldPANDigits.
@@ -154,11 +174,8 @@ func sharesTrack(col, frame []byte) bool {
 				break
 			}
 			end := off + i
-			start := end
-			for start > 0 && end-start < panmask.MaxLen && frame[start-1] >= '0' && frame[start-1] <= '9' {
-				start--
-			}
-			if sharesPAN(col, frame[start:end]) {
+			var card [panmask.MaxLen]byte
+			if sharesPAN(col, digitsBefore(&card, frame[max(0, end-trackLookBack):end])) {
 				return true
 			}
 			off = end + 1

@@ -86,3 +86,16 @@ func TestSharesTrackDigits(t *testing.T) {
 	col := []byte("739001010119")
 	require.Zero(t, testing.AllocsPerRun(10, func() { SharesTrackDigits(col, frame) }))
 }
+
+// A misaligned frame can leave non-digits between a track's card number
+// and its separator ("...0101" "19" "AA" "="): the card is still found
+// (FuzzJournalNoPAN found the RRN holding digits 3-14 of such a card).
+func TestSharesTrackDigitsAcrossJunk(t *testing.T) {
+	frame := []byte("0400...42334761739001010119AA=2512101")
+	if !SharesTrackDigits([]byte("617390010101"), frame) {
+		t.Fatal("the RRN shares 12 digits with the card before the separator")
+	}
+	if SharesTrackDigits([]byte("617390010101"), []byte("4761739001010119"+string(make([]byte, trackLookBack))+"=")) {
+		t.Fatal("digits further back than trackLookBack are not the track's")
+	}
+}
