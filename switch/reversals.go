@@ -183,22 +183,29 @@ func (r *reversalMgr) drainStores() {
 // in batches, so a mass timeout costs a few transactions, not one each.
 const storeQueue = 1 << 16
 
-// storeBatchMax is the most reversals stored in one transaction.
+// storeBatchMax is the most reversals (or stand-in decisions) stored in
+// one transaction.
 const storeBatchMax = 1024
+
+// drainQueued is first and whatever else q holds now, up to storeBatchMax:
+// one transaction's batch.
+func drainQueued[T any](first T, q <-chan T) []T {
+	batch := []T{first}
+	for len(batch) < storeBatchMax {
+		select {
+		case v := <-q:
+			batch = append(batch, v)
+		default:
+			return batch
+		}
+	}
+	return batch
+}
 
 // storeBatch stores first and whatever else is queued (up to
 // storeBatchMax) in one transaction, then lets their acquirers hear 91.
 func (r *reversalMgr) storeBatch(first storeReq) {
-	batch := []storeReq{first}
-more:
-	for len(batch) < storeBatchMax {
-		select {
-		case sr := <-r.stores:
-			batch = append(batch, sr)
-		default:
-			break more
-		}
-	}
+	batch := drainQueued(first, r.stores)
 	rs := make([]*journal.Reversal, 0, len(batch))
 	var keys []string
 	for i := range batch {

@@ -144,16 +144,7 @@ type standInDecision struct {
 // decision with its advice in one transaction, then answers the
 // acquirers.
 func (r *reversalMgr) standInBatch(first standInReq) {
-	batch := []standInReq{first}
-more:
-	for len(batch) < storeBatchMax {
-		select {
-		case sr := <-r.standIns:
-			batch = append(batch, sr)
-		default:
-			break more
-		}
-	}
+	batch := drainQueued(first, r.standIns)
 	ds := make([]standInDecision, len(batch))
 	now := time.Now()
 	err := r.j.StandIn(context.Background(), func(st *journal.StandInTx) error {
