@@ -358,12 +358,17 @@ func (r *reversalMgr) sendDueOf(name string, now time.Time) {
 
 // limiter is issuer name's reversal rate limiter, with the rate in force.
 func (r *reversalMgr) limiter(name string, now time.Time) *rate.Limiter {
-	rps := r.s.live().Reversals.Rate
+	return limiterAt(r.limits, name, r.s.live().Reversals.Rate, now)
+}
+
+// limiterAt is name's limiter in lims at rps per second (a burst of one
+// second's worth), made on first use and re-rated when the rate changed.
+func limiterAt(lims map[string]*rate.Limiter, name string, rps float64, now time.Time) *rate.Limiter {
 	burst := max(1, int(math.Ceil(rps)))
-	lim := r.limits[name]
+	lim := lims[name]
 	if lim == nil {
 		lim = rate.NewLimiter(rate.Limit(rps), burst)
-		r.limits[name] = lim
+		lims[name] = lim
 	} else if lim.Limit() != rate.Limit(rps) {
 		lim.SetLimitAt(now, rate.Limit(rps))
 		lim.SetBurstAt(now, burst)
@@ -379,16 +384,7 @@ func (r *reversalMgr) adviceLimiter(name string, now time.Time) *rate.Limiter {
 	if i := cfg.IssuerIndex(name); i >= 0 {
 		rps = cfg.Issuers[i].StandIn.AdviceRate
 	}
-	burst := max(1, int(math.Ceil(rps)))
-	lim := r.advLim[name]
-	if lim == nil {
-		lim = rate.NewLimiter(rate.Limit(rps), burst)
-		r.advLim[name] = lim
-	} else if lim.Limit() != rate.Limit(rps) {
-		lim.SetLimitAt(now, rate.Limit(rps))
-		lim.SetBurstAt(now, burst)
-	}
-	return lim
+	return limiterAt(r.advLim, name, rps, now)
 }
 
 func (r *reversalMgr) send(rv journal.Reversal) {
