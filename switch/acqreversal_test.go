@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"net"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -21,13 +20,10 @@ import (
 // echoIssuer answers every request 00, echoing its fields (90 among
 // them, as issuers that echo it do), and keeps every frame it receives.
 type echoIssuer struct {
-	ln      net.Listener
+	issuerConns
 	sc      *iso.Scanner
-	mu      sync.Mutex
 	frames  [][]byte
 	changed chan struct{}
-	wg      sync.WaitGroup
-	conns   []net.Conn
 }
 
 func startEchoIssuer(t *testing.T) *echoIssuer {
@@ -36,30 +32,13 @@ func startEchoIssuer(t *testing.T) *echoIssuer {
 	require.NoError(t, err)
 	sc, err := iso.NewScanner(iso.Spec87())
 	require.NoError(t, err)
-	e := &echoIssuer{ln: ln, sc: sc, changed: make(chan struct{}, 1)}
-	e.wg.Add(1)
-	go e.accept()
+	e := &echoIssuer{issuerConns: issuerConns{ln: ln}, sc: sc, changed: make(chan struct{}, 1)}
+	e.start(e.serve)
 	t.Cleanup(e.close)
 	return e
 }
 
-func (e *echoIssuer) accept() {
-	defer e.wg.Done()
-	for {
-		c, err := e.ln.Accept()
-		if err != nil {
-			return
-		}
-		e.mu.Lock()
-		e.conns = append(e.conns, c)
-		e.mu.Unlock()
-		e.wg.Add(1)
-		go e.serve(c)
-	}
-}
-
 func (e *echoIssuer) serve(c net.Conn) {
-	defer e.wg.Done()
 	fr := iso.NewFrameReader(c, 65535)
 	for {
 		body, err := fr.Next()
@@ -110,15 +89,7 @@ func (e *echoIssuer) wait(t *testing.T, n int) [][]byte {
 	}
 }
 
-func (e *echoIssuer) close() {
-	_ = e.ln.Close()
-	e.mu.Lock()
-	for _, c := range e.conns {
-		_ = c.Close()
-	}
-	e.mu.Unlock()
-	e.wg.Wait()
-}
+func (e *echoIssuer) close() { e.stop() }
 
 // scanned is frame scanned.
 func scanned(t *testing.T, frame []byte) *iso.View {

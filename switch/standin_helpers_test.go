@@ -5,7 +5,6 @@ import (
 	"log/slog"
 	"net"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -19,9 +18,8 @@ import (
 // them, and acknowledging 0120/0121 advices or not. It records what it
 // receives, and a test waits on it (no polling).
 type siIssuer struct {
-	ln      net.Listener
+	issuerConns
 	sc      *iso.Scanner
-	mu      sync.Mutex
 	hold    bool     // authorizations are not answered (kept in held)
 	ackFrom int      // advices (0120/0121) are acknowledged from this attempt on (1: the first); 0: never
 	auths   int      // authorizations received
@@ -31,8 +29,6 @@ type siIssuer struct {
 	revs    [][]byte // 0420/0421 received (each acknowledged)
 	acked   int
 	changed chan struct{}
-	wg      sync.WaitGroup
-	conns   []net.Conn
 }
 
 func startSIIssuer(t *testing.T, hold bool, ackFrom int) *siIssuer {
@@ -47,32 +43,15 @@ func startSIIssuerAt(t *testing.T, addr string, hold bool, ackFrom int) *siIssue
 	require.NoError(t, err)
 	sc, err := iso.NewScanner(iso.Spec87())
 	require.NoError(t, err)
-	h := &siIssuer{ln: ln, sc: sc, hold: hold, ackFrom: ackFrom, changed: make(chan struct{}, 1)}
-	h.wg.Add(1)
-	go h.accept()
+	h := &siIssuer{issuerConns: issuerConns{ln: ln}, sc: sc, hold: hold, ackFrom: ackFrom, changed: make(chan struct{}, 1)}
+	h.start(h.serve)
 	t.Cleanup(h.close)
 	return h
 }
 
 func (h *siIssuer) addr() string { return h.ln.Addr().String() }
 
-func (h *siIssuer) accept() {
-	defer h.wg.Done()
-	for {
-		c, err := h.ln.Accept()
-		if err != nil {
-			return
-		}
-		h.mu.Lock()
-		h.conns = append(h.conns, c)
-		h.mu.Unlock()
-		h.wg.Add(1)
-		go h.serve(c)
-	}
-}
-
 func (h *siIssuer) serve(c net.Conn) {
-	defer h.wg.Done()
 	fr := iso.NewFrameReader(c, 65535)
 	for {
 		body, err := fr.Next()

@@ -9,7 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -36,9 +35,8 @@ const (
 // time out, unless approve) until release is called, or answers them with
 // a wrong field 90 (wrong90); it keeps every advice it receives.
 type holdIssuer struct {
-	ln       net.Listener
+	issuerConns
 	sc       *iso.Scanner
-	mu       sync.Mutex
 	released bool
 	wrong90  bool // until released, 0420s get an 0430 with another field 90
 	approve  bool // 0100s get an 0110 with 39 = 00 instead of no answer
@@ -46,8 +44,6 @@ type holdIssuer struct {
 	advices  [][]byte
 	acked    int
 	changed  chan struct{}
-	wg       sync.WaitGroup
-	conns    []net.Conn
 }
 
 func startHoldIssuer(t *testing.T) *holdIssuer {
@@ -62,30 +58,13 @@ func startHoldIssuerAt(t *testing.T, addr string) *holdIssuer {
 	require.NoError(t, err)
 	sc, err := iso.NewScanner(iso.Spec87())
 	require.NoError(t, err)
-	h := &holdIssuer{ln: ln, sc: sc, changed: make(chan struct{}, 1)}
-	h.wg.Add(1)
-	go h.accept()
+	h := &holdIssuer{issuerConns: issuerConns{ln: ln}, sc: sc, changed: make(chan struct{}, 1)}
+	h.start(h.serve)
 	t.Cleanup(h.close)
 	return h
 }
 
-func (h *holdIssuer) accept() {
-	defer h.wg.Done()
-	for {
-		c, err := h.ln.Accept()
-		if err != nil {
-			return
-		}
-		h.mu.Lock()
-		h.conns = append(h.conns, c)
-		h.mu.Unlock()
-		h.wg.Add(1)
-		go h.serve(c)
-	}
-}
-
 func (h *holdIssuer) serve(c net.Conn) {
-	defer h.wg.Done()
 	fr := iso.NewFrameReader(c, 65535)
 	for {
 		body, err := fr.Next()
@@ -194,15 +173,7 @@ func (h *holdIssuer) waitAdvices(t *testing.T, what string, cond func(advices []
 	}
 }
 
-func (h *holdIssuer) close() {
-	_ = h.ln.Close()
-	h.mu.Lock()
-	for _, c := range h.conns {
-		_ = c.Close()
-	}
-	h.mu.Unlock()
-	h.wg.Wait()
-}
+func (h *holdIssuer) close() { h.stop() }
 
 // adviceFrame is an acquirer's 0420 carrying field 48 (CVV2/CVC2, as some
 // networks put it there) and field 14 (expiry).
