@@ -77,7 +77,7 @@ func TestNoCardDataInLogsOrJournal(t *testing.T) {
 	dir := t.TempDir()
 	db := filepath.Join(dir, "journal.db")
 	cfg := opsLoad(t, fmt.Sprintf("journal: {path: %s}\nreversals: {retry_min: 50ms, retry_max: 200ms}\nissuers:\n", db)+
-		issuerYAML("bank", "1s", sim.Addr())+issuerYAML("down", "1s", opsDeadAddr(t))+
+		issuerYAML("bank", "1s", sim.Addr())+issuerYAML("down", "1s", deadAddr(t))+
 		"    stand_in: {enabled: true, max_amount: 1000}\n"+
 		"routes:\n  - {bin: \"4\", issuer: bank}\n  - {bin: \"5\", issuer: down}\n")
 	sw := opsRun(t, cfg, switchd.WithLogger(log))

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"net"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -43,17 +42,6 @@ reversals:
 
 func journalPath(t testing.TB) string { return filepath.Join(t.TempDir(), "journal.db") }
 
-// deadAddr is a loopback address nobody listens on (until a test starts a
-// simulator there).
-func deadAddr(t testing.TB) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	addr := ln.Addr().String()
-	require.NoError(t, ln.Close())
-	return addr
-}
-
 // simLog records every request a simulator receives and lets a test wait
 // for a condition on them, re-checked after each request (no polling).
 type simLog struct {
@@ -69,6 +57,7 @@ func startWatchedSim(t testing.TB, sc config.Simulator) (*issuersim.Sim, *simLog
 	if sc.Listen == "" {
 		sc.Listen = "127.0.0.1:0"
 	}
+	releaseAddr(sc.Listen) // a deadAddr: the simulator takes the port now
 	sim, err := issuersim.New(sc, testLog(t))
 	require.NoError(t, err)
 	l := watchSim(sim)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -114,16 +113,6 @@ func opsRequireMetric(t testing.TB, body, name string, labels map[string]string,
 	assert.Equal(t, want, got, "%s%v", name, labels)
 }
 
-// opsDeadAddr is a loopback address nothing listens on (a port just freed).
-func opsDeadAddr(t testing.TB) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	addr := ln.Addr().String()
-	require.NoError(t, ln.Close())
-	return addr
-}
-
 func opsYAML(endpoint string) string {
 	return "admin: {address: 127.0.0.1:0}\nissuers:\n" + issuerYAML("bank", "5s", endpoint) +
 		"routes:\n  - {bin: \"4\", issuer: bank}\n"
@@ -132,7 +121,7 @@ func opsYAML(endpoint string) string {
 // Health, readiness, metrics after traffic, and the reload counter.
 func TestMetricsAndHealth(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "switch.yaml")
-	require.NoError(t, os.WriteFile(path, []byte(opsYAML(opsDeadAddr(t))), 0o600))
+	require.NoError(t, os.WriteFile(path, []byte(opsYAML(deadAddr(t))), 0o600))
 	cfg, err := config.Load(path)
 	require.NoError(t, err)
 	sw := opsRun(t, cfg)

@@ -39,8 +39,7 @@ func startSIIssuer(t *testing.T, hold bool, ackFrom int) *siIssuer {
 // startSIIssuerAt is startSIIssuer listening on addr.
 func startSIIssuerAt(t *testing.T, addr string, hold bool, ackFrom int) *siIssuer {
 	t.Helper()
-	ln, err := net.Listen("tcp", addr)
-	require.NoError(t, err)
+	ln := listenAt(t, addr)
 	sc, err := iso.NewScanner(iso.Spec87())
 	require.NoError(t, err)
 	h := &siIssuer{issuerConns: issuerConns{ln: ln}, sc: sc, hold: hold, ackFrom: ackFrom, changed: make(chan struct{}, 1)}

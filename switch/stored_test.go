@@ -54,8 +54,7 @@ func startHoldIssuer(t *testing.T) *holdIssuer {
 // startHoldIssuerAt is startHoldIssuer listening on addr.
 func startHoldIssuerAt(t *testing.T, addr string) *holdIssuer {
 	t.Helper()
-	ln, err := net.Listen("tcp", addr)
-	require.NoError(t, err)
+	ln := listenAt(t, addr)
 	sc, err := iso.NewScanner(iso.Spec87())
 	require.NoError(t, err)
 	h := &holdIssuer{issuerConns: issuerConns{ln: ln}, sc: sc, changed: make(chan struct{}, 1)}
