@@ -60,6 +60,10 @@ type Sent struct {
 	// left out); nil when the request has none, or when Open could not
 	// open it.
 	PAN []byte
+	// Claim, when set, is the request's duplicate key (DupClaimKey): the
+	// PostgreSQL journal claims it across nodes in the write that commits
+	// the record (pg_claims.go); the SQLite journal ignores it.
+	Claim []byte
 }
 
 // Field returns the value of field id (one of SentFields), nil if absent.

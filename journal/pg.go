@@ -47,6 +47,9 @@ type PG struct {
 	sentSeq uint32
 	lag     atomic.Int64
 
+	dupWindow atomic.Int64     // time.Duration: how long a claim holds (pg_claims.go)
+	claimErrs map[uint32]error // the claims that were not taken, by seq, until ClaimResult
+
 	ids, idsEnd int64 // the id block being used (leader only)
 
 	kick    chan struct{}
@@ -75,6 +78,12 @@ type PGOptions struct {
 	// (cluster.lease): its reversals owed are then claimed by the live
 	// nodes. It beats every Lease/3. Default 15s.
 	Lease time.Duration
+	// Report, if set, tells what each heartbeat publishes of this node
+	// (cluster status: Nodes). Called from the heartbeat goroutine.
+	Report func() NodeReport
+	// DupWindow is how long a request's duplicate key stays claimed
+	// across nodes (journal.duplicate_window; pg_claims.go). Default 10m.
+	DupWindow time.Duration
 }
 
 // pgBatch is what one write carries.
@@ -83,6 +92,8 @@ type pgBatch struct {
 	waiters []pgWaiter // Append's, by row index
 	sent    [][]any    // in-flight records
 	closes  []int64    // in-flight seqs closed
+	claims  []pgClaim  // duplicate keys claimed with the in-flight records
+	release []int64    // seqs whose claims are released (their requests did not go out)
 }
 
 type pgWaiter struct {
@@ -104,6 +115,9 @@ func OpenPG(ctx context.Context, dsn string, opt PGOptions) (*PG, error) {
 	if opt.Lease <= 0 {
 		opt.Lease = 15 * time.Second
 	}
+	if opt.DupWindow <= 0 {
+		opt.DupWindow = 10 * time.Minute
+	}
 	if opt.Node == "" {
 		return nil, errors.New("journal.postgres: cluster.node is empty")
 	}
@@ -121,8 +135,10 @@ func OpenPG(ctx context.Context, dsn string, opt PGOptions) (*PG, error) {
 		return nil, err
 	}
 	p := &PG{pool: pool, opt: opt, seal: sl, sentSeal: newSentSealer(sl), run: newRun(), cur: &pgBatch{},
-		gen: 1, kick: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
+		gen: 1, kick: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{}),
+		claimErrs: make(map[uint32]error)}
 	p.cond.L = &p.mu
+	p.dupWindow.Store(int64(opt.DupWindow))
 	if opt.ReadOnly {
 		close(p.done)
 		return p, nil
@@ -198,11 +214,18 @@ func (p *PG) writableLocked() error {
 // Lag is how many staged entries wait for their write.
 func (p *PG) Lag() int { return int(p.lag.Load()) }
 
-// beat records this node's heartbeat.
+// beat records this node's heartbeat, with what Report says of it.
 func (p *PG) beat(ctx context.Context) error {
 	now := time.Now().UnixNano()
-	_, err := p.pool.Exec(ctx, `INSERT INTO nodes (node, heartbeat_ns, started_ns) VALUES ($1, $2, $2)
-		ON CONFLICT (node) DO UPDATE SET heartbeat_ns = excluded.heartbeat_ns`, p.opt.Node, now)
+	var r NodeReport
+	if p.opt.Report != nil {
+		r = p.opt.Report()
+	}
+	_, err := p.pool.Exec(ctx, `INSERT INTO nodes (node, heartbeat_ns, started_ns, config_hash, routing_hash, links)
+		VALUES ($1, $2, $2, $3, $4, $5)
+		ON CONFLICT (node) DO UPDATE SET heartbeat_ns = excluded.heartbeat_ns, config_hash = excluded.config_hash,
+			routing_hash = excluded.routing_hash, links = excluded.links`,
+		p.opt.Node, now, r.ConfigHash, r.RoutingHash, reportJSON(r))
 	return err
 }
 
@@ -225,6 +248,8 @@ func (p *PG) heartbeats() {
 				"this node's reversals owed and requests in flight", "node", p.opt.Node, "err", err)
 		} else if err := p.takeOverInFlight(ctx); err != nil {
 			p.opt.Log.Error("journal.postgres: in-flight takeover", "err", err)
+		} else if _, err := p.pruneClaims(ctx); err != nil {
+			p.opt.Log.Error("journal.postgres: pruning duplicate claims", "err", err)
 		}
 		cancel()
 	}

@@ -48,6 +48,16 @@ var pgMigrations = []string{
 	// Node heartbeats: a node's reversals owed become any live node's to
 	// deliver once its heartbeat is older than the lease.
 	`CREATE TABLE nodes (node TEXT PRIMARY KEY, heartbeat_ns BIGINT NOT NULL, started_ns BIGINT NOT NULL);`,
+	// Duplicate keys claimed across nodes (pg_claims.go: the key is the
+	// primary key, so INSERT ... ON CONFLICT decides between nodes), and
+	// what a node's heartbeat says of it (pg_nodes.go): its config and
+	// routing hashes and its live links per issuer (JSON text).
+	`CREATE TABLE dupclaims (key BYTEA PRIMARY KEY, node TEXT NOT NULL, run BIGINT NOT NULL, seq BIGINT NOT NULL,
+		at_ns BIGINT NOT NULL);
+	CREATE INDEX dupclaims_at ON dupclaims (at_ns);
+	ALTER TABLE nodes ADD COLUMN config_hash TEXT NOT NULL DEFAULT '';
+	ALTER TABLE nodes ADD COLUMN routing_hash TEXT NOT NULL DEFAULT '';
+	ALTER TABLE nodes ADD COLUMN links TEXT NOT NULL DEFAULT '';`,
 }
 
 // PGSchemaVersion is the schema version this build writes.

@@ -91,14 +91,19 @@ func (p *PG) StageSent(s *Sent) (Ticket, uint32, error) {
 	seq := p.sentSeq
 	rec := appendSent(nil, p.run, seq, s, p.sentSeal)
 	p.cur.sent = append(p.cur.sent, []any{p.opt.Node, int64(p.run), int64(seq), rec}) // #nosec G115 -- bits
+	if len(s.Claim) > 0 {
+		p.cur.claims = append(p.cur.claims, pgClaim{seq: int64(seq), at: s.Time.UnixNano(), key: s.Claim})
+	}
 	return p.gen, seq, nil
 }
 
-// StageDone closes the in-flight record seq without an entry.
+// StageDone closes the in-flight record seq without an entry, and
+// releases its duplicate claim: the request did not go out.
 func (p *PG) StageDone(seq uint32) {
 	p.mu.Lock()
 	if p.writableLocked() == nil {
 		p.cur.closes = append(p.cur.closes, int64(seq))
+		p.cur.release = append(p.cur.release, int64(seq))
 	}
 	p.mu.Unlock()
 	p.nudge()
@@ -141,7 +146,7 @@ func (p *PG) lead() {
 	b, t := p.cur, p.gen
 	p.cur, p.gen = &pgBatch{}, t+1
 	p.mu.Unlock()
-	err := p.write(b)
+	lost, err := p.write(b)
 	p.lag.Add(-int64(len(b.rows)))
 	if err != nil {
 		p.opt.Log.Error("journal.postgres: write failed: these entries are lost", "entries", len(b.rows),
@@ -159,46 +164,55 @@ func (p *PG) lead() {
 		}
 	}
 	p.mu.Lock()
+	p.claimLosers(b, lost, err)
 	p.writing, p.written = false, t
 	p.cond.Broadcast()
 }
 
-// write stores b in one transaction: its entries (ids given here), its
-// in-flight records, then the deletes of those it closes.
-func (p *PG) write(b *pgBatch) error {
-	if len(b.rows) == 0 && len(b.sent) == 0 && len(b.closes) == 0 {
-		return nil
+// write stores b in one transaction: its duplicate claims (lost: the
+// seqs of those not taken), its entries (ids given here), the in-flight
+// records of the requests that may go out, then the deletes of those it
+// closes and the claims it releases.
+func (p *PG) write(b *pgBatch) (lost map[int64]bool, err error) {
+	if len(b.rows) == 0 && len(b.sent) == 0 && len(b.closes) == 0 && len(b.release) == 0 {
+		return nil, nil
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), pgWriteTimeout)
 	defer cancel()
 	if err := p.giveIDs(ctx, b); err != nil {
-		return err
+		return nil, err
 	}
 	tx, err := p.pool.Begin(ctx)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer func() { _ = tx.Rollback(ctx) }()
+	if lost, err = p.claim(ctx, tx, b); err != nil {
+		return nil, err
+	}
 	if len(b.rows) > 0 {
 		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"entries"}, pgEntryCols, pgx.CopyFromRows(b.rows)); err != nil {
-			return fmt.Errorf("entries: %w", err)
+			return nil, fmt.Errorf("entries: %w", err)
 		}
 	}
-	if len(b.sent) > 0 {
+	if sent := keepWon(b.sent, lost); len(sent) > 0 {
 		_, err := tx.CopyFrom(ctx, pgx.Identifier{"inflight"}, []string{"node", "run", "seq", "record"},
-			pgx.CopyFromRows(b.sent))
+			pgx.CopyFromRows(sent))
 		if err != nil {
-			return fmt.Errorf("in-flight records: %w", err)
+			return nil, fmt.Errorf("in-flight records: %w", err)
 		}
 	}
 	if len(b.closes) > 0 {
 		_, err := tx.Exec(ctx, `DELETE FROM inflight WHERE node = $1 AND run = $2 AND seq = ANY($3)`,
 			p.opt.Node, int64(p.run), b.closes) // #nosec G115 -- bits
 		if err != nil {
-			return fmt.Errorf("closing in-flight records: %w", err)
+			return nil, fmt.Errorf("closing in-flight records: %w", err)
 		}
 	}
-	return tx.Commit(ctx)
+	if err := p.releaseClaims(ctx, tx, b.release); err != nil {
+		return nil, err
+	}
+	return lost, tx.Commit(ctx)
 }
 
 // giveIDs sets the ids and write time of b's entries (and their Entry's
@@ -238,7 +252,7 @@ func (p *PG) committer() {
 		case <-tick.C:
 		}
 		p.mu.Lock()
-		pending := len(p.cur.rows)+len(p.cur.sent)+len(p.cur.closes) > 0
+		pending := len(p.cur.rows)+len(p.cur.sent)+len(p.cur.closes)+len(p.cur.release) > 0
 		t := p.gen
 		p.mu.Unlock()
 		if pending {

@@ -32,8 +32,10 @@ import (
 // reversal of r names it: request.go, original), and stages r's in-flight
 // record (issuer.Recorder); the link's writer commits its ticket before the
 // request goes out. A record the journal refuses is logged and counted,
-// and the request still goes out, as an answer does.
-func (r *request) Record(_ *issuer.Txn, linkSTAN uint32) uint64 {
+// and the request still goes out, as an answer does. On PostgreSQL the
+// record also claims r's duplicate key across nodes (claimed: the link
+// asks Claimed before it sends r; journal/pg_claims.go).
+func (r *request) Record(_ *issuer.Txn, linkSTAN uint32) (ticket uint64, claimed bool) {
 	c := r.c
 	if c.sendingKey != 0 {
 		// Noted before the request goes out, so before its acquirer can
@@ -42,19 +44,41 @@ func (r *request) Record(_ *issuer.Txn, linkSTAN uint32) uint64 {
 	}
 	j, v := c.s.jrnl, c.sending
 	if j == nil || v == nil || r.MTI[1] == '4' || isAdvice(r.MTI[:]) {
-		return 0
+		return 0, false
 	}
 	sent := journal.Sent{Time: r.Started, Issuer: r.Issuer, LinkSTAN: linkSTAN, MTI: r.MTI[:]}
 	fillSent(&sent, v)
 	sent.PAN, _ = iso.RoutingPAN(v) // sealed by the journal: the 0420's field 2, as setPAN takes it
+	if c.sendingKey != 0 && c.s.claims != nil {
+		sent.Claim = journal.AppendClaimKey(nil, c.acquirer, v.MTI()[:3], v.Field(11), v.Field(41), v.Field(37),
+			v.Field(7))
+	}
 	tk, seq, err := stageSent(j, &sent)
 	if err != nil {
 		c.s.log.Error("journal: in-flight record refused: should the switch die before this request is answered, "+
 			"it is not reversed", "conn", c.id, "issuer", r.Issuer, "err", err)
-		return 0
+		return 0, false
 	}
 	r.Recorded = seq
-	return uint64(tk)
+	return uint64(tk), sent.Claim != nil
+}
+
+// Claimed is the journal's decision on r's duplicate claim (Record): nil
+// when r may go out, journal.ErrClaimed when another node (or an earlier
+// request) holds its key, journal.ErrClaimUnknown when the write failed.
+// The link fails r with it, unsent (Fail).
+func (r *request) Claimed(_ *issuer.Txn) error {
+	if r.c.s.claims == nil {
+		return nil
+	}
+	return r.c.s.claims.ClaimResult(r.Recorded)
+}
+
+// claimer is the journal that decides duplicates across nodes
+// (*journal.PG); nil on SQLite, where the node's own window decides.
+type claimer interface {
+	ClaimResult(seq uint32) error
+	SetDupWindow(d time.Duration)
 }
 
 // fillSent copies the request's SentFields into s. screened checked the
@@ -210,7 +234,7 @@ func stageSent(j journal.Store, s *journal.Sent) (journal.Ticket, uint32, error)
 		return sj.StageSent(s)
 	}
 	c := &journal.Sent{Time: time.Unix(0, s.Time.UnixNano()), Issuer: strings.Clone(s.Issuer), LinkSTAN: s.LinkSTAN,
-		MTI: bytes.Clone(s.MTI), PAN: bytes.Clone(s.PAN)}
+		MTI: bytes.Clone(s.MTI), PAN: bytes.Clone(s.PAN), Claim: s.Claim}
 	for i, b := range s.Fields {
 		c.Fields[i] = bytes.Clone(b)
 	}

@@ -32,6 +32,7 @@ func (s *Switch) openJournal(cfg *config.Config, hold time.Duration) error {
 		return err
 	}
 	s.jrnl = j
+	s.claims, _ = j.(claimer)
 	s.dups = newDupCache(jc.DuplicateWindow)
 	keys, err := j.RecentKeys(time.Now().Add(-jc.DuplicateWindow))
 	if err != nil {
@@ -64,7 +65,8 @@ func (s *Switch) openStore(cfg *config.Config, keys [][32]byte, hold time.Durati
 		ctx, cancel := context.WithTimeout(context.Background(), pgOpenTimeout)
 		defer cancel()
 		j, err := journal.OpenPG(ctx, jc.Postgres, journal.PGOptions{Node: cfg.Cluster.Node, Log: s.log,
-			WriteFailed: s.journalLost, Keys: keys, Reverse: s.reverseUnfinished, Lease: cfg.Cluster.Lease})
+			WriteFailed: s.journalLost, Keys: keys, Reverse: s.reverseUnfinished, Lease: cfg.Cluster.Lease,
+			DupWindow: jc.DuplicateWindow, Report: s.nodeReport})
 		if err != nil {
 			return nil, where, err // names journal.postgres and the masked DSN
 		}

@@ -98,6 +98,9 @@ func (s *Switch) apply(ctx context.Context, cfg *config.Config) (ReloadResult, e
 		maxTotal: int64(maxTotal(cfg)), dialects: issuerDialects(cfg)})
 	if s.dups != nil {
 		s.dups.window.Store(int64(cfg.Journal.DuplicateWindow))
+		if s.claims != nil {
+			s.claims.SetDupWindow(cfg.Journal.DuplicateWindow)
+		}
 	}
 	s.drainUnused(old.issuers, issuers)
 	s.reloads(true)

@@ -108,6 +108,10 @@ func (r *request) Fail(_ *issuer.Txn, err error) {
 	}
 	var v iso.View
 	_ = s.scanner.Scan(r.Frame, &v) // it scanned cleanly when it arrived
+	if errors.Is(err, journal.ErrClaimed) || errors.Is(err, journal.ErrClaimUnknown) {
+		r.unclaimed(&v, err)
+		return
+	}
 	if s.revs != nil && isAdvice(v.MTI()) {
 		c.release(r)
 		c.storeAdviceTried(r, &v, true) // it went out once: the store sends repeats
@@ -127,6 +131,27 @@ func (r *request) Fail(_ *issuer.Txn, err error) {
 		s.revs.timedOut(r, &v, d) // stores the 0420, then finishes d
 		return
 	}
+	d.finish()
+}
+
+// unclaimed answers a request the link did not send because its duplicate
+// claim across nodes was not taken (Claimed): 94 for a duplicate, which
+// stays in this node's window; 91 when the journal could not decide, the
+// key then forgotten here too, as for any request no issuer saw.
+func (r *request) unclaimed(v *iso.View, err error) {
+	c, s := r.c, r.c.s
+	code, outcome := iso.CodeDuplicate, journal.Duplicate
+	if errors.Is(err, journal.ErrClaimUnknown) {
+		code, outcome = iso.CodeIssuerDown, journal.SwitchDeclined
+		s.dups.forget(s.dups.key(c.acquirer, v))
+	}
+	resp, berr := s.ownResponse(c.asSent(r, v), code)
+	if berr != nil {
+		s.log.Error("cannot build switch response", "conn", c.id, "code", string(code), "err", berr)
+		c.release(r)
+		return
+	}
+	d := deferred{r: r, resp: resp, code: string(code), outcome: outcome, reason: err.Error(), release: true}
 	d.finish()
 }
 

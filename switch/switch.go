@@ -48,6 +48,8 @@ type Switch struct {
 	admin   *admin.Server    // nil when admin.address is ""
 	sims    admin.Simulators // WithSimulators: listed and driven by the admin listener
 	jrnl    journal.Store    // nil without a journal
+	claims  claimer          // jrnl when it decides duplicates across nodes (PostgreSQL), else nil
+	routing routingHash      // of the config in force, for the heartbeat (cluster.go)
 	dups    *dupCache        // nil without a journal
 	revs    *reversalMgr     // nil without a journal
 

@@ -270,6 +270,7 @@ func (l *Link) session(ctx context.Context) (wasUp bool, err error) {
 	out.SetFraming(l.framing)
 	if l.cfg.Gate != nil {
 		out.SetGate(l.cfg.Gate)
+		out.SetVet(l.vet)
 	}
 	l.mu.Lock()
 	l.conn, l.out = conn, out

@@ -36,14 +36,17 @@ func (l *Link) send(t *Txn, stanOff int, held *wire.Held) error {
 		l.unregister(t)
 		return err
 	}
-	var ticket uint64
+	var ticket, vet uint64
 	rec, recorded := t.Owner.(Recorder)
 	if recorded {
-		ticket = rec.Record(t, stan)
+		var claimed bool
+		if ticket, claimed = rec.Record(t, stan); claimed {
+			vet = vetID(stan, t.seq)
+		}
 	}
 	// The translated bytes (STAN already in) are what goes out; held nil
 	// wakes the writer at once.
-	err = l.out.QueueHeld(out, ticket, held)
+	err = l.out.QueueVetted(nil, out, ticket, vet, held)
 	copy(field, t.STAN[:]) // the Txn keeps the acquirer's own frame
 	if err != nil {
 		if recorded {
@@ -104,9 +107,15 @@ func (l *Link) translated(msg []byte) ([]byte, error) {
 // (LinkConfig.Gate) before it writes the request, 0 for none. Unrecord
 // undoes it when the request did not go out after all. Both are called
 // with the link's lock held and must not block on the link.
+//
+// claimed means the record claims the request's duplicate key across
+// switch nodes, which the gate's write decides: past the gate the link
+// asks Claimed whether the request may go out (nil), and fails it with
+// Claimed's error, unsent, otherwise (vet.go).
 type Recorder interface {
-	Record(t *Txn, linkSTAN uint32) uint64
+	Record(t *Txn, linkSTAN uint32) (ticket uint64, claimed bool)
 	Unrecord(t *Txn)
+	Claimed(t *Txn) error
 }
 
 // register assigns a free link STAN and records t as pending. l.mu held.

@@ -32,7 +32,8 @@ type Writer struct {
 	w     io.Writer
 	limit int
 
-	gate func(ticket uint64) // Run: before a batch whose frames carry a ticket goes out (SetGate)
+	gate func(ticket uint64)  // Run: before a batch whose frames carry a ticket goes out (SetGate)
+	vet  func(id uint64) bool // Run: after the gate, whether a vetted frame is dropped (SetVet)
 
 	// framing is how frames go out when framed (SetFraming); otherwise a
 	// 2-byte binary length and no header, on a path of its own.
@@ -41,8 +42,9 @@ type Writer struct {
 	extra   int // bytes of framing around a body: length header + header
 
 	mu      sync.Mutex
-	pending []byte // frames queued since the last write
-	ticket  uint64 // the highest ticket of the frames in pending
+	pending []byte   // frames queued since the last write
+	ticket  uint64   // the highest ticket of the frames in pending
+	vetted  []vetted // the frames of pending queued with QueueVetted, in order
 	closed  bool
 	err     error // first write error; sticky
 
@@ -69,6 +71,21 @@ func NewWriter(w io.Writer, limit int) *Writer {
 // the batch and no answer goes out before its entry is durable. Call it
 // before Run.
 func (w *Writer) SetGate(gate func(ticket uint64)) { w.gate = gate }
+
+// SetVet makes Run ask drop, once the gate has passed, about each frame
+// queued with QueueVetted: true leaves it out of the batch (the switch
+// drops a request whose duplicate claim the journal's write refused; the
+// claim is only known once that write committed, which is what the gate
+// waits for). drop is called without the writer's lock, in queue order.
+// Call it before Run.
+func (w *Writer) SetVet(drop func(id uint64) bool) { w.vet = drop }
+
+// vetted is a frame of a batch that SetVet's function may drop: its
+// bytes and its caller's id.
+type vetted struct {
+	start, end int
+	id         uint64
+}
 
 // SetFraming makes the writer frame with f (iso.Framing.AppendFrame)
 // instead of a 2-byte binary length. Call it before Run.
@@ -114,11 +131,17 @@ func (w *Writer) QueueHeld(body []byte, ticket uint64, h *Held) error {
 // a framed writer (a TPDU, an ASCII length) takes part in bursts exactly
 // as a plain one does.
 func (w *Writer) QueueFramedHeld(hdr, body []byte, ticket uint64, h *Held) error {
+	return w.QueueVetted(hdr, body, ticket, 0, h)
+}
+
+// QueueVetted is QueueFramedHeld for a frame that SetVet's function is
+// asked about, by id, before its batch goes out (id 0: not asked).
+func (w *Writer) QueueVetted(hdr, body []byte, ticket, id uint64, h *Held) error {
 	var err error
 	if w.framed {
-		err = w.queueFramed(hdr, body, ticket)
+		err = w.queueFramed(hdr, body, ticket, id)
 	} else {
-		err = w.queue(body, ticket)
+		err = w.queue(body, ticket, id)
 	}
 	if err != nil {
 		return err
@@ -146,32 +169,40 @@ func (w *Writer) admit(n int) error {
 }
 
 // queue appends one frame with a 2-byte binary length to the batch.
-func (w *Writer) queue(body []byte, ticket uint64) error {
+func (w *Writer) queue(body []byte, ticket, id uint64) error {
 	w.mu.Lock()
 	if err := w.admit(len(body) + 2); err != nil {
 		w.mu.Unlock()
 		return err
 	}
+	start := len(w.pending)
 	w.pending = append(w.pending, byte(len(body)>>8), byte(len(body)))
 	w.pending = append(w.pending, body...)
 	w.ticket = max(w.ticket, ticket)
+	if id != 0 {
+		w.vetted = append(w.vetted, vetted{start: start, end: len(w.pending), id: id})
+	}
 	w.mu.Unlock()
 	return nil
 }
 
 // queueFramed appends one frame in the configured framing to the batch.
-func (w *Writer) queueFramed(hdr, body []byte, ticket uint64) error {
+func (w *Writer) queueFramed(hdr, body []byte, ticket, id uint64) error {
 	w.mu.Lock()
 	if err := w.admit(len(body) + w.extra); err != nil {
 		w.mu.Unlock()
 		return err
 	}
+	start := len(w.pending)
 	var err error
 	if w.pending, err = w.framing.AppendFrame(w.pending, hdr, body); err != nil {
 		w.mu.Unlock()
 		return err
 	}
 	w.ticket = max(w.ticket, ticket)
+	if id != 0 {
+		w.vetted = append(w.vetted, vetted{start: start, end: len(w.pending), id: id})
+	}
 	w.mu.Unlock()
 	return nil
 }
@@ -189,15 +220,20 @@ func (w *Writer) wakeUp() {
 func (w *Writer) Run() error {
 	defer close(w.done)
 	var batch []byte
+	var vets []vetted
 	for range w.wake {
 		w.mu.Lock()
 		batch, w.pending = w.pending, batch[:0]
+		vets, w.vetted = w.vetted, vets[:0]
 		ticket := w.ticket
 		w.ticket = 0
 		closed := w.closed
 		w.mu.Unlock()
 		if ticket != 0 && w.gate != nil {
 			w.gate(ticket)
+		}
+		if len(vets) > 0 && w.vet != nil {
+			batch = w.drop(batch, vets)
 		}
 		if len(batch) > 0 {
 			if _, err := w.w.Write(batch); err != nil {
@@ -215,6 +251,23 @@ func (w *Writer) Run() error {
 		}
 	}
 	return nil
+}
+
+// drop removes from batch the vetted frames the vet function drops,
+// in place.
+func (w *Writer) drop(batch []byte, vets []vetted) []byte {
+	n, from := 0, 0 // batch[:n] is kept; batch[from:] not yet looked at
+	for _, v := range vets {
+		if w.vet(v.id) {
+			n += copy(batch[n:], batch[from:v.start])
+			from = v.end
+		}
+	}
+	if from == 0 {
+		return batch
+	}
+	n += copy(batch[n:], batch[from:])
+	return batch[:n]
 }
 
 // Close stops accepting frames; Run flushes what was queued and returns.

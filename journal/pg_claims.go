@@ -1,0 +1,172 @@
+package journal
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// Duplicates across nodes: each node's switch keeps its own duplicate
+// window in memory, which sees only the requests that node received. The
+// database decides between nodes: a request's in-flight record carries its
+// duplicate key (Sent.Claim), and the write that commits the record first
+// claims the key in the dupclaims table (primary key: the key), with
+// INSERT ... ON CONFLICT, in the same transaction. So the claim costs no
+// round trip of its own: it rides with the group commit that the link's
+// writer waits for before the request goes out. A key claimed by any node
+// within the window is not claimed again: that request is a duplicate and
+// its record is not written; the link's writer drops it (ClaimResult) and
+// the switch answers 94. A key older than the window is taken over by the
+// new claim. A claim whose request did not go out after all (StageDone) is
+// released in a later write: its retry may be sent, by any node.
+
+// ErrClaimed is ClaimResult's answer for a request another node (or an
+// earlier request) claimed within the duplicate window: a duplicate.
+var ErrClaimed = errors.New("duplicate transmission: its key is claimed within journal.duplicate_window")
+
+// ErrClaimUnknown is ClaimResult's answer when the write carrying the
+// claim failed (the database unreachable): whether another node has the
+// request cannot be known, so it is not sent (the switch answers 91).
+var ErrClaimUnknown = errors.New("duplicate check across nodes failed: the database did not take the claim")
+
+// AppendClaimKey appends the duplicate key of a request to dst: the
+// fields the switch's duplicate window compares (acquirer, message class,
+// STAN, terminal, RRN, transmission date-time), each ended by a 0 byte.
+// None holds card data (the entry's columns hold the same values).
+func AppendClaimKey(dst []byte, acquirer string, class, stan, terminal, rrn, txTime []byte) []byte {
+	dst = append(append(dst, acquirer...), 0)
+	for _, f := range [...][]byte{class, stan, terminal, rrn, txTime} {
+		dst = append(append(dst, f...), 0)
+	}
+	return dst
+}
+
+// pgClaim is a claim staged with an in-flight record.
+type pgClaim struct {
+	seq int64
+	at  int64 // the request's arrival, unix nanos
+	key []byte
+}
+
+// SetDupWindow sets how long a claimed key stays claimed
+// (journal.duplicate_window; a reload may change it).
+func (p *PG) SetDupWindow(d time.Duration) { p.dupWindow.Store(int64(d)) }
+
+// ClaimResult says whether the request recorded under seq (StageSent)
+// may go out, once the ticket StageSent gave is committed: nil when its
+// claim was taken (or it had none), ErrClaimed for a duplicate,
+// ErrClaimUnknown when the write failed. Each seq's result is given once.
+func (p *PG) ClaimResult(seq uint32) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	err, ok := p.claimErrs[seq]
+	if ok {
+		delete(p.claimErrs, seq)
+	}
+	return err
+}
+
+// claimLosers records, after a write (err its failure), the claims of b
+// that were not taken (lost: their seqs). p.mu held.
+func (p *PG) claimLosers(b *pgBatch, lost map[int64]bool, err error) {
+	for _, c := range b.claims {
+		switch {
+		case err != nil:
+			p.claimErrs[uint32(c.seq)] = ErrClaimUnknown // #nosec G115 -- a seq is a uint32
+		case lost[c.seq]:
+			p.claimErrs[uint32(c.seq)] = ErrClaimed // #nosec G115 -- a seq is a uint32
+		}
+	}
+}
+
+// claim takes b's keys in tx and returns the seqs of the claims that lost
+// (nil: all taken). Keys go in sorted, so that two nodes' writes lock
+// shared keys in one order and cannot deadlock; a key twice in b loses
+// its second claim (one INSERT cannot touch a row twice).
+func (p *PG) claim(ctx context.Context, tx pgx.Tx, b *pgBatch) (map[int64]bool, error) {
+	if len(b.claims) == 0 {
+		return nil, nil
+	}
+	slices.SortStableFunc(b.claims, func(x, y pgClaim) int { return bytes.Compare(x.key, y.key) })
+	lost := make(map[int64]bool)
+	keys, seqs, ats := make([][]byte, 0, len(b.claims)), make([]int64, 0, len(b.claims)), make([]int64, 0, len(b.claims))
+	for i, c := range b.claims {
+		if i > 0 && bytes.Equal(c.key, b.claims[i-1].key) {
+			lost[c.seq] = true
+			continue
+		}
+		keys, seqs, ats = append(keys, c.key), append(seqs, c.seq), append(ats, c.at)
+		lost[c.seq] = true // until the INSERT returns it
+	}
+	expired := time.Now().UnixNano() - p.dupWindow.Load()
+	rows, err := tx.Query(ctx, `INSERT INTO dupclaims (key, node, run, seq, at_ns)
+		SELECT k, $1, $2, s, a FROM unnest($3::bytea[], $4::bigint[], $5::bigint[]) AS u(k, s, a)
+		ON CONFLICT (key) DO UPDATE SET node = excluded.node, run = excluded.run, seq = excluded.seq,
+			at_ns = excluded.at_ns
+		WHERE dupclaims.at_ns < $6
+		RETURNING seq`, p.opt.Node, int64(p.run), keys, seqs, ats, expired) // #nosec G115 -- bits
+	if err != nil {
+		return nil, fmt.Errorf("duplicate claims: %w", err)
+	}
+	won, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+	if err != nil {
+		return nil, fmt.Errorf("duplicate claims: %w", err)
+	}
+	for _, s := range won {
+		delete(lost, s)
+	}
+	return lost, nil
+}
+
+// keepWon is b's in-flight records without those whose claim lost: a
+// duplicate never goes out, so it has nothing to reverse.
+func keepWon(sent [][]any, lost map[int64]bool) [][]any {
+	if len(lost) == 0 {
+		return sent
+	}
+	kept := make([][]any, 0, len(sent))
+	for _, r := range sent {
+		if !lost[r[2].(int64)] {
+			kept = append(kept, r)
+		}
+	}
+	return kept
+}
+
+// releaseClaims drops the claims of requests that did not go out
+// (StageDone), in tx: only this run's own (a lost claim's key is another
+// request's).
+func (p *PG) releaseClaims(ctx context.Context, tx pgx.Tx, seqs []int64) error {
+	if len(seqs) == 0 {
+		return nil
+	}
+	_, err := tx.Exec(ctx, `DELETE FROM dupclaims WHERE node = $1 AND run = $2 AND seq = ANY($3)`,
+		p.opt.Node, int64(p.run), seqs) // #nosec G115 -- bits
+	if err != nil {
+		return fmt.Errorf("releasing duplicate claims: %w", err)
+	}
+	return nil
+}
+
+// pruneClaims deletes the claims older than the duplicate window, in
+// short transactions (pgPruneChunk rows each).
+func (p *PG) pruneClaims(ctx context.Context) (int64, error) {
+	before := time.Now().UnixNano() - p.dupWindow.Load()
+	var total int64
+	for {
+		tag, err := p.pool.Exec(ctx, `DELETE FROM dupclaims WHERE key IN
+			(SELECT key FROM dupclaims WHERE at_ns < $1 LIMIT $2)`, before, pgPruneChunk)
+		if err != nil {
+			return total, fmt.Errorf("journal: pruning duplicate claims: %w", err)
+		}
+		total += tag.RowsAffected()
+		if tag.RowsAffected() < pgPruneChunk {
+			return total, nil
+		}
+	}
+}

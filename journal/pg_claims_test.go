@@ -1,0 +1,90 @@
+package journal
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/cardswitch/cardswitch/internal/pgtest"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// claimSent is an in-flight record claiming the duplicate key of the
+// request with stan, first seen at.
+func claimSent(stan string, at time.Time) *Sent {
+	s := &Sent{Time: at, Issuer: "bank-a", LinkSTAN: 1, MTI: []byte("0100")}
+	s.Claim = AppendClaimKey(nil, "acq", []byte("010"), []byte(stan), []byte("TERM0001"), []byte("000000000001"),
+		[]byte("1207101010"))
+	return s
+}
+
+// claimOf stages s on p, commits it and returns ClaimResult.
+func claimOf(t *testing.T, p *PG, s *Sent) (uint32, error) {
+	t.Helper()
+	tk, seq, err := p.StageSent(s)
+	require.NoError(t, err)
+	p.Commit(tk)
+	return seq, p.ClaimResult(seq)
+}
+
+// TestPGClaimsDecideAcrossNodes: a key claimed by one node is a duplicate
+// for another within the window (its in-flight record not written), the
+// same key twice in one write wins once, a claim released (StageDone: the
+// request did not go out) lets another node claim the key, and a claim
+// older than the window is taken over.
+func TestPGClaimsDecideAcrossNodes(t *testing.T) {
+	dsn := pgtest.DSN(t)
+	ctx := context.Background()
+	a, b := openPGTemp(t, dsn, "sw-a"), openPGTemp(t, dsn, "sw-b")
+	now := time.Now()
+
+	_, err := claimOf(t, a, claimSent("000001", now))
+	require.NoError(t, err, "the first claim is taken")
+	_, err = claimOf(t, b, claimSent("000001", now))
+	require.ErrorIs(t, err, ErrClaimed, "the same request on another node is a duplicate")
+	var inflight int
+	require.NoError(t, a.pool.QueryRow(ctx, `SELECT count(*) FROM inflight`).Scan(&inflight))
+	assert.Equal(t, 1, inflight, "a duplicate's in-flight record is not written: it never goes out")
+
+	// Twice in one write: one INSERT cannot touch a row twice; the second loses.
+	_, s1, err := b.StageSent(claimSent("000002", now))
+	require.NoError(t, err)
+	tk, s2, err := b.StageSent(claimSent("000002", now))
+	require.NoError(t, err)
+	b.Commit(tk)
+	assert.NoError(t, b.ClaimResult(s1))
+	assert.ErrorIs(t, b.ClaimResult(s2), ErrClaimed)
+
+	// Released: the request did not go out; its retry on the other node goes.
+	seq, err := claimOf(t, a, claimSent("000003", now))
+	require.NoError(t, err)
+	a.StageDone(seq)
+	require.NoError(t, a.Flush(ctx))
+	_, err = claimOf(t, b, claimSent("000003", now))
+	assert.NoError(t, err, "a released claim does not make its retry a duplicate")
+
+	// Older than the window: taken over, and pruned.
+	_, err = claimOf(t, a, claimSent("000004", now.Add(-time.Hour)))
+	require.NoError(t, err)
+	_, err = claimOf(t, b, claimSent("000004", now))
+	assert.NoError(t, err, "a claim older than journal.duplicate_window does not hold")
+	_, err = claimOf(t, a, claimSent("000005", now.Add(-time.Hour)))
+	require.NoError(t, err)
+	n, err := a.pruneClaims(ctx)
+	require.NoError(t, err)
+	assert.EqualValues(t, 1, n, "the expired claim is pruned, the others stay")
+}
+
+// TestPGClaimUnknownWhenTheWriteFails: when the write carrying a claim
+// fails, whether another node has the request is unknown: ErrClaimUnknown
+// (the switch answers 91 rather than risk a double authorization).
+func TestPGClaimUnknownWhenTheWriteFails(t *testing.T) {
+	dsn := pgtest.DSN(t)
+	p := openPGTemp(t, dsn, "sw-a")
+	_, err := p.pool.Exec(context.Background(), `DROP TABLE dupclaims`)
+	require.NoError(t, err)
+	_, err = claimOf(t, p, claimSent("000001", time.Now()))
+	assert.ErrorIs(t, err, ErrClaimUnknown)
+	assert.NoError(t, p.ClaimResult(12345), "a seq without a claim may go")
+}
