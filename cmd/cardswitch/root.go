@@ -23,7 +23,7 @@ func newRoot() *cobra.Command {
 	root.PersistentFlags().StringVar(&lf.format, "log-format", "text", "log format: text or json")
 	root.PersistentFlags().StringVar(&lf.level, "log-level", "info", "log level: debug, info, warn, error")
 	root.AddCommand(newServe(lf), newIssuerSim(lf), newSend(), newRoutes(), newConfigCmd(),
-		newTxn(), newReplay(lf), newRecord(), newDialects(), newDecode())
+		newTxn(), newReplay(lf), newRecord(), newDialects(), newDecode(), newCluster())
 	return root
 }
 
