@@ -58,6 +58,10 @@ type Entry struct {
 	// in (its listener's) and went out in (its issuer's); "" is
 	// iso87ascii, which every entry written before dialects existed is.
 	AcquirerDialect, IssuerDialect string
+
+	// Node is the switch node that wrote the entry (cluster.node) on the
+	// PostgreSQL journal, shared by several; "" on SQLite (one node).
+	Node string
 }
 
 // Waiter learns that its entry is durable (err nil, e.ID set) or was not

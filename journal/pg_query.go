@@ -12,7 +12,7 @@ import (
 )
 
 const pgSelectEntry = `SELECT id, time_ns, acquirer, conn, remote, issuer, mti, pcode, amount, currency, stan, rrn,
-	terminal, tx_time, pan, code, outcome, reason, latency_us, acq_dialect, iss_dialect FROM entries `
+	terminal, tx_time, pan, code, outcome, reason, latency_us, acq_dialect, iss_dialect, node FROM entries `
 
 // scanEntry reads one row of pgSelectEntry.
 func scanEntry(row pgx.Row) (Entry, error) {
@@ -21,7 +21,7 @@ func scanEntry(row pgx.Row) (Entry, error) {
 	var outcome string
 	err := row.Scan(&e.ID, &tns, &e.Acquirer, &conn, &e.Remote, &e.Issuer, &e.MTI, &e.ProcessingCode, &e.Amount,
 		&e.Currency, &e.STAN, &e.RRN, &e.Terminal, &e.TransmissionTime, &e.PAN, &e.ResponseCode, &outcome,
-		&e.Reason, &lat, &e.AcquirerDialect, &e.IssuerDialect)
+		&e.Reason, &lat, &e.AcquirerDialect, &e.IssuerDialect, &e.Node)
 	e.Time, e.Conn, e.Latency, e.Outcome = fromNanos(tns), uint64(conn), time.Duration(lat)*time.Microsecond, // #nosec G115 -- bits
 		Outcome(outcome)
 	return e, err
@@ -63,15 +63,15 @@ func (p *PG) Get(ctx context.Context, id int64) (Entry, error) {
 // Stats counts entries at or after since, as (*Journal).Stats does.
 func (p *PG) Stats(ctx context.Context, since time.Time) (Stats, error) {
 	st := Stats{Since: since}
-	byIssuer, byCode := map[string]*group{}, map[string]*group{}
-	rows, err := p.pool.Query(ctx, `SELECT outcome, code, issuer, reason, latency_us FROM entries
+	byIssuer, byCode, byNode := map[string]*group{}, map[string]*group{}, map[string]*group{}
+	rows, err := p.pool.Query(ctx, `SELECT outcome, code, issuer, reason, latency_us, node FROM entries
 		WHERE time_ns >= $1`, sinceNanos(since))
 	if err != nil {
 		return st, fmt.Errorf("journal: stats: %w", err)
 	}
-	var outcome, code, issuer, reason string
+	var outcome, code, issuer, reason, node string
 	var lat int64
-	_, err = pgx.ForEachRow(rows, []any{&outcome, &code, &issuer, &reason, &lat}, func() error {
+	_, err = pgx.ForEachRow(rows, []any{&outcome, &code, &issuer, &reason, &lat, &node}, func() error {
 		ok := outcome == string(Approved)
 		st.Total++
 		if ok {
@@ -81,6 +81,7 @@ func (p *PG) Stats(ctx context.Context, since time.Time) (Stats, error) {
 		d := time.Duration(lat) * time.Microsecond
 		add(byIssuer, []byte(issuer), d, ok)
 		add(byCode, []byte(code), d, ok)
+		add(byNode, []byte(node), d, ok)
 		return nil
 	})
 	if err != nil {
@@ -89,7 +90,7 @@ func (p *PG) Stats(ctx context.Context, since time.Time) (Stats, error) {
 	if st.Total > 0 {
 		st.ApprovalRate = float64(st.Approved) / float64(st.Total)
 	}
-	st.ByIssuer, st.ByCode = summarise(byIssuer), summarise(byCode)
+	st.ByIssuer, st.ByCode, st.ByNode = summarise(byIssuer), summarise(byCode), summarise(byNode)
 	return st, nil
 }
 

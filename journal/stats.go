@@ -16,6 +16,7 @@ type Stats struct {
 	ApprovalRate float64 // Approved / Total, 0 when Total is 0
 	ByIssuer     []GroupStats
 	ByCode       []GroupStats
+	ByNode       []GroupStats // by the node that wrote the entry: PostgreSQL only (nil on SQLite)
 	// StandIn counts the switch's stand-in decisions (StandInApproved of
 	// them approvals), LateAfterStandIn the issuer answers that came
 	// after one, LateDisagreed those that disagreed with the decision.

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net"
@@ -14,7 +15,9 @@ import (
 	"github.com/cardswitch/cardswitch/acqclient"
 	"github.com/cardswitch/cardswitch/config"
 	"github.com/cardswitch/cardswitch/internal/pgtest"
+	"github.com/cardswitch/cardswitch/issuersim"
 	"github.com/cardswitch/cardswitch/journal"
+	"github.com/jackc/pgx/v5"
 	"github.com/moov-io/iso8583"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -39,16 +42,17 @@ cluster: {node: %s, lease: 3s}
 
 const clusterRoutes = `  - {bin: "4", issuer: bank}`
 
-// startNode runs serve on yaml and returns it with its acquirer address,
-// once its link to the issuer is up (up false: not waited for).
-func startNode(t *testing.T, yaml string, up bool) (*proc, string) {
+// startNode runs serve on yaml (written to cfg) and returns its acquirer
+// address, once its link to the issuer is up (up false: not waited for).
+func startNode(t *testing.T, yaml string, up bool) (addr, cfg string) {
 	t.Helper()
-	p := startServe(t, "--config", writeFile(t, "node.yaml", yaml))
-	addr := p.waitLog(t, "cardswitch listening", nil)["addr"].(string)
+	cfg = writeFile(t, "node.yaml", yaml)
+	p := startServe(t, "--config", cfg)
+	addr = p.waitLog(t, "cardswitch listening", nil)["addr"].(string)
 	if up {
 		p.waitLog(t, "issuer link up", nil)
 	}
-	return p, addr
+	return addr, cfg
 }
 
 // clusterMessage is the same request each time it is built for stan:
@@ -89,8 +93,8 @@ func TestClusterDuplicateAcrossNodes(t *testing.T) {
 	dsn := pgtest.DSN(t)
 	sim := startCrashSim(t, config.Simulator{})
 	key := writeFile(t, "journal.key", strings.Repeat("5a", 32)+"\n")
-	_, addrA := startNode(t, clusterYAML(dsn, key, "sw-a", sim.Addr(), clusterRoutes), true)
-	_, addrB := startNode(t, clusterYAML(dsn, key, "sw-b", sim.Addr(), clusterRoutes), true)
+	addrA, cfgA := startNode(t, clusterYAML(dsn, key, "sw-a", sim.Addr(), clusterRoutes), true)
+	addrB, _ := startNode(t, clusterYAML(dsn, key, "sw-b", sim.Addr(), clusterRoutes), true)
 	a, b := dialNode(t, addrA), dialNode(t, addrB)
 
 	assert.Equal(t, "00", sendCode(t, a, clusterRequest(t, 1)))
@@ -133,6 +137,44 @@ func TestClusterDuplicateAcrossNodes(t *testing.T) {
 	for rrn, k := range rrns {
 		assert.Equal(t, 1, k, "RRN %s reached the issuer %d times", rrn, k)
 	}
+	assertNodesInTxn(t, cfgA)
+
+	// The database cannot take the claim: 91, and the issuer never sees it.
+	conn, err := pgx.Connect(context.Background(), dsn)
+	require.NoError(t, err)
+	defer conn.Close(context.Background())
+	_, err = conn.Exec(context.Background(), `DROP TABLE dupclaims`)
+	require.NoError(t, err)
+	assert.Equal(t, "91", sendCode(t, a, clusterRequest(t, 9)), "no claim, no authorization")
+	_, err = conn.Exec(context.Background(), `CREATE TABLE dupclaims (key BYTEA PRIMARY KEY, node TEXT NOT NULL,
+		run BIGINT NOT NULL, seq BIGINT NOT NULL, at_ns BIGINT NOT NULL)`)
+	require.NoError(t, err)
+	assert.Equal(t, "00", sendCode(t, a, clusterRequest(t, 10)), "a probe after it, on the same link")
+	for _, r := range sim.wait(t, "the probe", func(rs []issuersim.Request) bool { return rs[len(rs)-1].RRN == "000000000010" }) {
+		assert.NotEqual(t, "000000000009", r.RRN, "a request whose claim failed reached the issuer")
+	}
+}
+
+// assertNodesInTxn: txn list, show and stats, run with one node's config,
+// show every node's entries and name the node of each.
+func assertNodesInTxn(t *testing.T, cfg string) {
+	t.Helper()
+	list := txnCmd(t, "list", "--rrn", "000000000001", "--config", cfg)
+	assert.Regexp(t, `(?m)^ID\s+NODE\s+TIME`, list)
+	assert.Regexp(t, `(?m)^\d+\s+sw-a\s.*\s00\s+approved`, list)
+	assert.Regexp(t, `(?m)^\d+\s+sw-b\s.*\s94\s+duplicate`, list)
+	js := txnCmd(t, "list", "--json", "--outcome", "duplicate", "--limit", "1", "--config", cfg)
+	var e struct {
+		ID   int64  `json:"id"`
+		Node string `json:"node"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(js), &e), js)
+	assert.Contains(t, []string{"sw-a", "sw-b"}, e.Node)
+	assert.Regexp(t, `(?m)^node:\s+`+e.Node+`$`, txnCmd(t, "show", fmt.Sprint(e.ID), "--config", cfg))
+	stats := txnCmd(t, "stats", "--config", cfg)
+	assert.Regexp(t, `(?m)^NODE\s+COUNT`, stats)
+	assert.Regexp(t, `(?m)^sw-a\s+\d+`, stats)
+	assert.Regexp(t, `(?m)^sw-b\s+\d+`, stats)
 }
 
 // silentIssuer accepts connections and never answers: a link to it never
@@ -180,7 +222,7 @@ func TestClusterStatus(t *testing.T) {
 	addrA := pa.waitLog(t, "cardswitch listening", nil)["addr"].(string)
 	pa.waitLog(t, "issuer link up", nil)
 	startNode(t, clusterYAML(dsn, key, "sw-b", sim.Addr(), clusterRoutes), true)
-	_, addrC := startNode(t, clusterYAML(dsn, key, "sw-c", silentIssuer(t),
+	addrC, _ := startNode(t, clusterYAML(dsn, key, "sw-c", silentIssuer(t),
 		clusterRoutes+"\n  - {bin: \"5\", issuer: bank}"), false)
 
 	assert.Equal(t, "91", sendCode(t, dialNode(t, addrC), clusterRequest(t, 7)), "C has no live link")

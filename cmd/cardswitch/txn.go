@@ -4,7 +4,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -204,6 +206,7 @@ type txnRecord struct {
 	LatencyMS        float64 `json:"latency_ms"`
 	AcquirerDialect  string  `json:"acquirer_dialect"`
 	IssuerDialect    string  `json:"issuer_dialect"` // "" when not routed
+	Node             string  `json:"node,omitempty"` // the switch node that wrote it (PostgreSQL)
 }
 
 func txnRecordOf(e journal.Entry) txnRecord {
@@ -213,6 +216,7 @@ func txnRecordOf(e journal.Entry) txnRecord {
 		Terminal: e.Terminal, TransmissionTime: e.TransmissionTime, PAN: txnPAN(e.PAN), Amount: e.Amount,
 		Currency: e.Currency, ResponseCode: e.ResponseCode, Outcome: string(e.Outcome), Reason: e.Reason,
 		LatencyMS: txnMillis(e.Latency), AcquirerDialect: txnAcquirerDialect(e), IssuerDialect: txnIssuerDialect(e),
+		Node: e.Node,
 	}
 }
 
@@ -251,11 +255,24 @@ func txnWriteJSON(w io.Writer, es []journal.Entry) error {
 
 const txnTableTime = "2006-01-02T15:04:05.000Z07:00"
 
+// txnWriteTable prints es as a table; with a NODE column when the journal
+// is shared by nodes (PostgreSQL: entries name their node).
 func txnWriteTable(w io.Writer, es []journal.Entry) error {
+	nodes := slices.ContainsFunc(es, func(e journal.Entry) bool { return e.Node != "" })
+	node := func(e journal.Entry) string {
+		if !nodes {
+			return ""
+		}
+		return txnDash(e.Node) + "\t"
+	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tTIME\tACQUIRER\tISSUER\tMTI\tSTAN\tRRN\tTERMINAL\tPAN\tAMOUNT\tCUR\tCODE\tOUTCOME\tLATENCY")
+	head := "ID\tTIME\tACQUIRER\tISSUER\tMTI\tSTAN\tRRN\tTERMINAL\tPAN\tAMOUNT\tCUR\tCODE\tOUTCOME\tLATENCY"
+	if nodes {
+		head = "ID\tNODE\t" + strings.TrimPrefix(head, "ID\t")
+	}
+	fmt.Fprintln(tw, head)
 	for _, e := range es {
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", e.ID,
+		fmt.Fprintf(tw, "%d\t%s%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", e.ID, node(e),
 			e.Time.UTC().Format(txnTableTime), txnDash(e.Acquirer), txnDash(e.Issuer), e.MTI, e.STAN, e.RRN, txnDash(e.Terminal),
 			txnDash(txnPAN(e.PAN)), txnDash(e.Amount), txnDash(e.Currency), txnDash(e.ResponseCode), e.Outcome, e.Latency)
 	}
@@ -268,7 +285,7 @@ func txnWriteDetail(w io.Writer, e journal.Entry) error {
 	if t := iso.CodeText(code); t != "" {
 		code += " (" + t + ")"
 	}
-	for _, kv := range [][2]string{
+	kvs := [][2]string{
 		{"id", fmt.Sprint(e.ID)}, {"time", e.Time.UTC().Format(time.RFC3339Nano)},
 		{"acquirer", txnDash(e.Acquirer)}, {"conn", fmt.Sprint(e.Conn)}, {"remote", txnDash(e.Remote)},
 		{"issuer", txnDash(e.Issuer)}, {"mti", e.MTI}, {"processing code", txnDash(e.ProcessingCode)},
@@ -277,7 +294,11 @@ func txnWriteDetail(w io.Writer, e journal.Entry) error {
 		{"pan", txnDash(txnPAN(e.PAN))}, {"response code", txnDash(code)}, {"outcome", string(e.Outcome)},
 		{"reason", txnDash(e.Reason)}, {"latency", e.Latency.String()},
 		{"acquirer dialect", txnAcquirerDialect(e)}, {"issuer dialect", txnDash(txnIssuerDialect(e))},
-	} {
+	}
+	if e.Node != "" {
+		kvs = append(kvs, [2]string{"node", e.Node}) // the switch node that wrote it (PostgreSQL)
+	}
+	for _, kv := range kvs {
 		fmt.Fprintf(tw, "%s:\t%s\n", kv[0], kv[1])
 	}
 	return tw.Flush()
@@ -297,7 +318,10 @@ func txnWriteStats(w io.Writer, st journal.Stats) error {
 	for _, g := range []struct {
 		title  string
 		groups []journal.GroupStats
-	}{{"ISSUER", st.ByIssuer}, {"CODE", st.ByCode}} {
+	}{{"ISSUER", st.ByIssuer}, {"CODE", st.ByCode}, {"NODE", st.ByNode}} {
+		if g.title == "NODE" && len(g.groups) == 0 {
+			continue // SQLite: one node
+		}
 		fmt.Fprintf(tw, "\n%s\tCOUNT\tAPPROVED\tP50\tP90\tP99\tMAX\n", g.title)
 		for _, s := range g.groups {
 			fmt.Fprintf(tw, "%s\t%d\t%d\t%s\t%s\t%s\t%s\n", txnDash(s.Key), s.Count, s.Approved, s.P50, s.P90, s.P99, s.Max)
@@ -335,11 +359,12 @@ func txnStatsJSON(st journal.Stats) any {
 		ApprovalRate float64 `json:"approval_rate"`
 		ByIssuer     []group `json:"by_issuer"`
 		ByCode       []group `json:"by_code"`
+		ByNode       []group `json:"by_node,omitempty"`
 		StandIn      int     `json:"stand_in"`
 		StandInOK    int     `json:"stand_in_approved"`
 		Late         int     `json:"late_after_stand_in"`
 		Disagreed    int     `json:"late_disagreed"`
-	}{since, st.Total, st.Approved, st.ApprovalRate, conv(st.ByIssuer), conv(st.ByCode),
+	}{since, st.Total, st.Approved, st.ApprovalRate, conv(st.ByIssuer), conv(st.ByCode), conv(st.ByNode),
 		st.StandIn, st.StandInApproved, st.LateAfterStandIn, st.LateDisagreed}
 }
 
