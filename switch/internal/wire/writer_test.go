@@ -144,3 +144,34 @@ func TestQueueHeldWaitsForWake(t *testing.T) {
 	assert.ErrorIs(t, w1b.QueueHeld([]byte("x"), 0, &h), ErrClosed)
 	assert.Empty(t, h.ws, "a refused frame notes no writer")
 }
+
+// TestVetDropsFramesAfterTheGate: frames queued with QueueVetted are put
+// to the vet function once the gate has passed, in queue order; those it
+// drops are left out of the batch, the others (and unvetted ones) go out
+// as queued.
+func TestVetDropsFramesAfterTheGate(t *testing.T) {
+	cw := &countingWriter{}
+	w := NewWriter(cw, 1<<20)
+	gated := false
+	var asked []uint64
+	w.SetGate(func(uint64) { gated = true })
+	w.SetVet(func(id uint64) bool {
+		assert.True(t, gated, "vetted before the gate passed")
+		asked = append(asked, id)
+		return id%2 == 1 // drop the odd ones
+	})
+	require.NoError(t, w.QueueVetted(nil, []byte("a"), 1, 1, nil))
+	require.NoError(t, w.QueueVetted(nil, []byte("b"), 1, 2, nil))
+	require.NoError(t, w.Queue([]byte("c")))
+	require.NoError(t, w.QueueVetted(nil, []byte("d"), 1, 3, nil))
+	require.NoError(t, w.QueueVetted(nil, []byte("e"), 1, 5, nil))
+	require.NoError(t, w.QueueVetted(nil, []byte("f"), 1, 4, nil))
+	w.Close()
+	require.NoError(t, w.Run())
+	var all []byte
+	for _, b := range cw.writes {
+		all = append(all, b...)
+	}
+	assert.Equal(t, []byte{0, 1, 'b', 0, 1, 'c', 0, 1, 'f'}, all)
+	assert.Equal(t, []uint64{1, 2, 3, 5, 4}, asked)
+}
