@@ -48,9 +48,10 @@ func AppendClaimKey(dst []byte, acquirer string, class, stan, terminal, rrn, txT
 
 // pgClaim is a claim staged with an in-flight record.
 type pgClaim struct {
-	seq int64
-	at  int64 // the request's arrival, unix nanos
-	key []byte
+	seq  int64
+	at   int64 // the request's arrival, unix nanos
+	link int64 // the link STAN the issuer sees, for a reversal on another node (ClaimedLink)
+	key  []byte
 }
 
 // SetDupWindow sets how long a claimed key stays claimed
@@ -94,22 +95,23 @@ func (p *PG) claim(ctx context.Context, tx pgx.Tx, b *pgBatch) (map[int64]bool, 
 	}
 	slices.SortStableFunc(b.claims, func(x, y pgClaim) int { return bytes.Compare(x.key, y.key) })
 	lost := make(map[int64]bool)
-	keys, seqs, ats := make([][]byte, 0, len(b.claims)), make([]int64, 0, len(b.claims)), make([]int64, 0, len(b.claims))
+	n := len(b.claims)
+	keys, seqs, ats, links := make([][]byte, 0, n), make([]int64, 0, n), make([]int64, 0, n), make([]int64, 0, n)
 	for i, c := range b.claims {
 		if i > 0 && bytes.Equal(c.key, b.claims[i-1].key) {
 			lost[c.seq] = true
 			continue
 		}
-		keys, seqs, ats = append(keys, c.key), append(seqs, c.seq), append(ats, c.at)
+		keys, seqs, ats, links = append(keys, c.key), append(seqs, c.seq), append(ats, c.at), append(links, c.link)
 		lost[c.seq] = true // until the INSERT returns it
 	}
 	expired := time.Now().UnixNano() - p.dupWindow.Load()
-	rows, err := tx.Query(ctx, `INSERT INTO dupclaims (key, node, run, seq, at_ns)
-		SELECT k, $1, $2, s, a FROM unnest($3::bytea[], $4::bigint[], $5::bigint[]) AS u(k, s, a)
+	rows, err := tx.Query(ctx, `INSERT INTO dupclaims (key, node, run, seq, at_ns, link_stan)
+		SELECT k, $1, $2, s, a, l FROM unnest($3::bytea[], $4::bigint[], $5::bigint[], $6::bigint[]) AS u(k, s, a, l)
 		ON CONFLICT (key) DO UPDATE SET node = excluded.node, run = excluded.run, seq = excluded.seq,
-			at_ns = excluded.at_ns
-		WHERE dupclaims.at_ns < $6
-		RETURNING seq`, p.opt.Node, int64(p.run), keys, seqs, ats, expired) // #nosec G115 -- bits
+			at_ns = excluded.at_ns, link_stan = excluded.link_stan
+		WHERE dupclaims.at_ns < $7
+		RETURNING seq`, p.opt.Node, int64(p.run), keys, seqs, ats, links, expired) // #nosec G115 -- bits
 	if err != nil {
 		return nil, fmt.Errorf("duplicate claims: %w", err)
 	}
@@ -121,6 +123,23 @@ func (p *PG) claim(ctx context.Context, tx pgx.Tx, b *pgBatch) (map[int64]bool, 
 		delete(lost, s)
 	}
 	return lost, nil
+}
+
+// ClaimedLink returns the link STAN of the request claimed under key
+// (AppendClaimKey) at or after since, by any node: found false when no
+// node relayed it then. For an acquirer's reversal sent to another node
+// than its original (its field 90 must name the STAN the issuer saw).
+func (p *PG) ClaimedLink(ctx context.Context, key []byte, since time.Time) (linkSTAN uint32, found bool, err error) {
+	var link int64
+	err = p.pool.QueryRow(ctx, `SELECT link_stan FROM dupclaims WHERE key = $1 AND at_ns >= $2`, key,
+		since.UnixNano()).Scan(&link)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return 0, false, nil
+	}
+	if err != nil {
+		return 0, false, fmt.Errorf("journal: looking up an original's claim: %w", err)
+	}
+	return uint32(link), true, nil // #nosec G115 -- a STAN
 }
 
 // keepWon is b's in-flight records without those whose claim lost: a

@@ -46,6 +46,13 @@ func TestPGClaimsDecideAcrossNodes(t *testing.T) {
 	var inflight int
 	require.NoError(t, a.pool.QueryRow(ctx, `SELECT count(*) FROM inflight`).Scan(&inflight))
 	assert.Equal(t, 1, inflight, "a duplicate's in-flight record is not written: it never goes out")
+	link, found, err := b.ClaimedLink(ctx, claimSent("000001", now).Claim, now.Add(-time.Minute))
+	require.NoError(t, err)
+	assert.True(t, found, "another node's claim is found, for a reversal of its request")
+	assert.EqualValues(t, 1, link, "with the link STAN the issuer saw")
+	_, found, err = b.ClaimedLink(ctx, claimSent("000099", now).Claim, now.Add(-time.Minute))
+	require.NoError(t, err)
+	assert.False(t, found)
 
 	// Twice in one write: one INSERT cannot touch a row twice; the second loses.
 	_, s1, err := b.StageSent(claimSent("000002", now))

@@ -53,7 +53,7 @@ var pgMigrations = []string{
 	// what a node's heartbeat says of it (pg_nodes.go): its config and
 	// routing hashes and its live links per issuer (JSON text).
 	`CREATE TABLE dupclaims (key BYTEA PRIMARY KEY, node TEXT NOT NULL, run BIGINT NOT NULL, seq BIGINT NOT NULL,
-		at_ns BIGINT NOT NULL);
+		at_ns BIGINT NOT NULL, link_stan BIGINT NOT NULL);
 	CREATE INDEX dupclaims_at ON dupclaims (at_ns);
 	ALTER TABLE nodes ADD COLUMN config_hash TEXT NOT NULL DEFAULT '';
 	ALTER TABLE nodes ADD COLUMN routing_hash TEXT NOT NULL DEFAULT '';

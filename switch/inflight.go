@@ -2,6 +2,7 @@ package switchd
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -79,6 +80,7 @@ func (r *request) Claimed(_ *issuer.Txn) error {
 type claimer interface {
 	ClaimResult(seq uint32) error
 	SetDupWindow(d time.Duration)
+	ClaimedLink(ctx context.Context, key []byte, since time.Time) (linkSTAN uint32, found bool, err error)
 }
 
 // fillSent copies the request's SentFields into s. screened checked the

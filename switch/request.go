@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"time"
 
 	"github.com/cardswitch/cardswitch/iso"
 	"github.com/cardswitch/cardswitch/journal"
@@ -310,9 +311,12 @@ func (c *acqConn) send(is *issuer.Issuer, r *request, v *iso.View, key uint64) e
 // 90 (0: leave 90 as it is). A reversal whose original the switch did
 // not relay, although the window covers the original's time, is refused
 // with 25: the switch answered the original itself (or never saw it), so
-// no issuer holds anything for it. An original older than the window is
-// not known either way: relayed unchanged. Any other request: 0, at no
-// cost.
+// no issuer holds anything for it. On a journal shared by nodes
+// (PostgreSQL) an original this node's window does not know, or knows
+// without its link STAN (relayed before the last start), is looked up
+// among every node's claims (claimedOriginal). An original older than the
+// window is not known either way: relayed unchanged. Any other request:
+// 0, at no cost.
 func (c *acqConn) original(v *iso.View) (uint32, refusal) {
 	if v.MTI()[1] != '4' {
 		return 0, refusal{}
@@ -322,6 +326,15 @@ func (c *acqConn) original(v *iso.View) (uint32, refusal) {
 		return 0, refusal{} // no usable 90: relayed as it is, the issuer judges it
 	}
 	link, ok := c.s.dups.original(key, c.started)
+	if (!ok || link == 0) && c.s.claims != nil {
+		if l, found, err := c.claimedOriginal(v); err != nil {
+			c.s.log.Warn("reversal: its original cannot be looked up in the shared journal: field 90 relayed as "+
+				"the acquirer sent it", "conn", c.id, "acquirer", c.acquirer, "stan", string(v.Field(11)), "err", err)
+			return 0, refusal{}
+		} else if found {
+			link, ok = l, true
+		}
+	}
 	if !ok && c.s.dups.covers(v.Field(90)[10:20], c.started) {
 		return 0, refusal{code: iso.CodeNoOriginal, reason: "original not relayed by the switch within journal.duplicate_window"}
 	}
@@ -335,6 +348,24 @@ func (c *acqConn) original(v *iso.View) (uint32, refusal) {
 			"relayed as the acquirer sent it", "conn", c.id, "acquirer", c.acquirer, "stan", string(v.Field(11)))
 	}
 	return link, refusal{}
+}
+
+// originalLookupTimeout bounds claimedOriginal's query: it runs on the
+// acquirer connection's read goroutine, which waits for it.
+const originalLookupTimeout = time.Second
+
+// claimedOriginal looks the original of the reversal scanned into v (its
+// 90 read by originalKey) up among the claims of every node within the
+// window: its link STAN, found false when no node relayed it. A query to
+// the database on the connection's read goroutine, paid only by a
+// reversal whose original this node's window does not hold: a rare
+// message, on the path of the rarest ones.
+func (c *acqConn) claimedOriginal(v *iso.View) (uint32, bool, error) {
+	f := v.Field(90)
+	key := journal.AppendClaimKey(nil, c.acquirer, f[:3], f[4:10], v.Field(41), v.Field(37), f[10:20])
+	ctx, cancel := context.WithTimeout(context.Background(), originalLookupTimeout)
+	defer cancel()
+	return c.s.claims.ClaimedLink(ctx, key, c.started.Add(-time.Duration(c.s.dups.window.Load())))
 }
 
 // isAdvice: an advice (ISO 8583 function digit 2: 0120, 0220, 0420 and

@@ -138,6 +138,7 @@ func TestClusterDuplicateAcrossNodes(t *testing.T) {
 		assert.Equal(t, 1, k, "RRN %s reached the issuer %d times", rrn, k)
 	}
 	assertNodesInTxn(t, cfgA)
+	assertReversalOnOtherNode(t, sim, a, b)
 
 	// The database cannot take the claim: 91, and the issuer never sees it.
 	conn, err := pgx.Connect(context.Background(), dsn)
@@ -147,12 +148,48 @@ func TestClusterDuplicateAcrossNodes(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "91", sendCode(t, a, clusterRequest(t, 9)), "no claim, no authorization")
 	_, err = conn.Exec(context.Background(), `CREATE TABLE dupclaims (key BYTEA PRIMARY KEY, node TEXT NOT NULL,
-		run BIGINT NOT NULL, seq BIGINT NOT NULL, at_ns BIGINT NOT NULL)`)
+		run BIGINT NOT NULL, seq BIGINT NOT NULL, at_ns BIGINT NOT NULL, link_stan BIGINT NOT NULL)`)
 	require.NoError(t, err)
 	assert.Equal(t, "00", sendCode(t, a, clusterRequest(t, 10)), "a probe after it, on the same link")
 	for _, r := range sim.wait(t, "the probe", func(rs []issuersim.Request) bool { return rs[len(rs)-1].RRN == "000000000010" }) {
 		assert.NotEqual(t, "000000000009", r.RRN, "a request whose claim failed reached the issuer")
 	}
+}
+
+// assertReversalOnOtherNode: an acquirer's 0420 sent to node B for an
+// original that node A relayed is relayed to the issuer, its 90 naming the
+// STAN the issuer saw on A's link (B's own window does not know the
+// original; A's claim in the database does), not refused 25; one naming
+// an original no node relayed within the window is refused 25.
+func assertReversalOnOtherNode(t *testing.T, sim *crashSim, a, b *acqclient.Client) {
+	t.Helper()
+	now := time.Now().UTC()
+	orig, err := acqclient.Request{PAN: "4111111111111111", Amount: 100, STAN: 500, RRN: "000000000500",
+		Terminal: "TERM0001", Time: now}.Message()
+	require.NoError(t, err)
+	require.Equal(t, "00", sendCode(t, a, orig))
+	rev, err := acqclient.Request{MTI: "0420", PAN: "4111111111111111", Amount: 100, STAN: 501, RRN: "000000000500",
+		Terminal: "TERM0001", Time: now, Fields: map[int]string{
+			90: "0100000500" + now.Format("0102150405") + strings.Repeat("0", 22)}}.Message()
+	require.NoError(t, err)
+	assert.Equal(t, "00", sendCode(t, b, rev), "a reversal of another node's original reaches the issuer")
+	var linkSTAN string
+	for _, r := range sim.wait(t, "the reversal", count("0420", 1)) {
+		switch {
+		case r.MTI == "0100" && r.RRN == "000000000500":
+			linkSTAN = r.STAN
+		case r.MTI == "0420":
+			require.Len(t, r.Original, 42)
+			assert.Equal(t, linkSTAN, r.Original[4:10], "90 names the original as the issuer saw it, from A's link")
+		}
+	}
+	require.NotEmpty(t, linkSTAN)
+	require.NotEqual(t, "000500", linkSTAN, "the test needs a link STAN other than the acquirer's")
+	rev, err = acqclient.Request{MTI: "0420", PAN: "4111111111111111", Amount: 100, STAN: 503, RRN: "000000000502",
+		Terminal: "TERM0001", Time: now, Fields: map[int]string{
+			90: "0100000502" + now.Format("0102150405") + strings.Repeat("0", 22)}}.Message()
+	require.NoError(t, err)
+	assert.Equal(t, "25", sendCode(t, b, rev), "no node relayed its original")
 }
 
 // assertNodesInTxn: txn list, show and stats, run with one node's config,
