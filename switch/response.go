@@ -64,6 +64,7 @@ func (c *acqConn) finish(a *answer, v *iso.View) {
 	}
 	c.queueHeld(a.resp, tk, a.req, a.held)
 	c.s.metrics.Request(string(a.spans[spanMTI].In(a.frame)), a.issuer, a.code, a.latency)
+	c.s.ring.put(c, a)
 	if a.sent != nil {
 		c.release(a.sent)
 	}
