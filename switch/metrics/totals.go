@@ -1,8 +1,8 @@
 package metrics
 
 import (
-	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
 )
 
 // Totals are the request counters and latency histograms read at one
