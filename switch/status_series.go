@@ -65,11 +65,11 @@ func (s *Switch) runSeries(ctx context.Context) {
 	t := time.NewTicker(seriesTick)
 	defer t.Stop()
 	for {
-		s.series.tick(time.Now(), s.metrics.Totals)
 		select {
 		case <-ctx.Done():
 			return
-		case <-t.C:
+		case now := <-t.C:
+			s.series.tick(now, s.metrics.Totals)
 		}
 	}
 }

@@ -198,6 +198,9 @@ func (s *Switch) Run(ctx context.Context) error {
 		}()
 	}
 	if s.admin != nil {
+		// The first reading before the listener serves: the charts
+		// start from it.
+		s.series.tick(s.started, s.metrics.Totals)
 		bg.Add(2)
 		go func() {
 			defer bg.Done()
