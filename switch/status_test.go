@@ -69,24 +69,27 @@ func statusIssuer(t *testing.T, doc switchd.StatusDoc, name string) switchd.Stat
 // answers; 4 routes to bank, 41 to bank2 except 411111 (bank). Links
 // reconnect after 30 s, so that a link that went down stays down for the
 // test.
-func statusYAML(sim, dead, extra string) string {
+func statusYAML(sim, dead, admin string) string {
+	if admin == "" {
+		admin = "admin: {address: \"127.0.0.1:0\"}\n"
+	}
 	issuer := func(name, addr string) string {
 		return "  - {name: " + name + ", endpoints: [" + addr + "], timeout: 5s, connect_timeout: 2s, " +
 			"reconnect_min: 30s, reconnect_max: 30s}\n"
 	}
-	return "admin: {address: \"127.0.0.1:0\"}\njournal: {path: \"\"}\nissuers:\n" + issuer("bank", sim) +
+	return admin + "journal: {path: \"\"}\nissuers:\n" + issuer("bank", sim) +
 		issuer("bank2", dead) + "routes:\n  - {bin: \"4\", issuer: bank}\n  - {bin: \"41\", issuer: bank2}\n" +
-		"  - {bin: \"411111\", issuer: bank}\n" + extra
+		"  - {bin: \"411111\", issuer: bank}\n"
 }
 
 // statusSwitch runs a switch on statusYAML from a file, with the
 // simulator declining amounts above 1000.
-func statusSwitch(t *testing.T, extra string) (*running, string, string) {
+func statusSwitch(t *testing.T, admin string) (*running, string, string) {
 	t.Helper()
 	sim := startSim(t, config.Simulator{DeclineAbove: 1000})
 	dead := deadAddr(t)
 	path := filepath.Join(t.TempDir(), "switch.yaml")
-	require.NoError(t, os.WriteFile(path, []byte(statusYAML(sim.Addr(), dead, extra)), 0o600))
+	require.NoError(t, os.WriteFile(path, []byte(statusYAML(sim.Addr(), dead, admin)), 0o600))
 	cfg, err := config.Load(path)
 	require.NoError(t, err)
 	sw := opsRun(t, cfg)
@@ -284,3 +287,73 @@ func TestStatusLookup(t *testing.T) {
 	a := statusDo(t, "GET", base+"/status/lookup?pan=4111111111111111", "", nil)
 	assert.Equal(t, http.StatusMethodNotAllowed, a.code, "no PAN in a URL")
 }
+
+// With admin.token_file, the status page needs the token: its JSON
+// answers 401 JSON and the page 303 to the sign-in form without it; the
+// form's right token sets an HttpOnly SameSite=Strict session cookie
+// (not the token) that then works; a wrong token is 401, a cross-site
+// sign-in 403; sign-out ends the session.
+func TestStatusSignIn(t *testing.T) {
+	const token = "status-token-0123456789abcdef"
+	tokenFile := filepath.Join(t.TempDir(), "admin.token")
+	require.NoError(t, os.WriteFile(tokenFile, []byte(token+"\n"), 0o600))
+	sw, _, _ := statusSwitch(t, "admin: {address: \"127.0.0.1:0\", token_file: "+tokenFile+"}\n")
+	base := "http://" + sw.AdminAddr()
+	form := map[string]string{"Content-Type": "application/x-www-form-urlencoded"}
+
+	for _, p := range []string{"/status.json", "/status/transactions"} {
+		a := statusDo(t, "GET", base+p, "", nil)
+		assert.Equal(t, http.StatusUnauthorized, a.code, p)
+		assert.Equal(t, "application/json", a.hdr.Get("Content-Type"), p)
+		assert.Contains(t, a.body, `"error": "this endpoint needs the admin token`, p)
+	}
+	a := statusDo(t, "POST", base+"/status/lookup", `{"pan": "4"}`, nil)
+	assert.Equal(t, http.StatusUnauthorized, a.code)
+	a = statusDo(t, "GET", base+"/status", "", nil)
+	assert.Equal(t, http.StatusSeeOther, a.code)
+	assert.Equal(t, "/status/login", a.hdr.Get("Location"))
+	a = statusDo(t, "GET", base+"/status/login", "", nil)
+	assert.Equal(t, http.StatusOK, a.code)
+	assert.Contains(t, a.body, `name="token"`)
+	assert.Equal(t, http.StatusOK, statusDo(t, "GET", base+"/status.json", "", bearerOf(token)).code, "the bearer token still works")
+
+	a = statusDo(t, "POST", base+"/status/login", "token=wrong-token", form)
+	assert.Equal(t, http.StatusUnauthorized, a.code)
+	assert.Contains(t, a.body, "wrong token")
+	assert.Empty(t, a.hdr.Values("Set-Cookie"))
+	for _, h := range []map[string]string{{"Origin": "http://evil.example"}, {"Sec-Fetch-Site": "cross-site"}} {
+		h["Content-Type"] = form["Content-Type"]
+		a = statusDo(t, "POST", base+"/status/login", "token="+token, h)
+		assert.Equal(t, http.StatusForbidden, a.code, "%v", h)
+		assert.Empty(t, a.hdr.Values("Set-Cookie"), "%v", h)
+	}
+
+	a = statusDo(t, "POST", base+"/status/login", "token="+token, form)
+	require.Equal(t, http.StatusSeeOther, a.code, a.body)
+	assert.Equal(t, "/status", a.hdr.Get("Location"))
+	resp := http.Response{Header: a.hdr}
+	cookies := resp.Cookies()
+	require.Len(t, cookies, 1)
+	ck := cookies[0]
+	assert.Equal(t, "cardswitch_admin", ck.Name)
+	assert.True(t, ck.HttpOnly)
+	assert.Equal(t, http.SameSiteStrictMode, ck.SameSite)
+	assert.Equal(t, "/", ck.Path)
+	assert.NotContains(t, ck.Value, token)
+	session := map[string]string{"Cookie": ck.Name + "=" + ck.Value}
+	assert.Equal(t, http.StatusOK, statusDo(t, "GET", base+"/status.json", "", session).code)
+	assert.Equal(t, http.StatusOK, statusDo(t, "GET", base+"/status/transactions", "", session).code)
+	assert.Equal(t, http.StatusUnauthorized, statusDo(t, "GET", base+"/status.json", "",
+		map[string]string{"Cookie": ck.Name + "=" + ck.Value + "x"}).code, "a forged cookie")
+	assert.Equal(t, http.StatusUnauthorized, statusDo(t, "GET", base+"/status.json", "",
+		map[string]string{"Cookie": ck.Name + "=" + token}).code, "the token is not a cookie")
+
+	a = statusDo(t, "POST", base+"/status/logout", "", session)
+	assert.Equal(t, http.StatusSeeOther, a.code)
+	assert.Equal(t, "/status/login", a.hdr.Get("Location"))
+	assert.Contains(t, a.hdr.Get("Set-Cookie"), "Max-Age=0")
+	assert.Equal(t, http.StatusUnauthorized, statusDo(t, "GET", base+"/status.json", "", session).code,
+		"the session ended with the sign-out")
+}
+
+func bearerOf(token string) map[string]string { return map[string]string{"Authorization": "Bearer " + token} }
