@@ -356,4 +356,6 @@ func TestStatusSignIn(t *testing.T) {
 		"the session ended with the sign-out")
 }
 
-func bearerOf(token string) map[string]string { return map[string]string{"Authorization": "Bearer " + token} }
+func bearerOf(token string) map[string]string {
+	return map[string]string{"Authorization": "Bearer " + token}
+}
