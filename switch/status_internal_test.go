@@ -111,3 +111,14 @@ func TestSeriesMarks(t *testing.T) {
 	assert.Equal(t, map[string]uint64{"00": 800 - 2*101}, codesOf(marks, nil))
 	assert.Empty(t, seriesOf(marks, func(string) bool { return false }).Points[0].ApprovalRate)
 }
+
+// BenchmarkTxnRingPut: what the status page's ring adds to each answer.
+func BenchmarkTxnRingPut(b *testing.B) {
+	var r txnRing
+	c := &acqConn{s: snapSwitch(), lst: &listener{}}
+	a := ringAnswer(b, "4111111111111111", 1)
+	b.ReportAllocs()
+	for b.Loop() {
+		r.put(c, a)
+	}
+}
