@@ -11,10 +11,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/cardswitch/cardswitch/config"
+	"github.com/cardswitch/cardswitch/internal/pgtest"
 	switchd "github.com/cardswitch/cardswitch/switch"
 )
 
@@ -358,4 +360,45 @@ func TestStatusSignIn(t *testing.T) {
 
 func bearerOf(token string) map[string]string {
 	return map[string]string{"Authorization": "Bearer " + token}
+}
+
+// With journal.postgres, /status.json lists the cluster's nodes from the
+// heartbeat table, this one marked self; a node's config hash shows when
+// the table records it, and differs from ours.
+func TestStatusCluster(t *testing.T) {
+	dsn := pgtest.DSN(t)
+	sim := startSim(t, config.Simulator{})
+	dir := t.TempDir()
+	key := filepath.Join(dir, "journal.key")
+	require.NoError(t, os.WriteFile(key, []byte(strings.Repeat("5a", 32)+"\n"), 0o600))
+	cfg := opsLoad(t, "admin: {address: \"127.0.0.1:0\"}\njournal: {path: \"\", postgres: '"+dsn+"', key_file: "+key+
+		"}\ncluster: {node: sw-1}\nissuers:\n"+issuerYAML("bank", "5s", sim.Addr())+"routes:\n  - {bin: \"4\", issuer: bank}\n")
+	sw := opsRun(t, cfg)
+	opsWaitUp(t, sw, "bank")
+	base := "http://" + sw.AdminAddr()
+
+	doc, body := statusDoc(t, base, nil)
+	assert.Equal(t, "sw-1", doc.Node)
+	require.NotNil(t, doc.Cluster, body)
+	require.Len(t, doc.Cluster.Nodes, 1)
+	self := doc.Cluster.Nodes[0]
+	assert.Equal(t, "sw-1", self.Node)
+	assert.True(t, self.Self)
+	assert.False(t, self.Heartbeat.IsZero())
+	assert.Nil(t, self.ConfigHash, "the nodes table has no config hash")
+
+	conn, err := pgx.Connect(context.Background(), dsn)
+	require.NoError(t, err)
+	defer func() { _ = conn.Close(context.Background()) }()
+	_, err = conn.Exec(context.Background(), `ALTER TABLE nodes ADD COLUMN IF NOT EXISTS config_hash TEXT;
+		INSERT INTO nodes (node, heartbeat_ns, started_ns, config_hash) VALUES ('sw-2', 1, 1, 'other-hash')`)
+	require.NoError(t, err)
+	doc, _ = statusDoc(t, base, nil)
+	require.Len(t, doc.Cluster.Nodes, 2)
+	other := doc.Cluster.Nodes[1]
+	assert.Equal(t, "sw-2", other.Node)
+	assert.False(t, other.Self)
+	require.NotNil(t, other.ConfigHash)
+	assert.Equal(t, "other-hash", *other.ConfigHash)
+	assert.True(t, other.Differs)
 }
