@@ -402,3 +402,25 @@ func TestStatusCluster(t *testing.T) {
 	assert.Equal(t, "other-hash", *other.ConfigHash)
 	assert.True(t, other.Differs)
 }
+
+// An issuer without a live link and with stand-in on: /status.json shows
+// it down, its stand-in decisions, and the advices owed with the age of
+// the oldest.
+func TestStatusStandInQueues(t *testing.T) {
+	yaml := standInYAML(journalPath(t), deadAddr(t), "200ms", 0, standInLimits) + "admin: {address: \"127.0.0.1:0\"}\n"
+	sw := opsRun(t, opsLoad(t, yaml))
+	c := dial(t, sw.addr)
+	require.Equal(t, "00", str(t, send(t, c, siAuth("4111111111111111", 5000, 1, nil)), 39))
+	require.Equal(t, "00", str(t, send(t, c, siAuth("4000001234567899", 100, 2, nil)), 39))
+
+	doc, body := statusDoc(t, "http://"+sw.AdminAddr(), nil)
+	assert.NotContains(t, body, "4000001234567899")
+	bank := statusIssuer(t, doc, "bank")
+	assert.Equal(t, "down", bank.State)
+	assert.Equal(t, switchd.StatusStandIn{Enabled: true, Decisions: 2}, bank.StandIn)
+	assert.Equal(t, 2, bank.Queues.Advices)
+	assert.Equal(t, 0, bank.Queues.Reversals)
+	require.NotNil(t, bank.Queues.OldestAgeSeconds)
+	assert.GreaterOrEqual(t, *bank.Queues.OldestAgeSeconds, 0.0)
+	assert.Equal(t, map[string]uint64{"00": 2}, bank.Codes, "%v %+v", doc.Switch.Codes, doc.Switch.Series)
+}
