@@ -47,12 +47,15 @@ func AppendMasked(dst, pan []byte) []byte {
 	dst = slices.Grow(dst, n)[:start+n]
 	out := dst[start:]
 	shown(out[:head], pan[:head])
-	for i := head; i < n-tail; i++ {
-		out[i] = '*'
+	for mid := out[head : n-tail]; len(mid) > 0; { // longer than stars only for garbage, not a PAN
+		mid = mid[copy(mid, stars[:]):]
 	}
 	shown(out[n-tail:], pan[n-tail:])
 	return dst
 }
+
+// stars mask the hidden digits: all of a PAN's at most.
+var stars = [...]byte{'*', '*', '*', '*', '*', '*', '*', '*', '*', '*', '*', '*', '*', '*', '*', '*', '*', '*', '*'}
 
 // shown copies the digits of a PAN that are shown, a byte that is not a
 // digit as '?'.
