@@ -1,0 +1,2 @@
+// Placeholder: the status page's script polls /status.json once a second.
+"use strict";
