@@ -214,6 +214,11 @@ func (p *PG) writableLocked() error {
 // Lag is how many staged entries wait for their write.
 func (p *PG) Lag() int { return int(p.lag.Load()) }
 
+// Beat records this node's heartbeat now, out of turn: the switch calls
+// it once it runs and after each reload, so that `cluster status` shows
+// the config in force without waiting for the next beat.
+func (p *PG) Beat(ctx context.Context) error { return p.beat(ctx) }
+
 // beat records this node's heartbeat, with what Report says of it.
 func (p *PG) beat(ctx context.Context) error {
 	now := time.Now().UnixNano()

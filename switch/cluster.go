@@ -1,9 +1,11 @@
 package switchd
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"sync"
+	"time"
 
 	"github.com/cardswitch/cardswitch/config"
 	"github.com/cardswitch/cardswitch/journal"
@@ -23,6 +25,39 @@ func (s *Switch) nodeReport() journal.NodeReport {
 		r.Links[is.Name] = is.UpLinks()
 	}
 	return r
+}
+
+// beater is a journal with node heartbeats (the PostgreSQL journal).
+type beater interface {
+	Beat(ctx context.Context) error
+}
+
+// beatNow publishes this node's report at once: at start (before Run
+// serves, so that `cluster status` and the status page show the config in
+// force from the first moment) and after a reload (in the background: a
+// database that does not answer holds up nothing; the periodic heartbeat
+// says the same later).
+func (s *Switch) beatNow(wait bool) {
+	b, ok := s.jrnl.(beater)
+	if !ok || s.jrnl == nil {
+		return
+	}
+	beat := func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := b.Beat(ctx); err != nil {
+			s.log.Warn("journal.postgres: heartbeat after start or reload failed; the periodic one retries", "err", err)
+		}
+	}
+	if wait {
+		beat()
+		return
+	}
+	s.bg.Add(1)
+	go func() {
+		defer s.bg.Done()
+		beat()
+	}()
 }
 
 // routingHash remembers the routing hash of the config in force: a table

@@ -167,6 +167,7 @@ func (s *Switch) drainUnused(prev, next []*issuer.Issuer) {
 func (s *Switch) reloads(ok bool) {
 	if ok {
 		s.stats.reloads.Add(1)
+		s.beatNow(false)
 	} else {
 		s.stats.reloadErrors.Add(1)
 	}

@@ -51,19 +51,24 @@ type StatusCluster struct {
 	Nodes []StatusNode `json:"nodes"`
 }
 
-// StatusNode is one node: its last heartbeat and the configuration it
-// runs (null when the journal does not record it).
+// StatusNode is one node: its last heartbeat, whether it is live (beat
+// within cluster.lease), the configuration it runs (null when it has not
+// said) and whether that differs from this node's; routing_differs is
+// `cluster status`'s flag (its routes differ from the live majority's).
 type StatusNode struct {
-	Node       string    `json:"node"`
-	Heartbeat  time.Time `json:"heartbeat"`
-	ConfigHash *string   `json:"config_hash"`
-	Differs    bool      `json:"differs"`
-	Self       bool      `json:"self"`
+	Node           string    `json:"node"`
+	Heartbeat      time.Time `json:"heartbeat"`
+	Live           bool      `json:"live"`
+	ConfigHash     *string   `json:"config_hash"`
+	Differs        bool      `json:"differs"`
+	RoutingDiffers bool      `json:"routing_differs"`
+	Owed           int       `json:"owed"`
+	Self           bool      `json:"self"`
 }
 
 // nodeLister is the PostgreSQL journal's nodes table.
 type nodeLister interface {
-	Nodes(ctx context.Context) ([]journal.Node, error)
+	Nodes(ctx context.Context) ([]journal.NodeStatus, error)
 }
 
 // statusCluster lists the nodes when the journal is on PostgreSQL; nil
@@ -82,7 +87,8 @@ func (s *Switch) statusCluster(ctx context.Context, cfg *config.Config) *StatusC
 	}
 	out := &StatusCluster{Nodes: []StatusNode{}}
 	for _, n := range nodes {
-		sn := StatusNode{Node: n.Node, Heartbeat: n.Heartbeat.UTC(), Self: n.Node == cfg.Cluster.Node}
+		sn := StatusNode{Node: n.Node, Heartbeat: n.Heartbeat.UTC(), Live: n.Live, RoutingDiffers: n.RoutingDiffers,
+			Owed: n.Owed, Self: n.Node == cfg.Cluster.Node}
 		if n.ConfigHash != "" {
 			h := n.ConfigHash
 			sn.ConfigHash, sn.Differs = &h, h != cfg.Hash

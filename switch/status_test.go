@@ -354,8 +354,8 @@ func bearerOf(token string) map[string]string {
 }
 
 // With journal.postgres, /status.json lists the cluster's nodes from the
-// heartbeat table, this one marked self; a node's config hash shows when
-// the table records it, and differs from ours.
+// heartbeat table, this one marked self with its own config hash; another
+// node's config hash shows, marked when it differs from ours.
 func TestStatusCluster(t *testing.T) {
 	dsn := pgtest.DSN(t)
 	sim := startSim(t, config.Simulator{})
@@ -376,13 +376,15 @@ func TestStatusCluster(t *testing.T) {
 	assert.Equal(t, "sw-1", self.Node)
 	assert.True(t, self.Self)
 	assert.False(t, self.Heartbeat.IsZero())
-	assert.Nil(t, self.ConfigHash, "the nodes table has no config hash")
+	require.NotNil(t, self.ConfigHash, "a node reports its config hash with its heartbeat")
+	assert.Equal(t, sw.Routes().Hash, *self.ConfigHash)
+	assert.False(t, self.Differs)
+	assert.True(t, self.Live)
 
 	conn, err := pgx.Connect(context.Background(), dsn)
 	require.NoError(t, err)
 	defer func() { _ = conn.Close(context.Background()) }()
-	_, err = conn.Exec(context.Background(), `ALTER TABLE nodes ADD COLUMN IF NOT EXISTS config_hash TEXT;
-		INSERT INTO nodes (node, heartbeat_ns, started_ns, config_hash) VALUES ('sw-2', 1, 1, 'other-hash')`)
+	_, err = conn.Exec(context.Background(), `INSERT INTO nodes (node, heartbeat_ns, started_ns, config_hash) VALUES ('sw-2', 1, 1, 'other-hash')`)
 	require.NoError(t, err)
 	doc, _ = statusDoc(t, base, nil)
 	require.Len(t, doc.Cluster.Nodes, 2)
@@ -392,6 +394,7 @@ func TestStatusCluster(t *testing.T) {
 	require.NotNil(t, other.ConfigHash)
 	assert.Equal(t, "other-hash", *other.ConfigHash)
 	assert.True(t, other.Differs)
+	assert.False(t, other.Live, "its heartbeat is from 1970")
 }
 
 // An issuer without a live link and with stand-in on: /status.json shows

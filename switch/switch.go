@@ -180,6 +180,7 @@ func (s *Switch) Addr() net.Addr { return s.listeners[0].ln.Addr() }
 func (s *Switch) Run(ctx context.Context) error {
 	var bg sync.WaitGroup
 	s.started = time.Now()
+	s.beatNow(true)
 	for _, is := range s.routes.Load().issuers {
 		for _, l := range is.Links() {
 			s.links.start(l)
