@@ -77,8 +77,7 @@
   // constant (no data in it), so the page needs no namespace URL.
   var svgTpl = document.createElement('template');
   svgTpl.innerHTML = '<svg viewBox="0 0 300 48" preserveAspectRatio="none" role="img">' +
-    '<title></title><path class="l1"></path><path class="l2"></path>' +
-    '<text class="empty" x="4" y="28"></text></svg>';
+    '<title></title><path class="l1"></path><path class="l2"></path></svg>';
 
   function pathOf(points, key, max, slots) {
     var d = '', pen = false, off = slots - points.length;
@@ -107,10 +106,9 @@
     var svg = svgTpl.content.firstChild.cloneNode(true);
     var paths = svg.querySelectorAll('path');
     keys.forEach(function (k, i) { paths[i].setAttribute('d', pathOf(points, k, max, slots)); });
-    var last = points.length ? points[points.length - 1] : null;
-    var lastText = last ? keys.map(function (k) { return fmt(last[k]); }).join(' / ') : '–';
+    var last = lastPoint({ points: points });
     var any = points.some(function (p) { return keys.some(function (k) { return p[k] !== null && p[k] !== undefined; }); });
-    svg.querySelector('text').textContent = any ? '' : 'no traffic';
+    var lastText = any && last ? keys.map(function (k) { return fmt(last[k]); }).join(' / ') : 'no traffic';
     svg.querySelector('title').textContent = label + ' over the last 5 minutes; last ' + lastText;
     svg.setAttribute('aria-label', label + ', last ' + lastText);
     var cap = el('figcaption', null, [el('span', null, label), el('b', null, lastText)]);
