@@ -46,19 +46,23 @@ type acqConn struct {
 	key   hashedKey // the current frame's duplicate key, when hashed ahead
 	once  sync.Once
 
-	started    time.Time // when the frame being handled arrived (read loop only)
-	acquirer   string    // the acquirer's configured name, "" when none are configured
-	acq        *acquirers.Acquirer
-	reg        *acquirers.Registry // the acquirer list acq was resolved in (read loop only)
-	subject    string              // verified client certificate subject, "" without mTLS
-	unreadable int                 // frames without a readable MTI so far (read loop only)
-	src        netip.Addr          // the source the per-address caps count it under
-	pending    bool                // no complete frame yet (read loop only)
-	slow       atomic.Bool         // closed for not reading its answers (counted once)
-	inflight   atomic.Int64        // requests of this connection waiting for an issuer
-	sending    *iso.View           // the scan of the request being handed to a link (read loop only; inflight.go)
-	burst      issuer.Burst        // the requests of the current read, their link and writers to wake (read loop only)
-	sendingKey uint64              // its duplicate key, 0 for none (read loop only; Record notes its link STAN)
+	started  time.Time // when the frame being handled arrived (read loop only)
+	acquirer string    // the acquirer's configured name, "" when none are configured
+	// shownName is acquirer for other goroutines (the status page, an
+	// answer finished on a link's): nil when none are configured.
+	shownName   atomic.Pointer[string]
+	connectedAt time.Time
+	acq         *acquirers.Acquirer
+	reg         *acquirers.Registry // the acquirer list acq was resolved in (read loop only)
+	subject     string              // verified client certificate subject, "" without mTLS
+	unreadable  int                 // frames without a readable MTI so far (read loop only)
+	src         netip.Addr          // the source the per-address caps count it under
+	pending     bool                // no complete frame yet (read loop only)
+	slow        atomic.Bool         // closed for not reading its answers (counted once)
+	inflight    atomic.Int64        // requests of this connection waiting for an issuer
+	sending     *iso.View           // the scan of the request being handed to a link (read loop only; inflight.go)
+	burst       issuer.Burst        // the requests of the current read, their link and writers to wake (read loop only)
+	sendingKey  uint64              // its duplicate key, 0 for none (read loop only; Record notes its link STAN)
 
 	// The frame being handled's translation state (read loop only; a
 	// translating or TPDU listener): its canonical form's buffer, what the
@@ -72,7 +76,8 @@ func (s *Switch) handleConn(l *listener, conn net.Conn) {
 	if tc, ok := conn.(*net.TCPConn); ok && s.limits.AcquirerSendBuffer > 0 {
 		_ = tc.SetWriteBuffer(s.limits.AcquirerSendBuffer) // a hint; the kernel may round it
 	}
-	c := &acqConn{s: s, lst: l, conn: conn, id: s.nextConn.Add(1), remote: conn.RemoteAddr().String()}
+	c := &acqConn{s: s, lst: l, conn: conn, id: s.nextConn.Add(1), remote: conn.RemoteAddr().String(),
+		connectedAt: time.Now()}
 	c.burst = issuer.NewBurst(c.id)
 	c.out = wire.NewWriter(conn, s.limits.AcquirerBacklog)
 	c.out.SetFraming(l.dialect.Framing)

@@ -57,6 +57,7 @@ func (s *Switch) admit(c *acqConn) (release func(), ok bool) {
 		return nil, s.refuseConn(c, metrics.ReasonMaxConnections, "acquirer connection cap reached", "acquirer", a.Name)
 	}
 	c.acq, c.acquirer = a, a.Name
+	c.shownName.Store(&a.Name)
 	total := release
 	return func() { relAcq(); total() }, true
 }
@@ -124,6 +125,7 @@ func (c *acqConn) reidentify(reg *acquirers.Registry) bool {
 	c.reg = reg
 	if !reg.Enabled() {
 		c.acq, c.acquirer = nil, ""
+		c.shownName.Store(nil)
 		return true
 	}
 	remote, _ := netip.ParseAddrPort(c.remote)
@@ -132,5 +134,6 @@ func (c *acqConn) reidentify(reg *acquirers.Registry) bool {
 		return false
 	}
 	c.acq, c.acquirer = a, a.Name
+	c.shownName.Store(&a.Name)
 	return true
 }

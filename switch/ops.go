@@ -61,6 +61,7 @@ func (s *Switch) setupOps(cfg *config.Config) error {
 	if s.sims != nil {
 		a.SetSimulators(s.sims)
 	}
+	a.SetStatus(statusAPI{s})
 	s.admin = a
 	return nil
 }

@@ -45,10 +45,13 @@ func (s *Switch) Reload(ctx context.Context) (ReloadResult, error) {
 	cfg, err := config.Load(path)
 	if err != nil {
 		s.reloads(false)
+		s.reloadHistory.add(time.Now(), ReloadResult{}, err)
 		s.log.Error("config reload rejected; the running configuration stays in force", "file", path, "err", err)
 		return ReloadResult{}, err
 	}
-	return s.apply(ctx, cfg)
+	res, err := s.apply(ctx, cfg)
+	s.reloadHistory.add(time.Now(), res, err)
+	return res, err
 }
 
 // Apply switches to an already validated configuration: issuers added are
@@ -58,7 +61,9 @@ func (s *Switch) Reload(ctx context.Context) (ReloadResult, error) {
 func (s *Switch) Apply(ctx context.Context, cfg *config.Config) (ReloadResult, error) {
 	s.reloadMu.Lock()
 	defer s.reloadMu.Unlock()
-	return s.apply(ctx, cfg)
+	res, err := s.apply(ctx, cfg)
+	s.reloadHistory.add(time.Now(), res, err)
+	return res, err
 }
 
 func (s *Switch) apply(ctx context.Context, cfg *config.Config) (ReloadResult, error) {

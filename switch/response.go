@@ -62,8 +62,11 @@ func (c *acqConn) finish(a *answer, v *iso.View) {
 	if c.s.debugging() {
 		c.logTxn(a, v)
 	}
-	c.queueHeld(a.resp, tk, a.req, a.held)
+	// Counted before it is queued: whoever has seen the answer finds it
+	// in the metrics and the status page.
 	c.s.metrics.Request(string(a.spans[spanMTI].In(a.frame)), a.issuer, a.code, a.latency)
+	c.s.ring.put(c, a)
+	c.queueHeld(a.resp, tk, a.req, a.held)
 	if a.sent != nil {
 		c.release(a.sent)
 	}

@@ -71,6 +71,13 @@ type Switch struct {
 	txns     inflight       // requests waiting for an issuer
 	nextConn atomic.Uint64
 
+	// The status page's (status.go): when Run started, the counters'
+	// readings, the last reloads and the last finished transactions.
+	started       time.Time
+	series        statusSeries
+	reloadHistory reloadHistory
+	ring          txnRing
+
 	revClock func() time.Time // the reversal rate limiters' clock; nil: time.Now (tests set it)
 	revPass  func()           // called after each pass over due reversals; nil: none (tests set it)
 }
@@ -170,6 +177,7 @@ func (s *Switch) Addr() net.Addr { return s.listeners[0].ln.Addr() }
 // returns nil.
 func (s *Switch) Run(ctx context.Context) error {
 	var bg sync.WaitGroup
+	s.started = time.Now()
 	for _, is := range s.routes.Load().issuers {
 		for _, l := range is.Links() {
 			s.links.start(l)
@@ -190,7 +198,14 @@ func (s *Switch) Run(ctx context.Context) error {
 		}()
 	}
 	if s.admin != nil {
-		bg.Add(1)
+		// The first reading before the listener serves: the charts
+		// start from it.
+		s.series.tick(s.started, s.metrics.Totals)
+		bg.Add(2)
+		go func() {
+			defer bg.Done()
+			s.runSeries(ctx)
+		}()
 		go func() {
 			defer bg.Done()
 			if err := s.admin.Serve(); err != nil {

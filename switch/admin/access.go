@@ -16,8 +16,10 @@ import (
 // endpoints open to whoever passes the Host and Origin checks, which only
 // a loopback listener accepts.
 type Access struct {
-	// Token, when set, is required as "Authorization: Bearer <token>" by
-	// every path but /metrics, /healthz and /readyz. A secret: never logged.
+	// Token, when set, is required as "Authorization: Bearer <token>", or
+	// a status page session cookie got by signing in with it, by every
+	// path but /metrics, /healthz, /readyz and the sign-in form. A
+	// secret: never logged.
 	Token string
 	// Hosts are further names ("name", any port; or "name:port") accepted
 	// in the Host header, lower case.
@@ -29,8 +31,15 @@ type Access struct {
 var ErrTokenRequired = errors.New("admin: the listener is not on a loopback address: admin.token_file is required")
 
 // openPaths need no token: probes and scrapers carry none, and they
-// reveal nothing that changes the switch.
-var openPaths = map[string]bool{"/metrics": true, "/healthz": true, "/readyz": true}
+// reveal nothing that changes the switch; the status page's sign-in form,
+// its style and sign-out come before a session exists (the Host and
+// Origin checks still apply: a cross-site sign-in POST is refused).
+var openPaths = map[string]bool{"/metrics": true, "/healthz": true, "/readyz": true,
+	"/status/login": true, "/status/logout": true, "/status/style.css": true}
+
+// statusJSON are the status page's JSON endpoints: refused with a JSON
+// error, not a redirect to the sign-in form.
+var statusJSON = map[string]bool{"/status.json": true, "/status/transactions": true, "/status/lookup": true}
 
 // policy is an Access prepared for checking requests.
 type policy struct {

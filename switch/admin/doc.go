@@ -11,6 +11,15 @@
 //	                                    (Server.SetSimulators) and their state
 //	POST /admin/simulators/{name}/down  take that simulator down: 200 JSON
 //	POST /admin/simulators/{name}/up    state, 404 JSON naming an unknown one
+//	GET  /status.json                   200 JSON: Status.StatusJSON (404 JSON
+//	                                    without Server.SetStatus)
+//	GET  /status/transactions           200 JSON: Status.Transactions; 400 JSON
+//	                                    naming a malformed filter
+//	POST /status/lookup                 200 JSON: Status.Lookup of {"pan"}; 400
+//	GET  /status/login                  the status page's sign-in form
+//	POST /status/login                  303 to /status with a session cookie,
+//	                                    401 and the form for a wrong token
+//	POST /status/logout                 ends the session: 303 to the form
 //
 // Any other method on these paths gets 405 with an Allow header. The
 // listener has header, read, write and idle timeouts so that a slow or idle
@@ -20,6 +29,8 @@
 // listener's own address (or an Access.Hosts name), with 403 when a browser
 // sent it from another site's page (Origin, Sec-Fetch-Site), and, when
 // Access.Token is set, with 401 when it lacks "Authorization: Bearer
-// <token>" on any path but /metrics, /healthz and /readyz. A listener that
-// is not on loopback must have a token.
+// <token>" (or a status page session cookie) on any path but /metrics,
+// /healthz, /readyz and the sign-in form; the status page itself is
+// redirected (303) to the form, its JSON gets a 401 JSON error. A listener
+// that is not on loopback must have a token.
 package admin

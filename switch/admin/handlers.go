@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
+	"time"
 )
 
 func (s *Server) routes(metrics http.Handler) http.Handler {
@@ -24,6 +26,7 @@ func (s *Server) routes(metrics http.Handler) http.Handler {
 	mux.HandleFunc("GET /admin/simulators", s.adminSimulators)
 	mux.HandleFunc("POST /admin/simulators/{name}/down", s.simulatorState(true))
 	mux.HandleFunc("POST /admin/simulators/{name}/up", s.simulatorState(false))
+	s.statusRoutes(mux)
 	return mux
 }
 
@@ -102,21 +105,39 @@ func (s *Server) guard(next http.Handler) http.Handler {
 				"the Origin or Sec-Fetch-Site header shows it comes from another site's page")
 		case p.token && !openPaths[r.URL.Path]:
 			present, ok := p.tokenOK(r)
-			if ok {
+			if ok || s.sessions.valid(r, p.sum, time.Now()) {
 				next.ServeHTTP(w, r)
 				return
 			}
-			challenge := `Bearer realm="cardswitch admin"`
-			if present {
-				challenge += `, error="invalid_token"`
-			}
-			w.Header().Set("WWW-Authenticate", challenge)
-			writeText(w, http.StatusUnauthorized, "admin: this endpoint needs the admin token "+
-				"(admin.token_file): Authorization: Bearer <token>")
+			s.unauthorized(w, r, present)
 		default:
 			next.ServeHTTP(w, r)
 		}
 	})
+}
+
+// unauthorized refuses a request without the token or a session: a
+// browser loading the status page is sent to sign in, the status page's
+// JSON gets a JSON error, anything else the bearer challenge.
+func (s *Server) unauthorized(w http.ResponseWriter, r *http.Request, present bool) {
+	path := r.URL.Path
+	if statusJSON[path] {
+		s.writeJSON(w, http.StatusUnauthorized, adminError{Error: "this endpoint needs the admin token " +
+			"(admin.token_file): Authorization: Bearer <token>, or sign in at /status/login"})
+		return
+	}
+	if (path == "/status" || strings.HasPrefix(path, "/status/")) && r.Method == http.MethodGet {
+		w.Header().Set("Cache-Control", "no-store")
+		http.Redirect(w, r, "/status/login", http.StatusSeeOther)
+		return
+	}
+	challenge := `Bearer realm="cardswitch admin"`
+	if present {
+		challenge += `, error="invalid_token"`
+	}
+	w.Header().Set("WWW-Authenticate", challenge)
+	writeText(w, http.StatusUnauthorized, "admin: this endpoint needs the admin token "+
+		"(admin.token_file): Authorization: Bearer <token>")
 }
 
 // reloadFailure is the 422 body.

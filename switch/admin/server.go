@@ -22,6 +22,8 @@ type Server struct {
 	self     self
 	policy   atomic.Pointer[policy] // swapped by SetAccess while requests run
 	sims     atomic.Pointer[Simulators]
+	status   atomic.Pointer[Status]
+	sessions *sessions // the status page's signed-in browsers
 }
 
 // New binds addr (port 0 picks a free port) and prepares the handlers.
@@ -43,7 +45,8 @@ func newServer(addr string, acc Access, b Backend, metrics http.Handler, log *sl
 	if err != nil {
 		return nil, &ListenError{Addr: addr, Err: err}
 	}
-	s := &Server{ln: ln, b: b, log: log, limits: lim, self: selfOf(addr, ln.Addr().(*net.TCPAddr))}
+	s := &Server{ln: ln, b: b, log: log, limits: lim, self: selfOf(addr, ln.Addr().(*net.TCPAddr)),
+		sessions: newSessions()}
 	if err := s.SetAccess(acc); err != nil {
 		_ = ln.Close()
 		return nil, err

@@ -42,6 +42,14 @@ func (h *Health) SetOfflineAfter(n int) {
 // Offline reports whether the issuer is offline.
 func (h *Health) Offline() bool { return h != nil && h.offline.Load() }
 
+// Timeouts is the count of consecutive timeouts now (0 after an answer).
+func (h *Health) Timeouts() int64 {
+	if h == nil {
+		return 0
+	}
+	return h.timeouts.Load()
+}
+
 // timedOut counts one more consecutive timeout.
 func (h *Health) timedOut() {
 	if h == nil {

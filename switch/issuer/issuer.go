@@ -64,6 +64,9 @@ func (g *Issuer) SetHealth(h *Health) { g.health = h }
 // Offline reports whether the switch took the issuer offline (Health).
 func (g *Issuer) Offline() bool { return g.health.Offline() }
 
+// Timeouts is the issuer's consecutive timeouts now (Health).
+func (g *Issuer) Timeouts() int64 { return g.health.Timeouts() }
+
 // Admitted is the number of requests holding a place under the cap.
 func (g *Issuer) Admitted() int64 { return g.admitted.Load() }
 

@@ -97,6 +97,12 @@ type Link struct {
 	held wire.Held
 
 	lastRx atomic.Int64 // nanoseconds since epoch of the last frame received (frames read in one batch share a stamp)
+	// What the status page shows besides up (Status), in nanoseconds
+	// since epoch: off the request path, written on state changes and
+	// echoes only.
+	since     atomic.Int64 // the last time the link went up or down; 0: created then, never up
+	lastEcho  atomic.Int64 // the last echo answered; 0: none yet
+	signingOn atomic.Bool  // connected, its sign-on not answered yet
 
 	// Timing a reload may change on a live link (see SetTiming).
 	timeout atomic.Int64 // time.Duration
@@ -286,7 +292,10 @@ func (l *Link) session(ctx context.Context) (wasUp bool, err error) {
 	}()
 	defer l.teardown(conn, out, readExit)
 
-	if err := l.signOn(ctx, readDone); err != nil {
+	l.signingOn.Store(true)
+	err = l.signOn(ctx, readDone)
+	l.signingOn.Store(false)
+	if err != nil {
 		return false, err
 	}
 	l.setUp(true)
@@ -316,6 +325,7 @@ func (l *Link) serve(ctx context.Context, readDone, writeDone <-chan error) erro
 				return fmt.Errorf("echo: %w", err)
 			}
 			echoFail, echoDue = nil, false
+			l.lastEcho.Store(l.now())
 		case <-tick.C:
 			l.sweep()
 			if echo := time.Duration(l.echo.Load()); echo > 0 && !echoDue &&
@@ -334,9 +344,34 @@ func sweepInterval(timeout time.Duration) time.Duration {
 }
 
 func (l *Link) setUp(up bool) {
-	if l.up.Swap(up) != up && l.cfg.OnState != nil {
+	if l.up.Swap(up) == up {
+		return
+	}
+	l.since.Store(l.now())
+	if l.cfg.OnState != nil {
 		l.cfg.OnState(l, up)
 	}
+}
+
+// Status is a link's state as the status page shows it.
+type Status struct {
+	Up        bool
+	SigningOn bool      // connected, waiting for the sign-on's answer
+	Since     time.Time // when it last went up or down (its creation, if never up)
+	LastRx    time.Time // the last frame received; zero: none
+	LastEcho  time.Time // the last echo answered; zero: none
+}
+
+// Status reads the link's state.
+func (l *Link) Status() Status {
+	at := func(ns int64) time.Time {
+		if ns == 0 {
+			return time.Time{}
+		}
+		return l.epoch.Add(time.Duration(ns))
+	}
+	return Status{Up: l.up.Load(), SigningOn: l.signingOn.Load(), Since: l.epoch.Add(time.Duration(l.since.Load())),
+		LastRx: at(l.lastRx.Load()), LastEcho: at(l.lastEcho.Load())}
 }
 
 // teardown closes the connection and fails every pending request: the
