@@ -33,11 +33,11 @@ const pageAwait = 30 * time.Second
 // statusPans are the full PANs the tests send; none may reach the browser.
 var statusPans = []string{"4111111111111111", "4000056655665556", "4242424242424242", "4012888888881881"}
 
-// statusSwitch runs a switch whose issuer "bank" is an in-process
+// pageSwitch runs a switch whose issuer "bank" is an in-process
 // simulator "bank-sim", with the admin listener (token when not empty);
 // it returns the switch, the admin base URL and a func that takes the
 // simulator down (true) or up.
-func statusSwitch(t *testing.T, token string) (*running, string, func(down bool)) {
+func pageSwitch(t *testing.T, token string) (*running, string, func(down bool)) {
 	t.Helper()
 	g, err := issuersim.StartGroup([]config.Simulator{{Name: "bank-sim", Listen: "127.0.0.1:0"}}, testLog(t))
 	require.NoError(t, err)
@@ -87,16 +87,17 @@ func awaitJS(t *testing.T, ctx context.Context, d time.Duration, expr, what stri
 			return
 		}
 		if wctx.Err() != nil {
-			t.Fatalf("%s: not seen within %v: %v", what, d, err)
+			page, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`location.href + "\n" + document.body.innerText`))
+			t.Fatalf("%s: not seen within %v: %v; the page:\n%.2000s", what, d, err, page)
 		}
 		// A navigation (a sign-in's redirect) ends a poll: poll the new
 		// document.
 	}
 }
 
-// statusBody reports whether a response seen by the browser is status
+// pageData reports whether a response seen by the browser is status
 // data (not the page's own files).
-func statusBody(url string) bool {
+func pageData(url string) bool {
 	return strings.Contains(url, "/status.json") || strings.Contains(url, "/status/transactions") ||
 		strings.Contains(url, "/status/lookup")
 }
@@ -109,8 +110,8 @@ func statusBody(url string) bool {
 // the browser received.
 func TestStatusPageInBrowser(t *testing.T) {
 	ctx := browsertest.Start(t)
-	sw, base, setDown := statusSwitch(t, "")
-	rec := browsertest.Record(t, ctx, statusBody)
+	sw, base, setDown := pageSwitch(t, "")
+	rec := browsertest.Record(t, ctx, pageData)
 	require.NoError(t, chromedp.Do(ctx, chromedp.Navigate(base+"/status")))
 	awaitJS(t, ctx, pageAwait, issuerState+` === 'up'`, `issuer "bank" shown up`)
 
@@ -126,11 +127,11 @@ func TestStatusPageInBrowser(t *testing.T) {
 	for _, b := range bodies {
 		seen[b.URL[len(base):strings.IndexAny(b.URL+"?", "?")]]++
 		for _, pan := range statusPans {
-			assert.NotContains(t, b.Text, pan, "full PAN in %s", b.URL)
+			assert.False(t, strings.Contains(b.Text, pan), "full PAN %s in %s", pan[:6], b.URL)
 		}
 	}
 	for _, pan := range statusPans {
-		assert.NotContains(t, html, pan, "full PAN in the DOM")
+		assert.False(t, strings.Contains(html, pan), "full PAN %s in the DOM", pan[:6])
 	}
 	assert.Contains(t, html, "411111******1111", "the masked PANs are shown")
 	assert.Positive(t, seen["/status.json"], "status.json bodies checked: %v", seen)
@@ -219,19 +220,22 @@ func transactionsUnderLoad(t *testing.T, ctx context.Context, sw *running) {
 	require.NoError(t, chromedp.Do(ctx, chromedp.SendKeys(chromedp.ID("f-code"), "96")))
 	awaitJS(t, ctx, pageAwait, `document.getElementById('txn-body').textContent.includes('no transaction matches')`,
 		"the code filter applied")
-	require.NoError(t, chromedp.Do(ctx, chromedp.SetValue(chromedp.ID("f-code"), ""),
-		chromedp.SetValue(chromedp.ID("f-issuer"), "bank"),
-		chromedp.Evaluate[chromedp.Void](`document.getElementById('f-issuer').dispatchEvent(new Event('change'))`)))
+	require.NoError(t, chromedp.Do(ctx, chromedp.Evaluate[chromedp.Void](`(() => {
+		const code = document.getElementById('f-code'), issuer = document.getElementById('f-issuer');
+		code.value = ''; issuer.value = 'bank';
+		issuer.dispatchEvent(new Event('change'));
+	})()`)))
 	awaitJS(t, ctx, pageAwait, rows+` === 50 && Array.from(document.querySelectorAll('#txn-body tr'))`+
 		`.every(tr => tr.cells[2].textContent === 'bank')`, "the issuer filter applied")
 }
 
 // With a token: the page sends a browser to sign in; a wrong token is
-// refused with a message, the right one shows the page, and its data.
+// refused with a message, the right one shows the page, and its data;
+// signing out ends the session.
 func TestStatusPageSignInInBrowser(t *testing.T) {
 	const token = "page-token-0123456789abcdef"
 	ctx := browsertest.Start(t)
-	_, base, _ := statusSwitch(t, token)
+	_, base, _ := pageSwitch(t, token)
 	require.NoError(t, chromedp.Do(ctx, chromedp.Navigate(base+"/status")))
 	loc, err := chromedp.Run(ctx, chromedp.Location())
 	require.NoError(t, err)
@@ -253,4 +257,12 @@ func TestStatusPageSignInInBrowser(t *testing.T) {
 	cookie, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.cookie`))
 	require.NoError(t, err)
 	assert.Empty(t, cookie, "the session cookie is HttpOnly")
+
+	// Signing out ends the session: the page sends the browser to sign in again.
+	require.NoError(t, chromedp.Do(ctx, chromedp.Click(chromedp.CSS("#logout-form button"))))
+	awaitJS(t, ctx, pageAwait, `location.pathname === '/status/login' && !!document.getElementById('token')`, "signed out")
+	require.NoError(t, chromedp.Do(ctx, chromedp.Navigate(base+"/status")))
+	loc, err = chromedp.Run(ctx, chromedp.Location())
+	require.NoError(t, err)
+	assert.Equal(t, base+"/status/login", loc, "the session ended")
 }
