@@ -119,7 +119,7 @@
     return [
       chart('requests/s', pts, ['requests_per_s'], function (v) { return num(v, 1); }),
       chart('approval rate', pts, ['approval_rate'], pct, 1),
-      chart('p50 / p99 latency', pts, ['p50_ms', 'p99_ms'], ms)
+      chart('p50 / p99', pts, ['p50_ms', 'p99_ms'], ms)
     ];
   }
   function lastPoint(series) {
@@ -130,7 +130,8 @@
 
   // ---- response-code mix
   function codeClass(code) {
-    if (code === '00' || code === '08' || code === '10' || code === '11' || code === '16') return 'ok';
+    // The approved codes as the switch counts its approval rate.
+    if (code === '00' || code === '08' || code === '10' || code === '11') return 'ok';
     if (code === '91' || code === '96' || code === '68' || code === '92' || code === '94' || code === '30') return 'err';
     return 'dec';
   }
@@ -395,6 +396,7 @@
     }
     row('issuer', [el('b', null, String(b.issuer)), ' ', b.issuer_state ? stateBadge(b.issuer_state) : null]);
     if (b.rule) row('rule', el('span', 'mono', 'bin ' + String(b.rule.bin) + ' \u2192 ' + String(b.rule.issuer)));
+    if (b.why) row('why', String(b.why));
     var others = b.others || [];
     if (others.length) {
       row('lost', el('ul', null, others.map(function (o) {
