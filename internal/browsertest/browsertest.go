@@ -25,13 +25,16 @@ import (
 	"github.com/chromedp/chromedp"
 )
 
+// debianPath is where Debian's chromium package puts the browser.
+var debianPath = "/usr/bin/chromium"
+
 // Path is the Chromium to run, or "" when there is none.
 func Path() string {
 	if p := os.Getenv("CARDSWITCH_CHROMIUM"); p != "" {
 		return p
 	}
-	if st, err := os.Stat("/usr/bin/chromium"); err == nil && !st.IsDir() {
-		return "/usr/bin/chromium"
+	if st, err := os.Stat(debianPath); err == nil && !st.IsDir() {
+		return debianPath
 	}
 	p, err := exec.LookPath("chromium")
 	if err != nil {
