@@ -20,8 +20,18 @@ import (
 // replaces the Host header when set.
 func adminReq(t *testing.T, method, url, host string, hdr map[string]string) (int, string) {
 	t.Helper()
-	c := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
-	req, err := http.NewRequest(method, url, strings.NewReader(`{"a":"b"}`))
+	a := adminExchange(t, method, url, host, `{"a":"b"}`, hdr)
+	return a.code, a.body
+}
+
+// adminExchange sends one request with body and extra headers (host, when set,
+// replaces the Host header), without following redirects and without
+// keep-alive (goleak), and returns the whole answer.
+func adminExchange(t *testing.T, method, url, host, body string, hdr map[string]string) statusAnswer {
+	t.Helper()
+	c := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{DisableKeepAlives: true},
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	req, err := http.NewRequest(method, url, strings.NewReader(body))
 	require.NoError(t, err)
 	if host != "" {
 		req.Host = host
@@ -32,9 +42,9 @@ func adminReq(t *testing.T, method, url, host string, hdr map[string]string) (in
 	resp, err := c.Do(req)
 	require.NoError(t, err)
 	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
+	b, err := io.ReadAll(resp.Body)
 	require.NoError(t, err)
-	return resp.StatusCode, string(body)
+	return statusAnswer{resp.StatusCode, string(b), resp.Header}
 }
 
 // runFileSwitch starts a switch on the config file at path, without a file

@@ -3,7 +3,6 @@ package switchd_test
 import (
 	"context"
 	"encoding/json"
-	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -31,19 +30,7 @@ type statusAnswer struct {
 // flow is in the 303s) and without keep-alive (goleak).
 func statusDo(t *testing.T, method, url, body string, hdr map[string]string) statusAnswer {
 	t.Helper()
-	c := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{DisableKeepAlives: true},
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	req, err := http.NewRequest(method, url, strings.NewReader(body))
-	require.NoError(t, err)
-	for k, v := range hdr {
-		req.Header.Set(k, v)
-	}
-	resp, err := c.Do(req)
-	require.NoError(t, err)
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	require.NoError(t, err)
-	return statusAnswer{resp.StatusCode, string(b), resp.Header}
+	return adminExchange(t, method, url, "", body, hdr)
 }
 
 // statusDoc fetches and decodes /status.json.
@@ -101,16 +88,23 @@ func statusSwitch(t *testing.T, admin string) (*running, string, string) {
 
 const statusPAN = "4111111111111111"
 
+// statusTraffic sends an approval, a decline (bank) and a request with no
+// route (the switch answers 15), on one acquirer connection.
+func statusTraffic(t *testing.T, sw *running) {
+	t.Helper()
+	c := dial(t, sw.addr)
+	assert.Equal(t, "00", str(t, send(t, c, auth(statusPAN, 100, 1)), 39))
+	assert.Equal(t, "51", str(t, send(t, c, auth(statusPAN, 5000, 2)), 39))
+	assert.Equal(t, "15", str(t, send(t, c, auth("6011000000000004", 100, 3)), 39))
+}
+
 // After traffic, /status.json shows the issuers, their links and codes,
 // the series, the acquirer connected and a reload with its diff; no full
 // PAN anywhere in it.
 func TestStatusJSONAfterTraffic(t *testing.T) {
 	sw, path, simAddr := statusSwitch(t, "")
 	base := "http://" + sw.AdminAddr()
-	c := dial(t, sw.addr)
-	assert.Equal(t, "00", str(t, send(t, c, auth(statusPAN, 100, 1)), 39))
-	assert.Equal(t, "51", str(t, send(t, c, auth(statusPAN, 5000, 2)), 39))
-	assert.Equal(t, "15", str(t, send(t, c, auth("6011000000000004", 100, 3)), 39))
+	statusTraffic(t, sw)
 
 	raw, err := os.ReadFile(path)
 	require.NoError(t, err)
@@ -198,10 +192,7 @@ func TestStatusIssuerDown(t *testing.T) {
 func TestStatusTransactions(t *testing.T) {
 	sw, _, _ := statusSwitch(t, "")
 	base := "http://" + sw.AdminAddr()
-	c := dial(t, sw.addr)
-	assert.Equal(t, "00", str(t, send(t, c, auth(statusPAN, 100, 1)), 39))
-	assert.Equal(t, "51", str(t, send(t, c, auth(statusPAN, 5000, 2)), 39))
-	assert.Equal(t, "15", str(t, send(t, c, auth("6011000000000004", 100, 3)), 39))
+	statusTraffic(t, sw)
 
 	list := func(query string) []switchd.StatusTxn {
 		t.Helper()

@@ -3,6 +3,8 @@
 // PANs the same way.
 package pan
 
+import "slices"
+
 // PAN length limits per ISO/IEC 7812.
 const (
 	// MaxLen is the longest PAN (ISO/IEC 7812).
@@ -30,6 +32,8 @@ func Mask(pan []byte) string {
 }
 
 // AppendMasked appends Mask(pan) to dst: no allocation when dst has room.
+// It writes into dst grown once rather than appending byte by byte: it
+// runs for every answer the switch journals or shows.
 func AppendMasked(dst, pan []byte) []byte {
 	n := len(pan)
 	head, tail := 0, 0
@@ -39,14 +43,27 @@ func AppendMasked(dst, pan []byte) []byte {
 	case n >= minLast4Len:
 		tail = 4
 	}
-	for i, c := range pan {
-		switch {
-		case i >= head && i < n-tail:
-			c = '*'
-		case c < '0' || c > '9':
+	start := len(dst)
+	dst = slices.Grow(dst, n)[:start+n]
+	out := dst[start:]
+	shown(out[:head], pan[:head])
+	for mid := out[head : n-tail]; len(mid) > 0; { // longer than stars only for garbage, not a PAN
+		mid = mid[copy(mid, stars[:]):]
+	}
+	shown(out[n-tail:], pan[n-tail:])
+	return dst
+}
+
+// stars mask the hidden digits: all of a PAN's at most.
+var stars = [...]byte{'*', '*', '*', '*', '*', '*', '*', '*', '*', '*', '*', '*', '*', '*', '*', '*', '*', '*', '*'}
+
+// shown copies the digits of a PAN that are shown, a byte that is not a
+// digit as '?'.
+func shown(dst, src []byte) {
+	for i, c := range src {
+		if c < '0' || c > '9' {
 			c = '?'
 		}
-		dst = append(dst, c)
+		dst[i] = c
 	}
-	return dst
 }
