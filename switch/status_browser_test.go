@@ -172,8 +172,9 @@ func lookupByKeyboard(t *testing.T, ctx context.Context) {
 // switch's link being back.
 func downAndUp(t *testing.T, ctx context.Context, sw *running, setDown func(bool)) {
 	t.Helper()
+	downAt := time.Now()
 	setDown(true)
-	awaitJS(t, ctx, 2*time.Second, issuerState+` === 'down'`, `issuer "bank" shown down within 2 s`)
+	awaitJS(t, ctx, 2*time.Second-time.Since(downAt), issuerState+` === 'down'`, `issuer "bank" shown down within 2 s`)
 	setDown(false)
 	waitLinks(t, sw, atLeast(1))
 	awaitJS(t, ctx, 2*time.Second, issuerState+` === 'up'`, `issuer "bank" shown up again within 2 s`)
