@@ -325,10 +325,15 @@
         function () { return { status: r.status, body: { error: 'HTTP ' + r.status } }; });
     });
   }
+  // setText changes a node's text only when it differs: a live region
+  // rewritten with the same words every second would be read out again.
+  function setText(node, text) {
+    if (node.textContent !== text) node.textContent = text;
+  }
   function setConn(ok, text) {
     var c = $('conn');
     c.className = ok ? 'conn' : 'conn bad';
-    c.textContent = ok ? text : '\u26A0 ' + text;
+    setText(c, ok ? text : '\u26A0 ' + text);
   }
 
   function pollStatus() {
@@ -370,13 +375,13 @@
       if (url !== txnQuery()) return; // the filters changed meanwhile: a newer poll runs
       var note = $('txn-note'), body = $('txn-body');
       if (r.status !== 200) {
-        note.textContent = String(r.body.error || 'HTTP ' + r.status);
+        setText(note, String(r.body.error || 'HTTP ' + r.status));
         note.className = 'error small';
         return;
       }
       var list = r.body.transactions || [];
       note.className = 'muted small';
-      note.textContent = list.length + ' shown';
+      setText(note, list.length + ' shown');
       body.replaceChildren.apply(body, list.map(txnRow));
       if (!list.length) body.appendChild(el('tr', null, el('td', 'muted', 'no transaction matches')));
     }).catch(function () { /* the status poll reports the connection */ })
