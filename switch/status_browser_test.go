@@ -106,8 +106,8 @@ func pageData(url string) bool {
 // admin listener; issuer "bank" shows "down" within 2 s of its simulator
 // going down and "up" again once its link is back; the lookup box answers
 // by keyboard and forgets the PAN; the last transactions fill under load
-// and filter; and no full PAN ever sits in the DOM or in the status data
-// the browser received.
+// and filter; no full PAN ever sits in the DOM or in the status data the
+// browser received; and the page fits 1280 px and a 390 px phone.
 func TestStatusPageInBrowser(t *testing.T) {
 	ctx := browsertest.Start(t)
 	sw, base, setDown := pageSwitch(t, "")
@@ -137,6 +137,14 @@ func TestStatusPageInBrowser(t *testing.T) {
 	assert.Positive(t, seen["/status.json"], "status.json bodies checked: %v", seen)
 	assert.Positive(t, seen["/status/transactions"], "transactions bodies checked: %v", seen)
 	assert.Positive(t, seen["/status/lookup"], "lookup bodies checked: %v", seen)
+
+	for _, width := range []int64{1280, 390} {
+		require.NoError(t, chromedp.Do(ctx, chromedp.EmulateViewport(width, 800)))
+		overflow, err := chromedp.Run(ctx, chromedp.Evaluate[int](
+			`document.documentElement.scrollWidth - document.documentElement.clientWidth`))
+		require.NoError(t, err)
+		assert.Zero(t, overflow, "at %d px the page does not scroll sideways (its tables do)", width)
+	}
 
 	assert.Empty(t, rec.Errors(), "console errors")
 	requests := rec.Requests()
