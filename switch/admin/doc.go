@@ -11,6 +11,8 @@
 //	                                    (Server.SetSimulators) and their state
 //	POST /admin/simulators/{name}/down  take that simulator down: 200 JSON
 //	POST /admin/simulators/{name}/up    state, 404 JSON naming an unknown one
+//	GET  /status                        the status page (package status,
+//	GET  /status/app.js, /status/style.css  embedded), under its CSP
 //	GET  /status.json                   200 JSON: Status.StatusJSON (404 JSON
 //	                                    without Server.SetStatus)
 //	GET  /status/transactions           200 JSON: Status.Transactions; 400 JSON

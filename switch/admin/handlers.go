@@ -13,6 +13,7 @@ import (
 
 func (s *Server) routes(metrics http.Handler) http.Handler {
 	mux := http.NewServeMux()
+	s.pageRoutes(mux) // the status page: GET /status and its files
 	// Method-qualified patterns make the mux answer 405 with an Allow
 	// header for other methods.
 	if metrics != nil {
