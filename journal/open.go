@@ -32,7 +32,11 @@ type Journal struct {
 	retryAt int64 // commits before the indexer tries its own checkpoint again
 
 	free     *freeList       // indexer → stage: buffers to fill
-	toIndex  chan *logBatch  // writing leader → indexer
+	toIndex  chan *logBatch  // writing leader → indexer (follow.go)
+	fol      follow          // writing leader ↔ indexer: the log read back (follow.go)
+	at       logPos          // indexer: where it reads the log back from, while fol.spilled
+	catchBuf []byte          // indexer: the log read back
+	oldest   atomic.Int64    // the time (unix ns) of the oldest entry not yet indexed, 0 if unknown (IndexLag)
 	held     []heldSeg       // indexed segments kept for their in-flight records (indexer; closeLog after it ends)
 	run      uint64          // pairs this run's in-flight records with their closes (inflight.go)
 	sentSeq  uint32          // the last in-flight record's seq; st.mu
@@ -45,6 +49,8 @@ type Journal struct {
 	sweep *time.Timer   // Stage → committer: something staged may have no committer
 	quit  chan struct{} // closeLog → committer
 	swept chan struct{} // closed when the committer has exited
+
+	watched chan struct{} // closed when the lag watcher has exited
 
 	closeOnce sync.Once
 }

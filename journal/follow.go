@@ -1,0 +1,342 @@
+package journal
+
+import (
+	"encoding/binary"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+)
+
+// The index follows the log; it never holds the log up. The writing
+// leader hands each written batch to the indexer through a queue of
+// indexQueue batches without waiting: when the queue is full (a slow
+// transaction, a peak, a paused indexer), it spills instead: it leaves
+// the batch's records in the log, recycles its buffer, and from then on
+// only moves a frontier (the end of its last write) until the indexer has
+// read the log back up to it (catchUp). The answers wait for their log
+// write only; what the index has not caught up with costs disk (its
+// segments are kept until indexed), not memory, and the queries read it
+// from the log (tail.go). Open indexes whatever a crash left unindexed.
+const (
+	indexQueue = logBuffers - 2 // batches queued for the indexer; 2 left for the stage and the write under way
+	catchUpMax = 4 << 20        // log bytes read back per index transaction
+)
+
+// logPos is a place in the log: a segment and a byte offset in it.
+type logPos struct {
+	seg string
+	off int64
+}
+
+// before orders positions: segment names are zero-padded ids.
+func (p logPos) before(q logPos) bool {
+	return p.seg < q.seg || p.seg == q.seg && p.off < q.off
+}
+
+// follow is what the writing leader and the indexer share (mu): whether
+// the indexer reads the log back, from where, up to where, and the Flush
+// markers to release on the way.
+type follow struct {
+	mu      sync.Mutex
+	spilled bool
+	from    logPos // the first record left in the log
+	to      logPos // the end of the last write holding entries
+	flush   []posMarker
+	kick    chan struct{} // buffered 1: more was left in the log
+}
+
+// posMarker is a Flush marker released once the index reaches pos.
+type posMarker struct {
+	pos  logPos
+	done chan struct{}
+}
+
+func (f *follow) behind() bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.spilled
+}
+
+// handOff passes a written batch to the indexer, or spills it when the
+// indexer's queue is full or the indexer is reading the log back: then its
+// records are read back from the log, and its buffer is recycled now.
+// It never waits.
+func (j *Journal) handOff(lb *logBatch) {
+	f := &j.fol
+	f.mu.Lock()
+	start := f.to
+	if lb.seg != "" { // written: entries, or in-flight records only
+		f.to = logPos{lb.seg, lb.end}
+		if lb.n > 0 {
+			start = logPos{lb.seg, lb.off}
+		}
+	}
+	if !f.spilled {
+		if lb.n == 0 && len(lb.flush) == 0 && lb.sealed == "" {
+			f.mu.Unlock()
+			j.recycle(lb) // nothing for the indexer
+			return
+		}
+		select {
+		case j.toIndex <- lb:
+			f.mu.Unlock()
+			return
+		default:
+		}
+		f.spilled, f.from = true, start
+	}
+	for _, d := range lb.flush {
+		f.flush = append(f.flush, posMarker{pos: f.to, done: d})
+	}
+	f.mu.Unlock()
+	// A sealed segment is lb.seg: the indexer removes it once it has read
+	// past its end.
+	j.recycle(lb)
+	select {
+	case f.kick <- struct{}{}:
+	default:
+	}
+}
+
+// catchUp indexes the next part of the log the writer spilled, in one
+// transaction, after what the indexer holds in p (lower ids).
+func (j *Journal) catchUp(p *pendingRow) {
+	j.commit(p)
+	f := &j.fol
+	f.mu.Lock()
+	if j.at.seg == "" {
+		j.at = f.from
+	}
+	to := f.to
+	f.mu.Unlock()
+	chunk, next, done, err := j.readLog(j.at, to)
+	if err != nil {
+		j.keep[j.at.seg] = true
+		j.opt.Log.Error("journal: a log segment could not be read back for the index; it is kept and "+
+			"indexed at the next start", "err", err)
+	}
+	if len(chunk) > 0 {
+		j.indexChunk(chunk, j.at.seg)
+	}
+	j.at = next
+	if done != "" && !j.keep[done] {
+		j.held = append(j.held, heldSeg{name: done, at: time.Now()})
+	}
+	j.removeHeld(false)
+	j.releaseCaughtUp()
+}
+
+// releaseCaughtUp releases the Flush markers the index has reached and,
+// once it has read the log up to the writer's frontier, hands the queue
+// back to the writer.
+func (j *Journal) releaseCaughtUp() {
+	f := &j.fol
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	caught := j.at == f.to
+	n := 0
+	for _, m := range f.flush {
+		if !caught && j.at.before(m.pos) {
+			break
+		}
+		close(m.done)
+		n++
+	}
+	f.flush = append(f.flush[:0], f.flush[n:]...)
+	if caught {
+		f.spilled, j.at = false, logPos{}
+	}
+}
+
+// readLog reads the whole records from at up to to (or the end of at's
+// segment when to is in a later one), at most catchUpMax bytes. next is
+// where the next read starts; done names at's segment when it was read to
+// its end and the next one follows. A segment that cannot be read is
+// given up (the caller keeps it for the next Open): next is then past it.
+func (j *Journal) readLog(at, to logPos) (chunk []byte, next logPos, done string, err error) {
+	next = at
+	end, err := segmentEnd(at, to)
+	if err == nil && at.off < end {
+		n := min(end-at.off, catchUpMax)
+		if int64(cap(j.catchBuf)) < n {
+			j.catchBuf = make([]byte, n)
+		}
+		chunk = j.catchBuf[:n]
+		if err = readAt(at.seg, chunk, at.off); err == nil {
+			good := wholeRecords(chunk)
+			if good == 0 {
+				err = fmt.Errorf("journal: log segment %s: no whole record at byte %d", at.seg, at.off)
+			}
+			chunk, next.off = chunk[:good], at.off+int64(good)
+		}
+	}
+	if err != nil {
+		chunk = nil
+	}
+	switch {
+	case at.seg == to.seg && err != nil:
+		return nil, to, "", err
+	case at.seg == to.seg || err == nil && next.off < end:
+		return chunk, next, "", nil
+	}
+	following, lerr := nextSegment(j.log.dir, at.seg)
+	if lerr != nil { // the directory could not be listed: the next call tries again
+		return chunk, next, "", lerr
+	}
+	return chunk, logPos{seg: following}, at.seg, err
+}
+
+// segmentEnd is where the indexer may read at's segment up to: the
+// writer's frontier in its current segment, the end of a sealed one.
+func segmentEnd(at, to logPos) (int64, error) {
+	if at.seg == to.seg {
+		return to.off, nil
+	}
+	st, err := os.Stat(at.seg)
+	if err != nil {
+		return 0, fmt.Errorf("journal: log segment: %w", err)
+	}
+	return st.Size(), nil
+}
+
+func readAt(name string, b []byte, off int64) error {
+	f, err := os.Open(name) // #nosec G304 -- our own log directory
+	if err != nil {
+		return fmt.Errorf("journal: log segment: %w", err)
+	}
+	defer f.Close()
+	if _, err := f.ReadAt(b, off); err != nil {
+		return fmt.Errorf("journal: read log segment: %w", err)
+	}
+	return nil
+}
+
+// wholeRecords is the length of b's prefix of whole records, by their
+// length headers (the CRCs are checked when they are indexed).
+func wholeRecords(b []byte) int {
+	off := 0
+	for off+recHeader <= len(b) {
+		n := int(binary.LittleEndian.Uint32(b[off:]))
+		if n > maxRecordSz || off+recHeader+n > len(b) {
+			break
+		}
+		off += recHeader + n
+	}
+	return off
+}
+
+// nextSegment is the first segment after name in dir.
+func nextSegment(dir, name string) (string, error) {
+	segs, err := segments(dir)
+	if err != nil {
+		return "", err
+	}
+	for _, s := range segs {
+		if filepath.Base(s) > filepath.Base(name) {
+			return s, nil
+		}
+	}
+	return "", fmt.Errorf("journal: no log segment after %s", name)
+}
+
+// indexChunk indexes the entries of records read back from seg, in rows
+// of indexMax, in one transaction (retried as indexRow does).
+func (j *Journal) indexChunk(chunk []byte, seg string) {
+	n, first := countEntries(chunk)
+	if n == 0 {
+		return
+	}
+	j.oldest.Store(first)
+	j.waitGate()
+	var err error
+	for attempt := range indexAttempts {
+		if attempt > 0 {
+			time.Sleep(indexBackoff << attempt)
+		}
+		err = j.withWriteConn(func(dc any) error { return j.ins.insertRecords(dc, chunk, skipNone) })
+		if err == nil {
+			break
+		}
+	}
+	j.lag.Add(-int64(n))
+	if err != nil {
+		j.keep[seg] = true
+		j.opt.Log.Error("journal: entries durable in the log could not be indexed; their segment is kept and "+
+			"they are indexed at the next start", "entries", n, "err", err)
+		return
+	}
+	j.walCheck()
+}
+
+func skipNone(*record) bool { return false }
+
+// countEntries counts the entry records in b (whole records) and returns
+// the time of the first.
+func countEntries(b []byte) (n int, first int64) {
+	for off := 0; off+recHeader < len(b); off += recHeader + int(binary.LittleEndian.Uint32(b[off:])) {
+		if b[off+recHeader] != recKindV1 {
+			continue
+		}
+		if n == 0 {
+			var r record
+			if _, err := decodeTrusted(b[off:], &r); err == nil {
+				first = r.time
+			}
+		}
+		n++
+	}
+	return n, first
+}
+
+// waitGate waits for Options.IndexGate (tests) before an index transaction.
+func (j *Journal) waitGate() {
+	if g := j.opt.IndexGate; g != nil {
+		<-g
+	}
+}
+
+// IndexLag is how far the index is behind the log: the age of the oldest
+// entry not yet indexed (its time as recorded), 0 when the index holds
+// every entry written.
+func (j *Journal) IndexLag() time.Duration {
+	o := j.oldest.Load()
+	if j.lag.Load() <= 0 || o == 0 {
+		return 0
+	}
+	return max(0, time.Since(time.Unix(0, o)))
+}
+
+// lagLogEvery spaces the warnings while the index is behind its bound.
+const lagLogEvery = time.Minute
+
+// watchLag says, in the log, when the index falls behind
+// Options.IndexLagMax (at most every lagLogEvery) and when it has caught
+// up again. The switch keeps answering meanwhile.
+func (j *Journal) watchLag() {
+	defer close(j.watched)
+	tick := time.NewTicker(min(max(j.opt.IndexLagMax/4, 10*time.Millisecond), time.Second))
+	defer tick.Stop()
+	var warned time.Time
+	over := false
+	for {
+		select {
+		case <-j.quit:
+			return
+		case <-tick.C:
+		}
+		lag := j.IndexLag()
+		switch {
+		case lag > j.opt.IndexLagMax && (!over || time.Since(warned) >= lagLogEvery):
+			j.opt.Log.Warn("journal: the index is behind the log past journal.index_lag_max; answers are not "+
+				"held back, the entries are durable in the log, txn reads them there, and their segments "+
+				"are kept until indexed", "lag", lag.Round(time.Millisecond), "entries", j.Lag(),
+				"index_lag_max", j.opt.IndexLagMax)
+			over, warned = true, time.Now()
+		case over && lag <= j.opt.IndexLagMax:
+			j.opt.Log.Info("journal: the index is back within journal.index_lag_max", "lag", lag.Round(time.Millisecond))
+			over = false
+		}
+	}
+}
