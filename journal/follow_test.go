@@ -19,8 +19,8 @@ type logLines struct {
 }
 
 func (h *logLines) Enabled(context.Context, slog.Level) bool { return true }
-func (h *logLines) WithAttrs([]slog.Attr) slog.Handler      { return h }
-func (h *logLines) WithGroup(string) slog.Handler           { return h }
+func (h *logLines) WithAttrs([]slog.Attr) slog.Handler       { return h }
+func (h *logLines) WithGroup(string) slog.Handler            { return h }
 func (h *logLines) Handle(_ context.Context, r slog.Record) error {
 	select {
 	case h.lines <- r.Message:
