@@ -18,8 +18,8 @@ import (
 type msgTap chan string
 
 func (h msgTap) Enabled(context.Context, slog.Level) bool { return true }
-func (h msgTap) WithAttrs([]slog.Attr) slog.Handler      { return h }
-func (h msgTap) WithGroup(string) slog.Handler           { return h }
+func (h msgTap) WithAttrs([]slog.Attr) slog.Handler       { return h }
+func (h msgTap) WithGroup(string) slog.Handler            { return h }
 func (h msgTap) Handle(_ context.Context, r slog.Record) error {
 	select {
 	case h <- r.Message:
