@@ -19,9 +19,20 @@ import (
 // write only; what the index has not caught up with costs disk (its
 // segments are kept until indexed), not memory, and the queries read it
 // from the log (tail.go). Open indexes whatever a crash left unindexed.
+//
+// Reading back is paced: while the writer keeps writing and the index is
+// within Options.IndexLagMax, the indexer takes at most indexShare of a
+// core (after a transaction of d it rests d×(1-share)/share, at most
+// maxRest), leaving the cores to the answers during a peak and catching
+// up once the peak is over; past the bound, or with the writer quiet, it
+// reads back at full speed. Reading back indexes in large transactions
+// (catchUpMax of log, rows of indexMax), cheaper per entry than the
+// in-memory path's small ones.
 const (
 	indexQueue = logBuffers - 2 // batches queued for the indexer; 2 left for the stage and the write under way
 	catchUpMax = 4 << 20        // log bytes read back per index transaction
+	indexShare = 0.25
+	maxRest    = 100 * time.Millisecond
 )
 
 // logPos is a place in the log: a segment and a byte offset in it.
@@ -36,15 +47,17 @@ func (p logPos) before(q logPos) bool {
 }
 
 // follow is what the writing leader and the indexer share (mu): whether
-// the indexer reads the log back, from where, up to where, and the Flush
-// markers to release on the way.
+// the writer leaves its batches in the log, from where, up to where, and
+// the Flush markers and sealed segments to act on once the index has
+// read the log that far.
 type follow struct {
 	mu      sync.Mutex
 	spilled bool
 	from    logPos // the first record left in the log
-	to      logPos // the end of the last write holding entries
+	to      logPos // the end of the last write
 	flush   []posMarker
-	kick    chan struct{} // buffered 1: more was left in the log
+	sealed  []posSeg
+	kick    chan struct{} // buffered 1: something was left in the log
 }
 
 // posMarker is a Flush marker released once the index reaches pos.
@@ -53,16 +66,23 @@ type posMarker struct {
 	done chan struct{}
 }
 
-func (f *follow) behind() bool {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.spilled
+// posSeg is a sealed segment, removable once the index reaches its end.
+type posSeg struct {
+	pos  logPos
+	name string
+}
+
+// readBack is the indexer's range of the log to read back, taken from
+// follow when the writer had spilled and the queue was drained.
+type readBack struct {
+	at, end logPos
+	active  bool
 }
 
 // handOff passes a written batch to the indexer, or spills it when the
-// indexer's queue is full or the indexer is reading the log back: then its
-// records are read back from the log, and its buffer is recycled now.
-// It never waits.
+// indexer's queue is full or the writer is spilling already: then its
+// records are read back from the log, and its buffer is recycled now. It
+// never waits.
 func (j *Journal) handOff(lb *logBatch) {
 	f := &j.fol
 	f.mu.Lock()
@@ -90,9 +110,10 @@ func (j *Journal) handOff(lb *logBatch) {
 	for _, d := range lb.flush {
 		f.flush = append(f.flush, posMarker{pos: f.to, done: d})
 	}
+	if lb.sealed != "" {
+		f.sealed = append(f.sealed, posSeg{pos: f.to, name: lb.sealed})
+	}
 	f.mu.Unlock()
-	// A sealed segment is lb.seg: the indexer removes it once it has read
-	// past its end.
 	j.recycle(lb)
 	select {
 	case f.kick <- struct{}{}:
@@ -100,62 +121,95 @@ func (j *Journal) handOff(lb *logBatch) {
 	}
 }
 
-// catchUp indexes the next part of the log the writer spilled, in one
+// takeSpill turns what the writer left in the log into the indexer's
+// range to read back, and hands new batches back to the queue: they
+// follow the range. Call only with the queue drained.
+func (j *Journal) takeSpill() bool {
+	f := &j.fol
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if !f.spilled {
+		return false
+	}
+	j.back = readBack{at: f.from, end: f.to, active: true}
+	f.spilled = false
+	return true
+}
+
+// catchUp indexes the next part of the range read back, in one
 // transaction, after what the indexer holds in p (lower ids).
 func (j *Journal) catchUp(p *pendingRow) {
 	j.commit(p)
-	f := &j.fol
-	f.mu.Lock()
-	if j.at.seg == "" {
-		j.at = f.from
-	}
-	to := f.to
-	f.mu.Unlock()
-	chunk, next, done, err := j.readLog(j.at, to)
+	b := &j.back
+	start, to := time.Now(), j.frontier()
+	chunk, next, err := j.readLog(b.at, b.end)
 	if err != nil {
-		j.keep[j.at.seg] = true
+		j.keep[b.at.seg] = true
 		j.opt.Log.Error("journal: a log segment could not be read back for the index; it is kept and "+
 			"indexed at the next start", "err", err)
 	}
 	if len(chunk) > 0 {
-		j.indexChunk(chunk, j.at.seg)
+		j.indexChunk(chunk, b.at.seg)
 	}
-	j.at = next
-	if done != "" && !j.keep[done] {
-		j.held = append(j.held, heldSeg{name: done, at: time.Now()})
-	}
+	b.at = next
+	b.active = b.at != b.end
+	j.releaseReached()
 	j.removeHeld(false)
-	j.releaseCaughtUp()
+	j.rest(time.Since(start), to)
 }
 
-// releaseCaughtUp releases the Flush markers the index has reached and,
-// once it has read the log up to the writer's frontier, hands the queue
-// back to the writer.
-func (j *Journal) releaseCaughtUp() {
+// frontier is the end of the writer's last write.
+func (j *Journal) frontier() logPos {
+	j.fol.mu.Lock()
+	defer j.fol.mu.Unlock()
+	return j.fol.to
+}
+
+// rest paces reading back (see indexShare): after a transaction that took
+// d, it rests while the writer has written since to and the index is
+// within its bound.
+func (j *Journal) rest(d time.Duration, to logPos) {
+	if !j.back.active || j.frontier() == to || j.IndexLag() > j.opt.IndexLagMax {
+		return
+	}
+	time.Sleep(min(time.Duration(float64(d)*(1-indexShare)/indexShare), maxRest))
+}
+
+// releaseReached releases the Flush markers and holds the sealed
+// segments the index has reached.
+func (j *Journal) releaseReached() {
 	f := &j.fol
+	reached := func(p logPos) bool { return !j.back.at.before(p) } // at is the range's end once it is read
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	caught := j.at == f.to
 	n := 0
 	for _, m := range f.flush {
-		if !caught && j.at.before(m.pos) {
+		if !reached(m.pos) {
 			break
 		}
 		close(m.done)
 		n++
 	}
 	f.flush = append(f.flush[:0], f.flush[n:]...)
-	if caught {
-		f.spilled, j.at = false, logPos{}
+	n = 0
+	for _, s := range f.sealed {
+		if !reached(s.pos) {
+			break
+		}
+		if !j.keep[s.name] {
+			j.held = append(j.held, heldSeg{name: s.name, at: time.Now()})
+		}
+		n++
 	}
+	f.sealed = append(f.sealed[:0], f.sealed[n:]...)
 }
 
 // readLog reads the whole records from at up to to (or the end of at's
-// segment when to is in a later one), at most catchUpMax bytes. next is
-// where the next read starts; done names at's segment when it was read to
-// its end and the next one follows. A segment that cannot be read is
-// given up (the caller keeps it for the next Open): next is then past it.
-func (j *Journal) readLog(at, to logPos) (chunk []byte, next logPos, done string, err error) {
+// segment when to is in a later one), at most catchUpMax bytes, and
+// returns where the next read starts (the next segment's start once at's
+// is read to its end). A segment that cannot be read is given up (the
+// caller keeps it for the next Open): next is then past it.
+func (j *Journal) readLog(at, to logPos) (chunk []byte, next logPos, err error) {
 	next = at
 	end, err := segmentEnd(at, to)
 	if err == nil && at.off < end {
@@ -177,15 +231,15 @@ func (j *Journal) readLog(at, to logPos) (chunk []byte, next logPos, done string
 	}
 	switch {
 	case at.seg == to.seg && err != nil:
-		return nil, to, "", err
+		return nil, to, err
 	case at.seg == to.seg || err == nil && next.off < end:
-		return chunk, next, "", nil
+		return chunk, next, nil
 	}
 	following, lerr := nextSegment(j.log.dir, at.seg)
 	if lerr != nil { // the directory could not be listed: the next call tries again
-		return chunk, next, "", lerr
+		return chunk, next, lerr
 	}
-	return chunk, logPos{seg: following}, at.seg, err
+	return chunk, logPos{seg: following}, err
 }
 
 // segmentEnd is where the indexer may read at's segment up to: the

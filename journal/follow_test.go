@@ -119,3 +119,38 @@ func checkAllVisible(t *testing.T, j *Journal, n int, how string) {
 	require.NoError(t, err)
 	assert.Len(t, keys, n, how)
 }
+
+// TestIndexCatchesUpWhileTheWriterWrites: released while entries keep
+// coming, the indexer reads back what the writer left in the log, takes
+// the queue again, and ends with every entry indexed once, in order, and
+// the indexed segments removed.
+func TestIndexCatchesUpWhileTheWriterWrites(t *testing.T) {
+	gate := make(chan struct{})
+	j, path := openTemp(t, Options{IndexGate: gate, segMax: 8 << 10})
+	ctx := context.Background()
+	const n = 3 * logBuffers
+	write := func(lo, hi int) {
+		for i := lo; i <= hi; i++ {
+			j.Append(sampleEntry(i), nil)
+			require.NoError(t, j.FlushLog(ctx))
+		}
+	}
+	write(1, n)
+	close(gate)
+	write(n+1, 3*n) // while the indexer reads back
+	require.NoError(t, j.Flush(ctx))
+	assert.Zero(t, j.Lag())
+	checkAllVisible(t, j, 3*n, "indexed")
+	behind, _, err := j.IndexBehind(ctx)
+	require.NoError(t, err)
+	assert.Zero(t, behind)
+	var rows int
+	require.NoError(t, j.rdb.QueryRow(`SELECT COUNT(*) FROM batches WHERE first_id > last_id`).Scan(&rows))
+	assert.Zero(t, rows)
+	n64, err := maxEntryID(ctx, j.rdb)
+	require.NoError(t, err)
+	assert.EqualValues(t, 3*n, n64)
+	segs, err := segments(path + logSuffix)
+	require.NoError(t, err)
+	assert.LessOrEqual(t, len(segs), 2, "indexed segments are removed")
+}

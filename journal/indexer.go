@@ -93,7 +93,8 @@ func (j *Journal) rotateLog(nextID int64) string {
 // then carries many small batches (a commit's fixed cost, its locks and
 // its partial WAL page, was most of the indexer's cost per entry). When
 // the writer spilled (follow.go), it first takes what was queued before,
-// then reads the rest back from the log.
+// then reads the spilled range back from the log, then takes the queue
+// again.
 func (j *Journal) index() {
 	defer close(j.indexed)
 
@@ -101,7 +102,7 @@ func (j *Journal) index() {
 	pace := time.NewTimer(indexEvery)
 	pace.Stop()
 	for {
-		if len(j.toIndex) == 0 && j.fol.behind() {
+		if j.back.active || len(j.toIndex) == 0 && j.takeSpill() {
 			pace.Stop()
 			j.catchUp(&p)
 			continue
@@ -110,7 +111,7 @@ func (j *Journal) index() {
 		case lb, ok := <-j.toIndex:
 			if !ok {
 				j.commit(&p)
-				for j.fol.behind() {
+				for j.back.active || j.takeSpill() {
 					j.catchUp(&p)
 				}
 				return

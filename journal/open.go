@@ -34,7 +34,7 @@ type Journal struct {
 	free     *freeList       // indexer → stage: buffers to fill
 	toIndex  chan *logBatch  // writing leader → indexer (follow.go)
 	fol      follow          // writing leader ↔ indexer: the log read back (follow.go)
-	at       logPos          // indexer: where it reads the log back from, while fol.spilled
+	back     readBack        // indexer: the log to read back (follow.go)
 	catchBuf []byte          // indexer: the log read back
 	oldest   atomic.Int64    // the time (unix ns) of the oldest entry not yet indexed, 0 if unknown (IndexLag)
 	held     []heldSeg       // indexed segments kept for their in-flight records (indexer; closeLog after it ends)
