@@ -3,6 +3,7 @@ package journal
 import (
 	"encoding/binary"
 	"fmt"
+	"hash/crc32"
 	"os"
 	"path/filepath"
 	"sync"
@@ -296,20 +297,28 @@ func nextSegment(dir, name string) (string, error) {
 }
 
 // indexChunk indexes the entries of records read back from seg, in rows
-// of indexMax, in one transaction (retried as indexRow does).
+// of indexMax, in one transaction (retried as indexRow does). Their
+// checksums are verified; their keys are read without decoding the rest
+// (scanKeys), and the in-flight records between them are left out.
 func (j *Journal) indexChunk(chunk []byte, seg string) {
-	n, first := countEntries(chunk)
+	rb := &j.rb
+	if err := rb.take(chunk); err != nil {
+		j.keep[seg] = true
+		j.opt.Log.Error("journal: a log segment read back for the index is damaged; it is kept for the next "+
+			"start, which refuses or cuts it", "segment", seg, "err", err)
+	}
+	n := len(rb.keys)
 	if n == 0 {
 		return
 	}
-	j.oldest.Store(first)
+	j.oldest.Store(rb.keys[0].time)
 	j.waitGate()
 	var err error
 	for attempt := range indexAttempts {
 		if attempt > 0 {
 			time.Sleep(indexBackoff << attempt)
 		}
-		err = j.withWriteConn(func(dc any) error { return j.ins.insertRecords(dc, chunk, skipNone) })
+		err = j.withWriteConn(func(dc any) error { return j.ins.insertRows(dc, rb.buf, rb.keys, rb.ends) })
 		if err == nil {
 			break
 		}
@@ -324,24 +333,60 @@ func (j *Journal) indexChunk(chunk []byte, seg string) {
 	j.walCheck()
 }
 
-func skipNone(*record) bool { return false }
+// readRows is the indexer's scratch for records read back: the entries'
+// records, their keys, and where each row of indexMax ends in buf.
+type readRows struct {
+	buf  []byte
+	keys []recKeys
+	ends []int
+}
 
-// countEntries counts the entry records in b (whole records) and returns
-// the time of the first.
-func countEntries(b []byte) (n int, first int64) {
-	for off := 0; off+recHeader < len(b); off += recHeader + int(binary.LittleEndian.Uint32(b[off:])) {
-		if b[off+recHeader] != recKindV1 {
-			continue
+// take fills rr with the entries of chunk (whole records), up to the
+// first that is damaged (its error).
+func (rr *readRows) take(chunk []byte) error {
+	rr.buf, rr.keys, rr.ends = rr.buf[:0], rr.keys[:0], rr.ends[:0]
+	var err error
+	for off := 0; off+recHeader <= len(chunk); {
+		size := int(binary.LittleEndian.Uint32(chunk[off:]))
+		p := chunk[off+recHeader : off+recHeader+size]
+		if crc32.Checksum(p, crcTable) != binary.LittleEndian.Uint32(chunk[off+4:]) {
+			err = fmt.Errorf("checksum at byte %d of the chunk", off)
+			break
 		}
-		if n == 0 {
-			var r record
-			if _, err := decodeTrusted(b[off:], &r); err == nil {
-				first = r.time
+		if len(p) > 0 && p[0] == recKindV1 {
+			k, ok := scanKeys(p)
+			if !ok {
+				err = fmt.Errorf("entry at byte %d of the chunk does not decode", off)
+				break
+			}
+			rr.buf = append(rr.buf, chunk[off:off+recHeader+size]...)
+			rr.keys = append(rr.keys, k)
+			if len(rr.keys)%indexMax == 0 {
+				rr.ends = append(rr.ends, len(rr.buf))
 			}
 		}
-		n++
+		off += recHeader + size
 	}
-	return n, first
+	if len(rr.keys)%indexMax != 0 {
+		rr.ends = append(rr.ends, len(rr.buf))
+	}
+	return err
+}
+
+// scanKeys reads an entry's keys from its payload (p[0] is recKindV1):
+// its id and time, and the hashes of its STAN and RRN, skipping the
+// texts before them.
+func scanKeys(p []byte) (recKeys, bool) {
+	d := decoder{b: p[1:]}
+	k := recKeys{id: int64(d.uvarint()), time: d.varint()} // #nosec G115 -- written from a positive int64
+	d.uvarint()                                            // conn
+	d.varint()                                             // latency
+	for range colSTAN {
+		d.bytes()
+	}
+	k.stan = hashKey(keySTAN, d.bytes())
+	k.rrn = hashKey(keyRRN, d.bytes())
+	return k, !d.bad && k.id > 0
 }
 
 // waitGate waits for Options.IndexGate (tests) before an index transaction.

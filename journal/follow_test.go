@@ -154,3 +154,26 @@ func TestIndexCatchesUpWhileTheWriterWrites(t *testing.T) {
 	require.NoError(t, err)
 	assert.LessOrEqual(t, len(segs), 2, "indexed segments are removed")
 }
+
+// TestScanKeysReadsWhatDecodingReads: the keys read back from the log
+// without decoding a record are those a full decode gives, with or
+// without an RRN and STAN, and with dialects after the texts.
+func TestScanKeysReadsWhatDecodingReads(t *testing.T) {
+	plain := sampleEntry(7)
+	bare := sampleEntry(8)
+	bare.RRN, bare.STAN = "", ""
+	dialects := sampleEntry(9)
+	dialects.AcquirerDialect, dialects.IssuerDialect = "iso87binary", "iso93ascii"
+	for _, e := range []*Entry{plain, bare, dialects} {
+		e.ID = int64(e.Conn) + 100
+		b := appendRecord(nil, e)
+		var r record
+		_, err := nextRecord(b, &r)
+		require.NoError(t, err)
+		k, ok := scanKeys(b[recHeader:])
+		require.True(t, ok)
+		assert.Equal(t, keysOf(&r), k)
+	}
+	_, ok := scanKeys([]byte{recKindV1, 0x80})
+	assert.False(t, ok, "a truncated varint")
+}

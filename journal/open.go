@@ -36,6 +36,7 @@ type Journal struct {
 	fol      follow          // writing leader ↔ indexer: the log read back (follow.go)
 	back     readBack        // indexer: the log to read back (follow.go)
 	catchBuf []byte          // indexer: the log read back
+	rb       readRows        // indexer: the entries read back
 	oldest   atomic.Int64    // the time (unix ns) of the oldest entry not yet indexed, 0 if unknown (IndexLag)
 	held     []heldSeg       // indexed segments kept for their in-flight records (indexer; closeLog after it ends)
 	run      uint64          // pairs this run's in-flight records with their closes (inflight.go)
