@@ -27,11 +27,13 @@ import (
 // maxRest), leaving the cores to the answers during a peak and catching
 // up once the peak is over; past the bound, or with the writer quiet, it
 // reads back at full speed. Reading back indexes in large transactions
-// (catchUpMax of log, rows of indexMax), cheaper per entry than the
-// in-memory path's small ones.
+// (catchUpMax of log, rows of indexMax).
 const (
 	indexQueue = logBuffers - 2 // batches queued for the indexer; 2 left for the stage and the write under way
-	catchUpMax = 4 << 20        // log bytes read back per index transaction
+	// catchUpMax is the log read back per index transaction: the largest
+	// record fits, and the transaction (a few rows of indexMax) stays short
+	// for the reversal writes that share the connection.
+	catchUpMax = recHeader + maxRecordSz
 	indexShare = 0.25
 	maxRest    = 100 * time.Millisecond
 )
