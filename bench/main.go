@@ -1,7 +1,7 @@
 // Command bench measures cardswitch's throughput, added latency, CPU time
 // and allocations per transaction:
 //
-//	go run ./bench [--duration 5s] [--connections 4] [--concurrency 256] [--json out.json] [--profile DIR] [--journal=false] [--rate N] [--pairs 3] [--sweep 16,64] [--issuer lean|moov] [--issuer-connections N] [--dialect A,B]
+//	go run ./bench [--duration 5s] [--connections 4] [--concurrency 256] [--json out.json] [--profile DIR] [--journal=false] [--sync normal|full] [--journal-pair] [--rate N] [--pairs 3] [--sweep 16,64] [--issuer lean|moov] [--issuer-connections N] [--dialect A,B]
 //
 // Every party runs in its own process, as in production: the load
 // generator (replay) here, the issuer and the switch in child processes of
@@ -25,7 +25,12 @@
 // --profile writes the switch's cpu, allocs, block and mutex profiles of
 // the closed-loop switched phase to DIR/closed and of the fixed-rate one
 // to DIR/fixed. --journal=false runs the switch without its journal, to
-// measure what the journal costs (the table then says so). --sweep N,M,...
+// measure what the journal costs (the table then says so); --sync full
+// runs it with journal.sync full. --journal-pair then runs --pairs
+// alternating pairs of fresh switches, journal on and off, each the
+// closed loop and the fixed rate, and prints their throughput ratio, the
+// CPU-µs per transaction and the fixed rate's p99 the journal adds
+// (journalpair.go). --sweep N,M,...
 // runs the closed loop again, direct, through socat, the Go relay and the
 // switch, with the same requests in flight over N, M, ... connections
 // (sweep.go): the paths compare differently as each connection's pipeline
@@ -53,6 +58,8 @@ type config struct {
 	jsonOut     string
 	profile     string
 	journal     bool
+	sync        string // journal.sync (--sync)
+	journalPair bool   // --journal-pair
 	issuer      string // "lean" or "moov" (--issuer)
 	issuerConns int    // the switch's issuers[].connections (--issuer-connections)
 	rate        float64
@@ -76,6 +83,8 @@ func main() {
 	flag.StringVar(&c.jsonOut, "json", "", "also write the results as JSON to this file")
 	flag.StringVar(&c.profile, "profile", "", "write the switch's pprof profiles (cpu, allocs, block, mutex) to this directory")
 	flag.BoolVar(&c.journal, "journal", true, "run the switch with its journal (false: measure what the journal costs)")
+	flag.StringVar(&c.sync, "sync", "normal", "the switch's journal.sync: normal or full (an fsync per log write)")
+	flag.BoolVar(&c.journalPair, "journal-pair", false, "after the main phases, --pairs alternating pairs of fresh switches with the journal on (--sync) and off: closed loop and fixed rate each, their ratios against the goals of issue 26")
 	flag.StringVar(&c.issuer, "issuer", "lean", "the issuer: lean (edits each frame in place) or moov (unpacks and packs each message with moov-io, one goroutine per connection, writes once its input is drained)")
 	flag.IntVar(&c.issuerConns, "issuer-connections", 1, "the switch's connections to the issuer endpoint (issuers[].connections)")
 	flag.Float64Var(&c.rate, "rate", 0, "fixed-rate phases at this rate (default: half the switched maximum)")
@@ -85,6 +94,10 @@ func main() {
 	flag.Parse()
 	if c.issuer != "lean" && c.issuer != "moov" {
 		fmt.Fprintln(os.Stderr, "bench: --issuer must be lean or moov")
+		os.Exit(2)
+	}
+	if c.sync != "normal" && c.sync != "full" {
+		fmt.Fprintln(os.Stderr, "bench: --sync must be normal or full")
 		os.Exit(2)
 	}
 	if c.pairs < 1 {
@@ -113,6 +126,7 @@ func run(ctx context.Context, c config) error {
 	}
 	printTable(os.Stdout, c, res)
 	printSweep(os.Stdout, c, res.Sweep)
+	printJournalPairs(os.Stdout, c, res.JournalPairs)
 	printFailed(os.Stdout, res.Failed)
 	if c.jsonOut == "" {
 		return nil

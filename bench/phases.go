@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -95,6 +96,10 @@ type Results struct {
 	SwOverDir float64   `json:"ratio_switched_direct"`
 	// Sweep is the closed loop at other connection counts (--sweep).
 	Sweep []SweepRow `json:"sweep,omitempty"`
+	// JournalPairs are --journal-pair's alternating pairs (journalpair.go).
+	JournalPairs []JournalPair `json:"journal_pairs,omitempty"`
+	// Sync is the journal's journal.sync (--sync).
+	Sync string `json:"journal_sync"`
 	// Failed lists every phase run that had failures (failed.go).
 	Failed []Failed `json:"failed_phases,omitempty"`
 }
@@ -137,7 +142,7 @@ func runPhases(ctx context.Context, c config) (*Results, error) {
 		approved[i].Expect = []string{"00"}
 	}
 	res := &Results{Duration: c.duration.String(), Journal: c.journal, Issuer: c.issuer, IssConns: c.issuerConns,
-		Dialects: c.dialects.String()}
+		Dialects: c.dialects.String(), Sync: c.sync}
 	r := &runner{ctx: ctx, c: c, msgs: msgs, approved: approved, failed: &res.Failed}
 	var err error
 	if res.Echo, err = r.generatorCost(); err != nil {
@@ -155,10 +160,11 @@ func runPhases(ctx context.Context, c config) (*Results, error) {
 	if err := r.relays(&res.Paths, "", iss.addr); err != nil {
 		return nil, err
 	}
-	sw, cleanup, err := startSwitchChild(iss.addr, c)
+	sw, stopSw, err := startSwitchChild(iss.addr, c)
 	if err != nil {
 		return nil, err
 	}
+	cleanup := sync.OnceFunc(stopSw)
 	defer cleanup()
 	if res.Switched, err = measured(sw, c.profile, "closed", func() (Result, error) {
 		return r.closed("replay → switch → issuer", sw.addr, c.dialects.acq)
@@ -178,7 +184,14 @@ func runPhases(ctx context.Context, c config) (*Results, error) {
 	if err := r.ratePairs(res, iss.addr, sw); err != nil {
 		return nil, err
 	}
-	return res, r.sweep(res, iss.addr, sw)
+	if err := r.sweep(res, iss.addr, sw); err != nil {
+		return nil, err
+	}
+	if !c.journalPair {
+		return res, nil
+	}
+	cleanup() // one switch at a time on the shared cores
+	return res, r.journalPairs(res, iss.addr)
 }
 
 // ratePairs runs the fixed-rate phases as alternating pairs (direct, then
@@ -309,7 +322,7 @@ func startSwitchChild(issuerAddr string, c config) (*child, func(), error) {
 		}
 	}
 	sw, err := startChild("switch", envIssuer+"="+issuerAddr, envDir+"="+dir, envProfile+"="+profileDir,
-		fmt.Sprintf("%s=%t", envJournal, c.journal), fmt.Sprintf("%s=%d", envConns, c.issuerConns),
+		fmt.Sprintf("%s=%t", envJournal, c.journal), fmt.Sprintf("%s=%d", envConns, c.issuerConns), envSync+"="+c.sync,
 		envAcqDialect+"="+c.dialects.acq.Name, envIssDialect+"="+c.dialects.iss.Name)
 	if err != nil {
 		_ = os.RemoveAll(dir)

@@ -27,6 +27,7 @@ const (
 	envProfile = "CARDSWITCH_BENCH_PROFILE" // profile directory, "" for none
 	envJournal = "CARDSWITCH_BENCH_JOURNAL" // "false": no journal
 	envConns   = "CARDSWITCH_BENCH_CONNS"   // the issuer's connections
+	envSync    = "CARDSWITCH_BENCH_SYNC"    // journal.sync
 )
 
 // switchYAML is a production configuration: the journal on (in a temporary
@@ -59,7 +60,8 @@ routes:
 //	prof-start NAME  starts the CPU profile and block/mutex sampling
 //	prof-stop        writes cpu, allocs, block and mutex profiles to DIR/NAME
 func runSwitchChild() error {
-	journal := "journal:\n  path: " + filepath.Join(os.Getenv(envDir), "journal.db") + "\n"
+	journal := "journal:\n  path: " + filepath.Join(os.Getenv(envDir), "journal.db") + "\n  sync: " +
+		cmp.Or(os.Getenv(envSync), "normal") + "\n"
 	if os.Getenv(envJournal) == "false" {
 		journal = ""
 	}

@@ -10,7 +10,7 @@ import (
 )
 
 func printTable(w io.Writer, c config, r *Results) {
-	journal := "journal on"
+	journal := "journal on (sync " + c.sync + ")"
 	if !r.Journal {
 		journal = "JOURNAL OFF (--journal=false)"
 	}

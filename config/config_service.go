@@ -91,6 +91,15 @@ type Journal struct {
 	// survives a crash of the process; "full" also fsyncs every write, which
 	// survives power loss and costs an fsync per batch.
 	Sync string
+	// IndexLagMax is how far the SQLite journal's index may fall behind its
+	// log (the age of the oldest entry not yet indexed) before the switch
+	// says so: a warning in its log, at most every minute, beside the
+	// cardswitch_journal_index_lag_seconds gauge. Answers never wait for
+	// the index; past the bound the switch keeps answering, the entries
+	// stay durable in the log (its segments are kept until indexed, so
+	// disk is the bound), and cardswitch txn reads them there. Default 1m;
+	// must be > 0. Read at start.
+	IndexLagMax time.Duration
 	// KeyFile holds the AES-256 keys that encrypt the messages the journal
 	// stores (reversals and advices owed): one key per line, 64 hex digits
 	// or base64 of 32 bytes each (or a file of exactly 32 raw bytes); the

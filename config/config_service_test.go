@@ -102,6 +102,12 @@ issuers:
 		{"journal sync", minimal + "journal: {path: j.db, sync: always}\n", []string{
 			`t.yaml: journal.sync: "always": want normal or full`,
 		}},
+		{"journal index lag zero", minimal + "journal: {path: j.db, index_lag_max: 0s}\n", []string{
+			`t.yaml: journal.index_lag_max: "0s": must be positive`,
+		}},
+		{"journal index lag bad", minimal + "journal: {path: j.db, index_lag_max: soon}\n", []string{
+			`t.yaml: journal.index_lag_max: "soon": invalid duration`,
+		}},
 		{"journal retention negative", minimal + "journal: {path: j.db, retention: -1h}\n", []string{
 			`t.yaml: journal.retention: "-1h": must not be negative`,
 		}},
@@ -197,7 +203,7 @@ func TestLoadBytesServiceDefaults(t *testing.T) {
 	assert.Nil(t, issuer.TLS)
 	assert.Nil(t, cfg.Issuers[0].TLS)
 	assert.Equal(t, Admin{}, cfg.Admin)
-	assert.Equal(t, Journal{DuplicateWindow: 10 * time.Minute, Sync: "normal"}, cfg.Journal)
+	assert.Equal(t, Journal{DuplicateWindow: 10 * time.Minute, Sync: "normal", IndexLagMax: time.Minute}, cfg.Journal)
 	assert.Equal(t, Reversals{RetryMin: time.Second, RetryMax: time.Minute, Rate: 100}, cfg.Reversals)
 	assert.EqualValues(t, 1<<30, cfg.MemoryLimit)
 	assert.Zero(t, cfg.Listen.MaxInFlightTotal, "0: sized to the memory limit")
@@ -213,7 +219,7 @@ func TestLoadDefaultServices(t *testing.T) {
 	cfg, err := LoadDefault()
 	require.NoError(t, err)
 	assert.Equal(t, "127.0.0.1:8080", cfg.Admin.Address)
-	assert.Equal(t, Journal{Path: "cardswitch.db", DuplicateWindow: 10 * time.Minute, Sync: "normal"}, cfg.Journal)
+	assert.Equal(t, Journal{Path: "cardswitch.db", DuplicateWindow: 10 * time.Minute, Sync: "normal", IndexLagMax: time.Minute}, cfg.Journal)
 	_, _, reversals := ServiceDefaults()
 	assert.Equal(t, reversals, cfg.Reversals)
 	assert.Empty(t, cfg.Acquirers)
@@ -263,7 +269,7 @@ acquirers:
 	assert.Equal(t, &ClientTLS{CAFile: dir + "/ca.pem", ServerName: "bank-a.example", CertFile: dir + "/cert.pem", KeyFile: dir + "/key.pem"}, cfg.Issuers[0].TLS)
 	assert.Equal(t, &ClientTLS{}, cfg.Issuers[1].TLS, "tls: {} means TLS with system roots")
 	assert.Equal(t, Admin{Address: ":0", TokenFile: dir + "/token", Token: "0123456789abcdef"}, cfg.Admin)
-	assert.Equal(t, Journal{Path: dir + "/j.db", DuplicateWindow: 30 * time.Second, Sync: "full"}, cfg.Journal)
+	assert.Equal(t, Journal{Path: dir + "/j.db", DuplicateWindow: 30 * time.Second, Sync: "full", IndexLagMax: time.Minute}, cfg.Journal)
 	assert.Equal(t, Reversals{RetryMin: 500 * time.Millisecond, RetryMax: 500 * time.Millisecond, Rate: 2.5}, cfg.Reversals)
 	assert.Equal(t, []Acquirer{{
 		Name: "acq-1", InstitutionID: "00123456",

@@ -46,6 +46,9 @@ const (
 	DefaultJournalPath     = ""
 	DefaultDuplicateWindow = 10 * time.Minute
 	DefaultJournalSync     = "normal"
+	// DefaultIndexLagMax is journal.index_lag_max: how far the journal's
+	// index may lag its log before the switch warns (it keeps answering).
+	DefaultIndexLagMax = time.Minute
 	// DefaultClusterLease is cluster.lease.
 	DefaultClusterLease = 15 * time.Second
 
@@ -128,8 +131,9 @@ func defaults() (c Config, issuer Issuer) {
 			MaxPendingPerIP:     DefaultMaxPendingPerIP,
 			Dialect:             DefaultDialect,
 		},
-		Admin:       Admin{Address: DefaultAdminAddress, TokenFile: DefaultAdminTokenFile},
-		Journal:     Journal{Path: DefaultJournalPath, DuplicateWindow: DefaultDuplicateWindow, Sync: DefaultJournalSync},
+		Admin: Admin{Address: DefaultAdminAddress, TokenFile: DefaultAdminTokenFile},
+		Journal: Journal{Path: DefaultJournalPath, DuplicateWindow: DefaultDuplicateWindow, Sync: DefaultJournalSync,
+			IndexLagMax: DefaultIndexLagMax},
 		Reversals:   Reversals{RetryMin: DefaultRetryMin, RetryMax: DefaultRetryMax, Rate: DefaultReversalRate},
 		Cluster:     Cluster{Lease: DefaultClusterLease},
 		MemoryLimit: DefaultMemoryLimit,

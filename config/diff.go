@@ -25,8 +25,9 @@ type ConfigDiff struct {
 	IssuersAdded, IssuersRemoved, IssuersChanged []string
 	// Restart are changed keys that take effect only after a restart (the
 	// restart-only keys, listed in diffKeys): listen.address, listen.tls
-	// added or removed (TLS to plain TCP or back), admin.address, journal.path, journal.sync, journal.key_file,
-	// memory_limit, simulators, listen.dialect, listeners, dialects.
+	// added or removed (TLS to plain TCP or back), admin.address, journal.path, journal.sync,
+	// journal.index_lag_max, journal.key_file, memory_limit, simulators,
+	// listen.dialect, listeners, dialects.
 	Restart []string
 	// Other are other changed keys, applied by a reload: listen.* limits and
 	// timeouts (max_message_size for new connections), listen.tls files
@@ -133,6 +134,7 @@ func diffKeys(old, new *Config) (restart, other []string) {
 	check(&other, "admin.hosts", emptyNil(old.Admin.Hosts), emptyNil(new.Admin.Hosts))
 	check(&restart, "journal.path", old.Journal.Path, new.Journal.Path)
 	check(&restart, "journal.sync", old.Journal.Sync, new.Journal.Sync)
+	check(&restart, "journal.index_lag_max", old.Journal.IndexLagMax, new.Journal.IndexLagMax)
 	check(&restart, "memory_limit", old.MemoryLimit, new.MemoryLimit)
 	check(&restart, "journal.key_file", old.Journal.KeyFile, new.Journal.KeyFile)
 	check(&restart, "journal.postgres", old.Journal.Postgres, new.Journal.Postgres)

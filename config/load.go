@@ -26,7 +26,7 @@ var envKeys = []string{
 	"listen.max_connections_per_ip", "listen.max_pending_per_ip", "listen.dialect",
 	"default_issuer",
 	"admin.address", "admin.token_file",
-	"journal.path", "journal.duplicate_window", "journal.retention", "journal.sync", "journal.key_file",
+	"journal.path", "journal.duplicate_window", "journal.retention", "journal.sync", "journal.index_lag_max", "journal.key_file",
 	"journal.postgres", "cluster.node", "cluster.lease",
 	"reversals.retry_min", "reversals.retry_max", "reversals.rate",
 	"listen.max_in_flight_total", "memory_limit",

@@ -68,6 +68,7 @@ type rawJournal struct {
 	DuplicateWindow string `mapstructure:"duplicate_window"`
 	Retention       string `mapstructure:"retention"`
 	Sync            string `mapstructure:"sync"`
+	IndexLagMax     string `mapstructure:"index_lag_max"`
 	KeyFile         string `mapstructure:"key_file"`
 	Postgres        string `mapstructure:"postgres"`
 }

@@ -110,6 +110,7 @@ func (v *validator) journal(raw rawJournal) Journal {
 		DuplicateWindow: v.duration("journal.duplicate_window", "", raw.DuplicateWindow, def.DuplicateWindow, true),
 		Retention:       v.duration("journal.retention", "", raw.Retention, 0, false),
 		Sync:            raw.Sync,
+		IndexLagMax:     v.duration("journal.index_lag_max", "", raw.IndexLagMax, def.IndexLagMax, true),
 		KeyFile:         raw.KeyFile,
 		Postgres:        raw.Postgres,
 	}

@@ -56,8 +56,8 @@ func openLog(dbPath string, full bool, segMax int64) (*appendLog, error) {
 	return &appendLog{dir: dir, lock: lock, full: full, segMax: segMax}, nil
 }
 
-// lockWait is how long Open waits for the log lock: a txn command holds it
-// (shared) for a moment while it counts records a crash left unindexed.
+// lockWait is how long Open waits for the log lock: another switch that
+// is stopping may still hold it for a moment.
 const lockWait = 2 * time.Second
 
 // flockWait takes the lock, retrying while another process holds it.

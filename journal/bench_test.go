@@ -186,3 +186,59 @@ func BenchmarkStageSent(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkFollow is the switch's path (StageFields, committed in
+// batches of 16) and what indexing its entries costs, per entry: with the
+// indexer running beside it ("indexed": the process's CPU until Flush),
+// and with the indexer paused while the entries are written, then
+// released to read them back from the log ("paused": path-cpu-µs/entry is
+// what the answers' side paid, readback-cpu-µs/entry the indexing after).
+func BenchmarkFollow(b *testing.B) {
+	fs := make([]Fields, 1024)
+	for i := range fs {
+		fs[i] = fieldsOf(sampleEntry(i + 1))
+		fs[i].Time = time.Now() // within IndexLagMax: reading back is paced as under a peak
+	}
+	for _, paused := range []bool{false, true} {
+		name := "indexed"
+		if paused {
+			name = "paused"
+		}
+		b.Run(name, func(b *testing.B) {
+			gate := make(chan struct{})
+			if !paused {
+				close(gate)
+			}
+			j, _ := openTemp(b, Options{IndexGate: gate})
+			b.ReportAllocs()
+			b.ResetTimer()
+			cpu0 := cpuTime()
+			var t Ticket
+			for i := range b.N {
+				var err error
+				if t, err = j.StageFields(&fs[i%len(fs)]); err != nil {
+					b.Fatal(err)
+				}
+				if i%16 == 15 {
+					j.Commit(t)
+				}
+			}
+			j.Commit(t)
+			cpu1 := cpuTime()
+			if paused {
+				close(gate)
+			}
+			if err := j.Flush(context.Background()); err != nil {
+				b.Fatal(err)
+			}
+			b.StopTimer()
+			n := float64(b.N)
+			if paused {
+				b.ReportMetric(float64((cpu1-cpu0).Microseconds())/n, "path-cpu-µs/entry")
+				b.ReportMetric(float64((cpuTime()-cpu1).Microseconds())/n, "readback-cpu-µs/entry")
+				return
+			}
+			b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/n, "cpu-µs/entry")
+		})
+	}
+}

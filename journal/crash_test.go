@@ -19,18 +19,33 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// crashEnv names the journal file when the test binary runs as the helper.
-const crashEnv = "CARDSWITCH_JOURNAL_CRASH_HELPER"
+// crashEnv names the journal file when the test binary runs as the helper;
+// crashPauseEnv, set, has the helper's indexer paused throughout.
+const (
+	crashEnv      = "CARDSWITCH_JOURNAL_CRASH_HELPER"
+	crashPauseEnv = "CARDSWITCH_JOURNAL_CRASH_PAUSE"
+)
 
 // TestCrashKeepsNotifiedEntries kills a real writer process with SIGKILL
 // and checks that everything it reported as durable is there after restart.
-func TestCrashKeepsNotifiedEntries(t *testing.T) {
+func TestCrashKeepsNotifiedEntries(t *testing.T) { testCrash(t, false, 5000) }
+
+// TestCrashWithIndexPausedKeepsEntries is the same crash with the
+// writer's indexer paused from the start: it never indexed anything, the
+// log held every entry (many more batches than the indexer's queue), and
+// the next Open indexes them all, the duplicate window's keys included.
+func TestCrashWithIndexPausedKeepsEntries(t *testing.T) { testCrash(t, true, 20000) }
+
+func testCrash(t *testing.T, paused bool, wantEntries int) {
 	if testing.Short() {
 		t.Skip("spawns a process")
 	}
 	path := filepath.Join(t.TempDir(), "crash.db")
 	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperProcess$")
 	cmd.Env = append(os.Environ(), crashEnv+"="+path)
+	if paused {
+		cmd.Env = append(cmd.Env, crashPauseEnv+"=1")
+	}
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	stdout, err := cmd.StdoutPipe()
@@ -47,7 +62,7 @@ func TestCrashKeepsNotifiedEntries(t *testing.T) {
 	var lines []string
 	sc := bufio.NewScanner(stdout)
 	entries, revs := 0, 0
-	for (entries < 5000 || revs < 50) && sc.Scan() {
+	for (entries < wantEntries || revs < 50) && sc.Scan() {
 		lines = append(lines, sc.Text())
 		switch sc.Text()[0] {
 		case 'E':
@@ -62,13 +77,35 @@ func TestCrashKeepsNotifiedEntries(t *testing.T) {
 		lines = append(lines, sc.Text())
 	}
 	cmd.Wait()
-	require.GreaterOrEqual(t, entries, 5000, "helper stderr:\n%s", stderr.String())
+	require.GreaterOrEqual(t, entries, wantEntries, "helper stderr:\n%s", stderr.String())
 
 	t.Logf("%d entries, %d reversals notified before the kill", entries, revs)
 	j, err := Open(path, Options{Keys: testKeys}) // a restarted switch
 	require.NoError(t, err)
 	defer j.Close()
 	checkCrashLines(t, j, lines)
+	if paused {
+		checkCrashKeys(t, j, lines)
+	}
+}
+
+// checkCrashKeys checks that the duplicate window's reload (RecentKeys)
+// holds every entry notified before the kill.
+func checkCrashKeys(t *testing.T, j *Journal, lines []string) {
+	keys, err := j.RecentKeys(time.Time{})
+	require.NoError(t, err)
+	rrns := make(map[string]bool, len(keys))
+	for _, k := range keys {
+		rrns[k.RRN] = true
+	}
+	for _, l := range lines {
+		f := strings.Fields(l)
+		if f[0] != "E" {
+			continue
+		}
+		seq, _ := strconv.Atoi(f[2])
+		require.True(t, rrns[crashEntry(seq).RRN], "entry %s reloaded into the duplicate window", f[1])
+	}
 }
 
 func checkCrashLines(t *testing.T, j *Journal, lines []string) {
@@ -134,7 +171,12 @@ func TestHelperProcess(t *testing.T) {
 	if path == "" {
 		t.Skip("helper process for TestCrashKeepsNotifiedEntries")
 	}
-	j, err := Open(path, Options{BatchMax: 256, Keys: testKeys})
+	o := Options{BatchMax: 256, Keys: testKeys}
+	paused := os.Getenv(crashPauseEnv) != ""
+	if paused {
+		o.IndexGate = make(chan struct{}) // never released
+	}
+	j, err := Open(path, o)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(2)
@@ -153,6 +195,9 @@ func TestHelperProcess(t *testing.T) {
 			for {
 				n := int(seq.Add(1))
 				j.Append(crashEntry(n), print)
+				if paused { // small writes: many more batches than the indexer's queue holds
+					_ = j.FlushLog(context.Background())
+				}
 			}
 		})
 	}

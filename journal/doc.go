@@ -8,23 +8,29 @@
 // group commit; applog.go, record.go, writer.go): the switch's acquirer
 // connections commit their answers' entries just before the answers go
 // out, and a committer goroutine writes for Append's waiters and whatever
-// nobody committed. A second goroutine, the indexer, stores the same
-// records in a SQLite file
+// nobody committed. The log is the truth; the index follows: a second
+// goroutine, the indexer, stores the same records in a SQLite file
 // (pure-Go driver modernc.org/sqlite, WAL mode), up to a few thousand per
 // row and transaction, compressed (pack.go), with the row's id and time
 // ranges and a Bloom filter of its RRNs and STANs (indexer.go, batch.go);
-// SQLite is what queries, duplicate reloads and pruning read. The indexer
-// is bounded: when it falls behind by more than logBuffers batches, the
-// writer waits, Options.BatchMax entries fill the stage, and backpressure
-// reaches Stage and Append. Segments are removed once
-// indexed (and, with Options.InFlightHold, that long after). The log also
+// SQLite is what duplicate reloads and pruning read. The writer never
+// waits for the indexer (follow.go): it hands each write over through a
+// bounded queue and, when the queue is full, leaves the records in the
+// log for the indexer to read back, paced to a share of a core while the
+// index is within Options.IndexLagMax; IndexLag and a rate-limited
+// warning say how far behind it is. Segments are removed once indexed
+// (and, with Options.InFlightHold, that long after), so a lagging index
+// costs disk, not memory and not answers. The log also
 // carries in-flight records (StageSent, inflight.go): a request about to
 // go to an issuer, closed by its entry; they are never indexed, and Open
-// hands the unclosed ones to Options.Reverse. Open indexes whatever a crash left in the log before anything
-// else, so after Open SQLite holds every entry ever acknowledged (unless the log file
-// itself was damaged: Open then says so); a read-only opener (the txn
-// commands) sees entries once they are indexed, within about 10 ms of
-// their answers.
+// hands the unclosed ones to Options.Reverse. Open indexes whatever a
+// crash left in the log before anything else, so after Open SQLite holds
+// every entry ever acknowledged (unless the log file itself was damaged:
+// Open then says so). Queries (List, Get, Stats, RecentKeys) read the
+// index and, beside it, the log's entries it does not hold yet, from the
+// segment files without the log's lock (tail.go); a read-only opener (the
+// txn commands) thus sees an entry as soon as its answer was given, and
+// IndexBehind says how far the index lags.
 //
 // The journal is append-only: a late issuer answer or a reversal is an
 // entry of its own, never an edit of an earlier one.

@@ -7,15 +7,12 @@ import (
 // An entry is durable once its record is in the log; the acquirer hears
 // its answer then. SQLite, which queries, duplicate reloads and pruning
 // read, is filled behind by the indexer goroutine from the same encoded
-// records, so a SQLite transaction is on no answer's path. The two
-// goroutines share logBuffers batch buffers; the indexer copies each
-// batch into its pending row and returns the buffer at once, so the writer
-// waits for one only while the indexer is inside a transaction and the
-// writer has used them all, and backpressure then reaches Append. The lag
-// is bounded by logBuffers × BatchMax entries plus one pending row, and
-// memory with it. Under load batches are small (a write takes what queued
-// during the previous one), so there are enough buffers to cover a
-// transaction of indexMax records with room to spare.
+// records, so a SQLite transaction is on no answer's path. The writer
+// hands each written batch to the indexer, which copies it into its
+// pending row and returns the buffer at once; when the indexer falls
+// behind by indexQueue batches the writer stops handing them over and the
+// indexer reads the records back from the log (follow.go): the writer
+// never waits for the indexer, and memory stays bounded.
 const (
 	logBuffers    = 256
 	indexEvery    = 10 * time.Millisecond // longest a record waits for its index transaction, unless a Flush asks
@@ -33,14 +30,19 @@ type logBatch struct {
 	first  int64           // id of the first
 	keys   []recKeys       // of each record, in order
 	items  []item          // entries with a Waiter or an *Entry to tell, in order
-	seg    string          // segment they were written to
+	seg    string          // segment they were written to ("" if not written)
+	off    int64           // where in seg the write began
+	end    int64           // and ended
 	sealed string          // segment this batch completed: removable once indexed
 	flush  []chan struct{} // Flush markers to release once indexed
 }
 
 func (j *Journal) startPipeline(nextID int64) {
 	j.free = newFreeList(logBuffers - 1)
-	j.toIndex = make(chan *logBatch, logBuffers)
+	j.toIndex = make(chan *logBatch, indexQueue)
+	j.fol.kick = make(chan struct{}, 1)
+	j.fol.to = logPos{seg: j.log.name}
+	j.watched = make(chan struct{})
 	j.indexed = make(chan struct{})
 	j.keep = map[string]bool{}
 	j.run = newRun()
@@ -54,6 +56,7 @@ func (j *Journal) startPipeline(nextID int64) {
 	j.sweep.Stop()
 	go j.index()
 	go j.committer()
+	go j.watchLag()
 }
 
 // writeLog writes b, first reopening a segment if an earlier rotation
@@ -88,8 +91,10 @@ func (j *Journal) rotateLog(nextID int64) string {
 // commits the row when it holds indexMax records, when a Flush asks, or
 // indexEvery after its first record: at moderate rates one transaction
 // then carries many small batches (a commit's fixed cost, its locks and
-// its partial WAL page, was most of the indexer's cost per entry), and the
-// writer never waits for a buffer while the indexer keeps up.
+// its partial WAL page, was most of the indexer's cost per entry). When
+// the writer spilled (follow.go), it first takes what was queued before,
+// then reads the spilled range back from the log, then takes the queue
+// again.
 func (j *Journal) index() {
 	defer close(j.indexed)
 
@@ -97,13 +102,24 @@ func (j *Journal) index() {
 	pace := time.NewTimer(indexEvery)
 	pace.Stop()
 	for {
+		if j.back.active || len(j.toIndex) == 0 && j.takeSpill() {
+			pace.Stop()
+			j.catchUp(&p)
+			continue
+		}
 		select {
 		case lb, ok := <-j.toIndex:
 			if !ok {
 				j.commit(&p)
+				for j.back.active || j.takeSpill() {
+					j.catchUp(&p)
+				}
 				return
 			}
 			first := p.empty()
+			if p.n == 0 && lb.n > 0 {
+				j.oldest.Store(lb.keys[0].time)
+			}
 			urgent := p.take(lb)
 			j.recycle(lb)
 			switch {
@@ -115,6 +131,7 @@ func (j *Journal) index() {
 			}
 		case <-pace.C:
 			j.commit(&p)
+		case <-j.fol.kick:
 		}
 	}
 }
@@ -157,6 +174,7 @@ func (j *Journal) recycle(lb *logBatch) {
 	clear(lb.flush)
 	clear(lb.items)
 	lb.buf, lb.keys, lb.n, lb.first, lb.seg, lb.sealed = lb.buf[:0], lb.keys[:0], 0, 0, "", ""
+	lb.off, lb.end = 0, 0
 	lb.side = lb.side[:0]
 	lb.flush, lb.items = lb.flush[:0], lb.items[:0]
 	j.free.put(lb)
@@ -167,6 +185,7 @@ func (j *Journal) recycle(lb *logBatch) {
 func (j *Journal) commit(p *pendingRow) {
 	if p.n > 0 {
 		j.indexRow(p)
+		j.oldest.Store(0) // the next batch taken, or read back, sets it
 	}
 	for _, name := range p.sealed {
 		if !j.keep[name] {
@@ -187,6 +206,7 @@ func (j *Journal) commit(p *pendingRow) {
 // do not go in stay in the log: their segments are kept, and the next Open
 // indexes them.
 func (j *Journal) indexRow(p *pendingRow) {
+	j.waitGate()
 	var err error
 	for attempt := range indexAttempts {
 		if attempt > 0 {

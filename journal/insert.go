@@ -128,6 +128,23 @@ func (w *writerStmts) insertOne(driverConn any, buf []byte, ks []recKeys) error 
 	})
 }
 
+// insertRows indexes the records in buf, whose keys are ks, as rows
+// ending at ends (byte offsets in buf, indexMax records each but the
+// last), in one transaction.
+func (w *writerStmts) insertRows(driverConn any, buf []byte, ks []recKeys, ends []int) error {
+	return w.inTx(driverConn, func() error {
+		start := 0
+		for i, end := range ends {
+			w.meta.buildKeys(ks[i*indexMax : min((i+1)*indexMax, len(ks))])
+			if err := w.bindRow(buf[start:end]); err != nil {
+				return err
+			}
+			start = end
+		}
+		return nil
+	})
+}
+
 // inTx runs fn in a transaction on the writer's connection.
 func (w *writerStmts) inTx(driverConn any, fn func() error) error {
 	if err := w.ready(driverConn); err != nil {

@@ -32,7 +32,12 @@ type Journal struct {
 	retryAt int64 // commits before the indexer tries its own checkpoint again
 
 	free     *freeList       // indexer → stage: buffers to fill
-	toIndex  chan *logBatch  // writing leader → indexer
+	toIndex  chan *logBatch  // writing leader → indexer (follow.go)
+	fol      follow          // writing leader ↔ indexer: the log read back (follow.go)
+	back     readBack        // indexer: the log to read back (follow.go)
+	catchBuf []byte          // indexer: the log read back
+	rb       readRows        // indexer: the entries read back
+	oldest   atomic.Int64    // the time (unix ns) of the oldest entry not yet indexed, 0 if unknown (IndexLag)
 	held     []heldSeg       // indexed segments kept for their in-flight records (indexer; closeLog after it ends)
 	run      uint64          // pairs this run's in-flight records with their closes (inflight.go)
 	sentSeq  uint32          // the last in-flight record's seq; st.mu
@@ -45,6 +50,8 @@ type Journal struct {
 	sweep *time.Timer   // Stage → committer: something staged may have no committer
 	quit  chan struct{} // closeLog → committer
 	swept chan struct{} // closed when the committer has exited
+
+	watched chan struct{} // closed when the lag watcher has exited
 
 	closeOnce sync.Once
 }

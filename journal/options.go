@@ -43,6 +43,15 @@ type Options struct {
 	// stay unanswered before its reversal is stored (the issuers'
 	// timeout, plus a margin). 0: removed once indexed.
 	InFlightHold time.Duration
+	// IndexLagMax is how far the index may fall behind the log (the age of
+	// the oldest entry not yet indexed) before the journal says so: a
+	// warning in the log (at most every minute) and IndexLag. Answers are
+	// never held back for the index. Default 60s.
+	IndexLagMax time.Duration
+	// IndexGate, for tests: when set, the indexer receives from it before
+	// each index transaction (a test pauses indexing by holding it, and
+	// resumes it by closing it).
+	IndexGate <-chan struct{}
 
 	segMax int64 // log segment size before rotation; tests shrink it
 }
@@ -50,6 +59,8 @@ type Options struct {
 const (
 	defaultBatchMax = 1024
 	defaultSync     = "normal"
+	// DefaultIndexLagMax is Options.IndexLagMax when left out.
+	DefaultIndexLagMax = time.Minute
 )
 
 // withDefaults fills zero fields and validates Sync.
@@ -62,6 +73,9 @@ func (o Options) withDefaults() (Options, error) {
 	}
 	if o.Sync != "normal" && o.Sync != "full" {
 		return o, fmt.Errorf("journal: Options.Sync %q: want normal or full", o.Sync)
+	}
+	if o.IndexLagMax <= 0 {
+		o.IndexLagMax = DefaultIndexLagMax
 	}
 	if o.Log == nil {
 		o.Log = slog.Default()

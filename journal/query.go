@@ -1,10 +1,12 @@
 package journal
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -20,8 +22,9 @@ const defaultLimit = 100
 
 // List returns the entries matching f, newest first: in the reverse of the
 // order the journal wrote them, which is the order their answers were
-// given. It reads one snapshot, so a prune running meanwhile changes
-// nothing it sees.
+// given. It reads one snapshot of the index, and the log's entries that
+// snapshot does not hold yet (tail.go), so a prune or an index
+// transaction running meanwhile changes nothing it sees.
 func (j *Journal) List(ctx context.Context, f Filter) ([]Entry, error) {
 	limit := f.Limit
 	if limit <= 0 {
@@ -32,6 +35,10 @@ func (j *Journal) List(ctx context.Context, f Filter) ([]Entry, error) {
 		return nil, fmt.Errorf("journal: list: %w", err)
 	}
 	defer tx.Rollback() //nolint:errcheck // read-only
+	tail, err := j.readTail(ctx, tx)
+	if err != nil {
+		return nil, fmt.Errorf("journal: list: %w", err)
+	}
 	var out []Entry
 	err = eachCandidate(ctx, tx, f, func(id int64) (bool, error) {
 		page, err := matching(ctx, tx, id, &f)
@@ -43,7 +50,14 @@ func (j *Journal) List(ctx context.Context, f Filter) ([]Entry, error) {
 	if err != nil {
 		return nil, fmt.Errorf("journal: list: %w", err)
 	}
-	return out, nil
+	tail.each(func(r *record) bool {
+		if f.match(r) {
+			out = append(out, entryOf(r))
+		}
+		return true
+	})
+	slices.SortFunc(out, func(a, b Entry) int { return cmp.Compare(b.ID, a.ID) })
+	return out[:min(len(out), limit)], nil
 }
 
 // eachCandidate calls fn with the first id of each batch row that may hold
@@ -108,8 +122,33 @@ func (f *Filter) match(r *record) bool {
 		(f.Outcome == "" || string(t[colOutcome]) == string(f.Outcome))
 }
 
-// Get returns one entry, or a *NotFoundError.
+// Get returns one entry, from the index or else from the log's tail, or
+// a *NotFoundError.
 func (j *Journal) Get(ctx context.Context, id int64) (Entry, error) {
+	e, err := j.getIndexed(ctx, id)
+	var nf *NotFoundError
+	if !errors.As(err, &nf) {
+		return e, err
+	}
+	tail, terr := j.readTail(ctx, j.rdb)
+	if terr != nil {
+		return Entry{}, fmt.Errorf("journal: get: %w", terr)
+	}
+	found := false
+	tail.each(func(r *record) bool {
+		if r.id == id {
+			e, found = entryOf(r), true
+		}
+		return !found
+	})
+	if found {
+		return e, nil
+	}
+	return Entry{}, err
+}
+
+// getIndexed returns one entry from the index, or a *NotFoundError.
+func (j *Journal) getIndexed(ctx context.Context, id int64) (Entry, error) {
 	var first, last int64
 	var b []byte
 	err := j.rdb.QueryRowContext(ctx, `SELECT first_id, last_id, records FROM batches
@@ -136,11 +175,20 @@ func (j *Journal) Get(ctx context.Context, id int64) (Entry, error) {
 	return e, nil
 }
 
-// eachSince calls fn with every entry at or after since (zero: all), in
-// id order.
+// eachSince calls fn with every entry at or after since (zero: all): the
+// index's in id order, then the log's tail's (one snapshot, as List).
 func (j *Journal) eachSince(ctx context.Context, since time.Time, fn func(r *record)) error {
 	cut := sinceNanos(since)
-	rows, err := j.rdb.QueryContext(ctx, `SELECT records FROM batches WHERE max_time >= ? ORDER BY first_id`, cut)
+	tx, err := j.rdb.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback() //nolint:errcheck // read-only
+	tail, err := j.readTail(ctx, tx)
+	if err != nil {
+		return err
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT records FROM batches WHERE max_time >= ? ORDER BY first_id`, cut)
 	if err != nil {
 		return err
 	}
@@ -159,5 +207,14 @@ func (j *Journal) eachSince(ctx context.Context, since time.Time, fn func(r *rec
 			return err
 		}
 	}
-	return rows.Err()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	tail.each(func(r *record) bool {
+		if r.time >= cut {
+			fn(r)
+		}
+		return true
+	})
+	return nil
 }

@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"math"
 	"os"
-	"path/filepath"
-	"syscall"
 	"time"
 )
 
@@ -117,7 +115,7 @@ func (j *Journal) retentionCut() int64 {
 
 // coverage returns whether an id in [lo, hi] is held by a batch row; it
 // must be asked in increasing id order (a segment's record order).
-func coverage(ctx context.Context, db *sql.DB, lo, hi int64) (func(id int64) bool, error) {
+func coverage(ctx context.Context, db queryer, lo, hi int64) (func(id int64) bool, error) {
 	held, err := indexedRanges(ctx, db, lo, hi)
 	if err != nil {
 		return nil, err
@@ -133,7 +131,7 @@ func coverage(ctx context.Context, db *sql.DB, lo, hi int64) (func(id int64) boo
 // indexedRanges returns the id ranges of the batch rows that hold ids in
 // [lo, hi], in order. Rows never overlap, so only the last row that starts
 // below lo can reach into the range.
-func indexedRanges(ctx context.Context, db *sql.DB, lo, hi int64) ([][2]int64, error) {
+func indexedRanges(ctx context.Context, db queryer, lo, hi int64) ([][2]int64, error) {
 	rows, err := db.QueryContext(ctx, `SELECT first_id, last_id FROM
 		(SELECT first_id, last_id FROM batches WHERE first_id < ? ORDER BY first_id DESC LIMIT 1)
 		UNION ALL SELECT first_id, last_id FROM batches WHERE first_id BETWEEN ? AND ? ORDER BY 1`, lo, lo, hi)
@@ -174,16 +172,13 @@ func scanRecords(b []byte, indexed int64) (good int, first, last int64, n int) {
 	return good, first, last, n
 }
 
-// UnindexedLog counts the entries a switch that stopped without indexing
-// them (a crash) left in the journal's log. They are durable, and the next
-// Open, the switch's start, indexes them; until then queries do not show
-// them. It is 0 while a switch writes the journal.
+// UnindexedLog counts the entries in the journal's log that its index
+// does not hold yet: the indexer has not reached them, or a switch that
+// stopped without indexing them (a crash) left them for its next start.
+// Queries read them from the log (tail.go).
 func (j *Journal) UnindexedLog(ctx context.Context) (int, error) {
-	n, err := unindexedLog(ctx, j.path, j.rdb)
-	if err != nil {
-		return 0, fmt.Errorf("journal: log: %w", err)
-	}
-	return n, nil
+	n, _, err := j.IndexBehind(ctx)
+	return n, err
 }
 
 // maxEntryID is the highest id SQLite holds (0 when empty): entries are
@@ -200,51 +195,4 @@ func maxEntryID(ctx context.Context, db *sql.DB) (int64, error) {
 		return 0, fmt.Errorf("journal: highest entry id: %w", err)
 	}
 	return id, nil
-}
-
-// unindexedLog counts the records in the log of the journal at dbPath that
-// no batch row in db holds, when no switch is writing it: what a crash left
-// for the next start to index, and the records of a batch the indexer gave
-// up on (below the highest indexed id: they are counted by id, not by
-// comparing with it). With a writer running it reports 0; its index is
-// milliseconds behind.
-func unindexedLog(ctx context.Context, dbPath string, db *sql.DB) (int, error) {
-	dir := dbPath + logSuffix
-	lock, err := os.Open(filepath.Join(dir, lockName)) // #nosec G304 -- our own log directory
-	if errors.Is(err, os.ErrNotExist) {
-		return 0, nil
-	}
-	if err != nil {
-		return 0, err
-	}
-	defer lock.Close()
-	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_SH|syscall.LOCK_NB); err != nil { // #nosec G115
-		return 0, nil // a switch holds the log
-	}
-	segs, err := segments(dir)
-	if err != nil {
-		return 0, err
-	}
-	n := 0
-	for _, s := range segs {
-		b, err := os.ReadFile(s) // #nosec G304 -- our own log directory
-		if err != nil {
-			return 0, err
-		}
-		good, first, last, _ := scanRecords(b, 0)
-		if good == 0 {
-			continue
-		}
-		covered, err := coverage(ctx, db, first, last)
-		if err != nil {
-			return 0, err
-		}
-		_ = eachRecord(b[:good], func(r *record) bool {
-			if r.kind == recKindV1 && !covered(r.id) {
-				n++
-			}
-			return true
-		})
-	}
-	return n, nil
 }

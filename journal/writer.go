@@ -193,7 +193,7 @@ func (j *Journal) lead() {
 	s := &j.st
 	s.writing = true
 	s.mu.Unlock()
-	next := j.free.get() // backpressure: waits only while the indexer holds every buffer
+	next := j.free.get() // never waits (follow.go)
 	s.mu.Lock()
 	lb, t := s.cur, s.gen
 	s.cur, s.gen = next, t+1
@@ -206,8 +206,9 @@ func (j *Journal) lead() {
 }
 
 // writeOut writes lb's records in one write, tells their waiters and
-// passes the records on to the indexer. A failed write loses the batch's
-// ids: nothing was told of them but the waiters, who hear the error.
+// hands the records on to the indexer (follow.go). A failed write loses
+// the batch's ids: nothing was told of them but the waiters, who hear the
+// error.
 func (j *Journal) writeOut(lb *logBatch) {
 	var err error
 	if lb.n > 0 || len(lb.side) > 0 {
@@ -223,18 +224,20 @@ func (j *Journal) writeOut(lb *logBatch) {
 				j.opt.WriteFailed(lb.n)
 			}
 			lb.buf, lb.keys, lb.n = lb.buf[:0], lb.keys[:0], 0
+		} else {
+			lb.seg, lb.end = j.log.name, j.log.size
+			lb.off = lb.end - int64(len(out))
 		}
 	}
 	j.notify(lb.items, err)
 	if lb.n > 0 {
-		lb.seg = j.log.name
 		lb.sealed = j.rotateLog(lb.first + int64(lb.n))
 	}
-	if lb.n == 0 && len(lb.flush) == 0 && lb.sealed == "" {
+	if lb.seg == "" && len(lb.flush) == 0 {
 		j.recycle(lb)
 		return
 	}
-	j.toIndex <- lb // never blocks: it has a slot for every buffer
+	j.handOff(lb)
 }
 
 // notify tells the waiters of a batch, in Append order, that their
@@ -352,6 +355,7 @@ func (j *Journal) closeLog() {
 	s.mu.Unlock()
 	close(j.quit)
 	<-j.swept
+	<-j.watched
 	j.sweep.Stop()
 	s.mu.Lock()
 	for s.writing {

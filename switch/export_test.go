@@ -69,5 +69,9 @@ func WithReversalClock(now func() time.Time) Option { return func(s *Switch) { s
 // the due reversals.
 func WithReversalPass(fn func()) Option { return func(s *Switch) { s.revPass = fn } }
 
+// WithJournalIndexGate pauses the SQLite journal's indexer until gate is
+// closed (journal.Options.IndexGate).
+func WithJournalIndexGate(gate <-chan struct{}) Option { return func(s *Switch) { s.indexGate = gate } }
+
 // ReversalsSent counts the reversal attempts handed to an issuer link.
 func (s *Switch) ReversalsSent() int64 { return s.revs.sent.Load() }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net"
 	"path/filepath"
+	"runtime"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -29,7 +30,11 @@ const journalBenchClients = 16
 
 func benchRelayJournal(b *testing.B, journal bool) {
 	sim := startSim(b, config.Simulator{Name: "bank"})
-	yaml := "issuers:\n" + issuerYAML("bank", "5s", sim.Addr()) + "routes:\n  - bin: \"4\"\n    issuer: bank\n"
+	// Every client connects before any sends: the per-address cap on
+	// connections without a frame yet must let them all in.
+	yaml := fmt.Sprintf("listen: {max_connections_per_ip: %d, max_pending_per_ip: %d}\n",
+		4*journalBenchClients*runtime.GOMAXPROCS(0), 4*journalBenchClients*runtime.GOMAXPROCS(0)) +
+		"issuers:\n" + issuerYAML("bank", "5s", sim.Addr()) + "routes:\n  - bin: \"4\"\n    issuer: bank\n"
 	if journal {
 		yaml += fmt.Sprintf("journal:\n  path: %q\n", filepath.Join(b.TempDir(), "journal.db"))
 	}

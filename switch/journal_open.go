@@ -73,7 +73,8 @@ func (s *Switch) openStore(cfg *config.Config, keys [][32]byte, hold time.Durati
 		return j, where, nil
 	}
 	j, err := journal.Open(jc.Path, journal.Options{Log: s.log, Sync: jc.Sync, WriteFailed: s.journalLost,
-		Retention: jc.Retention, Keys: keys, Reverse: s.reverseUnfinished, InFlightHold: hold})
+		Retention: jc.Retention, Keys: keys, Reverse: s.reverseUnfinished, InFlightHold: hold,
+		IndexLagMax: jc.IndexLagMax, IndexGate: s.indexGate})
 	if err != nil {
 		return nil, jc.Path, fmt.Errorf("journal %s: %w", jc.Path, err)
 	}

@@ -36,6 +36,9 @@ func (s *Switch) setupOps(cfg *config.Config) error {
 	})
 	if s.jrnl != nil {
 		s.metrics.SetJournalLag(func() float64 { return float64(s.journalLag()) })
+		if il, ok := s.jrnl.(interface{ IndexLag() time.Duration }); ok { // the SQLite journal's
+			s.metrics.SetJournalIndexLag(func() float64 { return il.IndexLag().Seconds() })
+		}
 		s.metrics.SetReversalQueue(func() float64 {
 			n, _ := s.jrnl.ReversalCount()
 			return float64(n)

@@ -82,6 +82,8 @@ type Switch struct {
 
 	revClock func() time.Time // the reversal rate limiters' clock; nil: time.Now (tests set it)
 	revPass  func()           // called after each pass over due reversals; nil: none (tests set it)
+	// indexGate pauses the journal's indexer (journal.Options.IndexGate); nil: none (tests set it)
+	indexGate <-chan struct{}
 }
 
 // snapshot is the routing state one request is routed with, swapped whole

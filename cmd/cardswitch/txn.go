@@ -389,9 +389,10 @@ func txnOpenStore(cmd *cobra.Command, loc *txnLocation) (journal.Store, error) {
 	return txnOpen(cmd, loc)
 }
 
-// txnOpen opens the journal read-only and warns on stderr when a switch
-// that crashed left entries in the journal's log that queries cannot show
-// until it starts again.
+// txnOpen opens the journal read-only and says on stderr how far its
+// index lags its log: the queries read those entries from the log (a
+// switch's indexer behind under a peak, or a switch that crashed before
+// indexing them and indexes them when it starts).
 func txnOpen(cmd *cobra.Command, loc *txnLocation) (*journal.Journal, error) {
 	path, keys, err := loc.find(cmd)
 	if err != nil {
@@ -401,11 +402,11 @@ func txnOpen(cmd *cobra.Command, loc *txnLocation) (*journal.Journal, error) {
 	if err != nil {
 		return nil, err
 	}
-	if n, err := j.UnindexedLog(cmd.Context()); err != nil {
+	if n, age, err := j.IndexBehind(cmd.Context()); err != nil {
 		fmt.Fprintf(cmd.ErrOrStderr(), "warning: %v\n", err)
 	} else if n > 0 {
-		fmt.Fprintf(cmd.ErrOrStderr(), "warning: %d entries are in the journal's log but not yet in its index "+
-			"(the switch stopped without indexing them); they are not shown, and the switch indexes them when it starts\n", n)
+		fmt.Fprintf(cmd.ErrOrStderr(), "index %d entries / %.1f s behind the log; those entries read from the log\n",
+			n, age.Seconds())
 	}
 	return j, nil
 }

@@ -27,6 +27,7 @@ type Metrics struct {
 	reversalQueue *funcGauge
 	revsLocked    *funcGauge
 	journalLag    *funcGauge
+	indexLag      *funcGauge
 	journalErrors prometheus.Counter
 	rejected      *prometheus.CounterVec
 	rejectedCache cowMap[string, prometheus.Counter]
@@ -79,6 +80,7 @@ func New() *Metrics {
 		reversalQueue: newFuncGauge(NameReversalQueue),
 		revsLocked:    newFuncGauge(NameReversalsLocked),
 		journalLag:    newFuncGauge(NameJournalLag),
+		indexLag:      newFuncGauge(NameJournalIndexLag),
 		journalErrors: prometheus.NewCounter(counterOpts(NameJournalErrors)),
 		rejected:      prometheus.NewCounterVec(counterOpts(NameRejected), family(NameRejected).Labels),
 		unreadable:    prometheus.NewCounter(counterOpts(NameUnreadable)),
@@ -103,7 +105,7 @@ func New() *Metrics {
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		m.requests, m.latencies, m.linkUp, m.inFlight, m.acquirerConns,
-		reloads, m.reversalQueue, m.revsLocked, m.journalLag, m.journalErrors, m.rejected, m.unreadable, m.unmatched,
+		reloads, m.reversalQueue, m.revsLocked, m.journalLag, m.indexLag, m.journalErrors, m.rejected, m.unreadable, m.unmatched,
 		m.translated, m.translateErrs, m.framingErrs,
 		m.offline, m.standIn, m.standInLate, m.advicesOwed, m.adviceOldest, m.adviceExcept,
 	)
@@ -189,6 +191,10 @@ func (m *Metrics) SetReversalsLocked(f func() float64) { m.revsLocked.set(f) }
 // SetJournalLag sets the callback that reports, at scrape time, the journal
 // entries not yet indexed. Nil removes it (no series exported).
 func (m *Metrics) SetJournalLag(f func() float64) { m.journalLag.set(f) }
+
+// SetJournalIndexLag sets the callback that reports, at scrape time, how
+// far the journal's index is behind its log, in seconds. Nil removes it.
+func (m *Metrics) SetJournalIndexLag(f func() float64) { m.indexLag.set(f) }
 
 // JournalErrors counts n journal entries that could not be written.
 func (m *Metrics) JournalErrors(n int) { m.journalErrors.Add(float64(n)) }

@@ -225,11 +225,13 @@ cardswitch_acquirer_connections 1
 func TestCallbackGauges(t *testing.T) {
 	m := metrics.New()
 	// Unset callbacks export nothing rather than a misleading 0.
-	assert.Zero(t, testutil.CollectAndCount(m.Registry(), metrics.NameInFlight, metrics.NameReversalQueue, metrics.NameJournalLag))
+	assert.Zero(t, testutil.CollectAndCount(m.Registry(), metrics.NameInFlight, metrics.NameReversalQueue, metrics.NameJournalLag,
+		metrics.NameJournalIndexLag))
 
 	m.SetInFlight(func() map[string]int { return map[string]int{"bank-a": 3, "bank-b": 0} })
 	m.SetReversalQueue(func() float64 { return 7 })
 	m.SetJournalLag(func() float64 { return 2 })
+	m.SetJournalIndexLag(func() float64 { return 1.5 })
 	gatherEq(t, m, `
 # HELP cardswitch_issuer_in_flight Requests sent to the issuer and not yet answered.
 # TYPE cardswitch_issuer_in_flight gauge
@@ -241,12 +243,17 @@ cardswitch_reversal_queue_depth 7
 # HELP cardswitch_journal_lag Journal entries not yet indexed (queued for the log, or in it and waiting for the indexer).
 # TYPE cardswitch_journal_lag gauge
 cardswitch_journal_lag 2
-`, metrics.NameInFlight, metrics.NameReversalQueue, metrics.NameJournalLag)
+# HELP cardswitch_journal_index_lag_seconds Age in seconds of the oldest journal entry in the log and not yet in its index (SQLite journal); 0 when the index holds every entry. Answers never wait for the index: past journal.index_lag_max the switch warns and keeps answering.
+# TYPE cardswitch_journal_index_lag_seconds gauge
+cardswitch_journal_index_lag_seconds 1.5
+`, metrics.NameInFlight, metrics.NameReversalQueue, metrics.NameJournalLag, metrics.NameJournalIndexLag)
 
 	m.SetInFlight(nil)
 	m.SetReversalQueue(nil)
 	m.SetJournalLag(nil)
-	assert.Zero(t, testutil.CollectAndCount(m.Registry(), metrics.NameInFlight, metrics.NameReversalQueue, metrics.NameJournalLag))
+	m.SetJournalIndexLag(nil)
+	assert.Zero(t, testutil.CollectAndCount(m.Registry(), metrics.NameInFlight, metrics.NameReversalQueue, metrics.NameJournalLag,
+		metrics.NameJournalIndexLag))
 }
 
 func TestCounters(t *testing.T) {
@@ -345,6 +352,7 @@ func populated() *metrics.Metrics {
 	m.SetReversalQueue(func() float64 { return 0 })
 	m.SetReversalsLocked(func() float64 { return 0 })
 	m.SetJournalLag(func() float64 { return 0 })
+	m.SetJournalIndexLag(func() float64 { return 0 })
 	m.Rejected(metrics.ReasonRate)
 	m.Unreadable()
 	return m

@@ -13,6 +13,7 @@ const (
 	NameReversalQueue   = "cardswitch_reversal_queue_depth"
 	NameReversalsLocked = "cardswitch_reversals_key_missing"
 	NameJournalLag      = "cardswitch_journal_lag"
+	NameJournalIndexLag = "cardswitch_journal_index_lag_seconds"
 	NameJournalErrors   = "cardswitch_journal_errors_total"
 	NameRejected        = "cardswitch_rejected_total"
 	NameUnreadable      = "cardswitch_unreadable_frames_total"
@@ -58,6 +59,7 @@ var families = []Family{
 	{NameReversalQueue, Gauge, nil, "Reversals (0420) waiting to be delivered to an issuer."},
 	{NameReversalsLocked, Gauge, nil, "Stored reversals and advices whose encryption key is not in journal.key_file (counted at start): kept, not sent."},
 	{NameJournalLag, Gauge, nil, "Journal entries not yet indexed (queued for the log, or in it and waiting for the indexer)."},
+	{NameJournalIndexLag, Gauge, nil, "Age in seconds of the oldest journal entry in the log and not yet in its index (SQLite journal); 0 when the index holds every entry. Answers never wait for the index: past journal.index_lag_max the switch warns and keeps answering."},
 	{NameJournalErrors, Counter, nil, "Journal entries that could not be written (refused, disk full, closed); their answers were sent anyway."},
 	{NameRejected, Counter, []string{"reason"}, "Connections or requests refused before routing, by reason."},
 	{NameUnreadable, Counter, nil, "Frames from acquirers without a readable MTI (no answer possible)."},
