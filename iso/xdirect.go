@@ -175,7 +175,7 @@ func (p *xplan) scan(st *xstate, msg []byte) bool {
 					return false
 				}
 				src.present[id/64] |= 1 << uint(id%64)
-				st.span[id] = span93{off: int32(off), n: int32(fp.fc.length), end: int32(off + fp.swire)} // #nosec G115 -- within msg
+				st.span[id] = span93{off: int32(off), n: int32(fp.slen), end: int32(off + fp.swire)} // #nosec G115 -- within msg
 				off += fp.swire
 				continue
 			}

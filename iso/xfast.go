@@ -81,17 +81,9 @@ func (cs *codecSet) decodeBitmap(msg []byte, off int, bm *[2]uint64) (int, error
 		if len(msg)-off < size {
 			return 0, xerr(1, reasonUnreadable)
 		}
-		var word uint64
-		for _, c := range msg[off : off+size] {
-			if !cs.bitmapHex {
-				word = word<<8 | uint64(c)
-				continue
-			}
-			d, ok := hexVal(c)
-			if !ok {
-				return 0, xerr(1, reasonUnreadable)
-			}
-			word = word<<4 | uint64(d)
+		word, ok := bitmapWord(msg[off:off+size], cs.bitmapHex)
+		if !ok {
+			return 0, xerr(1, reasonUnreadable)
 		}
 		bm[i] = word
 		off += size
@@ -103,6 +95,23 @@ func (cs *codecSet) decodeBitmap(msg []byte, off int, bm *[2]uint64) (int, error
 		return 0, errFastDecode // a tertiary bitmap: moov decides
 	}
 	return off, nil
+}
+
+// bitmapWord reads one bitmap: 8 bytes, or 16 hex characters a pair at a
+// time (a character that is not hex maps to notHex, whose high bits the
+// check of all of them at once catches).
+func bitmapWord(w []byte, hexChars bool) (uint64, bool) {
+	if !hexChars {
+		return binary.BigEndian.Uint64(w), true
+	}
+	var word uint64
+	var seen byte
+	for i := 0; i+1 < len(w); i += 2 {
+		hi, lo := hexDigits[w[i]], hexDigits[w[i+1]]
+		seen |= hi | lo
+		word = word<<8 | uint64(hi)<<4 | uint64(lo)
+	}
+	return word, seen&^0xF == 0
 }
 
 func (cs *codecSet) decodeField(id int, msg []byte, off int, m *vals, buf *[]byte) (int, error) {

@@ -46,6 +46,7 @@ type fplan struct {
 	nmul    bool // opBinToHex: the target counts hex characters, not bytes
 	tmax    int  // the target's largest value length
 	swire   int  // the source's wire length when fixed, else -1
+	slen    int  // the source's length when fixed
 	sascii  bool // the source is fixed ASCII: its value is its wire bytes
 	sclass  uint8
 	fc, tc  *fcodec
@@ -64,7 +65,7 @@ func newPlan(from, to *codecSet) *xplan {
 		fp := &p.f[id]
 		fp.fc, fp.tc, fp.swire = fc, tc, -1
 		if fc.defined && fc.fast && fc.pref == prefFixed {
-			fp.swire = fc.wireLen(fc.length)
+			fp.swire, fp.slen = fc.wireLen(fc.length), fc.length
 			fp.sascii, fp.sclass = fc.enc == encASCII, classOf(fc)
 		}
 		if !fc.defined || !tc.defined || !fc.fast || !tc.fast {
@@ -146,7 +147,7 @@ func (p *fplan) xfer(dst, msg []byte, off int, buf *[]byte) ([]byte, int, bool) 
 		if len(msg)-off < wl {
 			return dst, 0, false
 		}
-		dst, ok := p.value(dst, msg[off:off+wl], p.fc.length, buf)
+		dst, ok := p.value(dst, msg[off:off+wl], p.slen, buf)
 		return dst, off + wl, ok
 	}
 	n, off, err := p.fc.decodeLength(msg, off)
@@ -159,6 +160,15 @@ func (p *fplan) xfer(dst, msg []byte, off int, buf *[]byte) ([]byte, int, bool) 
 	}
 	dst, ok := p.value(dst, msg[off:off+wl], n, buf)
 	return dst, off + wl, ok
+}
+
+// prefix writes the target's length prefix (none when it is fixed) of a
+// value of n characters or bytes.
+func (p *fplan) prefix(dst []byte, n int) []byte {
+	if p.tfixed {
+		return dst
+	}
+	return p.tc.appendVarPrefix(dst, n)
 }
 
 // tlen checks a target length of n.
@@ -176,7 +186,7 @@ func (p *fplan) value(dst, w []byte, n int, buf *[]byte) ([]byte, bool) {
 		if !p.tlen(n) || !inClass(w, p.class) {
 			return dst, false
 		}
-		dst = p.tc.appendPrefix(dst, n)
+		dst = p.prefix(dst, n)
 		if p.op == opCopy {
 			return append(dst, w...), true
 		}
@@ -185,18 +195,18 @@ func (p *fplan) value(dst, w []byte, n int, buf *[]byte) ([]byte, bool) {
 		if !p.tlen(n) {
 			return dst, false
 		}
-		dst = appendMapped(p.tc.appendPrefix(dst, n), w, &ebcdicToASCII)
+		dst = appendMapped(p.prefix(dst, n), w, &ebcdicToASCII)
 		return dst, inClass(dst[len(dst)-n:], p.class)
 	case opBCDToText:
 		if !p.tlen(n) {
 			return dst, false
 		}
-		return appendBCDText(p.tc.appendPrefix(dst, n), w, n, p.leftPad)
+		return appendBCDText(p.prefix(dst, n), w, n, p.leftPad)
 	case opTextToBCD:
 		if !p.tlen(n) || !allDigits(w) {
 			return dst, false
 		}
-		return appendBCD(p.tc.appendPrefix(dst, n), w, p.leftPad), true
+		return appendBCDDigits(p.prefix(dst, n), w, p.leftPad), true
 	}
 	return p.convert(dst, w, n, buf)
 }
@@ -212,7 +222,7 @@ func (p *fplan) convert(dst, w []byte, n int, buf *[]byte) ([]byte, bool) {
 		if !p.tlen(tn) {
 			return dst, false
 		}
-		dst = slices.Grow(p.tc.appendPrefix(dst, tn), 2*len(w))
+		dst = slices.Grow(p.prefix(dst, tn), 2*len(w))
 		for _, b := range w {
 			dst = append(dst, upperHex[b>>4], upperHex[b&0xF])
 		}
@@ -223,7 +233,7 @@ func (p *fplan) convert(dst, w []byte, n int, buf *[]byte) ([]byte, bool) {
 		if !p.tlen(n) {
 			return dst, false
 		}
-		dst = slices.Grow(p.tc.appendPrefix(dst, n), n)
+		dst = slices.Grow(p.prefix(dst, n), n)
 		for i := 0; i+1 < len(w); i += 2 {
 			hi, lo := hexDigits[w[i]], hexDigits[w[i+1]]
 			if hi == notHex || lo == notHex {
@@ -249,7 +259,7 @@ func (p *fplan) text(dst, w []byte) ([]byte, bool) {
 		if !p.tlen(len(w)) {
 			return dst, false
 		}
-		return append(p.tc.appendPrefix(dst, len(w)), w...), true
+		return append(p.prefix(dst, len(w)), w...), true
 	}
 	if len(w) > p.tmax {
 		return dst, false
@@ -290,6 +300,34 @@ func appendMapped(dst, w []byte, table *[256]byte) []byte {
 	return dst
 }
 
+// appendBCDDigits is appendBCD for v of ASCII digits only (checked by
+// the caller), 8 digits packed at a time: a digit's nibble is its low
+// half, and the nibbles are paired and then gathered by shifts.
+func appendBCDDigits(dst, v []byte, leftPad bool) []byte {
+	n := len(v)
+	o := len(dst)
+	dst = slices.Grow(dst, (n+1)/2)[:o+(n+1)/2]
+	out := dst[o:]
+	i, j := 0, 0
+	if n%2 == 1 && leftPad {
+		out[0] = v[0] & 0xF
+		i, j = 1, 1
+	}
+	for ; i+8 <= n && j+4 <= len(out); i, j = i+8, j+4 {
+		x := binary.BigEndian.Uint64(v[i:]) & 0x0F0F0F0F0F0F0F0F
+		x = (x>>4 | x) & 0x00FF00FF00FF00FF
+		x = (x>>8 | x) & 0x0000FFFF0000FFFF
+		binary.BigEndian.PutUint32(out[j:], uint32(x>>16|x)) // #nosec G115 -- the 4 packed bytes
+	}
+	for ; i+1 < n && j < len(out); i, j = i+2, j+1 {
+		out[j] = v[i]<<4 | v[i+1]&0xF
+	}
+	if i < n && j < len(out) {
+		out[j] = v[i] << 4
+	}
+	return dst
+}
+
 // bcdText is a byte's two BCD digits as ASCII, 0 when a nibble is above 9.
 var bcdText = func() (t [256]uint16) {
 	for hi := range 10 {
@@ -304,20 +342,23 @@ var bcdText = func() (t [256]uint16) {
 // must be a digit (moov's BCD decoder checks whole bytes).
 func appendBCDText(dst, w []byte, n int, leftPad bool) ([]byte, bool) {
 	o := len(dst)
-	dst = slices.Grow(dst, 2*len(w))[:o+2*len(w)]
-	out := dst[o:]
+	dst = slices.Grow(dst, 2*len(w))
+	if n%2 == 1 && leftPad && len(w) > 0 {
+		d := bcdText[w[0]]
+		if d == 0 {
+			return dst, false
+		}
+		dst, w = append(dst, byte(d)), w[1:] // the pad nibble's digit is dropped
+	}
+	p := len(dst)
+	dst = dst[:p+2*len(w)]
+	out := dst[p:]
 	for i, b := range w {
 		d := bcdText[b]
 		if d == 0 {
 			return dst[:o], false
 		}
 		binary.BigEndian.PutUint16(out[2*i:], d)
-	}
-	if n%2 == 0 {
-		return dst, true
-	}
-	if leftPad {
-		copy(out, out[1:])
 	}
 	return dst[:o+n], true
 }
