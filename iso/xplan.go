@@ -41,13 +41,14 @@ const (
 type fplan struct {
 	op      uint8
 	class   uint8
-	leftPad bool // BCD: the odd pad nibble is on the left
-	tfixed  bool // the target's length is fixed: tmax exactly
-	nmul    bool // opBinToHex: the target counts hex characters, not bytes
-	tmax    int  // the target's largest value length
-	swire   int  // the source's wire length when fixed, else -1
-	slen    int  // the source's length when fixed
-	sascii  bool // the source is fixed ASCII: its value is its wire bytes
+	leftPad bool  // BCD: the odd pad nibble is on the left
+	tfixed  bool  // the target's length is fixed: tmax exactly
+	nmul    bool  // opBinToHex: the target counts hex characters, not bytes
+	tmax    int   // the target's largest value length
+	swire   int   // the source's wire length when fixed, else -1
+	slen    int   // the source's length when fixed
+	kern    uint8 // a fixed field's shortcut past value, kernNone for none
+	sascii  bool  // the source is fixed ASCII: its value is its wire bytes
 	sclass  uint8
 	fc, tc  *fcodec
 }
@@ -74,8 +75,34 @@ func newPlan(from, to *codecSet) *xplan {
 		fp.tfixed, fp.tmax = tc.pref == prefFixed, min(tc.length, tc.prefixMax)
 		fp.op, fp.class, fp.nmul = planOp(fc, tc)
 		fp.leftPad = (fc.enc == encBCD && fp.op == opBCDToText) || (tc.enc == encBCD && fp.op == opTextToBCD)
+		fp.kern = kernOf(fp, fc, tc)
 	}
 	return p
+}
+
+// Shortcuts for a fixed field that is fixed in the target too, with the
+// same length: what value does for it, without the call and its checks
+// that cannot fail.
+const (
+	kernNone    uint8 = iota
+	kernRun           // opCopy between ASCII fields: part of a copyRun
+	kernBCDText       // opBCDToText
+	kernTextBCD       // opTextToBCD
+)
+
+func kernOf(fp *fplan, fc, tc *fcodec) uint8 {
+	if fc.pref != prefFixed || tc.pref != prefFixed || fc.length != tc.length {
+		return kernNone
+	}
+	switch {
+	case fp.op == opCopy && fc.enc == encASCII && tc.enc == encASCII:
+		return kernRun
+	case fp.op == opBCDToText:
+		return kernBCDText
+	case fp.op == opTextToBCD:
+		return kernTextBCD
+	}
+	return kernNone
 }
 
 // planOp picks the converter of a field; opGeneric for every pair it has
@@ -140,6 +167,49 @@ func inClass(v []byte, class uint8) bool {
 	return true
 }
 
+// copyRun is a run of consecutive fields whose wire form is the same in
+// both layouts (kernRun): their bytes are checked a class at a time
+// and appended in one copy when something else is to be written. A
+// check that fails makes the translation decline, as the field's own
+// converter would have, only later. The zero copyRun is empty.
+type copyRun struct {
+	start, end int   // the run's bytes in msg
+	seg        int   // where the bytes not yet checked start
+	class      uint8 // and their class
+}
+
+// add puts msg[off:end] of byte class cl at the end of the run, or
+// starts a new one after writing the run when it does not end at off.
+func (r *copyRun) add(dst, msg []byte, off, end int, cl uint8) ([]byte, bool) {
+	ok := true
+	switch {
+	case r.start == r.end || r.end != off:
+		dst, ok = r.flush(dst, msg)
+		r.start, r.seg, r.class = off, off, cl
+	case cl != r.class:
+		ok = inClass(msg[r.seg:off], r.class)
+		r.seg, r.class = off, cl
+	}
+	r.end = end
+	return dst, ok
+}
+
+// flush checks and appends the run, which is then empty (small enough
+// to inline the test of an empty run).
+func (r *copyRun) flush(dst, msg []byte) ([]byte, bool) {
+	if r.start == r.end {
+		return dst, true
+	}
+	return r.write(dst, msg)
+}
+
+func (r *copyRun) write(dst, msg []byte) ([]byte, bool) {
+	ok := inClass(msg[r.seg:r.end], r.class)
+	dst = append(dst, msg[r.start:r.end]...)
+	r.start = r.end
+	return dst, ok
+}
+
 // xfer converts the field whose length prefix is at msg[off:], appending
 // to dst; it returns where the next field starts, ok false to decline.
 func (p *fplan) xfer(dst, msg []byte, off int, buf *[]byte) ([]byte, int, bool) {
@@ -183,7 +253,15 @@ func (p *fplan) tlen(n int) bool {
 func (p *fplan) value(dst, w []byte, n int, buf *[]byte) ([]byte, bool) {
 	switch p.op {
 	case opCopy, opEBCDICOut:
-		if !p.tlen(n) || !inClass(w, p.class) {
+		// inClass spelled out: a call less per field
+		ok := p.tlen(n)
+		switch p.class {
+		case classDigits:
+			ok = ok && allDigits(w)
+		case classASCII:
+			ok = ok && allASCII(w)
+		}
+		if !ok {
 			return dst, false
 		}
 		dst = p.prefix(dst, n)
