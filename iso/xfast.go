@@ -263,26 +263,13 @@ func decodeSignBCD(enc uint8, w []byte, n int, buf *[]byte) ([]byte, error) {
 	return (*buf)[start:], nil
 }
 
-// decodeBCD appends n digits from w; every nibble, the pad one included,
-// must be a digit (moov's BCD decoder checks whole bytes).
+// decodeBCD appends n digits from w, (n+1)/2 bytes; every nibble, the
+// pad one included, must be a digit (moov's BCD decoder checks whole
+// bytes).
 func decodeBCD(w []byte, n int, leftPad bool, buf *[]byte) bool {
-	skip := 0
-	if leftPad && n%2 == 1 {
-		skip = 1
-	}
-	for i := range 2 * len(w) {
-		d := w[i/2] >> 4
-		if i%2 == 1 {
-			d = w[i/2] & 0xF
-		}
-		if d > 9 {
-			return false
-		}
-		if i >= skip && i-skip < n {
-			*buf = append(*buf, '0'+d)
-		}
-	}
-	return true
+	out, ok := appendBCDText(*buf, w, n, leftPad)
+	*buf = out
+	return ok
 }
 
 // decodeTrack2 reads as Track2BCD: the pad nibble is not looked at.
