@@ -72,3 +72,53 @@ func TestAppendBCDDigitsMatchesAppendBCD(t *testing.T) {
 		}
 	}
 }
+
+// appendBCDTextLoop is appendBCDText a nibble at a time.
+func appendBCDTextLoop(dst, w []byte, n int, leftPad bool) ([]byte, bool) {
+	skip := 0
+	if leftPad && n%2 == 1 {
+		skip = 1
+	}
+	for i := range 2 * len(w) {
+		d := w[i/2] >> 4
+		if i%2 == 1 {
+			d = w[i/2] & 0xF
+		}
+		if d > 9 {
+			return nil, false
+		}
+		if i >= skip && i-skip < n {
+			dst = append(dst, '0'+d)
+		}
+	}
+	return dst, true
+}
+
+// TestAppendBCDTextMatchesLoop: two bytes at a time gives the nibble
+// loop's digits and refusals, both pads, odd and even digit counts, every
+// byte value at every position of values up to 12 bytes.
+func TestAppendBCDTextMatchesLoop(t *testing.T) {
+	for size := range 13 {
+		w := make([]byte, size)
+		for pos := range size {
+			for v := range 256 {
+				for i := range w {
+					w[i] = byte((i*3+size)%10)<<4 | byte((i*7+1)%10)
+				}
+				w[pos] = byte(v)
+				for _, n := range []int{2 * size, 2*size - 1} {
+					for _, leftPad := range []bool{true, false} {
+						if n < 0 {
+							continue
+						}
+						got, gok := appendBCDText([]byte("x"), w, n, leftPad)
+						want, wok := appendBCDTextLoop([]byte("x"), w, n, leftPad)
+						if gok != wok || gok && string(got) != string(want) {
+							t.Fatalf("appendBCDText(%x, %d, %v) = %q %v, want %q %v", w, n, leftPad, got, gok, want, wok)
+						}
+					}
+				}
+			}
+		}
+	}
+}

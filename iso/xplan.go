@@ -379,29 +379,34 @@ func appendMapped(dst, w []byte, table *[256]byte) []byte {
 }
 
 // appendBCDDigits is appendBCD for v of ASCII digits only (checked by
-// the caller), 8 digits packed at a time: a digit's nibble is its low
+// the caller), 8 or 4 digits packed at a time: a digit's nibble is its low
 // half, and the nibbles are paired and then gathered by shifts.
 func appendBCDDigits(dst, v []byte, leftPad bool) []byte {
 	n := len(v)
 	o := len(dst)
 	dst = slices.Grow(dst, (n+1)/2)[:o+(n+1)/2]
 	out := dst[o:]
-	i, j := 0, 0
-	if n%2 == 1 && leftPad {
-		out[0] = v[0] & 0xF
-		i, j = 1, 1
+	if n&1 == 1 && leftPad && len(out) > 0 {
+		out[0], v, out = v[0]&0xF, v[1:], out[1:]
 	}
-	for ; i+8 <= n && j+4 <= len(out); i, j = i+8, j+4 {
-		x := binary.BigEndian.Uint64(v[i:]) & 0x0F0F0F0F0F0F0F0F
+	for len(v) >= 8 && len(out) >= 4 {
+		x := binary.BigEndian.Uint64(v) & 0x0F0F0F0F0F0F0F0F
 		x = (x>>4 | x) & 0x00FF00FF00FF00FF
 		x = (x>>8 | x) & 0x0000FFFF0000FFFF
-		binary.BigEndian.PutUint32(out[j:], uint32(x>>16|x)) // #nosec G115 -- the 4 packed bytes
+		binary.BigEndian.PutUint32(out, uint32(x>>16|x)) // #nosec G115 -- the 4 packed bytes
+		v, out = v[8:], out[4:]
 	}
-	for ; i+1 < n && j < len(out); i, j = i+2, j+1 {
-		out[j] = v[i]<<4 | v[i+1]&0xF
+	if len(v) >= 4 && len(out) >= 2 {
+		x := binary.BigEndian.Uint32(v) & 0x0F0F0F0F
+		x = (x>>4 | x) & 0x00FF00FF
+		binary.BigEndian.PutUint16(out, uint16(x>>8|x)) // #nosec G115 -- the 2 packed bytes
+		v, out = v[4:], out[2:]
 	}
-	if i < n && j < len(out) {
-		out[j] = v[i] << 4
+	if len(v) >= 2 && len(out) >= 1 {
+		out[0], v, out = v[0]<<4|v[1]&0xF, v[2:], out[1:]
+	}
+	if len(v) >= 1 && len(out) >= 1 {
+		out[0] = v[0] << 4
 	}
 	return dst
 }
@@ -417,11 +422,13 @@ var bcdText = func() (t [256]uint16) {
 }()
 
 // appendBCDText writes n digits of w: every nibble, the pad one included,
-// must be a digit (moov's BCD decoder checks whole bytes).
+// must be a digit (moov's BCD decoder checks whole bytes). Two bytes are
+// converted at a time: fields are short, and the loop's own work is a
+// good part of what a byte costs.
 func appendBCDText(dst, w []byte, n int, leftPad bool) ([]byte, bool) {
 	o := len(dst)
 	dst = slices.Grow(dst, 2*len(w))
-	if n%2 == 1 && leftPad && len(w) > 0 {
+	if n&1 == 1 && leftPad && len(w) > 0 {
 		d := bcdText[w[0]]
 		if d == 0 {
 			return dst, false
@@ -429,14 +436,21 @@ func appendBCDText(dst, w []byte, n int, leftPad bool) ([]byte, bool) {
 		dst, w = append(dst, byte(d)), w[1:] // the pad nibble's digit is dropped
 	}
 	p := len(dst)
-	dst = dst[:p+2*len(w)]
-	out := dst[p:]
-	for i, b := range w {
-		d := bcdText[b]
+	out := dst[p : p+2*len(w)]
+	for len(w) >= 2 && len(out) >= 4 {
+		d1, d2 := bcdText[w[0]], bcdText[w[1]]
+		if d1 == 0 || d2 == 0 {
+			return dst[:o], false
+		}
+		binary.BigEndian.PutUint32(out, uint32(d1)<<16|uint32(d2))
+		w, out = w[2:], out[4:]
+	}
+	if len(w) >= 1 && len(out) >= 2 {
+		d := bcdText[w[0]]
 		if d == 0 {
 			return dst[:o], false
 		}
-		binary.BigEndian.PutUint16(out[2*i:], d)
+		binary.BigEndian.PutUint16(out, d)
 	}
 	return dst[:o+n], true
 }
