@@ -148,6 +148,33 @@ func (c *fcodec) decodeLength(msg []byte, off int) (int, int, error) {
 		return 0, 0, errBadWire
 	}
 	p, n := msg[off:off+pl], 0
+	switch {
+	case c.pref == prefASCII && c.pdigits == 2 && len(p) == 2: // LLVAR, the commonest
+		d1, d0 := p[0]-'0', p[1]-'0'
+		if d1 > 9 || d0 > 9 {
+			return 0, 0, errFastDecode // moov's Atoi reads a sign
+		}
+		n = int(d1)*10 + int(d0)
+	case c.pref == prefBCD && c.pdigits == 2 && len(p) == 1:
+		if p[0]>>4 > 9 || p[0]&0xF > 9 {
+			return 0, 0, errBadWire
+		}
+		n = int(p[0]>>4)*10 + int(p[0]&0xF)
+	default:
+		var err error
+		if n, err = c.decodePrefix(p); err != nil {
+			return 0, 0, err
+		}
+	}
+	if n > c.length {
+		return 0, 0, errBadWire
+	}
+	return n, off + pl, nil
+}
+
+// decodePrefix reads any length prefix p of c's kind.
+func (c *fcodec) decodePrefix(p []byte) (int, error) {
+	n := 0
 	switch c.pref {
 	case prefASCII, prefEBCDIC:
 		for _, b := range p {
@@ -155,14 +182,14 @@ func (c *fcodec) decodeLength(msg []byte, off int) (int, int, error) {
 				b = ebcdicToASCII[b]
 			}
 			if b < '0' || b > '9' {
-				return 0, 0, errFastDecode // moov's Atoi reads a sign
+				return 0, errFastDecode // moov's Atoi reads a sign
 			}
 			n = n*10 + int(b-'0')
 		}
 	case prefBCD:
 		for _, b := range p {
 			if b>>4 > 9 || b&0xF > 9 {
-				return 0, 0, errBadWire
+				return 0, errBadWire
 			}
 			n = n*100 + int(b>>4)*10 + int(b&0xF)
 		}
@@ -170,17 +197,14 @@ func (c *fcodec) decodeLength(msg []byte, off int) (int, int, error) {
 			n %= pow10(c.pdigits) // moov reads the last pdigits digits
 		}
 	case prefBinary:
-		if pl > 4 {
-			return 0, 0, errFastDecode
+		if len(p) > 4 {
+			return 0, errFastDecode
 		}
 		for _, b := range p {
 			n = n<<8 | int(b)
 		}
 	}
-	if n > c.length {
-		return 0, 0, errBadWire
-	}
-	return n, off + pl, nil
+	return n, nil
 }
 
 func pow10(n int) int {
