@@ -46,7 +46,9 @@ func (p *xplan) direct87(dst, msg []byte, buf *[]byte) ([]byte, bool) {
 			fp, wl := &p.f[id], p.f[id].swire
 			isMAC := id == macPrimary || id == macSecondary
 			if fp.kern == kernRun && !isMAC && len(msg)-off >= wl {
-				dst, ok = run.add(dst, msg, off, off+wl, fp.class)
+				if ok = run.grow(off, off+wl, fp.class); !ok {
+					dst, ok = run.restart(dst, msg, off, off+wl, fp.class)
+				}
 				off += wl
 			} else if dst, ok = run.flush(dst, msg); ok {
 				// a fixed field is converted here, not through xfer or
@@ -253,8 +255,10 @@ func (p *xplan) emit(st *xstate, dst, msg []byte) ([]byte, bool) {
 		for ; word != 0; word &= word - 1 {
 			id := w*64 + bits.TrailingZeros64(word)
 			if fp, s := &p.f[id], st.span[id]; fp.kern == kernRun && !vals.has(id) && !isNeeded93[id] {
-				if dst, ok = run.add(dst, msg, int(s.off), int(s.end), fp.class); !ok {
-					return dst, false
+				if !run.grow(int(s.off), int(s.end), fp.class) {
+					if dst, ok = run.restart(dst, msg, int(s.off), int(s.end), fp.class); !ok {
+						return dst, false
+					}
 				}
 				continue
 			}

@@ -102,7 +102,9 @@ func (w *walk93) fields(dst []byte, off int) ([]byte, bool) {
 			id := wd*64 + bits.LeadingZeros64(word) + 1
 			fp := &w.p.f[id]
 			if fp.kern == kernRun && !isRuleFrom93[id] && w.pend70 == nil && w.pend90 == nil && len(w.msg)-off >= fp.swire {
-				dst, ok = run.add(dst, w.msg, off, off+fp.swire, fp.class)
+				if ok = run.grow(off, off+fp.swire, fp.class); !ok {
+					dst, ok = run.restart(dst, w.msg, off, off+fp.swire, fp.class)
+				}
 				off += fp.swire
 			} else if dst, ok = run.flush(dst, w.msg); ok {
 				if w.pend70 != nil || w.pend90 != nil {

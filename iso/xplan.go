@@ -178,19 +178,29 @@ type copyRun struct {
 	class      uint8 // and their class
 }
 
-// add puts msg[off:end] of byte class cl at the end of the run, or
-// starts a new one after writing the run when it does not end at off.
-func (r *copyRun) add(dst, msg []byte, off, end int, cl uint8) ([]byte, bool) {
-	ok := true
-	switch {
-	case r.start == r.end || r.end != off:
-		dst, ok = r.flush(dst, msg)
-		r.start, r.seg, r.class = off, off, cl
-	case cl != r.class:
-		ok = inClass(msg[r.seg:off], r.class)
-		r.seg, r.class = off, cl
+// grow puts msg[off:end] of byte class cl at the end of the run when the
+// run ends at off in that class (inlined); when it does not, the caller
+// calls restart.
+func (r *copyRun) grow(off, end int, cl uint8) bool {
+	if r.end == off && r.class == cl {
+		r.end = end
+		return true
 	}
-	r.end = end
+	return false
+}
+
+// restart writes the run and starts a new one at off when the run does
+// not end there; when it does, it checks the run's bytes so far, whose
+// class was another.
+func (r *copyRun) restart(dst, msg []byte, off, end int, cl uint8) ([]byte, bool) {
+	ok := true
+	if r.start == r.end || r.end != off {
+		dst, ok = r.flush(dst, msg)
+		r.start = off
+	} else {
+		ok = inClass(msg[r.seg:off], r.class)
+	}
+	r.seg, r.end, r.class = off, end, cl
 	return dst, ok
 }
 
@@ -204,9 +214,15 @@ func (r *copyRun) flush(dst, msg []byte) ([]byte, bool) {
 }
 
 func (r *copyRun) write(dst, msg []byte) ([]byte, bool) {
-	ok := inClass(msg[r.seg:r.end], r.class)
+	ok := true
+	switch v := msg[r.seg:r.end]; r.class {
+	case classDigits:
+		ok = allDigits(v)
+	case classASCII:
+		ok = allASCII(v)
+	}
 	dst = append(dst, msg[r.start:r.end]...)
-	r.start = r.end
+	r.start, r.seg = r.end, r.end
 	return dst, ok
 }
 
