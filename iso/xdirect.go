@@ -199,17 +199,19 @@ func (p *xplan) scan(st *xstate, msg []byte) bool {
 		for ; word != 0; word &^= 1 << (63 - bits.LeadingZeros64(word)) {
 			id := w*64 + bits.LeadingZeros64(word) + 1
 			if isNeeded93[id] {
-				var ok bool
+				start, ok := off, false
 				if off, ok = p.decode(id, msg, off, st); !ok {
 					return false
 				}
+				// a fixed ASCII value is its wire bytes: emit may copy them
+				st.span[id] = span93{off: int32(start), n: int32(off - start), end: int32(off)} // #nosec G115 -- within msg
 				continue
 			}
 			if fp := &p.f[id]; fp.swire >= 0 {
 				if len(msg)-off < fp.swire {
 					return false
 				}
-				src.present[id/64] |= 1 << uint(id%64)
+				src.present[uint(id)/64] |= 1 << (uint(id) % 64)
 				st.span[id] = span93{off: int32(off), n: int32(fp.slen), end: int32(off + fp.swire)} // #nosec G115 -- within msg
 				off += fp.swire
 				continue
@@ -222,7 +224,7 @@ func (p *xplan) scan(st *xstate, msg []byte) bool {
 			if err != nil || len(msg)-voff < fc.wireLen(n) {
 				return false
 			}
-			src.present[id/64] |= 1 << uint(id%64)
+			src.present[uint(id)/64] |= 1 << (uint(id) % 64)
 			st.span[id] = span93{off: int32(voff), n: int32(n), end: int32(voff + fc.wireLen(n))} // #nosec G115 -- within msg
 			off = voff + fc.wireLen(n)
 		}
@@ -254,7 +256,9 @@ func (p *xplan) emit(st *xstate, dst, msg []byte) ([]byte, bool) {
 	for w, word := range set {
 		for ; word != 0; word &= word - 1 {
 			id := w*64 + bits.TrailingZeros64(word)
-			if fp, s := &p.f[id], st.span[id]; fp.kern == kernRun && !vals.has(id) && !isNeeded93[id] {
+			// a needed field copied as it is (7, 70) is fixed ASCII like
+			// the others of a run: its value is its span's bytes
+			if fp, s := &p.f[id], st.span[id]; fp.kern == kernRun && !vals.has(id) {
 				if !run.grow(int(s.off), int(s.end), fp.class) {
 					if dst, ok = run.restart(dst, msg, int(s.off), int(s.end), fp.class); !ok {
 						return dst, false

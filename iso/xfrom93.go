@@ -45,7 +45,7 @@ type walk93 struct {
 	pend70, pend90 []byte
 }
 
-func (w *walk93) has(id int) bool { return w.in[id/64]&(1<<uint(id%64)) != 0 }
+func (w *walk93) has(id int) bool { return w.in[uint(id)/64]&(1<<(uint(id)%64)) != 0 }
 
 // head reads the MTI and the bitmap, refuses (declines) what from93
 // refuses from them alone, and works out the target's bitmap.
