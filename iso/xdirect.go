@@ -51,9 +51,9 @@ func (p *xplan) direct87(dst, msg []byte, buf *[]byte) ([]byte, bool) {
 				}
 				off += wl
 			} else if dst, ok = run.flush(dst, msg); ok {
-				// a fixed field is converted here, not through xfer or
-				// value: most fields are, and a call is a good part of
-				// what one costs
+				// a fixed field is converted without xfer, and a fixed
+				// BCD or digit field without value: most fields are fixed,
+				// and a call is a good part of what one costs
 				*buf = (*buf)[:0]
 				switch {
 				case isMAC:
