@@ -28,35 +28,52 @@ const (
 	threes      = 0x3030303030303030 // '0' in each byte
 	sixes       = 0x0606060606060606 // carries a low nibble above 9 into the high one
 	highBits    = 0x8080808080808080
+	highBits32  = 0x80808080
 )
 
+// allDigits reports whether every byte of b is an ASCII digit. Fields are
+// short (a 6-digit amount, a 2-digit code), so lengths below 8 are
+// checked at once too: two overlapping 4-byte loads, or for 1-3 bytes the
+// first, middle and last byte padded with '0's; a longer value is checked
+// in words, the last one overlapping the one before.
 func allDigits(b []byte) bool {
-	for len(b) >= 8 {
-		x := binary.LittleEndian.Uint64(b)
-		if x&highNibbles != threes || (x+sixes)&highNibbles != threes {
-			return false
+	n := len(b)
+	switch {
+	case n >= 8:
+		for i := 0; i < n-8; i += 8 {
+			if !digits8(binary.LittleEndian.Uint64(b[i:])) {
+				return false
+			}
 		}
-		b = b[8:]
-	}
-	for _, c := range b {
-		if c-'0' > 9 {
-			return false
-		}
+		return digits8(binary.LittleEndian.Uint64(b[n-8:]))
+	case n >= 4:
+		return digits8(uint64(binary.LittleEndian.Uint32(b)) | uint64(binary.LittleEndian.Uint32(b[n-4:]))<<32)
+	case n > 0:
+		return digits8(uint64(b[0]) | uint64(b[n/2])<<8 | uint64(b[n-1])<<16 | 0x3030303030<<24)
 	}
 	return true
 }
 
+// digits8: the 8 bytes of x are ASCII digits.
+func digits8(x uint64) bool {
+	return x&highNibbles == threes && (x+sixes)&highNibbles == threes
+}
+
+// allASCII reports whether every byte of b is below 0x80, loaded as
+// allDigits does.
 func allASCII(b []byte) bool {
-	for len(b) >= 8 {
-		if binary.LittleEndian.Uint64(b)&highBits != 0 {
-			return false
+	n := len(b)
+	switch {
+	case n >= 8:
+		x := binary.LittleEndian.Uint64(b[n-8:])
+		for i := 0; i < n-8; i += 8 {
+			x |= binary.LittleEndian.Uint64(b[i:])
 		}
-		b = b[8:]
-	}
-	for _, c := range b {
-		if c&0x80 != 0 {
-			return false
-		}
+		return x&highBits == 0
+	case n >= 4:
+		return (binary.LittleEndian.Uint32(b)|binary.LittleEndian.Uint32(b[n-4:]))&highBits32 == 0
+	case n > 0:
+		return (b[0]|b[n/2]|b[n-1])&0x80 == 0
 	}
 	return true
 }

@@ -248,11 +248,13 @@ type vals struct {
 	v       [maxFieldID + 1][]byte
 }
 
-func (m *vals) has(id int) bool { return m.present[id/64]&(1<<uint(id%64)) != 0 }
+// The field numbers are never negative: as unsigned, /64 and %64 are a
+// shift and a mask.
+func (m *vals) has(id int) bool { return m.present[uint(id)/64]&(1<<(uint(id)%64)) != 0 }
 
-func (m *vals) set(id int, v []byte) { m.present[id/64] |= 1 << uint(id%64); m.v[id] = v }
+func (m *vals) set(id int, v []byte) { m.present[uint(id)/64] |= 1 << (uint(id) % 64); m.v[id] = v }
 
-func (m *vals) del(id int) { m.present[id/64] &^= 1 << uint(id%64) }
+func (m *vals) del(id int) { m.present[uint(id)/64] &^= 1 << (uint(id) % 64) }
 
 func (m *vals) get(id int) ([]byte, bool) { return m.v[id], m.has(id) }
 

@@ -32,42 +32,77 @@ func (t *Translator) direct(st *xstate, dst, msg []byte, c *Carry, toCanon bool)
 // without 64 and 128 and is written before the fields.
 func (p *xplan) direct87(dst, msg []byte, buf *[]byte) ([]byte, bool) {
 	start := len(dst)
-	dst, off, ok := p.f[0].xfer(dst, msg, 0, buf)
+	dst, off, bm, ok := p.head87(dst, msg, buf)
 	if !ok {
 		return dst[:start], false
 	}
-	var bm [2]uint64
-	off, err := p.from.decodeBitmap(msg, off, &bm)
-	if err != nil {
-		return dst[:start], false
-	}
-	out := [2]uint64{bm[0] &^ (1<<63 | 1), bm[1] &^ 1}
-	if out[1] != 0 {
-		out[0] |= 1 << 63
-	}
-	dst = p.to.appendBitmap(dst, out)
+	var run copyRun
 	for w, word := range bm {
 		if w == 0 {
 			word &^= 1 << 63
 		}
 		for ; word != 0; word &^= 1 << (63 - bits.LeadingZeros64(word)) {
 			id := w*64 + bits.LeadingZeros64(word) + 1
-			fp := &p.f[id]
-			if id == macPrimary || id == macSecondary {
-				off, ok = fp.skip(msg, off, buf)
-			} else {
+			fp, wl := &p.f[id], p.f[id].swire
+			isMAC := id == macPrimary || id == macSecondary
+			if fp.kern == kernRun && !isMAC && len(msg)-off >= wl {
+				if ok = run.grow(off, off+wl, fp.class); !ok {
+					dst, ok = run.restart(dst, msg, off, off+wl, fp.class)
+				}
+				off += wl
+			} else if dst, ok = run.flush(dst, msg); ok {
+				// a fixed field is converted without xfer, and a fixed
+				// BCD or digit field without value: most fields are fixed,
+				// and a call is a good part of what one costs
 				*buf = (*buf)[:0]
-				dst, off, ok = fp.xfer(dst, msg, off, buf)
+				switch {
+				case isMAC:
+					off, ok = fp.skip(msg, off, buf)
+				case wl < 0 || len(msg)-off < wl:
+					dst, off, ok = fp.xfer(dst, msg, off, buf)
+				default:
+					v := msg[off : off+wl]
+					off += wl
+					switch fp.kern {
+					case kernBCDText:
+						dst, ok = appendBCDText(dst, v, fp.slen, fp.leftPad)
+					case kernTextBCD:
+						if ok = allDigits(v); ok {
+							dst = appendBCDDigits(dst, v, fp.leftPad)
+						}
+					default:
+						dst, ok = fp.value(dst, v, fp.slen, buf)
+					}
+				}
 			}
 			if !ok {
 				return dst[:start], false
 			}
 		}
 	}
-	if off != len(msg) {
+	if dst, ok = run.flush(dst, msg); !ok || off != len(msg) {
 		return dst[:start], false
 	}
 	return dst, true
+}
+
+// head87 converts the MTI and writes the target's bitmap: the source's
+// without the MACs.
+func (p *xplan) head87(dst, msg []byte, buf *[]byte) ([]byte, int, [2]uint64, bool) {
+	var bm [2]uint64
+	dst, off, ok := p.f[0].xfer(dst, msg, 0, buf)
+	if !ok {
+		return dst, 0, bm, false
+	}
+	off, err := p.from.decodeBitmap(msg, off, &bm)
+	if err != nil {
+		return dst, 0, bm, false
+	}
+	out := [2]uint64{bm[0] &^ (1<<63 | 1), bm[1] &^ 1}
+	if out[1] != 0 {
+		out[0] |= 1 << 63
+	}
+	return p.to.appendBitmap(dst, out), off, bm, true
 }
 
 // skip checks a field that is not carried (a MAC) as the decoder would,
@@ -164,18 +199,20 @@ func (p *xplan) scan(st *xstate, msg []byte) bool {
 		for ; word != 0; word &^= 1 << (63 - bits.LeadingZeros64(word)) {
 			id := w*64 + bits.LeadingZeros64(word) + 1
 			if isNeeded93[id] {
-				var ok bool
+				start, ok := off, false
 				if off, ok = p.decode(id, msg, off, st); !ok {
 					return false
 				}
+				// a fixed ASCII value is its wire bytes: emit may copy them
+				st.span[id] = span93{off: int32(start), n: int32(off - start), end: int32(off)} // #nosec G115 -- within msg
 				continue
 			}
 			if fp := &p.f[id]; fp.swire >= 0 {
 				if len(msg)-off < fp.swire {
 					return false
 				}
-				src.present[id/64] |= 1 << uint(id%64)
-				st.span[id] = span93{off: int32(off), n: int32(fp.fc.length), end: int32(off + fp.swire)} // #nosec G115 -- within msg
+				src.present[uint(id)/64] |= 1 << (uint(id) % 64)
+				st.span[id] = span93{off: int32(off), n: int32(fp.slen), end: int32(off + fp.swire)} // #nosec G115 -- within msg
 				off += fp.swire
 				continue
 			}
@@ -187,7 +224,7 @@ func (p *xplan) scan(st *xstate, msg []byte) bool {
 			if err != nil || len(msg)-voff < fc.wireLen(n) {
 				return false
 			}
-			src.present[id/64] |= 1 << uint(id%64)
+			src.present[uint(id)/64] |= 1 << (uint(id) % 64)
 			st.span[id] = span93{off: int32(voff), n: int32(n), end: int32(voff + fc.wireLen(n))} // #nosec G115 -- within msg
 			off = voff + fc.wireLen(n)
 		}
@@ -215,9 +252,23 @@ func (p *xplan) emit(st *xstate, dst, msg []byte) ([]byte, bool) {
 	}
 	dst = p.to.appendBitmap(p.to.f[0].encodeField(dst, vals.v[0]), bm)
 	var ok bool
+	var run copyRun
 	for w, word := range set {
 		for ; word != 0; word &= word - 1 {
 			id := w*64 + bits.TrailingZeros64(word)
+			// a needed field copied as it is (7, 70) is fixed ASCII like
+			// the others of a run: its value is its span's bytes
+			if fp, s := &p.f[id], st.span[id]; fp.kern == kernRun && !vals.has(id) {
+				if !run.grow(int(s.off), int(s.end), fp.class) {
+					if dst, ok = run.restart(dst, msg, int(s.off), int(s.end), fp.class); !ok {
+						return dst, false
+					}
+				}
+				continue
+			}
+			if dst, ok = run.flush(dst, msg); !ok {
+				return dst, false
+			}
 			if vals.has(id) {
 				dst = p.to.f[id].encodeField(dst, vals.v[id])
 				continue
@@ -236,7 +287,7 @@ func (p *xplan) emit(st *xstate, dst, msg []byte) ([]byte, bool) {
 			}
 		}
 	}
-	return dst, true
+	return run.flush(dst, msg)
 }
 
 // fromValue is copyField for a value already decoded.

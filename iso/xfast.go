@@ -81,17 +81,9 @@ func (cs *codecSet) decodeBitmap(msg []byte, off int, bm *[2]uint64) (int, error
 		if len(msg)-off < size {
 			return 0, xerr(1, reasonUnreadable)
 		}
-		var word uint64
-		for _, c := range msg[off : off+size] {
-			if !cs.bitmapHex {
-				word = word<<8 | uint64(c)
-				continue
-			}
-			d, ok := hexVal(c)
-			if !ok {
-				return 0, xerr(1, reasonUnreadable)
-			}
-			word = word<<4 | uint64(d)
+		word, ok := bitmapWord(msg[off:off+size], cs.bitmapHex)
+		if !ok {
+			return 0, xerr(1, reasonUnreadable)
 		}
 		bm[i] = word
 		off += size
@@ -103,6 +95,23 @@ func (cs *codecSet) decodeBitmap(msg []byte, off int, bm *[2]uint64) (int, error
 		return 0, errFastDecode // a tertiary bitmap: moov decides
 	}
 	return off, nil
+}
+
+// bitmapWord reads one bitmap: 8 bytes, or 16 hex characters a pair at a
+// time (a character that is not hex maps to notHex, whose high bits the
+// check of all of them at once catches).
+func bitmapWord(w []byte, hexChars bool) (uint64, bool) {
+	if !hexChars {
+		return binary.BigEndian.Uint64(w), true
+	}
+	var word uint64
+	var seen byte
+	for i := 0; i+1 < len(w); i += 2 {
+		hi, lo := hexDigits[w[i]], hexDigits[w[i+1]]
+		seen |= hi | lo
+		word = word<<8 | uint64(hi)<<4 | uint64(lo)
+	}
+	return word, seen&^0xF == 0
 }
 
 func (cs *codecSet) decodeField(id int, msg []byte, off int, m *vals, buf *[]byte) (int, error) {
@@ -139,6 +148,33 @@ func (c *fcodec) decodeLength(msg []byte, off int) (int, int, error) {
 		return 0, 0, errBadWire
 	}
 	p, n := msg[off:off+pl], 0
+	switch {
+	case c.pref == prefASCII && c.pdigits == 2 && len(p) == 2: // LLVAR, the commonest
+		d1, d0 := p[0]-'0', p[1]-'0'
+		if d1 > 9 || d0 > 9 {
+			return 0, 0, errFastDecode // moov's Atoi reads a sign
+		}
+		n = int(d1)*10 + int(d0)
+	case c.pref == prefBCD && c.pdigits == 2 && len(p) == 1:
+		if p[0]>>4 > 9 || p[0]&0xF > 9 {
+			return 0, 0, errBadWire
+		}
+		n = int(p[0]>>4)*10 + int(p[0]&0xF)
+	default:
+		var err error
+		if n, err = c.decodePrefix(p); err != nil {
+			return 0, 0, err
+		}
+	}
+	if n > c.length {
+		return 0, 0, errBadWire
+	}
+	return n, off + pl, nil
+}
+
+// decodePrefix reads any length prefix p of c's kind.
+func (c *fcodec) decodePrefix(p []byte) (int, error) {
+	n := 0
 	switch c.pref {
 	case prefASCII, prefEBCDIC:
 		for _, b := range p {
@@ -146,14 +182,14 @@ func (c *fcodec) decodeLength(msg []byte, off int) (int, int, error) {
 				b = ebcdicToASCII[b]
 			}
 			if b < '0' || b > '9' {
-				return 0, 0, errFastDecode // moov's Atoi reads a sign
+				return 0, errFastDecode // moov's Atoi reads a sign
 			}
 			n = n*10 + int(b-'0')
 		}
 	case prefBCD:
 		for _, b := range p {
 			if b>>4 > 9 || b&0xF > 9 {
-				return 0, 0, errBadWire
+				return 0, errBadWire
 			}
 			n = n*100 + int(b>>4)*10 + int(b&0xF)
 		}
@@ -161,17 +197,14 @@ func (c *fcodec) decodeLength(msg []byte, off int) (int, int, error) {
 			n %= pow10(c.pdigits) // moov reads the last pdigits digits
 		}
 	case prefBinary:
-		if pl > 4 {
-			return 0, 0, errFastDecode
+		if len(p) > 4 {
+			return 0, errFastDecode
 		}
 		for _, b := range p {
 			n = n<<8 | int(b)
 		}
 	}
-	if n > c.length {
-		return 0, 0, errBadWire
-	}
-	return n, off + pl, nil
+	return n, nil
 }
 
 func pow10(n int) int {
@@ -254,26 +287,13 @@ func decodeSignBCD(enc uint8, w []byte, n int, buf *[]byte) ([]byte, error) {
 	return (*buf)[start:], nil
 }
 
-// decodeBCD appends n digits from w; every nibble, the pad one included,
-// must be a digit (moov's BCD decoder checks whole bytes).
+// decodeBCD appends n digits from w, (n+1)/2 bytes; every nibble, the
+// pad one included, must be a digit (moov's BCD decoder checks whole
+// bytes).
 func decodeBCD(w []byte, n int, leftPad bool, buf *[]byte) bool {
-	skip := 0
-	if leftPad && n%2 == 1 {
-		skip = 1
-	}
-	for i := range 2 * len(w) {
-		d := w[i/2] >> 4
-		if i%2 == 1 {
-			d = w[i/2] & 0xF
-		}
-		if d > 9 {
-			return false
-		}
-		if i >= skip && i-skip < n {
-			*buf = append(*buf, '0'+d)
-		}
-	}
-	return true
+	out, ok := appendBCDText(*buf, w, n, leftPad)
+	*buf = out
+	return ok
 }
 
 // decodeTrack2 reads as Track2BCD: the pad nibble is not looked at.

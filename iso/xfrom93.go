@@ -45,7 +45,7 @@ type walk93 struct {
 	pend70, pend90 []byte
 }
 
-func (w *walk93) has(id int) bool { return w.in[id/64]&(1<<uint(id%64)) != 0 }
+func (w *walk93) has(id int) bool { return w.in[uint(id)/64]&(1<<(uint(id)%64)) != 0 }
 
 // head reads the MTI and the bitmap, refuses (declines) what from93
 // refuses from them alone, and works out the target's bitmap.
@@ -93,30 +93,54 @@ func (w *walk93) head() (int, bool) {
 // fields walks the source's fields in order.
 func (w *walk93) fields(dst []byte, off int) ([]byte, bool) {
 	ok := true
+	var run copyRun
 	for wd, word := range w.bm {
 		if wd == 0 {
 			word &^= 1 << 63
 		}
 		for ; word != 0; word &^= 1 << (63 - bits.LeadingZeros64(word)) {
 			id := wd*64 + bits.LeadingZeros64(word) + 1
-			if w.pend70 != nil || w.pend90 != nil {
-				dst = w.flush(dst, id)
-			}
-			switch id {
-			case 12, 13, 22, 24, 25, 39, 56:
-				dst, off, ok = w.rule(dst, id, off)
-			case macPrimary, macSecondary:
-				off, ok = w.p.f[id].skip(w.msg, off, &w.st.buf)
-			default:
-				dst, off, ok = w.p.f[id].xfer(dst, w.msg, off, &w.st.buf)
+			fp := &w.p.f[id]
+			if fp.kern == kernRun && !isRuleFrom93[id] && w.pend70 == nil && w.pend90 == nil && len(w.msg)-off >= fp.swire {
+				if ok = run.grow(off, off+fp.swire, fp.class); !ok {
+					dst, ok = run.restart(dst, w.msg, off, off+fp.swire, fp.class)
+				}
+				off += fp.swire
+			} else if dst, ok = run.flush(dst, w.msg); ok {
+				if w.pend70 != nil || w.pend90 != nil {
+					dst = w.flush(dst, id)
+				}
+				switch {
+				case isRuleFrom93[id] && id != macPrimary && id != macSecondary:
+					dst, off, ok = w.rule(dst, id, off)
+				case isRuleFrom93[id]:
+					off, ok = fp.skip(w.msg, off, &w.st.buf)
+				case fp.swire >= 0 && len(w.msg)-off >= fp.swire: // as in direct87
+					dst, ok = fp.value(dst, w.msg[off:off+fp.swire], fp.slen, &w.st.buf)
+					off += fp.swire
+				default:
+					dst, off, ok = fp.xfer(dst, w.msg, off, &w.st.buf)
+				}
 			}
 			if !ok {
 				return dst, false
 			}
 		}
 	}
+	if dst, ok = run.flush(dst, w.msg); !ok {
+		return dst, false
+	}
 	return w.flush(dst, maxFieldID+1), off == len(w.msg)
 }
+
+// isRuleFrom93 are the fields fields does not convert as they are: those
+// the version rules read (rule) and the MACs (checked, not carried).
+var isRuleFrom93 = func() (t [maxFieldID + 1]bool) {
+	for _, id := range []int{12, 13, 22, 24, 25, 39, 56, macPrimary, macSecondary} {
+		t[id] = true
+	}
+	return t
+}()
 
 // flush writes the values made for places before id.
 func (w *walk93) flush(dst []byte, id int) []byte {
