@@ -1,7 +1,7 @@
 // Command bench measures cardswitch's throughput, added latency, CPU time
 // and allocations per transaction:
 //
-//	go run ./bench [--duration 5s] [--connections 4] [--concurrency 256] [--json out.json] [--profile DIR] [--journal=false] [--rate N] [--pairs 3] [--sweep 16,64] [--issuer lean|moov] [--issuer-connections N] [--dialect A,B]
+//	go run ./bench [--duration 5s] [--connections 4] [--concurrency 256] [--json out.json] [--profile DIR] [--journal sqlite|postgres|false] [--nodes N] [--rate N] [--pairs 3] [--sweep 16,64] [--issuer lean|moov] [--issuer-connections N] [--dialect A,B]
 //
 // Every party runs in its own process, as in production: the load
 // generator (replay) here, the issuer and the switch in child processes of
@@ -52,9 +52,10 @@ type config struct {
 	concurrency int
 	jsonOut     string
 	profile     string
-	journal     bool
-	issuer      string // "lean" or "moov" (--issuer)
-	issuerConns int    // the switch's issuers[].connections (--issuer-connections)
+	journal     journalKind // --journal: sqlite, postgres or off
+	nodes       int         // --nodes: switch processes sharing the load (postgres)
+	issuer      string      // "lean" or "moov" (--issuer)
+	issuerConns int         // the switch's issuers[].connections (--issuer-connections)
 	rate        float64
 	pairs       int
 	sweep       []int // --sweep: connection counts for the extra closed-loop rows
@@ -75,7 +76,9 @@ func main() {
 	flag.IntVar(&c.concurrency, "concurrency", 256, "closed-loop requests in flight (total)")
 	flag.StringVar(&c.jsonOut, "json", "", "also write the results as JSON to this file")
 	flag.StringVar(&c.profile, "profile", "", "write the switch's pprof profiles (cpu, allocs, block, mutex) to this directory")
-	flag.BoolVar(&c.journal, "journal", true, "run the switch with its journal (false: measure what the journal costs)")
+	c.journal = journalSQLite
+	flag.Var(&c.journal, "journal", "the switch's journal: sqlite (or true), postgres (the DSN in CARDSWITCH_JOURNAL_POSTGRES; its postgres processes' CPU is reported too) or false (measure what the journal costs)")
+	flag.IntVar(&c.nodes, "nodes", 1, "switch nodes on the same journal (more than 1 needs --journal postgres); the generator's connections are spread over them")
 	flag.StringVar(&c.issuer, "issuer", "lean", "the issuer: lean (edits each frame in place) or moov (unpacks and packs each message with moov-io, one goroutine per connection, writes once its input is drained)")
 	flag.IntVar(&c.issuerConns, "issuer-connections", 1, "the switch's connections to the issuer endpoint (issuers[].connections)")
 	flag.Float64Var(&c.rate, "rate", 0, "fixed-rate phases at this rate (default: half the switched maximum)")
@@ -89,6 +92,10 @@ func main() {
 	}
 	if c.pairs < 1 {
 		fmt.Fprintln(os.Stderr, "bench: --pairs must be at least 1")
+		os.Exit(2)
+	}
+	if err := c.checkNodes(); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(2)
 	}
 	var err error
