@@ -70,6 +70,7 @@ type rawJournal struct {
 	Sync            string `mapstructure:"sync"`
 	KeyFile         string `mapstructure:"key_file"`
 	Postgres        string `mapstructure:"postgres"`
+	Spool           string `mapstructure:"spool"`
 }
 
 type rawCluster struct {

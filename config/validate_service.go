@@ -112,6 +112,7 @@ func (v *validator) journal(raw rawJournal) Journal {
 		Sync:            raw.Sync,
 		KeyFile:         raw.KeyFile,
 		Postgres:        raw.Postgres,
+		Spool:           raw.Spool,
 	}
 	switch {
 	case j.Postgres != "" && j.Path != "":

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net/url"
 	"strings"
 	"sync"
@@ -49,6 +50,11 @@ type PG struct {
 
 	ids, idsEnd int64 // the id block being used (leader only)
 
+	sp pgSpoolState
+	// aliveSince is when this node's heartbeats last started succeeding
+	// (0 while they fail): see deadBefore.
+	aliveSince atomic.Int64
+
 	kick    chan struct{}
 	stop    chan struct{}
 	done    chan struct{}
@@ -75,6 +81,10 @@ type PGOptions struct {
 	// (cluster.lease): its reversals owed are then claimed by the live
 	// nodes. It beats every Lease/3. Default 15s.
 	Lease time.Duration
+	// Spool is the local file writes go to while the database is
+	// unreachable (pg_spool.go); "": none, a failed write's entries are
+	// lost (logged and counted by WriteFailed).
+	Spool string
 }
 
 // pgBatch is what one write carries.
@@ -137,6 +147,13 @@ func OpenPG(ctx context.Context, dsn string, opt PGOptions) (*PG, error) {
 	if err := p.beat(ctx); err != nil {
 		pool.Close()
 		return nil, fmt.Errorf("journal.postgres: heartbeat: %w", err)
+	}
+	if n, err := p.drainSpool(ctx); err != nil {
+		pool.Close()
+		return nil, err
+	} else if n > 0 {
+		opt.Log.Warn("journal.spool: entries written while the database was unreachable replayed into it",
+			"spool", opt.Spool, "entries", n)
 	}
 	if err := p.reverseUnfinished(ctx); err != nil {
 		pool.Close()
@@ -203,7 +220,27 @@ func (p *PG) beat(ctx context.Context) error {
 	now := time.Now().UnixNano()
 	_, err := p.pool.Exec(ctx, `INSERT INTO nodes (node, heartbeat_ns, started_ns) VALUES ($1, $2, $2)
 		ON CONFLICT (node) DO UPDATE SET heartbeat_ns = excluded.heartbeat_ns`, p.opt.Node, now)
+	if err != nil {
+		p.aliveSince.Store(0)
+	} else {
+		p.aliveSince.CompareAndSwap(0, now)
+	}
 	return err
+}
+
+// deadBefore is the heartbeat time before which a node counts as dead
+// (its reversals and requests in flight are taken over): now - Lease, once
+// this node's own heartbeats have succeeded for a whole Lease without a
+// failure; until then none counts as dead. After the database was
+// unreachable every node's last heartbeat is old: the live ones must be
+// given a lease to beat again, or the first node back would reverse the
+// requests the others have in flight.
+func (p *PG) deadBefore() int64 {
+	since, now := p.aliveSince.Load(), time.Now()
+	if since == 0 || now.Sub(time.Unix(0, since)) < p.opt.Lease {
+		return math.MinInt64
+	}
+	return now.Add(-p.opt.Lease).UnixNano()
 }
 
 // heartbeats beats every Lease/3 until Close (three missed beats before a

@@ -13,8 +13,9 @@ var pgEntryCols = []string{"id", "node", "written_ns", "time_ns", "conn", "laten
 	"issuer", "mti", "pcode", "amount", "currency", "stan", "rrn", "terminal", "tx_time", "pan", "code",
 	"outcome", "reason", "acq_dialect", "iss_dialect"}
 
-// pgWriteTimeout bounds one group write.
-const pgWriteTimeout = 30 * time.Second
+// pgWriteTimeout bounds one group write: past it the write goes to the
+// spool, and its answers out. Short, as those answers wait for it.
+const pgWriteTimeout = 5 * time.Second
 
 // Append stages e; w, if not nil, is told once its transaction committed
 // (e.ID set) or failed. A PAN with more than 10 digits is refused.
@@ -141,7 +142,7 @@ func (p *PG) lead() {
 	b, t := p.cur, p.gen
 	p.cur, p.gen = &pgBatch{}, t+1
 	p.mu.Unlock()
-	err := p.write(b)
+	err := p.writeOrSpool(b)
 	p.lag.Add(-int64(len(b.rows)))
 	if err != nil {
 		p.opt.Log.Error("journal.postgres: write failed: these entries are lost", "entries", len(b.rows),
@@ -241,7 +242,7 @@ func (p *PG) committer() {
 		pending := len(p.cur.rows)+len(p.cur.sent)+len(p.cur.closes) > 0
 		t := p.gen
 		p.mu.Unlock()
-		if pending {
+		if pending || p.sp.back.Load() { // a spool to replay: even with nothing staged
 			p.Commit(t)
 		}
 	}
@@ -262,6 +263,10 @@ func (p *PG) Close() error {
 		close(p.stop)
 		<-p.done
 		<-p.beating
+		p.sp.probes.Wait()
+		if p.sp.f != nil {
+			_ = p.sp.f.Close()
+		}
 	}
 	p.pool.Close()
 	return nil
