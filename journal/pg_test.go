@@ -348,7 +348,7 @@ func TestPGNoTakeOverUntilOwnBeatsHeldALease(t *testing.T) {
 	require.NoError(t, err)
 	other.Commit(tk)
 	require.NoError(t, other.AddReversals(ctx, []*Reversal{{Issuer: "bank", STAN: "000001", Frame: []byte("0420")}}))
-	require.NoError(t, other.Close()) // it beats no more: its lease lapses once b counts
+	require.NoError(t, other.Close())                              // it beats no more: its lease lapses once b counts
 	_, err = b.pool.Exec(ctx, `UPDATE nodes SET heartbeat_ns = 1`) // the database was down: all beats old
 	require.NoError(t, err)
 	require.NoError(t, b.beat(ctx)) // b is back first
