@@ -65,8 +65,8 @@ func childJournalYAML() (string, error) {
 		if err := os.WriteFile(key, []byte(strings.Repeat("5a", 32)+"\n"), 0o600); err != nil {
 			return "", err
 		}
-		return fmt.Sprintf("journal:\n  path: \"\"\n  postgres: '%s'\n  key_file: %s\ncluster:\n  node: %s\n",
-			os.Getenv(envPostgres), key, os.Getenv(envNode)), nil
+		return fmt.Sprintf("journal:\n  path: \"\"\n  postgres: '%s'\n  key_file: %s\n  spool: %s\ncluster:\n  node: %s\n",
+			os.Getenv(envPostgres), key, filepath.Join(dir, "spool"), os.Getenv(envNode)), nil
 	}
 	return "journal:\n  path: " + filepath.Join(dir, "journal.db") + "\n", nil
 }

@@ -256,13 +256,22 @@ func (p *PG) heartbeats() {
 			return
 		case <-t.C:
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), p.opt.Lease/3)
-		if err := p.beat(ctx); err != nil {
-			p.opt.Log.Error("journal.postgres: heartbeat failed: past cluster.lease other nodes take over "+
-				"this node's reversals owed and requests in flight", "node", p.opt.Node, "err", err)
-		} else if err := p.takeOverInFlight(ctx); err != nil {
-			p.opt.Log.Error("journal.postgres: in-flight takeover", "err", err)
-		}
-		cancel()
+		p.beatAndTakeOver()
+	}
+}
+
+// beatAndTakeOver is one heartbeat, and if it succeeded the takeover of
+// what dead nodes left in flight.
+func (p *PG) beatAndTakeOver() {
+	ctx, cancel := context.WithTimeout(context.Background(), p.opt.Lease/3)
+	defer cancel()
+	if err := p.beat(ctx); err != nil {
+		p.opt.Log.Error("journal.postgres: heartbeat failed: past cluster.lease other nodes take over "+
+			"this node's reversals owed and requests in flight", "node", p.opt.Node, "err", err)
+		return
+	}
+	p.opt.Log.Debug("journal.postgres: heartbeat", "node", p.opt.Node)
+	if err := p.takeOverInFlight(ctx); err != nil {
+		p.opt.Log.Error("journal.postgres: in-flight takeover", "err", err)
 	}
 }

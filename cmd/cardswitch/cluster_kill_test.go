@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -17,8 +18,9 @@ import (
 )
 
 // clusterYAML is a node of a cluster on the PostgreSQL journal dsn, with
-// a short lease (takeovers within seconds) and quick reversal retries.
-func clusterYAML(node, dsn, key, simAddr string) string {
+// a short lease (takeovers within seconds) and quick reversal retries; its
+// spool in spoolDir.
+func clusterYAML(node, dsn, key, simAddr, spoolDir string) string {
 	return fmt.Sprintf(`listen:
   address: 127.0.0.1:0
   shutdown_timeout: 5s
@@ -34,12 +36,12 @@ issuers:
 routes:
   - bin: "4"
     issuer: bank
-journal: {path: "", postgres: '%s', key_file: %s}
+journal: {path: "", postgres: '%s', key_file: %s, spool: %s}
 cluster: {node: %s, lease: 2s}
 reversals:
   retry_min: 50ms
   retry_max: 500ms
-`, simAddr, dsn, key, node)
+`, simAddr, dsn, key, filepath.Join(spoolDir, node+".spool"), node)
 }
 
 // Point 4 of issue 23 with real processes: three nodes on one database,
@@ -66,7 +68,7 @@ func TestClusterKill9SurvivorsDeliverOwedAndInFlightReversals(t *testing.T) {
 			sim = simA.Addr()
 		}
 		name := fmt.Sprintf("sw-%d", i+1)
-		nodes[i] = startServe(t, "--config", writeFile(t, name+".yaml", clusterYAML(name, dsn, key, sim)))
+		nodes[i] = startServe(t, "--config", writeFile(t, name+".yaml", clusterYAML(name, dsn, key, sim, t.TempDir())))
 		addrs[i] = nodes[i].waitLog(t, "cardswitch listening", nil)["addr"].(string)
 		nodes[i].waitLog(t, "issuer link up", nil)
 	}

@@ -1,0 +1,122 @@
+package main
+
+import (
+	"context"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/cardswitch/cardswitch/config"
+	"github.com/cardswitch/cardswitch/internal/pgtest"
+	"github.com/cardswitch/cardswitch/issuersim"
+	"github.com/cardswitch/cardswitch/journal"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// Issue 23 point 7, the database restarted under load: two nodes on a
+// PostgreSQL of the test's own, load on both; the database is stopped for
+// longer than the lease and started again. The nodes keep answering from
+// their spools meanwhile (no card number in them), replay them when the
+// database is back, and every answer any acquirer received is then in
+// the journal with its code. No node takes the other's requests in flight
+// for a dead node's when both come back: the issuer gets no reversal.
+func TestClusterPostgresRestartedUnderLoad(t *testing.T) {
+	srv := pgtest.StartServer(t)
+	sim := startCrashSim(t, config.Simulator{Latency: 50 * time.Millisecond})
+	key := writeFile(t, "journal.key", strings.Repeat("5a", 32)+"\n")
+	spools := t.TempDir()
+	var nodes []*proc
+	var clients []*loadClient
+	var waits []func()
+	var stop atomic.Bool
+	for i, name := range []string{"sw-1", "sw-2"} {
+		p := startServe(t, "--config", writeFile(t, name+".yaml", clusterYAML(name, srv.DSN(), key, sim.Addr(), spools)))
+		addr := p.waitLog(t, "cardswitch listening", nil)["addr"].(string)
+		p.waitLog(t, "issuer link up", nil)
+		nodes = append(nodes, p)
+		cs, wait := runClientsFrom(addr, 1+3*i, 3, false, func(int) string {
+			if stop.Load() {
+				return ""
+			}
+			return "4111111111111111"
+		})
+		clients, waits = append(clients, cs...), append(waits, wait)
+	}
+	sim.wait(t, "load flowing", count("0100", 100))
+
+	srv.Stop()
+	before := len(sim.wait(t, "", func([]issuersim.Request) bool { return true }))
+	for _, p := range nodes {
+		p.waitLog(t, "journal.postgres: database unreachable: writes go to the local spool until it is back; "+
+			"answers still go out", nil)
+		// Down for longer than the lease (2s; a beat every lease/3).
+		awaitLogCount(t, p, "journal.postgres: heartbeat failed: past cluster.lease other nodes take over "+
+			"this node's reversals owed and requests in flight", 4)
+	}
+	meanwhile := len(sim.wait(t, "answers while the database is down", count("0100", before+50))) - before
+	assertNoCardOnDisk(t, spools, "4111111111111111")
+	beats := make([]int, len(nodes))
+	for i, p := range nodes {
+		beats[i] = logCount(p, "journal.postgres: heartbeat")
+	}
+	srv.Start()
+	for i, p := range nodes {
+		p.waitLog(t, "journal.postgres: database reachable again: spool replayed", nil)
+		// Past another lease with both nodes beating again: a takeover
+		// would have happened by then.
+		awaitLogCount(t, p, "journal.postgres: heartbeat", beats[i]+4)
+	}
+	stop.Store(true)
+	for _, w := range waits {
+		w()
+	}
+
+	j, err := journal.OpenPG(context.Background(), srv.DSN(), journal.PGOptions{Node: "check", ReadOnly: true})
+	require.NoError(t, err)
+	defer j.Close()
+	total := 0
+	for _, c := range clients {
+		total += len(c.answers)
+		assert.Equal(t, c.sent, len(c.answers), "client %d: every request answered (%v)", c.id, c.lastErr)
+		assert.Empty(t, only(c.answers, "91"), "client %d: 91s", c.id)
+		assertJournaled(t, j, c.id, c.answers)
+	}
+	assert.Empty(t, reversalAttemptsOf(sim.wait(t, "", func([]issuersim.Request) bool { return true })),
+		"reversals of answered requests")
+	left, _ := filepath.Glob(filepath.Join(spools, "*.spool"))
+	assert.Empty(t, left, "spools replayed and removed")
+	t.Logf("%d answers, %d of them (at least) while the database was down", total, meanwhile)
+}
+
+// logCount is how many times p logged msg.
+func logCount(p *proc, msg string) int {
+	k := 0
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, l := range p.logs {
+		if l != nil && l["msg"] == msg {
+			k++
+		}
+	}
+	return k
+}
+
+// awaitLogCount waits until p logged msg n times.
+func awaitLogCount(t *testing.T, p *proc, msg string, n int) {
+	t.Helper()
+	deadline := time.After(crashDeadline)
+	for {
+		k := logCount(p, msg)
+		if k >= n {
+			return
+		}
+		select {
+		case <-p.seen:
+		case <-deadline:
+			t.Fatalf("%q logged %d times, want %d", msg, k, n)
+		}
+	}
+}
