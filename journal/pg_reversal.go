@@ -30,7 +30,15 @@ func (p *PG) AddReversals(ctx context.Context, rs []*Reversal) error {
 	if p.opt.ReadOnly {
 		return ErrReadOnly
 	}
-	if err := p.addReversals(ctx, p.pool, rs); err != nil {
+	wctx, cancel := context.WithTimeout(ctx, pgWriteTimeout)
+	err := p.addReversals(wctx, p.pool, rs)
+	cancel()
+	if err != nil && p.opt.Spool != "" {
+		p.opt.Log.Error("journal.postgres: reversals not stored in the database: kept in the local spool",
+			"reversals", len(rs), "spool", p.opt.Spool, "err", err)
+		err = p.spoolReversals(rs)
+	}
+	if err != nil {
 		return fmt.Errorf("journal: add reversals: %w", err)
 	}
 	return nil

@@ -44,6 +44,22 @@ type spoolWrite struct {
 	Rows   []spoolRow  `json:"rows,omitempty"`
 	Sent   []spoolSent `json:"sent,omitempty"`
 	Closes []int64     `json:"closes,omitempty"`
+	// Reversals are the reversals and advices stored while spooling,
+	// their frames sealed (to id 0: the row's id is given at replay).
+	Reversals []spoolReversal `json:"reversals,omitempty"`
+}
+
+type spoolReversal struct {
+	Created   int64  `json:"created"`
+	Issuer    string `json:"issuer"`
+	EntryID   int64  `json:"entry_id"`
+	STAN      string `json:"stan"`
+	RRN       string `json:"rrn"`
+	Sealed    []byte `json:"sealed"`
+	Attempts  int    `json:"attempts"`
+	Next      int64  `json:"next"`
+	LastError string `json:"last_error"`
+	Kind      string `json:"kind"`
 }
 
 // spoolRow is an entry's row: T gives each column's type in order (i:
@@ -136,6 +152,15 @@ func (p *PG) spoolAppend(b *pgBatch) error {
 	if err != nil {
 		return err
 	}
+	return p.spoolAppendLine(line)
+}
+
+// spoolAppendLine appends line to the spool, fsynced, and turns spooling
+// on.
+func (p *PG) spoolAppendLine(line []byte) error {
+	p.sp.mu.Lock()
+	defer p.sp.mu.Unlock()
+	var err error
 	if p.sp.f == nil {
 		if p.sp.f, err = openSpool(p.opt.Spool); err != nil {
 			return err
@@ -224,6 +249,8 @@ func (p *PG) drainSpool(ctx context.Context) (int, error) {
 	if p.opt.Spool == "" {
 		return 0, nil
 	}
+	p.sp.mu.Lock()
+	defer p.sp.mu.Unlock()
 	ws, err := readSpool(p.opt.Spool, p.opt.Log.Warn)
 	if err != nil || len(ws) == 0 {
 		return 0, err
@@ -237,6 +264,9 @@ func (p *PG) drainSpool(ctx context.Context) (int, error) {
 	}
 	defer func() { _ = tx.Rollback(ctx) }()
 	n, err := replaySpool(ctx, tx, ws)
+	if err == nil {
+		err = p.replayReversals(ctx, tx, ws)
+	}
 	if err != nil {
 		return 0, fmt.Errorf("journal.spool %s: replay: %w", p.opt.Spool, err)
 	}
@@ -364,9 +394,11 @@ func spoolWriteIn(ctx context.Context, tx pgx.Tx, w spoolWrite) (bool, error) {
 	return n > 0, err
 }
 
-// pgSpoolState is the spool's state: f and the replay are the writer's
-// (the leader's, one at a time); on, back and probing are read elsewhere.
+// pgSpoolState is the spool's state: mu guards f, the appends and the
+// replay (the writer's, and AddReversals'); on, back and probing are read
+// without it.
 type pgSpoolState struct {
+	mu      sync.Mutex
 	f       *os.File    // open while writes go to the spool
 	on      atomic.Bool // writes go to the spool
 	back    atomic.Bool // the probe reached the database
@@ -436,4 +468,66 @@ func (p *PG) probe() {
 			}
 		}
 	}()
+}
+
+// spoolReversals keeps rs in the spool (AddReversals while the database
+// is unreachable): durable when it returns, delivered once replayed.
+func (p *PG) spoolReversals(rs []*Reversal) error {
+	w := spoolWrite{Node: p.opt.Node, Run: p.run}
+	now := time.Now()
+	for _, r := range rs {
+		if r.Created.IsZero() {
+			r.Created = now
+		}
+		if r.NextAttempt.IsZero() {
+			r.NextAttempt = r.Created
+		}
+		_, sealed, err := p.seal.seal(r.Frame, 0, r.Created.UnixNano(), r.Issuer)
+		if err != nil {
+			return err
+		}
+		w.Reversals = append(w.Reversals, spoolReversal{Created: r.Created.UnixNano(), Issuer: r.Issuer,
+			EntryID: r.EntryID, STAN: r.STAN, RRN: r.RRN, Sealed: sealed, Attempts: r.Attempts,
+			Next: r.NextAttempt.UnixNano(), LastError: r.LastError, Kind: r.Kind})
+	}
+	line, err := encodeSpoolLine(w)
+	if err != nil {
+		return err
+	}
+	if err := p.spoolAppendLine(line); err != nil {
+		return err
+	}
+	p.probe()
+	return nil
+}
+
+// replayReversals stores the spooled reversals with tx, each resealed to
+// its row; one already stored (same issuer, STAN, RRN and creation time:
+// a replay that committed and stopped before removing the spool) is not
+// stored again.
+func (p *PG) replayReversals(ctx context.Context, tx pgx.Tx, ws []spoolWrite) error {
+	var rs []*Reversal
+	for _, w := range ws {
+		for _, s := range w.Reversals {
+			var n int
+			if err := tx.QueryRow(ctx, `SELECT count(*) FROM reversals WHERE issuer = $1 AND stan = $2 AND rrn = $3
+				AND created = $4`, s.Issuer, s.STAN, s.RRN, s.Created).Scan(&n); err != nil {
+				return err
+			}
+			if n > 0 {
+				continue
+			}
+			frame, err := p.seal.open(s.Sealed, 0, s.Created, s.Issuer)
+			if err != nil {
+				return fmt.Errorf("a spooled reversal (issuer %s, stan %s): %w", s.Issuer, s.STAN, err)
+			}
+			rs = append(rs, &Reversal{Created: time.Unix(0, s.Created), Issuer: s.Issuer, EntryID: s.EntryID,
+				STAN: s.STAN, RRN: s.RRN, Frame: frame, Attempts: s.Attempts, NextAttempt: time.Unix(0, s.Next),
+				LastError: s.LastError, Kind: s.Kind})
+		}
+	}
+	if err := p.addReversals(ctx, tx, rs); err != nil {
+		return fmt.Errorf("reversals: %w", err)
+	}
+	return nil
 }

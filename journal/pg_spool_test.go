@@ -54,10 +54,11 @@ func stansIn(t *testing.T, dsn string) map[string]int {
 
 // TestPGSpoolWhileDatabaseDownReplayedAtStart: with the database stopped,
 // writes go to the spool and their waiters are told they are written (the
-// answers go out); the spool holds no card number. The node stops while
-// the database is down; at its next start the spool is replayed: every
-// entry is in the database once, the in-flight record it left open is
-// reversed, the one it closed is not, and the spool is gone.
+// answers go out), and so does a reversal stored (a timeout's, before its
+// 91); the spool holds no card number. The node stops while the database
+// is down; at its next start the spool is replayed: every entry is in the
+// database once, the reversal is owed, the in-flight record it left open
+// is reversed, the one it closed is not, and the spool is gone.
 func TestPGSpoolWhileDatabaseDownReplayedAtStart(t *testing.T) {
 	srv := pgtest.StartServer(t)
 	ctx := context.Background()
@@ -82,6 +83,8 @@ func TestPGSpoolWhileDatabaseDownReplayedAtStart(t *testing.T) {
 	for _, err := range appendEntries(p, 4, 6) {
 		require.NoError(t, err, "an entry written while the database is down: spooled")
 	}
+	require.NoError(t, p.AddReversals(ctx, []*Reversal{{Issuer: "bank", STAN: "000013", RRN: "RRN000013000",
+		Frame: []byte("0420 4111111111111111 timeout")}}), "a reversal stored while the database is down: spooled")
 	data, err := os.ReadFile(spool)
 	require.NoError(t, err, "the spool")
 	assert.False(t, bytes.Contains(data, []byte("411111111111")), "a card number in the spool")
@@ -99,8 +102,10 @@ func TestPGSpoolWhileDatabaseDownReplayedAtStart(t *testing.T) {
 	}
 	rs, err := p2.PendingReversals()
 	require.NoError(t, err)
-	require.Len(t, rs, 1, "the request left in flight while the database was down is reversed")
-	assert.Equal(t, "000012", rs[0].STAN)
+	require.Len(t, rs, 2, "the reversal spooled, and the request left in flight while the database was down")
+	assert.Equal(t, "000013", rs[0].STAN)
+	assert.Equal(t, "0420 4111111111111111 timeout", string(rs[0].Frame))
+	assert.Equal(t, "000012", rs[1].STAN)
 	_, err = os.Stat(spool)
 	assert.ErrorIs(t, err, os.ErrNotExist, "the spool is removed once replayed")
 }
