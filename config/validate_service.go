@@ -121,6 +121,9 @@ func (v *validator) journal(raw rawJournal) Journal {
 	case j.Postgres != "" && j.KeyFile == "":
 		v.add("journal.postgres", "needs journal.key_file: the nodes seal the messages they store with the "+
 			"same keys, which no node creates on its own")
+	case j.Spool != "" && j.Postgres == "":
+		v.add("journal.spool", "needs journal.postgres: the spool keeps a PostgreSQL journal's writes while "+
+			"the database is unreachable (the SQLite journal is a local file already)")
 	}
 	v.keyFile(raw.KeyFile)
 	switch j.Sync {

@@ -148,6 +148,10 @@ func OpenPG(ctx context.Context, dsn string, opt PGOptions) (*PG, error) {
 		pool.Close()
 		return nil, fmt.Errorf("journal.postgres: heartbeat: %w", err)
 	}
+	if err := checkSpool(opt.Spool); err != nil {
+		pool.Close()
+		return nil, err
+	}
 	if n, err := p.drainSpool(ctx); err != nil {
 		pool.Close()
 		return nil, err

@@ -531,3 +531,21 @@ func (p *PG) replayReversals(ctx context.Context, tx pgx.Tx, ws []spoolWrite) er
 	}
 	return nil
 }
+
+// checkSpool makes sure the spool can be written (its folder made, a file
+// created there and removed): a bad journal.spool is refused at start,
+// not found out when the database is down.
+func checkSpool(path string) error {
+	if path == "" {
+		return nil
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return fmt.Errorf("journal.spool %s: %w", path, err)
+	}
+	f, err := os.OpenFile(path+".check", os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600) // #nosec G304 -- journal.spool
+	if err != nil {
+		return fmt.Errorf("journal.spool %s: cannot write there: %w", path, err)
+	}
+	_ = f.Close()
+	return os.Remove(path + ".check")
+}
