@@ -252,7 +252,12 @@ func (p *PG) deadBefore() int64 {
 // the requests dead nodes left in flight.
 func (p *PG) heartbeats() {
 	defer close(p.beating)
-	t := time.NewTicker(p.opt.Lease / 3)
+	p.every(p.opt.Lease/3, func() bool { p.beatAndTakeOver(); return false })
+}
+
+// every runs fn every d until the journal closes or fn says it is done.
+func (p *PG) every(d time.Duration, fn func() (done bool)) {
+	t := time.NewTicker(d)
 	defer t.Stop()
 	for {
 		select {
@@ -260,7 +265,9 @@ func (p *PG) heartbeats() {
 			return
 		case <-t.C:
 		}
-		p.beatAndTakeOver()
+		if fn() {
+			return
+		}
 	}
 }
 

@@ -252,8 +252,11 @@ func (p *PG) drainSpool(ctx context.Context) (int, error) {
 	p.sp.mu.Lock()
 	defer p.sp.mu.Unlock()
 	ws, err := readSpool(p.opt.Spool, p.opt.Log.Warn)
-	if err != nil || len(ws) == 0 {
+	if err != nil {
 		return 0, err
+	}
+	if len(ws) == 0 {
+		return 0, p.spoolDone()
 	}
 	if err := p.spoolIDs(ctx, ws); err != nil {
 		return 0, err
@@ -273,15 +276,21 @@ func (p *PG) drainSpool(ctx context.Context) (int, error) {
 	if err := tx.Commit(ctx); err != nil {
 		return 0, err
 	}
+	return n, p.spoolDone()
+}
+
+// spoolDone removes the spool (replayed, or holding nothing) and turns
+// spooling off (p.sp.mu held).
+func (p *PG) spoolDone() error {
 	if p.sp.f != nil {
 		_ = p.sp.f.Close()
 		p.sp.f = nil
 	}
-	if err := os.Remove(p.opt.Spool); err != nil {
-		return n, fmt.Errorf("journal.spool %s: replayed, but: %w", p.opt.Spool, err)
+	if err := os.Remove(p.opt.Spool); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("journal.spool %s: replayed, but: %w", p.opt.Spool, err)
 	}
 	p.sp.on.Store(false)
-	return n, nil
+	return nil
 }
 
 // spoolIDs gives the spooled entries without an id theirs (a block
@@ -450,23 +459,16 @@ func (p *PG) probe() {
 	go func() {
 		defer p.sp.probes.Done()
 		defer p.sp.probing.Store(false)
-		t := time.NewTicker(pgProbeEvery)
-		defer t.Stop()
-		for {
-			select {
-			case <-p.stop:
-				return
-			case <-t.C:
-			}
+		p.every(pgProbeEvery, func() bool {
 			ctx, cancel := context.WithTimeout(context.Background(), pgProbeEvery)
-			err := p.pool.Ping(ctx)
-			cancel()
-			if err == nil {
-				p.sp.back.Store(true)
-				p.nudge()
-				return
+			defer cancel()
+			if p.pool.Ping(ctx) != nil {
+				return false
 			}
-		}
+			p.sp.back.Store(true)
+			p.nudge()
+			return true
+		})
 	}()
 }
 

@@ -242,7 +242,7 @@ func (p *PG) committer() {
 		pending := len(p.cur.rows)+len(p.cur.sent)+len(p.cur.closes) > 0
 		t := p.gen
 		p.mu.Unlock()
-		if pending || p.sp.back.Load() { // a spool to replay: even with nothing staged
+		if pending || (p.sp.back.Load() && p.sp.on.Load()) { // a spool to replay: even with nothing staged
 			p.Commit(t)
 		}
 	}

@@ -17,31 +17,17 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// clusterYAML is a node of a cluster on the PostgreSQL journal dsn, with
-// a short lease (takeovers within seconds) and quick reversal retries; its
-// spool in spoolDir.
+// clusterYAML is crashYAML's node (issuer timeout 1s) on the PostgreSQL
+// journal dsn, with a short lease (takeovers within seconds); its spool in
+// spoolDir.
 func clusterYAML(node, dsn, key, simAddr, spoolDir string) string {
-	return fmt.Sprintf(`listen:
-  address: 127.0.0.1:0
-  shutdown_timeout: 5s
-  close_linger: 30s
-admin: {address: ""}
-issuers:
-  - name: bank
-    endpoints: [%s]
-    timeout: 1s
-    connect_timeout: 2s
-    reconnect_min: 10ms
-    reconnect_max: 100ms
-routes:
-  - bin: "4"
-    issuer: bank
-journal: {path: "", postgres: '%s', key_file: %s, spool: %s}
-cluster: {node: %s, lease: 2s}
-reversals:
-  retry_min: 50ms
-  retry_max: 500ms
-`, simAddr, dsn, key, filepath.Join(spoolDir, node+".spool"), node)
+	y, sqlite := crashYAML("", simAddr, "1s"), "journal:\n  path: \"\"\n"
+	if !strings.Contains(y, sqlite) {
+		panic("crashYAML has no journal.path line to replace")
+	}
+	return strings.Replace(y, sqlite,
+		fmt.Sprintf("journal: {path: \"\", postgres: '%s', key_file: %s, spool: %s}\ncluster: {node: %s, lease: 2s}\n",
+			dsn, key, filepath.Join(spoolDir, node+".spool"), node), 1)
 }
 
 // Point 4 of issue 23 with real processes: three nodes on one database,
