@@ -25,7 +25,12 @@
 // --profile writes the switch's cpu, allocs, block and mutex profiles of
 // the closed-loop switched phase to DIR/closed and of the fixed-rate one
 // to DIR/fixed. --journal=false runs the switch without its journal, to
-// measure what the journal costs (the table then says so). --sweep N,M,...
+// measure what the journal costs (the table then says so); --journal
+// postgres keeps it in the PostgreSQL database CARDSWITCH_JOURNAL_POSTGRES
+// names (a throwaway one: the entries stay) and adds the postgres
+// processes' CPU time per transaction (cluster.go), and --nodes N runs N
+// switch nodes on it, the generator's connections spread over them, their
+// costs summed (--profile then writes DIR/bench-<n>/... per node). --sweep N,M,...
 // runs the closed loop again, direct, through socat, the Go relay and the
 // switch, with the same requests in flight over N, M, ... connections
 // (sweep.go): the paths compare differently as each connection's pipeline

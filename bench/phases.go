@@ -333,7 +333,10 @@ func startSwitchChild(issuerAddr string, c config, node string) (*child, func(),
 		return nil, nil, err
 	}
 	if profileDir != "" {
-		if profileDir, err = filepath.Abs(filepath.Join(profileDir, node)); err == nil {
+		if c.nodes > 1 {
+			profileDir = filepath.Join(profileDir, node)
+		}
+		if profileDir, err = filepath.Abs(profileDir); err == nil {
 			err = os.MkdirAll(profileDir, 0o755)
 		}
 		if err != nil {
