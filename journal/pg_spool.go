@@ -408,6 +408,7 @@ func spoolWriteIn(ctx context.Context, tx pgx.Tx, w spoolWrite) (bool, error) {
 // without it.
 type pgSpoolState struct {
 	mu      sync.Mutex
+	closed  bool        // no more probes: Close waits for the last
 	f       *os.File    // open while writes go to the spool
 	on      atomic.Bool // writes go to the spool
 	back    atomic.Bool // the probe reached the database
@@ -429,6 +430,9 @@ func (p *PG) writeOrSpool(b *pgBatch) error {
 		}
 		p.opt.Log.Error("journal.postgres: database unreachable: writes go to the local spool until it is back; "+
 			"answers still go out", "spool", p.opt.Spool, "err", err)
+		// The pool's connections are likely dead (a restarted server):
+		// the probe and the replay then start from new ones.
+		p.pool.Reset()
 		p.probe()
 	}
 	if err := p.spoolAppend(b); err != nil {
@@ -452,23 +456,28 @@ func (p *PG) writeOrSpool(b *pgBatch) error {
 // already) until it answers or the journal closes; then the committer
 // replays the spool.
 func (p *PG) probe() {
-	if !p.sp.probing.CompareAndSwap(false, true) {
+	p.sp.mu.Lock()
+	defer p.sp.mu.Unlock()
+	if p.sp.closed || !p.sp.probing.CompareAndSwap(false, true) {
 		return
 	}
 	p.sp.probes.Add(1)
 	go func() {
 		defer p.sp.probes.Done()
-		defer p.sp.probing.Store(false)
+		reached := false
 		p.every(pgProbeEvery, func() bool {
 			ctx, cancel := context.WithTimeout(context.Background(), pgProbeEvery)
 			defer cancel()
-			if p.pool.Ping(ctx) != nil {
-				return false
-			}
+			reached = p.pool.Ping(ctx) == nil
+			return reached
+		})
+		// Not probing before back is set: a replay that fails at once
+		// must be able to start the next probe.
+		p.sp.probing.Store(false)
+		if reached {
 			p.sp.back.Store(true)
 			p.nudge()
-			return true
-		})
+		}
 	}()
 }
 

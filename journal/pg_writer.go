@@ -263,10 +263,14 @@ func (p *PG) Close() error {
 		close(p.stop)
 		<-p.done
 		<-p.beating
-		p.sp.probes.Wait()
+		p.sp.mu.Lock()
+		p.sp.closed = true
 		if p.sp.f != nil {
 			_ = p.sp.f.Close()
+			p.sp.f = nil
 		}
+		p.sp.mu.Unlock()
+		p.sp.probes.Wait()
 	}
 	p.pool.Close()
 	return nil
