@@ -322,7 +322,14 @@ func (p *PG) spoolIDs(ctx context.Context, ws []spoolWrite) error {
 		}
 		buf.Write(line)
 	}
-	return rewriteFile(p.opt.Spool, buf.Bytes())
+	if err := rewriteFile(p.opt.Spool, buf.Bytes()); err != nil {
+		return err
+	}
+	if p.sp.f != nil { // the replaced file's: the next append opens the new one
+		_ = p.sp.f.Close()
+		p.sp.f = nil
+	}
+	return nil
 }
 
 // rewriteFile replaces path with data: a new file, fsynced, renamed over.
