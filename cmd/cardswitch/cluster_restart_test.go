@@ -1,9 +1,7 @@
 package main
 
 import (
-	"context"
 	"path/filepath"
-	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -11,7 +9,6 @@ import (
 	"github.com/cardswitch/cardswitch/config"
 	"github.com/cardswitch/cardswitch/internal/pgtest"
 	"github.com/cardswitch/cardswitch/issuersim"
-	"github.com/cardswitch/cardswitch/journal"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -29,17 +26,12 @@ func TestClusterPostgresRestartedUnderLoad(t *testing.T) {
 	srv := pgtest.StartServer(t)
 	sim := startCrashSim(t, config.Simulator{Latency: 50 * time.Millisecond,
 		Rules: []config.SimRule{{PANSuffix: "0009", NoAnswer: true}}})
-	key := writeFile(t, "journal.key", strings.Repeat("5a", 32)+"\n")
 	spools := t.TempDir()
-	var nodes []*proc
+	nodes, addrs := startCluster(t, srv.DSN(), spools, sim.Addr(), sim.Addr())
+	var stop atomic.Bool
 	var clients []*loadClient
 	var waits []func()
-	var stop atomic.Bool
-	for i, name := range []string{"sw-1", "sw-2"} {
-		p := startServe(t, "--config", writeFile(t, name+".yaml", clusterYAML(name, srv.DSN(), key, sim.Addr(), spools)))
-		addr := p.waitLog(t, "cardswitch listening", nil)["addr"].(string)
-		p.waitLog(t, "issuer link up", nil)
-		nodes = append(nodes, p)
+	for i, addr := range addrs {
 		cs, wait := runClientsFrom(addr, 1+3*i, 3, false, func(seq int) string {
 			switch {
 			case stop.Load():
@@ -52,13 +44,48 @@ func TestClusterPostgresRestartedUnderLoad(t *testing.T) {
 		clients, waits = append(clients, cs...), append(waits, wait)
 	}
 	sim.wait(t, "load flowing", count("0100", 100))
+	meanwhile := databaseDown(t, srv, sim, nodes, spools)
+	stop.Store(true)
+	for _, w := range waits {
+		w()
+	}
 
+	timeouts := map[string]bool{}
+	for _, c := range clients {
+		assert.Equal(t, c.sent, len(c.answers), "client %d: every request answered (%v)", c.id, c.lastErr)
+		for _, a := range only(c.answers, "91") {
+			timeouts[a.RRN] = true
+		}
+	}
+	assertAllJournaled(t, srv.DSN(), clients)
+	require.NotEmpty(t, timeouts)
+	sim.wait(t, "a reversal for each timeout", func(rs []issuersim.Request) bool {
+		return len(reversalsByRRN(rs)) >= len(timeouts)
+	})
+	db := pgConn(t, srv.DSN())
+	require.Eventually(t, func() bool { return countRows(t, db, `SELECT count(*) FROM reversals`) == 0 },
+		crashDeadline, 10*time.Millisecond, "reversals not acknowledged")
+	for rrn, n := range reversalsByRRN(sim.wait(t, "", func([]issuersim.Request) bool { return true })) {
+		assert.True(t, timeouts[rrn], "rrn %s reversed: answered 00", rrn)
+		assert.Equal(t, 1, n, "rrn %s: reversals", rrn)
+	}
+	left, _ := filepath.Glob(filepath.Join(spools, "*.spool"))
+	assert.Empty(t, left, "spools replayed and removed")
+	t.Logf("%d timeouts; %d requests reached the issuer while the database was down", len(timeouts), meanwhile)
+}
+
+// databaseDown stops srv under the nodes' load for longer than the lease
+// (four failed heartbeats each), checks their spools hold no card number,
+// starts it again and returns once both replayed their spools and beat
+// for another lease (a takeover would have happened by then). It returns
+// how many requests reached the issuer meanwhile.
+func databaseDown(t *testing.T, srv *pgtest.Server, sim *crashSim, nodes []*proc, spools string) int {
+	t.Helper()
 	srv.Stop()
 	before := len(sim.wait(t, "", func([]issuersim.Request) bool { return true }))
 	for _, p := range nodes {
 		p.waitLog(t, "journal.postgres: database unreachable: writes go to the local spool until it is back; "+
 			"answers still go out", nil)
-		// Down for longer than the lease (2s; a beat every lease/3).
 		awaitLogCount(t, p, "journal.postgres: heartbeat failed: past cluster.lease other nodes take over "+
 			"this node's reversals owed and requests in flight", 4)
 	}
@@ -71,50 +98,9 @@ func TestClusterPostgresRestartedUnderLoad(t *testing.T) {
 	srv.Start()
 	for i, p := range nodes {
 		p.waitLog(t, "journal.postgres: database reachable again: spool replayed", nil)
-		// Past another lease with both nodes beating again: a takeover
-		// would have happened by then.
 		awaitLogCount(t, p, "journal.postgres: heartbeat", beats[i]+4)
 	}
-	stop.Store(true)
-	for _, w := range waits {
-		w()
-	}
-
-	j, err := journal.OpenPG(context.Background(), srv.DSN(), journal.PGOptions{Node: "check", ReadOnly: true})
-	require.NoError(t, err)
-	defer j.Close()
-	total, timeouts := 0, map[string]bool{}
-	for _, c := range clients {
-		total += len(c.answers)
-		assert.Equal(t, c.sent, len(c.answers), "client %d: every request answered (%v)", c.id, c.lastErr)
-		assertJournaled(t, j, c.id, c.answers)
-		for _, a := range only(c.answers, "91") {
-			timeouts[a.RRN] = true
-		}
-	}
-	require.NotEmpty(t, timeouts)
-	reversed := func(rs []issuersim.Request) map[string]int {
-		out := map[string]int{}
-		for _, r := range reversalAttemptsOf(rs) {
-			out[r.RRN]++
-		}
-		return out
-	}
-	sim.wait(t, "a reversal for each timeout", func(rs []issuersim.Request) bool {
-		return len(reversed(rs)) >= len(timeouts)
-	})
-	db := pgConn(t, srv.DSN())
-	require.Eventually(t, func() bool { return countRows(t, db, `SELECT count(*) FROM reversals`) == 0 },
-		crashDeadline, 10*time.Millisecond, "reversals not acknowledged")
-	got := reversed(sim.wait(t, "", func([]issuersim.Request) bool { return true }))
-	for rrn, n := range got {
-		assert.True(t, timeouts[rrn], "rrn %s reversed: answered 00", rrn)
-		assert.Equal(t, 1, n, "rrn %s: reversals", rrn)
-	}
-	left, _ := filepath.Glob(filepath.Join(spools, "*.spool"))
-	assert.Empty(t, left, "spools replayed and removed")
-	t.Logf("%d answers (%d timeouts), %d requests at the issuer while the database was down", total,
-		len(timeouts), meanwhile)
+	return meanwhile
 }
 
 // logCount is how many times p logged msg.
