@@ -51,8 +51,11 @@ func (r *runner) journalPairs(res *Results, issuer string) error {
 // switch child with its journal on or off.
 func (r *runner) journalSide(issuer string, on bool, rate float64) (closed, fixed Result, err error) {
 	c := r.c
-	c.journal, c.profile = on, ""
-	sw, cleanup, err := startSwitchChild(issuer, c)
+	c.journal, c.profile, c.nodes = journalOff, "", 1
+	if on {
+		c.journal = journalSQLite
+	}
+	sw, cleanup, err := startSwitchChild(issuer, c, "bench-1")
 	if err != nil {
 		return closed, fixed, err
 	}
@@ -61,12 +64,12 @@ func (r *runner) journalSide(issuer string, on bool, rate float64) (closed, fixe
 	if on {
 		side = "journal on, sync " + c.sync
 	}
-	if closed, err = measured(sw, "", "", func() (Result, error) {
+	if closed, err = r.measured(nodes{sw}, "", "", func() (Result, error) {
 		return r.closed("pair: replay → switch ("+side+") → issuer", sw.addr, c.dialects.acq)
 	}); err != nil {
 		return closed, fixed, err
 	}
-	fixed, err = measured(sw, "", "", func() (Result, error) {
+	fixed, err = r.measured(nodes{sw}, "", "", func() (Result, error) {
 		return r.rate("pair: fixed rate → switch ("+side+") → issuer", sw.addr, c.dialects.acq, rate)
 	})
 	return closed, fixed, err

@@ -1,7 +1,7 @@
 // Command bench measures cardswitch's throughput, added latency, CPU time
 // and allocations per transaction:
 //
-//	go run ./bench [--duration 5s] [--connections 4] [--concurrency 256] [--json out.json] [--profile DIR] [--journal=false] [--sync normal|full] [--journal-pair] [--rate N] [--pairs 3] [--sweep 16,64] [--issuer lean|moov] [--issuer-connections N] [--dialect A,B]
+//	go run ./bench [--duration 5s] [--connections 4] [--concurrency 256] [--json out.json] [--profile DIR] [--journal sqlite|postgres|false] [--nodes N] [--sync normal|full] [--journal-pair] [--rate N] [--pairs 3] [--sweep 16,64] [--issuer lean|moov] [--issuer-connections N] [--dialect A,B]
 //
 // Every party runs in its own process, as in production: the load
 // generator (replay) here, the issuer and the switch in child processes of
@@ -30,7 +30,12 @@
 // alternating pairs of fresh switches, journal on and off, each the
 // closed loop and the fixed rate, and prints their throughput ratio, the
 // CPU-µs per transaction and the fixed rate's p99 the journal adds
-// (journalpair.go). --sweep N,M,...
+// (journalpair.go). --journal postgres keeps it in the PostgreSQL
+// database CARDSWITCH_JOURNAL_POSTGRES names (a throwaway one: the
+// entries stay) and adds the postgres processes' CPU time per transaction
+// (cluster.go), and --nodes N runs N switch nodes on it, the generator's
+// connections spread over them, their costs summed (--profile then writes
+// DIR/bench-<n>/... per node). --sweep N,M,...
 // runs the closed loop again, direct, through socat, the Go relay and the
 // switch, with the same requests in flight over N, M, ... connections
 // (sweep.go): the paths compare differently as each connection's pipeline
@@ -57,11 +62,12 @@ type config struct {
 	concurrency int
 	jsonOut     string
 	profile     string
-	journal     bool
-	sync        string // journal.sync (--sync)
-	journalPair bool   // --journal-pair
-	issuer      string // "lean" or "moov" (--issuer)
-	issuerConns int    // the switch's issuers[].connections (--issuer-connections)
+	journal     journalKind // --journal: sqlite, postgres or off
+	sync        string      // journal.sync (--sync)
+	journalPair bool        // --journal-pair
+	nodes       int         // --nodes: switch processes sharing the load (postgres)
+	issuer      string      // "lean" or "moov" (--issuer)
+	issuerConns int         // the switch's issuers[].connections (--issuer-connections)
 	rate        float64
 	pairs       int
 	sweep       []int // --sweep: connection counts for the extra closed-loop rows
@@ -82,7 +88,9 @@ func main() {
 	flag.IntVar(&c.concurrency, "concurrency", 256, "closed-loop requests in flight (total)")
 	flag.StringVar(&c.jsonOut, "json", "", "also write the results as JSON to this file")
 	flag.StringVar(&c.profile, "profile", "", "write the switch's pprof profiles (cpu, allocs, block, mutex) to this directory")
-	flag.BoolVar(&c.journal, "journal", true, "run the switch with its journal (false: measure what the journal costs)")
+	c.journal = journalSQLite
+	flag.Var(&c.journal, "journal", "the switch's journal: sqlite (or true), postgres (the DSN in CARDSWITCH_JOURNAL_POSTGRES; its postgres processes' CPU is reported too) or false (measure what the journal costs)")
+	flag.IntVar(&c.nodes, "nodes", 1, "switch nodes on the same journal (more than 1 needs --journal postgres); the generator's connections are spread over them")
 	flag.StringVar(&c.sync, "sync", "normal", "the switch's journal.sync: normal or full (an fsync per log write)")
 	flag.BoolVar(&c.journalPair, "journal-pair", false, "after the main phases, --pairs alternating pairs of fresh switches with the journal on (--sync) and off: closed loop and fixed rate each, their ratios against the goals of issue 26")
 	flag.StringVar(&c.issuer, "issuer", "lean", "the issuer: lean (edits each frame in place) or moov (unpacks and packs each message with moov-io, one goroutine per connection, writes once its input is drained)")
@@ -102,6 +110,10 @@ func main() {
 	}
 	if c.pairs < 1 {
 		fmt.Fprintln(os.Stderr, "bench: --pairs must be at least 1")
+		os.Exit(2)
+	}
+	if err := c.checkNodes(); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(2)
 	}
 	var err error

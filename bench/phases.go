@@ -57,6 +57,9 @@ type Cost struct {
 	// indexed) at the end of the phase: a lag that grows with the load
 	// would make a phase look cheaper than it is and bill the next one.
 	JournalLag int64 `json:"journal_lag_at_end"`
+	// PostgresCPUusPerTx is the postgres processes' CPU time per request
+	// (--journal postgres): the database's share, beside CPUusPerTx.
+	PostgresCPUusPerTx float64 `json:"postgres_cpu_us_per_tx,omitempty"`
 }
 
 // Paths are the closed loop through each path, at one connection count:
@@ -82,13 +85,16 @@ func (p *Paths) setRatios() {
 type Results struct {
 	Duration string `json:"phase_duration"`
 	Journal  bool   `json:"switch_journal"`
-	Issuer   string `json:"issuer"`             // lean or moov
-	IssConns int    `json:"issuer_connections"` // the switch's links to it
-	Dialects string `json:"dialects"`           // --dialect: the acquirer's,the issuer's
-	Echo     Result `json:"generator_echo"`
-	Paths           // the closed loop at --connections
-	RateDir  Result `json:"fixed_rate_direct"`   // of the median pair
-	RateSw   Result `json:"fixed_rate_switched"` // of the median pair
+	// JournalKind is --journal (sqlite, postgres, false); Nodes --nodes.
+	JournalKind string `json:"journal_kind"`
+	Nodes       int    `json:"nodes"`
+	Issuer      string `json:"issuer"`             // lean or moov
+	IssConns    int    `json:"issuer_connections"` // the switch's links to it
+	Dialects    string `json:"dialects"`           // --dialect: the acquirer's,the issuer's
+	Echo        Result `json:"generator_echo"`
+	Paths              // the closed loop at --connections
+	RateDir     Result `json:"fixed_rate_direct"`   // of the median pair
+	RateSw      Result `json:"fixed_rate_switched"` // of the median pair
 	// RatePairs are the added p99s (switched minus direct, ms) of every
 	// fixed-rate pair, in the order run.
 	RatePairs []float64 `json:"fixed_rate_added_p99_ms_per_pair"`
@@ -120,18 +126,20 @@ type runner struct {
 
 // closed runs the closed loop to target speaking d: the issuer's dialect
 // straight to the issuer, the acquirer's to the switch.
-func (r *runner) closed(name, target string, d iso.Dialect) (Result, error) {
-	return r.closedWith(name, target, d, r.approved)
+// more are further targets (the other switch nodes) the connections are
+// spread over.
+func (r *runner) closed(name, target string, d iso.Dialect, more ...string) (Result, error) {
+	return r.closedWith(name, target, more, d, r.approved)
 }
 
-func (r *runner) closedWith(name, target string, d iso.Dialect, msgs []trace.Message) (Result, error) {
-	return r.phase(name, replay.Options{Target: target, Connections: r.c.connections,
+func (r *runner) closedWith(name, target string, more []string, d iso.Dialect, msgs []trace.Message) (Result, error) {
+	return r.phase(name, replay.Options{Target: target, Targets: more, Connections: r.c.connections,
 		Concurrency: r.c.concurrency, Duration: r.c.duration, Warmup: r.c.duration / 10, MaxErrors: -1,
 		Dialect: d, Translate: true}, msgs)
 }
 
-func (r *runner) rate(name, target string, d iso.Dialect, rate float64) (Result, error) {
-	return r.phase(name, replay.Options{Target: target, Connections: r.c.connections, Rate: rate,
+func (r *runner) rate(name, target string, d iso.Dialect, rate float64, more ...string) (Result, error) {
+	return r.phase(name, replay.Options{Target: target, Targets: more, Connections: r.c.connections, Rate: rate,
 		Duration: r.c.duration, Warmup: r.c.duration / 10, MaxErrors: -1, Dialect: d, Translate: true}, r.approved)
 }
 
@@ -141,7 +149,8 @@ func runPhases(ctx context.Context, c config) (*Results, error) {
 	for i := range approved {
 		approved[i].Expect = []string{"00"}
 	}
-	res := &Results{Duration: c.duration.String(), Journal: c.journal, Issuer: c.issuer, IssConns: c.issuerConns,
+	res := &Results{Duration: c.duration.String(), Journal: c.journal != journalOff,
+		JournalKind: string(c.journal), Nodes: c.nodes, Issuer: c.issuer, IssConns: c.issuerConns,
 		Dialects: c.dialects.String(), Sync: c.sync}
 	r := &runner{ctx: ctx, c: c, msgs: msgs, approved: approved, failed: &res.Failed}
 	var err error
@@ -160,14 +169,15 @@ func runPhases(ctx context.Context, c config) (*Results, error) {
 	if err := r.relays(&res.Paths, "", iss.addr); err != nil {
 		return nil, err
 	}
-	sw, stopSw, err := startSwitchChild(iss.addr, c)
+	sw, stopSw, err := startSwitchChildren(iss.addr, c)
 	if err != nil {
 		return nil, err
 	}
 	cleanup := sync.OnceFunc(stopSw)
 	defer cleanup()
-	if res.Switched, err = measured(sw, c.profile, "closed", func() (Result, error) {
-		return r.closed("replay → switch → issuer", sw.addr, c.dialects.acq)
+	first, more := sw.targets()
+	if res.Switched, err = r.measured(sw, c.profile, "closed", func() (Result, error) {
+		return r.closed("replay → switch → issuer", first, c.dialects.acq, more...)
 	}); err != nil {
 		return nil, err
 	}
@@ -197,7 +207,8 @@ func runPhases(ctx context.Context, c config) (*Results, error) {
 // ratePairs runs the fixed-rate phases as alternating pairs (direct, then
 // switched) and keeps the pair whose added p99 is the median. The first
 // switched phase is the profiled one.
-func (r *runner) ratePairs(res *Results, issuer string, sw *child) error {
+func (r *runner) ratePairs(res *Results, issuer string, sw nodes) error {
+	first, more := sw.targets()
 	type pair struct{ dir, sw Result }
 	pairs := make([]pair, 0, r.c.pairs)
 	for i := range r.c.pairs {
@@ -210,8 +221,8 @@ func (r *runner) ratePairs(res *Results, issuer string, sw *child) error {
 		if i > 0 {
 			profile = ""
 		}
-		if p.sw, err = measured(sw, profile, "fixed", func() (Result, error) {
-			return r.rate("fixed rate → switch → issuer", sw.addr, r.c.dialects.acq, res.FixedRate)
+		if p.sw, err = r.measured(sw, profile, "fixed", func() (Result, error) {
+			return r.rate("fixed rate → switch → issuer", first, r.c.dialects.acq, res.FixedRate, more...)
 		}); err != nil {
 			return err
 		}
@@ -236,7 +247,7 @@ func (r *runner) generatorCost() (Result, error) {
 	}
 	defer echo.stop()
 	cpu0 := cpuTime()
-	res, err := r.closedWith("generator → echo (child process)", echo.addr, r.c.dialects.acq, r.msgs)
+	res, err := r.closedWith("generator → echo (child process)", echo.addr, nil, r.c.dialects.acq, r.msgs)
 	cpu := cpuTime() - cpu0
 	if n := res.Answered + res.warmup; err == nil && n > 0 {
 		// Warmup requests cost CPU too: divide by every request answered.
@@ -305,15 +316,39 @@ func (r *runner) goRelayPhase(prefix, target string) (Result, error) {
 	return res, nil
 }
 
-// startSwitchChild runs the switch in a child process with its journal in
+// startSwitchChildren runs the switch (--nodes of them) in child
+// processes, their files in a fresh temporary directory each.
+func startSwitchChildren(issuerAddr string, c config) (nodes, func(), error) {
+	var sw nodes
+	var cleanups []func()
+	cleanup := func() {
+		for _, f := range cleanups {
+			f()
+		}
+	}
+	for i := range c.nodes {
+		n, stop, err := startSwitchChild(issuerAddr, c, fmt.Sprintf("bench-%d", i+1))
+		if err != nil {
+			cleanup()
+			return nil, nil, err
+		}
+		sw, cleanups = append(sw, n), append(cleanups, stop)
+	}
+	return sw, cleanup, nil
+}
+
+// startSwitchChild runs one switch in a child process with its files in
 // a fresh temporary directory.
-func startSwitchChild(issuerAddr string, c config) (*child, func(), error) {
+func startSwitchChild(issuerAddr string, c config, node string) (*child, func(), error) {
 	profileDir := c.profile
 	dir, err := os.MkdirTemp("", "cardswitch-bench-")
 	if err != nil {
 		return nil, nil, err
 	}
 	if profileDir != "" {
+		if c.nodes > 1 {
+			profileDir = filepath.Join(profileDir, node)
+		}
 		if profileDir, err = filepath.Abs(profileDir); err == nil {
 			err = os.MkdirAll(profileDir, 0o755)
 		}
@@ -322,7 +357,8 @@ func startSwitchChild(issuerAddr string, c config) (*child, func(), error) {
 		}
 	}
 	sw, err := startChild("switch", envIssuer+"="+issuerAddr, envDir+"="+dir, envProfile+"="+profileDir,
-		fmt.Sprintf("%s=%t", envJournal, c.journal), fmt.Sprintf("%s=%d", envConns, c.issuerConns), envSync+"="+c.sync,
+		envJournal+"="+string(c.journal), fmt.Sprintf("%s=%d", envConns, c.issuerConns), envNode+"="+node,
+		envSync+"="+c.sync,
 		envAcqDialect+"="+c.dialects.acq.Name, envIssDialect+"="+c.dialects.iss.Name)
 	if err != nil {
 		_ = os.RemoveAll(dir)
@@ -331,17 +367,17 @@ func startSwitchChild(issuerAddr string, c config) (*child, func(), error) {
 	return sw, func() { sw.stop(); _ = os.RemoveAll(dir) }, nil
 }
 
-// measured runs a phase against the switch child and adds the switch's
-// cost; with a profile directory the phase is wrapped in the child's
-// profiles, written to its subdirectory name.
-func measured(sw *child, profileDir, name string, run func() (Result, error)) (Result, error) {
-	profile := profileDir != ""
-	if profile {
-		if ans, err := sw.ask("prof-start " + name); err != nil || ans != "ok" {
-			return Result{}, fmt.Errorf("switch profile start: %s %v", ans, err)
+// measured runs a phase against the switch nodes and adds their cost
+// (and the database's); with a profile directory the phase is wrapped in
+// each node's profiles, written to its subdirectory name.
+func (r *runner) measured(sw nodes, profileDir, name string, run func() (Result, error)) (Result, error) {
+	if profileDir != "" {
+		if err := sw.ask("prof-start " + name); err != nil {
+			return Result{}, err
 		}
 	}
-	m0, err := mark(sw)
+	pg := r.c.journal == journalPostgres
+	m0, err := sw.mark(pg)
 	if err != nil {
 		return Result{}, err
 	}
@@ -349,13 +385,13 @@ func measured(sw *child, profileDir, name string, run func() (Result, error)) (R
 	if err != nil {
 		return res, err
 	}
-	m1, err := mark(sw)
+	m1, err := sw.mark(pg)
 	if err != nil {
 		return res, err
 	}
-	if profile {
-		if ans, err := sw.ask("prof-stop"); err != nil || ans != "ok" {
-			return res, fmt.Errorf("switch profile stop: %s %v", ans, err)
+	if profileDir != "" {
+		if err := sw.ask("prof-stop"); err != nil {
+			return res, err
 		}
 	}
 	res.Middle = cost(m0, m1)
@@ -372,10 +408,11 @@ func cost(m0, m1 marks) *Cost {
 	return &Cost{Requests: n, CPUusPerTx: float64(m1.cpuNS-m0.cpuNS) / 1e3 / float64(n),
 		AllocsPerTx:   float64(m1.mallocs-m0.mallocs) / float64(n),
 		SyscallsPerTx: float64(m1.syscalls-m0.syscalls) / float64(n),
-		WaitsPerTx:    float64(m1.waits-m0.waits) / float64(n), JournalLag: m1.lag}
+		WaitsPerTx:    float64(m1.waits-m0.waits) / float64(n), JournalLag: m1.lag,
+		PostgresCPUusPerTx: float64(m1.pgCPUNS-m0.pgCPUNS) / 1e3 / float64(n)}
 }
 
-type marks struct{ cpuNS, mallocs, requests, syscalls, waits, lag int64 }
+type marks struct{ cpuNS, mallocs, requests, syscalls, waits, lag, pgCPUNS int64 }
 
 func mark(c *child) (marks, error) {
 	ans, err := c.ask("mark")

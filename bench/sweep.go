@@ -39,7 +39,8 @@ func parseSweep(s string) ([]int, error) {
 
 // sweep runs the closed-loop phases (direct, socat, Go relay, switch) once
 // per connection count, against the same issuer and switch processes.
-func (r *runner) sweep(res *Results, issuer string, sw *child) error {
+func (r *runner) sweep(res *Results, issuer string, sw nodes) error {
+	first, more := sw.targets()
 	for _, n := range r.c.sweep {
 		rn := *r
 		rn.c.connections = n
@@ -49,8 +50,8 @@ func (r *runner) sweep(res *Results, issuer string, sw *child) error {
 			return err
 		}
 		var err error
-		if row.Switched, err = measured(sw, "", "", func() (Result, error) {
-			return rn.closed(prefix+"replay → switch → issuer", sw.addr, rn.c.dialects.acq)
+		if row.Switched, err = rn.measured(sw, "", "", func() (Result, error) {
+			return rn.closed(prefix+"replay → switch → issuer", first, rn.c.dialects.acq, more...)
 		}); err != nil {
 			return err
 		}

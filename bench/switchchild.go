@@ -25,7 +25,7 @@ const (
 	envIssuer  = "CARDSWITCH_BENCH_ISSUER"  // the issuer's address
 	envDir     = "CARDSWITCH_BENCH_DIR"     // where the journal goes
 	envProfile = "CARDSWITCH_BENCH_PROFILE" // profile directory, "" for none
-	envJournal = "CARDSWITCH_BENCH_JOURNAL" // "false": no journal
+	envJournal = "CARDSWITCH_BENCH_JOURNAL" // sqlite, postgres or "false": no journal
 	envConns   = "CARDSWITCH_BENCH_CONNS"   // the issuer's connections
 	envSync    = "CARDSWITCH_BENCH_SYNC"    // journal.sync
 )
@@ -60,10 +60,9 @@ routes:
 //	prof-start NAME  starts the CPU profile and block/mutex sampling
 //	prof-stop        writes cpu, allocs, block and mutex profiles to DIR/NAME
 func runSwitchChild() error {
-	journal := "journal:\n  path: " + filepath.Join(os.Getenv(envDir), "journal.db") + "\n  sync: " +
-		cmp.Or(os.Getenv(envSync), "normal") + "\n"
-	if os.Getenv(envJournal) == "false" {
-		journal = ""
+	journal, err := childJournalYAML()
+	if err != nil {
+		return err
 	}
 	conns, err := strconv.Atoi(cmp.Or(os.Getenv(envConns), "1"))
 	if err != nil {

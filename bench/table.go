@@ -10,9 +10,12 @@ import (
 )
 
 func printTable(w io.Writer, c config, r *Results) {
-	journal := "journal on (sync " + c.sync + ")"
-	if !r.Journal {
+	journal := "journal on (SQLite, sync " + c.sync + ")"
+	switch {
+	case !r.Journal:
 		journal = "JOURNAL OFF (--journal=false)"
+	case r.JournalKind == string(journalPostgres):
+		journal = fmt.Sprintf("journal on PostgreSQL, %d node(s)", r.Nodes)
 	}
 	fmt.Fprintf(w, "\ncardswitch bench: %s per phase, %d connections, closed loop %d in flight; switch %s; %s issuer over %d connection(s); %d CPUs (%s)\n\n",
 		c.duration, c.connections, c.concurrency, journal, c.issuer, c.issuerConns, runtime.NumCPU(), cpuModel())
@@ -24,23 +27,29 @@ func printTable(w io.Writer, c config, r *Results) {
 		fmt.Fprintf(w, "dialects: acquirer side %s, issuer side %s (%s)\n\n", d.acq.Name, d.iss.Name, how)
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "phase\tthroughput/s\tp50 ms\tp99 ms\tmax ms\tfailures\tCPU-µs/tx\tallocs/tx\tsyscalls/tx\twaits/tx\t")
+	fmt.Fprintln(tw, "phase\tthroughput/s\tp50 ms\tp99 ms\tmax ms\tfailures\tCPU-µs/tx\tallocs/tx\tsyscalls/tx\twaits/tx\tpostgres CPU-µs/tx\t")
 	rows := []Result{r.Echo, r.Direct}
 	if r.Socat != nil {
 		rows = append(rows, *r.Socat)
 	}
 	rows = append(rows, r.GoRelay, r.Switched, r.RateDir, r.RateSw)
 	for _, x := range rows {
-		cpu, allocs, sys, waits := "", "", "", ""
+		cpu, allocs, sys, waits, pg := "", "", "", "", ""
 		if x.Middle != nil {
 			cpu, allocs = fmt.Sprintf("%.1f", x.Middle.CPUusPerTx), fmt.Sprintf("%.1f", x.Middle.AllocsPerTx)
 			sys, waits = fmt.Sprintf("%.2f", x.Middle.SyscallsPerTx), fmt.Sprintf("%.2f", x.Middle.WaitsPerTx)
+			if x.Middle.PostgresCPUusPerTx > 0 {
+				pg = fmt.Sprintf("%.1f", x.Middle.PostgresCPUusPerTx)
+			}
 		}
-		fmt.Fprintf(tw, "%s\t%.0f\t%.3f\t%.3f\t%.3f\t%d\t%s\t%s\t%s\t%s\t\n",
-			x.Name, x.ThroughputPerS, x.P50ms, x.P99ms, x.MaxMS, x.Failures, cpu, allocs, sys, waits)
+		fmt.Fprintf(tw, "%s\t%.0f\t%.3f\t%.3f\t%.3f\t%d\t%s\t%s\t%s\t%s\t%s\t\n",
+			x.Name, x.ThroughputPerS, x.P50ms, x.P99ms, x.MaxMS, x.Failures, cpu, allocs, sys, waits, pg)
 	}
 	_ = tw.Flush()
-	fmt.Fprintf(w, "\nCPU-µs, allocs, syscalls and waits per transaction: of the process in the middle (the switch; the Go relay in its row)")
+	fmt.Fprintf(w, "\nCPU-µs, allocs, syscalls and waits per transaction: of the process in the middle (the switch, its nodes summed; the Go relay in its row)")
+	if r.JournalKind == string(journalPostgres) {
+		fmt.Fprintf(w, "\npostgres CPU-µs/tx: every process named postgres on this machine (server and backends), beside the switch's")
+	}
 	if sw := r.Switched.Middle; sw != nil && r.Journal {
 		fmt.Fprintf(w, "\njournal lag at the end of the closed loop: %d entries (answered, not yet indexed)", sw.JournalLag)
 	}

@@ -31,6 +31,8 @@ func TestJournalPostgresValidated(t *testing.T) {
 		{"node with space", "cluster: {node: 'sw 1'}\n", `t.yaml: cluster.node: "sw 1": want 1..64 characters without spaces or control characters`},
 		{"lease", "cluster: {lease: 0s}\n", `t.yaml: cluster.lease: "0s": must be positive`},
 		{"unknown", "cluster: {nodes: x}\n", `t.yaml: cluster: unknown key "nodes"`},
+		{"spool without postgres", "journal: {spool: j.spool}\n",
+			`t.yaml: journal.spool: needs journal.postgres: the spool keeps a PostgreSQL journal's writes while the database is unreachable (the SQLite journal is a local file already)`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -69,4 +71,24 @@ func TestClusterKeysNeedRestart(t *testing.T) {
 	c, err := LoadBytes("t.yaml", []byte(minimal+"cluster: {node: b, lease: 1m}\njournal: {postgres: 'postgres://h/db', key_file: "+key+"}\n"))
 	require.NoError(t, err)
 	assert.Contains(t, Diff(b, c).Restart, "journal.postgres")
+}
+
+// TestJournalSpool: journal.spool is taken from the config file's folder
+// (as journal.path), from the environment as given, and needs a restart.
+func TestJournalSpool(t *testing.T) {
+	dir := t.TempDir()
+	key := filepath.Join(dir, "k")
+	require.NoError(t, os.WriteFile(key, []byte(strings.Repeat("ab", 32)+"\n"), 0o600))
+	yaml := minimal + "journal: {path: '', postgres: 'postgres://h/db', key_file: " + key + ", spool: sw.spool}\n"
+	path := filepath.Join(dir, "c.yaml")
+	require.NoError(t, os.WriteFile(path, []byte(yaml), 0o600))
+	cfg, err := Load(path)
+	require.NoError(t, err)
+	assert.Equal(t, filepath.Join(dir, "sw.spool"), cfg.Journal.Spool)
+
+	t.Setenv("CARDSWITCH_JOURNAL_SPOOL", "rel.spool")
+	env, err := Load(path)
+	require.NoError(t, err)
+	assert.Equal(t, "rel.spool", env.Journal.Spool)
+	assert.Contains(t, Diff(cfg, env).Restart, "journal.spool")
 }

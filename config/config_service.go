@@ -114,6 +114,13 @@ type Journal struct {
 	// seal their stored messages with the same keys). Its password is
 	// never logged. Read at start.
 	Postgres string
+	// Spool is the local file a node on Postgres keeps its journal writes
+	// in while the database is unreachable (answers then still go out,
+	// each once its entry is fsynced there), replayed into the database
+	// when it is back and at the next start. Default "":
+	// cardswitch-<cluster.node>.spool in the working directory, created
+	// only when needed. Read at start.
+	Spool string
 }
 
 // Reversals configures how unacknowledged 0420 advices are retried: the

@@ -106,7 +106,8 @@ const (
 // (half the switch-wide cap, MaxInFlightFor), issuers[].offline_after 0
 // (never offline), issuers[].stand_in disabled with no count, total,
 // processing code or MCC limit, admin.hosts none,
-// journal.retention 0 (kept forever), journal.key_file "" (<path>.key),
+// journal.retention 0 (kept forever), journal.key_file "" (<path>.key), journal.spool ""
+// (cardswitch-<cluster.node>.spool),
 // no simulators, no acquirers (anyone may connect), every simulators[] key
 // and rule key 0 or "" (see Simulator), and every acquirers[] limit 0
 // (unlimited) except burst (DefaultBurst); no listeners (listen.address

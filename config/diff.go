@@ -138,6 +138,7 @@ func diffKeys(old, new *Config) (restart, other []string) {
 	check(&restart, "memory_limit", old.MemoryLimit, new.MemoryLimit)
 	check(&restart, "journal.key_file", old.Journal.KeyFile, new.Journal.KeyFile)
 	check(&restart, "journal.postgres", old.Journal.Postgres, new.Journal.Postgres)
+	check(&restart, "journal.spool", old.Journal.Spool, new.Journal.Spool)
 	check(&restart, "cluster.node", old.Cluster.Node, new.Cluster.Node)
 	check(&restart, "cluster.lease", old.Cluster.Lease, new.Cluster.Lease)
 	check(&other, "listen.max_message_size", ol.MaxMessageSize, nl.MaxMessageSize)

@@ -27,7 +27,7 @@ var envKeys = []string{
 	"default_issuer",
 	"admin.address", "admin.token_file",
 	"journal.path", "journal.duplicate_window", "journal.retention", "journal.sync", "journal.index_lag_max", "journal.key_file",
-	"journal.postgres", "cluster.node", "cluster.lease",
+	"journal.postgres", "journal.spool", "cluster.node", "cluster.lease",
 	"reversals.retry_min", "reversals.retry_max", "reversals.rate",
 	"listen.max_in_flight_total", "memory_limit",
 }
@@ -35,7 +35,7 @@ var envKeys = []string{
 // Load reads the YAML config at path, applies environment overrides,
 // decodes and validates it. Invalid configs yield a *ValidationError.
 // Relative file paths in the file (TLS files, admin.token_file,
-// journal.path, journal.key_file) are taken from the file's folder; those
+// journal.path, journal.key_file, journal.spool) are taken from the file's folder; those
 // set by environment variables from the working directory.
 func Load(path string) (*Config, error) {
 	data, err := os.ReadFile(path)

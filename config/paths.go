@@ -29,6 +29,7 @@ func resolvePaths(raw *rawConfig, dir string) {
 	at("admin.token_file", &raw.Admin.TokenFile)
 	at("journal.path", &raw.Journal.Path)
 	at("journal.key_file", &raw.Journal.KeyFile)
+	at("journal.spool", &raw.Journal.Spool)
 	for i := range raw.Dialects {
 		at("dialects.spec", &raw.Dialects[i].Spec)
 	}

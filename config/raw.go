@@ -71,6 +71,7 @@ type rawJournal struct {
 	IndexLagMax     string `mapstructure:"index_lag_max"`
 	KeyFile         string `mapstructure:"key_file"`
 	Postgres        string `mapstructure:"postgres"`
+	Spool           string `mapstructure:"spool"`
 }
 
 type rawCluster struct {

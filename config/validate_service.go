@@ -113,6 +113,7 @@ func (v *validator) journal(raw rawJournal) Journal {
 		IndexLagMax:     v.duration("journal.index_lag_max", "", raw.IndexLagMax, def.IndexLagMax, true),
 		KeyFile:         raw.KeyFile,
 		Postgres:        raw.Postgres,
+		Spool:           raw.Spool,
 	}
 	switch {
 	case j.Postgres != "" && j.Path != "":
@@ -121,6 +122,9 @@ func (v *validator) journal(raw rawJournal) Journal {
 	case j.Postgres != "" && j.KeyFile == "":
 		v.add("journal.postgres", "needs journal.key_file: the nodes seal the messages they store with the "+
 			"same keys, which no node creates on its own")
+	case j.Spool != "" && j.Postgres == "":
+		v.add("journal.spool", "needs journal.postgres: the spool keeps a PostgreSQL journal's writes while "+
+			"the database is unreachable (the SQLite journal is a local file already)")
 	}
 	v.keyFile(raw.KeyFile)
 	switch j.Sync {

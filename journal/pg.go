@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net/url"
 	"strings"
 	"sync"
@@ -52,6 +53,11 @@ type PG struct {
 
 	ids, idsEnd int64 // the id block being used (leader only)
 
+	sp pgSpoolState
+	// aliveSince is when this node's heartbeats last started succeeding
+	// (0 while they fail): see deadBefore.
+	aliveSince atomic.Int64
+
 	kick    chan struct{}
 	stop    chan struct{}
 	done    chan struct{}
@@ -84,6 +90,10 @@ type PGOptions struct {
 	// DupWindow is how long a request's duplicate key stays claimed
 	// across nodes (journal.duplicate_window; pg_claims.go). Default 10m.
 	DupWindow time.Duration
+	// Spool is the local file writes go to while the database is
+	// unreachable (pg_spool.go); "": none, a failed write's entries are
+	// lost (logged and counted by WriteFailed).
+	Spool string
 }
 
 // pgBatch is what one write carries.
@@ -153,6 +163,17 @@ func OpenPG(ctx context.Context, dsn string, opt PGOptions) (*PG, error) {
 	if err := p.beat(ctx); err != nil {
 		pool.Close()
 		return nil, fmt.Errorf("journal.postgres: heartbeat: %w", err)
+	}
+	if err := checkSpool(opt.Spool); err != nil {
+		pool.Close()
+		return nil, err
+	}
+	if n, err := p.drainSpool(ctx); err != nil {
+		pool.Close()
+		return nil, err
+	} else if n > 0 {
+		opt.Log.Warn("journal.spool: entries written while the database was unreachable replayed into it",
+			"spool", opt.Spool, "entries", n)
 	}
 	if err := p.reverseUnfinished(ctx); err != nil {
 		pool.Close()
@@ -231,7 +252,27 @@ func (p *PG) beat(ctx context.Context) error {
 		ON CONFLICT (node) DO UPDATE SET heartbeat_ns = excluded.heartbeat_ns, config_hash = excluded.config_hash,
 			routing_hash = excluded.routing_hash, links = excluded.links`,
 		p.opt.Node, now, r.ConfigHash, r.RoutingHash, reportJSON(r))
+	if err != nil {
+		p.aliveSince.Store(0)
+	} else {
+		p.aliveSince.CompareAndSwap(0, now)
+	}
 	return err
+}
+
+// deadBefore is the heartbeat time before which a node counts as dead
+// (its reversals and requests in flight are taken over): now - Lease, once
+// this node's own heartbeats have succeeded for a whole Lease without a
+// failure; until then none counts as dead. After the database was
+// unreachable every node's last heartbeat is old: the live ones must be
+// given a lease to beat again, or the first node back would reverse the
+// requests the others have in flight.
+func (p *PG) deadBefore() int64 {
+	since, now := p.aliveSince.Load(), time.Now()
+	if since == 0 || now.Sub(time.Unix(0, since)) < p.opt.Lease {
+		return math.MinInt64
+	}
+	return now.Add(-p.opt.Lease).UnixNano()
 }
 
 // heartbeats beats every Lease/3 until Close (three missed beats before a
@@ -239,7 +280,12 @@ func (p *PG) beat(ctx context.Context) error {
 // the requests dead nodes left in flight.
 func (p *PG) heartbeats() {
 	defer close(p.beating)
-	t := time.NewTicker(p.opt.Lease / 3)
+	p.every(p.opt.Lease/3, func() bool { p.beatAndTakeOver(); return false })
+}
+
+// every runs fn every d until the journal closes or fn says it is done.
+func (p *PG) every(d time.Duration, fn func() (done bool)) {
+	t := time.NewTicker(d)
 	defer t.Stop()
 	for {
 		select {
@@ -247,15 +293,27 @@ func (p *PG) heartbeats() {
 			return
 		case <-t.C:
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), p.opt.Lease/3)
-		if err := p.beat(ctx); err != nil {
-			p.opt.Log.Error("journal.postgres: heartbeat failed: past cluster.lease other nodes take over "+
-				"this node's reversals owed and requests in flight", "node", p.opt.Node, "err", err)
-		} else if err := p.takeOverInFlight(ctx); err != nil {
-			p.opt.Log.Error("journal.postgres: in-flight takeover", "err", err)
-		} else if _, err := p.pruneClaims(ctx); err != nil {
-			p.opt.Log.Error("journal.postgres: pruning duplicate claims", "err", err)
+		if fn() {
+			return
 		}
-		cancel()
+	}
+}
+
+// beatAndTakeOver is one heartbeat, and if it succeeded the takeover of
+// what dead nodes left in flight and the pruning of expired duplicate
+// claims.
+func (p *PG) beatAndTakeOver() {
+	ctx, cancel := context.WithTimeout(context.Background(), p.opt.Lease/3)
+	defer cancel()
+	if err := p.beat(ctx); err != nil {
+		p.opt.Log.Error("journal.postgres: heartbeat failed: past cluster.lease other nodes take over "+
+			"this node's reversals owed and requests in flight", "node", p.opt.Node, "err", err)
+		return
+	}
+	p.opt.Log.Debug("journal.postgres: heartbeat", "node", p.opt.Node)
+	if err := p.takeOverInFlight(ctx); err != nil {
+		p.opt.Log.Error("journal.postgres: in-flight takeover", "err", err)
+	} else if _, err := p.pruneClaims(ctx); err != nil {
+		p.opt.Log.Error("journal.postgres: pruning duplicate claims", "err", err)
 	}
 }

@@ -30,7 +30,15 @@ func (p *PG) AddReversals(ctx context.Context, rs []*Reversal) error {
 	if p.opt.ReadOnly {
 		return ErrReadOnly
 	}
-	if err := p.addReversals(ctx, p.pool, rs); err != nil {
+	wctx, cancel := context.WithTimeout(ctx, pgWriteTimeout)
+	err := p.addReversals(wctx, p.pool, rs)
+	cancel()
+	if err != nil && p.opt.Spool != "" {
+		p.opt.Log.Error("journal.postgres: reversals not stored in the database: kept in the local spool",
+			"reversals", len(rs), "spool", p.opt.Spool, "err", err)
+		err = p.spoolReversals(rs)
+	}
+	if err != nil {
 		return fmt.Errorf("journal: add reversals: %w", err)
 	}
 	return nil
@@ -102,7 +110,7 @@ func (p *PG) DueReversalsOf(issuer string, now time.Time, limit int) ([]Reversal
 			AND (r.node = $1 OR n.heartbeat_ns IS NULL OR n.heartbeat_ns < $5)
 		ORDER BY r.id LIMIT $6 FOR UPDATE OF r SKIP LOCKED)
 		RETURNING `+pgReversalCols, p.opt.Node, now.UnixNano(), issuer, p.keyIDs(),
-		time.Now().Add(-p.opt.Lease).UnixNano(), limit)
+		p.deadBefore(), limit)
 	slices.SortFunc(out, func(a, b Reversal) int { return cmp.Compare(a.ID, b.ID) })
 	return out, err
 }
@@ -243,7 +251,7 @@ func (p *PG) reverseUnfinished(ctx context.Context) error {
 // left in flight: their reversals become this node's to deliver.
 func (p *PG) takeOverInFlight(ctx context.Context) error {
 	found, stored, err := p.reverseInFlight(ctx, `node <> $1 AND node IN
-		(SELECT node FROM nodes WHERE heartbeat_ns < $2)`, p.opt.Node, time.Now().Add(-p.opt.Lease).UnixNano())
+		(SELECT node FROM nodes WHERE heartbeat_ns < $2)`, p.opt.Node, p.deadBefore())
 	if err != nil {
 		return fmt.Errorf("journal.postgres: taking over the requests in flight of dead nodes: %w", err)
 	}

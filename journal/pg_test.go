@@ -204,6 +204,7 @@ func TestPGDeadNodesReversalsAreClaimed(t *testing.T) {
 		p, err := OpenPG(ctx, dsn, PGOptions{Node: node, Keys: testKeys, Lease: time.Hour})
 		require.NoError(t, err)
 		t.Cleanup(func() { _ = p.Close() })
+		beatingForALease(p)
 		return p
 	}
 	a, b, c := open("sw-a"), open("sw-b"), open("sw-c")
@@ -306,6 +307,7 @@ func TestPGDeadNodesInFlightTakenOver(t *testing.T) {
 	b, err := OpenPG(ctx, dsn, PGOptions{Node: "sw-b", Keys: testKeys, Reverse: pgReverse, Lease: time.Hour})
 	require.NoError(t, err)
 	defer b.Close()
+	beatingForALease(b)
 	for _, p := range []*PG{a, live} {
 		tk, _, err := p.StageSent(sentSample("000011", 11))
 		require.NoError(t, err)
@@ -321,4 +323,45 @@ func TestPGDeadNodesInFlightTakenOver(t *testing.T) {
 	require.Len(t, due, 1, "sw-a's request, reversed once; sw-live's is its own")
 	assert.Equal(t, "recovered 0420", string(due[0].Frame))
 	assert.Len(t, rawBytes(t, dsn, `SELECT record FROM inflight`), 1, "sw-live's record stays")
+}
+
+// beatingForALease makes p's heartbeats count as successful for longer
+// than its lease, as a node's that has been up a while: it may then take
+// dead nodes' work over (deadBefore).
+func beatingForALease(p *PG) {
+	p.aliveSince.Store(time.Now().Add(-2 * p.opt.Lease).UnixNano())
+}
+
+// TestPGNoTakeOverUntilOwnBeatsHeldALease: after the database was
+// unreachable every node's heartbeat is old; a node whose own beats have
+// not yet held for a lease (it just reconnected, or just started) takes
+// nothing over, or it would reverse the live nodes' requests in flight;
+// once they have, it does.
+func TestPGNoTakeOverUntilOwnBeatsHeldALease(t *testing.T) {
+	dsn := pgtest.DSN(t)
+	ctx := context.Background()
+	other := openPGTemp(t, dsn, "sw-other")
+	b, err := OpenPG(ctx, dsn, PGOptions{Node: "sw-b", Keys: testKeys, Reverse: pgReverse, Lease: time.Hour})
+	require.NoError(t, err)
+	defer b.Close()
+	tk, _, err := other.StageSent(sentSample("000011", 11))
+	require.NoError(t, err)
+	other.Commit(tk)
+	require.NoError(t, other.AddReversals(ctx, []*Reversal{{Issuer: "bank", STAN: "000001", Frame: []byte("0420")}}))
+	require.NoError(t, other.Close())                              // it beats no more: its lease lapses once b counts
+	_, err = b.pool.Exec(ctx, `UPDATE nodes SET heartbeat_ns = 1`) // the database was down: all beats old
+	require.NoError(t, err)
+	require.NoError(t, b.beat(ctx)) // b is back first
+
+	require.NoError(t, b.takeOverInFlight(ctx))
+	due, err := b.DueReversalsOf("bank", time.Now(), 0)
+	require.NoError(t, err)
+	assert.Empty(t, due, "sw-other's reversal and in-flight request taken over by a node back for less than a lease")
+	assert.Len(t, rawBytes(t, dsn, `SELECT record FROM inflight`), 1)
+
+	beatingForALease(b)
+	require.NoError(t, b.takeOverInFlight(ctx))
+	due, err = b.DueReversalsOf("bank", time.Now(), 0)
+	require.NoError(t, err)
+	assert.Len(t, due, 2, "sw-other's lease lapsed for a node up a whole lease: its reversal and its request in flight")
 }

@@ -13,8 +13,9 @@ var pgEntryCols = []string{"id", "node", "written_ns", "time_ns", "conn", "laten
 	"issuer", "mti", "pcode", "amount", "currency", "stan", "rrn", "terminal", "tx_time", "pan", "code",
 	"outcome", "reason", "acq_dialect", "iss_dialect"}
 
-// pgWriteTimeout bounds one group write.
-const pgWriteTimeout = 30 * time.Second
+// pgWriteTimeout bounds one group write: past it the write goes to the
+// spool, and its answers out. Short, as those answers wait for it.
+const pgWriteTimeout = 5 * time.Second
 
 // Append stages e; w, if not nil, is told once its transaction committed
 // (e.ID set) or failed. A PAN with more than 10 digits is refused.
@@ -147,7 +148,7 @@ func (p *PG) lead() {
 	b, t := p.cur, p.gen
 	p.cur, p.gen = &pgBatch{}, t+1
 	p.mu.Unlock()
-	lost, err := p.write(b)
+	lost, spooled, err := p.writeOrSpool(b)
 	p.lag.Add(-int64(len(b.rows)))
 	if err != nil {
 		p.opt.Log.Error("journal.postgres: write failed: these entries are lost", "entries", len(b.rows),
@@ -165,7 +166,11 @@ func (p *PG) lead() {
 		}
 	}
 	p.mu.Lock()
-	p.claimLosers(b, lost, err)
+	claimErr := err
+	if spooled && claimErr == nil {
+		claimErr = ErrClaimUnknown // the database decided none of b's claims
+	}
+	p.claimLosers(b, lost, claimErr)
 	p.writing, p.written = false, t
 	p.cond.Broadcast()
 }
@@ -256,7 +261,7 @@ func (p *PG) committer() {
 		pending := len(p.cur.rows)+len(p.cur.sent)+len(p.cur.closes)+len(p.cur.release) > 0
 		t := p.gen
 		p.mu.Unlock()
-		if pending {
+		if pending || (p.sp.back.Load() && p.sp.on.Load()) { // a spool to replay: even with nothing staged
 			p.Commit(t)
 		}
 	}
@@ -277,6 +282,14 @@ func (p *PG) Close() error {
 		close(p.stop)
 		<-p.done
 		<-p.beating
+		p.sp.mu.Lock()
+		p.sp.closed = true
+		if p.sp.f != nil {
+			_ = p.sp.f.Close()
+			p.sp.f = nil
+		}
+		p.sp.mu.Unlock()
+		p.sp.probes.Wait()
 	}
 	p.pool.Close()
 	return nil

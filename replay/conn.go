@@ -43,12 +43,16 @@ type conn struct {
 
 func dialConn(r *runner, id int) (*conn, error) {
 	d := &net.Dialer{Timeout: r.opt.DialTimeout}
+	target := r.opt.Target
+	if n := len(r.opt.Targets) + 1; id%n > 0 {
+		target = r.opt.Targets[id%n-1]
+	}
 	var nc net.Conn
 	var err error
 	if r.opt.TLS != nil {
-		nc, err = tls.DialWithDialer(d, "tcp", r.opt.Target, r.opt.TLS)
+		nc, err = tls.DialWithDialer(d, "tcp", target, r.opt.TLS)
 	} else {
-		nc, err = d.Dial("tcp", r.opt.Target)
+		nc, err = d.Dial("tcp", target)
 	}
 	if err != nil {
 		return nil, err

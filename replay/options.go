@@ -15,6 +15,9 @@ import (
 type Options struct {
 	// Target is the host:port to connect to. Required.
 	Target string
+	// Targets are more host:ports (the nodes of a cluster): connection i
+	// goes to the (i mod n)th of Target and Targets. Default none.
+	Targets []string
 	// Connections is the number of persistent connections requests are
 	// spread over (round-robin). Default 1.
 	Connections int

@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/cardswitch/cardswitch/config"
@@ -64,9 +65,13 @@ func (s *Switch) openStore(cfg *config.Config, keys [][32]byte, hold time.Durati
 		where := "postgres " + journal.MaskDSN(jc.Postgres)
 		ctx, cancel := context.WithTimeout(context.Background(), pgOpenTimeout)
 		defer cancel()
+		spool := jc.Spool
+		if spool == "" {
+			spool = "cardswitch-" + strings.ReplaceAll(cfg.Cluster.Node, "/", "_") + ".spool"
+		}
 		j, err := journal.OpenPG(ctx, jc.Postgres, journal.PGOptions{Node: cfg.Cluster.Node, Log: s.log,
 			WriteFailed: s.journalLost, Keys: keys, Reverse: s.reverseUnfinished, Lease: cfg.Cluster.Lease,
-			DupWindow: jc.DuplicateWindow, Report: s.nodeReport})
+			DupWindow: jc.DuplicateWindow, Report: s.nodeReport, Spool: spool})
 		if err != nil {
 			return nil, where, err // names journal.postgres and the masked DSN
 		}

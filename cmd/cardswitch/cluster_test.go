@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -35,9 +36,9 @@ issuers:
   - {name: bank, endpoints: [%s], connect_timeout: 2s, reconnect_min: 10ms, reconnect_max: 100ms}
 routes:
 %s
-journal: {path: "", postgres: '%s', key_file: %s}
+journal: {path: "", postgres: '%s', key_file: %s, spool: %s}
 cluster: {node: %s, lease: 3s}
-`, bankAddr, routes, dsn, key, node)
+`, bankAddr, routes, dsn, key, filepath.Join(filepath.Dir(key), node+".spool"), node)
 }
 
 const clusterRoutes = `  - {bin: "4", issuer: bank}`

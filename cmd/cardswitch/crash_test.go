@@ -128,7 +128,8 @@ type answer struct {
 
 // loadClient sends 0100s one at a time on a raw connection (not moov's
 // client: a reply racing a close must count against the switch, not the
-// library) and records every answer. pan picks the card of request seq.
+// library) and records every answer. pan picks the card of request seq
+// ("" ends the client).
 type loadClient struct {
 	id       int
 	answers  []answer
@@ -148,8 +149,12 @@ func (c *loadClient) run(addr string, pan func(seq int) string) {
 	sc, _ := iso.NewScanner(iso.Spec87())
 	var v iso.View
 	for seq := 1; ; seq++ {
+		card := pan(seq)
+		if card == "" { // this client is done
+			return
+		}
 		stan := c.id*100000 + seq
-		req := acqclient.Request{PAN: pan(seq), Amount: 100, STAN: stan, RRN: fmt.Sprintf("%012d", stan),
+		req := acqclient.Request{PAN: card, Amount: 100, STAN: stan, RRN: fmt.Sprintf("%012d", stan),
 			Terminal: fmt.Sprintf("TERM%04d", c.id)}
 		m, _ := req.Message()
 		body, _ := m.Pack()
@@ -177,8 +182,15 @@ func (c *loadClient) run(addr string, pan func(seq int) string) {
 }
 
 func runClients(addr string, n int, stopAt91 bool, pan func(seq int) string) (all []*loadClient, wait func()) {
+	return runClientsFrom(addr, 1, n, stopAt91, pan)
+}
+
+// runClientsFrom is runClients with the clients numbered from first (their
+// STANs and RRNs start with their number: clients on several switches
+// stay apart).
+func runClientsFrom(addr string, first, n int, stopAt91 bool, pan func(seq int) string) (all []*loadClient, wait func()) {
 	var wg sync.WaitGroup
-	for i := 1; i <= n; i++ {
+	for i := first; i < first+n; i++ {
 		c := &loadClient{id: i, stopAt91: stopAt91}
 		all = append(all, c)
 		wg.Add(1)
@@ -327,7 +339,9 @@ func reversalAttemptsOf(rs []issuersim.Request) []issuersim.Request {
 // RRN, with the STAN, terminal and code the client saw. An issuer answer
 // that came after the timeout is journaled beside it as outcome late (on a
 // loaded machine a 51 can miss the 300 ms timeout): it is not the answer.
-func assertJournaled(t *testing.T, j *journal.Journal, client int, answers []answer) {
+func assertJournaled(t *testing.T, j interface {
+	List(context.Context, journal.Filter) ([]journal.Entry, error)
+}, client int, answers []answer) {
 	t.Helper()
 	for _, a := range answers {
 		es, err := j.List(context.Background(), journal.Filter{RRN: a.RRN})
