@@ -85,44 +85,49 @@ func (p *PG) claimLosers(b *pgBatch, lost map[int64]bool, err error) {
 	}
 }
 
-// claim takes b's keys in tx and returns the seqs of the claims that lost
-// (nil: all taken). Keys go in sorted, so that two nodes' writes lock
-// shared keys in one order and cannot deadlock; a key twice in b loses
-// its second claim (one INSERT cannot touch a row twice).
-func (p *PG) claim(ctx context.Context, tx pgx.Tx, b *pgBatch) (map[int64]bool, error) {
-	if len(b.claims) == 0 {
-		return nil, nil
-	}
-	slices.SortStableFunc(b.claims, func(x, y pgClaim) int { return bytes.Compare(x.key, y.key) })
-	lost := make(map[int64]bool)
-	n := len(b.claims)
-	keys, seqs, ats, links := make([][]byte, 0, n), make([]int64, 0, n), make([]int64, 0, n), make([]int64, 0, n)
-	for i, c := range b.claims {
-		if i > 0 && bytes.Equal(c.key, b.claims[i-1].key) {
-			lost[c.seq] = true
-			continue
-		}
-		keys, seqs, ats, links = append(keys, c.key), append(seqs, c.seq), append(ats, c.at), append(links, c.link)
-		lost[c.seq] = true // until the INSERT returns it
-	}
-	expired := time.Now().UnixNano() - p.dupWindow.Load()
-	rows, err := tx.Query(ctx, `INSERT INTO dupclaims (key, node, run, seq, at_ns, link_stan)
+// pgClaimAndRecordSQL claims a write's keys and writes the in-flight
+// records of the requests whose claims won (and of those without a
+// claim: $10 lists the seqs with one), in one statement, so that the
+// claims' outcome needs no round trip before the records: it returns the
+// seqs that won. A key claimed within the window ($7: older claims are
+// taken over) is not claimed again.
+const pgClaimAndRecordSQL = `WITH won AS (INSERT INTO dupclaims (key, node, run, seq, at_ns, link_stan)
 		SELECT k, $1, $2, s, a, l FROM unnest($3::bytea[], $4::bigint[], $5::bigint[], $6::bigint[]) AS u(k, s, a, l)
 		ON CONFLICT (key) DO UPDATE SET node = excluded.node, run = excluded.run, seq = excluded.seq,
 			at_ns = excluded.at_ns, link_stan = excluded.link_stan
 		WHERE dupclaims.at_ns < $7
-		RETURNING seq`, p.opt.Node, int64(p.run), keys, seqs, ats, links, expired) // #nosec G115 -- bits
-	if err != nil {
-		return nil, fmt.Errorf("duplicate claims: %w", err)
+		RETURNING seq),
+	rec AS (INSERT INTO inflight (node, run, seq, record)
+		SELECT $1, $2, s, r FROM unnest($8::bigint[], $9::bytea[]) AS u(s, r)
+		WHERE s <> ALL($10::bigint[]) OR s IN (SELECT seq FROM won))
+	SELECT seq FROM won`
+
+// claimArgs returns pgClaimAndRecordSQL's arguments for b, and the seqs
+// of its claims, all lost until the statement returns those that won.
+// Keys go in sorted, so that two nodes' writes lock shared keys in one
+// order and cannot deadlock; a key twice in b loses its second claim (one
+// INSERT cannot touch a row twice).
+func (p *PG) claimArgs(b *pgBatch) (lost map[int64]bool, args []any) {
+	slices.SortStableFunc(b.claims, func(x, y pgClaim) int { return bytes.Compare(x.key, y.key) })
+	n := len(b.claims)
+	lost = make(map[int64]bool, n)
+	keys, seqs, ats, links := make([][]byte, 0, n), make([]int64, 0, n), make([]int64, 0, n), make([]int64, 0, n)
+	claimed := make([]int64, 0, n)
+	for i, c := range b.claims {
+		lost[c.seq] = true // until the statement returns it
+		claimed = append(claimed, c.seq)
+		if i > 0 && bytes.Equal(c.key, b.claims[i-1].key) {
+			continue
+		}
+		keys, seqs, ats, links = append(keys, c.key), append(seqs, c.seq), append(ats, c.at), append(links, c.link)
 	}
-	won, err := pgx.CollectRows(rows, pgx.RowTo[int64])
-	if err != nil {
-		return nil, fmt.Errorf("duplicate claims: %w", err)
+	recSeqs, recs := make([]int64, len(b.sent)), make([][]byte, len(b.sent))
+	for i, r := range b.sent {
+		recSeqs[i], recs[i] = r[2].(int64), r[3].([]byte)
 	}
-	for _, s := range won {
-		delete(lost, s)
-	}
-	return lost, nil
+	expired := time.Now().UnixNano() - p.dupWindow.Load()
+	return lost, []any{p.opt.Node, int64(p.run), keys, seqs, ats, links, expired, // #nosec G115 -- bits
+		recSeqs, recs, claimed}
 }
 
 // ClaimedLink returns the link STAN of the request claimed under key
@@ -155,21 +160,6 @@ func keepWon(sent [][]any, lost map[int64]bool) [][]any {
 		}
 	}
 	return kept
-}
-
-// releaseClaims drops the claims of requests that did not go out
-// (StageDone), in tx: only this run's own (a lost claim's key is another
-// request's).
-func (p *PG) releaseClaims(ctx context.Context, tx pgx.Tx, seqs []int64) error {
-	if len(seqs) == 0 {
-		return nil
-	}
-	_, err := tx.Exec(ctx, `DELETE FROM dupclaims WHERE node = $1 AND run = $2 AND seq = ANY($3)`,
-		p.opt.Node, int64(p.run), seqs) // #nosec G115 -- bits
-	if err != nil {
-		return fmt.Errorf("releasing duplicate claims: %w", err)
-	}
-	return nil
 }
 
 // pruneClaims deletes the claims older than the duplicate window, in

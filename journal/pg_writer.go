@@ -3,6 +3,7 @@ package journal
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -12,6 +13,63 @@ import (
 var pgEntryCols = []string{"id", "node", "written_ns", "time_ns", "conn", "latency_us", "acquirer", "remote",
 	"issuer", "mti", "pcode", "amount", "currency", "stan", "rrn", "terminal", "tx_time", "pan", "code",
 	"outcome", "reason", "acq_dialect", "iss_dialect"}
+
+// pgEntryInt marks the entries columns that are BIGINT (the others are
+// TEXT), in pgEntryCols' order: rowOfEntry and StageFields build rows so.
+var pgEntryInt = func() []bool {
+	isInt := make([]bool, len(pgEntryCols))
+	for i, c := range pgEntryCols {
+		switch c {
+		case "id", "written_ns", "time_ns", "conn", "latency_us":
+			isInt[i] = true
+		}
+	}
+	return isInt
+}()
+
+// pgInsertEntriesSQL inserts a write's entries from one array per column:
+// one statement whose text never changes (prepared once per connection),
+// which unlike COPY can share the write's batch.
+var pgInsertEntriesSQL = func() string {
+	var sql strings.Builder
+	fmt.Fprintf(&sql, "INSERT INTO entries (%s) SELECT * FROM unnest(", strings.Join(pgEntryCols, ", "))
+	for i := range pgEntryCols {
+		if i > 0 {
+			sql.WriteString(", ")
+		}
+		typ := "text"
+		if pgEntryInt[i] {
+			typ = "bigint"
+		}
+		fmt.Fprintf(&sql, "$%d::%s[]", i+1, typ)
+	}
+	sql.WriteString(")")
+	return sql.String()
+}()
+
+// pgStepClaims names write's claims statement, whose result is read.
+const pgStepClaims = "duplicate claims and in-flight records"
+
+// entryColumns is rows by column, pgInsertEntriesSQL's arguments.
+func entryColumns(rows [][]any) []any {
+	cols := make([]any, len(pgEntryCols))
+	for c := range pgEntryCols {
+		if pgEntryInt[c] {
+			col := make([]int64, len(rows))
+			for i, r := range rows {
+				col[i] = r[c].(int64)
+			}
+			cols[c] = col
+			continue
+		}
+		col := make([]string, len(rows))
+		for i, r := range rows {
+			col[i] = r[c].(string)
+		}
+		cols[c] = col
+	}
+	return cols
+}
 
 // pgWriteTimeout bounds one group write: past it the write goes to the
 // spool, and its answers out. Short, as those answers wait for it.
@@ -175,10 +233,15 @@ func (p *PG) lead() {
 	p.cond.Broadcast()
 }
 
-// write stores b in one transaction: its duplicate claims (lost: the
-// seqs of those not taken), its entries (ids given here), the in-flight
-// records of the requests that may go out, then the deletes of those it
-// closes and the claims it releases.
+// write stores b in one transaction, sent as one batch (one round trip
+// but for an id block now and then: an answer waits for two writes in
+// series, so each round trip counts twice): BEGIN; its duplicate claims
+// with the in-flight records of the requests whose claims won (lost: the
+// seqs of those not taken); its entries (ids given here, before the
+// write: the spool's replay recognises a committed write by them); the
+// deletes of the records it closes and of the claims it releases;
+// COMMIT. A failing statement makes the server skip the rest of the
+// batch, COMMIT included: nothing of b is written.
 func (p *PG) write(b *pgBatch) (lost map[int64]bool, err error) {
 	if len(b.rows) == 0 && len(b.sent) == 0 && len(b.closes) == 0 && len(b.release) == 0 {
 		return nil, nil
@@ -188,37 +251,62 @@ func (p *PG) write(b *pgBatch) (lost map[int64]bool, err error) {
 	if err := p.giveIDs(ctx, b); err != nil {
 		return nil, err
 	}
-	tx, err := p.pool.Begin(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer func() { _ = tx.Rollback(ctx) }()
-	if lost, err = p.claim(ctx, tx, b); err != nil {
-		return nil, err
+	var q pgx.Batch
+	q.Queue("BEGIN")
+	steps := []string{"begin"}
+	if len(b.sent) > 0 || len(b.claims) > 0 {
+		var args []any
+		lost, args = p.claimArgs(b)
+		q.Queue(pgClaimAndRecordSQL, args...)
+		steps = append(steps, pgStepClaims)
 	}
 	if len(b.rows) > 0 {
-		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"entries"}, pgEntryCols, pgx.CopyFromRows(b.rows)); err != nil {
-			return nil, fmt.Errorf("entries: %w", err)
-		}
-	}
-	if sent := keepWon(b.sent, lost); len(sent) > 0 {
-		_, err := tx.CopyFrom(ctx, pgx.Identifier{"inflight"}, []string{"node", "run", "seq", "record"},
-			pgx.CopyFromRows(sent))
-		if err != nil {
-			return nil, fmt.Errorf("in-flight records: %w", err)
-		}
+		q.Queue(pgInsertEntriesSQL, entryColumns(b.rows)...)
+		steps = append(steps, "entries")
 	}
 	if len(b.closes) > 0 {
-		_, err := tx.Exec(ctx, `DELETE FROM inflight WHERE node = $1 AND run = $2 AND seq = ANY($3)`,
+		q.Queue(`DELETE FROM inflight WHERE node = $1 AND run = $2 AND seq = ANY($3)`,
 			p.opt.Node, int64(p.run), b.closes) // #nosec G115 -- bits
-		if err != nil {
-			return nil, fmt.Errorf("closing in-flight records: %w", err)
-		}
+		steps = append(steps, "closing in-flight records")
 	}
-	if err := p.releaseClaims(ctx, tx, b.release); err != nil {
+	if len(b.release) > 0 {
+		q.Queue(`DELETE FROM dupclaims WHERE node = $1 AND run = $2 AND seq = ANY($3)`,
+			p.opt.Node, int64(p.run), b.release) // #nosec G115 -- bits
+		steps = append(steps, "releasing duplicate claims")
+	}
+	q.Queue("COMMIT")
+	steps = append(steps, "commit")
+	if err := p.sendWrite(ctx, &q, steps, lost); err != nil {
 		return nil, err
 	}
-	return lost, tx.Commit(ctx)
+	return lost, nil
+}
+
+// sendWrite sends q (write's statements, steps naming each) and reads
+// its results in order; the claims statement's (second) returns the seqs
+// that won, deleted from lost.
+func (p *PG) sendWrite(ctx context.Context, q *pgx.Batch, steps []string, lost map[int64]bool) error {
+	br := p.pool.SendBatch(ctx, q)
+	defer func() { _ = br.Close() }()
+	for i, step := range steps {
+		if step != pgStepClaims {
+			if _, err := br.Exec(); err != nil {
+				return fmt.Errorf("%s: %w", step, err)
+			}
+			continue
+		}
+		rows, _ := br.Query()
+		won, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+		if err != nil {
+			return fmt.Errorf("%s: %w", steps[i], err)
+		}
+		for _, s := range won {
+			delete(lost, s)
+		}
+	}
+	// Close's error too: a COMMIT whose answer is lost is a failed write
+	// (the spool's replay finds it if it committed after all).
+	return br.Close()
 }
 
 // giveIDs sets the ids and write time of b's entries (and their Entry's
