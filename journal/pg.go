@@ -41,8 +41,9 @@ type PG struct {
 	mu      sync.Mutex
 	cond    sync.Cond
 	cur     *pgBatch
-	gen     Ticket // cur's ticket
-	written Ticket // every ticket up to this one is written (or failed)
+	spare   *pgBatch // the last batch written, emptied: the next cur
+	gen     Ticket   // cur's ticket
+	written Ticket   // every ticket up to this one is written (or failed)
 	writing bool
 	closed  bool
 	sentSeq uint32
@@ -98,12 +99,23 @@ type PGOptions struct {
 
 // pgBatch is what one write carries.
 type pgBatch struct {
-	rows    [][]any    // entries, ids left to the writer (column 0)
+	ents    pgEntries  // ids left to the writer
 	waiters []pgWaiter // Append's, by row index
 	sent    [][]any    // in-flight records
 	closes  []int64    // in-flight seqs closed
 	claims  []pgClaim  // duplicate keys claimed with the in-flight records
 	release []int64    // seqs whose claims are released (their requests did not go out)
+}
+
+// reset empties b for another write, keeping its arrays; nothing of the
+// write it carried may hold them any more (the batch sent, waiters told).
+func (b *pgBatch) reset() {
+	b.ents.reset()
+	clear(b.waiters)
+	clear(b.sent)
+	clear(b.claims)
+	b.waiters, b.sent, b.closes, b.claims, b.release = b.waiters[:0], b.sent[:0], b.closes[:0], b.claims[:0],
+		b.release[:0]
 }
 
 type pgWaiter struct {

@@ -3,73 +3,13 @@ package journal
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 )
 
-// pgEntryCols are the entries table's columns as COPY writes them.
-var pgEntryCols = []string{"id", "node", "written_ns", "time_ns", "conn", "latency_us", "acquirer", "remote",
-	"issuer", "mti", "pcode", "amount", "currency", "stan", "rrn", "terminal", "tx_time", "pan", "code",
-	"outcome", "reason", "acq_dialect", "iss_dialect"}
-
-// pgEntryInt marks the entries columns that are BIGINT (the others are
-// TEXT), in pgEntryCols' order: rowOfEntry and StageFields build rows so.
-var pgEntryInt = func() []bool {
-	isInt := make([]bool, len(pgEntryCols))
-	for i, c := range pgEntryCols {
-		switch c {
-		case "id", "written_ns", "time_ns", "conn", "latency_us":
-			isInt[i] = true
-		}
-	}
-	return isInt
-}()
-
-// pgInsertEntriesSQL inserts a write's entries from one array per column:
-// one statement whose text never changes (prepared once per connection),
-// which unlike COPY can share the write's batch.
-var pgInsertEntriesSQL = func() string {
-	var sql strings.Builder
-	fmt.Fprintf(&sql, "INSERT INTO entries (%s) SELECT * FROM unnest(", strings.Join(pgEntryCols, ", "))
-	for i := range pgEntryCols {
-		if i > 0 {
-			sql.WriteString(", ")
-		}
-		typ := "text"
-		if pgEntryInt[i] {
-			typ = "bigint"
-		}
-		fmt.Fprintf(&sql, "$%d::%s[]", i+1, typ)
-	}
-	sql.WriteString(")")
-	return sql.String()
-}()
-
 // pgStepClaims names write's claims statement, whose result is read.
 const pgStepClaims = "duplicate claims and in-flight records"
-
-// entryColumns is rows by column, pgInsertEntriesSQL's arguments.
-func entryColumns(rows [][]any) []any {
-	cols := make([]any, len(pgEntryCols))
-	for c := range pgEntryCols {
-		if pgEntryInt[c] {
-			col := make([]int64, len(rows))
-			for i, r := range rows {
-				col[i] = r[c].(int64)
-			}
-			cols[c] = col
-			continue
-		}
-		col := make([]string, len(rows))
-		for i, r := range rows {
-			col[i] = r[c].(string)
-		}
-		cols[c] = col
-	}
-	return cols
-}
 
 // pgWriteTimeout bounds one group write: past it the write goes to the
 // spool, and its answers out. Short, as those answers wait for it.
@@ -80,7 +20,8 @@ const pgWriteTimeout = 5 * time.Second
 func (p *PG) Append(e *Entry, w Waiter) {
 	err := checkEntry(e)
 	if err == nil {
-		_, err = p.stage(rowOfEntry(p.opt.Node, e), e, w)
+		r := rowOfEntry(p.opt.Node, e)
+		_, err = p.stage(&r, e, w, 0)
 	}
 	if err != nil {
 		if w != nil {
@@ -96,28 +37,13 @@ func (p *PG) StageFields(f *Fields) (Ticket, error) {
 	if err := checkFields(f); err != nil {
 		return 0, err
 	}
-	row := []any{int64(0), p.opt.Node, int64(0), f.Time.UnixNano(), int64(f.Conn), f.Latency.Microseconds(),
-		f.Acquirer, f.Remote, f.Issuer, string(f.MTI), string(f.ProcessingCode), string(f.Amount),
-		string(f.Currency), string(f.STAN), string(f.RRN), string(f.Terminal), string(f.TransmissionTime),
-		string(f.PAN), f.ResponseCode, string(f.Outcome), f.Reason, f.AcquirerDialect, f.IssuerDialect}
-	t, err := p.stage(row, nil, nil)
-	if err == nil && f.Closes != 0 {
-		p.mu.Lock()
-		p.cur.closes = append(p.cur.closes, int64(f.Closes))
-		p.mu.Unlock()
-	}
-	return t, err
+	r := rowOfFields(p.opt.Node, f)
+	return p.stage(&r, nil, nil, f.Closes)
 }
 
-func rowOfEntry(node string, e *Entry) []any {
-	return []any{int64(0), node, int64(0), e.Time.UnixNano(), int64(e.Conn), e.Latency.Microseconds(),
-		e.Acquirer, e.Remote, e.Issuer, e.MTI, e.ProcessingCode, e.Amount, e.Currency, e.STAN, e.RRN,
-		e.Terminal, e.TransmissionTime, e.PAN, e.ResponseCode, string(e.Outcome), e.Reason,
-		e.AcquirerDialect, e.IssuerDialect}
-}
-
-// stage adds row (with e's waiter) to the next write.
-func (p *PG) stage(row []any, e *Entry, w Waiter) (Ticket, error) {
+// stage adds r (with e's waiter, and the close of the in-flight record
+// closes unless 0) to the next write.
+func (p *PG) stage(r *pgEntryRow, e *Entry, w Waiter, closes uint32) (Ticket, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if err := p.writableLocked(); err != nil {
@@ -125,9 +51,12 @@ func (p *PG) stage(row []any, e *Entry, w Waiter) (Ticket, error) {
 	}
 	b := p.cur
 	if e != nil || w != nil {
-		b.waiters = append(b.waiters, pgWaiter{row: len(b.rows), e: e, w: w})
+		b.waiters = append(b.waiters, pgWaiter{row: b.ents.len(), e: e, w: w})
 	}
-	b.rows = append(b.rows, row)
+	b.ents.add(r)
+	if closes != 0 {
+		b.closes = append(b.closes, int64(closes))
+	}
 	p.lag.Add(1)
 	return p.gen, nil
 }
@@ -204,15 +133,18 @@ func (p *PG) Flush(ctx context.Context) error {
 func (p *PG) lead() {
 	p.writing = true
 	b, t := p.cur, p.gen
-	p.cur, p.gen = &pgBatch{}, t+1
+	p.cur, p.gen, p.spare = p.spare, t+1, nil
+	if p.cur == nil {
+		p.cur = &pgBatch{}
+	}
 	p.mu.Unlock()
 	lost, spooled, err := p.writeOrSpool(b)
-	p.lag.Add(-int64(len(b.rows)))
+	p.lag.Add(-int64(b.ents.len()))
 	if err != nil {
-		p.opt.Log.Error("journal.postgres: write failed: these entries are lost", "entries", len(b.rows),
+		p.opt.Log.Error("journal.postgres: write failed: these entries are lost", "entries", b.ents.len(),
 			"err", err)
-		if p.opt.WriteFailed != nil && len(b.rows) > 0 {
-			p.opt.WriteFailed(len(b.rows))
+		if p.opt.WriteFailed != nil && b.ents.len() > 0 {
+			p.opt.WriteFailed(b.ents.len())
 		}
 	}
 	for _, w := range b.waiters {
@@ -229,6 +161,8 @@ func (p *PG) lead() {
 		claimErr = ErrClaimUnknown // the database decided none of b's claims
 	}
 	p.claimLosers(b, lost, claimErr)
+	b.reset()
+	p.spare = b // the next lead stages into it: its arrays are grown already
 	p.writing, p.written = false, t
 	p.cond.Broadcast()
 }
@@ -243,7 +177,7 @@ func (p *PG) lead() {
 // COMMIT. A failing statement makes the server skip the rest of the
 // batch, COMMIT included: nothing of b is written.
 func (p *PG) write(b *pgBatch) (lost map[int64]bool, err error) {
-	if len(b.rows) == 0 && len(b.sent) == 0 && len(b.closes) == 0 && len(b.release) == 0 {
+	if b.ents.len() == 0 && len(b.sent) == 0 && len(b.closes) == 0 && len(b.release) == 0 {
 		return nil, nil
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), pgWriteTimeout)
@@ -260,8 +194,8 @@ func (p *PG) write(b *pgBatch) (lost map[int64]bool, err error) {
 		q.Queue(pgClaimAndRecordSQL, args...)
 		steps = append(steps, pgStepClaims)
 	}
-	if len(b.rows) > 0 {
-		q.Queue(pgInsertEntriesSQL, entryColumns(b.rows)...)
+	if b.ents.len() > 0 {
+		q.Queue(pgInsertEntriesSQL, b.ents.args()...)
 		steps = append(steps, "entries")
 	}
 	if len(b.closes) > 0 {
@@ -313,7 +247,7 @@ func (p *PG) sendWrite(ctx context.Context, q *pgx.Batch, steps []string, lost m
 // ID), claiming a new block of ids when this one runs out.
 func (p *PG) giveIDs(ctx context.Context, b *pgBatch) error {
 	now := time.Now().UnixNano()
-	for _, r := range b.rows {
+	for i := range b.ents.ids {
 		if p.ids == p.idsEnd {
 			first, err := claimIDs(ctx, p.pool, pgIDBlock)
 			if err != nil {
@@ -321,12 +255,12 @@ func (p *PG) giveIDs(ctx context.Context, b *pgBatch) error {
 			}
 			p.ids, p.idsEnd = first, first+pgIDBlock
 		}
-		r[0], r[2] = p.ids, now
+		b.ents.ids[i], b.ents.written[i] = p.ids, now
 		p.ids++
 	}
 	for _, w := range b.waiters {
 		if w.e != nil {
-			w.e.ID = b.rows[w.row][0].(int64)
+			w.e.ID = b.ents.ids[w.row]
 		}
 	}
 	return nil
@@ -346,7 +280,7 @@ func (p *PG) committer() {
 		case <-tick.C:
 		}
 		p.mu.Lock()
-		pending := len(p.cur.rows)+len(p.cur.sent)+len(p.cur.closes)+len(p.cur.release) > 0
+		pending := p.cur.ents.len()+len(p.cur.sent)+len(p.cur.closes)+len(p.cur.release) > 0
 		t := p.gen
 		p.mu.Unlock()
 		if pending || (p.sp.back.Load() && p.sp.on.Load()) { // a spool to replay: even with nothing staged
