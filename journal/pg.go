@@ -18,11 +18,12 @@ import (
 // PG is the journal on PostgreSQL, shared by several switch nodes (each
 // names itself: PGOptions.Node). Entries are staged as in *Journal and
 // group-committed: whoever commits a ticket writes everything staged in
-// one transaction (a COPY of the entries and in-flight records, and the
-// deletes of the in-flight records closed), so an answer's entry is in the
-// database before the answer goes out, and an Append's Waiter is told
-// after its transaction committed. A committer goroutine writes what
-// nobody commits within sweepAfter.
+// one transaction sent as one batch (pg_writer.go: the duplicate claims
+// and in-flight records, the entries, the deletes of the in-flight
+// records closed), so an answer's entry is in the database before the
+// answer goes out, and an Append's Waiter is told after its transaction
+// committed. A committer goroutine writes what nobody commits within
+// sweepAfter.
 //
 // Entry ids are unique across nodes (blocks claimed from pg_id_blocks) and
 // given when the entry is written, not when it is staged. In-flight

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"runtime"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -14,9 +15,17 @@ import (
 // BenchmarkPGGroupWrite is a transaction's two waits on the PostgreSQL
 // journal, as the switch makes them: its in-flight record and duplicate
 // claim committed (StageSent, Commit), then its entry, closing the record
-// (StageFields, Commit). 32 goroutines at once, so that group writes
-// carry several transactions, as under load; ns/op is per transaction.
+// (StageFields, Commit). ns/op is per transaction; times the goroutines
+// it is a transaction's time (Little's law). 2 goroutines (GOMAXPROCS
+// 2): writes of one or two transactions, the round trips laid bare; 32:
+// group writes of several, as under load.
 func BenchmarkPGGroupWrite(b *testing.B) {
+	for _, par := range []int{1, 16} {
+		b.Run(fmt.Sprintf("goroutines=%d", par*runtime.GOMAXPROCS(0)), func(b *testing.B) { benchPGGroupWrite(b, par) })
+	}
+}
+
+func benchPGGroupWrite(b *testing.B, parallelism int) {
 	dsn := pgtest.DSN(b)
 	p, err := OpenPG(context.Background(), dsn, PGOptions{Node: "bench", Keys: testKeys, Log: slog.New(slog.DiscardHandler)})
 	if err != nil {
@@ -25,7 +34,7 @@ func BenchmarkPGGroupWrite(b *testing.B) {
 	defer p.Close()
 	var n atomic.Int64
 	at := time.Now()
-	b.SetParallelism(16) // 2 cores: 32 goroutines
+	b.SetParallelism(parallelism)
 	b.ReportAllocs()
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
