@@ -61,6 +61,7 @@ type pgEntryRow struct {
 type pgEntries struct {
 	ids, written, times, conns, latencies []int64
 	text                                  [pgEntryTexts][]string
+	argv                                  []any // args'
 }
 
 func (e *pgEntries) len() int { return len(e.times) }
@@ -83,14 +84,15 @@ func (e *pgEntries) reset() {
 	}
 }
 
-// args are pgInsertEntriesSQL's arguments, in pgEntryCols' order.
+// args are pgInsertEntriesSQL's arguments, in pgEntryCols' order:
+// pointers to e's arrays (a pointer in an interface costs no allocation),
+// in a slice kept for the next write.
 func (e *pgEntries) args() []any {
-	args := make([]any, 0, len(pgEntryCols))
-	args = append(args, e.ids, e.text[0], e.written, e.times, e.conns, e.latencies)
-	for _, t := range e.text[1:] {
-		args = append(args, t)
+	e.argv = append(e.argv[:0], &e.ids, &e.text[0], &e.written, &e.times, &e.conns, &e.latencies)
+	for i := range e.text[1:] {
+		e.argv = append(e.argv, &e.text[1+i])
 	}
-	return args
+	return e.argv
 }
 
 // row is entry i's columns, in pgEntryCols' order (the spool's row).
