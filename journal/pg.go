@@ -102,21 +102,30 @@ type PGOptions struct {
 type pgBatch struct {
 	ents    pgEntries  // ids left to the writer
 	waiters []pgWaiter // Append's, by row index
-	sent    [][]any    // in-flight records
+	sent    []pgSent   // in-flight records (this node's, this run's)
 	closes  []int64    // in-flight seqs closed
 	claims  []pgClaim  // duplicate keys claimed with the in-flight records
-	release []int64    // seqs whose claims are released (their requests did not go out)
+	ca      pgClaimArgs
+	release []int64 // seqs whose claims are released (their requests did not go out)
 }
 
 // reset empties b for another write, keeping its arrays; nothing of the
 // write it carried may hold them any more (the batch sent, waiters told).
 func (b *pgBatch) reset() {
 	b.ents.reset()
+	b.ca.reset()
 	clear(b.waiters)
 	clear(b.sent)
 	clear(b.claims)
 	b.waiters, b.sent, b.closes, b.claims, b.release = b.waiters[:0], b.sent[:0], b.closes[:0], b.claims[:0],
 		b.release[:0]
+}
+
+// pgSent is an in-flight record staged: its seq and its record (the PAN
+// in it sealed).
+type pgSent struct {
+	seq int64
+	rec []byte
 }
 
 type pgWaiter struct {

@@ -87,9 +87,9 @@ func (p *PG) claimLosers(b *pgBatch, lost map[int64]bool, err error) {
 
 // pgClaimAndRecordSQL claims a write's keys and writes the in-flight
 // records of the requests whose claims won (and of those without a
-// claim: $10 lists the seqs with one), in one statement, so that the
-// claims' outcome needs no round trip before the records: it returns the
-// seqs that won. A key claimed within the window ($7: older claims are
+// claim: $10 lists the seqs with one; an empty array may come as NULL),
+// in one statement, so that the claims' outcome needs no round trip
+// before the records: it returns the seqs that won. A key claimed within the window ($7: older claims are
 // taken over) is not claimed again.
 const pgClaimAndRecordSQL = `WITH won AS (INSERT INTO dupclaims (key, node, run, seq, at_ns, link_stan)
 		SELECT k, $1, $2, s, a, l FROM unnest($3::bytea[], $4::bigint[], $5::bigint[], $6::bigint[]) AS u(k, s, a, l)
@@ -99,8 +99,26 @@ const pgClaimAndRecordSQL = `WITH won AS (INSERT INTO dupclaims (key, node, run,
 		RETURNING seq),
 	rec AS (INSERT INTO inflight (node, run, seq, record)
 		SELECT $1, $2, s, r FROM unnest($8::bigint[], $9::bytea[]) AS u(s, r)
-		WHERE s <> ALL($10::bigint[]) OR s IN (SELECT seq FROM won))
+		WHERE s <> ALL(coalesce($10::bigint[], '{}')) OR s IN (SELECT seq FROM won))
 	SELECT seq FROM won`
+
+// pgClaimArgs are pgClaimAndRecordSQL's arguments, kept with their batch
+// from one write to the next (reset); passed as pointers, which cost no
+// allocation in an interface.
+type pgClaimArgs struct {
+	node                               string
+	run, expired                       int64
+	keys, recs                         [][]byte
+	seqs, ats, links, claimed, recSeqs []int64
+	argv                               []any
+}
+
+func (a *pgClaimArgs) reset() {
+	clear(a.keys)
+	clear(a.recs)
+	a.keys, a.recs, a.seqs, a.ats, a.links, a.claimed, a.recSeqs = a.keys[:0], a.recs[:0], a.seqs[:0],
+		a.ats[:0], a.links[:0], a.claimed[:0], a.recSeqs[:0]
+}
 
 // claimArgs returns pgClaimAndRecordSQL's arguments for b, and the seqs
 // of its claims, all lost until the statement returns those that won.
@@ -109,25 +127,25 @@ const pgClaimAndRecordSQL = `WITH won AS (INSERT INTO dupclaims (key, node, run,
 // INSERT cannot touch a row twice).
 func (p *PG) claimArgs(b *pgBatch) (lost map[int64]bool, args []any) {
 	slices.SortStableFunc(b.claims, func(x, y pgClaim) int { return bytes.Compare(x.key, y.key) })
-	n := len(b.claims)
-	lost = make(map[int64]bool, n)
-	keys, seqs, ats, links := make([][]byte, 0, n), make([]int64, 0, n), make([]int64, 0, n), make([]int64, 0, n)
-	claimed := make([]int64, 0, n)
+	a := &b.ca
+	lost = make(map[int64]bool, len(b.claims))
 	for i, c := range b.claims {
 		lost[c.seq] = true // until the statement returns it
-		claimed = append(claimed, c.seq)
+		a.claimed = append(a.claimed, c.seq)
 		if i > 0 && bytes.Equal(c.key, b.claims[i-1].key) {
 			continue
 		}
-		keys, seqs, ats, links = append(keys, c.key), append(seqs, c.seq), append(ats, c.at), append(links, c.link)
+		a.keys, a.seqs, a.ats, a.links = append(a.keys, c.key), append(a.seqs, c.seq), append(a.ats, c.at),
+			append(a.links, c.link)
 	}
-	recSeqs, recs := make([]int64, len(b.sent)), make([][]byte, len(b.sent))
-	for i, r := range b.sent {
-		recSeqs[i], recs[i] = r[2].(int64), r[3].([]byte)
+	for _, r := range b.sent {
+		a.recSeqs, a.recs = append(a.recSeqs, r.seq), append(a.recs, r.rec)
 	}
-	expired := time.Now().UnixNano() - p.dupWindow.Load()
-	return lost, []any{p.opt.Node, int64(p.run), keys, seqs, ats, links, expired, // #nosec G115 -- bits
-		recSeqs, recs, claimed}
+	a.node, a.run = p.opt.Node, int64(p.run) // #nosec G115 -- bits
+	a.expired = time.Now().UnixNano() - p.dupWindow.Load()
+	a.argv = append(a.argv[:0], &a.node, &a.run, &a.keys, &a.seqs, &a.ats, &a.links, &a.expired, &a.recSeqs,
+		&a.recs, &a.claimed)
+	return lost, a.argv
 }
 
 // ClaimedLink returns the link STAN of the request claimed under key
@@ -149,13 +167,13 @@ func (p *PG) ClaimedLink(ctx context.Context, key []byte, since time.Time) (link
 
 // keepWon is b's in-flight records without those whose claim lost: a
 // duplicate never goes out, so it has nothing to reverse.
-func keepWon(sent [][]any, lost map[int64]bool) [][]any {
+func keepWon(sent []pgSent, lost map[int64]bool) []pgSent {
 	if len(lost) == 0 {
 		return sent
 	}
-	kept := make([][]any, 0, len(sent))
+	kept := make([]pgSent, 0, len(sent))
 	for _, r := range sent {
-		if !lost[r[2].(int64)] {
+		if !lost[r.seq] {
 			kept = append(kept, r)
 		}
 	}

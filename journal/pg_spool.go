@@ -128,7 +128,7 @@ func (p *PG) spoolLine(b *pgBatch) ([]byte, error) {
 		w.Rows = append(w.Rows, sr)
 	}
 	for _, s := range b.sent {
-		w.Sent = append(w.Sent, spoolSent{Run: s[1].(int64), Seq: s[2].(int64), Record: s[3].([]byte)})
+		w.Sent = append(w.Sent, spoolSent{Run: int64(p.run), Seq: s.seq, Record: s.rec}) // #nosec G115 -- bits
 	}
 	return encodeSpoolLine(w)
 }

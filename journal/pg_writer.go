@@ -78,7 +78,7 @@ func (p *PG) StageSent(s *Sent) (Ticket, uint32, error) {
 	}
 	seq := p.sentSeq
 	rec := appendSent(nil, p.run, seq, s, p.sentSeal)
-	p.cur.sent = append(p.cur.sent, []any{p.opt.Node, int64(p.run), int64(seq), rec}) // #nosec G115 -- bits
+	p.cur.sent = append(p.cur.sent, pgSent{seq: int64(seq), rec: rec})
 	if len(s.Claim) > 0 {
 		p.cur.claims = append(p.cur.claims, pgClaim{seq: int64(seq), at: s.Time.UnixNano(), link: int64(s.LinkSTAN),
 			key: s.Claim})
