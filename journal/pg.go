@@ -18,11 +18,12 @@ import (
 // PG is the journal on PostgreSQL, shared by several switch nodes (each
 // names itself: PGOptions.Node). Entries are staged as in *Journal and
 // group-committed: whoever commits a ticket writes everything staged in
-// one transaction (a COPY of the entries and in-flight records, and the
-// deletes of the in-flight records closed), so an answer's entry is in the
-// database before the answer goes out, and an Append's Waiter is told
-// after its transaction committed. A committer goroutine writes what
-// nobody commits within sweepAfter.
+// one transaction sent as one batch (pg_writer.go: the duplicate claims
+// and in-flight records, the entries, the deletes of the in-flight
+// records closed), so an answer's entry is in the database before the
+// answer goes out, and an Append's Waiter is told after its transaction
+// committed. A committer goroutine writes what nobody commits within
+// sweepAfter.
 //
 // Entry ids are unique across nodes (blocks claimed from pg_id_blocks) and
 // given when the entry is written, not when it is staged. In-flight
@@ -41,8 +42,9 @@ type PG struct {
 	mu      sync.Mutex
 	cond    sync.Cond
 	cur     *pgBatch
-	gen     Ticket // cur's ticket
-	written Ticket // every ticket up to this one is written (or failed)
+	spare   *pgBatch // the last batch written, emptied: the next cur
+	gen     Ticket   // cur's ticket
+	written Ticket   // every ticket up to this one is written (or failed)
 	writing bool
 	closed  bool
 	sentSeq uint32
@@ -98,12 +100,32 @@ type PGOptions struct {
 
 // pgBatch is what one write carries.
 type pgBatch struct {
-	rows    [][]any    // entries, ids left to the writer (column 0)
+	ents    pgEntries  // ids left to the writer
 	waiters []pgWaiter // Append's, by row index
-	sent    [][]any    // in-flight records
+	sent    []pgSent   // in-flight records (this node's, this run's)
 	closes  []int64    // in-flight seqs closed
 	claims  []pgClaim  // duplicate keys claimed with the in-flight records
-	release []int64    // seqs whose claims are released (their requests did not go out)
+	ca      pgClaimArgs
+	release []int64 // seqs whose claims are released (their requests did not go out)
+}
+
+// reset empties b for another write, keeping its arrays; nothing of the
+// write it carried may hold them any more (the batch sent, waiters told).
+func (b *pgBatch) reset() {
+	b.ents.reset()
+	b.ca.reset()
+	clear(b.waiters)
+	clear(b.sent)
+	clear(b.claims)
+	b.waiters, b.sent, b.closes, b.claims, b.release = b.waiters[:0], b.sent[:0], b.closes[:0], b.claims[:0],
+		b.release[:0]
+}
+
+// pgSent is an in-flight record staged: its seq and its record (the PAN
+// in it sealed).
+type pgSent struct {
+	seq int64
+	rec []byte
 }
 
 type pgWaiter struct {

@@ -85,44 +85,67 @@ func (p *PG) claimLosers(b *pgBatch, lost map[int64]bool, err error) {
 	}
 }
 
-// claim takes b's keys in tx and returns the seqs of the claims that lost
-// (nil: all taken). Keys go in sorted, so that two nodes' writes lock
-// shared keys in one order and cannot deadlock; a key twice in b loses
-// its second claim (one INSERT cannot touch a row twice).
-func (p *PG) claim(ctx context.Context, tx pgx.Tx, b *pgBatch) (map[int64]bool, error) {
-	if len(b.claims) == 0 {
-		return nil, nil
-	}
-	slices.SortStableFunc(b.claims, func(x, y pgClaim) int { return bytes.Compare(x.key, y.key) })
-	lost := make(map[int64]bool)
-	n := len(b.claims)
-	keys, seqs, ats, links := make([][]byte, 0, n), make([]int64, 0, n), make([]int64, 0, n), make([]int64, 0, n)
-	for i, c := range b.claims {
-		if i > 0 && bytes.Equal(c.key, b.claims[i-1].key) {
-			lost[c.seq] = true
-			continue
-		}
-		keys, seqs, ats, links = append(keys, c.key), append(seqs, c.seq), append(ats, c.at), append(links, c.link)
-		lost[c.seq] = true // until the INSERT returns it
-	}
-	expired := time.Now().UnixNano() - p.dupWindow.Load()
-	rows, err := tx.Query(ctx, `INSERT INTO dupclaims (key, node, run, seq, at_ns, link_stan)
+// pgClaimAndRecordSQL claims a write's keys and writes the in-flight
+// records of the requests whose claims won (and of those without a
+// claim: $10 lists the seqs with one; an empty array may come as NULL),
+// in one statement, so that the claims' outcome needs no round trip
+// before the records: it returns the seqs that won. A key claimed within the window ($7: older claims are
+// taken over) is not claimed again.
+const pgClaimAndRecordSQL = `WITH won AS (INSERT INTO dupclaims (key, node, run, seq, at_ns, link_stan)
 		SELECT k, $1, $2, s, a, l FROM unnest($3::bytea[], $4::bigint[], $5::bigint[], $6::bigint[]) AS u(k, s, a, l)
 		ON CONFLICT (key) DO UPDATE SET node = excluded.node, run = excluded.run, seq = excluded.seq,
 			at_ns = excluded.at_ns, link_stan = excluded.link_stan
 		WHERE dupclaims.at_ns < $7
-		RETURNING seq`, p.opt.Node, int64(p.run), keys, seqs, ats, links, expired) // #nosec G115 -- bits
-	if err != nil {
-		return nil, fmt.Errorf("duplicate claims: %w", err)
+		RETURNING seq),
+	rec AS (INSERT INTO inflight (node, run, seq, record)
+		SELECT $1, $2, s, r FROM unnest($8::bigint[], $9::bytea[]) AS u(s, r)
+		WHERE s <> ALL(coalesce($10::bigint[], '{}')) OR s IN (SELECT seq FROM won))
+	SELECT seq FROM won`
+
+// pgClaimArgs are pgClaimAndRecordSQL's arguments, kept with their batch
+// from one write to the next (reset); passed as pointers, which cost no
+// allocation in an interface.
+type pgClaimArgs struct {
+	node                               string
+	run, expired                       int64
+	keys, recs                         [][]byte
+	seqs, ats, links, claimed, recSeqs []int64
+	argv                               []any
+}
+
+func (a *pgClaimArgs) reset() {
+	clear(a.keys)
+	clear(a.recs)
+	a.keys, a.recs, a.seqs, a.ats, a.links, a.claimed, a.recSeqs = a.keys[:0], a.recs[:0], a.seqs[:0],
+		a.ats[:0], a.links[:0], a.claimed[:0], a.recSeqs[:0]
+}
+
+// claimArgs returns pgClaimAndRecordSQL's arguments for b, and the seqs
+// of its claims, all lost until the statement returns those that won.
+// Keys go in sorted, so that two nodes' writes lock shared keys in one
+// order and cannot deadlock; a key twice in b loses its second claim (one
+// INSERT cannot touch a row twice).
+func (p *PG) claimArgs(b *pgBatch) (lost map[int64]bool, args []any) {
+	slices.SortStableFunc(b.claims, func(x, y pgClaim) int { return bytes.Compare(x.key, y.key) })
+	a := &b.ca
+	lost = make(map[int64]bool, len(b.claims))
+	for i, c := range b.claims {
+		lost[c.seq] = true // until the statement returns it
+		a.claimed = append(a.claimed, c.seq)
+		if i > 0 && bytes.Equal(c.key, b.claims[i-1].key) {
+			continue
+		}
+		a.keys, a.seqs, a.ats, a.links = append(a.keys, c.key), append(a.seqs, c.seq), append(a.ats, c.at),
+			append(a.links, c.link)
 	}
-	won, err := pgx.CollectRows(rows, pgx.RowTo[int64])
-	if err != nil {
-		return nil, fmt.Errorf("duplicate claims: %w", err)
+	for _, r := range b.sent {
+		a.recSeqs, a.recs = append(a.recSeqs, r.seq), append(a.recs, r.rec)
 	}
-	for _, s := range won {
-		delete(lost, s)
-	}
-	return lost, nil
+	a.node, a.run = p.opt.Node, int64(p.run) // #nosec G115 -- bits
+	a.expired = time.Now().UnixNano() - p.dupWindow.Load()
+	a.argv = append(a.argv[:0], &a.node, &a.run, &a.keys, &a.seqs, &a.ats, &a.links, &a.expired, &a.recSeqs,
+		&a.recs, &a.claimed)
+	return lost, a.argv
 }
 
 // ClaimedLink returns the link STAN of the request claimed under key
@@ -144,32 +167,17 @@ func (p *PG) ClaimedLink(ctx context.Context, key []byte, since time.Time) (link
 
 // keepWon is b's in-flight records without those whose claim lost: a
 // duplicate never goes out, so it has nothing to reverse.
-func keepWon(sent [][]any, lost map[int64]bool) [][]any {
+func keepWon(sent []pgSent, lost map[int64]bool) []pgSent {
 	if len(lost) == 0 {
 		return sent
 	}
-	kept := make([][]any, 0, len(sent))
+	kept := make([]pgSent, 0, len(sent))
 	for _, r := range sent {
-		if !lost[r[2].(int64)] {
+		if !lost[r.seq] {
 			kept = append(kept, r)
 		}
 	}
 	return kept
-}
-
-// releaseClaims drops the claims of requests that did not go out
-// (StageDone), in tx: only this run's own (a lost claim's key is another
-// request's).
-func (p *PG) releaseClaims(ctx context.Context, tx pgx.Tx, seqs []int64) error {
-	if len(seqs) == 0 {
-		return nil
-	}
-	_, err := tx.Exec(ctx, `DELETE FROM dupclaims WHERE node = $1 AND run = $2 AND seq = ANY($3)`,
-		p.opt.Node, int64(p.run), seqs) // #nosec G115 -- bits
-	if err != nil {
-		return fmt.Errorf("releasing duplicate claims: %w", err)
-	}
-	return nil
 }
 
 // pruneClaims deletes the claims older than the duplicate window, in

@@ -95,3 +95,47 @@ func TestPGClaimUnknownWhenTheWriteFails(t *testing.T) {
 	assert.ErrorIs(t, err, ErrClaimUnknown)
 	assert.NoError(t, p.ClaimResult(12345), "a seq without a claim may go")
 }
+
+// TestPGGroupWriteIsAllOrNothing: a group write is one batch of
+// statements in one transaction; when one fails (here the entries', on a
+// constraint the test adds), nothing of the write is in the database: not
+// its duplicate claim, nor its in-flight record, nor the entry; the claim
+// is unknown, the entry's waiter told of the failure; and the node's next
+// write succeeds (its connection is not left in the failed transaction).
+func TestPGGroupWriteIsAllOrNothing(t *testing.T) {
+	dsn := pgtest.DSN(t)
+	p := openPGTemp(t, dsn, "sw-a")
+	ctx := context.Background()
+	_, err := p.pool.Exec(ctx, `ALTER TABLE entries ADD CONSTRAINT refused CHECK (rrn <> 'refused')`)
+	require.NoError(t, err)
+	p.pool.Reset() // no connection keeps a plan made before the constraint
+
+	// Both in one write: no write starts while they are staged.
+	p.mu.Lock()
+	p.writing = true
+	p.mu.Unlock()
+	_, seq, err := p.StageSent(claimSent("000001", time.Now()))
+	require.NoError(t, err)
+	w := &recorder{}
+	p.Append(&Entry{Time: time.Now(), Issuer: "bank", MTI: "0100", RRN: "refused", Outcome: Approved}, w)
+	p.mu.Lock()
+	p.writing = false
+	p.cond.Broadcast()
+	p.mu.Unlock()
+	require.NoError(t, p.Flush(ctx))
+	assert.ErrorIs(t, p.ClaimResult(seq), ErrClaimUnknown)
+	calls := w.snapshot()
+	require.Len(t, calls, 1)
+	assert.Error(t, calls[0].err, "the entry's waiter is told its write failed")
+	for _, table := range []string{"dupclaims", "inflight", "entries"} {
+		var n int
+		require.NoError(t, p.pool.QueryRow(ctx, `SELECT count(*) FROM `+table).Scan(&n))
+		assert.Zero(t, n, "%s: a row of the failed write is in the database", table)
+	}
+
+	seq2, err := claimOf(t, p, claimSent("000001", time.Now()))
+	require.NoError(t, err, "the next write takes the claim the failed one did not")
+	var n int
+	require.NoError(t, p.pool.QueryRow(ctx, `SELECT count(*) FROM inflight WHERE seq = $1`, int64(seq2)).Scan(&n))
+	assert.Equal(t, 1, n)
+}

@@ -117,18 +117,18 @@ func (s spoolRow) row() ([]any, error) {
 func (p *PG) spoolLine(b *pgBatch) ([]byte, error) {
 	w := spoolWrite{Node: p.opt.Node, Run: p.run, Closes: b.closes}
 	now := time.Now().UnixNano()
-	for _, r := range b.rows {
-		if r[2] == int64(0) {
-			r[2] = now // written_ns: when the node wrote it down
+	for i := range b.ents.len() {
+		if b.ents.written[i] == 0 {
+			b.ents.written[i] = now // when the node wrote it down
 		}
-		sr, err := toSpoolRow(r)
+		sr, err := toSpoolRow(b.ents.row(i))
 		if err != nil {
 			return nil, err
 		}
 		w.Rows = append(w.Rows, sr)
 	}
 	for _, s := range b.sent {
-		w.Sent = append(w.Sent, spoolSent{Run: s[1].(int64), Seq: s[2].(int64), Record: s[3].([]byte)})
+		w.Sent = append(w.Sent, spoolSent{Run: int64(p.run), Seq: s.seq, Record: s.rec}) // #nosec G115 -- bits
 	}
 	return encodeSpoolLine(w)
 }
@@ -145,7 +145,7 @@ func encodeSpoolLine(w spoolWrite) ([]byte, error) {
 // spoolAppend adds b to the spool, fsynced, and turns spooling on. An
 // empty b adds nothing.
 func (p *PG) spoolAppend(b *pgBatch) error {
-	if len(b.rows) == 0 && len(b.sent) == 0 && len(b.closes) == 0 {
+	if b.ents.len() == 0 && len(b.sent) == 0 && len(b.closes) == 0 {
 		return nil
 	}
 	line, err := p.spoolLine(b)

@@ -154,11 +154,16 @@ func TestPGSpoolReplaySkipsWhatCommitted(t *testing.T) {
 	require.NoError(t, p.Flush(ctx))
 	require.NotZero(t, e.ID)
 	row := rowOfEntry("sw-1", e)
-	row[0] = e.ID
-	committed, err := p.spoolLine(&pgBatch{rows: [][]any{row}})
+	var b pgBatch
+	b.ents.add(&row)
+	b.ents.ids[0] = e.ID
+	committed, err := p.spoolLine(&b)
 	require.NoError(t, err)
 	e2 := &Entry{Time: time.Now(), Issuer: "bank", MTI: "0100", STAN: "000002", ResponseCode: "00", Outcome: Approved}
-	notYet, err := p.spoolLine(&pgBatch{rows: [][]any{rowOfEntry("sw-1", e2)}}) // no id: never reached the database
+	row2 := rowOfEntry("sw-1", e2)
+	var b2 pgBatch
+	b2.ents.add(&row2)
+	notYet, err := p.spoolLine(&b2) // no id: never reached the database
 	require.NoError(t, err)
 	require.NoError(t, p.Close())
 	require.NoError(t, os.WriteFile(spool, append(committed, notYet...), 0o600))

@@ -8,10 +8,8 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// pgEntryCols are the entries table's columns as COPY writes them.
-var pgEntryCols = []string{"id", "node", "written_ns", "time_ns", "conn", "latency_us", "acquirer", "remote",
-	"issuer", "mti", "pcode", "amount", "currency", "stan", "rrn", "terminal", "tx_time", "pan", "code",
-	"outcome", "reason", "acq_dialect", "iss_dialect"}
+// pgStepClaims names write's claims statement, whose result is read.
+const pgStepClaims = "duplicate claims and in-flight records"
 
 // pgWriteTimeout bounds one group write: past it the write goes to the
 // spool, and its answers out. Short, as those answers wait for it.
@@ -22,7 +20,8 @@ const pgWriteTimeout = 5 * time.Second
 func (p *PG) Append(e *Entry, w Waiter) {
 	err := checkEntry(e)
 	if err == nil {
-		_, err = p.stage(rowOfEntry(p.opt.Node, e), e, w)
+		r := rowOfEntry(p.opt.Node, e)
+		_, err = p.stage(&r, e, w, 0)
 	}
 	if err != nil {
 		if w != nil {
@@ -38,28 +37,13 @@ func (p *PG) StageFields(f *Fields) (Ticket, error) {
 	if err := checkFields(f); err != nil {
 		return 0, err
 	}
-	row := []any{int64(0), p.opt.Node, int64(0), f.Time.UnixNano(), int64(f.Conn), f.Latency.Microseconds(),
-		f.Acquirer, f.Remote, f.Issuer, string(f.MTI), string(f.ProcessingCode), string(f.Amount),
-		string(f.Currency), string(f.STAN), string(f.RRN), string(f.Terminal), string(f.TransmissionTime),
-		string(f.PAN), f.ResponseCode, string(f.Outcome), f.Reason, f.AcquirerDialect, f.IssuerDialect}
-	t, err := p.stage(row, nil, nil)
-	if err == nil && f.Closes != 0 {
-		p.mu.Lock()
-		p.cur.closes = append(p.cur.closes, int64(f.Closes))
-		p.mu.Unlock()
-	}
-	return t, err
+	r := rowOfFields(p.opt.Node, f)
+	return p.stage(&r, nil, nil, f.Closes)
 }
 
-func rowOfEntry(node string, e *Entry) []any {
-	return []any{int64(0), node, int64(0), e.Time.UnixNano(), int64(e.Conn), e.Latency.Microseconds(),
-		e.Acquirer, e.Remote, e.Issuer, e.MTI, e.ProcessingCode, e.Amount, e.Currency, e.STAN, e.RRN,
-		e.Terminal, e.TransmissionTime, e.PAN, e.ResponseCode, string(e.Outcome), e.Reason,
-		e.AcquirerDialect, e.IssuerDialect}
-}
-
-// stage adds row (with e's waiter) to the next write.
-func (p *PG) stage(row []any, e *Entry, w Waiter) (Ticket, error) {
+// stage adds r (with e's waiter, and the close of the in-flight record
+// closes unless 0) to the next write.
+func (p *PG) stage(r *pgEntryRow, e *Entry, w Waiter, closes uint32) (Ticket, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if err := p.writableLocked(); err != nil {
@@ -67,9 +51,12 @@ func (p *PG) stage(row []any, e *Entry, w Waiter) (Ticket, error) {
 	}
 	b := p.cur
 	if e != nil || w != nil {
-		b.waiters = append(b.waiters, pgWaiter{row: len(b.rows), e: e, w: w})
+		b.waiters = append(b.waiters, pgWaiter{row: b.ents.len(), e: e, w: w})
 	}
-	b.rows = append(b.rows, row)
+	b.ents.add(r)
+	if closes != 0 {
+		b.closes = append(b.closes, int64(closes))
+	}
 	p.lag.Add(1)
 	return p.gen, nil
 }
@@ -91,7 +78,7 @@ func (p *PG) StageSent(s *Sent) (Ticket, uint32, error) {
 	}
 	seq := p.sentSeq
 	rec := appendSent(nil, p.run, seq, s, p.sentSeal)
-	p.cur.sent = append(p.cur.sent, []any{p.opt.Node, int64(p.run), int64(seq), rec}) // #nosec G115 -- bits
+	p.cur.sent = append(p.cur.sent, pgSent{seq: int64(seq), rec: rec})
 	if len(s.Claim) > 0 {
 		p.cur.claims = append(p.cur.claims, pgClaim{seq: int64(seq), at: s.Time.UnixNano(), link: int64(s.LinkSTAN),
 			key: s.Claim})
@@ -146,15 +133,18 @@ func (p *PG) Flush(ctx context.Context) error {
 func (p *PG) lead() {
 	p.writing = true
 	b, t := p.cur, p.gen
-	p.cur, p.gen = &pgBatch{}, t+1
+	p.cur, p.gen, p.spare = p.spare, t+1, nil
+	if p.cur == nil {
+		p.cur = &pgBatch{}
+	}
 	p.mu.Unlock()
 	lost, spooled, err := p.writeOrSpool(b)
-	p.lag.Add(-int64(len(b.rows)))
+	p.lag.Add(-int64(b.ents.len()))
 	if err != nil {
-		p.opt.Log.Error("journal.postgres: write failed: these entries are lost", "entries", len(b.rows),
+		p.opt.Log.Error("journal.postgres: write failed: these entries are lost", "entries", b.ents.len(),
 			"err", err)
-		if p.opt.WriteFailed != nil && len(b.rows) > 0 {
-			p.opt.WriteFailed(len(b.rows))
+		if p.opt.WriteFailed != nil && b.ents.len() > 0 {
+			p.opt.WriteFailed(b.ents.len())
 		}
 	}
 	for _, w := range b.waiters {
@@ -171,16 +161,23 @@ func (p *PG) lead() {
 		claimErr = ErrClaimUnknown // the database decided none of b's claims
 	}
 	p.claimLosers(b, lost, claimErr)
+	b.reset()
+	p.spare = b // the next lead stages into it: its arrays are grown already
 	p.writing, p.written = false, t
 	p.cond.Broadcast()
 }
 
-// write stores b in one transaction: its duplicate claims (lost: the
-// seqs of those not taken), its entries (ids given here), the in-flight
-// records of the requests that may go out, then the deletes of those it
-// closes and the claims it releases.
+// write stores b in one transaction, sent as one batch (one round trip
+// but for an id block now and then: an answer waits for two writes in
+// series, so each round trip counts twice): BEGIN; its duplicate claims
+// with the in-flight records of the requests whose claims won (lost: the
+// seqs of those not taken); its entries (ids given here, before the
+// write: the spool's replay recognises a committed write by them); the
+// deletes of the records it closes and of the claims it releases;
+// COMMIT. A failing statement makes the server skip the rest of the
+// batch, COMMIT included: nothing of b is written.
 func (p *PG) write(b *pgBatch) (lost map[int64]bool, err error) {
-	if len(b.rows) == 0 && len(b.sent) == 0 && len(b.closes) == 0 && len(b.release) == 0 {
+	if b.ents.len() == 0 && len(b.sent) == 0 && len(b.closes) == 0 && len(b.release) == 0 {
 		return nil, nil
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), pgWriteTimeout)
@@ -188,44 +185,69 @@ func (p *PG) write(b *pgBatch) (lost map[int64]bool, err error) {
 	if err := p.giveIDs(ctx, b); err != nil {
 		return nil, err
 	}
-	tx, err := p.pool.Begin(ctx)
-	if err != nil {
-		return nil, err
+	var q pgx.Batch
+	q.Queue("BEGIN")
+	steps := []string{"begin"}
+	if len(b.sent) > 0 || len(b.claims) > 0 {
+		var args []any
+		lost, args = p.claimArgs(b)
+		q.Queue(pgClaimAndRecordSQL, args...)
+		steps = append(steps, pgStepClaims)
 	}
-	defer func() { _ = tx.Rollback(ctx) }()
-	if lost, err = p.claim(ctx, tx, b); err != nil {
-		return nil, err
-	}
-	if len(b.rows) > 0 {
-		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"entries"}, pgEntryCols, pgx.CopyFromRows(b.rows)); err != nil {
-			return nil, fmt.Errorf("entries: %w", err)
-		}
-	}
-	if sent := keepWon(b.sent, lost); len(sent) > 0 {
-		_, err := tx.CopyFrom(ctx, pgx.Identifier{"inflight"}, []string{"node", "run", "seq", "record"},
-			pgx.CopyFromRows(sent))
-		if err != nil {
-			return nil, fmt.Errorf("in-flight records: %w", err)
-		}
+	if b.ents.len() > 0 {
+		q.Queue(pgInsertEntriesSQL, b.ents.args()...)
+		steps = append(steps, "entries")
 	}
 	if len(b.closes) > 0 {
-		_, err := tx.Exec(ctx, `DELETE FROM inflight WHERE node = $1 AND run = $2 AND seq = ANY($3)`,
+		q.Queue(`DELETE FROM inflight WHERE node = $1 AND run = $2 AND seq = ANY($3)`,
 			p.opt.Node, int64(p.run), b.closes) // #nosec G115 -- bits
-		if err != nil {
-			return nil, fmt.Errorf("closing in-flight records: %w", err)
-		}
+		steps = append(steps, "closing in-flight records")
 	}
-	if err := p.releaseClaims(ctx, tx, b.release); err != nil {
+	if len(b.release) > 0 {
+		q.Queue(`DELETE FROM dupclaims WHERE node = $1 AND run = $2 AND seq = ANY($3)`,
+			p.opt.Node, int64(p.run), b.release) // #nosec G115 -- bits
+		steps = append(steps, "releasing duplicate claims")
+	}
+	q.Queue("COMMIT")
+	steps = append(steps, "commit")
+	if err := p.sendWrite(ctx, &q, steps, lost); err != nil {
 		return nil, err
 	}
-	return lost, tx.Commit(ctx)
+	return lost, nil
+}
+
+// sendWrite sends q (write's statements, steps naming each) and reads
+// its results in order; the claims statement's (second) returns the seqs
+// that won, deleted from lost.
+func (p *PG) sendWrite(ctx context.Context, q *pgx.Batch, steps []string, lost map[int64]bool) error {
+	br := p.pool.SendBatch(ctx, q)
+	defer func() { _ = br.Close() }()
+	for i, step := range steps {
+		if step != pgStepClaims {
+			if _, err := br.Exec(); err != nil {
+				return fmt.Errorf("%s: %w", step, err)
+			}
+			continue
+		}
+		rows, _ := br.Query()
+		won, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+		if err != nil {
+			return fmt.Errorf("%s: %w", steps[i], err)
+		}
+		for _, s := range won {
+			delete(lost, s)
+		}
+	}
+	// Close's error too: a COMMIT whose answer is lost is a failed write
+	// (the spool's replay finds it if it committed after all).
+	return br.Close()
 }
 
 // giveIDs sets the ids and write time of b's entries (and their Entry's
 // ID), claiming a new block of ids when this one runs out.
 func (p *PG) giveIDs(ctx context.Context, b *pgBatch) error {
 	now := time.Now().UnixNano()
-	for _, r := range b.rows {
+	for i := range b.ents.ids {
 		if p.ids == p.idsEnd {
 			first, err := claimIDs(ctx, p.pool, pgIDBlock)
 			if err != nil {
@@ -233,12 +255,12 @@ func (p *PG) giveIDs(ctx context.Context, b *pgBatch) error {
 			}
 			p.ids, p.idsEnd = first, first+pgIDBlock
 		}
-		r[0], r[2] = p.ids, now
+		b.ents.ids[i], b.ents.written[i] = p.ids, now
 		p.ids++
 	}
 	for _, w := range b.waiters {
 		if w.e != nil {
-			w.e.ID = b.rows[w.row][0].(int64)
+			w.e.ID = b.ents.ids[w.row]
 		}
 	}
 	return nil
@@ -258,7 +280,7 @@ func (p *PG) committer() {
 		case <-tick.C:
 		}
 		p.mu.Lock()
-		pending := len(p.cur.rows)+len(p.cur.sent)+len(p.cur.closes)+len(p.cur.release) > 0
+		pending := p.cur.ents.len()+len(p.cur.sent)+len(p.cur.closes)+len(p.cur.release) > 0
 		t := p.gen
 		p.mu.Unlock()
 		if pending || (p.sp.back.Load() && p.sp.on.Load()) { // a spool to replay: even with nothing staged
