@@ -50,8 +50,8 @@ type PG struct {
 	sentSeq uint32
 	lag     atomic.Int64
 
-	dupWindow atomic.Int64     // time.Duration: how long a claim holds (pg_claims.go)
-	claimErrs map[uint32]error // the claims that were not taken, by seq, until ClaimResult
+	dupWindow atomic.Int64        // time.Duration: how long a claim holds (pg_claims.go)
+	claimErrs map[uint32]claimErr // the claims that were not taken, by seq, until ClaimResult
 
 	ids, idsEnd int64 // the id block being used (leader only)
 
@@ -168,7 +168,7 @@ func OpenPG(ctx context.Context, dsn string, opt PGOptions) (*PG, error) {
 	}
 	p := &PG{pool: pool, opt: opt, seal: sl, sentSeal: newSentSealer(sl), run: newRun(), cur: &pgBatch{},
 		gen: 1, kick: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{}),
-		claimErrs: make(map[uint32]error)}
+		claimErrs: make(map[uint32]claimErr)}
 	p.cond.L = &p.mu
 	p.dupWindow.Store(int64(opt.DupWindow))
 	if opt.ReadOnly {
@@ -327,6 +327,7 @@ func (p *PG) every(d time.Duration, fn func() (done bool)) {
 func (p *PG) beatAndTakeOver() {
 	ctx, cancel := context.WithTimeout(context.Background(), p.opt.Lease/3)
 	defer cancel()
+	p.forgetClaimResults(time.Now().Add(-claimResultTTL))
 	if err := p.beat(ctx); err != nil {
 		p.opt.Log.Error("journal.postgres: heartbeat failed: past cluster.lease other nodes take over "+
 			"this node's reversals owed and requests in flight", "node", p.opt.Node, "err", err)

@@ -65,22 +65,48 @@ func (p *PG) SetDupWindow(d time.Duration) { p.dupWindow.Store(int64(d)) }
 func (p *PG) ClaimResult(seq uint32) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	err, ok := p.claimErrs[seq]
+	r, ok := p.claimErrs[seq]
 	if ok {
 		delete(p.claimErrs, seq)
 	}
-	return err
+	return r.err
+}
+
+// claimErr is a claim's result waiting for ClaimResult, and when the
+// write that decided it ended.
+type claimErr struct {
+	err error
+	at  int64 // unix ns
+}
+
+// claimResultTTL is how long a claim's result waits for ClaimResult. A
+// frame is vetted within milliseconds of its write; one never vetted (its
+// link closed first) would otherwise keep its result for good, and a
+// database outage with links failing would add one per request.
+const claimResultTTL = time.Minute
+
+// forgetClaimResults drops the results of claims decided before before
+// (heartbeats call it).
+func (p *PG) forgetClaimResults(before time.Time) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for seq, r := range p.claimErrs {
+		if r.at < before.UnixNano() {
+			delete(p.claimErrs, seq)
+		}
+	}
 }
 
 // claimLosers records, after a write (err its failure), the claims of b
 // that were not taken (lost: their seqs). p.mu held.
 func (p *PG) claimLosers(b *pgBatch, lost map[int64]bool, err error) {
+	now := time.Now().UnixNano()
 	for _, c := range b.claims {
 		switch {
 		case err != nil:
-			p.claimErrs[uint32(c.seq)] = ErrClaimUnknown // #nosec G115 -- a seq is a uint32
+			p.claimErrs[uint32(c.seq)] = claimErr{ErrClaimUnknown, now} // #nosec G115 -- a seq is a uint32
 		case lost[c.seq]:
-			p.claimErrs[uint32(c.seq)] = ErrClaimed // #nosec G115 -- a seq is a uint32
+			p.claimErrs[uint32(c.seq)] = claimErr{ErrClaimed, now} // #nosec G115 -- a seq is a uint32
 		}
 	}
 }

@@ -139,3 +139,19 @@ func TestPGGroupWriteIsAllOrNothing(t *testing.T) {
 	require.NoError(t, p.pool.QueryRow(ctx, `SELECT count(*) FROM inflight WHERE seq = $1`, int64(seq2)).Scan(&n))
 	assert.Equal(t, 1, n)
 }
+
+// A claim's result that nobody asks for (its frame's link closed before
+// the frame was vetted) is forgotten after claimResultTTL, so the map
+// holding the results stays bounded; a recent one is kept for its vet.
+func TestPGUnaskedClaimResultsForgotten(t *testing.T) {
+	now := time.Now()
+	p := &PG{claimErrs: map[uint32]claimErr{
+		1: {ErrClaimed, now.Add(-2 * claimResultTTL).UnixNano()},
+		2: {ErrClaimUnknown, now.UnixNano()},
+	}}
+	p.forgetClaimResults(now.Add(-claimResultTTL))
+	assert.Len(t, p.claimErrs, 1)
+	assert.NoError(t, p.ClaimResult(1), "forgotten: no result left")
+	assert.ErrorIs(t, p.ClaimResult(2), ErrClaimUnknown)
+	assert.Empty(t, p.claimErrs, "a result is given once")
+}
