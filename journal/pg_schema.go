@@ -96,8 +96,9 @@ func migratePG(ctx context.Context, pool *pgxpool.Pool) (from int, err error) {
 }
 
 // ensureSchemaTable makes the version table and its one row. Two nodes
-// creating it at once may collide in the catalog (a unique violation
-// despite IF NOT EXISTS): the loser finds the table there on its retry.
+// creating it at once may collide in the catalog despite IF NOT EXISTS (a
+// unique violation, "relation exists" or "type exists": the table's row
+// type is created first): the loser finds the table there on its retry.
 func ensureSchemaTable(ctx context.Context, pool *pgxpool.Pool) error {
 	var err error
 	for range 3 {
@@ -107,7 +108,7 @@ func ensureSchemaTable(ctx context.Context, pool *pgxpool.Pool) error {
 			_, err = pool.Exec(ctx, `INSERT INTO cardswitch_schema VALUES (1, 0) ON CONFLICT DO NOTHING`)
 		}
 		var pe *pgconn.PgError
-		if err == nil || !errors.As(err, &pe) || (pe.Code != "23505" && pe.Code != "42P07") {
+		if err == nil || !errors.As(err, &pe) || !catalogRace(pe.Code) {
 			break
 		}
 	}
@@ -115,6 +116,12 @@ func ensureSchemaTable(ctx context.Context, pool *pgxpool.Pool) error {
 		return fmt.Errorf("creating the schema version table: %w", err)
 	}
 	return nil
+}
+
+// catalogRace reports the SQLSTATEs of two CREATE ... IF NOT EXISTS
+// racing: unique_violation, duplicate_table, duplicate_object.
+func catalogRace(code string) bool {
+	return code == "23505" || code == "42P07" || code == "42710"
 }
 
 // claimIDs takes the next block of n ids for this node, in a transaction
