@@ -75,10 +75,14 @@ func TestPGConcurrentMigration(t *testing.T) {
 		wg.Go(func() { opened[i], errs[i] = OpenPG(context.Background(), dsn, PGOptions{Node: n, Keys: testKeys}) })
 	}
 	wg.Wait()
+	for _, p := range opened {
+		if p != nil { // closed even when the other failed to open
+			t.Cleanup(func() { _ = p.Close() })
+		}
+	}
 	migrated := 0
 	for i := range nodes {
 		require.NoError(t, errs[i], nodes[i])
-		defer opened[i].Close()
 		if opened[i].Migrated() {
 			migrated++
 		}
