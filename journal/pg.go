@@ -30,7 +30,8 @@ import (
 // records are this node's: after a crash only it reverses its requests
 // left in flight, when it opens again. Reversals owed are the storing
 // node's until its heartbeat lapses (Lease), then any live node's
-// (pg_reversal.go). Stand-in is not supported yet (ErrUnsupported).
+// (pg_reversal.go). Stand-in's counters, approval numbers and advices are
+// shared by every node (pg_standin.go).
 type PG struct {
 	pool     *pgxpool.Pool
 	opt      PGOptions

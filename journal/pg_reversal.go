@@ -217,24 +217,6 @@ func (p *PG) ReversalCount() (int, error) {
 	return n, nil
 }
 
-// errPGStandIn: stand-in is not on PostgreSQL yet; the switch refuses a
-// configuration with stand-in on this backend at start.
-var errPGStandIn = fmt.Errorf("journal.postgres: stand-in needs the SQLite journal (journal.path): %w", ErrUnsupported)
-
-// CardHash is not supported on PostgreSQL yet.
-func (p *PG) CardHash([]byte) ([]byte, error) { return nil, errPGStandIn }
-
-// StandIn is not supported on PostgreSQL yet.
-func (p *PG) StandIn(context.Context, func(*StandInTx) error) error { return errPGStandIn }
-
-// ExpireAdvices has nothing to move on PostgreSQL: no stand-in decision,
-// and so no stand-in advice, is ever stored there (stand-in is refused at
-// start). Not an error: the switch asks every issuer periodically.
-func (p *PG) ExpireAdvices(string, time.Time, time.Time) (int64, error) { return 0, nil }
-
-// AdviceQueueState: no stand-in advices are ever stored on PostgreSQL.
-func (p *PG) AdviceQueueState() (AdviceQueue, error) { return AdviceQueue{}, nil }
-
 // reverseUnfinished stores the reversal of each request this node's
 // previous runs recorded in flight and never finished.
 func (p *PG) reverseUnfinished(ctx context.Context) error {

@@ -58,6 +58,22 @@ var pgMigrations = []string{
 	ALTER TABLE nodes ADD COLUMN config_hash TEXT NOT NULL DEFAULT '';
 	ALTER TABLE nodes ADD COLUMN routing_hash TEXT NOT NULL DEFAULT '';
 	ALTER TABLE nodes ADD COLUMN links TEXT NOT NULL DEFAULT '';`,
+	// Stand-in, shared by every node (pg_standin.go). stand_in_cards has
+	// a row per card a node decided for, locked by each decision's
+	// transaction so that nodes decide for a card one at a time; seen_ns
+	// is when a node last did (rows older than the window are deleted).
+	// stand_in_uses holds each approval against its card's limits (the
+	// card an HMAC of the PAN, never the PAN); stand_in_days the day's
+	// last approval code number, shared, so no two nodes give the same.
+	`CREATE TABLE stand_in_cards (issuer TEXT NOT NULL, card BYTEA NOT NULL, seen_ns BIGINT NOT NULL,
+		PRIMARY KEY (issuer, card));
+	CREATE INDEX stand_in_cards_seen ON stand_in_cards (issuer, seen_ns);
+	CREATE TABLE stand_in_uses (issuer TEXT NOT NULL, card BYTEA NOT NULL, time_ns BIGINT NOT NULL,
+		amount BIGINT NOT NULL);
+	CREATE INDEX stand_in_uses_card ON stand_in_uses (issuer, card, time_ns);
+	CREATE INDEX stand_in_uses_time ON stand_in_uses (issuer, time_ns);
+	CREATE TABLE stand_in_days (day TEXT PRIMARY KEY, seq BIGINT NOT NULL);
+	CREATE INDEX reversals_kind ON reversals (kind, issuer, exception);`,
 }
 
 // PGSchemaVersion is the schema version this build writes.

@@ -3,7 +3,6 @@ package journal
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -178,19 +177,6 @@ func TestPGPasswordNeverInErrors(t *testing.T) {
 	assert.NotContains(t, err.Error(), "s3cretpw")
 	assert.Contains(t, err.Error(), "journal.postgres")
 	assert.NotContains(t, MaskDSN(bad), "s3cretpw")
-}
-
-func TestPGStandInUnsupported(t *testing.T) {
-	p := openPGTemp(t, pgtest.DSN(t), "sw-1")
-	err := p.StandIn(context.Background(), func(*StandInTx) error { return nil })
-	assert.True(t, errors.Is(err, ErrUnsupported), "%v", err)
-	_, err = p.CardHash([]byte("4111111111111111"))
-	assert.ErrorIs(t, err, ErrUnsupported)
-	// The switch's periodic expiry asks every issuer: nothing to move,
-	// not an error logged every few seconds.
-	n, err := p.ExpireAdvices("bank", time.Now(), time.Now())
-	assert.NoError(t, err)
-	assert.Zero(t, n)
 }
 
 func TestPGRefusesNewerSchema(t *testing.T) {

@@ -28,11 +28,12 @@ func (j *Journal) QueueByIssuer(ctx context.Context) (map[string]IssuerQueue, er
 	return scanQueues(rows.Next, rows.Scan, rows.Err)
 }
 
-// QueueByIssuer counts this node's reversals owed per issuer (no
-// stand-in advices are stored on PostgreSQL).
+// QueueByIssuer counts this node's stored messages owed per issuer.
 func (p *PG) QueueByIssuer(ctx context.Context) (map[string]IssuerQueue, error) {
-	rows, err := p.pool.Query(ctx, `SELECT issuer, count(*), 0, coalesce(min(created), 0)
-		FROM reversals WHERE node = $1 GROUP BY issuer`, p.opt.Node)
+	rows, err := p.pool.Query(ctx, `SELECT issuer, coalesce(sum(CASE WHEN kind <> $2 THEN 1 ELSE 0 END), 0),
+		coalesce(sum(CASE WHEN kind = $2 AND exception = 0 THEN 1 ELSE 0 END), 0),
+		coalesce(min(CASE WHEN kind <> $2 OR exception = 0 THEN created END), 0)
+		FROM reversals WHERE node = $1 GROUP BY issuer`, p.opt.Node, KindStandIn)
 	if err != nil {
 		return nil, fmt.Errorf("journal: queue by issuer: %w", err)
 	}

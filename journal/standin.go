@@ -28,11 +28,13 @@ func cardKey(k [32]byte) []byte {
 // journal key). Without the key it cannot be reversed, nor checked
 // against a guessed PAN. Rotating the journal key (a new first key)
 // starts every card's counters afresh. ErrNoKey without keys.
-func (j *Journal) CardHash(pan []byte) ([]byte, error) {
-	if j.seal == nil || j.seal.card == nil {
+func (j *Journal) CardHash(pan []byte) ([]byte, error) { return j.seal.cardHash(pan) }
+
+func (s *sealer) cardHash(pan []byte) ([]byte, error) {
+	if s == nil || s.card == nil {
 		return nil, ErrNoKey
 	}
-	m := hmac.New(sha256.New, j.seal.card)
+	m := hmac.New(sha256.New, s.card)
 	m.Write(pan)
 	return m.Sum(nil), nil
 }
@@ -40,13 +42,22 @@ func (j *Journal) CardHash(pan []byte) ([]byte, error) {
 // StandInTx is one transaction of stand-in decisions: each decision's
 // counter update, approval code and advice commit together, or none does.
 type StandInTx struct {
-	ctx context.Context
-	j   *Journal
-	tx  *sql.Tx
+	b standInTx
+}
+
+// standInTx is what a backend does for a StandInTx: the SQLite journal
+// (sqliteStandIn, below) and PostgreSQL (pgStandIn, pg_standin.go).
+type standInTx interface {
+	usage(issuer string, card []byte, since time.Time) (count int, total int64, err error)
+	use(issuer string, card []byte, at time.Time, amount int64) error
+	forget(issuer string, before time.Time) error
+	nextSeq(day string) (int64, error)
+	addReversals(rs []*Reversal) error
 }
 
 // StandIn runs fn in one write transaction and commits it when fn returns
-// nil; on error nothing fn did is stored.
+// nil; on error nothing fn did is stored. fn must start afresh on each
+// call: a backend may run it again (PostgreSQL, after a deadlock).
 func (j *Journal) StandIn(ctx context.Context, fn func(*StandInTx) error) error {
 	if err := j.writable(); err != nil {
 		return err
@@ -56,7 +67,7 @@ func (j *Journal) StandIn(ctx context.Context, fn func(*StandInTx) error) error 
 		return fmt.Errorf("journal: stand-in: %w", err)
 	}
 	defer func() { _ = tx.Rollback() }()
-	if err := fn(&StandInTx{ctx: ctx, j: j, tx: tx}); err != nil {
+	if err := fn(&StandInTx{b: &sqliteStandIn{ctx: ctx, j: j, tx: tx}}); err != nil {
 		return err
 	}
 	if err := tx.Commit(); err != nil {
@@ -66,11 +77,11 @@ func (j *Journal) StandIn(ctx context.Context, fn func(*StandInTx) error) error 
 }
 
 // Usage is the card's stand-in approvals for issuer since since: how
-// many and their total amount.
+// many and their total amount. On PostgreSQL it first locks the card
+// (pg_standin.go), so that no other node decides for it before this
+// transaction ends.
 func (st *StandInTx) Usage(issuer string, card []byte, since time.Time) (count int, total int64, err error) {
-	err = st.tx.QueryRowContext(st.ctx, `SELECT count(*), coalesce(sum(amount), 0) FROM stand_in_uses
-		WHERE issuer = ? AND card = ? AND time >= ?`, issuer, card, since.UnixNano()).Scan(&count, &total)
-	if err != nil {
+	if count, total, err = st.b.usage(issuer, card, since); err != nil {
 		return 0, 0, fmt.Errorf("journal: stand-in usage: %w", err)
 	}
 	return count, total, nil
@@ -78,8 +89,7 @@ func (st *StandInTx) Usage(issuer string, card []byte, since time.Time) (count i
 
 // Use records a stand-in approval against the card's limits.
 func (st *StandInTx) Use(issuer string, card []byte, at time.Time, amount int64) error {
-	if _, err := st.tx.ExecContext(st.ctx, `INSERT INTO stand_in_uses (issuer, card, time, amount) VALUES (?, ?, ?, ?)`,
-		issuer, card, at.UnixNano(), amount); err != nil {
+	if err := st.b.use(issuer, card, at, amount); err != nil {
 		return fmt.Errorf("journal: stand-in use: %w", err)
 	}
 	return nil
@@ -88,8 +98,7 @@ func (st *StandInTx) Use(issuer string, card []byte, at time.Time, amount int64)
 // Forget deletes issuer's approvals older than before: they count
 // against no window any more.
 func (st *StandInTx) Forget(issuer string, before time.Time) error {
-	if _, err := st.tx.ExecContext(st.ctx, `DELETE FROM stand_in_uses WHERE issuer = ? AND time < ?`,
-		issuer, before.UnixNano()); err != nil {
+	if err := st.b.forget(issuer, before); err != nil {
 		return fmt.Errorf("journal: stand-in forget: %w", err)
 	}
 	return nil
@@ -97,11 +106,9 @@ func (st *StandInTx) Forget(issuer string, before time.Time) error {
 
 // NextSeq is the next number of day (YYYYMMDD): 1 for its first call
 // of the day, then 2, 3, ...; never the same twice for a day, restarts
-// included.
+// (and, on PostgreSQL, nodes) included.
 func (st *StandInTx) NextSeq(day string) (int64, error) {
-	var seq int64
-	err := st.tx.QueryRowContext(st.ctx, `INSERT INTO stand_in_days (day, seq) VALUES (?, 1)
-		ON CONFLICT (day) DO UPDATE SET seq = seq + 1 RETURNING seq`, day).Scan(&seq)
+	seq, err := st.b.nextSeq(day)
 	if err != nil {
 		return 0, fmt.Errorf("journal: stand-in approval code: %w", err)
 	}
@@ -110,7 +117,44 @@ func (st *StandInTx) NextSeq(day string) (int64, error) {
 
 // AddReversals stores rs (sealed) in the transaction; each gets its ID.
 func (st *StandInTx) AddReversals(rs []*Reversal) error {
-	return st.j.addReversalsTx(st.ctx, st.tx, rs)
+	return st.b.addReversals(rs)
+}
+
+// sqliteStandIn is a StandInTx on the SQLite journal: its one writer
+// connection serializes every transaction, so reading a card's usage
+// needs no lock.
+type sqliteStandIn struct {
+	ctx context.Context
+	j   *Journal
+	tx  *sql.Tx
+}
+
+func (s *sqliteStandIn) usage(issuer string, card []byte, since time.Time) (count int, total int64, err error) {
+	err = s.tx.QueryRowContext(s.ctx, `SELECT count(*), coalesce(sum(amount), 0) FROM stand_in_uses
+		WHERE issuer = ? AND card = ? AND time >= ?`, issuer, card, since.UnixNano()).Scan(&count, &total)
+	return count, total, err
+}
+
+func (s *sqliteStandIn) use(issuer string, card []byte, at time.Time, amount int64) error {
+	_, err := s.tx.ExecContext(s.ctx, `INSERT INTO stand_in_uses (issuer, card, time, amount) VALUES (?, ?, ?, ?)`,
+		issuer, card, at.UnixNano(), amount)
+	return err
+}
+
+func (s *sqliteStandIn) forget(issuer string, before time.Time) error {
+	_, err := s.tx.ExecContext(s.ctx, `DELETE FROM stand_in_uses WHERE issuer = ? AND time < ?`,
+		issuer, before.UnixNano())
+	return err
+}
+
+func (s *sqliteStandIn) nextSeq(day string) (seq int64, err error) {
+	err = s.tx.QueryRowContext(s.ctx, `INSERT INTO stand_in_days (day, seq) VALUES (?, 1)
+		ON CONFLICT (day) DO UPDATE SET seq = seq + 1 RETURNING seq`, day).Scan(&seq)
+	return seq, err
+}
+
+func (s *sqliteStandIn) addReversals(rs []*Reversal) error {
+	return s.j.addReversalsTx(s.ctx, s.tx, rs)
 }
 
 // ExpireAdvices moves issuer's stand-in advices created before before to

@@ -47,6 +47,7 @@ type Store interface {
 	StandIn(ctx context.Context, fn func(*StandInTx) error) error
 	ExpireAdvices(issuer string, before, now time.Time) (int64, error)
 	AdviceQueueState() (AdviceQueue, error)
+	AdviceExceptions() ([]Reversal, error)
 }
 
 var _ Store = (*Journal)(nil)
