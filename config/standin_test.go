@@ -53,9 +53,7 @@ func TestStandInRules(t *testing.T) {
 		{"advice_rate: 2.5", "advice_rate: 0", `advice_rate "0": must be a positive number`},
 		{"window: 12h", "window: 0s", `window "0s": must be positive`},
 		{"advice_ttl: 48h", "advice_ttl: -1h", `advice_ttl "-1h": must not be negative`},
-		{"path: journal.db", `path: ""`, "enabled needs journal.path"},
-		{"path: journal.db", "path: \"\"\n  postgres: postgres://x@127.0.0.1/db\n  key_file: KEY",
-			"enabled needs journal.path (SQLite): stand-in is not on journal.postgres yet"},
+		{"path: journal.db", `path: ""`, "enabled needs journal.path or journal.postgres"},
 	} {
 		_, err := LoadBytes("standin.yaml", []byte(strings.ReplaceAll(strings.Replace(standInYAML, tc.old, tc.new, 1),
 			"KEY", key)))
@@ -63,4 +61,16 @@ func TestStandInRules(t *testing.T) {
 		assert.Contains(t, err.Error(), "issuers[0] (bank-a).stand_in", tc.new)
 		assert.Contains(t, err.Error(), tc.want, tc.new)
 	}
+}
+
+// TestStandInOnPostgres: stand-in with the PostgreSQL journal loads (the
+// counters and advices are shared by the nodes).
+func TestStandInOnPostgres(t *testing.T) {
+	key := filepath.Join(t.TempDir(), "k")
+	require.NoError(t, os.WriteFile(key, []byte(strings.Repeat("ab", 32)+"\n"), 0o600))
+	cfg, err := LoadBytes("standin.yaml", []byte(strings.Replace(standInYAML, "path: journal.db",
+		"path: \"\"\n  postgres: postgres://x@127.0.0.1/db\n  key_file: "+key, 1)))
+	require.NoError(t, err)
+	assert.True(t, cfg.Issuers[0].StandIn.Enabled)
+	assert.NotEmpty(t, cfg.Journal.Postgres)
 }

@@ -39,10 +39,8 @@ func build(source string, raw *rawConfig) (*Config, []Problem) {
 	c.Listeners = v.listeners(raw.Listeners, c.Listen.Address)
 	v.checkDialectNames(c)
 	for i, is := range c.Issuers {
-		if is.StandIn.Enabled && c.Journal.Postgres != "" {
-			v.add(issuerWhere(i, is.Name)+".stand_in", "enabled needs journal.path (SQLite): stand-in is not on journal.postgres yet")
-		} else if is.StandIn.Enabled && c.Journal.Path == "" {
-			v.add(issuerWhere(i, is.Name)+".stand_in", "enabled needs journal.path: the card counters and the advices owed are kept in the journal")
+		if is.StandIn.Enabled && c.Journal.Path == "" && c.Journal.Postgres == "" {
+			v.add(issuerWhere(i, is.Name)+".stand_in", "enabled needs journal.path or journal.postgres: the card counters and the advices owed are kept in the journal")
 		}
 	}
 	table, problems := routing.NewTable(c.Routes, c.IssuerNames(), c.DefaultIssuer)

@@ -24,8 +24,9 @@ import (
 // the advice (and, for a decline after a timeout, the 0420) commit in one
 // journal transaction, on the reversal manager's goroutine, BEFORE the
 // acquirer hears the answer: a crash can lose neither the advice of an
-// answer given nor a count. That goroutine is the only one that decides,
-// so a card's counters are read and raised without a race.
+// answer given nor a count. That goroutine is the only one of this node
+// that decides; on PostgreSQL the journal locks each card for the
+// transaction, so that nodes decide for a card one at a time.
 
 // standInWhy is why the switch stood in: field 60 of the advice, and the
 // journal entry's reason.
@@ -148,10 +149,12 @@ func (r *reversalMgr) standInBatch(first standInReq) {
 	ds := make([]standInDecision, len(batch))
 	now := time.Now()
 	err := r.j.StandIn(context.Background(), func(st *journal.StandInTx) error {
+		// Each call starts afresh: PostgreSQL runs the transaction again
+		// after a deadlock, and a decision must not keep the first run's.
 		var rows []*journal.Reversal
 		forgotten := map[string]bool{}
 		for i := range batch {
-			ds[i].standInReq = batch[i]
+			ds[i] = standInDecision{standInReq: batch[i]}
 			rows = append(rows, r.decide(st, &ds[i], now, forgotten)...)
 		}
 		return st.AddReversals(rows)

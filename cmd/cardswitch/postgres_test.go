@@ -84,7 +84,8 @@ func txnCmd(t *testing.T, args ...string) string {
 
 // TestTxnPostgresFromEnv: without --config, CARDSWITCH_JOURNAL_POSTGRES
 // names the journal the queries read; a --journal file with it is
-// refused, and txn advices (SQLite only) says so for a PostgreSQL config.
+// refused. txn advices reads the PostgreSQL journal too: an advice past
+// its TTL is listed, opened with the config's key, its PAN masked.
 func TestTxnPostgresFromEnv(t *testing.T) {
 	dsn := pgtest.DSN(t)
 	j, err := journal.OpenPG(context.Background(), dsn, journal.PGOptions{Node: "sw-1"})
@@ -104,6 +105,35 @@ func TestTxnPostgresFromEnv(t *testing.T) {
 	key := writeFile(t, "k", strings.Repeat("5a", 32)+"\n")
 	cfg := writeFile(t, "c.yaml", "issuers: [{name: a, endpoints: [\"127.0.0.1:9\"]}]\nroutes: [{bin: \"4\", issuer: a}]\n"+
 		"journal: {key_file: "+key+"}\n")
-	_, err = runTxn(t, "advices", "--config", cfg)
-	require.ErrorContains(t, err, "journal.postgres: this command reads the SQLite journal only")
+	var k [32]byte
+	for i := range k {
+		k[i] = 0x5a
+	}
+	storeExpiredAdvice(t, dsn, k)
+	out, err = runTxn(t, "advices", "--config", cfg)
+	require.NoError(t, err, out)
+	assert.Contains(t, out, "stand-in advices owed: 0; on the exception list: 1")
+	assert.Regexp(t, `bank-a\s+000001\s+000000000001\s+411111\*\*\*\*\*\*1111\s+000000005000\s+00\s+S00001\s+STIP01`, out)
+	assert.NotContains(t, out, "4111111111111111")
+}
+
+// storeExpiredAdvice stores a stand-in advice in the PostgreSQL journal
+// at dsn, sealed with key, and moves it to the exception list.
+func storeExpiredAdvice(t *testing.T, dsn string, key [32]byte) {
+	t.Helper()
+	j, err := journal.OpenPG(context.Background(), dsn, journal.PGOptions{Node: "sw-1", Keys: [][32]byte{key}})
+	require.NoError(t, err)
+	defer j.Close()
+	m, err := acqclient.Request{MTI: "0120", PAN: "4111111111111111", Amount: 5000, STAN: 1, RRN: "000000000001",
+		Fields: map[int]string{38: "S00001", 39: "00", 60: "STIP01"}}.Message()
+	require.NoError(t, err)
+	frame, err := m.Pack()
+	require.NoError(t, err)
+	require.NoError(t, j.StandIn(context.Background(), func(st *journal.StandInTx) error {
+		return st.AddReversals([]*journal.Reversal{{Created: txnT0, Issuer: "bank-a", STAN: "000001",
+			RRN: "000000000001", Frame: frame, Kind: journal.KindStandIn}})
+	}))
+	n, err := j.ExpireAdvices("bank-a", txnT0.Add(time.Second), txnT0.Add(time.Hour))
+	require.NoError(t, err)
+	require.Equal(t, int64(1), n)
 }

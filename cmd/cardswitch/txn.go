@@ -379,12 +379,12 @@ func txnDash(s string) string {
 // config (or, without --config, CARDSWITCH_JOURNAL_POSTGRES) names one,
 // read-only, every node's entries; else the SQLite journal (txnOpen).
 func txnOpenStore(cmd *cobra.Command, loc *txnLocation) (journal.Store, error) {
-	dsn, err := loc.findPostgres(cmd)
+	dsn, keys, err := loc.findPostgres(cmd)
 	if err != nil {
 		return nil, err
 	}
 	if dsn != "" {
-		return journal.OpenPG(cmd.Context(), dsn, journal.PGOptions{Node: "txn", ReadOnly: true})
+		return journal.OpenPG(cmd.Context(), dsn, journal.PGOptions{Node: "txn", ReadOnly: true, Keys: keys})
 	}
 	return txnOpen(cmd, loc)
 }

@@ -20,7 +20,7 @@ func newTxnAdvices(loc *txnLocation) *cobra.Command {
 		Short: "Stand-in advices past advice_ttl undelivered (the exception list), and how many are still owed",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			j, err := txnOpen(cmd, loc)
+			j, err := txnOpenStore(cmd, loc)
 			if err != nil {
 				return err
 			}

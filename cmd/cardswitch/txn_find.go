@@ -33,10 +33,6 @@ func (l *txnLocation) find(cmd *cobra.Command) (string, [][32]byte, error) {
 		if err != nil {
 			return "", nil, err
 		}
-		if cfg.Journal.Postgres != "" {
-			return "", nil, fmt.Errorf("%s: journal.postgres: this command reads the SQLite journal only "+
-				"(stand-in advices are not kept on PostgreSQL)", l.config)
-		}
 		if cfg.Journal.Path == "" {
 			return "", nil, fmt.Errorf("%s: journal.path is not set: this switch keeps no journal", l.config)
 		}
@@ -73,22 +69,28 @@ func txnKeys(cmd *cobra.Command, jc config.Journal) [][32]byte {
 	return out
 }
 
-// findPostgres returns the PostgreSQL DSN the queries read, "" for none:
-// the config file's journal.postgres (environment overrides included),
-// else, without --config, CARDSWITCH_JOURNAL_POSTGRES. --journal (a
-// SQLite file) given with one is refused, as with find.
-func (l *txnLocation) findPostgres(cmd *cobra.Command) (string, error) {
+// findPostgres returns the PostgreSQL DSN the queries read, "" for none,
+// and the journal's keys (the stored advices open with them): the config
+// file's journal.postgres and journal.key_file (environment overrides
+// included), else, without --config, CARDSWITCH_JOURNAL_POSTGRES and
+// CARDSWITCH_JOURNAL_KEY_FILE. --journal (a SQLite file) given with one
+// is refused, as with find.
+func (l *txnLocation) findPostgres(cmd *cobra.Command) (string, [][32]byte, error) {
 	dsn := os.Getenv(config.EnvName("journal.postgres"))
+	keyFile := os.Getenv(config.EnvName("journal.key_file"))
 	if l.config != "" {
 		cfg, err := loadConfig(l.config)
 		if err != nil {
-			return "", err
+			return "", nil, err
 		}
-		dsn = cfg.Journal.Postgres
+		dsn, keyFile = cfg.Journal.Postgres, cfg.Journal.KeyFile
 	}
 	if dsn != "" && cmd.Flag("journal").Changed {
-		return "", errors.New("--journal names a SQLite journal, and the config or " +
+		return "", nil, errors.New("--journal names a SQLite journal, and the config or " +
 			config.EnvName("journal.postgres") + " a PostgreSQL one: give one")
 	}
-	return dsn, nil
+	if dsn == "" || keyFile == "" {
+		return dsn, nil, nil
+	}
+	return dsn, txnKeys(cmd, config.Journal{KeyFile: keyFile}), nil
 }
