@@ -1,0 +1,137 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cardswitch/cardswitch/acqclient"
+	"github.com/cardswitch/cardswitch/config"
+	"github.com/cardswitch/cardswitch/internal/pgtest"
+	"github.com/cardswitch/cardswitch/issuersim"
+	"github.com/jackc/pgx/v5"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// TestClusterStandInSharedAcrossNodes: two real nodes on one PostgreSQL
+// journal stand in for an issuer that is down. A card's approvals on
+// node A count on node B (max_count 3 reached across the nodes: 65 on
+// either), the approval codes are distinct, the database holds no PAN
+// in clear; once the issuer is up it receives one 0120 per decision,
+// with the PAN, the amount and the decision, and acknowledges each (0130:
+// the advices are no longer owed, each journaled `advised`).
+func TestClusterStandInSharedAcrossNodes(t *testing.T) {
+	dsn := pgtest.DSN(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	issuerAddr := ln.Addr().String()
+	require.NoError(t, ln.Close()) // the issuer is down
+	key := writeFile(t, "journal.key", strings.Repeat("5a", 32)+"\n")
+	node := func(name string) *acqclient.Client {
+		yaml := strings.Replace(clusterYAML(dsn, key, name, issuerAddr, clusterRoutes), "reconnect_max: 100ms}",
+			"reconnect_max: 100ms, stand_in: {enabled: true, max_amount: 10000, max_count: 3, advice_rate: 1000}}", 1)
+		require.Contains(t, yaml, "stand_in")
+		addr, _ := startNode(t, yaml, false)
+		return dialNode(t, addr)
+	}
+	a, b := node("sw-a"), node("sw-b")
+
+	const cardX, cardY = "4111111111111111", "4000001234567899"
+	type decision struct {
+		c         *acqclient.Client
+		pan       string
+		amount    int64
+		code, rrn string
+	}
+	ds := []decision{
+		{a, cardX, 5000, "00", ""}, {b, cardX, 100, "00", ""}, {a, cardX, 200, "00", ""},
+		{b, cardX, 300, "65", ""}, {a, cardX, 300, "65", ""}, // max_count reached across the nodes
+		{b, cardY, 20000, "61", ""}, {b, cardY, 700, "00", ""},
+	}
+	approvals := map[string]bool{}
+	for i := range ds {
+		d := &ds[i]
+		d.rrn = fmt.Sprintf("%012d", 500+i)
+		m, err := acqclient.Request{PAN: d.pan, Amount: d.amount, STAN: 500 + i, RRN: d.rrn, Terminal: "TERM0001"}.Message()
+		require.NoError(t, err)
+		resp, err := d.c.Send(m)
+		require.NoError(t, err)
+		code, _ := resp.GetString(39)
+		require.Equal(t, d.code, code, "decision %d (%s, %d)", i, d.pan[:6], d.amount)
+		if code == "00" {
+			ac, _ := resp.GetString(38)
+			assert.Regexp(t, `^S[0-9A-Z]{5}$`, ac)
+			assert.False(t, approvals[ac], "approval code %s given twice", ac)
+			approvals[ac] = true
+		}
+	}
+	db := pgConn(t, dsn)
+	assert.Equal(t, int64(len(ds)), countRows(t, db, `SELECT count(*) FROM reversals WHERE kind = 'stand-in'`),
+		"one advice per decision, stored before the answer")
+	assertNoPANInDatabase(t, db, cardX, cardY)
+
+	sim := startCrashSim(t, config.Simulator{Listen: issuerAddr}) // the issuer is back
+	byRRN := func(rs []issuersim.Request) map[string][]issuersim.Request {
+		out := map[string][]issuersim.Request{}
+		for _, r := range rs {
+			if r.MTI == "0120" || r.MTI == "0121" {
+				out[r.RRN] = append(out[r.RRN], r)
+			}
+		}
+		return out
+	}
+	got := byRRN(sim.wait(t, "an advice of every decision", func(rs []issuersim.Request) bool {
+		return len(byRRN(rs)) == len(ds)
+	}))
+	for _, d := range ds {
+		first := 0
+		for _, r := range got[d.rrn] {
+			if r.MTI == "0120" {
+				first++
+			}
+			assert.Equal(t, d.pan[:6]+"******"+d.pan[len(d.pan)-4:], r.MaskedPAN, "RRN %s: the PAN in 2", d.rrn)
+			assert.Equal(t, fmt.Sprintf("%012d", d.amount), r.Amount, "RRN %s", d.rrn)
+			assert.Equal(t, d.code, r.Code, "RRN %s: the decision in 39", d.rrn)
+		}
+		assert.Equal(t, 1, first, "RRN %s: one 0120 per decision", d.rrn)
+	}
+	require.Eventually(t, func() bool {
+		return countRows(t, db, `SELECT count(*) FROM reversals`) == 0 &&
+			countRows(t, db, `SELECT count(*) FROM entries WHERE outcome = 'advised'`) == int64(len(ds))
+	}, crashDeadline, 20*time.Millisecond, "every advice acknowledged (0130) and journaled")
+	assertNoPANInDatabase(t, db, cardX, cardY)
+}
+
+// assertNoPANInDatabase: no text or bytea column of any table of the
+// test's schema holds one of pans.
+func assertNoPANInDatabase(t *testing.T, db *pgx.Conn, pans ...string) {
+	t.Helper()
+	ctx := context.Background()
+	rows, err := db.Query(ctx, `SELECT table_name, column_name, data_type FROM information_schema.columns
+		WHERE table_schema = current_schema() AND data_type IN ('text', 'bytea', 'character varying')`)
+	require.NoError(t, err)
+	cols, err := pgx.CollectRows(rows, pgx.RowToStructByPos[struct{ Table, Column, Type string }])
+	require.NoError(t, err)
+	require.NotEmpty(t, cols)
+	tables := map[string]bool{}
+	for _, c := range cols {
+		tables[c.Table] = true
+		match := fmt.Sprintf(`strpos(%q::text, $1) > 0`, c.Column)
+		if c.Type == "bytea" {
+			match = fmt.Sprintf(`position(convert_to($1, 'UTF8') in %q) > 0`, c.Column)
+		}
+		for _, pan := range pans {
+			var n int64
+			require.NoError(t, db.QueryRow(ctx, fmt.Sprintf(`SELECT count(*) FROM %q WHERE %s`, c.Table, match),
+				pan).Scan(&n))
+			assert.Zero(t, n, "%s.%s holds a PAN in clear", c.Table, c.Column)
+		}
+	}
+	for _, want := range []string{"entries", "reversals", "stand_in_uses", "stand_in_cards"} {
+		assert.True(t, tables[want], "table %s scanned", want)
+	}
+}
