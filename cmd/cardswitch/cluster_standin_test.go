@@ -26,19 +26,10 @@ import (
 // the advices are no longer owed, each journaled `advised`).
 func TestClusterStandInSharedAcrossNodes(t *testing.T) {
 	dsn := pgtest.DSN(t)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	issuerAddr := ln.Addr().String()
-	require.NoError(t, ln.Close()) // the issuer is down
+	issuerAddr := downIssuer(t)
 	key := writeFile(t, "journal.key", strings.Repeat("5a", 32)+"\n")
-	node := func(name string) *acqclient.Client {
-		yaml := strings.Replace(clusterYAML(dsn, key, name, issuerAddr, clusterRoutes), "reconnect_max: 100ms}",
-			"reconnect_max: 100ms, stand_in: {enabled: true, max_amount: 10000, max_count: 3, advice_rate: 1000}}", 1)
-		require.Contains(t, yaml, "stand_in")
-		addr, _ := startNode(t, yaml, false)
-		return dialNode(t, addr)
-	}
-	a, b := node("sw-a"), node("sw-b")
+	_, a := startStandInNode(t, dsn, key, "sw-a", issuerAddr)
+	_, b := startStandInNode(t, dsn, key, "sw-b", issuerAddr)
 
 	const cardX, cardY = "4111111111111111", "4000001234567899"
 	type decision struct {
@@ -104,6 +95,70 @@ func TestClusterStandInSharedAcrossNodes(t *testing.T) {
 			countRows(t, db, `SELECT count(*) FROM entries WHERE outcome = 'advised'`) == int64(len(ds))
 	}, crashDeadline, 20*time.Millisecond, "every advice acknowledged (0130) and journaled")
 	assertNoPANInDatabase(t, db, cardX, cardY)
+}
+
+// downIssuer is the address of an issuer that is down (nothing listens
+// there until the test starts one).
+func downIssuer(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := ln.Addr().String()
+	require.NoError(t, ln.Close())
+	return addr
+}
+
+// startStandInNode runs a cluster node whose issuer at issuerAddr has
+// stand-in (max_amount 10000, max_count 3) and a client connected to it.
+func startStandInNode(t *testing.T, dsn, key, name, issuerAddr string) (*proc, *acqclient.Client) {
+	t.Helper()
+	yaml := strings.Replace(clusterYAML(dsn, key, name, issuerAddr, clusterRoutes), "reconnect_max: 100ms}",
+		"reconnect_max: 100ms, stand_in: {enabled: true, max_amount: 10000, max_count: 3, advice_rate: 1000}}", 1)
+	require.Contains(t, yaml, "stand_in")
+	p := startServe(t, "--config", writeFile(t, name+".yaml", yaml))
+	return p, dialNode(t, p.waitLog(t, "cardswitch listening", nil)["addr"].(string))
+}
+
+// TestClusterStandInAdvicesOfKilledNodeDelivered: node A stands in for
+// an issuer that is down and is killed (SIGKILL) before the issuer is
+// back; once A's lease lapsed, node B claims A's advices and delivers
+// them with its own, each acknowledged once.
+func TestClusterStandInAdvicesOfKilledNodeDelivered(t *testing.T) {
+	dsn := pgtest.DSN(t)
+	issuerAddr := downIssuer(t)
+	key := writeFile(t, "journal.key", strings.Repeat("5a", 32)+"\n")
+	pa, a := startStandInNode(t, dsn, key, "sw-a", issuerAddr)
+	_, b := startStandInNode(t, dsn, key, "sw-b", issuerAddr)
+	want := map[string]string{} // RRN -> decision
+	for i, c := range []*acqclient.Client{a, a, a, b} {
+		rrn := fmt.Sprintf("%012d", 700+i)
+		m, err := acqclient.Request{PAN: fmt.Sprintf("41111111111111%02d", i), Amount: 100, STAN: 700 + i, RRN: rrn,
+			Terminal: "TERM0001"}.Message()
+		require.NoError(t, err)
+		want[rrn] = sendCode(t, c, m)
+		require.Equal(t, "00", want[rrn])
+	}
+	require.NoError(t, pa.cmd.Process.Kill())
+	<-pa.done
+	pa.done <- nil
+
+	db := pgConn(t, dsn)
+	require.Equal(t, int64(3), countRows(t, db, `SELECT count(*) FROM reversals WHERE node = 'sw-a' AND kind = 'stand-in'`))
+	sim := startCrashSim(t, config.Simulator{Listen: issuerAddr})
+	require.Eventually(t, func() bool {
+		return countRows(t, db, `SELECT count(*) FROM reversals`) == 0 &&
+			countRows(t, db, `SELECT count(*) FROM entries WHERE outcome = 'advised'`) == int64(len(want))
+	}, crashDeadline, 20*time.Millisecond, "the dead node's advices delivered by the survivor, and journaled")
+	got := map[string]int{}
+	for _, r := range sim.wait(t, "", func([]issuersim.Request) bool { return true }) {
+		if r.MTI == "0120" || r.MTI == "0121" {
+			got[r.RRN]++
+			assert.Equal(t, want[r.RRN], r.Code, "RRN %s: the decision", r.RRN)
+		}
+	}
+	assert.Len(t, got, len(want), "an advice of every decision, the dead node's included")
+	assert.Equal(t, int64(len(want)), countRows(t, db, `SELECT count(*) FROM entries WHERE outcome = 'advised'
+		AND node = 'sw-b'`), "each acknowledged through the survivor, once")
 }
 
 // assertNoPANInDatabase: no text or bytea column of any table of the
