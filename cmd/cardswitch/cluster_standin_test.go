@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"net"
 	"strings"
 	"testing"
 	"time"
@@ -26,7 +25,7 @@ import (
 // the advices are no longer owed, each journaled `advised`).
 func TestClusterStandInSharedAcrossNodes(t *testing.T) {
 	dsn := pgtest.DSN(t)
-	issuerAddr := downIssuer(t)
+	issuerAddr := freeAddr(t) // the issuer is down until the test starts it
 	key := writeFile(t, "journal.key", strings.Repeat("5a", 32)+"\n")
 	_, a := startStandInNode(t, dsn, key, "sw-a", issuerAddr)
 	_, b := startStandInNode(t, dsn, key, "sw-b", issuerAddr)
@@ -97,17 +96,6 @@ func TestClusterStandInSharedAcrossNodes(t *testing.T) {
 	assertNoPANInDatabase(t, db, cardX, cardY)
 }
 
-// downIssuer is the address of an issuer that is down (nothing listens
-// there until the test starts one).
-func downIssuer(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	addr := ln.Addr().String()
-	require.NoError(t, ln.Close())
-	return addr
-}
-
 // startStandInNode runs a cluster node whose issuer at issuerAddr has
 // stand-in (max_amount 10000, max_count 3) and a client connected to it.
 func startStandInNode(t *testing.T, dsn, key, name, issuerAddr string) (*proc, *acqclient.Client) {
@@ -125,7 +113,7 @@ func startStandInNode(t *testing.T, dsn, key, name, issuerAddr string) (*proc, *
 // them with its own, each acknowledged once.
 func TestClusterStandInAdvicesOfKilledNodeDelivered(t *testing.T) {
 	dsn := pgtest.DSN(t)
-	issuerAddr := downIssuer(t)
+	issuerAddr := freeAddr(t) // the issuer is down until the test starts it
 	key := writeFile(t, "journal.key", strings.Repeat("5a", 32)+"\n")
 	pa, a := startStandInNode(t, dsn, key, "sw-a", issuerAddr)
 	_, b := startStandInNode(t, dsn, key, "sw-b", issuerAddr)
