@@ -250,7 +250,9 @@ func TestPGMigratesAnOlderSchema(t *testing.T) {
 	p := openPGTemp(t, dsn, "sw-1")
 	p.Append(sampleEntry(1), nil)
 	require.NoError(t, p.Flush(ctx))
-	_, err := p.pool.Exec(ctx, `DROP TABLE nodes; DROP TABLE dupclaims; UPDATE cardswitch_schema SET version = 1`) // as version 1 left it
+	_, err := p.pool.Exec(ctx, `DROP TABLE nodes; DROP TABLE dupclaims; DROP TABLE stand_in_cards;
+		DROP TABLE stand_in_uses; DROP TABLE stand_in_days; DROP INDEX reversals_kind;
+		UPDATE cardswitch_schema SET version = 1`) // as version 1 left it
 	require.NoError(t, err)
 	q, err := OpenPG(ctx, dsn, PGOptions{Node: "sw-2"})
 	require.NoError(t, err, "version 1 → 2 creates the nodes table")
