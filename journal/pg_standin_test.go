@@ -262,3 +262,52 @@ func TestPGStandInAdviceTakenOverFromDeadNode(t *testing.T) {
 	require.NoError(t, err)
 	assert.Zero(t, q.Owed)
 }
+
+// TestPGStandInRetriedAfterDeadlock: two nodes' transactions lock two
+// cards in opposite orders; PostgreSQL aborts one for the deadlock, and
+// StandIn runs it again (fn called afresh): both decisions are stored.
+func TestPGStandInRetriedAfterDeadlock(t *testing.T) {
+	nodes := openPGNodes(t, pgtest.DSN(t), "sw-1", "sw-2")
+	c1, err := nodes[0].CardHash([]byte("4111111111111111"))
+	require.NoError(t, err)
+	c2, err := nodes[0].CardHash([]byte("4000001234567899"))
+	require.NoError(t, err)
+	now := time.Now()
+	var calls [2]int
+	var bothLocked sync.WaitGroup
+	bothLocked.Add(2)
+	errs := make([]error, 2)
+	var wg sync.WaitGroup
+	for i, cards := range [][2][]byte{{c1, c2}, {c2, c1}} {
+		wg.Go(func() {
+			errs[i] = nodes[i].StandIn(context.Background(), func(st *StandInTx) error {
+				calls[i]++
+				if _, _, err := st.Usage("bank", cards[0], now.Add(-time.Hour)); err != nil {
+					return err
+				}
+				if calls[i] == 1 { // the first run of each waits until both hold their first card
+					bothLocked.Done()
+					bothLocked.Wait()
+				}
+				if _, _, err := st.Usage("bank", cards[1], now.Add(-time.Hour)); err != nil {
+					return err
+				}
+				return st.Use("bank", cards[0], now, 100)
+			})
+		})
+	}
+	wg.Wait()
+	require.NoError(t, errs[0])
+	require.NoError(t, errs[1])
+	assert.Equal(t, 3, calls[0]+calls[1], "the deadlock's loser ran again, once")
+	require.NoError(t, nodes[0].StandIn(context.Background(), func(st *StandInTx) error {
+		for _, c := range [][]byte{c1, c2} {
+			n, _, err := st.Usage("bank", c, now.Add(-time.Hour))
+			if err != nil {
+				return err
+			}
+			assert.Equal(t, 1, n)
+		}
+		return nil
+	}))
+}
