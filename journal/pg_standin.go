@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -41,7 +42,19 @@ func (p *PG) StandIn(ctx context.Context, fn func(*StandInTx) error) error {
 		return ErrReadOnly
 	}
 	var err error
-	for range pgStandInAttempts {
+	for attempt := range pgStandInAttempts {
+		if attempt > 0 {
+			// The winner, woken by the abort, must take the lock the
+			// loser held before the loser's next run takes it again (a
+			// new deadlock): a few milliseconds, jittered.
+			t := time.NewTimer(time.Duration(1+rand.IntN(10*attempt)) * time.Millisecond) // #nosec G404 -- jitter
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return err
+			case <-t.C:
+			}
+		}
 		if err = p.standInOnce(ctx, fn); !lockConflict(err) {
 			break
 		}

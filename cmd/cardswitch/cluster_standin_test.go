@@ -31,13 +31,7 @@ func TestClusterStandInSharedAcrossNodes(t *testing.T) {
 	_, b := startStandInNode(t, dsn, key, "sw-b", issuerAddr)
 
 	const cardX, cardY = "4111111111111111", "4000001234567899"
-	type decision struct {
-		c         *acqclient.Client
-		pan       string
-		amount    int64
-		code, rrn string
-	}
-	ds := []decision{
+	ds := []clusterDecision{
 		{a, cardX, 5000, "00", ""}, {b, cardX, 100, "00", ""}, {a, cardX, 200, "00", ""},
 		{b, cardX, 300, "65", ""}, {a, cardX, 300, "65", ""}, // max_count reached across the nodes
 		{b, cardY, 20000, "61", ""}, {b, cardY, 700, "00", ""},
@@ -65,6 +59,23 @@ func TestClusterStandInSharedAcrossNodes(t *testing.T) {
 	assertNoPANInDatabase(t, db, cardX, cardY)
 
 	sim := startCrashSim(t, config.Simulator{Listen: issuerAddr}) // the issuer is back
+	assertAdvicesDelivered(t, sim, db, ds)
+	assertNoPANInDatabase(t, db, cardX, cardY)
+}
+
+// clusterDecision is a request sent to a node and the decision expected.
+type clusterDecision struct {
+	c         *acqclient.Client
+	pan       string
+	amount    int64
+	code, rrn string
+}
+
+// assertAdvicesDelivered: the issuer received one 0120 of each of ds
+// (0121 repeats allowed), with its PAN (masked by the simulator), amount
+// and decision, and every advice was acknowledged and journaled.
+func assertAdvicesDelivered(t *testing.T, sim *crashSim, db *pgx.Conn, ds []clusterDecision) {
+	t.Helper()
 	byRRN := func(rs []issuersim.Request) map[string][]issuersim.Request {
 		out := map[string][]issuersim.Request{}
 		for _, r := range rs {
@@ -93,7 +104,6 @@ func TestClusterStandInSharedAcrossNodes(t *testing.T) {
 		return countRows(t, db, `SELECT count(*) FROM reversals`) == 0 &&
 			countRows(t, db, `SELECT count(*) FROM entries WHERE outcome = 'advised'`) == int64(len(ds))
 	}, crashDeadline, 20*time.Millisecond, "every advice acknowledged (0130) and journaled")
-	assertNoPANInDatabase(t, db, cardX, cardY)
 }
 
 // startStandInNode runs a cluster node whose issuer at issuerAddr has
