@@ -157,7 +157,9 @@ func (p *PG) ExpireAdvices(issuer string, before, now time.Time) (int64, error) 
 	if p.opt.ReadOnly {
 		return 0, ErrReadOnly
 	}
-	tag, err := p.pool.Exec(context.Background(), `UPDATE reversals SET exception = $1
+	ctx, cancel := context.WithTimeout(context.Background(), pgWriteTimeout) // the switch's queue waits for it
+	defer cancel()
+	tag, err := p.pool.Exec(ctx, `UPDATE reversals SET exception = $1
 		WHERE kind = $2 AND issuer = $3 AND exception = 0 AND created < $4`,
 		now.UnixNano(), KindStandIn, issuer, before.UnixNano())
 	if err != nil {
