@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cardswitch/cardswitch/internal/porttest"
 	"github.com/stretchr/testify/require"
 )
 
@@ -158,25 +158,14 @@ func (p *proc) logged(s string) bool {
 	return false
 }
 
-// serveOnFreePorts runs serve on yaml with its 127.0.0.1 ports made free
-// ones (freePorts) and returns the process once it listens, with that log
-// line. For configs whose issuers point at the config's own simulators,
-// which cannot take port 0. A freed port can be taken by another process
-// before the switch binds it again: such a start is retried on new ports,
-// twice at most; any other failure is fatal.
+// serveOnFreePorts runs serve on yaml with its 127.0.0.1 ports made
+// reserved ones (freePorts) and returns the process once it listens, with
+// that log line. For configs whose issuers point at the config's own
+// simulators, which cannot take port 0.
 func serveOnFreePorts(t *testing.T, env []string, yaml string) (*proc, map[string]any) {
 	t.Helper()
-	for attempt := 1; ; attempt++ {
-		p := startServeEnv(t, env, "--config", writeFile(t, "cardswitch.yaml", freePorts(t, yaml)))
-		l, err := p.awaitLog("cardswitch listening", nil)
-		if err == nil {
-			return p, l
-		}
-		if attempt == 3 || !p.logged("address already in use") {
-			t.Fatal(err)
-		}
-		t.Logf("attempt %d: a port was taken before the switch bound it; new ports", attempt)
-	}
+	p := startServeEnv(t, env, "--config", writeFile(t, "cardswitch.yaml", freePorts(t, yaml)))
+	return p, p.waitLog(t, "cardswitch listening", nil)
 }
 
 func matches(l map[string]any, match map[string]string) bool {
@@ -188,9 +177,10 @@ func matches(l map[string]any, match map[string]string) bool {
 	return true
 }
 
-// freePorts rewrites every 127.0.0.1:PORT in a config to a port free a
-// moment ago, so a shipped example can run next to anything else on the
-// machine; serveOnFreePorts retries when one is taken in between.
+// freePorts rewrites every 127.0.0.1:PORT in a config to a port reserved
+// for the test (porttest), so a shipped example can run next to anything
+// else on the machine: the switch binds the port while the test holds it,
+// and nothing else can take it in between.
 func freePorts(t *testing.T, yaml string) string {
 	t.Helper()
 	ports := map[string]string{}
@@ -198,10 +188,7 @@ func freePorts(t *testing.T, yaml string) string {
 		if p, ok := ports[addr]; ok {
 			return p
 		}
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		require.NoError(t, err)
-		p := ln.Addr().String()
-		require.NoError(t, ln.Close())
+		p := porttest.Addr(t)
 		ports[addr] = p
 		return p
 	})
