@@ -173,3 +173,56 @@ func TestPGSpoolReplaySkipsWhatCommitted(t *testing.T) {
 	defer p2.Close()
 	assert.Equal(t, map[string]int{"000001": 1, "000002": 1}, stansIn(t, dsn))
 }
+
+// TestPGSpoolReplayHoldsNoClaimBack: the write that finds the database
+// back replays the spool, which can take long (a big spool, a loaded
+// machine). The requests of that write were spooled: their claims are
+// undecided (ErrClaimUnknown) whatever the replay does, and they are told
+// so before it, not after. Told after, a request waited at the link's
+// gate past its issuer timeout: the switch answered 91, stored a timeout
+// reversal, and then did not send it (its claim undecided), reversing a
+// request the issuer never saw. The test holds the replay on the spool's
+// lock (a write of only a claim spools nothing and needs no lock).
+func TestPGSpoolReplayHoldsNoClaimBack(t *testing.T) {
+	srv := pgtest.StartServer(t)
+	spool := filepath.Join(t.TempDir(), "sw-1.spool")
+	p, err := OpenPG(context.Background(), srv.DSN(), PGOptions{Node: "sw-1", Keys: testKeys, Spool: spool})
+	require.NoError(t, err)
+	defer p.Close()
+	srv.Stop()
+	for _, err := range appendEntries(p, 1, 2) {
+		require.NoError(t, err)
+	}
+	require.FileExists(t, spool)
+
+	p.mu.Lock()
+	p.writing = true // no write starts until the claim is staged and the replay held
+	p.mu.Unlock()
+	s := sentSample("000003", 3)
+	s.Claim = AppendClaimKey(nil, "acq", []byte("010"), []byte("000003"), nil, nil, nil)
+	_, seq, err := p.StageSent(s)
+	require.NoError(t, err)
+	srv.Start()
+	require.Eventually(t, p.sp.back.Load, 30*time.Second, 10*time.Millisecond, "the probe did not find the database")
+	p.sp.mu.Lock() // the replay waits here
+	p.mu.Lock()
+	p.writing = false
+	p.cond.Broadcast()
+	p.mu.Unlock()
+	p.nudge()
+
+	told := assert.Eventually(t, func() bool {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		_, told := p.claimErrs[seq]
+		return told
+	}, 30*time.Second, 10*time.Millisecond, "the claim's result waits for the replay")
+	p.sp.mu.Unlock()
+	require.True(t, told)
+	assert.ErrorIs(t, p.ClaimResult(seq), ErrClaimUnknown)
+	require.Eventually(t, func() bool {
+		_, err := os.Stat(spool)
+		return os.IsNotExist(err)
+	}, 30*time.Second, 10*time.Millisecond, "spool not replayed")
+	assert.Equal(t, map[string]int{"000001": 1, "000002": 1}, stansIn(t, srv.DSN()))
+}
