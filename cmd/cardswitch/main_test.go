@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -125,11 +126,32 @@ func (p *proc) waitLog(t *testing.T, msg string, match map[string]string) map[st
 // awaitLog is waitLog that returns its failure: the process exited first,
 // or the line did not come within 20 s.
 func (p *proc) awaitLog(msg string, match map[string]string) (map[string]any, error) {
+	return p.awaitLine(fmt.Sprintf("%q %v", msg, match), func(l map[string]any) bool {
+		return l["msg"] == msg && matches(l, match)
+	})
+}
+
+// waitLogAny waits for the first log line whose msg is one of msgs, and
+// returns it.
+func (p *proc) waitLogAny(t *testing.T, msgs ...string) map[string]any {
+	t.Helper()
+	l, err := p.awaitLine(fmt.Sprintf("%q", msgs), func(l map[string]any) bool {
+		return slices.Contains(msgs, fmt.Sprint(l["msg"]))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l
+}
+
+// awaitLine waits for the first log line ok accepts (what names it in the
+// error): the process exited first, or the line did not come within 20 s.
+func (p *proc) awaitLine(what string, ok func(map[string]any) bool) (map[string]any, error) {
 	deadline := time.After(20 * time.Second)
 	for i := 0; ; {
 		p.mu.Lock()
 		for ; i < len(p.logs); i++ {
-			if l := p.logs[i]; l != nil && l["msg"] == msg && matches(l, match) {
+			if l := p.logs[i]; l != nil && ok(l) {
 				p.mu.Unlock()
 				return l, nil
 			}
@@ -139,9 +161,9 @@ func (p *proc) awaitLog(msg string, match map[string]string) (map[string]any, er
 		case <-p.seen:
 		case err := <-p.done:
 			p.done <- err
-			return nil, fmt.Errorf("switch exited (%v) before logging %q", err, msg)
+			return nil, fmt.Errorf("switch exited (%v) before logging %s", err, what)
 		case <-deadline:
-			return nil, fmt.Errorf("no log line %q %v", msg, match)
+			return nil, fmt.Errorf("no log line %s", what)
 		}
 	}
 }
