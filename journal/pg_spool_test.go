@@ -113,21 +113,9 @@ func TestPGSpoolWhileDatabaseDownReplayedAtStart(t *testing.T) {
 // TestPGSpoolReplayedWhenDatabaseBack: a running node replays its spool
 // once the database answers again, and writes go to the database again.
 func TestPGSpoolReplayedWhenDatabaseBack(t *testing.T) {
-	srv := pgtest.StartServer(t)
-	spool := filepath.Join(t.TempDir(), "sw-1.spool")
-	p, err := OpenPG(context.Background(), srv.DSN(), PGOptions{Node: "sw-1", Keys: testKeys, Spool: spool})
-	require.NoError(t, err)
-	defer p.Close()
-	srv.Stop()
-	for _, err := range appendEntries(p, 1, 5) {
-		require.NoError(t, err)
-	}
-	require.FileExists(t, spool)
+	srv, p, spool := spoolingNode(t, 5)
 	srv.Start()
-	require.Eventually(t, func() bool {
-		_, err := os.Stat(spool)
-		return os.IsNotExist(err)
-	}, 30*time.Second, 10*time.Millisecond, "spool not replayed")
+	awaitReplayed(t, spool)
 	for _, err := range appendEntries(p, 6, 7) {
 		require.NoError(t, err)
 	}
@@ -184,17 +172,7 @@ func TestPGSpoolReplaySkipsWhatCommitted(t *testing.T) {
 // request the issuer never saw. The test holds the replay on the spool's
 // lock (a write of only a claim spools nothing and needs no lock).
 func TestPGSpoolReplayHoldsNoClaimBack(t *testing.T) {
-	srv := pgtest.StartServer(t)
-	spool := filepath.Join(t.TempDir(), "sw-1.spool")
-	p, err := OpenPG(context.Background(), srv.DSN(), PGOptions{Node: "sw-1", Keys: testKeys, Spool: spool})
-	require.NoError(t, err)
-	defer p.Close()
-	srv.Stop()
-	for _, err := range appendEntries(p, 1, 2) {
-		require.NoError(t, err)
-	}
-	require.FileExists(t, spool)
-
+	srv, p, spool := spoolingNode(t, 2)
 	p.mu.Lock()
 	p.writing = true // no write starts until the claim is staged and the replay held
 	p.mu.Unlock()
@@ -220,9 +198,33 @@ func TestPGSpoolReplayHoldsNoClaimBack(t *testing.T) {
 	p.sp.mu.Unlock()
 	require.True(t, told)
 	assert.ErrorIs(t, p.ClaimResult(seq), ErrClaimUnknown)
+	awaitReplayed(t, spool)
+	assert.Equal(t, map[string]int{"000001": 1, "000002": 1}, stansIn(t, srv.DSN()))
+}
+
+// spoolingNode is a node on a PostgreSQL of the test's own, which is then
+// stopped: entries 1..n went to the node's spool. The node is closed when
+// the test ends.
+func spoolingNode(t *testing.T, n int) (*pgtest.Server, *PG, string) {
+	t.Helper()
+	srv := pgtest.StartServer(t)
+	spool := filepath.Join(t.TempDir(), "sw-1.spool")
+	p, err := OpenPG(context.Background(), srv.DSN(), PGOptions{Node: "sw-1", Keys: testKeys, Spool: spool})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = p.Close() })
+	srv.Stop()
+	for _, err := range appendEntries(p, 1, n) {
+		require.NoError(t, err)
+	}
+	require.FileExists(t, spool)
+	return srv, p, spool
+}
+
+// awaitReplayed waits until the spool is replayed (removed).
+func awaitReplayed(t *testing.T, spool string) {
+	t.Helper()
 	require.Eventually(t, func() bool {
 		_, err := os.Stat(spool)
 		return os.IsNotExist(err)
 	}, 30*time.Second, 10*time.Millisecond, "spool not replayed")
-	assert.Equal(t, map[string]int{"000001": 1, "000002": 1}, stansIn(t, srv.DSN()))
 }
