@@ -97,6 +97,20 @@ func (p *PG) keyIDs() []int64 {
 	return out
 }
 
+// pgDueReversalsSQL selects (and locks) the reversals node $1 may claim:
+// due by $2, owed to issuer $3, sealed with a key of $4, and its own or
+// of a node without a heartbeat since $5 (at most $6). The owner's
+// liveness is a NOT EXISTS, not a LEFT JOIN of nodes: when another node
+// claims a row between this statement's snapshot and its lock, PostgreSQL
+// rechecks the row's new version against the conditions, and a join would
+// then find no nodes row for the new owner (the joined row is the old
+// owner's) and read it as a node without a heartbeat: both nodes claimed
+// the row.
+const pgDueReversalsSQL = `SELECT r.id FROM reversals r
+	WHERE r.next_attempt <= $2 AND r.issuer = $3 AND r.exception = 0 AND r.key_id = ANY($4)
+		AND (r.node = $1 OR NOT EXISTS (SELECT 1 FROM nodes n WHERE n.node = r.node AND n.heartbeat_ns >= $5))
+	ORDER BY r.id LIMIT $6 FOR UPDATE OF r SKIP LOCKED`
+
 // DueReversalsOf lists the reversals owed to issuer whose NextAttempt <=
 // now, oldest first (limit <= 0: no limit): this node's, and those of
 // nodes whose lease lapsed, which it claims.
@@ -104,11 +118,7 @@ func (p *PG) DueReversalsOf(issuer string, now time.Time, limit int) ([]Reversal
 	if limit <= 0 {
 		limit = 1 << 30
 	}
-	out, err := p.reversals(`UPDATE reversals SET node = $1 WHERE id IN (
-		SELECT r.id FROM reversals r LEFT JOIN nodes n ON n.node = r.node
-		WHERE r.next_attempt <= $2 AND r.issuer = $3 AND r.exception = 0 AND r.key_id = ANY($4)
-			AND (r.node = $1 OR n.heartbeat_ns IS NULL OR n.heartbeat_ns < $5)
-		ORDER BY r.id LIMIT $6 FOR UPDATE OF r SKIP LOCKED)
+	out, err := p.reversals(`UPDATE reversals SET node = $1 WHERE id IN (`+pgDueReversalsSQL+`)
 		RETURNING `+pgReversalCols, p.opt.Node, now.UnixNano(), issuer, p.keyIDs(),
 		p.deadBefore(), limit)
 	slices.SortFunc(out, func(a, b Reversal) int { return cmp.Compare(a.ID, b.ID) })

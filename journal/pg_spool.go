@@ -452,18 +452,27 @@ func (p *PG) writeOrSpool(b *pgBatch) (lost map[int64]bool, spooled bool, err er
 	if err := p.spoolAppend(b); err != nil {
 		return nil, true, err
 	}
-	if p.sp.back.Swap(false) {
-		ctx, cancel := context.WithTimeout(context.Background(), pgWriteTimeout)
-		n, err := p.drainSpool(ctx)
-		cancel()
-		if err != nil {
-			p.opt.Log.Error("journal.postgres: spool replay failed: writes still go to the spool", "err", err)
-			p.probe()
-		} else {
-			p.opt.Log.Warn("journal.postgres: database reachable again: spool replayed", "entries", n)
-		}
-	}
 	return nil, true, nil
+}
+
+// replaySpool replays the spool once the probe found the database back.
+// Only the committer does (lead), after its write's waiters and claims
+// are told: a replay can take long, and a request's gate (Commit) must not
+// wait for it with a result it already has, or the request times out
+// there and gets a reversal though it is never sent.
+func (p *PG) replaySpool() {
+	if !p.sp.back.Swap(false) {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), pgWriteTimeout)
+	n, err := p.drainSpool(ctx)
+	cancel()
+	if err != nil {
+		p.opt.Log.Error("journal.postgres: spool replay failed: writes still go to the spool", "err", err)
+		p.probe()
+		return
+	}
+	p.opt.Log.Warn("journal.postgres: database reachable again: spool replayed", "entries", n)
 }
 
 // claimSeqs is the seqs of b's duplicate claims.

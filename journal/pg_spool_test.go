@@ -113,21 +113,9 @@ func TestPGSpoolWhileDatabaseDownReplayedAtStart(t *testing.T) {
 // TestPGSpoolReplayedWhenDatabaseBack: a running node replays its spool
 // once the database answers again, and writes go to the database again.
 func TestPGSpoolReplayedWhenDatabaseBack(t *testing.T) {
-	srv := pgtest.StartServer(t)
-	spool := filepath.Join(t.TempDir(), "sw-1.spool")
-	p, err := OpenPG(context.Background(), srv.DSN(), PGOptions{Node: "sw-1", Keys: testKeys, Spool: spool})
-	require.NoError(t, err)
-	defer p.Close()
-	srv.Stop()
-	for _, err := range appendEntries(p, 1, 5) {
-		require.NoError(t, err)
-	}
-	require.FileExists(t, spool)
+	srv, p, spool := spoolingNode(t, 5)
 	srv.Start()
-	require.Eventually(t, func() bool {
-		_, err := os.Stat(spool)
-		return os.IsNotExist(err)
-	}, 30*time.Second, 10*time.Millisecond, "spool not replayed")
+	awaitReplayed(t, spool)
 	for _, err := range appendEntries(p, 6, 7) {
 		require.NoError(t, err)
 	}
@@ -172,4 +160,71 @@ func TestPGSpoolReplaySkipsWhatCommitted(t *testing.T) {
 	require.NoError(t, err)
 	defer p2.Close()
 	assert.Equal(t, map[string]int{"000001": 1, "000002": 1}, stansIn(t, dsn))
+}
+
+// TestPGSpoolReplayHoldsNoClaimBack: the write that finds the database
+// back replays the spool, which can take long (a big spool, a loaded
+// machine). The requests of that write were spooled: their claims are
+// undecided (ErrClaimUnknown) whatever the replay does, and they are told
+// so before it, not after. Told after, a request waited at the link's
+// gate past its issuer timeout: the switch answered 91, stored a timeout
+// reversal, and then did not send it (its claim undecided), reversing a
+// request the issuer never saw. The test holds the replay on the spool's
+// lock (a write of only a claim spools nothing and needs no lock).
+func TestPGSpoolReplayHoldsNoClaimBack(t *testing.T) {
+	srv, p, spool := spoolingNode(t, 2)
+	p.mu.Lock()
+	p.writing = true // no write starts until the claim is staged and the replay held
+	p.mu.Unlock()
+	s := sentSample("000003", 3)
+	s.Claim = AppendClaimKey(nil, "acq", []byte("010"), []byte("000003"), nil, nil, nil)
+	_, seq, err := p.StageSent(s)
+	require.NoError(t, err)
+	srv.Start()
+	require.Eventually(t, p.sp.back.Load, 30*time.Second, 10*time.Millisecond, "the probe did not find the database")
+	p.sp.mu.Lock() // the replay waits here
+	p.mu.Lock()
+	p.writing = false
+	p.cond.Broadcast()
+	p.mu.Unlock()
+	p.nudge()
+
+	told := assert.Eventually(t, func() bool {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		_, told := p.claimErrs[seq]
+		return told
+	}, 30*time.Second, 10*time.Millisecond, "the claim's result waits for the replay")
+	p.sp.mu.Unlock()
+	require.True(t, told)
+	assert.ErrorIs(t, p.ClaimResult(seq), ErrClaimUnknown)
+	awaitReplayed(t, spool)
+	assert.Equal(t, map[string]int{"000001": 1, "000002": 1}, stansIn(t, srv.DSN()))
+}
+
+// spoolingNode is a node on a PostgreSQL of the test's own, which is then
+// stopped: entries 1..n went to the node's spool. The node is closed when
+// the test ends.
+func spoolingNode(t *testing.T, n int) (*pgtest.Server, *PG, string) {
+	t.Helper()
+	srv := pgtest.StartServer(t)
+	spool := filepath.Join(t.TempDir(), "sw-1.spool")
+	p, err := OpenPG(context.Background(), srv.DSN(), PGOptions{Node: "sw-1", Keys: testKeys, Spool: spool})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = p.Close() })
+	srv.Stop()
+	for _, err := range appendEntries(p, 1, n) {
+		require.NoError(t, err)
+	}
+	require.FileExists(t, spool)
+	return srv, p, spool
+}
+
+// awaitReplayed waits until the spool is replayed (removed).
+func awaitReplayed(t *testing.T, spool string) {
+	t.Helper()
+	require.Eventually(t, func() bool {
+		_, err := os.Stat(spool)
+		return os.IsNotExist(err)
+	}, 30*time.Second, 10*time.Millisecond, "spool not replayed")
 }

@@ -242,6 +242,48 @@ func TestPGDeadNodesReversalsAreClaimed(t *testing.T) {
 	}
 }
 
+// TestPGDueReversalClaimedOnce: node c's claim of a dead node's reversals
+// took its snapshot before node b claimed them all and committed; when c
+// then locks the rows, PostgreSQL rechecks their new versions, which are
+// b's, a live node's: c claims none. (A cursor over the claim's query
+// holds c between its snapshot and its locks.)
+func TestPGDueReversalClaimedOnce(t *testing.T) {
+	dsn := pgtest.DSN(t)
+	ctx := context.Background()
+	var nodes []*PG
+	for _, node := range []string{"sw-a", "sw-b", "sw-c"} {
+		p, err := OpenPG(ctx, dsn, PGOptions{Node: node, Keys: testKeys, Lease: time.Hour})
+		require.NoError(t, err)
+		t.Cleanup(func() { _ = p.Close() })
+		beatingForALease(p)
+		nodes = append(nodes, p)
+	}
+	a, b, c := nodes[0], nodes[1], nodes[2]
+	require.NoError(t, a.AddReversals(ctx, []*Reversal{{Issuer: "bank-a", STAN: "000001", Frame: []byte("0420 frame"),
+		Created: t0}}))
+	require.NoError(t, a.Close())
+	_, err := b.pool.Exec(ctx, `UPDATE nodes SET heartbeat_ns = 0 WHERE node = 'sw-a'`) // its lease lapsed
+	require.NoError(t, err)
+
+	conn, err := pgx.Connect(ctx, dsn)
+	require.NoError(t, err)
+	defer conn.Close(ctx)
+	tx, err := conn.Begin(ctx)
+	require.NoError(t, err)
+	defer func() { _ = tx.Rollback(ctx) }()
+	_, err = tx.Exec(ctx, `DECLARE claim CURSOR FOR `+pgDueReversalsSQL, c.opt.Node, time.Now().UnixNano(), "bank-a",
+		c.keyIDs(), c.deadBefore(), 1<<30)
+	require.NoError(t, err)
+	got, err := b.DueReversalsOf("bank-a", time.Now(), 0)
+	require.NoError(t, err)
+	require.Len(t, got, 1, "b claims the dead node's reversal")
+	rows, err := tx.Query(ctx, `FETCH ALL FROM claim`)
+	require.NoError(t, err)
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+	require.NoError(t, err)
+	assert.Empty(t, ids, "c claims a reversal b claimed")
+}
+
 // TestPGMigratesAnOlderSchema: a database at an older version is brought
 // up to date by the next opener, its rows kept.
 func TestPGMigratesAnOlderSchema(t *testing.T) {

@@ -113,7 +113,7 @@ func (p *PG) Commit(t Ticket) {
 		if p.writing {
 			p.cond.Wait()
 		} else {
-			p.lead()
+			p.lead(false)
 		}
 	}
 	p.mu.Unlock()
@@ -129,8 +129,10 @@ func (p *PG) Flush(ctx context.Context) error {
 }
 
 // lead takes the staged batch and writes it; p.mu is held on entry and
-// on return, released in between.
-func (p *PG) lead() {
+// on return, released in between. With replay (the committer's) it then
+// replays the spool if the database is back, still the writer (later
+// writes wait) but with this batch told.
+func (p *PG) lead(replay bool) {
 	p.writing = true
 	b, t := p.cur, p.gen
 	p.cur, p.gen, p.spare = p.spare, t+1, nil
@@ -163,7 +165,14 @@ func (p *PG) lead() {
 	p.claimLosers(b, lost, claimErr)
 	b.reset()
 	p.spare = b // the next lead stages into it: its arrays are grown already
-	p.writing, p.written = false, t
+	p.written = t
+	p.cond.Broadcast()
+	if replay && spooled {
+		p.mu.Unlock()
+		p.replaySpool()
+		p.mu.Lock()
+	}
+	p.writing = false
 	p.cond.Broadcast()
 }
 
@@ -267,7 +276,8 @@ func (p *PG) giveIDs(ctx context.Context, b *pgBatch) error {
 }
 
 // committer writes what nobody commits, sweepAfter after it was staged
-// (or at once when Append nudges it).
+// (or at once when Append nudges it), and replays the spool when the
+// probe finds the database back.
 func (p *PG) committer() {
 	defer close(p.done)
 	tick := time.NewTicker(sweepAfter)
@@ -282,8 +292,15 @@ func (p *PG) committer() {
 		p.mu.Lock()
 		pending := p.cur.ents.len()+len(p.cur.sent)+len(p.cur.closes)+len(p.cur.release) > 0
 		t := p.gen
+		if p.sp.back.Load() && p.sp.on.Load() { // a spool to replay: even with nothing staged
+			for p.writing {
+				p.cond.Wait()
+			}
+			p.lead(true)
+			pending = false
+		}
 		p.mu.Unlock()
-		if pending || (p.sp.back.Load() && p.sp.on.Load()) { // a spool to replay: even with nothing staged
+		if pending {
 			p.Commit(t)
 		}
 	}

@@ -2,7 +2,6 @@ package replay
 
 import (
 	"context"
-	"net"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -10,6 +9,7 @@ import (
 
 	"github.com/cardswitch/cardswitch/config"
 	"github.com/cardswitch/cardswitch/internal/dialectio"
+	"github.com/cardswitch/cardswitch/internal/porttest"
 	"github.com/cardswitch/cardswitch/iso"
 	"github.com/cardswitch/cardswitch/replay/trace"
 	switchd "github.com/cardswitch/cardswitch/switch"
@@ -54,7 +54,9 @@ func demoSwitch(t *testing.T) string {
 			if a, ok := addrs[ep]; ok {
 				cfg.Issuers[i].Endpoints[j] = a
 			} else {
-				cfg.Issuers[i].Endpoints[j] = closedPort(t)
+				// down for the whole test: a port freed at once could
+				// be taken by another test's listener, which would answer
+				cfg.Issuers[i].Endpoints[j] = porttest.Addr(t)
 			}
 		}
 	}
@@ -71,14 +73,6 @@ func demoSwitch(t *testing.T) string {
 		wcancel()
 	}
 	return sw.Addr().String()
-}
-
-func closedPort(t *testing.T) string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	addr := ln.Addr().String()
-	require.NoError(t, ln.Close())
-	return addr
 }
 
 // TestFixturesThroughSwitch replays every fixture through the switch with

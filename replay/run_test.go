@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/cardswitch/cardswitch/config"
+	"github.com/cardswitch/cardswitch/internal/porttest"
 	"github.com/cardswitch/cardswitch/issuersim"
 	"github.com/cardswitch/cardswitch/replay/trace"
 	"github.com/stretchr/testify/assert"
@@ -173,11 +174,8 @@ func TestRunErrors(t *testing.T) {
 }
 
 func TestDialFailure(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	addr := ln.Addr().String()
-	require.NoError(t, ln.Close())
-	_, err = Run(context.Background(), Options{Target: addr}, msgs(t, 1))
+	addr := porttest.Addr(t) // nothing listens there, nor can meanwhile
+	_, err := Run(context.Background(), Options{Target: addr}, msgs(t, 1))
 	require.ErrorContains(t, err, "replay: connect "+addr+": ")
 }
 

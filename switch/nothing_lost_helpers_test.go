@@ -57,7 +57,6 @@ func startWatchedSim(t testing.TB, sc config.Simulator) (*issuersim.Sim, *simLog
 	if sc.Listen == "" {
 		sc.Listen = "127.0.0.1:0"
 	}
-	releaseAddr(sc.Listen) // a deadAddr: the simulator takes the port now
 	sim, err := issuersim.New(sc, testLog(t))
 	require.NoError(t, err)
 	l := watchSim(sim)

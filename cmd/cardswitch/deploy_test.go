@@ -14,6 +14,7 @@ import (
 
 	"github.com/cardswitch/cardswitch/acqclient"
 	"github.com/cardswitch/cardswitch/config"
+	"github.com/cardswitch/cardswitch/internal/porttest"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -115,10 +116,7 @@ routes:
 func haproxyConfig(t *testing.T, nodes ...*proc) string {
 	t.Helper()
 	text := readString(t, filepath.Join("..", "..", "deploy", "haproxy", "haproxy.cfg"))
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	front := l.Addr().String()
-	require.NoError(t, l.Close())
+	front := porttest.Addr(t) // HAProxy binds it with SO_REUSEADDR, as porttest allows
 	replace := map[string]string{"bind :8583": "bind " + front, "inter 2s": "inter 200ms",
 		"maxconn 20000": "maxconn 1000"} // within a test runner's open-file limit
 	for i, p := range nodes {

@@ -109,11 +109,10 @@ func TestReplayDialect1993(t *testing.T) {
 // and replaying it (in the noted dialect) gets the same answers.
 func TestRecordDialectBinaryThenReplay(t *testing.T) {
 	sim := startIssuerSim(t, "--dialect", "iso87binary", "--rule", "pan_suffix=0051,code=51")
-	listen := freeAddr(t)
 	out := filepath.Join(t.TempDir(), "rec.jsonl")
-	rec := startProc(t, "", nil, "record", "--log-format", "json", "--listen", listen, "--upstream", sim,
+	rec := startProc(t, "", nil, "record", "--log-format", "json", "--listen", "127.0.0.1:0", "--upstream", sim,
 		"--dialect", "iso87binary", "--out", out, "--keep-pan")
-	rec.waitLog(t, "recording", map[string]string{"dialect": "iso87binary"})
+	listen := fmt.Sprint(rec.waitLog(t, "recording", map[string]string{"dialect": "iso87binary"})["listen"])
 	for i, pan := range []string{"4111111111111111", "4111111111110051"} {
 		o, stderr, code := run(t, "send", "--target", listen, "--dialect", "iso87binary", "--pan", pan,
 			"--amount", "100", "--stan", fmt.Sprint(i+1), "--field", "48=LOYALTY 7")

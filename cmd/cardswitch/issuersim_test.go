@@ -1,10 +1,7 @@
 package main
 
 import (
-	"bufio"
-	"net"
-	"os/exec"
-	"strings"
+	"fmt"
 	"syscall"
 	"testing"
 	"time"
@@ -15,40 +12,11 @@ import (
 )
 
 // issuer-sim goes down on SIGUSR1 (its links closed, new ones too) and
-// comes back up on SIGUSR2, on the same address.
+// comes back up on SIGUSR2, on the same address (the one it logged, from
+// port 0).
 func TestIssuerSimDownAndUpOnSignals(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	addr := ln.Addr().String()
-	require.NoError(t, ln.Close())
-	cmd := exec.Command(binary, "issuer-sim", "--listen", addr, "--log-format", "json")
-	stderr, err := cmd.StderrPipe()
-	require.NoError(t, err)
-	require.NoError(t, cmd.Start())
-	lines := make(chan string, 64)
-	go func() {
-		sc := bufio.NewScanner(stderr)
-		for sc.Scan() {
-			lines <- sc.Text()
-		}
-		close(lines)
-	}()
-	t.Cleanup(func() { _ = cmd.Process.Signal(syscall.SIGTERM); _ = cmd.Wait() })
-	await := func(msg string) {
-		t.Helper()
-		deadline := time.After(20 * time.Second)
-		for {
-			select {
-			case l, ok := <-lines:
-				require.True(t, ok, "issuer-sim exited before logging %q", msg)
-				if strings.Contains(l, `"msg":"`+msg) {
-					return
-				}
-			case <-deadline:
-				t.Fatalf("no log line %q", msg)
-			}
-		}
-	}
+	p := startProc(t, "", nil, "issuer-sim", "--listen", "127.0.0.1:0", "--log-format", "json")
+	addr := fmt.Sprint(p.waitLog(t, "issuer simulator listening", nil)["addr"])
 	echo := func() *acqclient.Client {
 		t.Helper()
 		c, err := acqclient.Dial(addr, 10*time.Second)
@@ -61,16 +29,15 @@ func TestIssuerSimDownAndUpOnSignals(t *testing.T) {
 		require.Equal(t, "0810", got)
 		return c
 	}
-	await("issuer simulator listening")
 	c := echo()
-	require.NoError(t, cmd.Process.Signal(syscall.SIGUSR1))
-	await("issuer simulator down")
+	require.NoError(t, p.cmd.Process.Signal(syscall.SIGUSR1))
+	p.waitLog(t, "issuer simulator down: connections closed until it is brought up", nil)
 	m, err := acqclient.Request{MTI: "0800", STAN: 2, NetworkCode: iso.NetEcho}.Message()
 	require.NoError(t, err)
 	_, err = c.Send(m)
 	require.Error(t, err, "its link was closed")
 	_ = c.Close()
-	require.NoError(t, cmd.Process.Signal(syscall.SIGUSR2))
-	await("issuer simulator up")
+	require.NoError(t, p.cmd.Process.Signal(syscall.SIGUSR2))
+	p.waitLog(t, "issuer simulator up", nil)
 	_ = echo().Close()
 }

@@ -5,16 +5,17 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/cardswitch/cardswitch/internal/porttest"
 	"github.com/stretchr/testify/require"
 )
 
@@ -125,11 +126,32 @@ func (p *proc) waitLog(t *testing.T, msg string, match map[string]string) map[st
 // awaitLog is waitLog that returns its failure: the process exited first,
 // or the line did not come within 20 s.
 func (p *proc) awaitLog(msg string, match map[string]string) (map[string]any, error) {
+	return p.awaitLine(fmt.Sprintf("%q %v", msg, match), func(l map[string]any) bool {
+		return l["msg"] == msg && matches(l, match)
+	})
+}
+
+// waitLogAny waits for the first log line whose msg is one of msgs, and
+// returns it.
+func (p *proc) waitLogAny(t *testing.T, msgs ...string) map[string]any {
+	t.Helper()
+	l, err := p.awaitLine(fmt.Sprintf("%q", msgs), func(l map[string]any) bool {
+		return slices.Contains(msgs, fmt.Sprint(l["msg"]))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l
+}
+
+// awaitLine waits for the first log line ok accepts (what names it in the
+// error): the process exited first, or the line did not come within 20 s.
+func (p *proc) awaitLine(what string, ok func(map[string]any) bool) (map[string]any, error) {
 	deadline := time.After(20 * time.Second)
 	for i := 0; ; {
 		p.mu.Lock()
 		for ; i < len(p.logs); i++ {
-			if l := p.logs[i]; l != nil && l["msg"] == msg && matches(l, match) {
+			if l := p.logs[i]; l != nil && ok(l) {
 				p.mu.Unlock()
 				return l, nil
 			}
@@ -139,9 +161,9 @@ func (p *proc) awaitLog(msg string, match map[string]string) (map[string]any, er
 		case <-p.seen:
 		case err := <-p.done:
 			p.done <- err
-			return nil, fmt.Errorf("switch exited (%v) before logging %q", err, msg)
+			return nil, fmt.Errorf("switch exited (%v) before logging %s", err, what)
 		case <-deadline:
-			return nil, fmt.Errorf("no log line %q %v", msg, match)
+			return nil, fmt.Errorf("no log line %s", what)
 		}
 	}
 }
@@ -158,25 +180,14 @@ func (p *proc) logged(s string) bool {
 	return false
 }
 
-// serveOnFreePorts runs serve on yaml with its 127.0.0.1 ports made free
-// ones (freePorts) and returns the process once it listens, with that log
-// line. For configs whose issuers point at the config's own simulators,
-// which cannot take port 0. A freed port can be taken by another process
-// before the switch binds it again: such a start is retried on new ports,
-// twice at most; any other failure is fatal.
+// serveOnFreePorts runs serve on yaml with its 127.0.0.1 ports made
+// reserved ones (freePorts) and returns the process once it listens, with
+// that log line. For configs whose issuers point at the config's own
+// simulators, which cannot take port 0.
 func serveOnFreePorts(t *testing.T, env []string, yaml string) (*proc, map[string]any) {
 	t.Helper()
-	for attempt := 1; ; attempt++ {
-		p := startServeEnv(t, env, "--config", writeFile(t, "cardswitch.yaml", freePorts(t, yaml)))
-		l, err := p.awaitLog("cardswitch listening", nil)
-		if err == nil {
-			return p, l
-		}
-		if attempt == 3 || !p.logged("address already in use") {
-			t.Fatal(err)
-		}
-		t.Logf("attempt %d: a port was taken before the switch bound it; new ports", attempt)
-	}
+	p := startServeEnv(t, env, "--config", writeFile(t, "cardswitch.yaml", freePorts(t, yaml)))
+	return p, p.waitLog(t, "cardswitch listening", nil)
 }
 
 func matches(l map[string]any, match map[string]string) bool {
@@ -188,9 +199,10 @@ func matches(l map[string]any, match map[string]string) bool {
 	return true
 }
 
-// freePorts rewrites every 127.0.0.1:PORT in a config to a port free a
-// moment ago, so a shipped example can run next to anything else on the
-// machine; serveOnFreePorts retries when one is taken in between.
+// freePorts rewrites every 127.0.0.1:PORT in a config to a port reserved
+// for the test (porttest), so a shipped example can run next to anything
+// else on the machine: the switch binds the port while the test holds it,
+// and nothing else can take it in between.
 func freePorts(t *testing.T, yaml string) string {
 	t.Helper()
 	ports := map[string]string{}
@@ -198,10 +210,7 @@ func freePorts(t *testing.T, yaml string) string {
 		if p, ok := ports[addr]; ok {
 			return p
 		}
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		require.NoError(t, err)
-		p := ln.Addr().String()
-		require.NoError(t, ln.Close())
+		p := porttest.Addr(t)
 		ports[addr] = p
 		return p
 	})

@@ -2,28 +2,18 @@ package main
 
 import (
 	"context"
-	"net"
 	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/cardswitch/cardswitch/acqclient"
 	"github.com/cardswitch/cardswitch/config"
+	"github.com/cardswitch/cardswitch/internal/porttest"
 	"github.com/cardswitch/cardswitch/issuersim"
 	"github.com/cardswitch/cardswitch/replay/trace"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
-
-// freeAddr returns a loopback address with a port that was free just now.
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	addr := ln.Addr().String()
-	require.NoError(t, ln.Close())
-	return addr
-}
 
 func TestRecordCommand(t *testing.T) {
 	sim, err := issuersim.New(config.Simulator{Name: "sim", Listen: "127.0.0.1:0",
@@ -32,7 +22,9 @@ func TestRecordCommand(t *testing.T) {
 	go func() { _ = sim.Serve() }()
 	defer sim.Close()
 
-	listen := freeAddr(t)
+	// The command logs its address only to the process's stderr: a port
+	// reserved for the test (a port freed at once could be taken first).
+	listen := porttest.Addr(t)
 	out := filepath.Join(t.TempDir(), "rec.jsonl")
 	cmd := newRecord()
 	cmd.SetArgs([]string{"--listen", listen, "--upstream", sim.Addr(), "--out", out})

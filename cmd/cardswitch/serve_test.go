@@ -118,7 +118,7 @@ routes:
 }
 
 // A listen port another process holds stops serve with an error that names
-// it; serveOnFreePorts retries on exactly that text.
+// it.
 func TestServeOnBusyPortSaysAddressInUse(t *testing.T) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)

@@ -2,13 +2,13 @@ package main
 
 import (
 	"fmt"
-	"net"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/cardswitch/cardswitch/config"
+	"github.com/cardswitch/cardswitch/internal/porttest"
 	"github.com/cardswitch/cardswitch/issuersim"
 	"github.com/cardswitch/cardswitch/journal"
 	"github.com/stretchr/testify/assert"
@@ -20,10 +20,7 @@ import (
 // delivers to the issuer once it is up (0120, or 0121 after an attempt),
 // with the decision the client got.
 func TestKill9LosesNoStandInAdvice(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	issuerAddr := ln.Addr().String()
-	require.NoError(t, ln.Close())
+	issuerAddr := porttest.Addr(t) // down, for nothing else to take, until the simulator starts there
 	path := filepath.Join(t.TempDir(), "journal.db")
 	yaml := strings.Replace(crashYAML(path, issuerAddr, "300ms"), "    reconnect_max: 100ms\n",
 		"    reconnect_max: 100ms\n    stand_in:\n      enabled: true\n      max_amount: 10000\n      max_count: 3\n      advice_rate: 1000\n", 1)

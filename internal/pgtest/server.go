@@ -2,7 +2,6 @@ package pgtest
 
 import (
 	"fmt"
-	"net"
 	"os"
 	osexec "os/exec"
 	"os/user"
@@ -11,6 +10,8 @@ import (
 	"strconv"
 	"syscall"
 	"testing"
+
+	"github.com/cardswitch/cardswitch/internal/porttest"
 )
 
 // Server is a PostgreSQL instance of a test's own (initdb in a temporary
@@ -50,7 +51,11 @@ func StartServer(t testing.TB) *Server {
 			t.Fatal(err)
 		}
 	}
-	s.port = freePort(t)
+	// Reserved for the whole test: the server is stopped and started again
+	// on it, and a port merely free when looked at could be taken by
+	// another test's listener before PostgreSQL binds it (it binds with
+	// SO_REUSEADDR, which the reservation allows).
+	s.port = porttest.Port(t)
 	s.run("initdb", "-D", filepath.Join(dir, "data"), "-U", "cardswitch", "--auth=trust", "-E", "UTF8", "--no-sync")
 	s.Start()
 	t.Cleanup(s.Stop)
@@ -122,15 +127,4 @@ func postgresUser(t testing.TB) *syscall.Credential {
 	uid, _ := strconv.ParseUint(u.Uid, 10, 32)
 	gid, _ := strconv.ParseUint(u.Gid, 10, 32)
 	return &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}
-}
-
-// freePort is a port on 127.0.0.1 nothing listened on a moment ago.
-func freePort(t testing.TB) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
 }
