@@ -10,6 +10,7 @@ import (
 	"github.com/cardswitch/cardswitch/acqclient"
 	"github.com/cardswitch/cardswitch/config"
 	"github.com/cardswitch/cardswitch/internal/pgtest"
+	"github.com/cardswitch/cardswitch/internal/porttest"
 	"github.com/cardswitch/cardswitch/issuersim"
 	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/assert"
@@ -25,7 +26,7 @@ import (
 // the advices are no longer owed, each journaled `advised`).
 func TestClusterStandInSharedAcrossNodes(t *testing.T) {
 	dsn := pgtest.DSN(t)
-	issuerAddr := freeAddr(t) // the issuer is down until the test starts it
+	issuerAddr := porttest.Addr(t) // down, for nothing else to take, until the test starts the issuer there
 	key := writeFile(t, "journal.key", strings.Repeat("5a", 32)+"\n")
 	_, a := startStandInNode(t, dsn, key, "sw-a", issuerAddr)
 	_, b := startStandInNode(t, dsn, key, "sw-b", issuerAddr)
@@ -123,7 +124,7 @@ func startStandInNode(t *testing.T, dsn, key, name, issuerAddr string) (*proc, *
 // them with its own, each acknowledged once.
 func TestClusterStandInAdvicesOfKilledNodeDelivered(t *testing.T) {
 	dsn := pgtest.DSN(t)
-	issuerAddr := freeAddr(t) // the issuer is down until the test starts it
+	issuerAddr := porttest.Addr(t) // down, for nothing else to take, until the test starts the issuer there
 	key := writeFile(t, "journal.key", strings.Repeat("5a", 32)+"\n")
 	pa, a := startStandInNode(t, dsn, key, "sw-a", issuerAddr)
 	_, b := startStandInNode(t, dsn, key, "sw-b", issuerAddr)
