@@ -198,11 +198,12 @@ func (l *Link) sweep() {
 	l.fifo.expire(now, func(e entry) {
 		if t := l.pending[e.stan]; t != nil && t.seq == e.seq {
 			if t.marks&awaitingVet != 0 {
-				// Its gate holds it: whether it goes out at all is its
-				// vet's to say, which then fails it (vet.go). A request
-				// queued without a vet (the SQLite journal's) goes out once
-				// its gate lets it, whatever: it times out here even while
-				// held, for the issuer will get it and it must be reversed.
+				// Its gate holds it, and whether it goes out at all is
+				// its vet's to say, which then fails it (vet.go). One
+				// queued without a vet (on the SQLite journal, or claiming
+				// no key) goes out once its gate lets it, whatever: it
+				// times out here even while held, as the issuer will get
+				// it and its reversal is due.
 				return
 			}
 			delete(l.pending, e.stan)

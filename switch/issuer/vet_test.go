@@ -93,6 +93,29 @@ func vetIssuer(t *testing.T) (addr string, got <-chan string) {
 	return ln.Addr().String(), ch
 }
 
+// overdue is a live link to a loopback issuer, signed on, with a claimed
+// 0100 on it whose timeout fired while the link writer's gate held it.
+type overdue struct {
+	l         *Link
+	gate      *heldGate
+	own       *claimOwner
+	txn       *Txn
+	issuerGot <-chan string // the MTIs the issuer read since the sign-on
+	cancel    func()        // closes the link and waits for it to end
+}
+
+// newOverdue sends a 0100 whose claim the gate's write decides as claim
+// (nil: won) on a new link, and sweeps the link until the 0100's deadline
+// has passed, with the gate holding it.
+func newOverdue(t *testing.T, claim error) *overdue {
+	t.Helper()
+	o := &overdue{gate: &heldGate{entered: make(chan struct{}, 1), release: make(chan struct{})},
+		own: newClaimOwner(claim)}
+	o.l, o.issuerGot, o.cancel = gatedLink(t, o.gate)
+	o.txn = sendOverdue(t, o.l, o.gate, o.own)
+	return o
+}
+
 // gatedLink is a live link to a loopback issuer whose writer's gate is g,
 // signed on; cancel closes it, and the test waits for it to end.
 func gatedLink(t *testing.T, g *heldGate) (l *Link, issuerGot <-chan string, cancel func()) {
@@ -102,10 +125,11 @@ func gatedLink(t *testing.T, g *heldGate) (l *Link, issuerGot <-chan string, can
 	require.NoError(t, err)
 	up := make(chan bool, 4)
 	var d net.Dialer
+	dial := func(ctx context.Context, a string) (net.Conn, error) { return d.DialContext(ctx, "tcp", a) }
 	l = NewLink(LinkConfig{Issuer: "bank", Addr: addr, Timeout: time.Hour, ConnectTimeout: 10 * time.Second,
 		ReconnectMin: time.Second, ReconnectMax: time.Second, MaxFrame: 4096, MaxInFlight: 16, WriteBacklog: 1 << 16,
 		Spec: iso.Spec87(), Scanner: sc, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Dial: func(ctx context.Context, a string) (net.Conn, error) { return d.DialContext(ctx, "tcp", a) }, Gate: g.gate, OnState: func(_ *Link, u bool) { up <- u }})
+		Dial: dial, Gate: g.gate, OnState: func(_ *Link, u bool) { up <- u }})
 	ctx, stop := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { defer close(done); l.Run(ctx) }()
@@ -128,16 +152,9 @@ func gatedLink(t *testing.T, g *heldGate) (l *Link, issuerGot <-chan string, can
 // gate let the request's batch go.
 func sendOverdue(t *testing.T, l *Link, g *heldGate, own *claimOwner) *Txn {
 	t.Helper()
-	frame := request(t, "4000001234567899", 1000, "000000000042", "TERM0001")
-	var v iso.View
-	require.NoError(t, l.cfg.Scanner.Scan(frame, &v))
-	txn := &Txn{Owner: own, Started: time.Now()}
-	txn.SetFrame(frame)
-	copy(txn.MTI[:], v.MTI())
-	copy(txn.STAN[:], v.Field(11))
-	txn.PAN, txn.Amount = iso.RoutingPANSpan(&v), v.Span(4)
+	txn, stanOff := newTxn(t, l, own, request(t, "4000001234567899", 1000, "000000000042", "TERM0001"))
 	l.SetTiming(time.Nanosecond, 0)
-	require.NoError(t, l.Send(txn, int(v.Span(11).Off)))
+	require.NoError(t, l.Send(txn, stanOff))
 	l.SetTiming(time.Hour, 0) // the link's own 0800s must not time out
 	<-g.entered
 	for i := 0; ; i++ {
@@ -190,15 +207,13 @@ func echoed(t *testing.T, l *Link) {
 // only, not with the timeout (which would store a 0420 of the other
 // node's transaction), and the issuer never gets it.
 func TestVetAfterTimeoutClaimLost(t *testing.T) {
-	g := &heldGate{entered: make(chan struct{}, 1), release: make(chan struct{})}
-	l, issuerGot, _ := gatedLink(t, g)
-	own := newClaimOwner(errLost)
-	sendOverdue(t, l, g, own)
+	o := newOverdue(t, errLost)
+	l, own := o.l, o.own
 
-	close(g.release)
+	close(o.gate.release)
 	require.ErrorIs(t, awaitFail(t, own), errLost, "answered as unclaimed")
 	echoed(t, l)
-	assert.Equal(t, "0800", <-issuerGot, "the issuer's next frame is the echo: the request was dropped")
+	assert.Equal(t, "0800", <-o.issuerGot, "the issuer's next frame is the echo: the request was dropped")
 	assert.Zero(t, l.InFlight())
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -212,14 +227,12 @@ func TestVetAfterTimeoutClaimLost(t *testing.T) {
 // then (its reversal is due: the issuer gets it), and the issuer's answer
 // is a late one.
 func TestVetAfterTimeoutClaimWon(t *testing.T) {
-	g := &heldGate{entered: make(chan struct{}, 1), release: make(chan struct{})}
-	l, issuerGot, _ := gatedLink(t, g)
-	own := newClaimOwner(nil)
-	sendOverdue(t, l, g, own)
+	o := newOverdue(t, nil)
+	l, own := o.l, o.own
 
-	close(g.release)
+	close(o.gate.release)
 	require.ErrorIs(t, awaitFail(t, own), ErrTimeout)
-	assert.Equal(t, "0100", <-issuerGot, "the request went out")
+	assert.Equal(t, "0100", <-o.issuerGot, "the request went out")
 	<-own.lates // its answer came after the timeout
 	echoed(t, l)
 	assert.Zero(t, l.InFlight())
@@ -231,20 +244,18 @@ func TestVetAfterTimeoutClaimWon(t *testing.T) {
 // gets then (ErrLinkLost), once: the vet that comes after the teardown
 // adds nothing.
 func TestVetAfterTimeoutLinkClosed(t *testing.T) {
-	g := &heldGate{entered: make(chan struct{}, 1), release: make(chan struct{})}
-	l, _, cancel := gatedLink(t, g)
-	own := newClaimOwner(errLost)
-	txn := sendOverdue(t, l, g, own)
+	o := newOverdue(t, errLost)
+	l, own := o.l, o.own
 	l.mu.Lock()
 	out := l.out
 	l.mu.Unlock()
 
-	cancel()
+	o.cancel()
 	require.ErrorIs(t, awaitFail(t, own), ErrLinkLost)
-	close(g.release)
+	close(o.gate.release)
 	<-out.Done() // the vet has run
 	assert.Empty(t, own.fails, "failed once")
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	assert.Nil(t, l.late[txn.linkSTAN], "the lost claim's request is forgotten: no answer can come")
+	assert.Nil(t, l.late[o.txn.linkSTAN], "the lost claim's request is forgotten: no answer can come")
 }
