@@ -68,6 +68,14 @@ func find(live []entry, seq uint64) (int, bool) {
 	return slices.BinarySearchFunc(live, seq, func(e entry, seq uint64) int { return cmp.Compare(e.seq, seq) })
 }
 
+// holds reports whether request seq's entry is in the queue, not done: a
+// request still pending whose entry is not has expired.
+func (q *deadlineQueue) holds(seq uint64) bool {
+	live := q.items[q.head:]
+	i, ok := find(live, seq)
+	return ok && !live[i].done
+}
+
 // expire removes every entry whose deadline is at or before now (and,
 // sweeping an unordered queue whole, every done one), calling f for each
 // one not done.

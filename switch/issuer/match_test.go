@@ -58,13 +58,13 @@ func request(t *testing.T, pan string, amount int, rrn, tid string) []byte {
 	return b
 }
 
-// sendTxn registers a Txn for frame as the switch would (its fields and
-// spans taken from the request's scan).
-func sendTxn(t *testing.T, l *Link, own Owner, frame []byte) *Txn {
+// newTxn is a Txn for frame as the switch makes it (its fields and spans
+// taken from the request's scan), and where field 11 lies in frame.
+func newTxn(t *testing.T, l *Link, own Owner, frame []byte) (txn *Txn, stanOff int) {
 	t.Helper()
 	var v iso.View
 	require.NoError(t, l.cfg.Scanner.Scan(frame, &v))
-	txn := &Txn{Owner: own, Started: time.Now()}
+	txn = &Txn{Owner: own, Started: time.Now()}
 	txn.SetFrame(frame)
 	copy(txn.MTI[:], v.MTI())
 	copy(txn.STAN[:], v.Field(11))
@@ -72,6 +72,13 @@ func sendTxn(t *testing.T, l *Link, own Owner, frame []byte) *Txn {
 	copy(txn.Terminal[:], v.Field(41))
 	txn.HasRRN, txn.HasTID = true, true
 	txn.PAN, txn.Amount = iso.RoutingPANSpan(&v), v.Span(4)
+	return txn, int(v.Span(11).Off)
+}
+
+// sendTxn registers a Txn for frame as the switch would.
+func sendTxn(t *testing.T, l *Link, own Owner, frame []byte) *Txn {
+	t.Helper()
+	txn, _ := newTxn(t, l, own, frame)
 	l.mu.Lock()
 	_, err := l.register(txn)
 	l.mu.Unlock()

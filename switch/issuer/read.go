@@ -204,11 +204,11 @@ func (l *Link) unmatched(t *Txn, stan uint32, frame []byte, v *iso.View, field i
 // restoring: an answer that carries them carries the request's
 // (mismatch), as its 90 does.
 func restore(v *iso.View, t *Txn) error {
-	if t.acqOriginal != 0 {
+	if t.marks&relinked != 0 {
 		if f := v.Field(90); len(f) == origDataLen {
 			var b [origDataLen]byte
 			copy(b[:], f)
-			putSTAN(b[origSTANAt:origSTANAt+6], t.acqOriginal&^relinked)
+			putSTAN(b[origSTANAt:origSTANAt+6], t.marks&acqOriginal)
 			if err := v.Set(90, b[:]); err != nil {
 				return err
 			}

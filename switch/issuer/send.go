@@ -55,6 +55,9 @@ func (l *Link) send(t *Txn, stanOff int, held *wire.Held) error {
 		l.unregister(t)
 		return err
 	}
+	if vet != 0 {
+		t.marks |= awaitingVet // l.mu held: the writer's vet waits for it
+	}
 	return nil
 }
 
@@ -194,6 +197,15 @@ func (l *Link) sweep() {
 	l.mu.Lock()
 	l.fifo.expire(now, func(e entry) {
 		if t := l.pending[e.stan]; t != nil && t.seq == e.seq {
+			if t.marks&awaitingVet != 0 {
+				// Its gate holds it, and whether it goes out at all is
+				// its vet's to say, which then fails it (vet.go). One
+				// queued without a vet (on the SQLite journal, or claiming
+				// no key) goes out once its gate lets it, whatever: it
+				// times out here even while held, as the issuer will get
+				// it and its reversal is due.
+				return
+			}
 			delete(l.pending, e.stan)
 			l.remember(e.stan, t, now)
 			expired = append(expired, t)

@@ -114,13 +114,16 @@ type Txn struct {
 	// Recorded is the Recorder's own mark of the request's record (the
 	// switch: its journal in-flight record), 0 for none.
 	Recorded uint32
-	// acqOriginal is the STAN of the acquirer's own original that field
-	// 90 named before RelinkOriginal put the original's link STAN there
-	// (relinked set), restored into the answer's 90; 0: 90 as sent. It
-	// fills the padding after Recorded.
-	acqOriginal uint32
-	seq         uint64
-	admitted    *atomic.Int64 // the issuer's count it holds a place in (Admit), nil when none
+	// marks fills the padding after Recorded with two things: the STAN
+	// of the acquirer's own original that field 90 named before
+	// RelinkOriginal put the original's link STAN there (acqOriginal,
+	// with relinked set), restored into the answer's 90 (no relinked: 90
+	// as sent); and awaitingVet (vet.go). A reversal, the only request
+	// relinked, is never vetted: the link changes awaitingVet, under its
+	// lock, only on a request no one else reads the word of meanwhile.
+	marks    uint32
+	seq      uint64
+	admitted *atomic.Int64 // the issuer's count it holds a place in (Admit), nil when none
 
 	inline [inlineFrame]byte // Frame's storage when it fits (SetFrame)
 }
@@ -152,8 +155,14 @@ func (t *Txn) Leave() {
 	}
 }
 
-// relinked marks acqOriginal as set (an acquirer's STAN may be 0).
-const relinked = 1 << 31
+// The parts of Txn.marks: the acquirer's original STAN (below 10^6 <
+// 2^20); relinked, set with it (an acquirer's STAN may be 0);
+// awaitingVet, a request queued to be vetted and not vetted yet.
+const (
+	acqOriginal = 1<<20 - 1
+	relinked    = 1 << 31
+	awaitingVet = 1 << 30
+)
 
 // origSTANAt is where the original STAN lies in field 90 (ISO 8583:1987
 // original data elements: MTI 4, STAN 6, transmission date-time 10,
@@ -178,7 +187,7 @@ func (t *Txn) RelinkOriginal(linkSTAN uint32) bool {
 	if !ok {
 		return false
 	}
-	t.acqOriginal = acq | relinked
+	t.marks = t.marks&^acqOriginal | acq | relinked
 	putSTAN(f[origSTANAt:origSTANAt+6], linkSTAN)
 	return true
 }
@@ -188,11 +197,11 @@ func (t *Txn) RelinkOriginal(linkSTAN uint32) bool {
 // itself. For the switch's own answer to such a request, which echoes
 // the acquirer's 90.
 func (t *Txn) AcquirerFrame() []byte {
-	if t.acqOriginal == 0 {
+	if t.marks&relinked == 0 {
 		return t.Frame
 	}
 	f := append([]byte(nil), t.Frame...)
-	putSTAN(t.Original.In(f)[origSTANAt:origSTANAt+6], t.acqOriginal&^relinked)
+	putSTAN(t.Original.In(f)[origSTANAt:origSTANAt+6], t.marks&acqOriginal)
 	return f
 }
 

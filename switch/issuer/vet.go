@@ -6,6 +6,13 @@ package issuer
 // claim was taken, and a request that lost it (a duplicate another node
 // sent, or a claim the journal could not write) is left out of the batch
 // and failed with the Recorder's error, never having reached the issuer.
+//
+// Until then the request has not been written, and may never be: its
+// timeout does not fail it (sweep leaves it pending past its deadline,
+// awaitingVet), or its owner would reverse a request the issuer never got
+// (with a lost claim, the other node's, approved). Its vet decides: a lost
+// claim fails it as unsent, a won one that is overdue times it out as it
+// goes out. The gate's write is bounded by the journal's write timeout.
 
 // vetSTANBits hold the link STAN in a vet id (STANs are below 10^6 < 2^20);
 // the request's sequence number takes the rest, telling it from an
@@ -14,10 +21,12 @@ const vetSTANBits = 20
 
 func vetID(stan uint32, seq uint64) uint64 { return seq<<vetSTANBits | uint64(stan) }
 
-// vet reports whether the request queued under id must be dropped, and
-// fails it (Recorder.Claimed's error) when it is still pending. One that
-// timed out while the gate waited (remembered as late) has been failed
-// already: it is dropped without a second answer.
+// vet reports whether the request queued under id must be dropped. One
+// still pending whose claim was lost is failed (Recorder.Claimed's
+// error); one whose claim was won and whose deadline passed meanwhile
+// times out now, on its way out. One the link let go at a teardown
+// (remembered as late) has been failed already: a lost claim drops it
+// without a second answer.
 func (l *Link) vet(id uint64) bool {
 	stan, seq := uint32(id&(1<<vetSTANBits-1)), id>>vetSTANBits // #nosec G115 -- masked
 	l.mu.Lock()
@@ -31,18 +40,29 @@ func (l *Link) vet(id uint64) bool {
 	}
 	rec, _ := t.Owner.(Recorder)
 	err := rec.Claimed(t)
-	if err == nil {
+	if !pending {
+		if err != nil {
+			l.lateAnswered(t)
+		}
 		l.mu.Unlock()
-		return false
+		return err != nil
 	}
-	if pending {
+	t.marks &^= awaitingVet
+	drop := err != nil
+	switch {
+	case drop:
 		l.answered(t)
-	} else {
-		l.lateAnswered(t)
+	case !l.fifo.holds(seq): // overdue
+		delete(l.pending, stan)
+		l.remember(stan, t, l.now()) // its answer, when it comes, is late
+		l.notifyIdle()
+		err = ErrTimeout
 	}
 	l.mu.Unlock()
-	if pending {
+	if err != nil {
+		// An overdue request's timeout is not counted against the
+		// issuer's health: the journal held it, not the issuer.
 		t.Owner.Fail(t, err)
 	}
-	return true
+	return drop
 }
