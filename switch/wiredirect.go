@@ -37,6 +37,8 @@ func (s *Switch) setDirect(cfg *config.Config) error {
 		s.direct = 0
 		return nil
 	}
-	s.log.Info("direct writes on (an experiment)", "variant", s.direct.String())
+	// A warning: an experimental write path is on (and the benchmark's
+	// switch child, which logs warnings only, shows which).
+	s.log.Warn("direct writes on (an experiment)", "variable", envWireDirect, "variant", s.direct.String())
 	return nil
 }
