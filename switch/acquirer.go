@@ -81,6 +81,9 @@ func (s *Switch) handleConn(l *listener, conn net.Conn) {
 	c.burst = issuer.NewBurst(c.id)
 	c.out = wire.NewWriter(conn, s.limits.AcquirerBacklog)
 	c.out.SetFraming(l.dialect.Framing)
+	if s.direct&wire.DirectAnswers != 0 {
+		c.out.SetDirect() // the issuer links' readers write the answers they read
+	}
 	if j := s.jrnl; j != nil {
 		c.out.SetGate(func(t uint64) { j.Commit(journal.Ticket(t)) })
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net"
 	"slices"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -24,6 +25,9 @@ type readsIssuer struct {
 	cond *sync.Cond
 	// reads[i] is connection i's requests per read, reads with none left out.
 	reads [][]int
+	// stans[i] is the STANs of connection i's requests, in the order
+	// they came (plain hosts only: serve).
+	stans [][]int
 	total int
 	conns []net.Conn
 	// d, when set (startReadsIssuerIn), is the dialect the host speaks.
@@ -52,6 +56,7 @@ func (is *readsIssuer) accept() {
 		is.mu.Lock()
 		i := len(is.reads)
 		is.reads = append(is.reads, nil)
+		is.stans = append(is.stans, nil)
 		is.conns = append(is.conns, c)
 		is.mu.Unlock()
 		is.wg.Add(1)
@@ -67,6 +72,8 @@ func (is *readsIssuer) accept() {
 func (is *readsIssuer) serve(c net.Conn, i int) {
 	defer is.wg.Done()
 	spec := iso.Spec87()
+	sc, _ := iso.NewScanner(spec)
+	var v iso.View
 	buf := make([]byte, 1<<16)
 	var in []byte
 	for {
@@ -87,6 +94,7 @@ func (is *readsIssuer) serve(c net.Conn, i int) {
 			out = iso.AppendFrame(out, resp)
 			if req {
 				requests++
+				is.noteSTAN(sc, &v, frame, i)
 			}
 			in = in[2+size:]
 		}
@@ -101,6 +109,28 @@ func (is *readsIssuer) serve(c net.Conn, i int) {
 			return
 		}
 	}
+}
+
+// noteSTAN notes the STAN of request frame, read on connection i.
+func (is *readsIssuer) noteSTAN(sc *iso.Scanner, v *iso.View, frame []byte, i int) {
+	if sc.Scan(frame, v) != nil {
+		return
+	}
+	stan, _ := strconv.Atoi(string(v.Field(11)))
+	is.mu.Lock()
+	is.stans[i] = append(is.stans[i], stan)
+	is.mu.Unlock()
+}
+
+// linkSTANs is the STANs each connection brought, in order.
+func (is *readsIssuer) linkSTANs() [][]int {
+	is.mu.Lock()
+	defer is.mu.Unlock()
+	out := make([][]int, len(is.stans))
+	for i, s := range is.stans {
+		out[i] = slices.Clone(s)
+	}
+	return out
 }
 
 // issuerAnswer approves frame (39=00); req: it was not network

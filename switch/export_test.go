@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/cardswitch/cardswitch/switch/internal/wire"
 	"github.com/cardswitch/cardswitch/switch/metrics"
 )
 
@@ -75,3 +76,13 @@ func WithJournalIndexGate(gate <-chan struct{}) Option { return func(s *Switch) 
 
 // ReversalsSent counts the reversal attempts handed to an issuer link.
 func (s *Switch) ReversalsSent() int64 { return s.revs.sent.Load() }
+
+// WithWireDirect selects a direct-write variant (wire.ParseDirect's
+// names) instead of CARDSWITCH_WIRE_DIRECT's.
+func WithWireDirect(name string) Option {
+	d, err := wire.ParseDirect(name)
+	if err != nil {
+		panic(err)
+	}
+	return func(s *Switch) { s.direct, s.directSet = d, true }
+}

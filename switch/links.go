@@ -80,6 +80,7 @@ func (s *Switch) newLink(cfg *config.Config, ic config.Issuer, endpoint string, 
 		MaxInFlight:  s.limits.LinkInFlight,
 		WriteBacklog: s.limits.IssuerBacklog, STANSpace: s.limits.LinkSTANs, LateGrace: s.limits.LinkLateGrace, Spec: s.spec, Scanner: s.scanner, TLS: ic.TLS,
 		Log: s.log, OnState: s.linkState, Dial: s.dialer(ic), Gate: s.linkGate(), Health: s.healthOf(ic.Name),
+		Direct: s.direct,
 	})
 }
 

@@ -15,6 +15,7 @@ import (
 	"github.com/cardswitch/cardswitch/switch/acquirers"
 	"github.com/cardswitch/cardswitch/switch/admin"
 	"github.com/cardswitch/cardswitch/switch/internal/lograte"
+	"github.com/cardswitch/cardswitch/switch/internal/wire"
 	"github.com/cardswitch/cardswitch/switch/issuer"
 	"github.com/cardswitch/cardswitch/switch/metrics"
 	"github.com/cardswitch/cardswitch/switch/watch"
@@ -84,6 +85,11 @@ type Switch struct {
 	revPass  func()           // called after each pass over due reversals; nil: none (tests set it)
 	// indexGate pauses the journal's indexer (journal.Options.IndexGate); nil: none (tests set it)
 	indexGate <-chan struct{}
+
+	// direct is which held bursts their reader writes itself (wiredirect.go);
+	// directSet: an Option chose it, CARDSWITCH_WIRE_DIRECT is not read.
+	direct    wire.Direct
+	directSet bool
 }
 
 // snapshot is the routing state one request is routed with, swapped whole
@@ -136,6 +142,9 @@ func New(cfg *config.Config, opts ...Option) (_ *Switch, err error) {
 		Interval: s.limits.LogInterval, MaxKeys: logKeys, Below: slog.LevelInfo})
 	s.log = slog.New(s.logRate)
 	if s.scanner, err = iso.NewScanner(s.spec); err != nil {
+		return nil, err
+	}
+	if err = s.setDirect(cfg); err != nil {
 		return nil, err
 	}
 	s.linkChanges.init()

@@ -74,6 +74,12 @@ type LinkConfig struct {
 	// Health, when set, is the issuer's availability the link reports
 	// its timeouts and answers to (shared by the issuer's links).
 	Health *Health
+	// Direct is which held bursts are written by the goroutine that
+	// queued them (wire.Direct): with DirectRequests the link's writer
+	// lets an acquirer's reader write its burst (wire.Writer.SetDirect);
+	// with DirectOne the link's reader writes one acquirer connection's
+	// answers per read itself, at most (wire.Held.One).
+	Direct wire.Direct
 }
 
 // Link is one persistent, monitored connection to an issuer endpoint. It
@@ -93,7 +99,8 @@ type Link struct {
 	seq     uint64
 
 	// held: the writers the read goroutine queued answers to and has not
-	// woken yet (HeldOwner). Only the read goroutine touches it.
+	// woken yet (HeldOwner); it writes them itself when their writers
+	// allow it (LinkConfig.Direct). Only the read goroutine touches it.
 	held wire.Held
 
 	lastRx atomic.Int64 // nanoseconds since epoch of the last frame received (frames read in one batch share a stamp)
@@ -174,6 +181,7 @@ func NewLink(cfg LinkConfig) *Link {
 	}
 	l := &Link{cfg: cfg, epoch: time.Now(), pending: make(map[uint32]*Txn), late: make(map[uint32]*Txn),
 		stans: newSTANSet(space), framing: writeFraming(cfg.Dialect.Framing)}
+	l.held.One = cfg.Direct&wire.DirectOne != 0
 	l.SetTiming(cfg.Timeout, cfg.EchoInterval)
 	return l
 }
@@ -274,6 +282,9 @@ func (l *Link) session(ctx context.Context) (wasUp bool, err error) {
 	}
 	out := wire.NewWriter(conn, l.cfg.WriteBacklog)
 	out.SetFraming(l.framing)
+	if l.cfg.Direct&wire.DirectRequests != 0 {
+		out.SetDirect()
+	}
 	if l.cfg.Gate != nil {
 		out.SetGate(l.cfg.Gate)
 		out.SetVet(l.vet)

@@ -2,7 +2,9 @@
 // links: frames are appended to an in-memory batch by any goroutine and a
 // single writer goroutine puts the whole batch on the socket in one Write.
 // Under load this coalesces many frames into one syscall; when idle each
-// frame goes out at once (there is no timer, so no added latency).
+// frame goes out at once (there is no timer, so no added latency). A writer
+// with SetDirect may instead have a held burst written by the goroutine
+// that wakes it (direct.go).
 package wire
 
 import (
@@ -47,6 +49,18 @@ type Writer struct {
 	vetted  []vetted // the frames of pending queued with QueueVetted, in order
 	closed  bool
 	err     error // first write error; sticky
+
+	// With SetDirect (direct.go); otherwise unused.
+	direct   *directWriter // nil: Run writes every batch
+	spare    []byte        // the last batch's buffer, pending's next
+	vetSpare []vetted      // the last batch's vetted, vetted's next
+	// busy: a batch is being written, by Run or directly (flush); whoever
+	// set it writes, and Run writes what pending holds after.
+	busy bool
+	// rest[restOff:] is what a direct write left to Run: the socket took
+	// only part of its batch. busy stays set until Run has written it.
+	rest    []byte
+	restOff int
 
 	wake chan struct{} // capacity 1: "pending is not empty or closed"
 	done chan struct{} // closed when Run returns
@@ -218,6 +232,9 @@ func (w *Writer) wakeUp() {
 // Run writes batches until Close, then writes what is left and returns.
 // It returns the first write error (after which Queue fails too).
 func (w *Writer) Run() error {
+	if w.direct != nil {
+		return w.runDirect()
+	}
 	defer close(w.done)
 	var batch []byte
 	var vets []vetted
@@ -284,7 +301,12 @@ func (w *Writer) Done() <-chan struct{} { return w.done }
 
 // Held is the writers one goroutine queued frames to with QueueHeld and
 // has not woken yet. It belongs to that goroutine; the zero Held is ready.
-type Held struct{ ws []*Writer }
+type Held struct {
+	ws []*Writer
+	// One: Wake writes directly (SetDirect) to the last writer noted only;
+	// the others' Runs are woken first, and write in parallel with it.
+	One bool
+}
 
 // add notes w once.
 func (h *Held) add(w *Writer) {
@@ -296,11 +318,18 @@ func (h *Held) add(w *Writer) {
 	h.ws = append(h.ws, w)
 }
 
-// Wake wakes every writer noted since the last Wake. Waking a writer that
-// closed meanwhile is harmless.
+// Wake sends what every writer noted since the last Wake holds: from the
+// caller's goroutine for a writer with SetDirect when it can (flush; with
+// One, for the last writer only), else from the writer's Run, woken.
+// Waking a writer that closed meanwhile is harmless.
 func (h *Held) Wake() {
+	last := len(h.ws) - 1
 	for i, w := range h.ws {
-		w.wakeUp()
+		if h.One && i < last {
+			w.wakeUp()
+		} else {
+			w.flush()
+		}
 		h.ws[i] = nil
 	}
 	h.ws = h.ws[:0]
