@@ -24,29 +24,19 @@ func vetID(stan uint32, seq uint64) uint64 { return seq<<vetSTANBits | uint64(st
 // vet reports whether the request queued under id must be dropped. One
 // still pending whose claim was lost is failed (Recorder.Claimed's
 // error); one whose claim was won and whose deadline passed meanwhile
-// times out now, on its way out. One the link let go at a teardown
-// (remembered as late) has been failed already: a lost claim drops it
-// without a second answer.
+// times out now, on its way out. One no longer pending was let go by a
+// teardown, unsent (ErrNotSent), its owner told: it is dropped, its
+// claim's result left to the journal's expiry.
 func (l *Link) vet(id uint64) bool {
 	stan, seq := uint32(id&(1<<vetSTANBits-1)), id>>vetSTANBits // #nosec G115 -- masked
 	l.mu.Lock()
-	t, pending := l.pending[stan], true
-	if t == nil || t.seq != seq {
-		t, pending = l.late[stan], false
-	}
+	t := l.pending[stan]
 	if t == nil || t.seq != seq {
 		l.mu.Unlock()
-		return false
+		return true
 	}
 	rec, _ := t.Owner.(Recorder)
 	err := rec.Claimed(t)
-	if !pending {
-		if err != nil {
-			l.lateAnswered(t)
-		}
-		l.mu.Unlock()
-		return err != nil
-	}
 	t.marks &^= awaitingVet
 	drop := err != nil
 	switch {
