@@ -12,7 +12,9 @@ package issuer
 // awaitingVet), or its owner would reverse a request the issuer never got
 // (with a lost claim, the other node's, approved). Its vet decides: a lost
 // claim fails it as unsent, a won one that is overdue times it out as it
-// goes out. The gate's write is bounded by the journal's write timeout.
+// goes out. The gate's write is bounded by the journal's write timeout. A
+// teardown that finds it still waiting fails it as unsent (ErrNotSent,
+// link.go) whatever its claim turns out to be.
 
 // vetSTANBits hold the link STAN in a vet id (STANs are below 10^6 < 2^20);
 // the request's sequence number takes the rest, telling it from an
