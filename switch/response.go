@@ -111,7 +111,8 @@ func (r *request) Fail(_ *issuer.Txn, err error) {
 	}
 	var v iso.View
 	_ = s.scanner.Scan(r.Frame, &v) // it scanned cleanly when it arrived
-	if errors.Is(err, journal.ErrClaimed) || errors.Is(err, journal.ErrClaimUnknown) {
+	if errors.Is(err, journal.ErrClaimed) || errors.Is(err, journal.ErrClaimUnknown) ||
+		errors.Is(err, issuer.ErrNotSent) {
 		r.unclaimed(&v, err)
 		return
 	}
@@ -140,13 +141,22 @@ func (r *request) Fail(_ *issuer.Txn, err error) {
 // unclaimed answers a request the link did not send because its duplicate
 // claim across nodes was not taken (Claimed): 94 for a duplicate, which
 // stays in this node's window; 91 when the journal could not decide, the
-// key then forgotten here too, as for any request no issuer saw.
+// key then forgotten here too, as for any request no issuer saw. A request
+// whose link was lost while its claim was being written (ErrNotSent) is
+// one whose claim this node cannot know yet either: 91, forgotten, never
+// reversed nor decided by stand-in (another node may have it, approved),
+// and its claim released (StageDone deletes only this node's own, so a
+// lost one stays the other node's): the acquirer's retry goes out, on any
+// node, or is a duplicate of the other node's.
 func (r *request) unclaimed(v *iso.View, err error) {
 	c, s := r.c, r.c.s
 	code, outcome := iso.CodeDuplicate, journal.Duplicate
-	if errors.Is(err, journal.ErrClaimUnknown) {
+	if errors.Is(err, journal.ErrClaimUnknown) || errors.Is(err, issuer.ErrNotSent) {
 		code, outcome = iso.CodeIssuerDown, journal.SwitchDeclined
 		s.dups.forget(s.dups.key(c.acquirer, v))
+	}
+	if errors.Is(err, issuer.ErrNotSent) {
+		r.Unrecord(nil)
 	}
 	resp, berr := s.ownResponse(c.asSent(r, v), code)
 	if berr != nil {

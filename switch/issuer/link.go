@@ -400,10 +400,16 @@ func (l *Link) teardown(conn net.Conn, out *wire.Writer, readExit <-chan struct{
 	l.mu.Lock()
 	l.out, l.conn = nil, nil
 	lost := make([]*Txn, 0, len(l.pending))
+	var unsent []*Txn
 	now := l.now()
 	for k, t := range l.pending {
-		lost = append(lost, t)
 		delete(l.pending, k)
+		if t.marks&awaitingVet != 0 {
+			unsent = append(unsent, t)
+			l.stans.free(k) // no answer can come
+			continue
+		}
+		lost = append(lost, t)
 		l.remember(k, t, now) // the issuer may have it, and answer on the next connection
 	}
 	l.fifo.reset()
@@ -411,5 +417,18 @@ func (l *Link) teardown(conn net.Conn, out *wire.Writer, readExit <-chan struct{
 	l.mu.Unlock()
 	for _, t := range lost {
 		t.Owner.Fail(t, ErrLinkLost)
+	}
+	// A request still waiting for its vet was not written: the vet
+	// precedes the write, and the connection is closed, so it never will
+	// be. ErrLinkLost would have its owner reverse it, to an issuer that
+	// never got it from this node; with its claim lost, that 0420 names
+	// the other node's approved request. It is failed now, not at its vet:
+	// a writer whose write failed never vets the frames queued behind, and
+	// the claim need not be known: its owner answers it as an undecided
+	// claim (91; the claim released, which touches only this node's own).
+	// A request queued without a vet (the SQLite journal's) has no mark:
+	// it may have been written, and is reversed.
+	for _, t := range unsent {
+		t.Owner.Fail(t, ErrNotSent)
 	}
 }

@@ -18,6 +18,11 @@ var (
 	// ErrLinkLost: the connection the request went out on broke before
 	// the answer came (91).
 	ErrLinkLost = errors.New("issuer link lost with the request in flight")
+	// ErrNotSent: the link was lost while the request waited, unwritten,
+	// for its duplicate claim to be decided (vet.go): the issuer never got
+	// it from this node, and its claim may be this node's or another's.
+	// Nothing to reverse; answered as an undecided claim (91).
+	ErrNotSent = errors.New("issuer link lost before the request was sent")
 	// ErrNoLink: no live connection to the issuer (91, at once).
 	ErrNoLink = errors.New("issuer has no live connection")
 	// ErrBadResponse: the issuer's answer matched the request by STAN but

@@ -12,7 +12,9 @@ package issuer
 // awaitingVet), or its owner would reverse a request the issuer never got
 // (with a lost claim, the other node's, approved). Its vet decides: a lost
 // claim fails it as unsent, a won one that is overdue times it out as it
-// goes out. The gate's write is bounded by the journal's write timeout.
+// goes out. The gate's write is bounded by the journal's write timeout. A
+// teardown that finds it still waiting fails it as unsent (ErrNotSent,
+// link.go) whatever its claim turns out to be.
 
 // vetSTANBits hold the link STAN in a vet id (STANs are below 10^6 < 2^20);
 // the request's sequence number takes the rest, telling it from an
@@ -24,29 +26,19 @@ func vetID(stan uint32, seq uint64) uint64 { return seq<<vetSTANBits | uint64(st
 // vet reports whether the request queued under id must be dropped. One
 // still pending whose claim was lost is failed (Recorder.Claimed's
 // error); one whose claim was won and whose deadline passed meanwhile
-// times out now, on its way out. One the link let go at a teardown
-// (remembered as late) has been failed already: a lost claim drops it
-// without a second answer.
+// times out now, on its way out. One no longer pending was let go by a
+// teardown, unsent (ErrNotSent), its owner told: it is dropped, its
+// claim's result left to the journal's expiry.
 func (l *Link) vet(id uint64) bool {
 	stan, seq := uint32(id&(1<<vetSTANBits-1)), id>>vetSTANBits // #nosec G115 -- masked
 	l.mu.Lock()
-	t, pending := l.pending[stan], true
-	if t == nil || t.seq != seq {
-		t, pending = l.late[stan], false
-	}
+	t := l.pending[stan]
 	if t == nil || t.seq != seq {
 		l.mu.Unlock()
-		return false
+		return true
 	}
 	rec, _ := t.Owner.(Recorder)
 	err := rec.Claimed(t)
-	if !pending {
-		if err != nil {
-			l.lateAnswered(t)
-		}
-		l.mu.Unlock()
-		return err != nil
-	}
 	t.marks &^= awaitingVet
 	drop := err != nil
 	switch {

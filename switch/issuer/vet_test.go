@@ -54,7 +54,8 @@ func (g *heldGate) gate(uint64) {
 }
 
 // vetIssuer is a loopback issuer: it answers 0800s and every 0100 with
-// 00, and hands the MTI of every frame it reads to got, in order.
+// 00, and hands the MTI of every frame it reads to got, in order, closed
+// once its connection ends.
 func vetIssuer(t *testing.T) (addr string, got <-chan string) {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -64,6 +65,7 @@ func vetIssuer(t *testing.T) (addr string, got <-chan string) {
 	sc, err := iso.NewScanner(iso.Spec87())
 	require.NoError(t, err)
 	go func() {
+		defer close(ch)
 		conn, err := ln.Accept()
 		if err != nil {
 			return
@@ -152,11 +154,9 @@ func gatedLink(t *testing.T, g *heldGate) (l *Link, issuerGot <-chan string, can
 // gate let the request's batch go.
 func sendOverdue(t *testing.T, l *Link, g *heldGate, own *claimOwner) *Txn {
 	t.Helper()
-	txn, stanOff := newTxn(t, l, own, request(t, "4000001234567899", 1000, "000000000042", "TERM0001"))
 	l.SetTiming(time.Nanosecond, 0)
-	require.NoError(t, l.Send(txn, stanOff))
+	txn := sendHeld(t, l, g, own)
 	l.SetTiming(time.Hour, 0) // the link's own 0800s must not time out
-	<-g.entered
 	for i := 0; ; i++ {
 		require.Less(t, i, 1000, "the request's deadline never passed")
 		l.sweep()
@@ -169,6 +169,16 @@ func sendOverdue(t *testing.T, l *Link, g *heldGate, own *claimOwner) *Txn {
 		t.Fatalf("a request that has not passed its gate was failed (%v) before its vet: it was never written", err)
 	default:
 	}
+	return txn
+}
+
+// sendHeld sends a claimed 0100 for own on l and returns once l's gate
+// holds it.
+func sendHeld(t *testing.T, l *Link, g *heldGate, own *claimOwner) *Txn {
+	t.Helper()
+	txn, stanOff := newTxn(t, l, own, request(t, "4000001234567899", 1000, "000000000042", "TERM0001"))
+	require.NoError(t, l.Send(txn, stanOff))
+	<-g.entered
 	return txn
 }
 
@@ -240,9 +250,11 @@ func TestVetAfterTimeoutClaimWon(t *testing.T) {
 }
 
 // A claimed request whose timeout fired while the gate holds it, on a link
-// that closes before the gate lets go, gets what every pending request
-// gets then (ErrLinkLost), once: the vet that comes after the teardown
-// adds nothing.
+// that closes before the gate lets go, was never written: it is failed
+// once, as not sent (ErrNotSent, never ErrLinkLost, which its owner
+// reverses: with the claim lost, its 0420 would name the other node's
+// approved request), and not remembered: no answer can come. The vet that
+// comes after the teardown adds nothing.
 func TestVetAfterTimeoutLinkClosed(t *testing.T) {
 	o := newOverdue(t, errLost)
 	l, own := o.l, o.own
@@ -251,11 +263,45 @@ func TestVetAfterTimeoutLinkClosed(t *testing.T) {
 	l.mu.Unlock()
 
 	o.cancel()
-	require.ErrorIs(t, awaitFail(t, own), ErrLinkLost)
+	require.ErrorIs(t, awaitFail(t, own), ErrNotSent)
+	assertForgotten(t, l, o.txn)
 	close(o.gate.release)
 	<-out.Done() // the vet has run
 	assert.Empty(t, own.fails, "failed once")
+	assertForgotten(t, l, o.txn)
+}
+
+// A claimed request the gate still holds when the link's connection is
+// lost was not written, and never is on that connection: whatever its
+// claim (won here), it is failed as not sent, not as lost in flight (its
+// owner would reverse a request the issuer never got from this node),
+// once, and the issuer gets nothing.
+func TestVetLinkLostNotSent(t *testing.T) {
+	g := &heldGate{entered: make(chan struct{}, 1), release: make(chan struct{})}
+	l, issuerGot, _ := gatedLink(t, g)
+	own := newClaimOwner(nil)
+	txn := sendHeld(t, l, g, own)
+	l.mu.Lock()
+	out, conn := l.out, l.conn
+	l.mu.Unlock()
+
+	require.NoError(t, conn.Close()) // the connection is lost
+	require.ErrorIs(t, awaitFail(t, own), ErrNotSent)
+	assertForgotten(t, l, txn)
+	close(g.release)
+	<-out.Done() // the vet has run
+	for mti := range issuerGot {
+		t.Errorf("the issuer got a %s after the sign-on", mti)
+	}
+	assert.Empty(t, own.fails, "failed once")
+	assertForgotten(t, l, txn)
+}
+
+// assertForgotten: txn is neither pending nor remembered on l.
+func assertForgotten(t *testing.T, l *Link, txn *Txn) {
+	t.Helper()
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	assert.Nil(t, l.late[o.txn.linkSTAN], "the lost claim's request is forgotten: no answer can come")
+	assert.NotSame(t, txn, l.pending[txn.linkSTAN], "not pending")
+	assert.NotSame(t, txn, l.late[txn.linkSTAN], "not remembered: no answer can come")
 }
