@@ -65,6 +65,7 @@ type config struct {
 	journal     journalKind // --journal: sqlite, postgres or off
 	sync        string      // journal.sync (--sync)
 	journalPair bool        // --journal-pair
+	switchOnly  bool        // --switch-only: the switch's closed loop alone, for A/B runs of two builds
 	nodes       int         // --nodes: switch processes sharing the load (postgres)
 	issuer      string      // "lean" or "moov" (--issuer)
 	issuerConns int         // the switch's issuers[].connections (--issuer-connections)
@@ -92,6 +93,7 @@ func main() {
 	flag.Var(&c.journal, "journal", "the switch's journal: sqlite (or true), postgres (the DSN in CARDSWITCH_JOURNAL_POSTGRES; its postgres processes' CPU is reported too) or false (measure what the journal costs)")
 	flag.IntVar(&c.nodes, "nodes", 1, "switch nodes on the same journal (more than 1 needs --journal postgres); the generator's connections are spread over them")
 	flag.StringVar(&c.sync, "sync", "normal", "the switch's journal.sync: normal or full (an fsync per log write)")
+	flag.BoolVar(&c.switchOnly, "switch-only", false, "run the switch's closed loop alone (no relays, no fixed rate) and print its row: for many short alternating runs of two builds on a noisy machine")
 	flag.BoolVar(&c.journalPair, "journal-pair", false, "after the main phases, --pairs alternating pairs of fresh switches with the journal on (--sync) and off: closed loop and fixed rate each, their ratios against the goals of issue 26")
 	flag.StringVar(&c.issuer, "issuer", "lean", "the issuer: lean (edits each frame in place) or moov (unpacks and packs each message with moov-io, one goroutine per connection, writes once its input is drained)")
 	flag.IntVar(&c.issuerConns, "issuer-connections", 1, "the switch's connections to the issuer endpoint (issuers[].connections)")
@@ -135,6 +137,10 @@ func run(ctx context.Context, c config) error {
 	res, err := runPhases(ctx, c)
 	if err != nil {
 		return err
+	}
+	if c.switchOnly {
+		printSwitchOnly(os.Stdout, res.Switched)
+		return nil
 	}
 	printTable(os.Stdout, c, res)
 	printSweep(os.Stdout, c, res.Sweep)

@@ -154,8 +154,10 @@ func runPhases(ctx context.Context, c config) (*Results, error) {
 		Dialects: c.dialects.String(), Sync: c.sync}
 	r := &runner{ctx: ctx, c: c, msgs: msgs, approved: approved, failed: &res.Failed}
 	var err error
-	if res.Echo, err = r.generatorCost(); err != nil {
-		return nil, err
+	if !c.switchOnly {
+		if res.Echo, err = r.generatorCost(); err != nil {
+			return nil, err
+		}
 	}
 	issKind := "issuer"
 	if c.issuer == "moov" {
@@ -166,8 +168,10 @@ func runPhases(ctx context.Context, c config) (*Results, error) {
 		return nil, err
 	}
 	defer iss.stop()
-	if err := r.relays(&res.Paths, "", iss.addr); err != nil {
-		return nil, err
+	if !c.switchOnly {
+		if err := r.relays(&res.Paths, "", iss.addr); err != nil {
+			return nil, err
+		}
 	}
 	sw, stopSw, err := startSwitchChildren(iss.addr, c)
 	if err != nil {
@@ -180,6 +184,9 @@ func runPhases(ctx context.Context, c config) (*Results, error) {
 		return r.closed("replay → switch → issuer", first, c.dialects.acq, more...)
 	}); err != nil {
 		return nil, err
+	}
+	if c.switchOnly {
+		return res, nil
 	}
 	res.SwOverDir = ratio(res.Switched.ThroughputPerS, res.Direct.ThroughputPerS)
 	res.setRatios()

@@ -86,3 +86,13 @@ func cpuModel() string {
 	}
 	return ""
 }
+
+// printSwitchOnly prints the one row of --switch-only.
+func printSwitchOnly(w io.Writer, x Result) {
+	cpu := ""
+	if x.Middle != nil {
+		cpu = fmt.Sprintf("%.2f", x.Middle.CPUusPerTx)
+	}
+	fmt.Fprintf(w, "switch closed loop: %.0f tx/s, CPU-µs/tx %s, p50 %.3f ms, p99 %.3f ms, failures %d\n",
+		x.ThroughputPerS, cpu, x.P50ms, x.P99ms, x.Failures)
+}

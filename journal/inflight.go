@@ -94,9 +94,49 @@ func newRun() uint64 {
 // caller commits the ticket before the request goes out (the link's
 // writer gate).
 func (j *Journal) StageSent(s *Sent) (Ticket, uint32, error) {
-	if len(s.Issuer)+len(s.MTI)+len(s.PAN) > 1024 {
-		return 0, 0, fmt.Errorf("journal: in-flight record refused: issuer, MTI or PAN too long")
+	var p PreparedSent
+	if err := j.PrepareSent(&p, s); err != nil {
+		return 0, 0, err
 	}
+	return j.StagePrepared(&p, s.LinkSTAN)
+}
+
+// PreparedSent is an in-flight record encoded and its PAN sealed ahead
+// of the issuer link's lock, where the link STAN is drawn: the switch
+// prepares it on the acquirer's goroutine (PrepareSent), and under the
+// lock StagePrepared only puts the STAN in, checksums and copies it.
+// Encoding and sealing took most of that lock's hold time, which every
+// acquirer connection sending to the link waits for. The zero value is
+// ready to use; its buffer is reused.
+type PreparedSent struct {
+	buf    []byte // the whole record; its header, and the STAN at stanAt, filled in by StagePrepared
+	stanAt int
+	seq    uint32
+	aad    sentAAD
+}
+
+// Seq is the record's seq, as StagePrepared returns it.
+func (p *PreparedSent) Seq() uint32 { return p.seq }
+
+// PrepareSent encodes the in-flight record of s (its LinkSTAN is left
+// for StagePrepared) into p, and draws its seq.
+func (j *Journal) PrepareSent(p *PreparedSent, s *Sent) error {
+	if len(s.Issuer)+len(s.MTI)+len(s.PAN) > 1024 {
+		return fmt.Errorf("journal: in-flight record refused: issuer, MTI or PAN too long")
+	}
+	p.seq = j.sentSeq.Add(1)
+	if p.seq == 0 {
+		p.seq = j.sentSeq.Add(1)
+	}
+	p.buf, p.stanAt = appendSentAt(p.buf[:0], j.run, p.seq, s, j.sentSeal, &p.aad)
+	return nil
+}
+
+// StagePrepared stages p, with linkSTAN, like StageSent: its ticket and
+// its seq.
+func (j *Journal) StagePrepared(p *PreparedSent, linkSTAN uint32) (Ticket, uint32, error) {
+	putUvarint5(p.buf[p.stanAt:], linkSTAN)
+	seal(p.buf, 0)
 	st := &j.st
 	st.mu.Lock()
 	if err := j.roomLocked(); err != nil {
@@ -104,19 +144,14 @@ func (j *Journal) StageSent(s *Sent) (Ticket, uint32, error) {
 		return 0, 0, err
 	}
 	lb := j.sideBatch()
-	j.sentSeq++
-	if j.sentSeq == 0 {
-		j.sentSeq = 1
-	}
-	seq := j.sentSeq
-	lb.side = appendSent(lb.side, j.run, seq, s, j.sentSeal)
+	lb.side = append(lb.side, p.buf...)
 	t, arm := st.gen, !st.armed
 	st.armed = true
 	st.mu.Unlock()
 	if arm {
 		j.sweep.Reset(sweepAfter)
 	}
-	return t, seq, nil
+	return t, p.seq, nil
 }
 
 // StageDone closes the in-flight record seq without an entry: the request
@@ -161,20 +196,45 @@ func (j *Journal) roomLocked() error {
 	}
 }
 
-func appendSent(dst []byte, run uint64, seq uint32, s *Sent, ss *sentSealer) []byte {
+func appendSent(dst []byte, run uint64, seq uint32, s *Sent, ss *sentSealer, aad *sentAAD) []byte {
 	start := len(dst)
+	dst, at := appendSentAt(dst, run, seq, s, ss, aad)
+	putUvarint5(dst[at:], s.LinkSTAN)
+	return seal(dst, start)
+}
+
+// appendSentAt appends the sent record of s, its header and its link
+// STAN left to fill in (at: where the STAN goes), so that the record can
+// be made before the STAN is drawn (PrepareSent). The STAN takes a
+// uvarint of stanWidth bytes, padded with continuation bits as any
+// uvarint reader accepts (binary.Uvarint does), so the record reads as
+// before.
+func appendSentAt(dst []byte, run uint64, seq uint32, s *Sent, ss *sentSealer, aad *sentAAD) ([]byte, int) {
 	dst = append(dst, 0, 0, 0, 0, 0, 0, 0, 0, recKindSent)
 	dst = binary.AppendUvarint(dst, run)
 	dst = binary.AppendUvarint(dst, uint64(seq))
 	dst = binary.AppendVarint(dst, s.Time.UnixNano())
 	dst = appendText(dst, s.Issuer)
-	dst = binary.AppendUvarint(dst, uint64(s.LinkSTAN))
+	at := len(dst)
+	dst = append(dst, 0, 0, 0, 0, 0)
 	dst = appendText(dst, s.MTI)
 	for _, f := range s.Fields {
 		dst = appendText(dst, f)
 	}
-	dst = ss.appendSealed(dst, s.PAN, run, seq)
-	return seal(dst, start)
+	return ss.appendSealed(dst, s.PAN, run, seq, aad), at
+}
+
+// stanWidth is the link STAN's fixed width in a sent record: a uint32
+// in 7-bit groups.
+const stanWidth = 5
+
+// putUvarint5 writes v as a uvarint of exactly stanWidth bytes.
+func putUvarint5(b []byte, v uint32) {
+	for i := range stanWidth - 1 {
+		b[i] = byte(v) | 0x80
+		v >>= 7
+	}
+	b[stanWidth-1] = byte(v)
 }
 
 func appendClose(dst []byte, run uint64, seq uint32) []byte {

@@ -40,8 +40,8 @@ type Journal struct {
 	oldest   atomic.Int64    // the time (unix ns) of the oldest entry not yet indexed, 0 if unknown (IndexLag)
 	held     []heldSeg       // indexed segments kept for their in-flight records (indexer; closeLog after it ends)
 	run      uint64          // pairs this run's in-flight records with their closes (inflight.go)
-	sentSeq  uint32          // the last in-flight record's seq; st.mu
-	sentSeal *sentSealer     // seals the in-flight records' PANs; st.mu
+	sentSeq  atomic.Uint32   // the last in-flight record's seq
+	sentSeal *sentSealer     // seals the in-flight records' PANs
 	keep     map[string]bool // segments holding records the indexer gave up on (indexer; closeLog after it ends)
 	lag      atomic.Int64
 	indexed  chan struct{} // closed when the indexer has exited

@@ -49,6 +49,7 @@ type PG struct {
 	writing bool
 	closed  bool
 	sentSeq uint32
+	sentAAD sentAAD // scratch for sentSeal; mu
 	lag     atomic.Int64
 
 	dupWindow atomic.Int64        // time.Duration: how long a claim holds (pg_claims.go)

@@ -77,7 +77,7 @@ func (p *PG) StageSent(s *Sent) (Ticket, uint32, error) {
 		p.sentSeq = 1
 	}
 	seq := p.sentSeq
-	rec := appendSent(nil, p.run, seq, s, p.sentSeal)
+	rec := appendSent(nil, p.run, seq, s, p.sentSeal, &p.sentAAD)
 	p.cur.sent = append(p.cur.sent, pgSent{seq: int64(seq), rec: rec})
 	if len(s.Claim) > 0 {
 		p.cur.claims = append(p.cur.claims, pgClaim{seq: int64(seq), at: s.Time.UnixNano(), link: int64(s.LinkSTAN),

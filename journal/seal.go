@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // Stored messages (the reversals table's frames) are sealed with AES-256-GCM
@@ -143,12 +144,29 @@ func (s *sealer) open(blob []byte, id, created int64, issuer string) ([]byte, er
 // nonce is a prefix drawn at Open (and again whenever the counter wraps)
 // followed by a counter, never repeated under a key (NIST SP 800-38D's
 // deterministic construction), and the additional data is built in aad.
-// Used under j.st.mu.
+// Safe for concurrent use: the switch seals ahead of its links' locks
+// (PrepareSent), on every acquirer's goroutine.
 type sentSealer struct {
 	s      *sealer
-	prefix uint64 // the nonces' first 8 bytes
-	ctr    uint32 // the nonces' last 4
-	aad    [sealHeader + 16 + len(sentAADTag)]byte
+	mu     sync.Mutex // the nonce's prefix and counter, for a few ns
+	prefix uint64     // the nonces' first 8 bytes
+	ctr    uint32     // the nonces' last 4
+}
+
+// sentAAD is the additional data of a sealed in-flight PAN, built in the
+// caller's scratch: handed to the AEAD interface, a local array would
+// escape and every request would allocate.
+type sentAAD [sealHeader + 16 + len(sentAADTag)]byte
+
+// nonce takes the next nonce's prefix and counter.
+func (p *sentSealer) nonce() (prefix uint64, ctr uint32) {
+	p.mu.Lock()
+	if p.ctr++; p.ctr == 0 {
+		p.prefix = newRun()
+	}
+	prefix, ctr = p.prefix, p.ctr
+	p.mu.Unlock()
+	return prefix, ctr
 }
 
 // sentAADTag ends an in-flight PAN's additional data: a sealed PAN does
@@ -164,7 +182,7 @@ func (p *sentSealer) can() bool { return p.s != nil && len(p.s.aeads) > 0 }
 
 // appendSealed appends to dst the sealed section of the record (run, seq):
 // its length, then pan sealed (none: length 0, as without a key).
-func (p *sentSealer) appendSealed(dst, pan []byte, run uint64, seq uint32) []byte {
+func (p *sentSealer) appendSealed(dst, pan []byte, run uint64, seq uint32, scratch *sentAAD) []byte {
 	if len(pan) == 0 || !p.can() {
 		return binary.AppendUvarint(dst, 0)
 	}
@@ -173,12 +191,10 @@ func (p *sentSealer) appendSealed(dst, pan []byte, run uint64, seq uint32) []byt
 	h := len(dst)
 	dst = append(dst, sealVersion, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
 	binary.BigEndian.PutUint32(dst[h+1:], p.s.ids[0])
-	if p.ctr++; p.ctr == 0 {
-		p.prefix = newRun()
-	}
-	binary.BigEndian.PutUint64(dst[h+5:], p.prefix)
-	binary.BigEndian.PutUint32(dst[h+13:], p.ctr)
-	aad := append(p.aad[:0], dst[h:h+sealHeader]...)
+	prefix, ctr := p.nonce()
+	binary.BigEndian.PutUint64(dst[h+5:], prefix)
+	binary.BigEndian.PutUint32(dst[h+13:], ctr)
+	aad := append(scratch[:0], dst[h:h+sealHeader]...)
 	aad = binary.BigEndian.AppendUint64(aad, run)
 	aad = binary.BigEndian.AppendUint64(aad, uint64(seq))
 	aad = append(aad, sentAADTag...)

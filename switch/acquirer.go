@@ -53,16 +53,18 @@ type acqConn struct {
 	shownName   atomic.Pointer[string]
 	connectedAt time.Time
 	acq         *acquirers.Acquirer
-	reg         *acquirers.Registry // the acquirer list acq was resolved in (read loop only)
-	subject     string              // verified client certificate subject, "" without mTLS
-	unreadable  int                 // frames without a readable MTI so far (read loop only)
-	src         netip.Addr          // the source the per-address caps count it under
-	pending     bool                // no complete frame yet (read loop only)
-	slow        atomic.Bool         // closed for not reading its answers (counted once)
-	inflight    atomic.Int64        // requests of this connection waiting for an issuer
-	sending     *iso.View           // the scan of the request being handed to a link (read loop only; inflight.go)
-	burst       issuer.Burst        // the requests of the current read, their link and writers to wake (read loop only)
-	sendingKey  uint64              // its duplicate key, 0 for none (read loop only; Record notes its link STAN)
+	reg         *acquirers.Registry  // the acquirer list acq was resolved in (read loop only)
+	subject     string               // verified client certificate subject, "" without mTLS
+	unreadable  int                  // frames without a readable MTI so far (read loop only)
+	src         netip.Addr           // the source the per-address caps count it under
+	pending     bool                 // no complete frame yet (read loop only)
+	slow        atomic.Bool          // closed for not reading its answers (counted once)
+	inflight    atomic.Int64         // requests of this connection waiting for an issuer
+	sending     *iso.View            // the scan of the request being handed to a link (read loop only; inflight.go)
+	burst       issuer.Burst         // the requests of the current read, their link and writers to wake (read loop only)
+	sendingKey  uint64               // its duplicate key, 0 for none (read loop only; Record notes its link STAN)
+	prep        journal.PreparedSent // its in-flight record, made before the link's lock (read loop only; inflight.go)
+	prepared    bool                 // prep holds the record of the request being sent, not yet staged
 
 	// The frame being handled's translation state (read loop only; a
 	// translating or TPDU listener): its canonical form's buffer, what the

@@ -44,17 +44,20 @@ func (r *request) Record(_ *issuer.Txn, linkSTAN uint32) (ticket uint64, claimed
 		c.s.dups.sent(c.sendingKey, linkSTAN)
 	}
 	j, v := c.s.jrnl, c.sending
-	if j == nil || v == nil || r.MTI[1] == '4' || isAdvice(r.MTI[:]) {
+	if !recorded(j, v, r) {
 		return 0, false
 	}
-	sent := journal.Sent{Time: r.Started, Issuer: r.Issuer, LinkSTAN: linkSTAN, MTI: r.MTI[:]}
-	fillSent(&sent, v)
-	sent.PAN, _ = iso.RoutingPAN(v) // sealed by the journal: the 0420's field 2, as setPAN takes it
-	if c.sendingKey != 0 && c.s.claims != nil {
-		sent.Claim = journal.AppendClaimKey(nil, c.acquirer, v.MTI()[:3], v.Field(11), v.Field(41), v.Field(37),
-			v.Field(7))
+	var tk journal.Ticket
+	var seq uint32
+	var err error
+	var sent journal.Sent
+	if sj, ok := j.(*journal.Journal); ok && c.prepared {
+		c.prepared = false // a second link (failover) records afresh
+		tk, seq, err = sj.StagePrepared(&c.prep, linkSTAN)
+	} else {
+		r.sentOf(&sent, v, linkSTAN)
+		tk, seq, err = stageSent(j, &sent)
 	}
-	tk, seq, err := stageSent(j, &sent)
 	if err != nil {
 		c.s.log.Error("journal: in-flight record refused: should the switch die before this request is answered, "+
 			"it is not reversed", "conn", c.id, "issuer", r.Issuer, "err", err)
@@ -62,6 +65,37 @@ func (r *request) Record(_ *issuer.Txn, linkSTAN uint32) (ticket uint64, claimed
 	}
 	r.Recorded = seq
 	return uint64(tk), sent.Claim != nil
+}
+
+// recorded: r, scanned into v, gets an in-flight record in journal j.
+// Reversals (04xx) and advices are never reversed, so they get none.
+func recorded(j journal.Store, v *iso.View, r *request) bool {
+	return j != nil && v != nil && r.MTI[1] != '4' && !isAdvice(r.MTI[:])
+}
+
+// sentOf fills the in-flight record of r, scanned into v.
+func (r *request) sentOf(sent *journal.Sent, v *iso.View, linkSTAN uint32) {
+	c := r.c
+	*sent = journal.Sent{Time: r.Started, Issuer: r.Issuer, LinkSTAN: linkSTAN, MTI: r.MTI[:]}
+	fillSent(sent, v)
+	sent.PAN, _ = iso.RoutingPAN(v) // sealed by the journal: the 0420's field 2, as setPAN takes it
+	if c.sendingKey != 0 && c.s.claims != nil {
+		sent.Claim = journal.AppendClaimKey(nil, c.acquirer, v.MTI()[:3], v.Field(11), v.Field(41), v.Field(37),
+			v.Field(7))
+	}
+}
+
+// prepareSent makes r's in-flight record, all but its link STAN, before
+// the link's lock is taken (journal.PreparedSent): on the SQLite journal
+// only (PostgreSQL's record carries a claim, made in its own stage).
+func (c *acqConn) prepareSent(r *request, v *iso.View) {
+	sj, ok := c.s.jrnl.(*journal.Journal)
+	if !ok || !recorded(c.s.jrnl, v, r) {
+		return
+	}
+	var sent journal.Sent
+	r.sentOf(&sent, v, 0)
+	c.prepared = sj.PrepareSent(&c.prep, &sent) == nil // refused: Record tries again and logs why
 }
 
 // Claimed is the journal's decision on r's duplicate claim (Record): nil

@@ -300,8 +300,9 @@ func (c *acqConn) send(is *issuer.Issuer, r *request, v *iso.View, key uint64) e
 		return issuer.ErrIssuerBusy
 	}
 	c.sending, c.sendingKey = v, key // for Record, called back by the link within Send
+	c.prepareSent(r, v)
 	err := is.SendBurst(&r.Txn, v.Offset(11), &c.burst)
-	c.sending, c.sendingKey = nil, 0
+	c.sending, c.sendingKey, c.prepared = nil, 0, false
 	return err
 }
 
