@@ -67,6 +67,12 @@ type reversalMgr struct {
 	results chan revResult
 	wake    chan struct{}
 	pending map[int64]bool // sent, answer awaited; manager goroutine only
+	// wentOut holds the stored messages that went out on a link whose
+	// outcome the journal could not record (its database down): the
+	// journal still holds the first attempt's 0420 or 0120, yet the issuer
+	// may have it, so the next attempt goes out as a repeat (repeatOf).
+	// At most maxWentOut; manager goroutine only.
+	wentOut map[int64]struct{}
 	done    chan struct{}
 	cancel  context.CancelFunc
 	once    sync.Once
@@ -90,6 +96,10 @@ type reversalMgr struct {
 	coalesced atomic.Int64 // timeouts not queued: their original was already owed a reversal
 }
 
+// maxWentOut bounds wentOut: past it a message whose outcome was lost
+// goes out again as it is stored (0420, 0120), as before it was kept.
+const maxWentOut = 1 << 16
+
 // maxOwedKeys bounds the coalescing keys kept: past it a new timeout
 // reversal is stored without a key (never coalesced), rather than the
 // map growing with the backlog.
@@ -110,7 +120,8 @@ type revResult struct {
 
 func newReversalMgr(s *Switch, j journal.Store) *reversalMgr {
 	r := &reversalMgr{s: s, j: j, stores: make(chan storeReq, storeQueue), results: make(chan revResult, 1024),
-		wake: make(chan struct{}, 1), pending: make(map[int64]bool), done: make(chan struct{}),
+		wake: make(chan struct{}, 1), pending: make(map[int64]bool), wentOut: make(map[int64]struct{}),
+		done:   make(chan struct{}),
 		limits: make(map[string]*rate.Limiter), owed: make(map[string]struct{}), now: time.Now, passed: s.revPass,
 		standIns: make(chan standInReq, storeQueue), lates: make(chan lateReq, 1024),
 		stoodIn: make(map[*request]stoodIn), lateFirst: make(map[*request]lateReqAt), advLim: make(map[string]*rate.Limiter)}
@@ -402,8 +413,8 @@ func (r *reversalMgr) send(rv journal.Reversal) {
 		r.result(revResult{rv: rv, err: fmt.Errorf("issuer %q is not configured", rv.Issuer)})
 		return
 	}
-	t := &issuer.Txn{Frame: rv.Frame, Owner: &revOwner{r: r, rv: rv}, Issuer: rv.Issuer, Started: time.Now(),
-		Original: v.Span(90)}
+	t := &issuer.Txn{Frame: r.repeatOf(rv), Owner: &revOwner{r: r, rv: rv}, Issuer: rv.Issuer,
+		Started: time.Now(), Original: v.Span(90)}
 	copy(t.MTI[:], v.MTI())
 	copy(t.STAN[:], v.Field(11))
 	if err := is.Send(t, v.Offset(11)); err != nil {
@@ -423,8 +434,10 @@ func (r *reversalMgr) result(res revResult) {
 		// journal entry below.
 		if err := r.j.ReversalAcked(res.rv.ID, res.code); err != nil {
 			r.s.log.Error("cannot record reversal acknowledgement", "id", res.rv.ID, "err", err)
+			r.wentOutUnrecorded(res.rv.ID)
 			return
 		}
+		delete(r.wentOut, res.rv.ID)
 		var v iso.View
 		_ = r.s.scanner.Scan(res.rv.Frame, &v) // it scanned when it was sent
 		pan, _ := iso.RoutingPAN(&v)
@@ -448,9 +461,38 @@ func (r *reversalMgr) result(res revResult) {
 	next := time.Now().Add(r.backoff(res.rv.Attempts))
 	if err := r.attempted(&res, next); err != nil {
 		r.s.log.Error("cannot record reversal attempt", "id", res.rv.ID, "err", err)
+		if res.sent {
+			r.wentOutUnrecorded(res.rv.ID)
+		}
+	} else if res.sent {
+		delete(r.wentOut, res.rv.ID) // the journal holds the repeat now
 	}
 	r.s.log.Warn("reversal not acknowledged; will retry", "issuer", res.rv.Issuer, "stan", res.rv.STAN,
 		"attempts", res.rv.Attempts+1, "next", next.Format(time.RFC3339Nano), "err", res.err)
+}
+
+// wentOutUnrecorded remembers that stored message id went out although
+// the journal could not record how it went (wentOut).
+func (r *reversalMgr) wentOutUnrecorded(id int64) {
+	if len(r.wentOut) < maxWentOut {
+		r.wentOut[id] = struct{}{}
+	}
+}
+
+// repeatOf is the frame to send for rv: its stored frame, or a copy
+// (the same length, only its MTI's last digit differs) marked as a repeat (0421, 0121) when an earlier attempt went
+// out unrecorded (wentOut). The stored frame is left as it is, so that
+// attempted stores the repeat should this attempt fail too.
+func (r *reversalMgr) repeatOf(rv journal.Reversal) []byte {
+	if _, ok := r.wentOut[rv.ID]; !ok {
+		return rv.Frame
+	}
+	frame := append([]byte(nil), rv.Frame...)
+	var rep iso.View
+	if r.s.scanner.Scan(frame, &rep) != nil || !markRepeat(&rep) {
+		return rv.Frame
+	}
+	return frame
 }
 
 // attempted records a failed attempt. One that went out on a link makes

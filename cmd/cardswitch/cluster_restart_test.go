@@ -92,10 +92,13 @@ func TestClusterPostgresRestartedUnderLoad(t *testing.T) {
 		repeats += n - 1
 	}
 	assert.LessOrEqual(t, repeats, unrecorded, "reversals repeated though their acknowledgements were recorded")
+	// And each of those goes out as a repeat: the node remembers that it
+	// went out though the database still holds its 0420.
+	assertRepeatsAre0421(t, sim.wait(t, "", func([]issuersim.Request) bool { return true }), timeouts)
 	left, _ := filepath.Glob(filepath.Join(spools, "*.spool"))
 	assert.Empty(t, left, "spools replayed and removed")
-	t.Logf("%d timeouts; %d refused unsent; %d requests reached the issuer while the database was down",
-		len(timeouts), refused, meanwhile)
+	t.Logf("%d timeouts; %d refused unsent; %d requests reached the issuer while the database was down; "+
+		"%d acknowledgements not recorded, %d reversals repeated", len(timeouts), refused, meanwhile, unrecorded, repeats)
 }
 
 // databaseDown stops srv under the nodes' load for longer than the lease
