@@ -1,13 +1,9 @@
 package switchd
 
 import (
-	"io"
-	"log/slog"
-	"path/filepath"
 	"testing"
 
 	"github.com/cardswitch/cardswitch/acqclient"
-	"github.com/cardswitch/cardswitch/config"
 	"github.com/cardswitch/cardswitch/iso"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -18,22 +14,7 @@ import (
 // batches; once the issuer acknowledges the reversal, a later timeout of
 // that original (its STAN reused) is queued again.
 func TestDuplicateTimeoutIsNotQueuedTwice(t *testing.T) {
-	cfg, err := config.LoadBytes("t.yaml", []byte(`listen: {address: "127.0.0.1:0"}
-issuers:
-  - {name: bank, endpoints: ["127.0.0.1:1"]}
-routes: [{bin: "4", issuer: bank}]
-journal: {path: "`+filepath.Join(t.TempDir(), "j.db")+`"}
-`))
-	require.NoError(t, err)
-	s, err := New(cfg, WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))), WithWatch(false))
-	require.NoError(t, err)
-	t.Cleanup(func() {
-		for _, l := range s.listeners {
-			_ = l.ln.Close()
-		}
-		s.closeJournal()
-	})
-	r := s.revs // not started: the test runs its steps on its own goroutine
+	s, r := reversalRig(t) // not started: the test runs its steps on its own goroutine
 
 	m, err := acqclient.Request{PAN: "4111111111111111", Amount: 100, STAN: 7, RRN: "000000000007",
 		Terminal: "TERM0001"}.Message()
