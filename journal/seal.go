@@ -143,7 +143,8 @@ func (s *sealer) open(blob []byte, id, created int64, issuer string) ([]byte, er
 // request's path, so it draws no randomness and allocates nothing: the
 // nonce is a prefix drawn at Open (and again whenever the counter wraps)
 // followed by a counter, never repeated under a key (NIST SP 800-38D's
-// deterministic construction), and the additional data is built in aad.
+// deterministic construction), and the additional data is built in the
+// caller's scratch (sentAAD).
 // Safe for concurrent use: the switch seals ahead of its links' locks
 // (PrepareSent), on every acquirer's goroutine.
 type sentSealer struct {
