@@ -35,10 +35,11 @@ func (j *Journal) List(ctx context.Context, f Filter) ([]Entry, error) {
 		return nil, fmt.Errorf("journal: list: %w", err)
 	}
 	defer tx.Rollback() //nolint:errcheck // read-only
-	tail, err := j.readTail(ctx, tx)
+	tail, err := j.openTail(ctx, tx)
 	if err != nil {
 		return nil, fmt.Errorf("journal: list: %w", err)
 	}
+	defer tail.Close()
 	var out []Entry
 	err = eachCandidate(ctx, tx, f, func(id int64) (bool, error) {
 		page, err := matching(ctx, tx, id, &f)
@@ -50,14 +51,45 @@ func (j *Journal) List(ctx context.Context, f Filter) ([]Entry, error) {
 	if err != nil {
 		return nil, fmt.Errorf("journal: list: %w", err)
 	}
-	tail.each(func(r *record) bool {
+	newest, err := newestInTail(ctx, tail, &f, limit)
+	if err != nil {
+		return nil, fmt.Errorf("journal: list: %w", err)
+	}
+	out = append(out, newest...)
+	slices.SortFunc(out, func(a, b Entry) int { return cmp.Compare(b.ID, a.ID) })
+	return out[:min(len(out), limit)], nil
+}
+
+// newestInTail is the limit newest entries of the log's tail that match
+// f. The tail is in id order and a lagging index may leave millions of
+// entries in it: the last limit matches are kept as records in a ring,
+// each slot's buffer reused, and only they are decoded.
+func newestInTail(ctx context.Context, tail *logTail, f *Filter, limit int) ([]Entry, error) {
+	var ring [][]byte // grows to limit (which may be huge), then wraps
+	n := 0
+	err := tail.each(ctx, func(r *record) bool {
 		if f.match(r) {
-			out = append(out, entryOf(r))
+			if len(ring) < limit {
+				ring = append(ring, append([]byte(nil), r.raw...))
+			} else {
+				ring[n%limit] = append(ring[n%limit][:0], r.raw...)
+			}
+			n++
 		}
 		return true
 	})
-	slices.SortFunc(out, func(a, b Entry) int { return cmp.Compare(b.ID, a.ID) })
-	return out[:min(len(out), limit)], nil
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Entry, 0, min(n, limit))
+	for i := max(0, n-limit); i < n; i++ {
+		var r record
+		if _, err := decodeTrusted(ring[i%limit], &r); err != nil {
+			return nil, err
+		}
+		out = append(out, entryOf(&r))
+	}
+	return out, nil
 }
 
 // eachCandidate calls fn with the first id of each batch row that may hold
@@ -130,17 +162,21 @@ func (j *Journal) Get(ctx context.Context, id int64) (Entry, error) {
 	if !errors.As(err, &nf) {
 		return e, err
 	}
-	tail, terr := j.readTail(ctx, j.rdb)
+	tail, terr := j.openTail(ctx, j.rdb)
 	if terr != nil {
 		return Entry{}, fmt.Errorf("journal: get: %w", terr)
 	}
+	defer tail.Close()
 	found := false
-	tail.each(func(r *record) bool {
+	terr = tail.each(ctx, func(r *record) bool {
 		if r.id == id {
 			e, found = entryOf(r), true
 		}
 		return !found
 	})
+	if terr != nil {
+		return Entry{}, fmt.Errorf("journal: get: %w", terr)
+	}
 	if found {
 		return e, nil
 	}
@@ -184,10 +220,11 @@ func (j *Journal) eachSince(ctx context.Context, since time.Time, fn func(r *rec
 		return err
 	}
 	defer tx.Rollback() //nolint:errcheck // read-only
-	tail, err := j.readTail(ctx, tx)
+	tail, err := j.openTail(ctx, tx)
 	if err != nil {
 		return err
 	}
+	defer tail.Close()
 	rows, err := tx.QueryContext(ctx, `SELECT records FROM batches WHERE max_time >= ? ORDER BY first_id`, cut)
 	if err != nil {
 		return err
@@ -210,11 +247,10 @@ func (j *Journal) eachSince(ctx context.Context, since time.Time, fn func(r *rec
 	if err := rows.Err(); err != nil {
 		return err
 	}
-	tail.each(func(r *record) bool {
+	return tail.each(ctx, func(r *record) bool {
 		if r.time >= cut {
 			fn(r)
 		}
 		return true
 	})
-	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"time"
@@ -13,64 +14,120 @@ import (
 // Queries read the index and, beside it, the log's tail: the entries
 // written but not indexed yet (the indexer is behind, or a switch that
 // crashed left them for its next start). They read the segments' files
-// only: no lock, nothing the writer waits for. The files are read before
-// the index's snapshot is taken, so an entry is never missed: a segment
-// removed meanwhile was indexed before its removal, and the snapshot
-// taken after sees it. An entry in both (indexed while it was read) is
-// taken from the index.
+// only: no lock, nothing the writer waits for. The files are opened
+// before the index's snapshot is taken, so an entry is never missed: a
+// segment removed meanwhile was indexed before its removal, and the
+// snapshot taken after sees it. An entry in both (indexed while it was
+// read) is taken from the index.
 //
 // Pruning deletes rows (or entries from rows) whose records may still be
 // in the log: an entry older than everything the index holds, and below
 // its highest id, is taken as pruned and left out. When the index holds
 // nothing at all, every entry in the log is shown.
 
-// logTail is the log's entries that no batch row holds, in log order.
+// logTail streams the log's entries that no batch row holds, in log
+// order, one segment in memory at a time: a query beside an index that
+// lags by gigabytes (a peak past journal.index_lag_max, a stalled
+// indexer) holds one segment (segMaxSize and a write), not the lag.
+// The segments are opened before the index's snapshot is taken: one
+// removed meanwhile (indexed, then pruned by the writer) stays readable
+// through its open file, so no entry falls between the two.
 type logTail struct {
-	recs   []byte // their records, whole
-	n      int
-	oldest int64 // the first one's time, unix ns
+	files []*os.File
+	q     queryer
+	hw    bounds
+	buf   []byte
 }
 
-// readTail reads the log's segments that may hold entries the index
-// lacks, then keeps those entries that no row in q's snapshot holds.
-// q is queried after the files are read.
-func (j *Journal) readTail(ctx context.Context, q queryer) (logTail, error) {
+// openTail opens the log's segments that may hold entries the index
+// lacks, then takes q's snapshot. Close it.
+func (j *Journal) openTail(ctx context.Context, q queryer) (*logTail, error) {
 	files, err := j.tailFiles(ctx)
 	if err != nil {
-		return logTail{}, err
+		return nil, err
 	}
-	hw, err := indexBounds(ctx, q)
-	if err != nil {
-		return logTail{}, err
-	}
-	var t logTail
-	for _, b := range files {
-		good, first, last, _ := scanRecords(b, 0)
-		if last == 0 {
-			continue
-		}
-		covered, err := coverage(ctx, q, first, last)
-		if err != nil {
-			return logTail{}, err
-		}
-		_ = eachRecord(b[:good], func(r *record) bool { // the valid prefix: no error
-			if r.kind == recKindV1 && !covered(r.id) && hw.unpruned(r) {
-				if t.n == 0 {
-					t.oldest = r.time
-				}
-				t.recs = append(t.recs, r.raw...)
-				t.n++
-			}
-			return true
-		})
+	t := &logTail{files: files, q: q}
+	if t.hw, err = indexBounds(ctx, q); err != nil {
+		t.Close()
+		return nil, err
 	}
 	return t, nil
 }
 
-// tailFiles reads the segments whose ids the index does not hold
+// Close closes the segments.
+func (t *logTail) Close() {
+	for _, f := range t.files {
+		_ = f.Close()
+	}
+	t.files = nil
+}
+
+// each calls fn with the tail's entries in log order until it returns
+// false. r aliases a buffer reused for the next segment: fn copies what
+// it keeps (entryOf does).
+func (t *logTail) each(ctx context.Context, fn func(r *record) bool) error {
+	for _, f := range t.files {
+		var err error
+		if t.buf, err = readWhole(f, t.buf[:0]); err != nil {
+			return fmt.Errorf("journal: read log segment: %w", err)
+		}
+		more, err := t.segment(ctx, t.buf, fn)
+		if err != nil || !more {
+			return err
+		}
+	}
+	return nil
+}
+
+// segment is each for one segment's bytes b.
+func (t *logTail) segment(ctx context.Context, b []byte, fn func(r *record) bool) (more bool, err error) {
+	good, first, last, _ := scanRecords(b, 0)
+	if last == 0 {
+		return true, nil
+	}
+	covered, err := coverage(ctx, t.q, first, last)
+	if err != nil {
+		return false, err
+	}
+	more = true
+	_ = eachRecord(b[:good], func(r *record) bool { // the valid prefix: no error
+		if r.kind == recKindV1 && !covered(r.id) && t.hw.unpruned(r) {
+			more = fn(r)
+		}
+		return more
+	})
+	return more, nil
+}
+
+// readWhole appends f's bytes from its start to its end as of now to
+// buf (the newest segment grows while it is read: what is past the end
+// read is newer than the snapshot, and a torn last record is left out by
+// scanRecords).
+func readWhole(f *os.File, buf []byte) ([]byte, error) {
+	if st, err := f.Stat(); err == nil && int64(cap(buf)) <= st.Size() {
+		// Room for the writes that come while it is read, and for the
+		// next segments, most of which are no larger.
+		buf = make([]byte, 0, st.Size()+st.Size()/4+64<<10)
+	}
+	for off := int64(0); ; {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		n, err := f.ReadAt(buf[len(buf):cap(buf)], off)
+		buf, off = buf[:len(buf)+n], off+int64(n)
+		if errors.Is(err, io.EOF) {
+			return buf, nil
+		}
+		if err != nil {
+			return buf, err
+		}
+	}
+}
+
+// tailFiles opens the segments whose ids the index does not hold
 // entirely (the newest one always: its last id is not known). A segment
 // removed since it was listed was indexed: it is left out.
-func (j *Journal) tailFiles(ctx context.Context) ([][]byte, error) {
+func (j *Journal) tailFiles(ctx context.Context) (out []*os.File, err error) {
 	segs, err := segments(j.path + logSuffix)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, nil
@@ -78,24 +135,30 @@ func (j *Journal) tailFiles(ctx context.Context) ([][]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	var out [][]byte
+	defer func() {
+		if err != nil {
+			for _, f := range out {
+				_ = f.Close()
+			}
+		}
+	}()
 	for i, s := range segs {
 		if i+1 < len(segs) {
 			lo, hi := segFirstID(s), segFirstID(segs[i+1])-1
 			if full, err := indexedWhole(ctx, j.rdb, lo, hi); err != nil {
-				return nil, err
+				return out, err
 			} else if full {
 				continue
 			}
 		}
-		b, err := os.ReadFile(s) // #nosec G304 -- our own log directory
+		f, err := os.Open(s) // #nosec G304 -- our own log directory
 		if errors.Is(err, os.ErrNotExist) {
 			continue
 		}
 		if err != nil {
-			return nil, fmt.Errorf("journal: read log segment: %w", err)
+			return out, fmt.Errorf("journal: read log segment: %w", err)
 		}
-		out = append(out, b)
+		out = append(out, f)
 	}
 	return out, nil
 }
@@ -163,23 +226,29 @@ type queryer interface {
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 }
 
-// each calls fn with the tail's entries in log order until it returns
-// false.
-func (t *logTail) each(fn func(r *record) bool) {
-	_ = eachRecord(t.recs, fn) // records checked when read
-}
-
 // IndexBehind is how far the index lags the log, as a reader sees it: the
 // entries in the log that the index does not hold yet (queries read them
 // from the log) and the age of the oldest. It reads the log without
 // locking it, beside a writing switch or after a crash.
 func (j *Journal) IndexBehind(ctx context.Context) (entries int, age time.Duration, err error) {
-	t, err := j.readTail(ctx, j.rdb)
+	t, err := j.openTail(ctx, j.rdb)
 	if err != nil {
 		return 0, 0, fmt.Errorf("journal: log: %w", err)
 	}
-	if t.n == 0 {
+	defer t.Close()
+	var oldest int64
+	err = t.each(ctx, func(r *record) bool {
+		if entries == 0 {
+			oldest = r.time
+		}
+		entries++
+		return true
+	})
+	if err != nil {
+		return 0, 0, fmt.Errorf("journal: log: %w", err)
+	}
+	if entries == 0 {
 		return 0, 0, nil
 	}
-	return t.n, max(0, time.Since(time.Unix(0, t.oldest))), nil
+	return entries, max(0, time.Since(time.Unix(0, oldest))), nil
 }
