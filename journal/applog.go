@@ -21,6 +21,12 @@ const (
 	segExt     = ".seg"
 	lockName   = "lock"
 	segMaxSize = 16 << 20 // rotate after this many bytes: bounds the replay at Open
+	// segMaxAge seals a segment this old at the next write, or at the
+	// committer's next look when none comes: a quiet switch fills 16 MiB
+	// in hours, and its records (the in-flight records' sealed PANs
+	// among them) would wait in the current segment that long before
+	// the segment can be indexed whole and removed.
+	segMaxAge = time.Minute
 )
 
 // appendLog is the log directory, used by one writing leader at a time
@@ -30,17 +36,20 @@ type appendLog struct {
 	lock   *os.File // flock'ed: one writer per journal
 	full   bool     // fsync each write (Sync "full")
 	segMax int64
+	segAge time.Duration
 
-	f      *os.File // current segment
-	name   string
-	size   int64
-	broken error // a partial write could not be cut: nothing may follow it
+	f       *os.File // current segment
+	name    string
+	first   int64     // the id the name gives
+	started time.Time // when it was started
+	size    int64
+	broken  error // a partial write could not be cut: nothing may follow it
 
 	sealing chan error // the fsync of the last sealed segment (nil: none pending)
 }
 
 // openLog creates the log directory if needed and takes its lock.
-func openLog(dbPath string, full bool, segMax int64) (*appendLog, error) {
+func openLog(dbPath string, full bool, segMax int64, segAge time.Duration) (*appendLog, error) {
 	dir := dbPath + logSuffix
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("journal: log directory: %w", err)
@@ -53,7 +62,7 @@ func openLog(dbPath string, full bool, segMax int64) (*appendLog, error) {
 		lock.Close()
 		return nil, fmt.Errorf("journal: %s is in use by another process (log lock: %w)", dbPath, err)
 	}
-	return &appendLog{dir: dir, lock: lock, full: full, segMax: segMax}, nil
+	return &appendLog{dir: dir, lock: lock, full: full, segMax: segMax, segAge: segAge}, nil
 }
 
 // lockWait is how long Open waits for the log lock: another switch that
@@ -105,7 +114,7 @@ func (l *appendLog) startSegment(firstID int64) error {
 			return err
 		}
 	}
-	l.f, l.name, l.size = f, name, 0
+	l.f, l.name, l.first, l.started, l.size = f, name, firstID, time.Now(), 0
 	return nil
 }
 
@@ -147,7 +156,7 @@ func (l *appendLog) write(b []byte) error {
 // (replay cuts a torn tail there and refuses damage anywhere else); in
 // practice the sync completes milliseconds after the rotation.
 func (l *appendLog) rotate(nextID int64) (sealed string, sealErr error, err error) {
-	if l.size < l.segMax {
+	if !l.due(nextID) {
 		return "", nil, nil
 	}
 	sealErr = l.awaitSeal()
@@ -162,6 +171,18 @@ func (l *appendLog) rotate(nextID int64) (sealed string, sealErr error, err erro
 		l.sealing = done
 	}
 	return sealed, sealErr, l.startSegment(nextID)
+}
+
+// due reports whether the current segment is to be sealed, the next to
+// be named nextID: it is full, or holds something and is segAge old. The
+// next name must come after the current one's (a record with the id
+// the current one is named by is in it, or its write failed), or the
+// next segment would truncate this one.
+func (l *appendLog) due(nextID int64) bool {
+	if l.f == nil || nextID <= l.first {
+		return false
+	}
+	return l.size >= l.segMax || l.size > 0 && time.Since(l.started) >= l.segAge
 }
 
 // awaitSeal waits for the pending seal, if any, and returns its error.

@@ -101,6 +101,9 @@ func (j *Journal) index() {
 	var p pendingRow
 	pace := time.NewTimer(indexEvery)
 	pace.Stop()
+	hold := time.NewTimer(time.Hour)
+	defer hold.Stop()
+	var holdFor time.Time // the held segment hold is armed for
 	for {
 		if j.back.active || len(j.toIndex) == 0 && j.takeSpill() {
 			pace.Stop()
@@ -108,6 +111,9 @@ func (j *Journal) index() {
 			continue
 		}
 		select {
+		case <-j.holdUntil(hold, &holdFor):
+			holdFor = time.Time{}
+			j.removeHeld(false) // a quiet switch's: no commit comes to remove them
 		case lb, ok := <-j.toIndex:
 			if !ok {
 				j.commit(&p)
@@ -236,6 +242,20 @@ type heldSeg struct {
 	at   time.Time
 }
 
+// holdUntil arms t for when the first held segment's hold ends, unless
+// it is armed for that segment already (armed: the time it was held at),
+// and returns its channel; nil (never ready) when no segment is held.
+func (j *Journal) holdUntil(t *time.Timer, armed *time.Time) <-chan time.Time {
+	if len(j.held) == 0 {
+		return nil
+	}
+	if at := j.held[0].at; !at.Equal(*armed) {
+		t.Reset(time.Until(at.Add(j.opt.InFlightHold)))
+		*armed = at
+	}
+	return t.C
+}
+
 // removeHeld removes the indexed segments held for InFlightHold (all of
 // them when all): by then every request recorded in them has finished,
 // and its reversal, if it needs one, is stored. Indexer goroutine only
@@ -249,6 +269,8 @@ func (j *Journal) removeHeld(all bool) {
 		if err := removeSegment(h.name); err != nil {
 			j.opt.Log.Warn("journal: indexed segment not removed (it is replayed, harmlessly, at the next start)",
 				"err", err)
+		} else if j.opt.removed != nil {
+			j.opt.removed(h.name)
 		}
 		n++
 	}

@@ -96,7 +96,7 @@ func Open(path string, o Options) (*Journal, error) {
 // recoverLog takes the log, indexes what a previous run left in it and
 // opens a fresh segment.
 func (j *Journal) recoverLog(path string) (int64, error) {
-	l, err := openLog(path, j.opt.Sync == "full", j.opt.segMax)
+	l, err := openLog(path, j.opt.Sync == "full", j.opt.segMax, j.opt.segAge)
 	if err != nil {
 		return 0, err
 	}

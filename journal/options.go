@@ -53,7 +53,10 @@ type Options struct {
 	// resumes it by closing it).
 	IndexGate <-chan struct{}
 
-	segMax int64 // log segment size before rotation; tests shrink it
+	segMax int64         // log segment size before rotation; tests shrink it
+	segAge time.Duration // log segment age before rotation; tests shrink it
+	// removed, for tests, is told of each segment removed once indexed.
+	removed func(name string)
 }
 
 const (
@@ -82,6 +85,9 @@ func (o Options) withDefaults() (Options, error) {
 	}
 	if o.segMax <= 0 {
 		o.segMax = segMaxSize
+	}
+	if o.segAge <= 0 {
+		o.segAge = segMaxAge
 	}
 	return o, nil
 }

@@ -195,21 +195,22 @@ func (j *Journal) lead() {
 	s.mu.Unlock()
 	next := j.free.get() // never waits (follow.go)
 	s.mu.Lock()
-	lb, t := s.cur, s.gen
+	lb, t, nextID := s.cur, s.gen, s.nextID
 	s.cur, s.gen = next, t+1
 	s.cond.Broadcast() // room to stage
 	s.mu.Unlock()
-	j.writeOut(lb)
+	j.writeOut(lb, nextID)
 	s.mu.Lock()
 	s.written, s.writing = t, false
 	s.cond.Broadcast()
 }
 
-// writeOut writes lb's records in one write, tells their waiters and
+// writeOut writes lb's records in one write, tells their waiters, seals
+// the segment if it is due (nextID: the first id staged after lb) and
 // hands the records on to the indexer (follow.go). A failed write loses
 // the batch's ids: nothing was told of them but the waiters, who hear the
 // error.
-func (j *Journal) writeOut(lb *logBatch) {
+func (j *Journal) writeOut(lb *logBatch, nextID int64) {
 	var err error
 	if lb.n > 0 || len(lb.side) > 0 {
 		out := lb.buf
@@ -230,10 +231,8 @@ func (j *Journal) writeOut(lb *logBatch) {
 		}
 	}
 	j.notify(lb.items, err)
-	if lb.n > 0 {
-		lb.sealed = j.rotateLog(lb.first + int64(lb.n))
-	}
-	if lb.seg == "" && len(lb.flush) == 0 {
+	lb.sealed = j.rotateLog(nextID)
+	if lb.seg == "" && len(lb.flush) == 0 && lb.sealed == "" {
 		j.recycle(lb)
 		return
 	}
@@ -259,6 +258,8 @@ func (j *Journal) notify(items []item, err error) {
 // not committed within sweepAfter.
 func (j *Journal) committer() {
 	defer close(j.swept)
+	age := time.NewTicker(j.opt.segAge / 4)
+	defer age.Stop()
 	for {
 		select {
 		case <-j.quit:
@@ -268,9 +269,26 @@ func (j *Journal) committer() {
 			j.st.mu.Lock()
 			j.st.armed = false
 			j.st.mu.Unlock()
+		case <-age.C:
+			j.sealIdle()
+			continue
 		}
 		j.commitStaged()
 	}
+}
+
+// sealIdle leads a write, of whatever is staged (often nothing), so that
+// a segment past segAge is sealed although no write comes to seal it.
+func (j *Journal) sealIdle() {
+	s := &j.st
+	s.mu.Lock()
+	for s.writing && !s.closed {
+		s.cond.Wait()
+	}
+	if !s.closed {
+		j.lead()
+	}
+	s.mu.Unlock()
 }
 
 // commitStaged writes what is staged now, if anything.
