@@ -60,8 +60,7 @@ func (c *conn) handle(body []byte) {
 	switch k {
 	case kindAuth:
 		if s.downAfter() {
-			s.stats.noAnswer.Add(1)
-			return
+			return // counted unanswered by downAfter
 		}
 		c.authorize(mti, pan)
 	case kindReversal:

@@ -202,7 +202,9 @@ func (s *Sim) Down() bool { return s.down.Load() }
 func (s *Sim) Name() string { return s.cfg.Name }
 
 // downAfter applies DownAfter to an authorization about to be decided:
-// true when it takes the simulator down, the request then unanswered.
+// true when it takes the simulator down, the request then unanswered (and
+// counted so before the links close: whoever sees them closed reads the
+// count).
 // It fires on the request after the DownAfter-th rather than after the
 // DownAfter-th answer, because an answer only queued for writing could be
 // lost with the closed link, and a tour must see exactly N answers.
@@ -212,6 +214,7 @@ func (s *Sim) downAfter() bool {
 		return false
 	}
 	s.log.Info("issuer simulator going down: down_after reached", "down_after", n)
+	s.stats.noAnswer.Add(1)
 	s.SetDown(true)
 	return true
 }
